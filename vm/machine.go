@@ -1,0 +1,178 @@
+package vm
+
+// Machine runs programs. It holds the registers, the stack of MaxFrames frames, the memory regions and
+// the per-run state. A Machine is reused from run to run (and should be: steady-state runs do not
+// allocate) but is not safe for concurrent use; run one Machine per goroutine.
+type Machine struct {
+	regs    [16]uint64
+	regions []Region
+	// persistent is the number of regions that survive from run to run.
+	persistent int
+	stack      []byte
+	frames     [MaxFrames]frame
+	depth      int
+	pc         int
+	prog       *Program
+	engine     Engine
+
+	budget   uint64 // instructions a run may execute
+	left     uint64 // instructions the current run may still execute
+	trace    TraceFunc
+	running  bool
+	pending  uint8 // pendingTail | pendingExit, set by helpers
+	tail     *Program
+	tails    int
+	exitVal  uint64
+	entryArg uint64 // r1 at entry: the context a tail call hands on
+
+	// Host is the host's per-machine state, for helpers to find (the simulated kernel's packet
+	// state, say).
+	Host any
+}
+
+type frame struct {
+	prog  *Program
+	ret   int
+	saved [4]uint64 // r6..r9
+	fp    uint64
+}
+
+const (
+	pendingTail = 1 << iota
+	pendingExit
+)
+
+// DefaultBudget is the number of instructions a run may execute unless SetBudget says otherwise: far
+// more than any program the kernel accepts can execute on one packet, yet small enough that a runaway
+// program ends in seconds.
+const DefaultBudget = 1 << 32
+
+// MaxTailCalls is the kernel's limit on chained tail calls (MAX_TAIL_CALL_CNT).
+const MaxTailCalls = 33
+
+// TraceFunc sees every instruction before it executes, with the registers as they are.
+type TraceFunc func(p *Program, pc int, regs *[11]uint64)
+
+// NewMachine returns a machine that runs programs on engine e (nil means the interpreter).
+func NewMachine(e Engine) *Machine {
+	if e == nil {
+		e = Interpreter
+	}
+	m := &Machine{engine: e, budget: DefaultBudget, stack: make([]byte, MaxFrames*StackSize)}
+	m.regions = make([]Region, firstHost, 16)
+	m.regions[RegionStack] = NewRegion("stack", m.stack, false)
+	m.regions[RegionCode] = Region{Name: "code"}
+	m.persistent = firstHost
+	return m
+}
+
+// Engine is the engine the machine runs programs on.
+func (m *Machine) Engine() Engine { return m.engine }
+
+// SetBudget limits the instructions one run may execute (counting those of helpers' callbacks and
+// tail-called programs); 0 restores DefaultBudget.
+func (m *Machine) SetBudget(n uint64) {
+	if n == 0 {
+		n = DefaultBudget
+	}
+	m.budget = n
+}
+
+// SetTrace installs f to see every instruction (nil removes it). Tracing slows the machine down.
+func (m *Machine) SetTrace(f TraceFunc) { m.trace = f }
+
+// Executed is the number of instructions the last run executed.
+func (m *Machine) Executed() uint64 { return m.budget - m.left }
+
+// PC is the instruction the machine is at: for a helper, its call instruction.
+func (m *Machine) PC() int { return m.pc }
+
+// Program is the program the machine is running (the tail-call target after a tail call).
+func (m *Machine) Program() *Program { return m.prog }
+
+// Run runs p from its first instruction with args in r1, r2, ... and returns r0.
+func (m *Machine) Run(p *Program, args ...uint64) (uint64, error) {
+	m.regions = m.regions[:m.persistent]
+	clear(m.stack)
+	m.regs = [16]uint64{}
+	for i, a := range args {
+		if i < 5 {
+			m.regs[1+i] = a
+		}
+	}
+	m.regs[10] = Address(RegionStack, uint32(len(m.stack)))
+	m.entryArg = m.regs[1]
+	m.depth, m.pending, m.tail, m.tails = 0, 0, nil, 0
+	m.left = m.budget
+	m.prog = p
+	m.running = true
+	r0, err := m.engine.exec(m, p, 0, 0)
+	m.running = false
+	return r0, err
+}
+
+// TailCall makes the running program continue in p once the current helper returns, as
+// bpf_tail_call does. It reports false, and changes nothing, when the chain already holds
+// MaxTailCalls tail calls; the caller then falls through as the kernel does.
+func (m *Machine) TailCall(p *Program) bool {
+	if m.tails >= MaxTailCalls || p == nil {
+		return false
+	}
+	m.tails++
+	m.tail = p
+	m.pending |= pendingTail
+	return true
+}
+
+// Exit ends the run once the current helper returns, with r0 = v.
+func (m *Machine) Exit(v uint64) {
+	m.exitVal = v
+	m.pending |= pendingExit
+}
+
+// Callback calls the BPF function at address fn (a lddw BPF_PSEUDO_FUNC value, as bpf_loop and
+// bpf_for_each_map_elem receive) with the given arguments, from inside a helper, and returns its r0.
+func (m *Machine) Callback(fn uint64, args ...uint64) (uint64, error) {
+	id, off := SplitAddress(fn)
+	p := m.prog
+	if id != RegionCode || int(off) >= len(p.code) || !p.funcStart[off] {
+		return 0, &RuntimeError{PC: m.pc, Line: p.LineAt(m.pc), Err: ErrBadCallTarget}
+	}
+	if m.depth+1 >= MaxFrames {
+		return 0, &RuntimeError{PC: m.pc, Line: p.LineAt(m.pc), Err: ErrCallDepth}
+	}
+	pc := m.pc
+	f := &m.frames[m.depth]
+	f.prog, f.ret, f.fp = p, pc, m.regs[10]
+	copy(f.saved[:], m.regs[6:10])
+	m.depth++
+	for i := 1; i <= 5; i++ {
+		m.regs[i] = 0
+	}
+	for i, a := range args {
+		if i < 5 {
+			m.regs[1+i] = a
+		}
+	}
+	m.regs[10] -= StackSize
+	r0, err := m.engine.exec(m, p, int(off), m.depth)
+	// exec returns at our depth without popping; pop here.
+	m.depth--
+	f = &m.frames[m.depth]
+	copy(m.regs[6:10], f.saved[:])
+	m.regs[10] = f.fp
+	m.pc, m.prog = pc, p
+	return r0, err
+}
+
+// Engine runs prepared programs. The interpreter is one; a faster engine slots in behind the same
+// interface without changing callers: they pick it when they make the Machine.
+type Engine interface {
+	// Name names the engine ("interpreter").
+	Name() string
+	// exec runs p from pc until an exit at call depth stop, and returns r0.
+	exec(m *Machine, p *Program, pc int, stop int) (uint64, error)
+}
+
+// Engines lists every engine the machine has, for tests that must run on each.
+func Engines() []Engine { return []Engine{Interpreter} }

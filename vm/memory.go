@@ -1,0 +1,118 @@
+package vm
+
+import "fmt"
+
+// A pointer in the machine is a 64-bit value that names a region and an offset into it:
+//
+//	bits 63..32  region number
+//	bits 31..0   offset into the region's bytes
+//
+// Pointer arithmetic and comparisons between pointers into the same region behave as on the kernel,
+// since they only touch the offset. Region 0 is never backed, so a NULL pointer (and any small scalar
+// used as a pointer) faults. An offset that runs below zero borrows from the region number and lands
+// far outside the previous region's bytes, so it faults too.
+const regionShift = 32
+
+// Address returns the pointer value for offset off in region id.
+func Address(id int, off uint32) uint64 { return uint64(id)<<regionShift | uint64(off) }
+
+// SplitAddress returns the region number and offset a pointer value names.
+func SplitAddress(addr uint64) (id int, off uint32) {
+	return int(addr >> regionShift), uint32(addr)
+}
+
+// Region numbers the machine owns. The host's regions follow them.
+const (
+	RegionNull  = 0
+	RegionStack = 1
+	RegionCode  = 2 // function addresses (lddw with BPF_PSEUDO_FUNC) point here; never accessible
+	firstHost   = 3
+)
+
+// Region is a span of bytes a program may reach through pointers. Only Data[Lo:Hi] is accessible; the
+// window can move while a program runs (an XDP packet's data_meta..data_end, say) without moving the
+// bytes, so pointers taken earlier keep their meaning.
+type Region struct {
+	Data     []byte
+	Lo, Hi   uint32
+	ReadOnly bool
+	// Name says what the region holds, for faults and traces: "stack", "packet", "ctx",
+	// "map value (counters)".
+	Name string
+}
+
+// NewRegion returns a region whose whole data is accessible.
+func NewRegion(name string, data []byte, readOnly bool) Region {
+	return Region{Data: data, Lo: 0, Hi: uint32(len(data)), ReadOnly: readOnly, Name: name}
+}
+
+// StackSize is the stack of one frame; MaxFrames frames make up the machine's stack.
+const (
+	StackSize = 512
+	MaxFrames = 8
+)
+
+// AddRegion adds a region that lives as long as the machine (a packet buffer, a context, a global
+// variable's map value) and returns its number.
+func (m *Machine) AddRegion(r Region) int {
+	if m.running {
+		panic("vm: AddRegion while a program runs; use AddTempRegion")
+	}
+	m.regions = append(m.regions, r)
+	m.persistent = len(m.regions)
+	return len(m.regions) - 1
+}
+
+// AddTempRegion adds a region that lives until the current run ends (a map value returned by a
+// lookup, say) and returns the pointer to its first byte. The machine reuses the slot storage across
+// runs, so steady-state runs do not allocate.
+func (m *Machine) AddTempRegion(r Region) uint64 {
+	m.regions = append(m.regions, r)
+	return Address(len(m.regions)-1, 0)
+}
+
+// Region returns region id, or nil if there is none.
+func (m *Machine) Region(id int) *Region {
+	if id < 0 || id >= len(m.regions) {
+		return nil
+	}
+	return &m.regions[id]
+}
+
+// SetWindow moves the accessible window of region id.
+func (m *Machine) SetWindow(id int, lo, hi uint32) {
+	r := &m.regions[id]
+	r.Lo, r.Hi = lo, hi
+}
+
+// Bytes gives a helper the n bytes at addr, checked as a program access would be. The returned slice
+// aliases the region. write asks for a writable region.
+func (m *Machine) Bytes(addr uint64, n int, write bool) ([]byte, error) {
+	if n < 0 {
+		return nil, m.fault(addr, n, accessHelper, "negative size")
+	}
+	id, off := SplitAddress(addr)
+	if id >= len(m.regions) || id == RegionNull {
+		return nil, m.fault(addr, n, accessHelper, "")
+	}
+	r := &m.regions[id]
+	if off < r.Lo || uint64(off)+uint64(n) > uint64(r.Hi) {
+		return nil, m.fault(addr, n, accessHelper, "")
+	}
+	if write && r.ReadOnly {
+		return nil, m.fault(addr, n, accessHelper, "region is read-only")
+	}
+	return r.Data[off : int(off)+n : int(off)+n], nil
+}
+
+// describe renders an address as region+offset for messages.
+func (m *Machine) describe(addr uint64) string {
+	id, off := SplitAddress(addr)
+	switch {
+	case id == RegionNull:
+		return fmt.Sprintf("%#x (not a pointer)", addr)
+	case id < len(m.regions):
+		return fmt.Sprintf("%s+%d", m.regions[id].Name, off)
+	}
+	return fmt.Sprintf("%#x (no such region)", addr)
+}
