@@ -37,6 +37,9 @@ func (f *Fault) where() string {
 		return fmt.Sprintf("%#x", f.Addr)
 	}
 	_, off := SplitAddress(f.Addr)
+	if off >= 1<<31 {
+		return fmt.Sprintf("%s%d", f.Region, int32(off))
+	}
 	return fmt.Sprintf("%s+%d", f.Region, off)
 }
 
@@ -117,6 +120,16 @@ func (m *Machine) fault(addr uint64, size int, access, reason string) *Fault {
 		f.Line = m.prog.LineAt(m.pc)
 	}
 	id, off := SplitAddress(addr)
+	if off >= 1<<31 && id+1 < len(m.regions) && id+1 > RegionNull {
+		// An offset that ran below zero borrowed from the region number: name the region the
+		// pointer came from.
+		r := &m.regions[id+1]
+		f.Region, f.Window = r.Name, fmt.Sprintf("%d..%d", r.Lo, r.Hi)
+		if f.Reason == "" {
+			f.Reason = "before the start of the region"
+		}
+		return f
+	}
 	if id != RegionNull && id < len(m.regions) {
 		r := &m.regions[id]
 		f.Region = r.Name
