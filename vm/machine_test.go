@@ -177,7 +177,7 @@ func TestCallback(t *testing.T) {
 		return sum, nil
 	}}
 	insns := []Instruction{
-		Make(0xb7, 6, 0, 0, 100),       // 0: r6 = 100 (callee-saved, must survive)
+		Make(0xb7, 6, 0, 0, 100),        // 0: r6 = 100 (callee-saved, must survive)
 		Make(0x18, 1, PseudoFunc, 0, 6), // 1: r1 = &callback (pc 8)
 		Make(0, 0, 0, 0, 0),             // 2
 		Make(0xb7, 2, 0, 0, 10),         // 3: r2 = 10

@@ -26,9 +26,9 @@ type KernelOptions struct {
 	// map_value), as the verifier does for a loader that may not see kernel pointers.
 	HidePointers bool
 
-	// IndexWidth pads the instruction number that DumpKernel puts before each line to this many
-	// columns: 0 gives the verifier log's "12: ", 4 gives bpftool's "  12: ".
-	IndexWidth int
+	// PadIndex numbers the lines of DumpKernel as bpftool does (printf "% 4d: ", so "  12: ")
+	// rather than as the verifier log does ("12: ").
+	PadIndex bool
 }
 
 // null is what the kernel's printf prints for a missing string: the tables below leave gaps.
@@ -65,7 +65,6 @@ const (
 	jmpCond       = 0xe0    // BPF_JCOND, with src 0 may_goto
 	atomicLoadAcq = 0x100   // atomic imm: load-acquire
 	atomicStorRel = 0x110   // atomic imm: store-release
-	helperMax     = 1 << 31 // ids at or above len(helperNames) name no helper
 )
 
 func str(s string) string {
@@ -123,7 +122,7 @@ func FormatKernel(insns []vm.Instruction, i int, opts *KernelOptions) string {
 		if x {
 			movsx := ""
 			if op == vm.AluMov && (off == 8 || off == 16 || off == 32) {
-				movsx = str(kernelMovsx[off>>3-1])
+				movsx = str(kernelMovsx[(off>>3)-1])
 			}
 			return fmt.Sprintf("(%02x) %c%d %s %s%c%d", code, r, dst, opStr, movsx, r, src)
 		}
@@ -261,13 +260,13 @@ func kernelCallName(ins vm.Instruction, opts *KernelOptions) string {
 // one line per instruction, "N: " and then [FormatKernel]'s text, with N the slot index. The
 // second word of a lddw gets no line of its own, so the numbering skips it.
 func DumpKernel(insns []vm.Instruction, opts *KernelOptions) string {
-	width := 0
-	if opts != nil {
-		width = opts.IndexWidth
+	prefix := "%d: %s\n"
+	if opts != nil && opts.PadIndex {
+		prefix = "% 4d: %s\n"
 	}
 	var b strings.Builder
 	for i := 0; i < len(insns); i++ {
-		fmt.Fprintf(&b, "%*d: %s\n", width, i, FormatKernel(insns, i, opts))
+		fmt.Fprintf(&b, prefix, i, FormatKernel(insns, i, opts))
 		if insns[i].Op == vm.OpLdImm64 {
 			i++
 		}
