@@ -365,47 +365,68 @@ func (interpreter) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, er
 			regs[dst] = uint64(in.imm)
 			pc++
 		case 0x61:
-			b := m.access(regs[src]+uint64(in.off), 4, false)
-			if b == nil {
-				return m.memFault(left, pc, regs[src]+uint64(in.off), 4, accessLoad)
+			a := regs[src] + uint64(in.off)
+			if b := m.access(a, 4, false); b != nil {
+				regs[dst] = uint64(le.Uint32(b))
+			} else if v, ok := m.hookLoad(a, 4, pc, left); ok {
+				regs[dst] = v
+			} else {
+				return m.memFault(left, pc, a, 4, accessLoad)
 			}
-			regs[dst] = uint64(le.Uint32(b))
 		case 0x69:
-			b := m.access(regs[src]+uint64(in.off), 2, false)
-			if b == nil {
-				return m.memFault(left, pc, regs[src]+uint64(in.off), 2, accessLoad)
+			a := regs[src] + uint64(in.off)
+			if b := m.access(a, 2, false); b != nil {
+				regs[dst] = uint64(le.Uint16(b))
+			} else if v, ok := m.hookLoad(a, 2, pc, left); ok {
+				regs[dst] = v
+			} else {
+				return m.memFault(left, pc, a, 2, accessLoad)
 			}
-			regs[dst] = uint64(le.Uint16(b))
 		case 0x71:
-			b := m.access(regs[src]+uint64(in.off), 1, false)
-			if b == nil {
-				return m.memFault(left, pc, regs[src]+uint64(in.off), 1, accessLoad)
+			a := regs[src] + uint64(in.off)
+			if b := m.access(a, 1, false); b != nil {
+				regs[dst] = uint64(b[0])
+			} else if v, ok := m.hookLoad(a, 1, pc, left); ok {
+				regs[dst] = v
+			} else {
+				return m.memFault(left, pc, a, 1, accessLoad)
 			}
-			regs[dst] = uint64(b[0])
 		case 0x79:
-			b := m.access(regs[src]+uint64(in.off), 8, false)
-			if b == nil {
-				return m.memFault(left, pc, regs[src]+uint64(in.off), 8, accessLoad)
+			a := regs[src] + uint64(in.off)
+			if b := m.access(a, 8, false); b != nil {
+				regs[dst] = le.Uint64(b)
+			} else if v, ok := m.hookLoad(a, 8, pc, left); ok {
+				regs[dst] = v
+			} else {
+				return m.memFault(left, pc, a, 8, accessLoad)
 			}
-			regs[dst] = le.Uint64(b)
 		case 0x81:
-			b := m.access(regs[src]+uint64(in.off), 4, false)
-			if b == nil {
-				return m.memFault(left, pc, regs[src]+uint64(in.off), 4, accessLoad)
+			a := regs[src] + uint64(in.off)
+			if b := m.access(a, 4, false); b != nil {
+				regs[dst] = uint64(int32(le.Uint32(b)))
+			} else if v, ok := m.hookLoad(a, 0, pc, left); ok {
+				regs[dst] = v
+			} else {
+				return m.memFault(left, pc, a, 4, accessLoad)
 			}
-			regs[dst] = uint64(int32(le.Uint32(b)))
 		case 0x89:
-			b := m.access(regs[src]+uint64(in.off), 2, false)
-			if b == nil {
-				return m.memFault(left, pc, regs[src]+uint64(in.off), 2, accessLoad)
+			a := regs[src] + uint64(in.off)
+			if b := m.access(a, 2, false); b != nil {
+				regs[dst] = uint64(int16(le.Uint16(b)))
+			} else if v, ok := m.hookLoad(a, 0, pc, left); ok {
+				regs[dst] = v
+			} else {
+				return m.memFault(left, pc, a, 2, accessLoad)
 			}
-			regs[dst] = uint64(int16(le.Uint16(b)))
 		case 0x91:
-			b := m.access(regs[src]+uint64(in.off), 1, false)
-			if b == nil {
-				return m.memFault(left, pc, regs[src]+uint64(in.off), 1, accessLoad)
+			a := regs[src] + uint64(in.off)
+			if b := m.access(a, 1, false); b != nil {
+				regs[dst] = uint64(int8(b[0]))
+			} else if v, ok := m.hookLoad(a, 0, pc, left); ok {
+				regs[dst] = v
+			} else {
+				return m.memFault(left, pc, a, 1, accessLoad)
 			}
-			regs[dst] = uint64(int8(b[0]))
 
 		// Stores of an immediate.
 		case 0x62:
@@ -571,6 +592,17 @@ func (interpreter) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, er
 			return 0, &RuntimeError{PC: pc - 1, Line: p.LineAt(pc - 1), Err: errInvalidOp}
 		}
 	}
+}
+
+// hookLoad serves a load the region's bytes cannot: a region with a Load hook (an XDP context, whose
+// 4-byte fields yield 64-bit pointers) answers it. size 0 means the load may not use a hook.
+func (m *Machine) hookLoad(addr uint64, size uint32, pc int, left uint64) (uint64, bool) {
+	id := addr >> regionShift
+	if size == 0 || id >= uint64(len(m.regions)) || m.regions[id].Load == nil {
+		return 0, false
+	}
+	m.pc, m.left = pc-1, left
+	return m.regions[id].Load(m, uint32(addr), size)
 }
 
 func (m *Machine) memFault(left uint64, pc int, addr uint64, size int, access string) (uint64, error) {

@@ -29,6 +29,11 @@ const (
 	firstHost   = 3
 )
 
+// FirstHostRegion is the number the first region a host adds gets; regions are numbered in the order
+// they are added, so a host that adds the same regions in the same order to every machine can bake
+// their addresses into programs.
+const FirstHostRegion = firstHost
+
 // Region is a span of bytes a program may reach through pointers. Only Data[Lo:Hi] is accessible; the
 // window can move while a program runs (an XDP packet's data_meta..data_end, say) without moving the
 // bytes, so pointers taken earlier keep their meaning.
@@ -36,6 +41,11 @@ type Region struct {
 	Data     []byte
 	Lo, Hi   uint32
 	ReadOnly bool
+	// Load, when set, serves loads the window does not allow (the window may then be empty): it
+	// gets the offset and size and answers the value, or false to fault. It exists for contexts
+	// whose fields are not plain memory, as an XDP program's xdp_md, where a 4-byte load of data
+	// yields a 64-bit packet pointer.
+	Load func(m *Machine, off, size uint32) (uint64, bool)
 	// Name says what the region holds, for faults and traces: "stack", "packet", "ctx",
 	// "map value (counters)".
 	Name string
