@@ -1,0 +1,91 @@
+package main
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/xdpsim/xdpsim/vm"
+)
+
+// cmdExec speaks the bpf_conformance plugin protocol: the program as space-separated hex bytes on
+// stdin or after --program, the memory as space-separated hex in the first argument; it prints the
+// final r0 in hex, or exits non-zero with the reason on stderr.
+func cmdExec(args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := pflag.NewFlagSet("exec", pflag.ContinueOnError)
+	program := fs.String("program", "", "the program as hex bytes (default: read from standard input)")
+	budget := fs.Uint64("budget", 0, "instruction budget (0: the machine's default)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: xdpsim exec [--program HEX] [MEMORY-HEX]\n%s", fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil
+		}
+		return &exitError{2, err}
+	}
+	text := *program
+	if !fs.Changed("program") {
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return fmt.Errorf("reading the program from standard input: %w", err)
+		}
+		text = string(b)
+	}
+	code, err := parseHex(text)
+	if err != nil {
+		return fmt.Errorf("program: %w", err)
+	}
+	var mem []byte
+	if fs.NArg() > 0 {
+		if mem, err = parseHex(strings.Join(fs.Args(), " ")); err != nil {
+			return fmt.Errorf("memory: %w", err)
+		}
+	}
+	insns, err := vm.Decode(code)
+	if err != nil {
+		return fmt.Errorf("program: %w", err)
+	}
+	p, err := vm.NewProgram(insns, vm.ProgramOptions{Name: "exec", Helpers: conformanceHelpers()})
+	if err != nil {
+		return err
+	}
+	m := vm.NewMachine(nil)
+	m.SetBudget(*budget)
+	var r1 uint64
+	if len(mem) > 0 {
+		r1 = vm.Address(m.AddRegion(vm.NewRegion("memory", mem, false)), 0)
+	}
+	r0, err := m.Run(p, r1, uint64(len(mem)))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%x\n", r0)
+	return nil
+}
+
+// conformanceHelpers are the helpers of the suite's reference plugins: number 5 returns its argument
+// and ends the program when that is 0 (uBPF's unwind helper).
+func conformanceHelpers() map[int32]vm.Helper {
+	return map[int32]vm.Helper{5: func(m *vm.Machine, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+		if r1 == 0 {
+			m.Exit(0)
+		}
+		return r1, nil
+	}}
+}
+
+// parseHex reads hex bytes separated by white space (or not separated at all).
+func parseHex(s string) ([]byte, error) {
+	s = strings.Join(strings.Fields(s), "")
+	s = strings.TrimPrefix(s, "0x")
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("not hex bytes: %w", err)
+	}
+	return b, nil
+}
