@@ -1,6 +1,7 @@
 package assembly
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -257,12 +258,12 @@ func (a *assembler) instruction(code string) ([]vm.Instruction, error) {
 		if err != nil {
 			return nil, err
 		}
-		if src, ok := parseReg(ops[1]); ok {
-			return one(vm.Make(sp.op|vm.SrcX, dst, src, sp.off, 0)), nil
-		}
-		imm, err := a.imm32(ops[1])
+		src, isReg, imm, err := a.regOrImm(ops[1])
 		if err != nil {
 			return nil, err
+		}
+		if isReg {
+			return one(vm.Make(sp.op|vm.SrcX, dst, src, sp.off, 0)), nil
 		}
 		return one(vm.Make(sp.op|vm.SrcK, dst, 0, sp.off, imm)), nil
 	case formNeg, formEnd:
@@ -352,11 +353,13 @@ func (a *assembler) instruction(code string) ([]vm.Instruction, error) {
 		if err != nil {
 			return nil, err
 		}
-		op, src, imm := sp.op|vm.SrcK, uint8(0), int32(0)
-		if r, ok := parseReg(ops[1]); ok {
-			op, src = sp.op|vm.SrcX, r
-		} else if imm, err = a.imm32(ops[1]); err != nil {
+		src, isReg, imm, err := a.regOrImm(ops[1])
+		if err != nil {
 			return nil, err
+		}
+		op := sp.op | vm.SrcK
+		if isReg {
+			op = sp.op | vm.SrcX
 		}
 		off, err := a.target(ops[2], false)
 		if err != nil {
@@ -587,7 +590,7 @@ func (a *assembler) resolve() error {
 func (a *assembler) target(s string, imm bool) (int32, error) {
 	if s != "" && (s[0] == '+' || s[0] == '-') {
 		neg, mag, err := parseNumber(s)
-		if err != nil {
+		if err != nil && !tooLarge(err) {
 			return 0, a.errorf("invalid offset %q", s)
 		}
 		limit := uint64(math.MaxInt16)
@@ -630,6 +633,18 @@ func (a *assembler) reg(s string) (uint8, error) {
 	return r, nil
 }
 
+// regOrImm parses a source operand: a register, or else a 32-bit immediate.
+func (a *assembler) regOrImm(s string) (r uint8, isReg bool, imm int32, err error) {
+	if r, ok := parseReg(s); ok {
+		return r, true, 0, nil
+	}
+	if strings.HasPrefix(s, "%") {
+		return 0, false, 0, a.errorf("invalid register %q", s)
+	}
+	imm, err = a.imm32(s)
+	return 0, false, imm, err
+}
+
 // mem parses a memory operand [%rN], [%rN+off] or [%rN-off].
 func (a *assembler) mem(s string) (uint8, int16, error) {
 	inner, ok := strings.CutPrefix(s, "[")
@@ -666,10 +681,14 @@ func parseNumber(s string) (neg bool, mag uint64, err error) {
 	return neg, mag, err
 }
 
+// tooLarge reports whether a parseNumber error is about the size of a well-formed number.
+func tooLarge(err error) bool { return errors.Is(err, strconv.ErrRange) }
+
 // imm32 parses a 32-bit field: any value from -2^31 to 2^32-1, keeping the low 32 bits.
 func (a *assembler) imm32(s string) (int32, error) {
 	neg, mag, err := parseNumber(s)
 	switch {
+	case tooLarge(err):
 	case err != nil:
 		return 0, a.errorf("invalid number %q", s)
 	case neg && mag <= 1<<31:
@@ -684,6 +703,7 @@ func (a *assembler) imm32(s string) (int32, error) {
 func (a *assembler) off16(s string) (int16, error) {
 	neg, mag, err := parseNumber(s)
 	switch {
+	case tooLarge(err):
 	case err != nil:
 		return 0, a.errorf("invalid offset %q", s)
 	case neg && mag <= 1<<15:
@@ -698,6 +718,7 @@ func (a *assembler) off16(s string) (int16, error) {
 func (a *assembler) imm64(s string) (uint64, error) {
 	neg, mag, err := parseNumber(s)
 	switch {
+	case tooLarge(err):
 	case err != nil:
 		return 0, a.errorf("invalid number %q", s)
 	case neg && mag <= 1<<63:

@@ -59,6 +59,15 @@ func (f *formatter) unknown() error { return f.bad("unknown opcode 0x%02x", f.in
 
 func reg(r uint8) string { return "%r" + strconv.Itoa(int(r)) }
 
+// imm renders a 32-bit immediate: small values in decimal, large ones as their 32 bits in hex,
+// which is how constants such as 0x87654321 are usually written. Both read back the same.
+func imm(v int32) string {
+	if v > -65536 && v < 65536 {
+		return strconv.Itoa(int(v))
+	}
+	return fmt.Sprintf("0x%x", uint32(v))
+}
+
 func mem(r uint8, off int16) string {
 	if off == 0 {
 		return "[" + reg(r) + "]"
@@ -154,7 +163,7 @@ func (f *formatter) alu() (string, error) {
 	if ins.Src() != 0 {
 		return "", f.reserved()
 	}
-	return fmt.Sprintf("%s%s %s, %d", name, suffix, reg(ins.Dst()), ins.Imm), nil
+	return fmt.Sprintf("%s%s %s, %s", name, suffix, reg(ins.Dst()), imm(ins.Imm)), nil
 }
 
 func (f *formatter) jmp() (string, error) {
@@ -233,7 +242,7 @@ func (f *formatter) jmp() (string, error) {
 	if ins.Src() != 0 {
 		return "", f.reserved()
 	}
-	return fmt.Sprintf("%s %s, %d, %+d", name, reg(ins.Dst()), ins.Imm, ins.Off), nil
+	return fmt.Sprintf("%s %s, %s, %+d", name, reg(ins.Dst()), imm(ins.Imm), ins.Off), nil
 }
 
 func (f *formatter) ld() (string, error) {
@@ -273,9 +282,9 @@ func (f *formatter) ld() (string, error) {
 			if ins.Src() != 0 {
 				return "", f.reserved()
 			}
-			return fmt.Sprintf("ldabs%s %d", sizeNames[size>>3], ins.Imm), nil
+			return fmt.Sprintf("ldabs%s %s", sizeNames[size>>3], imm(ins.Imm)), nil
 		}
-		return fmt.Sprintf("ldind%s %s, %d", sizeNames[size>>3], reg(ins.Src()), ins.Imm), nil
+		return fmt.Sprintf("ldind%s %s, %s", sizeNames[size>>3], reg(ins.Src()), imm(ins.Imm)), nil
 	}
 	return "", f.unknown()
 }
@@ -309,7 +318,7 @@ func (f *formatter) st() (string, error) {
 	if ins.Src() != 0 {
 		return "", f.reserved()
 	}
-	return fmt.Sprintf("st%s %s, %d", sizeNames[(ins.Op&0x18)>>3], mem(ins.Dst(), ins.Off), ins.Imm), nil
+	return fmt.Sprintf("st%s %s, %s", sizeNames[(ins.Op&0x18)>>3], mem(ins.Dst(), ins.Off), imm(ins.Imm)), nil
 }
 
 func (f *formatter) stx() (string, error) {

@@ -59,12 +59,12 @@ var (
 
 // Kernel-internal encodings that the disassembler knows and vm does not name.
 const (
-	addrSpaceCast = 1       // off of a 64-bit register mov: addr_space_cast
-	addrPercpu    = -1      // off of a 64-bit register mov: per-CPU address
-	modeNoSpec    = 0xc0    // BPF_ST mode: speculation barrier
-	jmpCond       = 0xe0    // BPF_JCOND, with src 0 may_goto
-	atomicLoadAcq = 0x100   // atomic imm: load-acquire
-	atomicStorRel = 0x110   // atomic imm: store-release
+	addrSpaceCast = 1     // off of a 64-bit register mov: addr_space_cast
+	addrPercpu    = -1    // off of a 64-bit register mov: per-CPU address
+	modeNoSpec    = 0xc0  // BPF_ST mode: speculation barrier
+	jmpCond       = 0xe0  // BPF_JCOND, with src 0 may_goto
+	atomicLoadAcq = 0x100 // atomic imm: load-acquire
+	atomicStorRel = 0x110 // atomic imm: store-release
 )
 
 func str(s string) string {
