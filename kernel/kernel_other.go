@@ -1,0 +1,60 @@
+//go:build !linux
+
+package kernel
+
+import (
+	"runtime"
+
+	"github.com/xdpsim/xdpsim/sim/result"
+)
+
+// Program is one XDP program loaded into the kernel. Outside Linux it cannot be created: [Load]
+// returns an error matching [ErrNoKernel].
+type Program struct{}
+
+var errNotLinux = &noKernelError{"BPF_PROG_TEST_RUN needs Linux and this is " + runtime.GOOS}
+
+// Available reports whether the kernel side can be used; outside Linux it never can.
+func Available() error { return errNotLinux }
+
+// Load loads an XDP object into the kernel; outside Linux it returns an error matching
+// [ErrNoKernel].
+func Load(path string, opts Options) (*Program, error) { return nil, errNotLinux }
+
+// RunOnVeth runs a device-bound program on a veth pair; outside Linux it returns an error matching
+// [ErrNoKernel].
+func RunOnVeth(path string, opts Options, pkts [][]byte, vopts VethOptions) (*VethResult, error) {
+	return nil, errNotLinux
+}
+
+// Run runs one packet; outside Linux the packet's Err says the kernel side cannot be used.
+func (p *Program) Run(pkt []byte, meta []byte, ctx Context) result.Packet {
+	return result.Packet{Err: errNotLinux.Error()}
+}
+
+// DumpMaps dumps the maps; outside Linux it returns an error matching [ErrNoKernel].
+func (p *Program) DumpMaps() (result.Maps, error) { return nil, errNotLinux }
+
+// LoadMaps preloads the maps; outside Linux it returns an error matching [ErrNoKernel].
+func (p *Program) LoadMaps(maps result.Maps) error { return errNotLinux }
+
+// ResetMaps reloads the maps; outside Linux it returns an error matching [ErrNoKernel].
+func (p *Program) ResetMaps() error { return errNotLinux }
+
+// Name is the function name of the program.
+func (p *Program) Name() string { return "" }
+
+// Section is the ELF section the program came from.
+func (p *Program) Section() string { return "" }
+
+// HasFrags says whether the program was loaded with frags support.
+func (p *Program) HasFrags() bool { return false }
+
+// Skipped lists the programs of the object the kernel refused.
+func (p *Program) Skipped() []string { return nil }
+
+// NumCPU is the kernel's number of possible CPUs.
+func (p *Program) NumCPU() int { return 0 }
+
+// Close unloads the program.
+func (p *Program) Close() error { return nil }
