@@ -1,0 +1,167 @@
+package sim
+
+import (
+	"errors"
+
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/xdpsim/xdpsim/sim/maps"
+	"github.com/xdpsim/xdpsim/vm"
+)
+
+// The base helpers (bpf_base_func_proto) XDP programs may call.
+
+func init() {
+	register(asm.FnMapLookupElem, mapLookup)
+	register(asm.FnMapUpdateElem, mapUpdate)
+	register(asm.FnMapDeleteElem, mapDelete)
+	register(asm.FnMapPushElem, mapPush)
+	register(asm.FnMapPopElem, func(s *xdpState, m *vm.Machine, mp, val, _, _, _ uint64) (uint64, error) {
+		return s.queueOp(m, mp, val, (*maps.Map).Pop)
+	})
+	register(asm.FnMapPeekElem, func(s *xdpState, m *vm.Machine, mp, val, _, _, _ uint64) (uint64, error) {
+		return s.queueOp(m, mp, val, (*maps.Map).Peek)
+	})
+	clock := func(s *xdpState, m *vm.Machine, _, _, _, _, _ uint64) (uint64, error) { return s.cond.TimeNs, nil }
+	register(asm.FnKtimeGetNs, clock)
+	register(asm.FnKtimeGetBootNs, clock)
+	register(asm.FnKtimeGetCoarseNs, clock)
+	register(asm.FnKtimeGetTaiNs, clock)
+	register(asm.FnJiffies64, func(s *xdpState, m *vm.Machine, _, _, _, _, _ uint64) (uint64, error) {
+		return s.cond.TimeNs / (1e9 / jiffiesHZ), nil
+	})
+	register(asm.FnGetPrandomU32, func(s *xdpState, m *vm.Machine, _, _, _, _, _ uint64) (uint64, error) {
+		return uint64(s.random()), nil
+	})
+	register(asm.FnGetSmpProcessorId, func(s *xdpState, m *vm.Machine, _, _, _, _, _ uint64) (uint64, error) {
+		return uint64(s.cond.CPU), nil
+	})
+	register(asm.FnTailCall, tailCall)
+	register(asm.FnSpinLock, func(*xdpState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil })
+	register(asm.FnSpinUnlock, func(*xdpState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil })
+}
+
+// errNotAMap ends a run whose program passed something other than a map where a helper wants one:
+// the kernel's verifier would not have let the program load.
+var errNotAMap = errors.New("helper argument is not a map")
+
+// jiffiesHZ is the tick rate bpf_jiffies64 counts in (Debian's CONFIG_HZ).
+const jiffiesHZ = 250
+
+// random is bpf_get_prandom_u32 from a seeded generator (xorshift64*), so runs are reproducible.
+func (s *xdpState) random() uint32 {
+	x := s.rng
+	x ^= x >> 12
+	x ^= x << 25
+	x ^= x >> 27
+	s.rng = x
+	return uint32((x * 2685821657736338717) >> 32)
+}
+
+// SetSeed seeds bpf_get_prandom_u32.
+func (x *XDP) SetSeed(seed uint64) {
+	if seed == 0 {
+		seed = 0x9e3779b97f4a7c15
+	}
+	x.st.rng = seed
+}
+
+func mapLookup(s *xdpState, m *vm.Machine, mp, key, _, _, _ uint64) (uint64, error) {
+	mm := s.mapAt(mp)
+	if mm == nil {
+		return 0, errNotAMap
+	}
+	k, err := m.Bytes(key, mm.KeySize(), false)
+	if err != nil {
+		return 0, err
+	}
+	v, err := mm.Lookup(k, s.cond.CPU)
+	if err != nil || v == nil {
+		return 0, nil
+	}
+	id, _ := vm.SplitAddress(mp)
+	idx := id - vm.FirstHostRegion
+	return m.AddTempRegion(vm.Region{Data: v, Hi: uint32(len(v)), Name: s.x.valueNames[idx]}), nil
+}
+
+func mapUpdate(s *xdpState, m *vm.Machine, mp, key, val, flags, _ uint64) (uint64, error) {
+	mm := s.mapAt(mp)
+	if mm == nil {
+		return 0, errNotAMap
+	}
+	k, err := m.Bytes(key, mm.KeySize(), false)
+	if err != nil {
+		return 0, err
+	}
+	v, err := m.Bytes(val, mm.ValueSize(), false)
+	if err != nil {
+		return 0, err
+	}
+	if err := mm.Update(k, v, flags, s.cond.CPU); err != nil {
+		return errnoOf(err), nil
+	}
+	return 0, nil
+}
+
+func mapDelete(s *xdpState, m *vm.Machine, mp, key, _, _, _ uint64) (uint64, error) {
+	mm := s.mapAt(mp)
+	if mm == nil {
+		return 0, errNotAMap
+	}
+	k, err := m.Bytes(key, mm.KeySize(), false)
+	if err != nil {
+		return 0, err
+	}
+	if err := mm.Delete(k); err != nil {
+		return errnoOf(err), nil
+	}
+	return 0, nil
+}
+
+func mapPush(s *xdpState, m *vm.Machine, mp, val, flags, _, _ uint64) (uint64, error) {
+	mm := s.mapAt(mp)
+	if mm == nil {
+		return 0, errNotAMap
+	}
+	v, err := m.Bytes(val, mm.ValueSize(), false)
+	if err != nil {
+		return 0, err
+	}
+	if err := mm.Push(v, flags); err != nil {
+		return errnoOf(err), nil
+	}
+	return 0, nil
+}
+
+func (s *xdpState) queueOp(m *vm.Machine, mp, val uint64, op func(*maps.Map, []byte) error) (uint64, error) {
+	mm := s.mapAt(mp)
+	if mm == nil {
+		return 0, errNotAMap
+	}
+	v, err := m.Bytes(val, mm.ValueSize(), true)
+	if err != nil {
+		return 0, err
+	}
+	if err := op(mm, v); err != nil {
+		return errnoOf(err), nil
+	}
+	return 0, nil
+}
+
+func tailCall(s *xdpState, m *vm.Machine, ctx, mp, index, _, _ uint64) (uint64, error) {
+	mm := s.mapAt(mp)
+	if mm == nil {
+		return 0, errNotAMap
+	}
+	var key [4]byte
+	le.PutUint32(key[:], uint32(index))
+	obj, err := mm.LookupObject(key[:])
+	if err != nil {
+		return neg(eNOENT), nil
+	}
+	p, ok := obj.(*Program)
+	if !ok || p == nil || !m.TailCall(p.VM) {
+		return neg(eNOENT), nil
+	}
+	return 0, nil
+}

@@ -1,0 +1,357 @@
+package sim
+
+import (
+	"fmt"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/xdpsim/xdpsim/sim/maps"
+	"github.com/xdpsim/xdpsim/vm"
+)
+
+func init() {
+	register(asm.FnCsumDiff, csumDiff)
+	register(asm.FnLoop, bpfLoop)
+	register(asm.FnForEachMapElem, forEachMapElem)
+	register(asm.FnRedirectMap, redirectMap)
+	register(asm.FnRingbufOutput, ringbufOutput)
+	register(asm.FnRingbufReserve, ringbufReserve)
+	register(asm.FnRingbufSubmit, func(s *xdpState, m *vm.Machine, sample, flags, _, _, _ uint64) (uint64, error) {
+		return s.ringbufFinish(m, sample, flags, false)
+	})
+	register(asm.FnRingbufDiscard, func(s *xdpState, m *vm.Machine, sample, flags, _, _, _ uint64) (uint64, error) {
+		return s.ringbufFinish(m, sample, flags, true)
+	})
+	register(asm.FnRingbufQuery, func(s *xdpState, m *vm.Machine, mp, flags, _, _, _ uint64) (uint64, error) {
+		mm := s.mapAt(mp)
+		if mm == nil || mm.RingBuf() == nil {
+			return 0, errNotAMap
+		}
+		return mm.RingBuf().Query(flags), nil
+	})
+	register(asm.FnPerfEventOutput, perfEventOutput)
+	register(asm.FnCheckMtu, checkMTU)
+	register(asm.FnFibLookup, fibLookup)
+	// No sockets exist in the simulated host: lookups find nothing.
+	none := func(*xdpState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil }
+	register(asm.FnSkLookupTcp, none)
+	register(asm.FnSkLookupUdp, none)
+	register(asm.FnSkcLookupTcp, none)
+	register(asm.FnSkRelease, none)
+}
+
+// csumDiff is bpf_csum_diff: the 32-bit one's complement sum of the negated "from" words and the
+// "to" words, added to seed, as x86's csum_partial computes it.
+func csumDiff(s *xdpState, m *vm.Machine, from, fromSize, to, toSize, seed uint64) (uint64, error) {
+	fs, ts := uint32(fromSize), uint32(toSize)
+	if (fs|ts)&3 != 0 || uint64(fs)+uint64(ts) > 512 {
+		return neg(eINVAL), nil
+	}
+	sum := uint64(uint32(seed))
+	if fs > 0 {
+		b, err := m.Bytes(from, int(fs), false)
+		if err != nil {
+			return 0, err
+		}
+		for i := 0; i < len(b); i += 4 {
+			sum += uint64(^le.Uint32(b[i:]))
+		}
+	}
+	if ts > 0 {
+		b, err := m.Bytes(to, int(ts), false)
+		if err != nil {
+			return 0, err
+		}
+		for i := 0; i < len(b); i += 4 {
+			sum += uint64(le.Uint32(b[i:]))
+		}
+	}
+	for sum>>32 != 0 {
+		sum = sum&0xffffffff + sum>>32
+	}
+	return sum, nil
+}
+
+// maxLoops is BPF_MAX_LOOPS.
+const maxLoops = 8 * 1024 * 1024
+
+func bpfLoop(s *xdpState, m *vm.Machine, nr, fn, ctx, flags, _ uint64) (uint64, error) {
+	if flags != 0 {
+		return neg(eINVAL), nil
+	}
+	n := uint32(nr)
+	if n > maxLoops {
+		return neg(eE2BIG), nil
+	}
+	for i := uint32(0); i < n; i++ {
+		r, err := m.Callback(fn, uint64(i), ctx)
+		if err != nil {
+			return 0, err
+		}
+		if r != 0 {
+			return uint64(i + 1), nil
+		}
+	}
+	return uint64(n), nil
+}
+
+func forEachMapElem(s *xdpState, m *vm.Machine, mp, fn, ctx, flags, _ uint64) (uint64, error) {
+	mm := s.mapAt(mp)
+	if mm == nil {
+		return 0, errNotAMap
+	}
+	if flags != 0 {
+		return neg(eINVAL), nil
+	}
+	var cbErr error
+	n, err := mm.ForEach(s.cond.CPU, func(key, value []byte) bool {
+		k := m.AddTempRegion(vm.Region{Data: key, Hi: uint32(len(key)), ReadOnly: true, Name: "map key"})
+		v := m.AddTempRegion(vm.Region{Data: value, Hi: uint32(len(value)), Name: "map value"})
+		r, err := m.Callback(fn, mp, k, v, ctx)
+		if err != nil {
+			cbErr = err
+			return false
+		}
+		return r == 0
+	})
+	if cbErr != nil {
+		return 0, cbErr
+	}
+	if err != nil {
+		return errnoOf(err), nil
+	}
+	return uint64(n), nil
+}
+
+// Redirect flags.
+const (
+	flagBroadcast      = 1 << 3
+	flagExcludeIngress = 1 << 4
+	xdpActionMask      = 3
+)
+
+func redirectMap(s *xdpState, m *vm.Machine, mp, key, flags, _, _ uint64) (uint64, error) {
+	mm := s.mapAt(mp)
+	if mm == nil {
+		return 0, errNotAMap
+	}
+	allowed := uint64(xdpActionMask)
+	isDev := mm.Type() == ebpf.DevMap || mm.Type() == ebpf.DevMapHash
+	if isDev {
+		allowed |= flagBroadcast | flagExcludeIngress
+	}
+	switch mm.Type() {
+	case ebpf.DevMap, ebpf.DevMapHash, ebpf.CPUMap, ebpf.XSKMap:
+	default:
+		return 0, fmt.Errorf("bpf_redirect_map on map %s of type %s", mm.Name(), mm.Type())
+	}
+	if flags&^allowed != 0 {
+		return 0, nil // XDP_ABORTED
+	}
+	var k [4]byte
+	le.PutUint32(k[:], uint32(key))
+	r := Redirect{Map: mm.Name(), MapType: mm.Type().String(), Key: uint32(key), Flags: flags}
+	if flags&flagBroadcast != 0 {
+		_, err := mm.ForEach(0, func(_, value []byte) bool {
+			ifx := le.Uint32(value)
+			if flags&flagExcludeIngress != 0 && ifx == s.cond.IngressIfindex {
+				return true
+			}
+			r.Targets = append(r.Targets, ifx)
+			return true
+		})
+		if err != nil {
+			// devmap iteration through ForEach is not offered: walk the keys instead.
+			r.Targets = broadcastTargets(mm, s.cond.IngressIfindex, flags&flagExcludeIngress != 0)
+		}
+		s.redirect, s.redirSet = r, true
+		return 4, nil
+	}
+	var present bool
+	switch mm.Type() {
+	case ebpf.XSKMap:
+		obj, err := mm.LookupObject(k[:])
+		present = err == nil && obj != nil
+		if !present {
+			v, err := mm.Lookup(k[:], 0)
+			present = err == nil && v != nil
+		}
+		r.QueueCPU = int(key)
+	default:
+		v, err := mm.Lookup(k[:], 0)
+		present = err == nil && v != nil
+		if present {
+			switch mm.Type() {
+			case ebpf.CPUMap:
+				r.QueueCPU = int(key)
+			default:
+				r.Ifindex = le.Uint32(v)
+			}
+		}
+	}
+	if !present {
+		return flags & xdpActionMask, nil
+	}
+	s.redirect, s.redirSet = r, true
+	return 4, nil
+}
+
+func broadcastTargets(mm *maps.Map, ingress uint32, exclude bool) []uint32 {
+	var out []uint32
+	mm.Iterate(func(_ []byte, values [][]byte) bool {
+		if len(values) > 0 {
+			ifx := le.Uint32(values[0])
+			if !(exclude && ifx == ingress) {
+				out = append(out, ifx)
+			}
+		}
+		return true
+	})
+	return out
+}
+
+func ringbufOutput(s *xdpState, m *vm.Machine, mp, data, size, flags, _ uint64) (uint64, error) {
+	mm := s.mapAt(mp)
+	if mm == nil || mm.RingBuf() == nil {
+		return 0, errNotAMap
+	}
+	b, err := m.Bytes(data, int(size), false)
+	if err != nil {
+		return 0, err
+	}
+	if err := mm.RingBuf().Output(b, flags); err != nil {
+		return errnoOf(err), nil
+	}
+	return 0, nil
+}
+
+func ringbufReserve(s *xdpState, m *vm.Machine, mp, size, flags, _, _ uint64) (uint64, error) {
+	mm := s.mapAt(mp)
+	if mm == nil || mm.RingBuf() == nil {
+		return 0, errNotAMap
+	}
+	b, err := mm.RingBuf().Reserve(size, flags)
+	if err != nil || b == nil {
+		return 0, nil
+	}
+	ptr := m.AddTempRegion(vm.Region{Data: b, Hi: uint32(len(b)), Name: "ring buffer sample"})
+	s.reserved = append(s.reserved, reservation{ptr: ptr, rb: mm.RingBuf(), sample: b})
+	return ptr, nil
+}
+
+// reservation is a ring buffer sample the program holds between reserve and submit/discard.
+type reservation struct {
+	ptr    uint64
+	rb     *maps.RingBuf
+	sample []byte
+}
+
+func (s *xdpState) ringbufFinish(m *vm.Machine, ptr, flags uint64, discard bool) (uint64, error) {
+	for i, r := range s.reserved {
+		if r.ptr != ptr {
+			continue
+		}
+		s.reserved = append(s.reserved[:i], s.reserved[i+1:]...)
+		var err error
+		if discard {
+			err = r.rb.Discard(r.sample, flags)
+		} else {
+			err = r.rb.Submit(r.sample, flags)
+		}
+		if err != nil {
+			return 0, err
+		}
+		return 0, nil
+	}
+	return 0, fmt.Errorf("ring buffer submit/discard of %#x, which is not a reserved sample", ptr)
+}
+
+const (
+	perfIndexMask  = 0xffffffff
+	perfCtxLenMask = 0xfffff << 32
+)
+
+func perfEventOutput(s *xdpState, m *vm.Machine, ctx, mp, flags, data, size uint64) (uint64, error) {
+	mm := s.mapAt(mp)
+	if mm == nil || mm.PerfEventArray() == nil {
+		return 0, errNotAMap
+	}
+	if flags&^(perfIndexMask|perfCtxLenMask) != 0 {
+		return neg(eINVAL), nil
+	}
+	ctxLen := (flags & perfCtxLenMask) >> 32
+	total := uint64(int(s.dataEnd-s.data) + s.fragsSize())
+	if ctxLen > total {
+		return neg(eFAULT), nil
+	}
+	b, err := m.Bytes(data, int(size), false)
+	if err != nil {
+		return 0, err
+	}
+	pkt := make([]byte, ctxLen)
+	if ctxLen > 0 {
+		s.copyBytes(0, ctxLen, pkt, false)
+	}
+	if err := mm.PerfEventArray().Output(s.cond.CPU, flags&perfIndexMask, b, pkt); err != nil {
+		return errnoOf(err), nil
+	}
+	return 0, nil
+}
+
+// Devices of the simulated host, by ifindex: BPF_PROG_TEST_RUN's packets arrive on loopback.
+type device struct {
+	name          string
+	mtu           uint32
+	hardHeaderLen uint32
+}
+
+var hostDevices = map[uint32]device{1: {name: "lo", mtu: 65536, hardHeaderLen: 14}}
+
+const eNODEV = 19
+
+func checkMTU(s *xdpState, m *vm.Machine, ctx, ifindex, mtuLen, lenDiff, flags uint64) (uint64, error) {
+	if flags != 0 {
+		return neg(eINVAL), nil
+	}
+	ifx := uint32(ifindex)
+	if ifx == 0 {
+		ifx = s.cond.IngressIfindex
+	}
+	dev, ok := hostDevices[ifx]
+	if !ok {
+		return neg(eNODEV), nil
+	}
+	b, err := m.Bytes(mtuLen, 4, true)
+	if err != nil {
+		return 0, err
+	}
+	xdpLen := int64(s.dataEnd - s.data)
+	if v := le.Uint32(b); v != 0 {
+		xdpLen = int64(v) + int64(dev.hardHeaderLen)
+	}
+	xdpLen += int64(int32(lenDiff))
+	ret := uint64(0)
+	if xdpLen > int64(dev.mtu+dev.hardHeaderLen) {
+		ret = 1 // BPF_MTU_CHK_RET_FRAG_NEEDED
+	}
+	le.PutUint32(b, dev.mtu)
+	return ret, nil
+}
+
+// fibLookup answers as a host whose devices do not forward, as BPF_PROG_TEST_RUN's loopback does.
+func fibLookup(s *xdpState, m *vm.Machine, ctx, params, plen, flags, _ uint64) (uint64, error) {
+	if plen < 64 {
+		return neg(eINVAL), nil
+	}
+	b, err := m.Bytes(params, 64, true)
+	if err != nil {
+		return 0, err
+	}
+	ifx := le.Uint32(b[8:])
+	if _, ok := hostDevices[ifx]; !ok {
+		return neg(eNODEV), nil
+	}
+	return 3, nil // BPF_FIB_LKUP_RET_FWD_DISABLED
+}
+

@@ -1,0 +1,484 @@
+// Package sim is the simulated kernel: it loads clang-built BPF objects (through cilium/ebpf's ELF
+// reader), creates their maps, links and prepares their programs for the vm, and runs XDP programs
+// over packets with the kernel's data-path semantics.
+package sim
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
+
+	"github.com/xdpsim/xdpsim/sim/corebtf"
+	"github.com/xdpsim/xdpsim/sim/maps"
+	"github.com/xdpsim/xdpsim/vm"
+)
+
+// LoadOptions change how an object is loaded.
+type LoadOptions struct {
+	// Set gives const volatile (and other global) variables their values before load, as
+	// cilium/ebpf's VariableSpec.Set does: an integer for integer variables, or raw bytes.
+	Set map[string]any
+	// Resize sets max_entries of maps (needed for maps declared with max_entries 0).
+	Resize map[string]uint32
+	// CPUs is the number of simulated CPUs (per-CPU maps keep one value each); 0 means 1.
+	CPUs int
+	// BTF names a vmlinux BTF file to resolve CO-RE relocations against instead of the
+	// simulator's own (Linux 6.18) kernel BTF.
+	BTF string
+	// Types gives a program type to programs in sections that carry none, by function or
+	// section name ("xdp").
+	Types map[string]ebpf.ProgramType
+	// Kfuncs resolves kfunc calls by name; nil means no kfunc is available.
+	Kfuncs func(name string) (vm.Helper, error)
+}
+
+// Object is a loaded ELF object: its maps, created, and its programs, prepared on demand.
+type Object struct {
+	Path string
+	Spec *ebpf.CollectionSpec
+	// Maps by ELF name (".data", ".bss", ".rodata" and their variants included).
+	Maps map[string]*maps.Map
+	// mapOrder lists maps in the order their regions are numbered.
+	mapOrder []*maps.Map
+	mapIndex map[string]int
+	programs map[string]*Program
+	opts     LoadOptions
+	coreBTF  *btf.Spec
+	// Notices are things the loader skipped or changed, for the user to see.
+	Notices []string
+}
+
+// Program is one program of an object.
+type Program struct {
+	Name       string // function name
+	Section    string
+	Type       ebpf.ProgramType
+	AttachType ebpf.AttachType
+	// Frags says the program is frags-aware (SEC("xdp.frags")).
+	Frags bool
+	// Insns are the instructions as loaded: linked, CO-RE relocated and with map references
+	// resolved, before context rewriting.
+	Insns asm.Instructions
+	VM    *vm.Program
+	// lines holds the source line of every raw instruction slot.
+	lines []string
+	obj   *Object
+}
+
+// Object returns the object the program belongs to.
+func (p *Program) Object() *Object { return p.obj }
+
+// Line is the source line of raw instruction slot pc, "" when unknown.
+func (p *Program) Line(pc int) string {
+	if pc < 0 || pc >= len(p.lines) {
+		return ""
+	}
+	return p.lines[pc]
+}
+
+// LoadError is a failure to load an object, naming what failed.
+type LoadError struct {
+	Path string
+	What string // "map counters", "program xdp_prog (section xdp)", ...
+	Err  error
+}
+
+func (e *LoadError) Error() string {
+	if e.What == "" {
+		return fmt.Sprintf("%s: %v", e.Path, e.Err)
+	}
+	return fmt.Sprintf("%s: %s: %v", e.Path, e.What, e.Err)
+}
+
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// Load reads an ELF object and creates its maps. Programs are prepared when first asked for, so a
+// program the simulator cannot run does not stop the others from loading.
+func Load(path string, opts LoadOptions) (*Object, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	spec, err := ebpf.LoadCollectionSpecFromReader(f)
+	if err != nil {
+		return nil, &LoadError{Path: path, Err: fmt.Errorf("not a loadable BPF object: %w", err)}
+	}
+	return LoadSpec(path, spec, opts)
+}
+
+// LoadSpec creates an object from a collection spec already read.
+func LoadSpec(path string, spec *ebpf.CollectionSpec, opts LoadOptions) (*Object, error) {
+	if opts.CPUs <= 0 {
+		opts.CPUs = 1
+	}
+	o := &Object{Path: path, Spec: spec, Maps: map[string]*maps.Map{}, mapIndex: map[string]int{},
+		programs: map[string]*Program{}, opts: opts}
+	for _, name := range sortedKeys(opts.Set) {
+		v, ok := spec.Variables[name]
+		if !ok {
+			return nil, &LoadError{Path: path, What: "variable " + name, Err: errors.New("no such variable in the object")}
+		}
+		if err := v.Set(opts.Set[name]); err != nil {
+			return nil, &LoadError{Path: path, What: "variable " + name, Err: err}
+		}
+	}
+	for _, name := range sortedKeys(opts.Resize) {
+		ms, ok := spec.Maps[name]
+		if !ok {
+			return nil, &LoadError{Path: path, What: "map " + name, Err: errors.New("--resize names no map of the object")}
+		}
+		ms.MaxEntries = opts.Resize[name]
+	}
+	// Maps in name order, so region numbers do not depend on Go's map iteration. Inner maps of
+	// maps-in-maps are created by the maps package from the outer map's spec.
+	for _, name := range sortedKeys(spec.Maps) {
+		ms := spec.Maps[name]
+		if ms.Pinning == ebpf.PinByName {
+			o.Notices = append(o.Notices, fmt.Sprintf("map %s is pinned by name: kept in this run's simulated bpffs", name))
+		}
+		if ms.MaxEntries == 0 && ms.Type != ebpf.PerfEventArray {
+			return nil, &LoadError{Path: path, What: "map " + name, Err: fmt.Errorf("max_entries is 0: give its size with --resize %s=N", name)}
+		}
+		m, err := maps.FromMapSpec(ms, opts.CPUs)
+		if err != nil {
+			return nil, &LoadError{Path: path, What: "map " + name, Err: err}
+		}
+		o.mapIndex[name] = len(o.mapOrder)
+		o.mapOrder = append(o.mapOrder, m)
+		o.Maps[name] = m
+	}
+	// Maps-in-maps and prog arrays initialised statically in C name their values.
+	for _, name := range sortedKeys(spec.Maps) {
+		ms := spec.Maps[name]
+		if len(ms.Contents) == 0 {
+			continue
+		}
+		switch ms.Type {
+		case ebpf.ArrayOfMaps, ebpf.HashOfMaps:
+			for _, kv := range ms.Contents {
+				inner, ok := kv.Value.(string)
+				if !ok {
+					continue
+				}
+				im := o.Maps[inner]
+				if im == nil {
+					return nil, &LoadError{Path: path, What: "map " + name, Err: fmt.Errorf("initial value names unknown map %q", inner)}
+				}
+				if err := o.Maps[name].UpdateObject(keyBytes(kv.Key, ms.KeySize), im, 0); err != nil {
+					return nil, &LoadError{Path: path, What: "map " + name, Err: err}
+				}
+			}
+		case ebpf.ProgramArray:
+			for _, kv := range ms.Contents {
+				pname, ok := kv.Value.(string)
+				if !ok {
+					continue
+				}
+				p, err := o.Program(pname)
+				if err != nil {
+					return nil, &LoadError{Path: path, What: "map " + name, Err: fmt.Errorf("initial value: %w", err)}
+				}
+				if err := o.Maps[name].UpdateObject(keyBytes(kv.Key, ms.KeySize), p, 0); err != nil {
+					return nil, &LoadError{Path: path, What: "map " + name, Err: err}
+				}
+			}
+		}
+	}
+	return o, nil
+}
+
+func keyBytes(k any, size uint32) []byte {
+	b := make([]byte, size)
+	switch v := k.(type) {
+	case uint32:
+		le.PutUint32(b, v)
+	case []byte:
+		copy(b, v)
+	}
+	return b
+}
+
+// MapRegion is the vm region number of map i (maps in the order of MapOrder).
+func (o *Object) MapRegion(i int) int { return vm.FirstHostRegion + i }
+
+// MapOrder lists the object's maps in region order.
+func (o *Object) MapOrder() []*maps.Map { return o.mapOrder }
+
+// ProgramNames lists the object's programs as "function (section)", sorted.
+func (o *Object) ProgramNames() []string {
+	var out []string
+	for _, name := range sortedKeys(o.Spec.Programs) {
+		out = append(out, fmt.Sprintf("%s (section %s)", name, o.Spec.Programs[name].SectionName))
+	}
+	return out
+}
+
+// XDPPrograms lists the function names of the XDP programs.
+func (o *Object) XDPPrograms() []string {
+	var out []string
+	for _, name := range sortedKeys(o.Spec.Programs) {
+		ps := o.Spec.Programs[name]
+		if o.progType(ps) == ebpf.XDP {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func (o *Object) progType(ps *ebpf.ProgramSpec) ebpf.ProgramType {
+	if t, ok := o.opts.Types[ps.Name]; ok && ps.Type == ebpf.UnspecifiedProgram {
+		return t
+	}
+	if t, ok := o.opts.Types[ps.SectionName]; ok && ps.Type == ebpf.UnspecifiedProgram {
+		return t
+	}
+	return ps.Type
+}
+
+// FindProgram picks a program by function or section name; with name "" it picks the only XDP
+// program, or fails listing the choices.
+func (o *Object) FindProgram(name string) (*Program, error) {
+	if name == "" {
+		xdp := o.XDPPrograms()
+		switch len(xdp) {
+		case 1:
+			return o.Program(xdp[0])
+		case 0:
+			return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("no XDP program in the object; programs: %s (pick one with --prog and type it with --type xdp)", strings.Join(o.ProgramNames(), ", "))}
+		}
+		return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("%d XDP programs, pick one with --prog: %s", len(xdp), strings.Join(xdp, ", "))}
+	}
+	if _, ok := o.Spec.Programs[name]; ok {
+		return o.Program(name)
+	}
+	var bySection []string
+	for _, fn := range sortedKeys(o.Spec.Programs) {
+		if o.Spec.Programs[fn].SectionName == name {
+			bySection = append(bySection, fn)
+		}
+	}
+	switch len(bySection) {
+	case 1:
+		return o.Program(bySection[0])
+	case 0:
+		return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("no program named %q; programs: %s", name, strings.Join(o.ProgramNames(), ", "))}
+	}
+	return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("section %q holds several programs, name one: %s", name, strings.Join(bySection, ", "))}
+}
+
+// Program prepares (once) and returns the program with function name name.
+func (o *Object) Program(name string) (*Program, error) {
+	if p, ok := o.programs[name]; ok {
+		if p == nil {
+			return nil, &LoadError{Path: o.Path, What: "program " + name, Err: errors.New("references itself while loading")}
+		}
+		return p, nil
+	}
+	ps, ok := o.Spec.Programs[name]
+	if !ok {
+		return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("no program named %q", name)}
+	}
+	o.programs[name] = nil
+	p, err := o.prepare(ps)
+	if err != nil {
+		delete(o.programs, name)
+		return nil, &LoadError{Path: o.Path, What: fmt.Sprintf("program %s (section %s)", ps.Name, ps.SectionName), Err: err}
+	}
+	o.programs[name] = p
+	return p, nil
+}
+
+// fakeFD stands in for a map file descriptor while cilium/ebpf encodes the instructions: the "fd"
+// is the map's index in region order.
+type fakeFD int
+
+func (f fakeFD) FD() int { return int(f) }
+
+func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
+	typ := o.progType(ps)
+	switch typ {
+	case ebpf.XDP:
+	case ebpf.UnspecifiedProgram:
+		return nil, fmt.Errorf("section %q carries no program type: give one with --type xdp", ps.SectionName)
+	default:
+		return nil, fmt.Errorf("program type %s is not simulated (only XDP is)", typ)
+	}
+	p := &Program{Name: ps.Name, Section: ps.SectionName, Type: typ, AttachType: ps.AttachType,
+		Frags: ps.Flags&(1<<5) != 0 || strings.HasPrefix(ps.SectionName, "xdp.frags") || strings.HasPrefix(ps.SectionName, "xdp/frags"), obj: o}
+	insns := make(asm.Instructions, len(ps.Instructions))
+	copy(insns, ps.Instructions)
+	if err := o.applyCORE(insns); err != nil {
+		return nil, err
+	}
+	kfuncs := map[int32]vm.Helper{}
+	kfnIdx := map[string]int32{}
+	for i := range insns {
+		ins := &insns[i]
+		switch {
+		case ins.IsLoadFromMap():
+			ref := ins.Reference()
+			idx, ok := o.mapIndex[ref]
+			if !ok {
+				return nil, fmt.Errorf("instruction %d references %q, which is not a map of this object (.kconfig and ksyms are not simulated)", i, ref)
+			}
+			if err := ins.AssociateMap(fakeFD(idx)); err != nil {
+				return nil, fmt.Errorf("instruction %d: %w", i, err)
+			}
+		case ins.IsKfuncCall():
+			name := ins.Reference()
+			id, ok := kfnIdx[name]
+			if !ok {
+				if o.opts.Kfuncs == nil {
+					return nil, fmt.Errorf("calls kfunc %s, which the simulator does not provide", name)
+				}
+				h, err := o.opts.Kfuncs(name)
+				if err != nil {
+					return nil, fmt.Errorf("kfunc %s: %w", name, err)
+				}
+				id = int32(len(kfnIdx))
+				kfnIdx[name] = id
+				kfuncs[id] = h
+			}
+			ins.Constant = int64(id)
+		case ins.OpCode.IsDWordLoad() && ins.Reference() != "" && ins.Src != asm.PseudoFunc && !ins.IsFunctionReference():
+			return nil, fmt.Errorf("instruction %d references symbol %q, which is not simulated (.kconfig and ksyms are not)", i, ins.Reference())
+		}
+	}
+	var buf bytes.Buffer
+	if err := insns.Marshal(&buf, le); err != nil {
+		return nil, err
+	}
+	raw, err := vm.Decode(buf.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	// Source lines per raw slot, and the kfunc call immediates as we assigned them.
+	p.lines = make([]string, len(raw))
+	iter := insns.Iterate()
+	for iter.Next() {
+		if src := iter.Ins.Source(); src != nil {
+			p.lines[iter.Offset] = formatLine(src)
+		}
+	}
+	// A line holds until the next instruction that carries one.
+	for i := 1; i < len(p.lines); i++ {
+		if p.lines[i] == "" {
+			p.lines[i] = p.lines[i-1]
+		}
+	}
+	p.Insns = insns
+	helpers, err := o.helpersFor(p, raw)
+	if err != nil {
+		return nil, err
+	}
+	p.VM, err = vm.NewProgram(raw, vm.ProgramOptions{
+		Name:       ps.Name,
+		Helpers:    helpers,
+		HelperName: helperName,
+		Kfuncs:     kfuncs,
+		Lines:      p.Line,
+		ResolveLdImm64: func(pc int, src uint8, imm, next int32) (uint64, error) {
+			switch src {
+			case vm.PseudoMapFD, vm.PseudoMapIdx:
+				if imm < 0 || int(imm) >= len(o.mapOrder) {
+					return 0, fmt.Errorf("lddw names map #%d, which does not exist", imm)
+				}
+				return vm.Address(o.MapRegion(int(imm)), 0), nil
+			case vm.PseudoMapValue, vm.PseudoMapIdxValue:
+				if imm < 0 || int(imm) >= len(o.mapOrder) {
+					return 0, fmt.Errorf("lddw names map #%d, which does not exist", imm)
+				}
+				return vm.Address(o.MapRegion(int(imm)), uint32(next)), nil
+			}
+			return 0, fmt.Errorf("lddw with pseudo source %d is not simulated", src)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func formatLine(src fmt.Stringer) string {
+	if l, ok := src.(*btf.Line); ok {
+		file := l.FileName()
+		if i := strings.LastIndexByte(file, '/'); i >= 0 {
+			file = file[i+1:]
+		}
+		return fmt.Sprintf("%s:%d: %s", file, l.LineNumber(), strings.TrimSpace(l.Line()))
+	}
+	return strings.TrimSpace(src.String())
+}
+
+func (o *Object) applyCORE(insns asm.Instructions) error {
+	var relos []*btf.CORERelocation
+	var at []*asm.Instruction
+	iter := insns.Iterate()
+	for iter.Next() {
+		if r := btf.CORERelocationMetadata(iter.Ins); r != nil {
+			relos = append(relos, r)
+			at = append(at, iter.Ins)
+		}
+	}
+	if len(relos) == 0 {
+		return nil
+	}
+	if o.coreBTF == nil {
+		var err error
+		if o.opts.BTF != "" {
+			o.coreBTF, err = corebtf.Load(o.opts.BTF)
+		} else {
+			o.coreBTF, err = corebtf.Spec()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	var b btf.Builder
+	fixups, err := btf.CORERelocate(relos, []*btf.Spec{o.coreBTF}, le, b.Add)
+	if err != nil {
+		return fmt.Errorf("CO-RE: %w", err)
+	}
+	for i, f := range fixups {
+		if err := f.Apply(at[i]); err != nil {
+			return fmt.Errorf("CO-RE fixup for %s: %w", relos[i], err)
+		}
+	}
+	return nil
+}
+
+// helperName gives the C name of a helper number, as bpf_helper_defs.h spells it.
+func helperName(id int32) string {
+	s := asm.BuiltinFunc(id).String()
+	if !strings.HasPrefix(s, "Fn") {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("bpf")
+	for _, r := range s[2:] {
+		if unicode.IsUpper(r) {
+			b.WriteByte('_')
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

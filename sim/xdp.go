@@ -1,0 +1,251 @@
+package sim
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/xdpsim/xdpsim/sim/result"
+	"github.com/xdpsim/xdpsim/vm"
+)
+
+var le = binary.LittleEndian
+
+// The xdp_buff page layout of BPF_PROG_TEST_RUN on x86_64 (spec §1-§3).
+const (
+	FrameSize     = 4096 // the test run's page
+	Headroom      = 256  // XDP_PACKET_HEADROOM
+	XDPFrameSize  = 40   // struct xdp_frame, stored at data_hard_start
+	Tailroom      = 320  // SKB_DATA_ALIGN(sizeof(struct skb_shared_info))
+	MaxLinear     = FrameSize - Headroom - Tailroom
+	ETHHdrLen     = 14
+	MaxMeta       = Headroom - XDPFrameSize // 216, measured on 6.18
+	MaxFrags      = 17                      // MAX_SKB_FRAGS
+	hardEnd       = FrameSize - Tailroom
+	xdpMdSize     = 24
+	maxPacketSize = Headroom + MaxLinear + MaxFrags*FrameSize
+)
+
+// Conditions are the per-packet conditions of a run: BPF_PROG_TEST_RUN's defaults unless changed.
+type Conditions struct {
+	IngressIfindex uint32 // 1 (loopback) by default
+	RxQueue        uint32
+	// CPU is the simulated CPU the packet runs on (per-CPU maps, bpf_get_smp_processor_id).
+	CPU int
+	// TimeNs is the virtual clock at the packet (bpf_ktime_get_ns), usually its pcap timestamp.
+	TimeNs uint64
+}
+
+// Outcome is everything one packet's run produced.
+type Outcome struct {
+	result.Packet
+	// Executed is the number of instructions run.
+	Executed uint64
+	// Printk holds the lines bpf_printk/bpf_trace_printk wrote.
+	Printk []string
+	// Redirect says where XDP_REDIRECT sends the packet, when it does.
+	Redirect *Redirect
+	// Fault is set when the program faulted (Err then says so too).
+	Fault error
+}
+
+// Redirect is the target bpf_redirect or bpf_redirect_map chose.
+type Redirect struct {
+	Ifindex  uint32 // bpf_redirect's target, or the devmap entry's ifindex
+	Map      string // the map for bpf_redirect_map, "" for bpf_redirect
+	MapType  string
+	Key      uint32
+	Flags    uint64
+	Targets  []uint32 // broadcast: every ifindex the frame goes to
+	QueueCPU int      // cpumap: the CPU; xskmap: the queue
+}
+
+// XDP runs one XDP program over packets, as a device's RX path (or BPF_PROG_TEST_RUN) would. It owns a
+// machine and a frame; use one XDP per goroutine.
+type XDP struct {
+	prog *Program
+	obj  *Object
+	m    *vm.Machine
+	st   *xdpState
+	pkt  int // region numbers
+	ctx  int
+	// valueNames names the regions of map values lookups return, per map, made once.
+	valueNames []string
+}
+
+// xdpState is the kernel's view of the packet while the program runs: the xdp_buff.
+type xdpState struct {
+	x         *XDP
+	frame     []byte
+	data      uint32 // offsets into frame
+	dataEnd   uint32
+	dataMeta  uint32
+	metaOK    bool
+	frags     [][]byte // fragment contents, each at most FrameSize
+	fragStore [MaxFrags][FrameSize]byte
+	cond      Conditions
+	out       *Outcome
+	redirect  Redirect
+	redirSet  bool
+	rng       uint64
+	reserved  []reservation
+}
+
+// NewXDP prepares p to run over packets.
+func NewXDP(p *Program) (*XDP, error) {
+	if p.Type.String() != "XDP" {
+		return nil, fmt.Errorf("program %s is of type %s, not XDP", p.Name, p.Type)
+	}
+	x := &XDP{prog: p, obj: p.obj, m: vm.NewMachine(nil)}
+	x.st = &xdpState{x: x, frame: make([]byte, FrameSize), rng: 1}
+	x.m.Host = x.st
+	for i, mp := range p.obj.mapOrder {
+		r := vm.Region{Name: "map " + mp.Name()}
+		if isGlobalData(mp) {
+			v, err := globalValue(mp)
+			if err != nil {
+				return nil, fmt.Errorf("map %s: %w", mp.Name(), err)
+			}
+			r = vm.NewRegion(mp.Name(), v, isReadOnlyData(mp))
+		}
+		x.valueNames = append(x.valueNames, "value of map "+mp.Name())
+		if id := x.m.AddRegion(r); id != p.obj.MapRegion(i) {
+			return nil, fmt.Errorf("internal: map region %d got number %d", i, id)
+		}
+	}
+	x.pkt = x.m.AddRegion(vm.Region{Name: "packet", Data: x.st.frame})
+	x.ctx = x.m.AddRegion(vm.Region{Name: "ctx", Data: nil, Load: x.st.loadCtx})
+	return x, nil
+}
+
+// Machine is the machine the program runs on (for tracing and budgets).
+func (x *XDP) Machine() *vm.Machine { return x.m }
+
+// Program is the program being run.
+func (x *XDP) Program() *Program { return x.prog }
+
+// loadCtx serves the program's loads from struct xdp_md, as the kernel's context rewriting makes
+// them: data, data_end and data_meta become 64-bit packet pointers.
+func (s *xdpState) loadCtx(m *vm.Machine, off, size uint32) (uint64, bool) {
+	if size != 4 || off%4 != 0 || off >= xdpMdSize {
+		return 0, false
+	}
+	switch off {
+	case 0:
+		return vm.Address(s.x.pkt, s.data), true
+	case 4:
+		return vm.Address(s.x.pkt, s.dataEnd), true
+	case 8:
+		return vm.Address(s.x.pkt, s.dataMeta), true
+	case 12:
+		return uint64(s.cond.IngressIfindex), true
+	case 16:
+		return uint64(s.cond.RxQueue), true
+	case 20:
+		// egress_ifindex: only programs attached to devmap entries may read it.
+		if s.x.prog.AttachType == 0 {
+			return 0, false
+		}
+		return 0, true
+	}
+	return 0, false
+}
+
+// window updates the packet region after a pointer moved.
+func (s *xdpState) window() {
+	lo := s.dataMeta
+	if !s.metaOK {
+		lo = s.data
+	}
+	s.x.m.SetWindow(s.x.pkt, lo, s.dataEnd)
+}
+
+func (s *xdpState) fragsSize() int {
+	n := 0
+	for _, f := range s.frags {
+		n += len(f)
+	}
+	return n
+}
+
+// ErrRefused is matched by errors.Is for packets the kernel would not run.
+var ErrRefused = errors.New("the kernel refuses this packet")
+
+// Run runs the program over one packet with metadata meta (nil for none) and returns what happened.
+// Map state carries over from packet to packet.
+func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
+	var out Outcome
+	s := x.st
+	if err := s.setup(pkt, meta, cond, x.prog.Frags); err != nil {
+		out.Err = err.Error()
+		return out
+	}
+	s.out = &out
+	r0, err := x.m.Run(x.prog.VM, vm.Address(x.ctx, 0))
+	out.Executed = x.m.Executed()
+	s.out = nil
+	if err != nil {
+		out.Err = "program fault: " + err.Error()
+		out.Fault = err
+		return out
+	}
+	out.Ret = uint32(r0)
+	if s.redirSet && out.Ret == 4 {
+		r := s.redirect
+		out.Redirect = &r
+	}
+	out.Data = append(append([]byte(nil), s.frame[s.data:s.dataEnd]...), s.fragBytes()...)
+	if s.metaOK && s.dataMeta < s.data {
+		out.Meta = append([]byte(nil), s.frame[s.dataMeta:s.data]...)
+	} else {
+		out.Meta = []byte{}
+	}
+	return out
+}
+
+func (s *xdpState) fragBytes() []byte {
+	if len(s.frags) == 0 {
+		return nil
+	}
+	var b []byte
+	for _, f := range s.frags {
+		b = append(b, f...)
+	}
+	return b
+}
+
+// setup lays the packet out in the frame as BPF_PROG_TEST_RUN does.
+func (s *xdpState) setup(pkt, meta []byte, cond Conditions, frags bool) error {
+	if len(pkt) < ETHHdrLen {
+		return fmt.Errorf("%w: %d bytes is shorter than an Ethernet header (EINVAL)", ErrRefused, len(pkt))
+	}
+	if len(meta)%4 != 0 || len(meta) > MaxMeta {
+		return fmt.Errorf("%w: %d bytes of metadata (the kernel takes multiples of 4 up to %d; EINVAL)", ErrRefused, len(meta), MaxMeta)
+	}
+	// BPF_PROG_TEST_RUN puts the first 3520 bytes in the linear buffer and the rest in page-sized
+	// fragments, whether or not the program is frags-aware (measured on 6.18).
+	linear := min(len(pkt), MaxLinear)
+	if rest := len(pkt) - linear; rest > MaxFrags*FrameSize {
+		return fmt.Errorf("%w: %d bytes need more than %d fragments (ENOMEM)", ErrRefused, len(pkt), MaxFrags)
+	}
+	clear(s.frame)
+	s.cond = cond
+	s.metaOK = true
+	s.data = Headroom
+	s.dataMeta = Headroom - uint32(len(meta))
+	copy(s.frame[s.dataMeta:], meta)
+	copy(s.frame[s.data:], pkt[:linear])
+	s.dataEnd = s.data + uint32(linear)
+	s.frags = s.frags[:0]
+	for rest, i := pkt[linear:], 0; len(rest) > 0; i++ {
+		n := min(len(rest), FrameSize)
+		f := s.fragStore[i][:n]
+		copy(f, rest[:n])
+		s.frags = append(s.frags, f)
+		rest = rest[n:]
+	}
+	s.redirSet = false
+	s.reserved = s.reserved[:0]
+	s.window()
+	return nil
+}
