@@ -61,6 +61,8 @@ type Context struct {
 	IngressIfindex uint32
 	// RxQueue is the receive queue index; it must exist on the interface (loopback has only 0).
 	RxQueue uint32
+	// CPU is the CPU the program runs on (the calling thread is pinned to it for the run).
+	CPU int
 }
 
 // ifindex is the ingress interface with the default applied.

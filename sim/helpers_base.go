@@ -3,6 +3,8 @@ package sim
 import (
 	"errors"
 
+	"github.com/cilium/ebpf"
+
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/xdpsim/xdpsim/sim/maps"
@@ -74,6 +76,19 @@ func mapLookup(s *xdpState, m *vm.Machine, mp, key, _, _, _ uint64) (uint64, err
 	k, err := m.Bytes(key, mm.KeySize(), false)
 	if err != nil {
 		return 0, err
+	}
+	if t := mm.Type(); t == ebpf.ArrayOfMaps || t == ebpf.HashOfMaps {
+		// A map of maps yields the inner map itself, which the program passes on to helpers.
+		obj, err := mm.LookupObject(k)
+		inner, ok := obj.(*maps.Map)
+		if err != nil || !ok {
+			return 0, nil
+		}
+		i, ok := s.x.obj.mapIdx[inner]
+		if !ok {
+			return 0, nil
+		}
+		return vm.Address(s.x.obj.MapRegion(i), 0), nil
 	}
 	v, err := mm.Lookup(k, s.cond.CPU)
 	if err != nil || v == nil {

@@ -352,6 +352,6 @@ func fibLookup(s *xdpState, m *vm.Machine, ctx, params, plen, flags, _ uint64) (
 	if _, ok := hostDevices[ifx]; !ok {
 		return neg(eNODEV), nil
 	}
-	return 3, nil // BPF_FIB_LKUP_RET_FWD_DISABLED
+	return 5, nil // BPF_FIB_LKUP_RET_FWD_DISABLED
 }
 

@@ -49,6 +49,7 @@ type Object struct {
 	// mapOrder lists maps in the order their regions are numbered.
 	mapOrder []*maps.Map
 	mapIndex map[string]int
+	mapIdx   map[*maps.Map]int
 	programs map[string]*Program
 	opts     LoadOptions
 	coreBTF  *btf.Spec
@@ -120,7 +121,7 @@ func LoadSpec(path string, spec *ebpf.CollectionSpec, opts LoadOptions) (*Object
 	if opts.CPUs <= 0 {
 		opts.CPUs = 1
 	}
-	o := &Object{Path: path, Spec: spec, Maps: map[string]*maps.Map{}, mapIndex: map[string]int{},
+	o := &Object{Path: path, Spec: spec, Maps: map[string]*maps.Map{}, mapIndex: map[string]int{}, mapIdx: map[*maps.Map]int{},
 		programs: map[string]*Program{}, opts: opts}
 	for _, name := range sortedKeys(opts.Set) {
 		v, ok := spec.Variables[name]
@@ -153,6 +154,7 @@ func LoadSpec(path string, spec *ebpf.CollectionSpec, opts LoadOptions) (*Object
 			return nil, &LoadError{Path: path, What: "map " + name, Err: err}
 		}
 		o.mapIndex[name] = len(o.mapOrder)
+		o.mapIdx[m] = len(o.mapOrder)
 		o.mapOrder = append(o.mapOrder, m)
 		o.Maps[name] = m
 	}

@@ -27,6 +27,7 @@ const usage = `usage: xdpsim COMMAND [flags] ARGS
 
 commands:
   run PROG.o TRACE.pcap...   run an XDP program over pcap/pcapng traces
+  diff PROG.o TRACE.pcap...  run it in the simulator and the real kernel and compare
   exec [--program HEX] MEM   run raw instructions (the bpf_conformance plugin protocol)
   help                       this text
 
@@ -48,6 +49,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdExec(args[1:], stdin, stdout)
 	case "run":
 		err = cmdRun(args[1:], stdout, stderr)
+	case "diff":
+		err = cmdDiff(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

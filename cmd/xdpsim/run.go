@@ -355,3 +355,14 @@ func loadMapsFile(obj *sim.Object, path string) error {
 	}
 	return nil
 }
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
