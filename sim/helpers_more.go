@@ -354,4 +354,3 @@ func fibLookup(s *xdpState, m *vm.Machine, ctx, params, plen, flags, _ uint64) (
 	}
 	return 5, nil // BPF_FIB_LKUP_RET_FWD_DISABLED
 }
-

@@ -226,4 +226,3 @@ func cString(m *vm.Machine, addr uint64) (string, error) {
 	}
 	return b.String(), nil
 }
-
