@@ -27,17 +27,29 @@ type packetSource interface {
 	ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
 }
 
-// readTrace calls fn for every record of a pcap or pcapng file with an Ethernet link type.
+// traceError is a trace that cannot be read: it names the file and, where it applies, the record.
+type traceError struct{ err error }
+
+func (e *traceError) Error() string { return e.err.Error() }
+func (e *traceError) Unwrap() error { return e.err }
+
+// readTrace calls fn for every record of a pcap or pcapng file with an Ethernet link type. Errors
+// reading the trace are *traceError; fn's errors come back as they are.
 func readTrace(path string, fn func(record) error) error {
+	return readTraceRecords(path, fn)
+}
+
+func readTraceRecords(path string, fn func(record) error) error {
+	bad := func(format string, args ...any) error { return &traceError{fmt.Errorf(format, args...)} }
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return &traceError{err}
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<16)
 	magic, err := br.Peek(4)
 	if err != nil {
-		return fmt.Errorf("%s: not a pcap or pcapng file (too short)", path)
+		return bad("%s: not a pcap or pcapng file (too short)", path)
 	}
 	var src packetSource
 	var link layers.LinkType
@@ -45,18 +57,18 @@ func readTrace(path string, fn func(record) error) error {
 	case magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a:
 		r, err := pcapgo.NewNgReader(br, pcapgo.DefaultNgReaderOptions)
 		if err != nil {
-			return fmt.Errorf("%s: pcapng: %w", path, err)
+			return bad("%s: pcapng: %w", path, err)
 		}
 		src, link = r, r.LinkType()
 	default:
 		r, err := pcapgo.NewReader(br)
 		if err != nil {
-			return fmt.Errorf("%s: not a pcap or pcapng file: %w", path, err)
+			return bad("%s: not a pcap or pcapng file: %w", path, err)
 		}
 		src, link = r, r.LinkType()
 	}
 	if link != layers.LinkTypeEthernet {
-		return fmt.Errorf("%s: link type %s (%d) is not Ethernet; XDP programs see Ethernet frames", path, link, int(link))
+		return bad("%s: link type %s (%d) is not Ethernet; XDP programs see Ethernet frames", path, link, int(link))
 	}
 	for i := 1; ; i++ {
 		data, ci, err := src.ReadPacketData()
@@ -64,7 +76,7 @@ func readTrace(path string, fn func(record) error) error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("%s: record %d: %w (truncated file?)", path, i, err)
+			return bad("%s: record %d: %w (truncated file?)", path, i, err)
 		}
 		if err := fn(record{file: path, index: i, ts: ci.Timestamp, data: data}); err != nil {
 			return err

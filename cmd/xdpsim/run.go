@@ -160,20 +160,21 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{2, err}
 	}
+	// Unreadable or unusable input exits 2, as bad usage does.
 	obj, err := sim.Load(objPath, opts)
 	if err != nil {
-		return err
+		return &exitError{2, err}
 	}
 	prog, err := obj.FindProgram(rf.prog)
 	if err != nil {
-		return err
+		return &exitError{2, err}
 	}
 	for _, n := range obj.Notices {
 		fmt.Fprintf(stderr, "xdpsim: %s\n", n)
 	}
 	if rf.mapsIn != "" {
 		if err := loadMapsFile(obj, rf.mapsIn); err != nil {
-			return err
+			return &exitError{2, err}
 		}
 	}
 	x, err := sim.NewXDP(prog)
@@ -263,6 +264,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			}
 			return nil
 		})
+		var te *traceError
+		if errors.As(err, &te) {
+			return fail(&exitError{2, err})
+		}
 		if err != nil {
 			return fail(err)
 		}
