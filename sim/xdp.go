@@ -90,6 +90,10 @@ type xdpState struct {
 	rng       uint64
 	reserved  []reservation
 	outBuf    []byte
+	outcome   Outcome
+	// dirtyLo..dirtyHi bounds every byte of the frame a program could have written since the
+	// frame was last cleared: the union of the packet windows.
+	dirtyLo, dirtyHi uint32
 }
 
 // NewXDP prepares p to run over packets.
@@ -98,7 +102,7 @@ func NewXDP(p *Program) (*XDP, error) {
 		return nil, fmt.Errorf("program %s is of type %s, not XDP", p.Name, p.Type)
 	}
 	x := &XDP{prog: p, obj: p.obj, m: vm.NewMachine(nil)}
-	x.st = &xdpState{x: x, frame: make([]byte, FrameSize), rng: 1}
+	x.st = &xdpState{x: x, frame: make([]byte, FrameSize), rng: 1, dirtyHi: FrameSize}
 	x.m.Host = x.st
 	for i, mp := range p.obj.mapOrder {
 		r := vm.Region{Name: "map " + mp.Name()}
@@ -159,6 +163,8 @@ func (s *xdpState) window() {
 		lo = s.data
 	}
 	s.x.m.SetWindow(s.x.pkt, lo, s.dataEnd)
+	s.dirtyLo = min(s.dirtyLo, lo)
+	s.dirtyHi = max(s.dirtyHi, s.dataEnd)
 }
 
 func (s *xdpState) fragsSize() int {
@@ -177,20 +183,21 @@ var ErrRefused = errors.New("the kernel refuses this packet")
 // buffers and stay valid until the next Run: copy them to keep them. Steady-state runs of programs
 // that do not print do not allocate.
 func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
-	var out Outcome
 	s := x.st
-	if err := s.setup(pkt, meta, cond, x.prog.Frags); err != nil {
+	s.outcome = Outcome{}
+	out := &s.outcome
+	if err := s.setup(pkt, meta, cond); err != nil {
 		out.Err = err.Error()
-		return out
+		return *out
 	}
-	s.out = &out
+	s.out = out
 	r0, err := x.m.Run(x.prog.VM, vm.Address(x.ctx, 0))
 	out.Executed = x.m.Executed()
 	s.out = nil
 	if err != nil {
 		out.Err = "program fault: " + err.Error()
 		out.Fault = err
-		return out
+		return *out
 	}
 	out.Ret = uint32(r0)
 	if s.redirSet && out.Ret == 4 {
@@ -211,11 +218,11 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 	if s.metaOK && s.dataMeta < s.data {
 		out.Meta = s.frame[s.dataMeta:s.data:s.data]
 	}
-	return out
+	return *out
 }
 
 // setup lays the packet out in the frame as BPF_PROG_TEST_RUN does.
-func (s *xdpState) setup(pkt, meta []byte, cond Conditions, frags bool) error {
+func (s *xdpState) setup(pkt, meta []byte, cond Conditions) error {
 	if len(pkt) < ETHHdrLen {
 		return fmt.Errorf("%w: %d bytes is shorter than an Ethernet header (EINVAL)", ErrRefused, len(pkt))
 	}
@@ -228,7 +235,11 @@ func (s *xdpState) setup(pkt, meta []byte, cond Conditions, frags bool) error {
 	if rest := len(pkt) - linear; rest > MaxFrags*FrameSize {
 		return fmt.Errorf("%w: %d bytes need more than %d fragments (ENOMEM)", ErrRefused, len(pkt), MaxFrags)
 	}
-	clear(s.frame)
+	// The test run's buffer starts zeroed; only what earlier packets could reach needs clearing.
+	if s.dirtyLo < s.dirtyHi {
+		clear(s.frame[s.dirtyLo:s.dirtyHi])
+	}
+	s.dirtyLo, s.dirtyHi = FrameSize, 0
 	s.cond = cond
 	s.metaOK = true
 	s.data = Headroom

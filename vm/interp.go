@@ -534,6 +534,7 @@ func (interpreter) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, er
 				f.prog, f.ret, f.fp = p, pc, regs[10]
 				f.saved = [4]uint64{regs[6], regs[7], regs[8], regs[9]}
 				m.depth++
+				m.maxDepth = max(m.maxDepth, m.depth)
 				regs[10] -= StackSize
 				pc = int(in.off)
 			}
@@ -553,6 +554,7 @@ func (interpreter) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, er
 				f.prog, f.ret, f.fp = p, pc, regs[10]
 				f.saved = [4]uint64{regs[6], regs[7], regs[8], regs[9]}
 				m.depth++
+				m.maxDepth = max(m.maxDepth, m.depth)
 				regs[10] -= StackSize
 				pc = int(off)
 				continue

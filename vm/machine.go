@@ -11,6 +11,7 @@ type Machine struct {
 	stack      []byte
 	frames     [MaxFrames]frame
 	depth      int
+	maxDepth   int // deepest frame the current run reached
 	pc         int
 	prog       *Program
 	engine     Engine
@@ -58,7 +59,7 @@ func NewMachine(e Engine) *Machine {
 	if e == nil {
 		e = Interpreter
 	}
-	m := &Machine{engine: e, budget: DefaultBudget, stack: make([]byte, MaxFrames*StackSize)}
+	m := &Machine{engine: e, budget: DefaultBudget, stack: make([]byte, MaxFrames*StackSize), maxDepth: MaxFrames - 1}
 	m.regions = make([]Region, firstHost, 16)
 	m.regions[RegionStack] = NewRegion("stack", m.stack, false)
 	m.regions[RegionCode] = Region{Name: "code"}
@@ -93,7 +94,9 @@ func (m *Machine) Program() *Program { return m.prog }
 // Run runs p from its first instruction with args in r1, r2, ... and returns r0.
 func (m *Machine) Run(p *Program, args ...uint64) (uint64, error) {
 	m.regions = m.regions[:m.persistent]
-	clear(m.stack)
+	// Zero the frames the previous run used, so every run starts from the same stack.
+	clear(m.stack[len(m.stack)-(m.maxDepth+1)*StackSize:])
+	m.maxDepth = 0
 	m.regs = [16]uint64{}
 	for i, a := range args {
 		if i < 5 {
@@ -146,6 +149,7 @@ func (m *Machine) Callback(fn uint64, args ...uint64) (uint64, error) {
 	f.prog, f.ret, f.fp = p, pc, m.regs[10]
 	copy(f.saved[:], m.regs[6:10])
 	m.depth++
+	m.maxDepth = max(m.maxDepth, m.depth)
 	for i := 1; i <= 5; i++ {
 		m.regs[i] = 0
 	}

@@ -240,3 +240,28 @@ func TestSteadyStateRunsDoNotAllocate(t *testing.T) {
 		t.Errorf("%v allocations per run, want 0", allocs)
 	}
 }
+
+func TestEveryRunStartsWithAZeroedStack(t *testing.T) {
+	// The first run writes into its own frame and a callee's; the second run reads both slots back.
+	insns := []Instruction{
+		Make(0x15, 1, 0, 4, 0),             // 0: if r1 == 0 goto 5 (the reading run)
+		Make(0x7a, 10, 0, -8, 7),           // 1: *(u64 *)(r10 - 8) = 7
+		Make(0x85, 0, PseudoCall, 0, 6),    // 2: call 9
+		Make(0xb7, 0, 0, 0, 0),             // 3: r0 = 0
+		Make(0x95, 0, 0, 0, 0),             // 4: exit
+		Make(0x79, 0, 10, -8, 0),           // 5: r0 = *(u64 *)(r10 - 8)
+		Make(0x79, 2, 10, -StackSize-8, 0), // 6: r2 = the callee's slot
+		Make(0x0f, 0, 2, 0, 0),             // 7: r0 += r2
+		Make(0x95, 0, 0, 0, 0),             // 8: exit
+		Make(0x7a, 10, 0, -8, 9),           // 9: callee: *(u64 *)(r10 - 8) = 9
+		Make(0x95, 0, 0, 0, 0),             // 10: exit
+	}
+	m := NewMachine(nil)
+	p := mustProgram(t, insns, ProgramOptions{})
+	if _, err := m.Run(p, 1); err != nil {
+		t.Fatal(err)
+	}
+	if r0, err := m.Run(p, 0); err != nil || r0 != 0 {
+		t.Fatalf("r0 = %d, err = %v; the second run saw the first run's stack", r0, err)
+	}
+}
