@@ -5,7 +5,6 @@ package kernel
 import (
 	"errors"
 	"fmt"
-	"runtime"
 
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
@@ -50,19 +49,6 @@ func (p *Program) run(pkt []byte, meta []byte, ctx Context) (ret uint32, metaOut
 		RxQueueIndex:   ctx.RxQueue,
 	}
 	var mdOut xdpMD
-	// BPF_PROG_TEST_RUN runs the program on the CPU the calling thread is on; pin the thread so
-	// per-CPU maps and bpf_get_smp_processor_id see the CPU the caller asked for.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	var saved unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &saved); err == nil {
-		var set unix.CPUSet
-		set.Set(ctx.CPU)
-		if err := unix.SchedSetaffinity(0, &set); err != nil {
-			return 0, nil, nil, fmt.Errorf("pinning the test run to CPU %d: %w", ctx.CPU, err)
-		}
-		defer unix.SchedSetaffinity(0, &saved)
-	}
 	// Room for everything the program can add: the whole headroom at the front, and a page of
 	// tail growth for the linear part and for every fragment.
 	frags := 0
@@ -77,7 +63,11 @@ func (p *Program) run(pkt []byte, meta []byte, ctx Context) (ret uint32, metaOut
 		ContextOut: &mdOut,
 		Repeat:     1,
 	}
-	ret, err = p.prog.Run(&opts)
+	err = onTestHost(ctx.CPU, func() error {
+		var err error
+		ret, err = p.prog.Run(&opts)
+		return err
+	})
 	if err != nil {
 		return 0, nil, nil, err
 	}

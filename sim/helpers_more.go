@@ -339,18 +339,44 @@ func checkMTU(s *xdpState, m *vm.Machine, ctx, ifindex, mtuLen, lenDiff, flags u
 	return ret, nil
 }
 
-// fibLookup answers as a host whose devices do not forward, as BPF_PROG_TEST_RUN's loopback does.
+// fibLookup answers as a host whose devices do not forward: a fresh network namespace with only
+// its loopback device, where BPF_PROG_TEST_RUN's packets arrive. The order of the checks is the
+// kernel's: flags, family, device, IPv6's strict-scope addresses, then the forwarding setting.
 func fibLookup(s *xdpState, m *vm.Machine, ctx, params, plen, flags, _ uint64) (uint64, error) {
 	if plen < 64 {
+		return neg(eINVAL), nil
+	}
+	if flags&^0x1f != 0 { // DIRECT, OUTPUT, SKIP_NEIGH, TBID, SRC
 		return neg(eINVAL), nil
 	}
 	b, err := m.Bytes(params, 64, true)
 	if err != nil {
 		return 0, err
 	}
-	ifx := le.Uint32(b[8:])
-	if _, ok := hostDevices[ifx]; !ok {
+	const afInet, afInet6 = 2, 10
+	family := b[0]
+	if family != afInet && family != afInet6 {
+		return neg(eAFNOSUPP), nil
+	}
+	if _, ok := hostDevices[le.Uint32(b[8:])]; !ok {
 		return neg(eNODEV), nil
 	}
+	if family == afInet6 && (strictScope6(b[16:32]) || strictScope6(b[32:48])) {
+		return 4, nil // BPF_FIB_LKUP_RET_NOT_FWDED
+	}
 	return 5, nil // BPF_FIB_LKUP_RET_FWD_DISABLED
+}
+
+// strictScope6 reports whether an IPv6 address is multicast, link-local or loopback: addresses
+// the kernel's FIB helper does not forward (rt6_need_strict).
+func strictScope6(a []byte) bool {
+	if a[0] == 0xff || (a[0] == 0xfe && a[1]&0xc0 == 0x80) {
+		return true
+	}
+	for _, c := range a[:15] {
+		if c != 0 {
+			return false
+		}
+	}
+	return a[15] == 1
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"sort"
 	"strings"
 	"unicode"
@@ -36,6 +37,10 @@ type LoadOptions struct {
 	// Types gives a program type to programs in sections that carry none, by function or
 	// section name ("xdp").
 	Types map[string]ebpf.ProgramType
+	// PerfReaders attaches a reader to every slot of every perf event array (slot i on CPU i), so
+	// bpf_perf_event_output succeeds and its records can be read; without it the slots are empty
+	// and outputs fail with ENOENT, as they do in the kernel when nobody reads.
+	PerfReaders bool
 	// Kfuncs resolves kfunc calls by name; nil means no kfunc is available.
 	Kfuncs func(name string) (vm.Helper, error)
 }
@@ -128,9 +133,12 @@ func LoadSpec(path string, spec *ebpf.CollectionSpec, opts LoadOptions) (*Object
 		if !ok {
 			return nil, &LoadError{Path: path, What: "variable " + name, Err: errors.New("no such variable in the object")}
 		}
-		if err := v.Set(opts.Set[name]); err != nil {
+		if err := setVariable(v, opts.Set[name]); err != nil {
 			return nil, &LoadError{Path: path, What: "variable " + name, Err: err}
 		}
+	}
+	if err := applyVariables(spec); err != nil {
+		return nil, &LoadError{Path: path, Err: err}
 	}
 	for _, name := range sortedKeys(opts.Resize) {
 		ms, ok := spec.Maps[name]
@@ -152,6 +160,13 @@ func LoadSpec(path string, spec *ebpf.CollectionSpec, opts LoadOptions) (*Object
 		m, err := maps.FromMapSpec(ms, opts.CPUs)
 		if err != nil {
 			return nil, &LoadError{Path: path, What: "map " + name, Err: err}
+		}
+		if ms.Type == ebpf.PerfEventArray && !opts.PerfReaders {
+			// No user-space reader has opened a perf event for any slot, as in a plain
+			// BPF_PROG_TEST_RUN: outputs fail with ENOENT.
+			for i := uint32(0); i < m.MaxEntries(); i++ {
+				_ = m.Delete(keyBytes(i, 4))
+			}
 		}
 		o.mapIndex[name] = len(o.mapOrder)
 		o.mapIdx[m] = len(o.mapOrder)
@@ -196,6 +211,71 @@ func LoadSpec(path string, spec *ebpf.CollectionSpec, opts LoadOptions) (*Object
 		}
 	}
 	return o, nil
+}
+
+// setVariable gives a global variable its value before load: a []byte of the variable's size, a
+// bool, or any Go integer that fits the variable (written little-endian at its size, as the
+// kernel side and the command line's --set expect); other values go through VariableSpec.Set.
+func setVariable(v *ebpf.VariableSpec, val any) error {
+	size := int(v.Size())
+	var u uint64
+	switch x := val.(type) {
+	case []byte:
+		if len(x) != size {
+			return fmt.Errorf("%d bytes given for a %d-byte variable", len(x), size)
+		}
+		return v.Set(x)
+	case bool:
+		if x {
+			u = 1
+		}
+	case int, int8, int16, int32, int64:
+		i := reflect.ValueOf(x).Int()
+		if bits := uint(size * 8); size < 8 && (i < -(1<<(bits-1)) || i > (1<<bits)-1) {
+			return fmt.Errorf("%d does not fit in the %d-byte variable", i, size)
+		}
+		u = uint64(i)
+	case uint, uint8, uint16, uint32, uint64, uintptr:
+		u = reflect.ValueOf(x).Uint()
+		if size < 8 && u > (1<<(uint(size)*8))-1 {
+			return fmt.Errorf("%d does not fit in the %d-byte variable", u, size)
+		}
+	default:
+		return v.Set(val)
+	}
+	if size < 1 || size > 8 {
+		return fmt.Errorf("an integer cannot set a %d-byte variable; give its bytes", size)
+	}
+	return v.Set(le.AppendUint64(nil, u)[:size])
+}
+
+// applyVariables copies the values of global variables into the contents of their data sections'
+// maps. cilium/ebpf keeps a VariableSpec's value apart from its section's MapSpec until it creates
+// the map itself, so values set before load would otherwise be lost.
+func applyVariables(spec *ebpf.CollectionSpec) error {
+	for _, name := range sortedKeys(spec.Variables) {
+		v := spec.Variables[name]
+		ms := spec.Maps[v.SectionName]
+		if ms == nil || len(ms.Contents) != 1 {
+			continue
+		}
+		data, ok := ms.Contents[0].Value.([]byte)
+		if !ok {
+			continue
+		}
+		end := uint64(v.Offset) + uint64(len(v.Value))
+		if end > uint64(len(data)) {
+			return fmt.Errorf("variable %s (offset %d, %d bytes) lies outside its section %s of %d bytes", name, v.Offset, len(v.Value), v.SectionName, len(data))
+		}
+		if bytes.Equal(data[v.Offset:end], v.Value) {
+			continue
+		}
+		// Leave the section's original bytes alone: Contents may share them with copies of spec.
+		data = bytes.Clone(data)
+		copy(data[v.Offset:end], v.Value)
+		ms.Contents = []ebpf.MapKV{{Key: ms.Contents[0].Key, Value: data}}
+	}
+	return nil
 }
 
 func keyBytes(k any, size uint32) []byte {
@@ -321,11 +401,27 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 	if err := o.applyCORE(insns); err != nil {
 		return nil, err
 	}
+	insns = splitPoisonedLoads(insns)
 	kfuncs := map[int32]vm.Helper{}
 	kfnIdx := map[string]int32{}
 	for i := range insns {
 		ins := &insns[i]
 		switch {
+		case isPoisonedCall(ins):
+			// A CO-RE relocation found no match and cilium/ebpf poisoned the instruction, as
+			// libbpf does. The kernel accepts the program as long as the instruction cannot be
+			// reached (the usual bpf_core_field_exists guard); the simulator has no verifier
+			// yet, so reaching it is a fault at run time instead. The call becomes a call of a
+			// kfunc of our own that fails, naming the relocation.
+			what := "instruction poisoned by CO-RE"
+			if src := ins.Source(); src != nil {
+				what = strings.TrimSpace(src.String())
+			}
+			id := int32(len(kfuncs))
+			kfuncs[id] = func(*vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
+				return 0, fmt.Errorf("reached an %s: the CO-RE relocation found no match in the kernel BTF, and the kernel refuses programs that can reach such an instruction", what)
+			}
+			*ins = asm.Instruction{OpCode: asm.OpCode(asm.JumpClass).SetJumpOp(asm.Call), Src: asm.PseudoKfuncCall, Constant: int64(id)}.WithMetadata(ins.Metadata)
 		case ins.IsLoadFromMap():
 			ref := ins.Reference()
 			idx, ok := o.mapIndex[ref]
@@ -346,7 +442,7 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 				if err != nil {
 					return nil, fmt.Errorf("kfunc %s: %w", name, err)
 				}
-				id = int32(len(kfnIdx))
+				id = int32(len(kfuncs))
 				kfnIdx[name] = id
 				kfuncs[id] = h
 			}
@@ -408,6 +504,37 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// isPoisonedCall reports whether ins is the invalid helper call cilium/ebpf writes in place of an
+// instruction whose CO-RE relocation failed.
+func isPoisonedCall(ins *asm.Instruction) bool {
+	return ins.IsBuiltinCall() && ins.Constant == btf.COREBadRelocationSentinel
+}
+
+// splitPoisonedLoads turns every poisoned 64-bit immediate load (cilium/ebpf writes "lddw r10,
+// 0xbad2310" for those) into a poisoned call followed by a no-op jump, which fill the same two
+// instruction slots, so that jumps across it keep their targets.
+func splitPoisonedLoads(insns asm.Instructions) asm.Instructions {
+	var out asm.Instructions
+	for i, ins := range insns {
+		poisoned := ins.OpCode.IsDWordLoad() && ins.Dst == asm.R10 && ins.Constant == btf.COREBadRelocationSentinel
+		if !poisoned {
+			if out != nil {
+				out = append(out, ins)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make(asm.Instructions, 0, len(insns)+1), insns[:i]...)
+		}
+		call := asm.BuiltinFunc(btf.COREBadRelocationSentinel).Call().WithMetadata(ins.Metadata)
+		out = append(out, call, asm.Instruction{OpCode: asm.OpCode(asm.JumpClass).SetJumpOp(asm.Ja)})
+	}
+	if out == nil {
+		return insns
+	}
+	return out
 }
 
 func formatLine(src fmt.Stringer) string {

@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
 	"github.com/spf13/pflag"
 
 	"github.com/xdpsim/xdpsim/kernel"
@@ -142,82 +138,7 @@ func (d *differ) packet(n int, rec record) []string {
 	cond := sim.Conditions{IngressIfindex: d.rf.ifindex, RxQueue: d.rf.rxq, CPU: cpu, TimeNs: uint64(rec.ts.UnixNano())}
 	s := d.x.Run(rec.data, nil, cond)
 	k := d.kp.Run(rec.data, nil, kernel.Context{IngressIfindex: d.rf.ifindex, RxQueue: d.rf.rxq, CPU: cpu})
-	return comparePackets(n, s.Packet, k)
-}
-
-// comparePackets describes how the simulator's result s differs from the kernel's k.
-func comparePackets(n int, s, k result.Packet) []string {
-	var out []string
-	switch {
-	case (s.Err != "") != (k.Err != ""):
-		return []string{fmt.Sprintf("packet %d: run: simulator %s; kernel %s", n, orOK(s.Err), orOK(k.Err))}
-	case s.Err != "":
-		return nil // both refused it
-	}
-	if s.Ret != k.Ret {
-		out = append(out, fmt.Sprintf("packet %d: return value: simulator %d (%s), kernel %d (%s)", n, s.Ret, result.VerdictName(s.Ret), k.Ret, result.VerdictName(k.Ret)))
-	}
-	if !bytes.Equal(s.Data, k.Data) {
-		out = append(out, fmt.Sprintf("packet %d: data: %s", n, byteDiff(s.Data, k.Data, true)))
-	}
-	if !bytes.Equal(s.Meta, k.Meta) {
-		out = append(out, fmt.Sprintf("packet %d: metadata: %s", n, byteDiff(s.Meta, k.Meta, false)))
-	}
-	return out
-}
-
-func orOK(e string) string {
-	if e == "" {
-		return "ran it"
-	}
-	return e
-}
-
-// byteDiff describes where two byte strings first differ, naming the protocol layer of a frame.
-func byteDiff(s, k []byte, frame bool) string {
-	i := 0
-	for i < len(s) && i < len(k) && s[i] == k[i] {
-		i++
-	}
-	where := ""
-	if frame {
-		ref := k
-		if i >= len(k) {
-			ref = s
-		}
-		where = " (" + layerAt(ref, i) + ")"
-	}
-	lo := max(0, i-4)
-	show := func(b []byte) string {
-		hi := min(len(b), i+12)
-		if lo >= hi {
-			return "(ends)"
-		}
-		return fmt.Sprintf("% x", b[lo:hi])
-	}
-	msg := fmt.Sprintf("first difference at byte %d%s; lengths simulator %d, kernel %d\n    simulator [%d:]: %s\n    kernel    [%d:]: %s",
-		i, where, len(s), len(k), lo, show(s), lo, show(k))
-	return msg
-}
-
-// layerAt names the protocol layer byte off of an Ethernet frame falls in, with the offset in it.
-func layerAt(frame []byte, off int) string {
-	p := gopacket.NewPacket(frame, layers.LayerTypeEthernet, gopacket.DecodeOptions{NoCopy: true})
-	pos := 0
-	for _, l := range p.Layers() {
-		n := len(l.LayerContents())
-		if off < pos+n {
-			return fmt.Sprintf("%s header, byte %d", l.LayerType(), off-pos)
-		}
-		pos += n
-		if pl := l.LayerPayload(); len(l.LayerContents()) == 0 && len(pl) == 0 {
-			break
-		}
-	}
-	if off < len(frame) {
-		return fmt.Sprintf("payload, byte %d", off-pos)
-	}
-	return "past the end"
+	return result.ComparePackets(n, s.Packet, k)
 }
 
 // maps compares map contents after the run.
@@ -230,59 +151,5 @@ func (d *differ) maps() ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kernel: %w", err)
 	}
-	return compareMaps(sm, km), nil
-}
-
-func compareMaps(sm, km result.Maps) []string {
-	var out []string
-	names := map[string]bool{}
-	for n := range sm {
-		names[n] = true
-	}
-	for n := range km {
-		names[n] = true
-	}
-	for _, name := range sortedNames(names) {
-		se, sok := sm[name]
-		ke, kok := km[name]
-		if !sok || !kok {
-			out = append(out, fmt.Sprintf("map %s: dumped by %s only", name, map[bool]string{true: "the simulator", false: "the kernel"}[sok]))
-			continue
-		}
-		sk := map[string]result.MapEntry{}
-		for _, e := range se {
-			sk[e.Key] = e
-		}
-		kk := map[string]result.MapEntry{}
-		for _, e := range ke {
-			kk[e.Key] = e
-		}
-		keys := map[string]bool{}
-		for k := range sk {
-			keys[k] = true
-		}
-		for k := range kk {
-			keys[k] = true
-		}
-		for _, key := range sortedNames(keys) {
-			a, aok := sk[key]
-			b, bok := kk[key]
-			switch {
-			case !aok:
-				out = append(out, fmt.Sprintf("map %s key %s: only the kernel has it (%s)", name, key, entryValue(b)))
-			case !bok:
-				out = append(out, fmt.Sprintf("map %s key %s: only the simulator has it (%s)", name, key, entryValue(a)))
-			case entryValue(a) != entryValue(b):
-				out = append(out, fmt.Sprintf("map %s key %s: simulator %s, kernel %s", name, key, entryValue(a), entryValue(b)))
-			}
-		}
-	}
-	return out
-}
-
-func entryValue(e result.MapEntry) string {
-	if e.Values != nil {
-		return "[" + strings.Join(e.Values, " ") + "]"
-	}
-	return e.Value
+	return result.CompareMaps(sm, km), nil
 }

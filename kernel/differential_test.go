@@ -1,0 +1,116 @@
+package kernel_test
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/gopacket/pcapgo"
+
+	"github.com/xdpsim/xdpsim/corpus"
+	"github.com/xdpsim/xdpsim/kernel"
+	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/result"
+)
+
+type tracePacket struct {
+	data []byte
+	tsNs uint64
+}
+
+func readTrace(t testing.TB, path string) []tracePacket {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var out []tracePacket
+	for {
+		data, ci, err := r.ReadPacketData()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		out = append(out, tracePacket{data, uint64(ci.Timestamp.UnixNano())})
+	}
+}
+
+// diffRun runs one object over one trace on both sides, from fresh maps, and returns every
+// divergence.
+func diffRun(t testing.TB, obj, entry string, pkts []tracePacket) (divergences []string, packets int) {
+	kp, err := kernel.Load(obj, kernel.Options{Program: entry})
+	if err != nil {
+		t.Fatalf("kernel: %v", err)
+	}
+	defer kp.Close()
+	o, err := sim.Load(obj, sim.LoadOptions{CPUs: kp.NumCPU()})
+	if err != nil {
+		t.Fatalf("simulator: %v", err)
+	}
+	p, err := o.FindProgram(entry)
+	if err != nil {
+		t.Fatalf("simulator: %v", err)
+	}
+	x, err := sim.NewXDP(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, pkt := range pkts {
+		s := x.Run(pkt.data, nil, sim.Conditions{IngressIfindex: 1, TimeNs: pkt.tsNs})
+		k := kp.Run(pkt.data, nil, kernel.Context{IngressIfindex: 1})
+		divergences = append(divergences, result.ComparePackets(i+1, s.Packet, k)...)
+	}
+	sm, err := o.DumpMaps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	km, err := kp.DumpMaps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(divergences, result.CompareMaps(sm, km)...), len(pkts)
+}
+
+// TestSimulatorAgreesWithKernel runs every corpus program, at both ISA levels, over every corpus
+// trace in the simulator and in the real kernel, and requires full agreement: return value, output
+// bytes, metadata, and the contents of every map after each trace.
+func TestSimulatorAgreesWithKernel(t *testing.T) {
+	if err := kernel.Available(); err != nil {
+		t.Skipf("SKIP: %v", err)
+	}
+	traces := map[string][]tracePacket{}
+	for _, tr := range corpus.Traces() {
+		traces[tr.Name] = readTrace(t, tr.Path())
+	}
+	total, runs := 0, 0
+	for _, p := range corpus.Programs() {
+		for _, cpu := range corpus.CPUs {
+			for _, tr := range corpus.Traces() {
+				name := p.Name + "." + cpu + "/" + strings.TrimSuffix(tr.Name, filepath.Ext(tr.Name))
+				t.Run(name, func(t *testing.T) {
+					divs, n := diffRun(t, p.Object(cpu), p.Entry, traces[tr.Name])
+					total += n
+					runs++
+					for i, d := range divs {
+						if i == 10 {
+							t.Errorf("... and %d more divergences", len(divs)-10)
+							break
+						}
+						t.Error(d)
+					}
+				})
+			}
+		}
+	}
+	t.Logf("%d programs x %d ISA levels x %d traces: %d runs, %d packets on each side", len(corpus.Programs()), len(corpus.CPUs), len(corpus.Traces()), runs, total)
+}
