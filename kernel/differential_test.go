@@ -114,3 +114,60 @@ func TestSimulatorAgreesWithKernel(t *testing.T) {
 	}
 	t.Logf("%d programs x %d ISA levels x %d traces: %d runs, %d packets on each side", len(corpus.Programs()), len(corpus.CPUs), len(corpus.Traces()), runs, total)
 }
+
+// FuzzSimulatorAgainstKernel sends fuzzed packets through several corpus programs on both sides and
+// fails on the first divergence. Map state carries over between inputs, as in a trace.
+func FuzzSimulatorAgainstKernel(f *testing.F) {
+	if err := kernel.Available(); err != nil {
+		f.Skipf("SKIP: %v", err)
+	}
+	for _, tr := range []string{"mixed.pcap", "malformed.pcap", "vlan.pcap", "ipv6ext.pcap"} {
+		for i, p := range readTrace(f, corpus.TracePath(tr)) {
+			if i%97 == 0 {
+				f.Add(p.data)
+			}
+		}
+	}
+	type side struct {
+		name string
+		x    *sim.XDP
+		kp   *kernel.Program
+	}
+	var sides []side
+	for _, name := range []string{"vlan", "ipv6_exthdr", "nat44", "tcp_flags", "meta_tail", "encap", "icmp_echo", "loops"} {
+		p, ok := corpus.Lookup(name)
+		if !ok {
+			f.Fatalf("no corpus program %s", name)
+		}
+		kp, err := kernel.Load(p.Object("v4"), kernel.Options{Program: p.Entry})
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Cleanup(func() { kp.Close() })
+		o, err := sim.Load(p.Object("v4"), sim.LoadOptions{CPUs: kp.NumCPU()})
+		if err != nil {
+			f.Fatal(err)
+		}
+		prog, err := o.FindProgram(p.Entry)
+		if err != nil {
+			f.Fatal(err)
+		}
+		x, err := sim.NewXDP(prog)
+		if err != nil {
+			f.Fatal(err)
+		}
+		sides = append(sides, side{name, x, kp})
+	}
+	f.Fuzz(func(t *testing.T, pkt []byte) {
+		if len(pkt) > kernel.MaxPacket {
+			return
+		}
+		for _, sd := range sides {
+			s := sd.x.Run(pkt, nil, sim.Conditions{IngressIfindex: 1})
+			k := sd.kp.Run(pkt, nil, kernel.Context{IngressIfindex: 1})
+			if d := result.ComparePackets(1, s.Packet, k); len(d) > 0 {
+				t.Fatalf("%s diverges on %x:\n%s", sd.name, pkt, strings.Join(d, "\n"))
+			}
+		}
+	})
+}
