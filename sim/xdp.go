@@ -47,6 +47,19 @@ type Outcome struct {
 	Redirect *Redirect
 	// Fault is set when the program faulted (Err then says so too).
 	Fault error
+	// Exception names what the kernel's xdp_exception tracepoint would report: "XDP_ABORTED" or
+	// "invalid action N" (drivers drop such packets); "" otherwise.
+	Exception string
+	// Skb is the hand-off to the network stack of a packet the program passed.
+	Skb *SkbHandoff
+}
+
+// SkbHandoff is what the stack receives for XDP_PASS: the frame from data and the metadata in
+// front of it (skb_metadata_len), as __xdp_build_skb_from_frame would set them up.
+type SkbHandoff struct {
+	Len      int    `json:"len"`
+	Protocol string `json:"protocol"` // eth_type_trans's skb->protocol, as hex
+	MetaLen  int    `json:"meta_len"`
 }
 
 // Redirect is the target bpf_redirect or bpf_redirect_map chose.
@@ -91,6 +104,7 @@ type xdpState struct {
 	reserved  []reservation
 	outBuf    []byte
 	outcome   Outcome
+	skb       SkbHandoff
 	// dirtyLo..dirtyHi bounds every byte of the frame a program could have written since the
 	// frame was last cleared: the union of the packet windows.
 	dirtyLo, dirtyHi uint32
@@ -200,9 +214,16 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 		return *out
 	}
 	out.Ret = uint32(r0)
-	if s.redirSet && out.Ret == 4 {
-		r := s.redirect
-		out.Redirect = &r
+	switch {
+	case out.Ret == 0:
+		out.Exception = "XDP_ABORTED"
+	case out.Ret > 4:
+		out.Exception = fmt.Sprintf("invalid action %d", out.Ret)
+	case out.Ret == 4 && s.redirSet:
+		out.Redirect = &s.redirect
+	case out.Ret == 4:
+		// XDP_REDIRECT without a target set: xdp_do_redirect fails, the driver drops it.
+		out.Exception = "XDP_REDIRECT without a redirect target"
 	}
 	// The output aliases the XDP's buffers: it stays valid until the next Run.
 	if len(s.frags) == 0 {
@@ -217,6 +238,10 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 	out.Meta = s.frame[s.data:s.data:s.data]
 	if s.metaOK && s.dataMeta < s.data {
 		out.Meta = s.frame[s.dataMeta:s.data:s.data]
+	}
+	if out.Ret == 2 {
+		s.skb = SkbHandoff{Len: len(out.Data), MetaLen: len(out.Meta), Protocol: skbProtocol(out.Data)}
+		out.Skb = &s.skb
 	}
 	return *out
 }
@@ -259,4 +284,20 @@ func (s *xdpState) setup(pkt, meta []byte, cond Conditions) error {
 	s.reserved = s.reserved[:0]
 	s.window()
 	return nil
+}
+
+// skbProtocol is what eth_type_trans gives skb->protocol for a frame: the EtherType when it is one
+// (>= 0x600), else 802.3 framing (ETH_P_802_3, or ETH_P_802_2 without the raw IPX marker).
+func skbProtocol(frame []byte) string {
+	if len(frame) < ETHHdrLen {
+		return ""
+	}
+	t := uint16(frame[12])<<8 | uint16(frame[13])
+	switch {
+	case t >= 0x600:
+		return fmt.Sprintf("0x%04x", t)
+	case len(frame) >= 16 && frame[14] == 0xff && frame[15] == 0xff:
+		return "0x0001" // ETH_P_802_3
+	}
+	return "0x0004" // ETH_P_802_2
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/spf13/pflag"
 
+	"github.com/xdpsim/xdpsim/kernel"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/result"
 )
@@ -110,17 +111,19 @@ func parseValue(s string) (any, error) {
 
 // packetJSON is one --jsonl line: the fixed keys first, then what else the run produced.
 type packetJSON struct {
-	Packet   int           `json:"packet"`
-	Ret      *uint32       `json:"ret,omitempty"`
-	Verdict  string        `json:"verdict,omitempty"`
-	Data     *string       `json:"data,omitempty"`
-	Meta     *string       `json:"meta,omitempty"`
-	Error    string        `json:"error,omitempty"`
-	Redirect *sim.Redirect `json:"redirect,omitempty"`
-	Printk   []string      `json:"printk,omitempty"`
-	Insns    uint64        `json:"insns,omitempty"`
-	File     string        `json:"file"`
-	Record   int           `json:"record"`
+	Packet    int             `json:"packet"`
+	Ret       *uint32         `json:"ret,omitempty"`
+	Verdict   string          `json:"verdict,omitempty"`
+	Data      *string         `json:"data,omitempty"`
+	Meta      *string         `json:"meta,omitempty"`
+	Error     string          `json:"error,omitempty"`
+	Redirect  *sim.Redirect   `json:"redirect,omitempty"`
+	Exception string          `json:"exception,omitempty"`
+	Skb       *sim.SkbHandoff `json:"skb,omitempty"`
+	Printk    []string        `json:"printk,omitempty"`
+	Insns     uint64          `json:"insns,omitempty"`
+	File      string          `json:"file"`
+	Record    int             `json:"record"`
 }
 
 func outcomeJSON(o sim.Outcome, rec record) packetJSON {
@@ -129,7 +132,7 @@ func outcomeJSON(o sim.Outcome, rec record) packetJSON {
 		ret := o.Ret
 		d, m := result.Hex(o.Data), result.Hex(o.Meta)
 		j.Ret, j.Verdict, j.Data, j.Meta = &ret, result.VerdictName(o.Ret), &d, &m
-		j.Redirect = o.Redirect
+		j.Redirect, j.Exception, j.Skb = o.Redirect, o.Exception, o.Skb
 	}
 	return j
 }
@@ -142,6 +145,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	mapsOut := fs.String("maps", "", "write map contents after the run to FILE as JSON (- for stdout)")
 	writeDir := fs.StringP("write", "w", "", "write one pcap per verdict and per redirect target into DIR")
 	verbose := fs.BoolP("verbose", "v", false, "print one line per packet")
+	engine := fs.String("engine", "sim", `where to run: "sim" (the simulator) or "kernel" (the real kernel through BPF_PROG_TEST_RUN; Linux, CAP_BPF)`)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: xdpsim run [flags] PROG.o TRACE.pcap [TRACE.pcap...]\n%s", fs.FlagUsages())
 	}
@@ -160,6 +164,20 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{2, err}
 	}
+	if *engine != "sim" && *engine != "kernel" {
+		return &exitError{2, fmt.Errorf("--engine %q: want sim or kernel", *engine)}
+	}
+	var kp *kernel.Program
+	if *engine == "kernel" {
+		if err := kernel.Available(); err != nil {
+			return &exitError{3, err}
+		}
+		if kp, err = kernel.Load(objPath, kernel.Options{Program: rf.prog, Variables: opts.Set, MapSizes: opts.Resize}); err != nil {
+			return &exitError{2, err}
+		}
+		defer kp.Close()
+		opts.CPUs = kp.NumCPU()
+	}
 	// Unreadable or unusable input exits 2, as bad usage does.
 	obj, err := sim.Load(objPath, opts)
 	if err != nil {
@@ -175,6 +193,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if rf.mapsIn != "" {
 		if err := loadMapsFile(obj, rf.mapsIn); err != nil {
 			return &exitError{2, err}
+		}
+		if kp != nil {
+			var in result.Maps
+			if err := readJSON(rf.mapsIn, &in); err != nil {
+				return &exitError{2, err}
+			}
+			if err := kp.LoadMaps(in); err != nil {
+				return &exitError{2, fmt.Errorf("kernel: %w", err)}
+			}
 		}
 	}
 	x, err := sim.NewXDP(prog)
@@ -209,14 +236,27 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	counts := map[string]int{}
-	var errorsSeen, faults int
+	var errorsSeen, faults, exceptions int
 	n := 0
 	for _, tr := range traces {
 		err := readTrace(tr, func(rec record) error {
 			n++
 			cond := sim.Conditions{IngressIfindex: rf.ifindex, RxQueue: rf.rxq, CPU: int(rf.rxq) % rf.cpus, TimeNs: uint64(rec.ts.UnixNano())}
-			o := x.Run(rec.data, nil, cond)
+			var o sim.Outcome
+			if kp != nil {
+				o.Packet = kp.Run(rec.data, nil, kernel.Context{IngressIfindex: cond.IngressIfindex, RxQueue: cond.RxQueue, CPU: cond.CPU})
+				if o.Err == "" && o.Ret == 0 {
+					o.Exception = "XDP_ABORTED"
+				} else if o.Err == "" && o.Ret > 4 {
+					o.Exception = fmt.Sprintf("invalid action %d", o.Ret)
+				}
+			} else {
+				o = x.Run(rec.data, nil, cond)
+			}
 			o.Index = n
+			if o.Exception != "" {
+				exceptions++
+			}
 			verdict := ""
 			if o.Err != "" {
 				errorsSeen++
@@ -278,7 +318,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			return fail(err)
 		}
 		pending = append(pending, mo)
-		dump, err := obj.DumpMaps()
+		var dump result.Maps
+		if kp != nil {
+			dump, err = kp.DumpMaps()
+		} else {
+			dump, err = obj.DumpMaps()
+		}
 		if err != nil {
 			return fail(err)
 		}
@@ -305,9 +350,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *jsonl != "-" && *mapsOut != "-" {
-		fmt.Fprintf(stdout, "%s: %s: %d packets\n", objPath, prog.Name, n)
+		fmt.Fprintf(stdout, "%s: %s: %d packets (%s)\n", objPath, prog.Name, n, map[bool]string{true: "real kernel", false: "simulator"}[kp != nil])
 		for _, v := range sortedNames(counts) {
 			fmt.Fprintf(stdout, "  %-14s %d\n", v, counts[v])
+		}
+		if exceptions > 0 {
+			fmt.Fprintf(stdout, "  %d exceptions (XDP_ABORTED or invalid actions, as the xdp_exception tracepoint reports them)\n", exceptions)
 		}
 		if errorsSeen > 0 {
 			fmt.Fprintf(stdout, "  %d packets not run to completion (%d program faults); see --jsonl or -v for each\n", errorsSeen, faults)
