@@ -1,0 +1,186 @@
+package corpus
+
+import (
+	"path/filepath"
+	"runtime"
+)
+
+// CPU versions every program is compiled for (clang -mcpu=...).
+var CPUs = []string{"v3", "v4"}
+
+// Program is one XDP program of the corpus.
+type Program struct {
+	// Name is the base name of the files: NAME.c, NAME.v3.o, NAME.v4.o.
+	Name string
+	// Entry is the program (C function) to run; with tail calls, the first one.
+	Entry string
+	// Section is the ELF section of Entry ("xdp", or "xdp.frags" for multi-buffer programs).
+	Section string
+	// Frags says the program is frags-aware (loaded with BPF_F_XDP_HAS_FRAGS): it may be given
+	// frames longer than one buffer.
+	Frags bool
+	// Maps are the maps whose contents tell what the program did, in the names cilium/ebpf gives
+	// them (global variables live in ".bss", ".data" and ".rodata").
+	Maps []Map
+	// Traces are the traces (file names under traces/) the program is meant to be run over.
+	Traces []string
+	// HostDependent, when set, says which results follow the configuration of the host (network
+	// namespace, routing tables) rather than the packets, so that a comparison with the kernel
+	// must set that configuration up or leave those results out.
+	HostDependent string
+	// Covers says in a line what the program exercises.
+	Covers string
+}
+
+// Map names a map of a program and how to compare its contents.
+type Map struct {
+	Name string
+	// PerCPU maps hold one value per CPU: which CPU ran a packet is not part of the program's
+	// result, so compare the sum over CPUs.
+	PerCPU bool
+	// Order says the map's contents are a sequence (queue, stack, ring buffer) rather than a set
+	// of key/value pairs.
+	Order bool
+}
+
+// Source is the path of the program's C source.
+func (p Program) Source() string { return filepath.Join(Dir(), p.Name+".c") }
+
+// Object is the path of the program compiled for cpu ("v3" or "v4").
+func (p Program) Object(cpu string) string { return filepath.Join(Dir(), p.Name+"."+cpu+".o") }
+
+// Objects are the paths of the program's compiled objects, one per entry of CPUs.
+func (p Program) Objects() []string {
+	out := make([]string, 0, len(CPUs))
+	for _, cpu := range CPUs {
+		out = append(out, p.Object(cpu))
+	}
+	return out
+}
+
+// Dir is the absolute path of the corpus directory, found from this source file, so that tests
+// of any package can reach the fixtures whatever their working directory.
+func Dir() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "."
+	}
+	return filepath.Dir(file)
+}
+
+// TracePath is the path of a trace file, e.g. TracePath("mixed.pcap").
+func TracePath(name string) string { return filepath.Join(Dir(), "traces", name) }
+
+// Trace is one committed pcap trace.
+type Trace struct {
+	Name    string // file name under traces/
+	Packets int    // records in the file
+	Covers  string
+}
+
+// Path is the trace's path.
+func (t Trace) Path() string { return TracePath(t.Name) }
+
+// Traces lists the committed traces (made by cmd/gentrace).
+func Traces() []Trace {
+	return []Trace{
+		{"mixed.pcap", 4000, "everyday IPv4/IPv6 TCP, UDP, ICMP, ICMPv6 and ARP with a sprinkling of everything else"},
+		{"vlan.pcap", 400, "802.1Q, 802.1ad, stacked and broken tags"},
+		{"ipv6ext.pcap", 400, "IPv6 extension header chains"},
+		{"jumbo.pcap", 200, "frames of 1500 to 9000 bytes (multi-buffer in BPF_PROG_TEST_RUN past 3520)"},
+		{"malformed.pcap", 400, "runts, truncated frames and headers broken on purpose"},
+	}
+}
+
+var standard = []string{"mixed.pcap", "vlan.pcap", "ipv6ext.pcap", "malformed.pcap"}
+
+func m(name string) Map           { return Map{Name: name} }
+func percpu(name string) Map      { return Map{Name: name, PerCPU: true} }
+func ordered(name string) Map     { return Map{Name: name, Order: true} }
+func traces(t ...string) []string { return t }
+
+// Programs lists the corpus programs in a stable order.
+func Programs() []Program {
+	return []Program{
+		{Name: "eth_stats", Entry: "xdp_eth_stats", Section: "xdp", Maps: []Map{m("frames"), percpu("bytes")}, Traces: standard,
+			Covers: "Ethernet classification, array and per-CPU array counters, invalid source MACs dropped"},
+		{Name: "vlan", Entry: "xdp_vlan", Section: "xdp", Maps: []Map{m("vid_stats"), m("stats")}, Traces: traces("vlan.pcap", "mixed.pcap", "malformed.pcap"),
+			Covers: "802.1Q and 802.1ad parsing, tag pop and push with adjust_head, hash map per VID pair, const volatile arrays"},
+		{Name: "arp_responder", Entry: "xdp_arp_responder", Section: "xdp", Maps: []Map{m("arp_table"), m("arp_stats")}, Traces: standard,
+			Covers: "ARP parsing, replies built in place with XDP_TX, LRU hash of bindings, spoofing detection, bpf_printk"},
+		{Name: "ipv4_options", Entry: "xdp_ipv4_options", Section: "xdp", Maps: []Map{m("opt_seen"), percpu("v4_stats")}, Traces: standard,
+			Covers: "IPv4 header validation, checksum via load_bytes + csum_diff, bounded option walk"},
+		{Name: "ipv4_frag", Entry: "xdp_ipv4_frag", Section: "xdp", Maps: []Map{m("inflight"), m("frag_stats")}, Traces: standard,
+			Covers: "IPv4 fragment checks (DF conflicts, ping of death, RFC 1858), reassembly bookkeeping with hash update/delete"},
+		{Name: "ipv6_exthdr", Entry: "xdp_ipv6_exthdr", Section: "xdp", Maps: []Map{percpu("ext_seen"), m("upper_proto"), m("v6_stats")}, Traces: traces("ipv6ext.pcap", "mixed.pcap", "malformed.pcap"),
+			Covers: "IPv6 extension header chain (hop-by-hop options, routing, fragment, destination, AH) with load_bytes"},
+		{Name: "tcp_flags", Entry: "xdp_tcp_flags", Section: "xdp", Maps: []Map{percpu("flag_counts"), m("tcp_stats")}, Traces: standard,
+			Covers: "TCP header and flag checks, per-CPU hash, option walk and MSS clamping with an L4 checksum fix (csum_diff, store_bytes)"},
+		{Name: "udp_filter", Entry: "xdp_udp_filter", Section: "xdp", Maps: []Map{m("per_port"), m("udp_stats")}, Traces: standard,
+			Covers: "UDP length and checksum checks over IPv4/IPv6, reflection source ports, DNS header check"},
+		{Name: "icmp_echo", Entry: "xdp_icmp_echo", Section: "xdp", Maps: []Map{m("icmp_types"), m("replies")}, Traces: standard,
+			Covers: "ICMP parsing and echo replies with incremental IPv4 and ICMP checksums (csum_diff), XDP_TX"},
+		{Name: "icmpv6", Entry: "xdp_icmpv6", Section: "xdp", Maps: []Map{m("icmp6_types"), m("icmp6_stats")}, Traces: traces("mixed.pcap", "ipv6ext.pcap", "malformed.pcap"),
+			Covers: "ICMPv6 parsing, neighbour discovery hop-limit rule, echo replies with RFC 1624 checksum arithmetic"},
+		{Name: "ttl_router", Entry: "xdp_ttl_router", Section: "xdp", Maps: []Map{percpu("rt_stats")}, Traces: standard,
+			HostDependent: "bpf_check_mtu compares with the receiving device's MTU (loopback in BPF_PROG_TEST_RUN, 65536 by default)",
+			Covers:        "TTL/hop-limit decrement with an incremental IPv4 checksum, bpf_check_mtu, MAC rewrite, XDP_TX"},
+		{Name: "fib_forward", Entry: "xdp_fib_forward", Section: "xdp", Maps: []Map{m("fib_results")}, Traces: traces("mixed.pcap"),
+			HostDependent: "bpf_fib_lookup answers from the network namespace's routing table fib_table and its forwarding setting",
+			Covers:        "bpf_fib_lookup (IPv4 and IPv6, DIRECT|TBID), bpf_redirect on success"},
+		{Name: "nat44", Entry: "xdp_nat44", Section: "xdp", Maps: []Map{m("nat_out"), m("nat_in"), m("nat_stats"), m(".bss")}, Traces: traces("mixed.pcap", "malformed.pcap"),
+			Covers: "source NAT with LRU hashes both ways, port allocation from .bss, IPv4 + TCP/UDP checksum rewrite with csum_diff"},
+		{Name: "lpm_acl", Entry: "xdp_lpm_acl", Section: "xdp", Maps: []Map{m("acl4"), m("acl6"), m("rule_hits"), m(".bss")}, Traces: standard,
+			Covers: "LPM tries (IPv4, IPv6) filled from .rodata rules on the first packet (cmpxchg), prefix deletion after a hit budget"},
+		{Name: "tailcall", Entry: "xdp_tailcall_entry", Section: "xdp", Maps: []Map{m("tc_stats")}, Traces: standard,
+			Covers: "tail calls through a statically filled prog array, nested tail call, empty slot, metadata handed between programs"},
+		{Name: "map_in_map", Entry: "xdp_map_in_map", Section: "xdp",
+			Maps:   []Map{m("tcp_counters"), m("udp_counters"), m("icmp_counters"), m("inside_sources"), m("outside_sources"), m(".bss")},
+			Traces: traces("mixed.pcap"),
+			Covers: "array of maps and hash of maps filled statically in C, lookups through inner maps"},
+		{Name: "queue_stack", Entry: "xdp_queue_stack", Section: "xdp", Maps: []Map{ordered("syn_queue"), ordered("recent_lengths"), m("qs_stats")}, Traces: traces("mixed.pcap"),
+			Covers: "queue and stack maps: push (BPF_EXIST and BPF_ANY), pop, peek"},
+		{Name: "ringbuf", Entry: "xdp_ringbuf", Section: "xdp", Maps: []Map{ordered("events"), m("rb_stats"), m(".bss")}, Traces: traces("mixed.pcap"),
+			Covers: "ring buffer reserve/submit/discard, ringbuf_output, ringbuf_query; fills up and fails deterministically"},
+		{Name: "perf_event", Entry: "xdp_perf_event", Section: "xdp", Maps: []Map{m("output_results")}, Traces: traces("mixed.pcap"),
+			Covers: "bpf_perf_event_output with BPF_F_CURRENT_CPU and packet sample length, -EFAULT and -ENOENT results"},
+		{Name: "devmap", Entry: "xdp_devmap", Section: "xdp", Maps: []Map{m("actions")}, Traces: standard,
+			Covers: "bpf_redirect_map on DEVMAP and DEVMAP_HASH with fallback actions and BPF_F_BROADCAST, bpf_redirect"},
+		{Name: "cpumap", Entry: "xdp_cpumap", Section: "xdp", Maps: []Map{m("steered")}, Traces: standard,
+			Covers: "flow hashing and bpf_redirect_map into a CPUMAP with XDP_PASS fallback"},
+		{Name: "xsk", Entry: "xdp_xsk", Section: "xdp", Maps: []Map{m("per_queue")}, Traces: traces("mixed.pcap"),
+			Covers: "XSKMAP lookup and bpf_redirect_map by rx_queue_index for one UDP port"},
+		{Name: "time_rand", Entry: "xdp_time_rand", Section: "xdp", Maps: []Map{m("facts")}, Traces: traces("mixed.pcap"),
+			Covers: "ktime_get_ns/boot_ns/coarse_ns, jiffies64, get_prandom_u32, get_smp_processor_id (only sanity recorded), bpf_trace_printk"},
+		{Name: "spinlock", Entry: "xdp_spinlock", Section: "xdp", Maps: []Map{m("sources")}, Traces: traces("mixed.pcap"),
+			Covers: "bpf_spin_lock/unlock around a multi-field update in a hash map value, byte budget per source"},
+		{Name: "atomics", Entry: "xdp_atomics", Section: "xdp", Maps: []Map{m("per_proto"), m(".bss"), m(".data")}, Traces: standard,
+			Covers: "atomic add/sub/or/and/xor, fetch variants, xchg and cmpxchg on globals and map values (32 and 64 bit)"},
+		{Name: "loops", Entry: "xdp_loops", Section: "xdp", Maps: []Map{m("sum_buckets"), m("popcount"), m("dports"), m(".bss")}, Traces: traces("mixed.pcap"),
+			Covers: "bpf_loop over the payload with load_bytes, bpf_for_each_map_elem over array and hash, bounded for loop"},
+		{Name: "encap", Entry: "xdp_encap", Section: "xdp", Maps: []Map{m("encap_stats"), m(".bss")}, Traces: traces("mixed.pcap"),
+			Covers: "adjust_head push (IPIP encapsulation, new header checksum with csum_diff) and pull (IPIP and VXLAN decapsulation)"},
+		{Name: "meta_tail", Entry: "xdp_meta_tail", Section: "xdp", Maps: []Map{m("mt_stats")}, Traces: standard,
+			Covers: "adjust_tail shrink and grow, store_bytes at the new tail, adjust_meta with metadata for the stack"},
+		{Name: "frags", Entry: "xdp_frags", Section: "xdp.frags", Frags: true, Maps: []Map{m("frag_stats"), m(".bss")}, Traces: traces("jumbo.pcap", "mixed.pcap"),
+			Covers: "xdp.frags: get_buff_len, load_bytes/store_bytes across fragments, adjust_tail grow and shrink on jumbo frames"},
+		{Name: "calls", Entry: "xdp_calls", Section: "xdp", Maps: []Map{m("classes"), m("hash_buckets")}, Traces: standard,
+			Covers: "bpf-to-bpf calls: static and global __noinline functions, ctx, stack pointer and scalar arguments"},
+		{Name: "globals", Entry: "xdp_globals", Section: "xdp", Maps: []Map{m(".bss"), m(".data")}, Traces: standard,
+			Covers: ".rodata const volatile configuration, .data and .bss state, a frame budget, bpf_printk with a .data string"},
+		{Name: "ratelimit", Entry: "xdp_ratelimit", Section: "xdp", Maps: []Map{m("buckets"), percpu("src_bytes"), m(".bss")}, Traces: traces("mixed.pcap"),
+			Covers: "LRU hash and LRU per-CPU hash, per-source limits over windows counted in packets"},
+		{Name: "udp_echo", Entry: "xdp_udp_echo", Section: "xdp", Maps: []Map{m(".bss")}, Traces: traces("mixed.pcap", "malformed.pcap"),
+			Covers: "packet access only through load_bytes/store_bytes, UDP echo over IPv4 and IPv6 with XDP_TX"},
+	}
+}
+
+// Lookup finds a program by name.
+func Lookup(name string) (Program, bool) {
+	for _, p := range Programs() {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Program{}, false
+}
