@@ -188,6 +188,10 @@ func redirectMap(s *xdpState, m *vm.Machine, mp, key, flags, _, _ uint64) (uint6
 			default:
 				r.Ifindex = le.Uint32(v)
 			}
+			// struct bpf_devmap_val / bpf_cpumap_val: the second u32 names an attached program.
+			if len(v) >= 8 {
+				r.progID = le.Uint32(v[4:])
+			}
 		}
 	}
 	if !present {

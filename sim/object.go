@@ -379,6 +379,26 @@ func (o *Object) Program(name string) (*Program, error) {
 	return p, nil
 }
 
+// ProgramIDs numbers the object's programs from 1 in the order of their function names: the IDs
+// map values use to name programs (the bpf_prog.id of devmap and cpumap values given with
+// --maps-in).
+func (o *Object) ProgramIDs() map[string]uint32 {
+	ids := map[string]uint32{}
+	for i, name := range sortedKeys(o.Spec.Programs) {
+		ids[name] = uint32(i + 1)
+	}
+	return ids
+}
+
+// ProgramByID prepares and returns the program with the given ID (see ProgramIDs).
+func (o *Object) ProgramByID(id uint32) (*Program, error) {
+	names := sortedKeys(o.Spec.Programs)
+	if id == 0 || int(id) > len(names) {
+		return nil, fmt.Errorf("no program with ID %d in %s (IDs 1..%d follow the function names)", id, o.Path, len(names))
+	}
+	return o.Program(names[id-1])
+}
+
 // fakeFD stands in for a map file descriptor while cilium/ebpf encodes the instructions: the "fd"
 // is the map's index in region order.
 type fakeFD int

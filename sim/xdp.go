@@ -71,6 +71,15 @@ type Redirect struct {
 	Flags    uint64
 	Targets  []uint32 // broadcast: every ifindex the frame goes to
 	QueueCPU int      // cpumap: the CPU; xskmap: the queue
+	// Program is the program attached to the devmap or cpumap entry, which ran on the frame
+	// after the redirect; ProgramRet is what it returned. A devmap program must return XDP_PASS
+	// for the frame to be sent; any other action drops it (anything but DROP is an exception).
+	Program    string `json:",omitempty"`
+	ProgramRet uint32 `json:",omitempty"`
+	// Dropped says the frame did not reach the target (the attached program did not pass it, or
+	// the program faulted).
+	Dropped bool `json:",omitempty"`
+	progID  uint32
 }
 
 // XDP runs one XDP program over packets, as a device's RX path (or BPF_PROG_TEST_RUN) would. It owns a
@@ -104,6 +113,7 @@ type xdpState struct {
 	reserved  []reservation
 	outBuf    []byte
 	outcome   Outcome
+	egress    uint32 // the devmap target while a devmap program runs
 	skb       SkbHandoff
 	// dirtyLo..dirtyHi bounds every byte of the frame a program could have written since the
 	// frame was last cleared: the union of the packet windows.
@@ -162,10 +172,10 @@ func (s *xdpState) loadCtx(m *vm.Machine, off, size uint32) (uint64, bool) {
 		return uint64(s.cond.RxQueue), true
 	case 20:
 		// egress_ifindex: only programs attached to devmap entries may read it.
-		if s.x.prog.AttachType == 0 {
+		if s.egress == 0 {
 			return 0, false
 		}
-		return 0, true
+		return uint64(s.egress), true
 	}
 	return 0, false
 }
@@ -221,6 +231,13 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 		out.Exception = fmt.Sprintf("invalid action %d", out.Ret)
 	case out.Ret == 4 && s.redirSet:
 		out.Redirect = &s.redirect
+		if s.redirect.progID != 0 {
+			if err := x.runAttached(out); err != nil {
+				out.Err = "program fault in the program attached to the redirect target: " + err.Error()
+				out.Fault = err
+				return *out
+			}
+		}
 	case out.Ret == 4:
 		// XDP_REDIRECT without a target set: xdp_do_redirect fails, the driver drops it.
 		out.Exception = "XDP_REDIRECT without a redirect target"
@@ -281,6 +298,7 @@ func (s *xdpState) setup(pkt, meta []byte, cond Conditions) error {
 		rest = rest[n:]
 	}
 	s.redirSet = false
+	s.egress = 0
 	s.reserved = s.reserved[:0]
 	s.window()
 	return nil
@@ -300,4 +318,35 @@ func skbProtocol(frame []byte) string {
 		return "0x0001" // ETH_P_802_3
 	}
 	return "0x0004" // ETH_P_802_2
+}
+
+// runAttached runs the program attached to the devmap or cpumap entry the packet was redirected to,
+// on the frame as the first program left it, as dev_map_bpf_prog_run and cpu_map_bpf_prog_run do.
+func (x *XDP) runAttached(out *Outcome) error {
+	s := x.st
+	r := &s.redirect
+	p, err := x.obj.ProgramByID(r.progID)
+	if err != nil {
+		return err
+	}
+	r.Program = p.Name
+	if r.MapType == "DevMap" || r.MapType == "DevMapHash" {
+		s.egress = r.Ifindex
+	}
+	r0, err := x.m.Run(p.VM, vm.Address(x.ctx, 0))
+	out.Executed += x.m.Executed()
+	s.egress = 0
+	if err != nil {
+		return err
+	}
+	r.ProgramRet = uint32(r0)
+	switch {
+	case r.ProgramRet == 2:
+	case r.ProgramRet == 1:
+		r.Dropped = true
+	default:
+		r.Dropped = true
+		out.Exception = fmt.Sprintf("program %s on %s entry %d returned action %d; the frame is dropped", p.Name, r.Map, r.Key, r.ProgramRet)
+	}
+	return nil
 }
