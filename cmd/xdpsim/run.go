@@ -260,10 +260,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			verdict := ""
 			if o.Err != "" {
 				errorsSeen++
+				verdict = "refused"
 				if o.Fault != nil {
 					faults++
+					verdict = "fault"
 				}
-				verdict = "error"
 			} else {
 				verdict = result.VerdictName(o.Ret)
 				if o.Ret > 4 {
@@ -358,7 +359,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "  %d exceptions (XDP_ABORTED or invalid actions, as the xdp_exception tracepoint reports them)\n", exceptions)
 		}
 		if errorsSeen > 0 {
-			fmt.Fprintf(stdout, "  %d packets not run to completion (%d program faults); see --jsonl or -v for each\n", errorsSeen, faults)
+			fmt.Fprintf(stdout, "  %d packets not run to completion: %d refused as the kernel refuses them, %d program faults; see -v or --jsonl for each\n", errorsSeen, errorsSeen-faults, faults)
 		}
 	}
 	return nil
