@@ -208,5 +208,8 @@ func summarize(data []byte) string {
 	case p.Layer(layers.LayerTypeICMPv6) != nil:
 		s += " ICMP6"
 	}
+	if s == "" {
+		s = "runt frame"
+	}
 	return fmt.Sprintf("%s, length %d", s, len(data))
 }
