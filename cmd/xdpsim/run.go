@@ -145,6 +145,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	mapsOut := fs.String("maps", "", "write map contents after the run to FILE as JSON (- for stdout)")
 	writeDir := fs.StringP("write", "w", "", "write one pcap per verdict and per redirect target into DIR")
 	verbose := fs.BoolP("verbose", "v", false, "print one line per packet")
+	traceOut := fs.Bool("trace", false, "print every instruction each packet executes, with source lines and register changes")
 	engine := fs.String("engine", "sim", `where to run: "sim" (the simulator) or "kernel" (the real kernel through BPF_PROG_TEST_RUN; Linux, CAP_BPF)`)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: xdpsim run [flags] PROG.o TRACE.pcap [TRACE.pcap...]\n%s", fs.FlagUsages())
@@ -209,6 +210,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	x.Machine().SetBudget(rf.budget)
+	var tcr *tracer
+	if *traceOut {
+		if kp != nil {
+			return &exitError{2, errors.New("--trace needs the simulator (--engine sim)")}
+		}
+		tcr = newTracer(stdout, x.Machine())
+		x.Machine().SetTrace(tcr.step)
+	}
 	x.SetSeed(rf.seed)
 
 	// Outputs appear whole or not at all: everything is written to temporary files that are
@@ -251,7 +260,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 					o.Exception = fmt.Sprintf("invalid action %d", o.Ret)
 				}
 			} else {
+				if tcr != nil {
+					tcr.packet(n)
+				}
 				o = x.Run(rec.data, nil, cond)
+				if tcr != nil && o.Err == "" {
+					tcr.end(o.Ret)
+				}
 			}
 			o.Index = n
 			if o.Exception != "" {
