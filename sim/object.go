@@ -433,13 +433,13 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 			// reached (the usual bpf_core_field_exists guard); the simulator has no verifier
 			// yet, so reaching it is a fault at run time instead. The call becomes a call of a
 			// kfunc of our own that fails, naming the relocation.
-			what := "instruction poisoned by CO-RE"
+			what := "a CO-RE relocation found no match in the kernel BTF"
 			if src := ins.Source(); src != nil {
 				what = strings.TrimSpace(src.String())
 			}
 			id := int32(len(kfuncs))
 			kfuncs[id] = func(*vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
-				return 0, fmt.Errorf("reached an %s: the CO-RE relocation found no match in the kernel BTF, and the kernel refuses programs that can reach such an instruction", what)
+				return 0, fmt.Errorf("reached an instruction poisoned by CO-RE (%s): the kernel refuses programs that can reach one", what)
 			}
 			*ins = asm.Instruction{OpCode: asm.OpCode(asm.JumpClass).SetJumpOp(asm.Call), Src: asm.PseudoKfuncCall, Constant: int64(id)}.WithMetadata(ins.Metadata)
 		case ins.IsLoadFromMap():
@@ -598,8 +598,17 @@ func (o *Object) applyCORE(insns asm.Instructions) error {
 		return fmt.Errorf("CO-RE: %w", err)
 	}
 	for i, f := range fixups {
+		src := at[i].Source()
 		if err := f.Apply(at[i]); err != nil {
 			return fmt.Errorf("CO-RE fixup for %s: %w", relos[i], err)
+		}
+		if strings.HasSuffix(f.String(), "=poison") {
+			// Say which relocation failed, and where, for the fault that reaching it gives.
+			what := fmt.Sprintf("%s found no match in the kernel BTF", relos[i])
+			if src != nil {
+				what += " at " + formatLine(src)
+			}
+			*at[i] = at[i].WithSource(asm.Comment(what))
 		}
 	}
 	return nil

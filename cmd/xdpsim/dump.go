@@ -42,7 +42,12 @@ func cmdDump(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return &exitError{2, errors.New("need exactly one object")}
 	}
-	opts := sim.LoadOptions{Set: map[string]any{}}
+	// Dumping runs nothing: any kfunc the program calls may stand in for itself.
+	opts := sim.LoadOptions{Set: map[string]any{}, Kfuncs: func(name string) (vm.Helper, error) {
+		return func(*vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
+			return 0, fmt.Errorf("kfunc %s is not run by xdpsim dump", name)
+		}, nil
+	}}
 	for _, kv := range *set {
 		name, val, ok := strings.Cut(kv, "=")
 		if !ok || name == "" {
@@ -94,38 +99,50 @@ func cmdDump(args []string, stdout, stderr io.Writer) error {
 // listObject prints the programs, maps and variables of an object as three tables.
 func listObject(obj *sim.Object, w io.Writer) error {
 	spec := obj.Spec
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROGRAM\tSECTION\tTYPE\tATTACH\tINSNS")
-	for _, name := range sortedNames(spec.Programs) {
-		ps := spec.Programs[name]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", name, ps.SectionName, ps.Type, ps.AttachType,
-			ps.Instructions.Size()/asm.InstructionSize)
+	var tables []string
+	table := func(fill func(tw *tabwriter.Writer)) {
+		var b strings.Builder
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fill(tw)
+		tw.Flush()
+		tables = append(tables, b.String())
 	}
-	if len(spec.Maps) > 0 {
-		fmt.Fprintln(tw, "\t\t\t\t")
-		fmt.Fprintln(tw, "MAP\tTYPE\tKEY\tVALUE\tMAX_ENTRIES\tFLAGS\tPINNING")
-		for _, name := range sortedNames(spec.Maps) {
-			ms := spec.Maps[name]
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%#x\t%s\n", name, ms.Type, ms.KeySize, ms.ValueSize, ms.MaxEntries, ms.Flags, pinningName(ms.Pinning))
+	table(func(tw *tabwriter.Writer) {
+		fmt.Fprintln(tw, "FUNCTION\tSECTION\tTYPE\tATTACH\tINSNS")
+		for _, name := range sortedNames(spec.Programs) {
+			ps := spec.Programs[name]
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", name, ps.SectionName, ps.Type, ps.AttachType,
+				ps.Instructions.Size()/asm.InstructionSize)
 		}
+	})
+	if len(spec.Maps) > 0 {
+		table(func(tw *tabwriter.Writer) {
+			fmt.Fprintln(tw, "MAP\tTYPE\tKEY\tVALUE\tMAX_ENTRIES\tFLAGS\tPINNING")
+			for _, name := range sortedNames(spec.Maps) {
+				ms := spec.Maps[name]
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%#x\t%s\n", name, ms.Type, ms.KeySize, ms.ValueSize, ms.MaxEntries, ms.Flags, pinningName(ms.Pinning))
+			}
+		})
 	}
 	if len(spec.Variables) > 0 {
-		fmt.Fprintln(tw, "\t\t\t\t")
-		fmt.Fprintln(tw, "VARIABLE\tSECTION\tSIZE\tCONST\tVALUE")
-		for _, name := range sortedNames(spec.Variables) {
-			vs := spec.Variables[name]
-			c := "no"
-			if vs.Constant() {
-				c = "yes"
+		table(func(tw *tabwriter.Writer) {
+			fmt.Fprintln(tw, "VARIABLE\tSECTION\tSIZE\tCONST\tVALUE")
+			for _, name := range sortedNames(spec.Variables) {
+				vs := spec.Variables[name]
+				c := "no"
+				if vs.Constant() {
+					c = "yes"
+				}
+				val := "-"
+				if vs.Value != nil {
+					val = hex.EncodeToString(vs.Value)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", name, vs.SectionName, vs.Size(), c, val)
 			}
-			val := "-"
-			if vs.Value != nil {
-				val = hex.EncodeToString(vs.Value)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", name, vs.SectionName, vs.Size(), c, val)
-		}
+		})
 	}
-	return tw.Flush()
+	_, err := io.WriteString(w, strings.Join(tables, "\n"))
+	return err
 }
 
 func pinningName(p ebpf.PinType) string {

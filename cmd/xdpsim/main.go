@@ -28,6 +28,7 @@ const usage = `usage: xdpsim COMMAND [flags] ARGS
 commands:
   run PROG.o TRACE.pcap...   run an XDP program over pcap/pcapng traces
   diff PROG.o TRACE.pcap...  run it in the simulator and the real kernel and compare
+  dump PROG.o [-p NAME]      list programs, maps and variables; print instructions (--xlated)
   exec [--program HEX] MEM   run raw instructions (the bpf_conformance plugin protocol)
   help                       this text
 
@@ -51,6 +52,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdRun(args[1:], stdout, stderr)
 	case "diff":
 		err = cmdDiff(args[1:], stdout, stderr)
+	case "dump":
+		err = cmdDump(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
