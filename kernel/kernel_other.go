@@ -5,6 +5,8 @@ package kernel
 import (
 	"runtime"
 
+	"github.com/cilium/ebpf"
+
 	"github.com/xdpsim/xdpsim/sim/result"
 )
 
@@ -20,6 +22,11 @@ func Available() error { return errNotLinux }
 // Load loads an XDP object into the kernel; outside Linux it returns an error matching
 // [ErrNoKernel].
 func Load(path string, opts Options) (*Program, error) { return nil, errNotLinux }
+
+// LoadSpec is Load for a collection spec already at hand.
+func LoadSpec(name string, spec *ebpf.CollectionSpec, opts Options) (*Program, error) {
+	return nil, errNotLinux
+}
 
 // RunOnVeth runs a device-bound program on a veth pair; outside Linux it returns an error matching
 // [ErrNoKernel].

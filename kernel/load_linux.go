@@ -108,26 +108,35 @@ func Load(path string, opts Options) (*Program, error) {
 	if err := Available(); err != nil {
 		return nil, err
 	}
-	spec, name, err := prepare(path, opts)
+	spec, err := ebpf.LoadCollectionSpec(path)
+	if err != nil {
+		return nil, fmt.Errorf("kernel: read %s: %w", path, err)
+	}
+	return LoadSpec(path, spec, opts)
+}
+
+// LoadSpec is Load for a collection spec already at hand (built in Go, say); name stands for the
+// object in messages. The spec is changed as opts say.
+func LoadSpec(name string, spec *ebpf.CollectionSpec, opts Options) (*Program, error) {
+	if err := Available(); err != nil {
+		return nil, err
+	}
+	prog, err := prepare(name, spec, opts)
 	if err != nil {
 		return nil, err
 	}
-	p := &Program{path: path, name: name, spec: spec}
+	p := &Program{path: name, name: prog, spec: spec}
 	if err := p.load(); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-// prepare reads the object, chooses the program and applies opts to the spec.
-func prepare(path string, opts Options) (*ebpf.CollectionSpec, string, error) {
-	spec, err := ebpf.LoadCollectionSpec(path)
-	if err != nil {
-		return nil, "", fmt.Errorf("kernel: read %s: %w", path, err)
-	}
+// prepare chooses the program and applies opts to the spec.
+func prepare(path string, spec *ebpf.CollectionSpec, opts Options) (string, error) {
 	name, err := choose(spec, opts.Program)
 	if err != nil {
-		return nil, "", fmt.Errorf("kernel: %s: %w", path, err)
+		return "", fmt.Errorf("kernel: %s: %w", path, err)
 	}
 	for _, m := range spec.Maps {
 		m.Pinning = ebpf.PinNone
@@ -138,24 +147,24 @@ func prepare(path string, opts Options) (*ebpf.CollectionSpec, string, error) {
 	for _, k := range sortedKeys(opts.MapSizes) {
 		m := spec.Maps[k]
 		if m == nil {
-			return nil, "", fmt.Errorf("kernel: %s: no map %q to resize (maps: %s)", path, k, strings.Join(sortedKeys(spec.Maps), ", "))
+			return "", fmt.Errorf("kernel: %s: no map %q to resize (maps: %s)", path, k, strings.Join(sortedKeys(spec.Maps), ", "))
 		}
 		m.MaxEntries = opts.MapSizes[k]
 	}
 	for _, k := range sortedKeys(opts.Variables) {
 		v := spec.Variables[k]
 		if v == nil {
-			return nil, "", fmt.Errorf("kernel: %s: no global variable %q (variables: %s)", path, k, strings.Join(sortedKeys(spec.Variables), ", "))
+			return "", fmt.Errorf("kernel: %s: no global variable %q (variables: %s)", path, k, strings.Join(sortedKeys(spec.Variables), ", "))
 		}
 		b, err := variableBytes(opts.Variables[k], int(v.Size()))
 		if err != nil {
-			return nil, "", fmt.Errorf("kernel: %s: variable %s: %w", path, k, err)
+			return "", fmt.Errorf("kernel: %s: variable %s: %w", path, k, err)
 		}
 		if err := v.Set(b); err != nil {
-			return nil, "", fmt.Errorf("kernel: %s: variable %s: %w", path, k, err)
+			return "", fmt.Errorf("kernel: %s: variable %s: %w", path, k, err)
 		}
 	}
-	return spec, name, nil
+	return name, nil
 }
 
 // variableBytes encodes a variable's new value at its size in the host's byte order.

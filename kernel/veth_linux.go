@@ -71,7 +71,11 @@ func runOnVeth(path string, opts Options, pkts [][]byte, vopts VethOptions, hook
 	if timeout == 0 {
 		timeout = time.Second
 	}
-	spec, name, err := prepare(path, opts)
+	spec, err := ebpf.LoadCollectionSpec(path)
+	if err != nil {
+		return nil, fmt.Errorf("kernel: read %s: %w", path, err)
+	}
+	name, err := prepare(path, spec, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -41,36 +41,75 @@ func init() {
 	register(asm.FnSkRelease, none)
 }
 
-// csumDiff is bpf_csum_diff: the 32-bit one's complement sum of the negated "from" words and the
-// "to" words, added to seed, as x86's csum_partial computes it.
+// csumDiff is bpf_csum_diff as Linux 6.18 computes it (measured; the result is the same on every
+// architecture since the helper was reworked in 6.13): the one's complement sum of "to" plus seed,
+// minus that of "from", folded to 16 bits (not complemented). Sizes need not be multiples of 4.
 func csumDiff(s *xdpState, m *vm.Machine, from, fromSize, to, toSize, seed uint64) (uint64, error) {
 	fs, ts := uint32(fromSize), uint32(toSize)
-	if (fs|ts)&3 != 0 || uint64(fs)+uint64(ts) > 512 {
+	if uint64(fs)+uint64(ts) > csumDiffMax {
 		return neg(eINVAL), nil
 	}
-	sum := uint64(uint32(seed))
+	var fb, tb []byte
+	var err error
 	if fs > 0 {
-		b, err := m.Bytes(from, int(fs), false)
-		if err != nil {
+		if fb, err = m.Bytes(from, int(fs), false); err != nil {
 			return 0, err
-		}
-		for i := 0; i < len(b); i += 4 {
-			sum += uint64(^le.Uint32(b[i:]))
 		}
 	}
 	if ts > 0 {
-		b, err := m.Bytes(to, int(ts), false)
-		if err != nil {
+		if tb, err = m.Bytes(to, int(ts), false); err != nil {
 			return 0, err
 		}
-		for i := 0; i < len(b); i += 4 {
-			sum += uint64(le.Uint32(b[i:]))
-		}
 	}
-	for sum>>32 != 0 {
-		sum = sum&0xffffffff + sum>>32
+	var sum uint32
+	switch {
+	case fs > 0 && ts > 0:
+		sum = csumAdd(csumPartial(tb, uint32(seed)), ^csumPartial(fb, 0))
+	case ts > 0:
+		sum = csumPartial(tb, uint32(seed))
+	case fs > 0:
+		sum = ^csumPartial(fb, ^uint32(seed))
+	default:
+		sum = uint32(seed)
 	}
-	return sum, nil
+	return uint64(csumFold16(sum)), nil
+}
+
+// csumDiffMax bounds the bytes bpf_csum_diff takes in all (the kernel's scratch buffer).
+const csumDiffMax = 512
+
+// csumPartial is the kernel's csum_partial: a 32-bit one's complement sum of the bytes as
+// little-endian words, a trailing half word and byte added at the low end.
+func csumPartial(b []byte, sum uint32) uint32 {
+	acc := uint64(sum)
+	for len(b) >= 4 {
+		acc += uint64(le.Uint32(b))
+		b = b[4:]
+	}
+	if len(b) >= 2 {
+		acc += uint64(le.Uint16(b))
+		b = b[2:]
+	}
+	if len(b) == 1 {
+		acc += uint64(b[0])
+	}
+	for acc>>32 != 0 {
+		acc = acc&0xffffffff + acc>>32
+	}
+	return uint32(acc)
+}
+
+// csumAdd adds two 32-bit one's complement sums.
+func csumAdd(a, b uint32) uint32 {
+	s := uint64(a) + uint64(b)
+	return uint32(s&0xffffffff + s>>32)
+}
+
+// csumFold16 folds a 32-bit sum to 16 bits without complementing it.
+func csumFold16(x uint32) uint16 {
+	x = x&0xffff + x>>16
+	x = x&0xffff + x>>16
+	return uint16(x)
 }
 
 // maxLoops is BPF_MAX_LOOPS.
