@@ -1,0 +1,249 @@
+package kfuncs
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestLookupResolvesKfuncsByName(t *testing.T) {
+	all := Features{Traits: true, ExportToSkb: true}
+	cases := []struct {
+		name     string
+		kfunc    string
+		features Features
+		wantErr  []string // substrings of the error; nil for success
+		is       error
+	}{
+		{"an RX metadata kfunc needs no feature", "bpf_xdp_metadata_rx_hash", Features{}, nil, nil},
+		{"an unknown kfunc is an error that names it", "bpf_xdp_metadata_rx_csum", all,
+			[]string{"bpf_xdp_metadata_rx_csum", "not provided by xdpsim"}, ErrUnknownKfunc},
+		{"a trait kfunc with traits off names the feature flag", "bpf_xdp_trait_get", Features{ExportToSkb: true},
+			[]string{"bpf_xdp_trait_get", "--feature traits"}, ErrFeatureOff},
+		{"a trait kfunc with traits on resolves", "bpf_xdp_trait_get", Features{Traits: true}, nil, nil},
+		{"the export with its feature off names the feature flag", "bpf_xdp_metadata_export_to_skb", Features{Traits: true},
+			[]string{"bpf_xdp_metadata_export_to_skb", "--feature export-to-skb"}, ErrFeatureOff},
+		{"the export with its feature on resolves", "bpf_xdp_metadata_export_to_skb", Features{ExportToSkb: true}, nil, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			k, err := Lookup(c.kfunc, c.features)
+			if c.wantErr == nil {
+				if err != nil || k == nil || k.Impl == nil || k.Name != c.kfunc {
+					t.Fatalf("Lookup = %+v, %v", k, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, s := range c.wantErr {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not say %q", err, s)
+				}
+			}
+			if !errors.Is(err, c.is) {
+				t.Errorf("error %v is not %v", err, c.is)
+			}
+		})
+	}
+}
+
+func TestKfuncsDescribeThemselves(t *testing.T) {
+	want := []struct {
+		name              string
+		devBound, changes bool
+		feature           string
+		outSizes          []int // sizes of the ArgOut arguments in order
+		args              int
+	}{
+		{"bpf_xdp_metadata_export_to_skb", true, true, FeatureExportToSkb, nil, 1},
+		{"bpf_xdp_metadata_rx_hash", true, false, "", []int{4, 4}, 3},
+		{"bpf_xdp_metadata_rx_timestamp", true, false, "", []int{8}, 2},
+		{"bpf_xdp_metadata_rx_vlan_tag", true, false, "", []int{2, 2}, 3},
+		{"bpf_xdp_trait_del", false, false, FeatureTraits, nil, 2},
+		{"bpf_xdp_trait_get", false, false, FeatureTraits, nil, 4},
+		{"bpf_xdp_trait_is_set", false, false, FeatureTraits, nil, 2},
+		{"bpf_xdp_trait_set", false, false, FeatureTraits, nil, 5},
+	}
+	all := All(Features{})
+	if len(all) != len(want) {
+		t.Fatalf("%d kfuncs, want %d", len(all), len(want))
+	}
+	for i, w := range want {
+		k := all[i]
+		t.Run(w.name+" says what it is", func(t *testing.T) {
+			if k.Name != w.name {
+				t.Fatalf("kfunc %d is %s", i, k.Name)
+			}
+			if k.DevBound != w.devBound || k.ChangesPacketData != w.changes || k.Feature != w.feature {
+				t.Errorf("dev-bound %v, changes packet data %v, feature %q", k.DevBound, k.ChangesPacketData, k.Feature)
+			}
+			if len(k.Args) != w.args {
+				t.Errorf("%d args, want %d", len(k.Args), w.args)
+			}
+			var sizes []int
+			for _, a := range k.Args {
+				if a.Kind == ArgOut {
+					sizes = append(sizes, a.Size)
+				}
+			}
+			if !slices.Equal(sizes, w.outSizes) {
+				t.Errorf("out sizes %v, want %v", sizes, w.outSizes)
+			}
+			if !strings.HasPrefix(k.Proto, "int "+k.Name+"(") || strings.Count(k.Proto, ",")+1 != len(k.Args) {
+				t.Errorf("prototype %q does not match %d arguments", k.Proto, len(k.Args))
+			}
+			for _, a := range k.Args {
+				if !strings.Contains(k.Proto, a.Type) || !strings.Contains(k.Proto, a.Name) {
+					t.Errorf("prototype %q lacks argument %s %s", k.Proto, a.Type, a.Name)
+				}
+			}
+		})
+	}
+	t.Run("every argument list pairs memory with its size", func(t *testing.T) {
+		for _, k := range all {
+			for i, a := range k.Args {
+				if a.Kind == ArgMem && (i+1 >= len(k.Args) || k.Args[i+1].Kind != ArgMemSize || k.Args[i+1].Name != a.Name+"__sz") {
+					t.Errorf("%s: %s is not followed by %s__sz", k.Name, a.Name, a.Name)
+				}
+			}
+		}
+	})
+}
+
+func TestFeaturesAreSwitchedOnByName(t *testing.T) {
+	cases := []struct {
+		name  string
+		flags []string
+		want  Features
+		err   string
+	}{
+		{"traits turns on the v2 traits", []string{"traits"}, Features{Traits: true}, ""},
+		{"traits-v1 turns on the v1 traits", []string{"traits-v1"}, Features{Traits: true, TraitsV1: true}, ""},
+		{"export-to-skb turns on the export", []string{"export-to-skb"}, Features{ExportToSkb: true}, ""},
+		{"all of them go together", []string{"export-to-skb", "traits"}, Features{Traits: true, ExportToSkb: true}, ""},
+		{"an unknown feature is an error that lists the known ones", []string{"hints"}, Features{}, `unknown feature "hints" (known: export-to-skb, traits, traits-v1)`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var f Features
+			var err error
+			for _, n := range c.flags {
+				if err = f.Enable(n); err != nil {
+					break
+				}
+			}
+			if c.err != "" {
+				if err == nil || err.Error() != c.err {
+					t.Errorf("error %v, want %q", err, c.err)
+				}
+				return
+			}
+			if err != nil || f != c.want {
+				t.Errorf("features %+v, %v; want %+v", f, err, c.want)
+			}
+			for _, n := range c.flags {
+				if !f.Enabled(n) {
+					t.Errorf("%s not enabled", n)
+				}
+			}
+		})
+	}
+}
+
+func TestProfilesListWhatEachDeviceSupplies(t *testing.T) {
+	// The driver support list of spec/xdp-kernel.md §4.
+	want := map[string][]string{
+		"igc":        {"rx_timestamp", "rx_hash"},
+		"ice":        {"rx_timestamp", "rx_hash", "rx_vlan_tag"},
+		"mlx5":       {"rx_timestamp", "rx_hash", "rx_vlan_tag"},
+		"none":       {},
+		"veth":       {"rx_timestamp", "rx_hash", "rx_vlan_tag"},
+		"virtio_net": {"rx_hash"},
+	}
+	infos := Profiles()
+	if len(infos) != len(want) {
+		t.Fatalf("%d profiles, want %d", len(infos), len(want))
+	}
+	for _, info := range infos {
+		t.Run("the "+info.Name+" profile supplies its driver's hints", func(t *testing.T) {
+			if strings.Join(info.Hints, ",") != strings.Join(want[info.Name], ",") {
+				t.Errorf("hints %v, want %v", info.Hints, want[info.Name])
+			}
+			if info.RSSKey != "6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c6a42b73bbeac01fa" {
+				t.Errorf("key %s is not Microsoft's", info.RSSKey)
+			}
+		})
+	}
+	t.Run("the listing encodes to JSON with empty lists, not nulls", func(t *testing.T) {
+		p := mustProfile(t, "none")
+		j, err := json.Marshal(p.Info())
+		if err != nil {
+			t.Fatal(err)
+		}
+		const w = `{"name":"none","description":"a device without XDP metadata ops (tap, say): every hint returns -EOPNOTSUPP; one queue, no RSS","hints":[],"vlan_strip":[],"rss_fields":[],"rss_key":"6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c6a42b73bbeac01fa"}`
+		if string(j) != w {
+			t.Errorf("JSON\n%s\nwant\n%s", j, w)
+		}
+	})
+	t.Run("mlx5 lists the tag it strips", func(t *testing.T) {
+		if got := mustProfile(t, "mlx5").Info().VLANStrip; len(got) != 1 || got[0] != "802.1Q (0x8100)" {
+			t.Errorf("vlan_strip %v", got)
+		}
+	})
+	t.Run("an unknown profile is an error that lists the known ones", func(t *testing.T) {
+		_, err := Profile("e1000")
+		if err == nil || err.Error() != `unknown device profile "e1000" (known: ice, igc, mlx5, none, veth, virtio_net)` {
+			t.Errorf("error %v", err)
+		}
+	})
+	t.Run("changing a profile's copy leaves the built-in alone", func(t *testing.T) {
+		p := mustProfile(t, "mlx5")
+		p.StripVLAN[0] = 0x88a8
+		p.Key = []byte{1}
+		if q := mustProfile(t, "mlx5"); q.StripVLAN[0] != 0x8100 || q.Key != nil {
+			t.Error("the built-in profile changed")
+		}
+	})
+}
+
+func TestNamesSpeakTheKernelsWords(t *testing.T) {
+	cases := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{"RSS type 0x19 is IPv4 TCP", RSSTypeL4IPv4TCP.String(), "L3_IPV4|L4|L4_TCP"},
+		{"RSS type 0 is NONE", RSSTypeNone.String(), "NONE"},
+		{"RSS type 0x1e is IPv6 TCP with extension headers", RSSTypeL4IPv6TCPEx.String(), "L3_IPV6|L3_DYNHDR|L4|L4_TCP"},
+		{"an unknown RSS bit shows in hex", RSSType(0x201).String(), "L3_IPV4|0x200"},
+		{"hints join with a bar", (HintHash | HintVLANTag).String(), "rx_hash|rx_vlan_tag"},
+		{"no hints is none", Hint(0).String(), "none"},
+		{"ENODATA has its name", ENODATA.Error(), "ENODATA: no data available"},
+		{"an unnamed errno shows its number", Errno(200).Error(), "errno 200"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.got != c.want {
+				t.Errorf("%q, want %q", c.got, c.want)
+			}
+		})
+	}
+	t.Run("the RSS type values are those of enum xdp_rss_hash_type", func(t *testing.T) {
+		for _, c := range []struct {
+			t RSSType
+			v uint32
+		}{{RSSTypeL3IPv4, 1}, {RSSTypeL3IPv6, 2}, {RSSTypeL3IPv4Opt, 5}, {RSSTypeL3IPv6Ex, 6}, {RSSTypeL4Any, 8},
+			{RSSTypeL4IPv4TCP, 0x19}, {RSSTypeL4IPv4UDP, 0x29}, {RSSTypeL4IPv4SCTP, 0x49}, {RSSTypeL4IPv4IPSec, 0x89},
+			{RSSTypeL4IPv4ICMP, 0x109}, {RSSTypeL4IPv6TCP, 0x1a}, {RSSTypeL4IPv6UDP, 0x2a}, {RSSTypeL4IPv6SCTP, 0x4a},
+			{RSSTypeL4IPv6IPSec, 0x8a}, {RSSTypeL4IPv6ICMP, 0x10a}, {RSSTypeL4IPv6TCPEx, 0x1e}, {RSSTypeL4IPv6UDPEx, 0x2e},
+			{RSSTypeL4IPv6SCTPEx, 0x4e}} {
+			if uint32(c.t) != c.v {
+				t.Errorf("%v is %#x, want %#x", c.t, uint32(c.t), c.v)
+			}
+		}
+	})
+}
