@@ -26,7 +26,7 @@ func xdpAdjustHead(s *xdpState, m *vm.Machine, ctx, off, _, _, _ uint64) (uint64
 	if s.metaOK {
 		metalen = int64(s.data - s.dataMeta)
 	}
-	start := int64(XDPFrameSize) + metalen
+	start := int64(s.headroomFloor()) + metalen
 	nd := int64(s.data) + offset
 	if nd < start || nd > int64(s.dataEnd)-ETHHdrLen {
 		return neg(eINVAL), nil
@@ -46,8 +46,11 @@ func xdpAdjustMeta(s *xdpState, m *vm.Machine, ctx, off, _, _, _ uint64) (uint64
 	if !s.metaOK {
 		return neg(eNOTSUPP), nil
 	}
+	if s.exported {
+		return neg(eACCES), nil // the exported skb metadata must stay at data_meta
+	}
 	meta := int64(s.dataMeta) + int64(int32(off))
-	if meta < XDPFrameSize || meta > int64(s.data) {
+	if meta < int64(s.headroomFloor()) || meta > int64(s.data) {
 		return neg(eINVAL), nil
 	}
 	metalen := int64(s.data) - meta
@@ -55,6 +58,9 @@ func xdpAdjustMeta(s *xdpState, m *vm.Machine, ctx, off, _, _, _ uint64) (uint64
 		return neg(eACCES), nil
 	}
 	s.dataMeta = uint32(meta)
+	if !s.x.obj.opts.Features.TraitsV1 {
+		s.traitsOK = false // the traits RFC (v2): metadata excludes traits
+	}
 	s.window()
 	return 0, nil
 }

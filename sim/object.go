@@ -17,6 +17,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/btf"
 
+	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim/corebtf"
 	"github.com/xdpsim/xdpsim/sim/maps"
 	"github.com/xdpsim/xdpsim/vm"
@@ -41,8 +42,9 @@ type LoadOptions struct {
 	// bpf_perf_event_output succeeds and its records can be read; without it the slots are empty
 	// and outputs fail with ENOENT, as they do in the kernel when nobody reads.
 	PerfReaders bool
-	// Kfuncs resolves kfunc calls by name; nil means no kfunc is available.
-	Kfuncs func(name string) (vm.Helper, error)
+	// Features switches on proposals that never merged (kfuncs.FeatureTraits,
+	// kfuncs.FeatureExportToSkb, ...): their kfuncs resolve only when on.
+	Features kfuncs.Features
 }
 
 // Object is a loaded ELF object: its maps, created, and its programs, prepared on demand.
@@ -70,6 +72,11 @@ type Program struct {
 	AttachType ebpf.AttachType
 	// Frags says the program is frags-aware (SEC("xdp.frags")).
 	Frags bool
+	// DevBound says the program calls device-bound kfuncs (the RX-metadata hints): the kernel
+	// loads it only bound to a device, and so does the simulator (to its simulated device).
+	DevBound bool
+	// Kfuncs names the kfuncs the program calls.
+	Kfuncs []string
 	// Insns are the instructions as loaded: linked, CO-RE relocated and with map references
 	// resolved, before context rewriting.
 	Insns asm.Instructions
@@ -422,8 +429,9 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 		return nil, err
 	}
 	insns = splitPoisonedLoads(insns)
-	kfuncs := map[int32]vm.Helper{}
+	kfns := map[int32]vm.Helper{}
 	kfnIdx := map[string]int32{}
+	var devKfuncs []string
 	for i := range insns {
 		ins := &insns[i]
 		switch {
@@ -437,8 +445,8 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 			if src := ins.Source(); src != nil {
 				what = strings.TrimSpace(src.String())
 			}
-			id := int32(len(kfuncs))
-			kfuncs[id] = func(*vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
+			id := int32(len(kfns))
+			kfns[id] = func(*vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
 				return 0, fmt.Errorf("reached an instruction poisoned by CO-RE (%s): the kernel refuses programs that can reach one", what)
 			}
 			*ins = asm.Instruction{OpCode: asm.OpCode(asm.JumpClass).SetJumpOp(asm.Call), Src: asm.PseudoKfuncCall, Constant: int64(id)}.WithMetadata(ins.Metadata)
@@ -455,16 +463,18 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 			name := ins.Reference()
 			id, ok := kfnIdx[name]
 			if !ok {
-				if o.opts.Kfuncs == nil {
-					return nil, fmt.Errorf("calls kfunc %s, which the simulator does not provide", name)
-				}
-				h, err := o.opts.Kfuncs(name)
+				k, err := kfuncs.Lookup(name, o.opts.Features)
 				if err != nil {
-					return nil, fmt.Errorf("kfunc %s: %w", name, err)
+					return nil, fmt.Errorf("instruction %d calls %w", i, err)
 				}
-				id = int32(len(kfuncs))
+				id = int32(len(kfns))
 				kfnIdx[name] = id
-				kfuncs[id] = h
+				kfns[id] = recordKfunc(k)
+				p.Kfuncs = append(p.Kfuncs, name)
+				if k.DevBound {
+					p.DevBound = true
+					devKfuncs = append(devKfuncs, name)
+				}
 			}
 			ins.Constant = int64(id)
 		case ins.OpCode.IsDWordLoad() && ins.Reference() != "" && ins.Src != asm.PseudoFunc && !ins.IsFunctionReference():
@@ -502,7 +512,7 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 		Name:       ps.Name,
 		Helpers:    helpers,
 		HelperName: helperName,
-		Kfuncs:     kfuncs,
+		Kfuncs:     kfns,
 		Lines:      p.Line,
 		ResolveLdImm64: func(pc int, src uint8, imm, next int32) (uint64, error) {
 			switch src {
@@ -521,6 +531,28 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 		},
 	})
 	if err != nil {
+		return nil, err
+	}
+	if p.DevBound {
+		// bpf_prog_map_compatible: a device-bound program may not share prog arrays, and a
+		// program bound to one device cannot redirect through devmaps or cpumaps.
+		for i := range insns {
+			if !insns[i].IsLoadFromMap() {
+				continue
+			}
+			switch t := o.Spec.Maps[insns[i].Reference()].Type; t {
+			case ebpf.ProgramArray, ebpf.DevMap, ebpf.DevMapHash, ebpf.CPUMap:
+				return nil, fmt.Errorf("calls device-bound kfuncs (%s) and uses %s map %s, which the kernel refuses for device-bound programs",
+					strings.Join(devKfuncs, ", "), t, insns[i].Reference())
+			}
+		}
+		o.Notices = append(o.Notices, fmt.Sprintf("program %s calls device-bound kfuncs (%s): bound to the simulated device, as the kernel binds it with BPF_F_XDP_DEV_BOUND_ONLY",
+			p.Name, strings.Join(devKfuncs, ", ")))
+	}
+	// Check every context access as the kernel's verifier does (size, offset, writes, the
+	// devmap-only egress_ifindex); the rewritten program itself is what dump --xlated prints,
+	// while the machine serves context loads through the ctx region's hook.
+	if _, err := RewriteXDPContext(p.VM.Instructions(), p.AttachType == ebpf.AttachXDPDevMap, p.Line); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/vm"
 )
@@ -52,6 +53,11 @@ type Outcome struct {
 	Exception string
 	// Skb is the hand-off to the network stack of a packet the program passed.
 	Skb *SkbHandoff
+	// Hints holds what each RX-metadata kfunc the program called returned, by kfunc name.
+	Hints map[string]HintResult
+	// Traits holds the packet traits after the run (with the traits feature), in key order:
+	// they travel with XDP_PASS to the skb and with redirects.
+	Traits []TraitKV
 }
 
 // SkbHandoff is what the stack receives for XDP_PASS: the frame from data and the metadata in
@@ -60,6 +66,8 @@ type SkbHandoff struct {
 	Len      int    `json:"len"`
 	Protocol string `json:"protocol"` // eth_type_trans's skb->protocol, as hex
 	MetaLen  int    `json:"meta_len"`
+	// Exported holds the skb fields bpf_xdp_metadata_export_to_skb populated (export-to-skb).
+	Exported *kfuncs.SkbFields `json:"exported,omitempty"`
 }
 
 // Redirect is the target bpf_redirect or bpf_redirect_map chose.
@@ -87,6 +95,7 @@ type Redirect struct {
 type XDP struct {
 	prog *Program
 	obj  *Object
+	dev  *Device
 	m    *vm.Machine
 	st   *xdpState
 	pkt  int // region numbers
@@ -97,24 +106,29 @@ type XDP struct {
 
 // xdpState is the kernel's view of the packet while the program runs: the xdp_buff.
 type xdpState struct {
-	x         *XDP
-	frame     []byte
-	data      uint32 // offsets into frame
-	dataEnd   uint32
-	dataMeta  uint32
-	metaOK    bool
-	frags     [][]byte // fragment contents, each at most FrameSize
-	fragStore [MaxFrags][FrameSize]byte
-	cond      Conditions
-	out       *Outcome
-	redirect  Redirect
-	redirSet  bool
-	rng       uint64
-	reserved  []reservation
-	outBuf    []byte
-	outcome   Outcome
-	egress    uint32 // the devmap target while a devmap program runs
-	skb       SkbHandoff
+	x          *XDP
+	frame      []byte
+	data       uint32 // offsets into frame
+	dataEnd    uint32
+	dataMeta   uint32
+	metaOK     bool
+	frags      [][]byte // fragment contents, each at most FrameSize
+	fragStore  [MaxFrags][FrameSize]byte
+	cond       Conditions
+	out        *Outcome
+	redirect   Redirect
+	redirSet   bool
+	rng        uint64
+	reserved   []reservation
+	outBuf     []byte
+	outcome    Outcome
+	hints      *kfuncs.RxHints
+	hintStore  kfuncs.RxHints
+	traitsOK   bool // the frame supports traits (traits feature on, not excluded by metadata)
+	traitsUsed bool
+	exported   bool   // export-to-skb grew the metadata
+	egress     uint32 // the devmap target while a devmap program runs
+	skb        SkbHandoff
 	// dirtyLo..dirtyHi bounds every byte of the frame a program could have written since the
 	// frame was last cleared: the union of the packet windows.
 	dirtyLo, dirtyHi uint32
@@ -210,6 +224,7 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 	s := x.st
 	s.outcome = Outcome{}
 	out := &s.outcome
+	pkt = x.deviceSetup(pkt, &cond)
 	if err := s.setup(pkt, meta, cond); err != nil {
 		out.Err = err.Error()
 		return *out
@@ -258,7 +273,17 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 	}
 	if out.Ret == 2 {
 		s.skb = SkbHandoff{Len: len(out.Data), MetaLen: len(out.Meta), Protocol: skbProtocol(out.Data)}
+		if s.exported {
+			if f, ok := kfuncs.ParseSkbMetadata(out.Meta); ok {
+				s.skb.Exported = &f
+			}
+		}
 		out.Skb = &s.skb
+	}
+	if s.traitsUsed && s.traitsOK && (out.Ret == 2 || out.Ret == 4) {
+		for k, v := range s.traitsLayout().All(s.traitsArea()) {
+			out.Traits = append(out.Traits, TraitKV{Key: k, Value: fmt.Sprintf("%x", v)})
+		}
 	}
 	return *out
 }
@@ -299,6 +324,13 @@ func (s *xdpState) setup(pkt, meta []byte, cond Conditions) error {
 	}
 	s.redirSet = false
 	s.egress = 0
+	s.exported, s.traitsUsed = false, false
+	s.traitsOK = false
+	if s.x.obj.opts.Features.Traits {
+		// xdp_prepare_buff initialises the store right after the xdp_frame (traits RFC).
+		s.traitsOK = s.traitsLayout().Init(s.frame[XDPFrameSize:s.dataMeta]) == nil
+		s.dirtyLo = min(s.dirtyLo, XDPFrameSize)
+	}
 	s.reserved = s.reserved[:0]
 	s.window()
 	return nil

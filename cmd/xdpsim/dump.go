@@ -13,6 +13,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"github.com/spf13/pflag"
 
+	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/vm"
 	"github.com/xdpsim/xdpsim/vm/assembly"
@@ -42,12 +43,8 @@ func cmdDump(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return &exitError{2, errors.New("need exactly one object")}
 	}
-	// Dumping runs nothing: any kfunc the program calls may stand in for itself.
-	opts := sim.LoadOptions{Set: map[string]any{}, Kfuncs: func(name string) (vm.Helper, error) {
-		return func(*vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
-			return 0, fmt.Errorf("kfunc %s is not run by xdpsim dump", name)
-		}, nil
-	}}
+	// Dumping runs nothing: let every proposal's kfuncs resolve.
+	opts := sim.LoadOptions{Set: map[string]any{}, Features: kfuncs.Features{Traits: true, ExportToSkb: true}}
 	for _, kv := range *set {
 		name, val, ok := strings.Cut(kv, "=")
 		if !ok || name == "" {

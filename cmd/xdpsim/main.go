@@ -29,6 +29,7 @@ commands:
   run PROG.o TRACE.pcap...   run an XDP program over pcap/pcapng traces
   diff PROG.o TRACE.pcap...  run it in the simulator and the real kernel and compare
   dump PROG.o [-p NAME]      list programs, maps and variables; print instructions (--xlated)
+  devices [--json]           list the simulated NIC profiles and the RX-metadata hints each supplies
   exec [--program HEX] MEM   run raw instructions (the bpf_conformance plugin protocol)
   help                       this text
 
@@ -54,6 +55,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdDiff(args[1:], stdout, stderr)
 	case "dump":
 		err = cmdDump(args[1:], stdout, stderr)
+	case "devices":
+		err = cmdDevices(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

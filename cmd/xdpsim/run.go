@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/xdpsim/xdpsim/kernel"
+	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/result"
 )
@@ -31,6 +32,10 @@ type runFlags struct {
 	btf     string
 	mapsIn  string
 	budget  uint64
+	device  string
+	rssKey  string
+	queues  int
+	feature []string
 }
 
 func (f *runFlags) register(fs *pflag.FlagSet) {
@@ -45,6 +50,10 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.btf, "btf", "", "vmlinux BTF to resolve CO-RE relocations against (default: the simulator's Linux 6.18 BTF)")
 	fs.StringVar(&f.mapsIn, "maps-in", "", "preload maps from a JSON file shaped as --maps writes it")
 	fs.Uint64Var(&f.budget, "budget", 0, "instruction budget per packet (default: the machine's)")
+	fs.StringVar(&f.device, "device", "", "simulated NIC the packets arrive on, for RX-metadata hints and RSS (see xdpsim devices); default: BPF_PROG_TEST_RUN's loopback, or veth for device-bound programs")
+	fs.StringVar(&f.rssKey, "rss-key", "", "Toeplitz RSS key as hex (default: the device's, the standard 40-byte key)")
+	fs.IntVar(&f.queues, "queues", 0, "spread packets over N RX queues by RSS hash (needs --device)")
+	fs.StringArrayVar(&f.feature, "feature", nil, "switch on a proposal that never merged: traits, traits-v1, export-to-skb (repeatable)")
 }
 
 // loadOptions turns the flags into sim.LoadOptions.
@@ -71,6 +80,11 @@ func (f *runFlags) loadOptions() (sim.LoadOptions, error) {
 			return opts, fmt.Errorf("--resize %q: want MAP=N with N > 0", kv)
 		}
 		opts.Resize[name] = uint32(n)
+	}
+	for _, name := range f.feature {
+		if err := opts.Features.Enable(name); err != nil {
+			return opts, fmt.Errorf("--feature %s: %w", name, err)
+		}
 	}
 	if f.typ != "" {
 		if f.typ != "xdp" {
@@ -111,19 +125,21 @@ func parseValue(s string) (any, error) {
 
 // packetJSON is one --jsonl line: the fixed keys first, then what else the run produced.
 type packetJSON struct {
-	Packet    int             `json:"packet"`
-	Ret       *uint32         `json:"ret,omitempty"`
-	Verdict   string          `json:"verdict,omitempty"`
-	Data      *string         `json:"data,omitempty"`
-	Meta      *string         `json:"meta,omitempty"`
-	Error     string          `json:"error,omitempty"`
-	Redirect  *sim.Redirect   `json:"redirect,omitempty"`
-	Exception string          `json:"exception,omitempty"`
-	Skb       *sim.SkbHandoff `json:"skb,omitempty"`
-	Printk    []string        `json:"printk,omitempty"`
-	Insns     uint64          `json:"insns,omitempty"`
-	File      string          `json:"file"`
-	Record    int             `json:"record"`
+	Packet    int                       `json:"packet"`
+	Ret       *uint32                   `json:"ret,omitempty"`
+	Verdict   string                    `json:"verdict,omitempty"`
+	Data      *string                   `json:"data,omitempty"`
+	Meta      *string                   `json:"meta,omitempty"`
+	Error     string                    `json:"error,omitempty"`
+	Redirect  *sim.Redirect             `json:"redirect,omitempty"`
+	Exception string                    `json:"exception,omitempty"`
+	Skb       *sim.SkbHandoff           `json:"skb,omitempty"`
+	Hints     map[string]sim.HintResult `json:"hints,omitempty"`
+	Traits    map[string]string         `json:"traits,omitempty"`
+	Printk    []string                  `json:"printk,omitempty"`
+	Insns     uint64                    `json:"insns,omitempty"`
+	File      string                    `json:"file"`
+	Record    int                       `json:"record"`
 }
 
 func outcomeJSON(o sim.Outcome, rec record) packetJSON {
@@ -133,7 +149,14 @@ func outcomeJSON(o sim.Outcome, rec record) packetJSON {
 		d, m := result.Hex(o.Data), result.Hex(o.Meta)
 		j.Ret, j.Verdict, j.Data, j.Meta = &ret, result.VerdictName(o.Ret), &d, &m
 		j.Redirect, j.Exception, j.Skb = o.Redirect, o.Exception, o.Skb
+		if len(o.Traits) > 0 {
+			j.Traits = map[string]string{}
+			for _, t := range o.Traits {
+				j.Traits[strconv.FormatUint(t.Key, 10)] = t.Value
+			}
+		}
 	}
+	j.Hints = o.Hints
 	return j
 }
 
@@ -210,6 +233,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	x.Machine().SetBudget(rf.budget)
+	dev, err := rf.deviceConfig()
+	if err != nil {
+		return &exitError{2, err}
+	}
+	if dev != nil && kp != nil {
+		return &exitError{2, errors.New("--device needs the simulator: the kernel cannot test-run device-bound programs")}
+	}
+	x.SetDevice(dev)
+	if dev != nil {
+		fmt.Fprintf(stderr, "xdpsim: packets arrive on a simulated %s device\n", dev.Profile.Name)
+	}
 	var tcr *tracer
 	if *traceOut {
 		if kp != nil {
@@ -434,4 +468,28 @@ func readJSON(path string, v any) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// device turns the device flags into a simulated device (nil: none).
+func (f *runFlags) deviceConfig() (*sim.Device, error) {
+	if f.device == "" {
+		if f.queues > 1 || f.rssKey != "" {
+			return nil, errors.New("--queues and --rss-key need --device")
+		}
+		return nil, nil
+	}
+	p, err := kfuncs.Profile(f.device)
+	if err != nil {
+		return nil, fmt.Errorf("--device %s: %w", f.device, err)
+	}
+	d := &sim.Device{Profile: p, Queues: f.queues}
+	if f.rssKey != "" {
+		if d.RSSKey, err = parseHex(f.rssKey); err != nil {
+			return nil, fmt.Errorf("--rss-key: %w", err)
+		}
+		if len(d.RSSKey) < 4 {
+			return nil, errors.New("--rss-key: a Toeplitz key needs at least 4 bytes")
+		}
+	}
+	return d, nil
 }

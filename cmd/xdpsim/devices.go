@@ -1,0 +1,51 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/xdpsim/xdpsim/kfuncs"
+)
+
+// cmdDevices lists the simulated device profiles and what each supplies.
+func cmdDevices(args []string, stdout io.Writer) error {
+	fs := pflag.NewFlagSet("devices", pflag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print the profiles as JSON")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil
+		}
+		return &exitError{2, err}
+	}
+	profiles := kfuncs.Profiles()
+	if *asJSON {
+		b, err := json.MarshalIndent(profiles, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "%s\n", b)
+		return err
+	}
+	for _, p := range profiles {
+		fmt.Fprintf(stdout, "%s\t%s\n", p.Name, p.Description)
+		fmt.Fprintf(stdout, "\thints: %s\n", orNone(p.Hints))
+		fmt.Fprintf(stdout, "\tRSS hashes: %s\n", orNone(p.RSSFields))
+		fmt.Fprintf(stdout, "\tVLAN offload strips: %s\n", orNone(p.VLANStrip))
+		for _, n := range p.Notes {
+			fmt.Fprintf(stdout, "\tnote: %s\n", n)
+		}
+	}
+	return nil
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,197 @@
+package sim
+
+import (
+	"fmt"
+
+	"github.com/xdpsim/xdpsim/kfuncs"
+	"github.com/xdpsim/xdpsim/traits"
+	"github.com/xdpsim/xdpsim/vm"
+)
+
+// Device is the simulated NIC packets arrive on. Without one, packets arrive as
+// BPF_PROG_TEST_RUN delivers them (loopback, no RX metadata).
+type Device struct {
+	// Profile says which RX-metadata hints the device supplies, what it hashes for RSS and
+	// whether it strips VLAN tags (kfuncs.Profile).
+	Profile *kfuncs.DeviceProfile
+	// RSSKey overrides the profile's Toeplitz key.
+	RSSKey []byte
+	// Queues is the number of RX queues RSS spreads packets over through the indirection table;
+	// 0 or 1 leaves the queue to the packet's Conditions.
+	Queues int
+	// CPUs is the number of CPUs queues map to (queue i runs on CPU i mod CPUs); 0 means the
+	// object's simulated CPUs.
+	CPUs  int
+	table []uint32
+}
+
+// SetDevice makes packets arrive on d (nil: no device, BPF_PROG_TEST_RUN's conditions).
+func (x *XDP) SetDevice(d *Device) {
+	if d != nil && d.Queues > 1 && d.table == nil {
+		d.table = kfuncs.DefaultIndirection(d.Queues, kfuncs.DefaultIndirectionSize)
+	}
+	if d != nil && d.CPUs == 0 {
+		d.CPUs = x.obj.opts.CPUs
+	}
+	x.dev = d
+}
+
+// HintResult is what one RX-metadata kfunc returned for a packet.
+type HintResult struct {
+	Ret       int64  `json:"ret"`
+	Timestamp uint64 `json:"timestamp,omitempty"`
+	Hash      uint32 `json:"hash,omitempty"`
+	RSSType   uint32 `json:"rss_type,omitempty"`
+	VLANProto uint16 `json:"vlan_proto,omitempty"`
+	VLANTCI   uint16 `json:"vlan_tci,omitempty"`
+}
+
+// recordKfunc wraps a kfunc so the packet's outcome records what the RX-metadata hints returned.
+func recordKfunc(k *kfuncs.Kfunc) vm.Helper {
+	impl := k.Impl
+	var which kfuncs.Hint
+	switch k.Name {
+	case "bpf_xdp_metadata_rx_timestamp":
+		which = kfuncs.HintTimestamp
+	case "bpf_xdp_metadata_rx_hash":
+		which = kfuncs.HintHash
+	case "bpf_xdp_metadata_rx_vlan_tag":
+		which = kfuncs.HintVLANTag
+	default:
+		return impl
+	}
+	name := k.Name
+	return func(m *vm.Machine, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+		r0, err := impl(m, r1, r2, r3, r4, r5)
+		if err != nil {
+			return r0, err
+		}
+		s, ok := m.Host.(*xdpState)
+		if !ok || s.out == nil {
+			return r0, nil
+		}
+		res := HintResult{Ret: int64(r0)}
+		if int64(r0) == 0 && s.hints != nil {
+			h := s.hints
+			switch which {
+			case kfuncs.HintTimestamp:
+				res.Timestamp = h.Timestamp
+			case kfuncs.HintHash:
+				res.Hash, res.RSSType = h.Hash, uint32(h.HashType)
+			case kfuncs.HintVLANTag:
+				res.VLANProto, res.VLANTCI = h.VLANProto, h.VLANTCI
+			}
+		}
+		if s.out.Hints == nil {
+			s.out.Hints = map[string]HintResult{}
+		}
+		s.out.Hints[name] = res
+		return r0, nil
+	}
+}
+
+// The kfuncs.Frame side of the XDP state.
+
+// Hints is what the device supplied for this frame.
+func (s *xdpState) Hints() *kfuncs.RxHints { return s.hints }
+
+// traitsLayout is the store layout the features select.
+func (s *xdpState) traitsLayout() traits.Layout {
+	if s.x.obj.opts.Features.TraitsV1 {
+		return traits.V1
+	}
+	return traits.V2
+}
+
+// traitsArea is the store: from the end of the xdp_frame to data_meta (to data where metadata is
+// not supported).
+func (s *xdpState) traitsArea() []byte {
+	end := s.dataMeta
+	if !s.metaOK {
+		end = s.data
+	}
+	return s.frame[XDPFrameSize:end]
+}
+
+// UseTraits gives a trait kfunc the store; in the v2 RFC traits then exclude metadata.
+func (s *xdpState) UseTraits() []byte {
+	if !s.traitsOK {
+		return nil
+	}
+	if !s.x.obj.opts.Features.TraitsV1 && s.metaOK {
+		s.metaOK = false
+		s.dataMeta = s.data
+		s.window()
+	}
+	s.traitsUsed = true
+	return s.traitsArea()
+}
+
+// GrowMeta grows the metadata for bpf_xdp_metadata_export_to_skb.
+func (s *xdpState) GrowMeta(n int) ([]byte, error) {
+	if !s.metaOK {
+		return nil, kfuncs.Errno(eOPNOTSUPP)
+	}
+	if s.exported {
+		return nil, kfuncs.Errno(eEXIST)
+	}
+	meta := int(s.dataMeta) - n
+	if meta < s.headroomFloor() || int(s.data)-meta > 252 {
+		return nil, kfuncs.Errno(eNOSPC)
+	}
+	s.dataMeta = uint32(meta)
+	s.exported = true
+	if !s.x.obj.opts.Features.TraitsV1 {
+		s.traitsOK = false
+	}
+	s.window()
+	return s.frame[meta : meta+n], nil
+}
+
+// headroomFloor is the lowest offset metadata or pushed headers may reach: the end of the
+// xdp_frame, or with traits the end of the traits store (the RFC moves adjust_head's bound there).
+func (s *xdpState) headroomFloor() int {
+	floor := XDPFrameSize
+	if s.traitsOK {
+		floor += s.traitsLayout().Len(s.frame[XDPFrameSize:s.dataMeta])
+	}
+	return floor
+}
+
+// deviceSetup runs before a packet: the device's hints, VLAN stripping and RSS queue.
+func (x *XDP) deviceSetup(pkt []byte, cond *Conditions) []byte {
+	s := x.st
+	s.hints = nil
+	d := x.dev
+	if d == nil {
+		if x.prog.DevBound {
+			// A device-bound program runs on the simulated device even when none was chosen.
+			d = &Device{Profile: defaultProfile()}
+			x.dev = d
+		} else {
+			return pkt
+		}
+	}
+	h, out := kfuncs.ComputeHints(d.Profile, pkt, cond.TimeNs, d.RSSKey)
+	s.hintStore = h
+	s.hints = &s.hintStore
+	if d.Queues > 1 {
+		cond.RxQueue = uint32(kfuncs.Queue(h.Hash, d.Queues, d.table))
+		cond.CPU = int(cond.RxQueue) % max(d.CPUs, 1)
+	}
+	return out
+}
+
+func defaultProfile() *kfuncs.DeviceProfile {
+	p, err := kfuncs.Profile(kfuncs.DefaultProfile)
+	if err != nil {
+		panic(fmt.Sprintf("sim: default device profile: %v", err))
+	}
+	return p
+}
+
+// TraitKV is one packet trait after the run.
+type TraitKV struct {
+	Key   uint64 `json:"key"`
+	Value string `json:"value"`
+}
