@@ -33,10 +33,9 @@ func (interpreter) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, er
 	regs := &m.regs
 	left := m.left
 	m.prog = p
-	// step is how many instructions may run before the slow path: the whole budget, or one at a
-	// time while tracing.
+	tracing := m.trace != nil
 	for {
-		if left == 0 || m.trace != nil {
+		if left == 0 || tracing {
 			if left == 0 {
 				m.left, m.pc = 0, pc
 				return 0, &BudgetError{PC: pc, Line: p.LineAt(pc), Executed: m.budget}
