@@ -82,7 +82,8 @@ type VethOptions struct {
 	// Preload is written into the maps before the program is attached, as by [Program.LoadMaps].
 	Preload result.Maps
 
-	// Timeout bounds the wait for the program to see each packet; 0 means one second.
+	// Timeout bounds the wait for the program to see each packet; 0 means five seconds (a
+	// loaded machine can take over a second to deliver a frame through the veth pair).
 	Timeout time.Duration
 
 	// MTU of both veth ends; 0 means large enough for the longest packet (at least 1500).

@@ -69,7 +69,7 @@ func runOnVeth(path string, opts Options, pkts [][]byte, vopts VethOptions, hook
 	}
 	timeout := vopts.Timeout
 	if timeout == 0 {
-		timeout = time.Second
+		timeout = 5 * time.Second
 	}
 	spec, err := ebpf.LoadCollectionSpec(path)
 	if err != nil {
