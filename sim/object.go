@@ -540,10 +540,10 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 			if !insns[i].IsLoadFromMap() {
 				continue
 			}
-			switch t := o.Spec.Maps[insns[i].Reference()].Type; t {
+			switch m := o.mapOrder[insns[i].Map().FD()]; m.Type() { // (AssociateMap above dropped the reference)
 			case ebpf.ProgramArray, ebpf.DevMap, ebpf.DevMapHash, ebpf.CPUMap:
 				return nil, fmt.Errorf("calls device-bound kfuncs (%s) and uses %s map %s, which the kernel refuses for device-bound programs",
-					strings.Join(devKfuncs, ", "), t, insns[i].Reference())
+					strings.Join(devKfuncs, ", "), m.Type(), m.Name())
 			}
 		}
 		o.Notices = append(o.Notices, fmt.Sprintf("program %s calls device-bound kfuncs (%s): bound to the simulated device, as the kernel binds it with BPF_F_XDP_DEV_BOUND_ONLY",
