@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/cilium/ebpf"
 
@@ -39,6 +40,24 @@ func init() {
 		return uint64(s.cond.CPU), nil
 	})
 	register(asm.FnTailCall, tailCall)
+	// XDP runs in the RX softirq, where "current" is whatever task the interrupt found; the
+	// simulated host runs packets from its idle task (pid 0, uid 0, comm "swapper/N").
+	zero := func(*xdpState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil }
+	register(asm.FnGetCurrentPidTgid, zero)
+	register(asm.FnGetCurrentUidGid, zero)
+	register(asm.FnGetCurrentTask, zero)
+	register(asm.FnGetCurrentCgroupId, zero)
+	register(asm.FnGetCurrentComm, func(s *xdpState, m *vm.Machine, buf, size, _, _, _ uint64) (uint64, error) {
+		b, err := m.Bytes(buf, int(uint32(size)), true)
+		if err != nil {
+			return 0, err
+		}
+		clear(b)
+		if len(b) > 0 {
+			copy(b[:len(b)-1], fmt.Sprintf("swapper/%d", s.cond.CPU))
+		}
+		return 0, nil
+	})
 	register(asm.FnSpinLock, func(*xdpState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil })
 	register(asm.FnSpinUnlock, func(*xdpState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil })
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* unsupported: calls the simulator cannot make, each in its own program, beside one it can.
  *  - plain passes every frame;
- *  - pid_tagger calls bpf_get_current_pid_tgid (helper 14), which the simulator does not provide
+ *  - pid_tagger calls bpf_get_current_pid_tgid (helper 14), which XDP may call (the idle task's 0)
  *    (Linux 6.18 does offer it to XDP programs, among its base helpers);
  *  - vlan_pusher calls bpf_skb_vlan_push (helper 18), a socket-buffer helper that neither the
  *    kernel nor the simulator lets an XDP program call;
