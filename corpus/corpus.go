@@ -8,6 +8,13 @@ import (
 // CPU versions every program is compiled for (clang -mcpu=...).
 var CPUs = []string{"v3", "v4"}
 
+// The reasons a program needs the simulator (see Program.Needs).
+const (
+	NeedsDevice      = "device"
+	NeedsTraits      = "feature traits"
+	NeedsExportToSkb = "feature export-to-skb"
+)
+
 // Program is one XDP program of the corpus.
 type Program struct {
 	// Name is the base name of the files: NAME.c, NAME.v3.o, NAME.v4.o.
@@ -28,6 +35,16 @@ type Program struct {
 	// namespace, routing tables) rather than the packets, so that a comparison with the kernel
 	// must set that configuration up or leave those results out.
 	HostDependent string
+	// Needs, when set, says why only the simulator can run the program, so that tests which load
+	// the objects into the kernel or run them with BPF_PROG_TEST_RUN skip it, naming the reason:
+	//   - NeedsDevice: it calls device-bound kfuncs (the RX-metadata hints); the kernel loads it
+	//     only bound to a device and cannot test-run it (kernel.RunOnVeth runs it on a veth pair,
+	//     the simulator on its device profiles);
+	//   - NeedsTraits, NeedsExportToSkb: it calls kfuncs of proposals that never merged into
+	//     Linux, which only the simulator provides behind a feature switch (sim.LoadOptions
+	//     Features, --feature).
+	// Several needs are joined with ", ".
+	Needs string
 	// Covers says in a line what the program exercises.
 	Covers string
 }
@@ -172,6 +189,14 @@ func Programs() []Program {
 			Covers: "LRU hash and LRU per-CPU hash, per-source limits over windows counted in packets"},
 		{Name: "udp_echo", Entry: "xdp_udp_echo", Section: "xdp", Maps: []Map{m(".bss")}, Traces: traces("mixed.pcap", "malformed.pcap"),
 			Covers: "packet access only through load_bytes/store_bytes, UDP echo over IPv4 and IPv6 with XDP_TX"},
+		{Name: "hints", Entry: "xdp_hints", Section: "xdp", Maps: []Map{m("hint_classes"), m("rx_queues"), percpu("cpu_packets")},
+			Traces: traces("vlan.pcap", "mixed.pcap"), Needs: NeedsDevice,
+			Covers: "RX-metadata kfuncs (rx_timestamp, rx_hash, rx_vlan_tag) per packet class, hints handed on in the XDP metadata, packets per RX queue and CPU"},
+		{Name: "traits", Entry: "xdp_traits", Section: "xdp", Maps: []Map{m("results")}, Traces: traces("mixed.pcap"), Needs: NeedsTraits,
+			Covers: "packet-traits kfuncs (RFC): set/is_set/get/del with every error, traits kept for the skb, exclusivity with metadata, adjust_head above the store"},
+		{Name: "export_skb", Entry: "xdp_export_skb", Section: "xdp", Maps: []Map{m("results")}, Traces: traces("vlan.pcap", "mixed.pcap"),
+			Needs:  NeedsDevice + ", " + NeedsExportToSkb,
+			Covers: "bpf_xdp_metadata_export_to_skb (RFC) after the hints, in front of the program's own metadata; -EEXIST, adjust_meta refused afterwards"},
 	}
 }
 
