@@ -82,9 +82,11 @@ func recordKfunc(k *kfuncs.Kfunc) vm.Helper {
 				res.VLANProto, res.VLANTCI = h.VLANProto, h.VLANTCI
 			}
 		}
-		if s.out.Hints == nil {
-			s.out.Hints = map[string]HintResult{}
+		// The map is the XDP's own, cleared per packet: like Data, valid until the next Run.
+		if s.hintMap == nil {
+			s.hintMap = map[string]HintResult{}
 		}
+		s.out.Hints = s.hintMap
 		s.out.Hints[name] = res
 		return r0, nil
 	}

@@ -135,6 +135,16 @@ func LoadSpec(path string, spec *ebpf.CollectionSpec, opts LoadOptions) (*Object
 	}
 	o := &Object{Path: path, Spec: spec, Maps: map[string]*maps.Map{}, mapIndex: map[string]int{}, mapIdx: map[*maps.Map]int{},
 		programs: map[string]*Program{}, opts: opts}
+	if opts.Features.Traits {
+		v := "v2 (April 2025)"
+		if opts.Features.TraitsV1 {
+			v = "v1 (March 2025)"
+		}
+		o.Notices = append(o.Notices, "--feature traits: packet traits are an RFC that never merged into Linux; modelled as its "+v+" patches describe")
+	}
+	if opts.Features.ExportToSkb {
+		o.Notices = append(o.Notices, "--feature export-to-skb: bpf_xdp_metadata_export_to_skb is a 2022 RFC that never merged into Linux; modelled after its description")
+	}
 	for _, name := range sortedKeys(opts.Set) {
 		v, ok := spec.Variables[name]
 		if !ok {

@@ -124,6 +124,7 @@ type xdpState struct {
 	outcome    Outcome
 	hints      *kfuncs.RxHints
 	hintStore  kfuncs.RxHints
+	hintMap    map[string]HintResult
 	traitsOK   bool // the frame supports traits (traits feature on, not excluded by metadata)
 	traitsUsed bool
 	exported   bool   // export-to-skb grew the metadata
@@ -224,6 +225,7 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 	s := x.st
 	s.outcome = Outcome{}
 	out := &s.outcome
+	clear(s.hintMap)
 	pkt = x.deviceSetup(pkt, &cond)
 	if err := s.setup(pkt, meta, cond); err != nil {
 		out.Err = err.Error()
@@ -280,7 +282,9 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 		}
 		out.Skb = &s.skb
 	}
-	if s.traitsUsed && s.traitsOK && (out.Ret == 2 || out.Ret == 4) {
+	// Traits travel with the frame: to the skb, or to a redirect target that takes it.
+	leaves := out.Ret == 2 || (out.Ret == 4 && out.Redirect != nil && !out.Redirect.Dropped)
+	if s.traitsUsed && s.traitsOK && leaves {
 		for k, v := range s.traitsLayout().All(s.traitsArea()) {
 			out.Traits = append(out.Traits, TraitKV{Key: k, Value: fmt.Sprintf("%x", v)})
 		}
