@@ -64,3 +64,35 @@ func BenchmarkParserPacketsPerSecond(b *testing.B) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "packets/s")
 	b.ReportMetric(float64(insns)/float64(n), "insns/packet")
 }
+
+// TestSteadyStatePacketsDoNotAllocate holds the data path to DESIGN.md's rule: no allocation per
+// packet once the XDP is warm (here a parser with map updates, PASS hand-offs and refusals).
+func TestSteadyStatePacketsDoNotAllocate(t *testing.T) {
+	pkts := readPcap(t, "../corpus/traces/mixed.pcap")
+	obj, err := sim.Load("../corpus/eth_stats.v4.o", sim.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := obj.FindProgram("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := sim.NewXDP(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pkt := range pkts {
+		x.Run(pkt, nil, sim.Conditions{IngressIfindex: 1})
+	}
+	n := 0
+	allocs := testing.AllocsPerRun(len(pkts), func() {
+		o := x.Run(pkts[n%len(pkts)], nil, sim.Conditions{IngressIfindex: 1})
+		if o.Err != "" && len(pkts[n%len(pkts)]) >= 14 {
+			t.Fatal(o.Err)
+		}
+		n++
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per packet, want 0", allocs)
+	}
+}

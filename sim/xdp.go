@@ -63,9 +63,9 @@ type Outcome struct {
 // SkbHandoff is what the stack receives for XDP_PASS: the frame from data and the metadata in
 // front of it (skb_metadata_len), as __xdp_build_skb_from_frame would set them up.
 type SkbHandoff struct {
-	Len      int    `json:"len"`
-	Protocol string `json:"protocol"` // eth_type_trans's skb->protocol, as hex
-	MetaLen  int    `json:"meta_len"`
+	Len      int       `json:"len"`
+	Protocol EtherType `json:"protocol"` // eth_type_trans's skb->protocol
+	MetaLen  int       `json:"meta_len"`
 	// Exported holds the skb fields bpf_xdp_metadata_export_to_skb populated (export-to-skb).
 	Exported *kfuncs.SkbFields `json:"exported,omitempty"`
 }
@@ -340,20 +340,29 @@ func (s *xdpState) setup(pkt, meta []byte, cond Conditions) error {
 	return nil
 }
 
+// EtherType is an Ethernet protocol number; JSON writes it as hex ("0x0800").
+type EtherType uint16
+
+// MarshalJSON writes the protocol as a hex string.
+func (e EtherType) MarshalJSON() ([]byte, error) {
+	const digits = "0123456789abcdef"
+	return []byte{'"', '0', 'x', digits[e>>12], digits[e>>8&0xf], digits[e>>4&0xf], digits[e&0xf], '"'}, nil
+}
+
 // skbProtocol is what eth_type_trans gives skb->protocol for a frame: the EtherType when it is one
 // (>= 0x600), else 802.3 framing (ETH_P_802_3, or ETH_P_802_2 without the raw IPX marker).
-func skbProtocol(frame []byte) string {
+func skbProtocol(frame []byte) EtherType {
 	if len(frame) < ETHHdrLen {
-		return ""
+		return 0
 	}
-	t := uint16(frame[12])<<8 | uint16(frame[13])
+	t := EtherType(frame[12])<<8 | EtherType(frame[13])
 	switch {
 	case t >= 0x600:
-		return fmt.Sprintf("0x%04x", t)
+		return t
 	case len(frame) >= 16 && frame[14] == 0xff && frame[15] == 0xff:
-		return "0x0001" // ETH_P_802_3
+		return 0x0001 // ETH_P_802_3
 	}
-	return "0x0004" // ETH_P_802_2
+	return 0x0004 // ETH_P_802_2
 }
 
 // runAttached runs the program attached to the devmap or cpumap entry the packet was redirected to,
