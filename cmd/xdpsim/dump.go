@@ -105,10 +105,12 @@ func listObject(obj *sim.Object, w io.Writer) error {
 		tables = append(tables, b.String())
 	}
 	table(func(tw *tabwriter.Writer) {
-		fmt.Fprintln(tw, "FUNCTION\tSECTION\tTYPE\tATTACH\tINSNS")
+		// ID is what devmap and cpumap values given with --maps-in use to name a program.
+		ids := obj.ProgramIDs()
+		fmt.Fprintln(tw, "ID\tFUNCTION\tSECTION\tTYPE\tATTACH\tINSNS")
 		for _, name := range sortedNames(spec.Programs) {
 			ps := spec.Programs[name]
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", name, ps.SectionName, ps.Type, ps.AttachType,
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\n", ids[name], name, ps.SectionName, ps.Type, ps.AttachType,
 				ps.Instructions.Size()/asm.InstructionSize)
 		}
 	})

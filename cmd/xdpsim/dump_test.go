@@ -38,10 +38,11 @@ func TestDumpListsProgramsMapsAndVariables(t *testing.T) {
 	// listing.c: its maps and variables as declared; instruction counts as llvm-objdump shows them.
 	out := dump(t, ctxTestdata+"listing.o")
 	for _, row := range [][]string{
-		{"FUNCTION", "SECTION", "TYPE", "ATTACH", "INSNS"},
-		{"xdp_listing", "xdp", "XDP", "XDP", "27"},
-		{"xdp_hints", "xdp", "XDP", "XDP", "13"},
-		{"tc_listing", "tc", "SchedCLS", "None", "2"},
+		{"ID", "FUNCTION", "SECTION", "TYPE", "ATTACH", "INSNS"},
+		// IDs number the programs by function name.
+		{"3", "xdp_listing", "xdp", "XDP", "XDP", "27"},
+		{"2", "xdp_hints", "xdp", "XDP", "XDP", "13"},
+		{"1", "tc_listing", "tc", "SchedCLS", "None", "2"},
 		{"MAP", "TYPE", "KEY", "VALUE", "MAX_ENTRIES", "FLAGS", "PINNING"},
 		{"seen", "Hash", "4", "8", "64", "0x1", "by-name"},
 		{"counters", "Array", "4", "8", "4", "0x0", "none"},
