@@ -115,7 +115,14 @@ func TestSimulatorAgreesWithKernel(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d programs x %d ISA levels x %d traces: %d runs, %d packets on each side", len(corpus.Programs()), len(corpus.CPUs), len(corpus.Traces()), runs, total)
+	runnable := 0
+	for _, p := range corpus.Programs() {
+		if p.Needs == "" {
+			runnable++
+		}
+	}
+	t.Logf("%d programs the kernel can test-run (of %d) x %d ISA levels x %d traces: %d runs, %d packets on each side",
+		runnable, len(corpus.Programs()), len(corpus.CPUs), len(corpus.Traces()), runs, total)
 }
 
 // FuzzSimulatorAgainstKernel sends fuzzed packets through several corpus programs on both sides and
