@@ -88,11 +88,7 @@ func (x *XDP) SetSeed(seed uint64) {
 }
 
 func mapLookup(s *xdpState, m *vm.Machine, mp, key, _, _, _ uint64) (uint64, error) {
-	mm := s.mapAt(mp)
-	if mm == nil {
-		return 0, errNotAMap
-	}
-	k, err := m.Bytes(key, mm.KeySize(), false)
+	mm, k, err := s.mapArg(m, mp, key, false, false)
 	if err != nil {
 		return 0, err
 	}
@@ -118,12 +114,31 @@ func mapLookup(s *xdpState, m *vm.Machine, mp, key, _, _, _ uint64) (uint64, err
 	return m.AddTempRegion(vm.Region{Data: v, Hi: uint32(len(v)), Name: s.x.valueNames[idx]}), nil
 }
 
-func mapUpdate(s *xdpState, m *vm.Machine, mp, key, val, flags, _ uint64) (uint64, error) {
+// mapArg finds the map a helper's map argument names and the n bytes its pointer argument points
+// at (the key or the value, as the helper's prototype sizes it).
+func (s *xdpState) mapArg(m *vm.Machine, mp, ptr uint64, value, write bool) (*maps.Map, []byte, error) {
 	mm := s.mapAt(mp)
 	if mm == nil {
-		return 0, errNotAMap
+		return nil, nil, errNotAMap
 	}
-	k, err := m.Bytes(key, mm.KeySize(), false)
+	n := mm.KeySize()
+	if value {
+		n = mm.ValueSize()
+	}
+	b, err := m.Bytes(ptr, n, write)
+	return mm, b, err
+}
+
+// errnoResult is a map operation's outcome as a helper returns it: 0, or -errno.
+func errnoResult(err error) (uint64, error) {
+	if err != nil {
+		return errnoOf(err), nil
+	}
+	return 0, nil
+}
+
+func mapUpdate(s *xdpState, m *vm.Machine, mp, key, val, flags, _ uint64) (uint64, error) {
+	mm, k, err := s.mapArg(m, mp, key, false, false)
 	if err != nil {
 		return 0, err
 	}
@@ -131,55 +146,31 @@ func mapUpdate(s *xdpState, m *vm.Machine, mp, key, val, flags, _ uint64) (uint6
 	if err != nil {
 		return 0, err
 	}
-	if err := mm.Update(k, v, flags, s.cond.CPU); err != nil {
-		return errnoOf(err), nil
-	}
-	return 0, nil
+	return errnoResult(mm.Update(k, v, flags, s.cond.CPU))
 }
 
 func mapDelete(s *xdpState, m *vm.Machine, mp, key, _, _, _ uint64) (uint64, error) {
-	mm := s.mapAt(mp)
-	if mm == nil {
-		return 0, errNotAMap
-	}
-	k, err := m.Bytes(key, mm.KeySize(), false)
+	mm, k, err := s.mapArg(m, mp, key, false, false)
 	if err != nil {
 		return 0, err
 	}
-	if err := mm.Delete(k); err != nil {
-		return errnoOf(err), nil
-	}
-	return 0, nil
+	return errnoResult(mm.Delete(k))
 }
 
 func mapPush(s *xdpState, m *vm.Machine, mp, val, flags, _, _ uint64) (uint64, error) {
-	mm := s.mapAt(mp)
-	if mm == nil {
-		return 0, errNotAMap
-	}
-	v, err := m.Bytes(val, mm.ValueSize(), false)
+	mm, v, err := s.mapArg(m, mp, val, true, false)
 	if err != nil {
 		return 0, err
 	}
-	if err := mm.Push(v, flags); err != nil {
-		return errnoOf(err), nil
-	}
-	return 0, nil
+	return errnoResult(mm.Push(v, flags))
 }
 
 func (s *xdpState) queueOp(m *vm.Machine, mp, val uint64, op func(*maps.Map, []byte) error) (uint64, error) {
-	mm := s.mapAt(mp)
-	if mm == nil {
-		return 0, errNotAMap
-	}
-	v, err := m.Bytes(val, mm.ValueSize(), true)
+	mm, v, err := s.mapArg(m, mp, val, true, true)
 	if err != nil {
 		return 0, err
 	}
-	if err := op(mm, v); err != nil {
-		return errnoOf(err), nil
-	}
-	return 0, nil
+	return errnoResult(op(mm, v))
 }
 
 func tailCall(s *xdpState, m *vm.Machine, ctx, mp, index, _, _ uint64) (uint64, error) {

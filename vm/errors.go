@@ -26,10 +26,7 @@ func (f *Fault) Error() string {
 	if f.Reason != "" {
 		msg += ": " + f.Reason
 	}
-	if f.Line != "" {
-		msg += "\n  at " + f.Line
-	}
-	return msg
+	return withLine(msg, f.Line)
 }
 
 func (f *Fault) where() string {
@@ -54,11 +51,15 @@ type BudgetError struct {
 }
 
 func (e *BudgetError) Error() string {
-	msg := fmt.Sprintf("instruction %d: instruction budget of %d exhausted (runaway program?)", e.PC, e.Executed)
-	if e.Line != "" {
-		msg += "\n  at " + e.Line
+	return withLine(fmt.Sprintf("instruction %d: instruction budget of %d exhausted (runaway program?)", e.PC, e.Executed), e.Line)
+}
+
+// withLine appends the source line to a message, when there is one.
+func withLine(msg, line string) string {
+	if line == "" {
+		return msg
 	}
-	return msg
+	return msg + "\n  at " + line
 }
 
 // Unwrap lets errors.Is match ErrBudget.
@@ -73,11 +74,7 @@ type RuntimeError struct {
 }
 
 func (e *RuntimeError) Error() string {
-	msg := fmt.Sprintf("instruction %d: %v", e.PC, e.Err)
-	if e.Line != "" {
-		msg += "\n  at " + e.Line
-	}
-	return msg
+	return withLine(fmt.Sprintf("instruction %d: %v", e.PC, e.Err), e.Line)
 }
 
 // Unwrap returns the underlying error.
@@ -99,11 +96,7 @@ type LoadError struct {
 }
 
 func (e *LoadError) Error() string {
-	msg := fmt.Sprintf("instruction %d: %s", e.PC, e.Msg)
-	if e.Line != "" {
-		msg += "\n  at " + e.Line
-	}
-	return msg
+	return withLine(fmt.Sprintf("instruction %d: %s", e.PC, e.Msg), e.Line)
 }
 
 const (
