@@ -138,9 +138,10 @@ type atomicFile struct {
 	bw    *bufio.Writer
 }
 
-func createAtomic(path string) (*atomicFile, error) {
+// createAtomic opens path for writing; "-" is stdout.
+func createAtomic(path string, stdout io.Writer) (*atomicFile, error) {
 	if path == "-" {
-		return &atomicFile{bw: bufio.NewWriter(os.Stdout)}, nil
+		return &atomicFile{bw: bufio.NewWriter(stdout)}, nil
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {

@@ -266,7 +266,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *jsonl != "" {
-		if jl, err = createAtomic(*jsonl); err != nil {
+		if jl, err = createAtomic(*jsonl, stdout); err != nil {
 			return err
 		}
 		pending = append(pending, jl)
@@ -364,7 +364,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	var mo *atomicFile
 	if *mapsOut != "" {
-		if mo, err = createAtomic(*mapsOut); err != nil {
+		if mo, err = createAtomic(*mapsOut, stdout); err != nil {
 			return fail(err)
 		}
 		pending = append(pending, mo)

@@ -190,3 +190,82 @@ func TestRunTraceShowsInstructionsAndSource(t *testing.T) {
 		}
 	}
 }
+
+func TestRunIsDeterministic(t *testing.T) {
+	dir := t.TempDir()
+	var outs [2]string
+	for i := range outs {
+		path := filepath.Join(dir, "run"+strconv.Itoa(i)+".jsonl")
+		rc, _, stderr := runCmd(t, "run", objectOf(t, "time_rand"), corpus.TracePath("mixed.pcap"), "--jsonl", path, "--seed", "7")
+		if rc != 0 {
+			t.Fatalf("exit %d: %s", rc, stderr)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs[i] = string(b)
+	}
+	if outs[0] != outs[1] {
+		t.Error("two runs of the same inputs gave different JSON lines")
+	}
+}
+
+func TestRunReadsPcapng(t *testing.T) {
+	// The same records as pcapng must give the same results as the pcap.
+	src, err := os.Open(corpus.TracePath("vlan.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	r, err := pcapgo.NewReader(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ngPath := filepath.Join(t.TempDir(), "vlan.pcapng")
+	f, err := os.Create(ngPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := pcapgo.NewNgWriter(f, layers.LinkTypeEthernet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		data, ci, err := r.ReadPacketData()
+		if err != nil {
+			break
+		}
+		if err := w.WritePacket(ci, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Flush()
+	f.Close()
+	obj := objectOf(t, "vlan")
+	_, fromPcap, _ := runCmd(t, "run", obj, corpus.TracePath("vlan.pcap"), "--jsonl", "-")
+	rc, fromNg, stderr := runCmd(t, "run", obj, ngPath, "--jsonl", "-")
+	if rc != 0 {
+		t.Fatalf("exit %d: %s", rc, stderr)
+	}
+	strip := func(s string) string { // the file name differs
+		var b strings.Builder
+		for _, line := range strings.Split(s, "\n") {
+			if i := strings.Index(line, `"file":`); i >= 0 {
+				line = line[:i]
+			}
+			b.WriteString(line + "\n")
+		}
+		return b.String()
+	}
+	if strip(fromPcap) != strip(fromNg) || !strings.Contains(fromNg, `"packet":400,`) {
+		a, b := strings.Split(strip(fromPcap), "\n"), strings.Split(strip(fromNg), "\n")
+		for i := range min(len(a), len(b)) {
+			if a[i] != b[i] {
+				t.Errorf("line %d differs:\npcap   %.200s\npcapng %.200s", i+1, a[i], b[i])
+				break
+			}
+		}
+		t.Errorf("pcapng input gave other results than the same records as pcap (%d and %d lines)", len(a), len(b))
+	}
+}
