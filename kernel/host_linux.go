@@ -4,7 +4,9 @@ package kernel
 
 import (
 	"fmt"
+	"os/exec"
 	"runtime"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -27,9 +29,11 @@ type testHost struct {
 	reqs chan hostRequest
 }
 
-var host = sync.OnceValues(startTestHost)
+var host = sync.OnceValues(func() (*testHost, error) { return startTestHost(nil) })
 
-func startTestHost() (*testHost, error) {
+// startTestHost starts a test host thread in a new network namespace and runs the setup commands
+// in it (a child process forked from the thread inherits its namespace).
+func startTestHost(setup [][]string) (*testHost, error) {
 	h := &testHost{reqs: make(chan hostRequest)}
 	started := make(chan error)
 	go func() {
@@ -39,6 +43,16 @@ func startTestHost() (*testHost, error) {
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 			started <- fmt.Errorf("private network namespace for the test runs: %w", err)
 			return
+		}
+		for _, cmd := range setup {
+			if len(cmd) == 0 {
+				continue
+			}
+			out, err := exec.Command(cmd[0], cmd[1:]...).CombinedOutput()
+			if err != nil {
+				started <- fmt.Errorf("test host setup %q: %v: %s", strings.Join(cmd, " "), err, strings.TrimSpace(string(out)))
+				return
+			}
 		}
 		started <- nil
 		cpu := -1
@@ -61,12 +75,20 @@ func startTestHost() (*testHost, error) {
 	return h, nil
 }
 
-// onTestHost runs fn on the test host's thread, on the given CPU.
+// close ends the test host's thread, and its namespace with it.
+func (h *testHost) close() { close(h.reqs) }
+
+// onTestHost runs fn on the package's bare test host's thread, on the given CPU.
 func onTestHost(cpu int, fn func() error) error {
 	h, err := host()
 	if err != nil {
 		return err
 	}
+	return h.do(cpu, fn)
+}
+
+// do runs fn on the host's thread, on the given CPU.
+func (h *testHost) do(cpu int, fn func() error) error {
 	done := make(chan error, 1)
 	h.reqs <- hostRequest{cpu: cpu, fn: fn, done: done}
 	return <-done

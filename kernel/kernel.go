@@ -52,6 +52,12 @@ type Options struct {
 	// MapSizes sets max_entries of maps by name, for maps declared with max_entries 0 (any map
 	// may be resized).
 	MapSizes map[string]uint32
+
+	// HostSetup configures the network namespace the program's test runs see: each entry is a
+	// command (["ip", "route", "add", ...], ["sysctl", "-w", ...]) run inside that namespace.
+	// With any, the program gets a namespace of its own; without, it shares the package's bare
+	// one (only a loopback device, nothing forwarded).
+	HostSetup [][]string
 }
 
 // Context is the part of the xdp_md context a caller chooses for [Program.Run].

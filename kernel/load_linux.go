@@ -35,6 +35,7 @@ type Program struct {
 	prog    *ebpf.Program
 	skipped []string
 	ncpu    int
+	host    *testHost // the program's own namespace, when Options.HostSetup asked for one
 }
 
 // Available reports whether the kernel side can be used: it loads a two-instruction XDP program and
@@ -126,7 +127,13 @@ func LoadSpec(name string, spec *ebpf.CollectionSpec, opts Options) (*Program, e
 		return nil, err
 	}
 	p := &Program{path: name, name: prog, spec: spec}
+	if len(opts.HostSetup) > 0 {
+		if p.host, err = startTestHost(opts.HostSetup); err != nil {
+			return nil, err
+		}
+	}
 	if err := p.load(); err != nil {
+		p.Close()
 		return nil, err
 	}
 	return p, nil
@@ -412,6 +419,10 @@ var errClosed = errors.New("kernel: program is closed")
 
 // Close unloads the program, the other programs of its object and the maps.
 func (p *Program) Close() error {
+	if p.host != nil {
+		p.host.close()
+		p.host = nil
+	}
 	if p.coll != nil {
 		p.coll.Close()
 		p.coll, p.prog = nil, nil

@@ -63,7 +63,11 @@ func (p *Program) run(pkt []byte, meta []byte, ctx Context) (ret uint32, metaOut
 		ContextOut: &mdOut,
 		Repeat:     1,
 	}
-	err = onTestHost(ctx.CPU, func() error {
+	runOn := onTestHost
+	if p.host != nil {
+		runOn = p.host.do
+	}
+	err = runOn(ctx.CPU, func() error {
 		var err error
 		ret, err = p.prog.Run(&opts)
 		return err

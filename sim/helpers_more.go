@@ -342,15 +342,6 @@ func perfEventOutput(s *xdpState, m *vm.Machine, ctx, mp, flags, data, size uint
 	return 0, nil
 }
 
-// Devices of the simulated host, by ifindex: BPF_PROG_TEST_RUN's packets arrive on loopback.
-type device struct {
-	name          string
-	mtu           uint32
-	hardHeaderLen uint32
-}
-
-var hostDevices = map[uint32]device{1: {name: "lo", mtu: 65536, hardHeaderLen: 14}}
-
 const eNODEV = 19
 
 func checkMTU(s *xdpState, m *vm.Machine, ctx, ifindex, mtuLen, lenDiff, flags uint64) (uint64, error) {
@@ -361,30 +352,28 @@ func checkMTU(s *xdpState, m *vm.Machine, ctx, ifindex, mtuLen, lenDiff, flags u
 	if ifx == 0 {
 		ifx = s.cond.IngressIfindex
 	}
-	dev, ok := hostDevices[ifx]
+	dev, ok := s.x.host.byIndex[ifx]
 	if !ok {
 		return neg(eNODEV), nil
 	}
+	const hardHeaderLen = 14 // Ethernet, and loopback's too
 	b, err := m.Bytes(mtuLen, 4, true)
 	if err != nil {
 		return 0, err
 	}
 	xdpLen := int64(s.dataEnd - s.data)
 	if v := le.Uint32(b); v != 0 {
-		xdpLen = int64(v) + int64(dev.hardHeaderLen)
+		xdpLen = int64(v) + hardHeaderLen
 	}
 	xdpLen += int64(int32(lenDiff))
 	ret := uint64(0)
-	if xdpLen > int64(dev.mtu+dev.hardHeaderLen) {
+	if xdpLen > int64(dev.MTU)+hardHeaderLen {
 		ret = 1 // BPF_MTU_CHK_RET_FRAG_NEEDED
 	}
-	le.PutUint32(b, dev.mtu)
+	le.PutUint32(b, dev.MTU)
 	return ret, nil
 }
 
-// fibLookup answers as a host whose devices do not forward: a fresh network namespace with only
-// its loopback device, where BPF_PROG_TEST_RUN's packets arrive. The order of the checks is the
-// kernel's: flags, family, device, IPv6's strict-scope addresses, then the forwarding setting.
 func fibLookup(s *xdpState, m *vm.Machine, ctx, params, plen, flags, _ uint64) (uint64, error) {
 	if plen < 64 {
 		return neg(eINVAL), nil
@@ -396,18 +385,7 @@ func fibLookup(s *xdpState, m *vm.Machine, ctx, params, plen, flags, _ uint64) (
 	if err != nil {
 		return 0, err
 	}
-	const afInet, afInet6 = 2, 10
-	family := b[0]
-	if family != afInet && family != afInet6 {
-		return neg(eAFNOSUPP), nil
-	}
-	if _, ok := hostDevices[le.Uint32(b[8:])]; !ok {
-		return neg(eNODEV), nil
-	}
-	if family == afInet6 && (strictScope6(b[16:32]) || strictScope6(b[32:48])) {
-		return 4, nil // BPF_FIB_LKUP_RET_NOT_FWDED
-	}
-	return 5, nil // BPF_FIB_LKUP_RET_FWD_DISABLED
+	return s.fibLookup(b, flags), nil
 }
 
 // strictScope6 reports whether an IPv6 address is multicast, link-local or loopback: addresses

@@ -96,6 +96,7 @@ type XDP struct {
 	prog *Program
 	obj  *Object
 	dev  *Device
+	host *Host
 	m    *vm.Machine
 	st   *xdpState
 	pkt  int // region numbers
@@ -140,7 +141,7 @@ func NewXDP(p *Program) (*XDP, error) {
 	if p.Type.String() != "XDP" {
 		return nil, fmt.Errorf("program %s is of type %s, not XDP", p.Name, p.Type)
 	}
-	x := &XDP{prog: p, obj: p.obj, m: vm.NewMachine(nil)}
+	x := &XDP{prog: p, obj: p.obj, m: vm.NewMachine(nil), host: bareHost()}
 	x.st = &xdpState{x: x, frame: make([]byte, FrameSize), rng: 1, dirtyHi: FrameSize}
 	x.m.Host = x.st
 	for i, mp := range p.obj.mapOrder {

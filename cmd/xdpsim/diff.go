@@ -89,7 +89,15 @@ type differ struct {
 }
 
 func newDiffer(objPath string, rf runFlags, opts sim.LoadOptions) (*differ, error) {
-	kp, err := kernel.Load(objPath, kernel.Options{Program: rf.prog, Variables: opts.Set, MapSizes: opts.Resize})
+	host, err := rf.hostConfig()
+	if err != nil {
+		return nil, &exitError{2, err}
+	}
+	kopts := kernel.Options{Program: rf.prog, Variables: opts.Set, MapSizes: opts.Resize}
+	if host != nil {
+		kopts.HostSetup = host.Commands()
+	}
+	kp, err := kernel.Load(objPath, kopts)
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +119,7 @@ func newDiffer(objPath string, rf runFlags, opts sim.LoadOptions) (*differ, erro
 		return nil, err
 	}
 	x.SetSeed(rf.seed)
+	x.SetHost(host)
 	d := &differ{rf: rf, x: x, obj: obj, kp: kp}
 	if rf.mapsIn != "" {
 		if err := loadMapsFile(obj, rf.mapsIn); err != nil {

@@ -32,6 +32,7 @@ type runFlags struct {
 	btf     string
 	mapsIn  string
 	budget  uint64
+	host    string
 	device  string
 	rssKey  string
 	queues  int
@@ -50,6 +51,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.btf, "btf", "", "vmlinux BTF to resolve CO-RE relocations against (default: the simulator's Linux 6.18 BTF)")
 	fs.StringVar(&f.mapsIn, "maps-in", "", "preload maps from a JSON file shaped as --maps writes it")
 	fs.Uint64Var(&f.budget, "budget", 0, "instruction budget per packet (default: the machine's)")
+	fs.StringVar(&f.host, "host", "", "the simulated host's devices, routes and neighbours as JSON, for bpf_fib_lookup and bpf_check_mtu (see sim.Host); default: a bare namespace that forwards nothing")
 	fs.StringVar(&f.device, "device", "", "simulated NIC the packets arrive on, for RX-metadata hints and RSS (see xdpsim devices); default: BPF_PROG_TEST_RUN's loopback, or veth for device-bound programs")
 	fs.StringVar(&f.rssKey, "rss-key", "", "Toeplitz RSS key as hex (default: the device's, the standard 40-byte key)")
 	fs.IntVar(&f.queues, "queues", 0, "spread packets over N RX queues by RSS hash (needs --device)")
@@ -191,12 +193,20 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if *engine != "sim" && *engine != "kernel" {
 		return &exitError{2, fmt.Errorf("--engine %q: want sim or kernel", *engine)}
 	}
+	host, err := rf.hostConfig()
+	if err != nil {
+		return &exitError{2, err}
+	}
 	var kp *kernel.Program
 	if *engine == "kernel" {
 		if err := kernel.Available(); err != nil {
 			return &exitError{3, err}
 		}
-		if kp, err = kernel.Load(objPath, kernel.Options{Program: rf.prog, Variables: opts.Set, MapSizes: opts.Resize}); err != nil {
+		kopts := kernel.Options{Program: rf.prog, Variables: opts.Set, MapSizes: opts.Resize}
+		if host != nil {
+			kopts.HostSetup = host.Commands()
+		}
+		if kp, err = kernel.Load(objPath, kopts); err != nil {
 			return &exitError{2, err}
 		}
 		defer kp.Close()
@@ -241,6 +251,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return &exitError{2, errors.New("--device needs the simulator: the kernel cannot test-run device-bound programs")}
 	}
 	x.SetDevice(dev)
+	x.SetHost(host)
 	if dev != nil {
 		fmt.Fprintf(stderr, "xdpsim: packets arrive on a simulated %s device\n", dev.Profile.Name)
 	}
@@ -492,4 +503,16 @@ func (f *runFlags) deviceConfig() (*sim.Device, error) {
 		}
 	}
 	return d, nil
+}
+
+// hostConfig reads --host (nil: none).
+func (f *runFlags) hostConfig() (*sim.Host, error) {
+	if f.host == "" {
+		return nil, nil
+	}
+	h, err := sim.LoadHost(f.host)
+	if err != nil {
+		return nil, fmt.Errorf("--host: %w", err)
+	}
+	return h, nil
 }
