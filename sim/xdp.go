@@ -72,21 +72,27 @@ type SkbHandoff struct {
 
 // Redirect is the target bpf_redirect or bpf_redirect_map chose.
 type Redirect struct {
-	Ifindex  uint32 // bpf_redirect's target, or the devmap entry's ifindex
-	Map      string // the map for bpf_redirect_map, "" for bpf_redirect
-	MapType  string
-	Key      uint32
-	Flags    uint64
-	Targets  []uint32 // broadcast: every ifindex the frame goes to
-	QueueCPU int      // cpumap: the CPU; xskmap: the queue
+	// Ifindex is bpf_redirect's target, or the devmap entry's ifindex.
+	Ifindex uint32 `json:"ifindex,omitempty"`
+	// Map is the map of bpf_redirect_map, "" for bpf_redirect; MapType its type.
+	Map     string `json:"map,omitempty"`
+	MapType string `json:"map_type,omitempty"`
+	Key     uint32 `json:"key"`
+	Flags   uint64 `json:"flags,omitempty"`
+	// Targets lists, for a broadcast, every ifindex the frame goes to.
+	Targets []uint32 `json:"targets,omitempty"`
+	// QueueCPU is the CPU of a cpumap entry, or the queue of an xskmap entry (whose AF_XDP
+	// socket receives the frame and its metadata).
+	QueueCPU int `json:"queue_or_cpu,omitempty"`
 	// Program is the program attached to the devmap or cpumap entry, which ran on the frame
 	// after the redirect; ProgramRet is what it returned. A devmap program must return XDP_PASS
-	// for the frame to be sent; any other action drops it (anything but DROP is an exception).
-	Program    string `json:",omitempty"`
-	ProgramRet uint32 `json:",omitempty"`
+	// for the frame to be sent (a cpumap program may also redirect it on); any other action
+	// drops it, and anything but DROP is an exception.
+	Program    string `json:"program,omitempty"`
+	ProgramRet uint32 `json:"program_ret,omitempty"`
 	// Dropped says the frame did not reach the target (the attached program did not pass it, or
 	// the program faulted).
-	Dropped bool `json:",omitempty"`
+	Dropped bool `json:"dropped,omitempty"`
 	progID  uint32
 }
 
@@ -388,6 +394,8 @@ func (x *XDP) runAttached(out *Outcome) error {
 	r.ProgramRet = uint32(r0)
 	switch {
 	case r.ProgramRet == 2:
+	case r.ProgramRet == 4 && r.MapType == "CPUMap":
+		// cpu_map_bpf_prog_run hands the frame on to xdp_do_redirect.
 	case r.ProgramRet == 1:
 		r.Dropped = true
 	default:
