@@ -179,4 +179,4 @@ type Engine interface {
 }
 
 // Engines lists every engine the machine has, for tests that must run on each.
-func Engines() []Engine { return []Engine{Interpreter} }
+func Engines() []Engine { return []Engine{Interpreter, Closures} }

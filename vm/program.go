@@ -95,6 +95,7 @@ func NewProgram(insns []Instruction, opts ProgramOptions) (*Program, error) {
 		lines:     opts.Lines,
 		hname:     opts.HelperName,
 		funcStart: make([]bool, n),
+		compiled:  new(closureCache),
 	}
 	bad := func(pc int, format string, args ...any) error {
 		return &LoadError{PC: pc, Line: p.LineAt(pc), Msg: fmt.Sprintf(format, args...)}
