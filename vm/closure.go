@@ -203,12 +203,7 @@ func (closureEngine) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, 
 					m.left = left
 					return 0, &RuntimeError{PC: pc - 1, Line: p.LineAt(pc - 1), Err: ErrCallDepth}
 				}
-				f := &m.frames[m.depth]
-				f.prog, f.ret, f.fp = p, pc, regs[10]
-				f.saved = [4]uint64{regs[6], regs[7], regs[8], regs[9]}
-				m.depth++
-				m.maxDepth = max(m.maxDepth, m.depth)
-				regs[10] -= StackSize
+				m.pushFrame(p, pc)
 				pc = int(in.off)
 			}
 		case 0x8d:
@@ -223,12 +218,7 @@ func (closureEngine) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, 
 					m.left = left
 					return 0, &RuntimeError{PC: pc - 1, Line: p.LineAt(pc - 1), Err: ErrCallDepth}
 				}
-				f := &m.frames[m.depth]
-				f.prog, f.ret, f.fp = p, pc, regs[10]
-				f.saved = [4]uint64{regs[6], regs[7], regs[8], regs[9]}
-				m.depth++
-				m.maxDepth = max(m.maxDepth, m.depth)
-				regs[10] -= StackSize
+				m.pushFrame(p, pc)
 				pc = int(off)
 				break
 			}
@@ -252,10 +242,7 @@ func (closureEngine) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, 
 				m.left, m.pc = left, pc-1
 				return regs[0], nil
 			}
-			m.depth--
-			f := &m.frames[m.depth]
-			regs[6], regs[7], regs[8], regs[9] = f.saved[0], f.saved[1], f.saved[2], f.saved[3]
-			regs[10] = f.fp
+			f := m.popFrame()
 			pc = f.ret
 			if f.prog != p {
 				p = f.prog

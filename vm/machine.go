@@ -145,11 +145,7 @@ func (m *Machine) Callback(fn uint64, args ...uint64) (uint64, error) {
 		return 0, &RuntimeError{PC: m.pc, Line: p.LineAt(m.pc), Err: ErrCallDepth}
 	}
 	pc := m.pc
-	f := &m.frames[m.depth]
-	f.prog, f.ret, f.fp = p, pc, m.regs[10]
-	copy(f.saved[:], m.regs[6:10])
-	m.depth++
-	m.maxDepth = max(m.maxDepth, m.depth)
+	m.pushFrame(p, pc)
 	for i := 1; i <= 5; i++ {
 		m.regs[i] = 0
 	}
@@ -158,13 +154,9 @@ func (m *Machine) Callback(fn uint64, args ...uint64) (uint64, error) {
 			m.regs[1+i] = a
 		}
 	}
-	m.regs[10] -= StackSize
 	r0, err := m.engine.exec(m, p, int(off), m.depth)
 	// exec returns at our depth without popping; pop here.
-	m.depth--
-	f = &m.frames[m.depth]
-	copy(m.regs[6:10], f.saved[:])
-	m.regs[10] = f.fp
+	m.popFrame()
 	m.pc, m.prog = pc, p
 	return r0, err
 }
@@ -180,3 +172,25 @@ type Engine interface {
 
 // Engines lists every engine the machine has, for tests that must run on each.
 func Engines() []Engine { return []Engine{Interpreter, Closures} }
+
+// pushFrame enters a bpf-to-bpf call from p, to return to instruction ret: it saves the caller's
+// r6-r9 and frame pointer and gives the callee the next 512-byte frame. The caller has checked
+// that a frame is free (depth+1 < MaxFrames).
+func (m *Machine) pushFrame(p *Program, ret int) {
+	f := &m.frames[m.depth]
+	f.prog, f.ret, f.fp = p, ret, m.regs[10]
+	f.saved = [4]uint64{m.regs[6], m.regs[7], m.regs[8], m.regs[9]}
+	m.depth++
+	m.maxDepth = max(m.maxDepth, m.depth)
+	m.regs[10] -= StackSize
+}
+
+// popFrame returns from a bpf-to-bpf call: it restores the caller's r6-r9 and frame pointer and
+// returns the caller's frame record (its program and return instruction).
+func (m *Machine) popFrame() *frame {
+	m.depth--
+	f := &m.frames[m.depth]
+	m.regs[6], m.regs[7], m.regs[8], m.regs[9] = f.saved[0], f.saved[1], f.saved[2], f.saved[3]
+	m.regs[10] = f.fp
+	return f
+}
