@@ -164,6 +164,12 @@ func LoadSpec(path string, spec *ebpf.CollectionSpec, opts LoadOptions) (*Object
 		}
 		ms.MaxEntries = opts.Resize[name]
 	}
+	for _, name := range sortedKeys(spec.Programs) {
+		ps := spec.Programs[name]
+		if t := o.progType(ps); t != ebpf.XDP && t != ebpf.UnspecifiedProgram {
+			o.Notices = append(o.Notices, fmt.Sprintf("program %s (section %s) is a %s program: not simulated, skipped", name, ps.SectionName, t))
+		}
+	}
 	// Maps in name order, so region numbers do not depend on Go's map iteration. Inner maps of
 	// maps-in-maps are created by the maps package from the outer map's spec.
 	for _, name := range sortedKeys(spec.Maps) {
