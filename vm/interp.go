@@ -533,36 +533,13 @@ func (interpreter) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, er
 				pc = int(in.off)
 			}
 		case 0x8d:
-			// callx: the register holds a function address (lddw BPF_PSEUDO_FUNC) or a helper number.
-			target := regs[dst]
-			if id, off := SplitAddress(target); id == RegionCode {
-				if int(off) >= len(code) || !p.funcStart[off] {
-					m.left = left
-					return 0, &RuntimeError{PC: pc - 1, Line: p.LineAt(pc - 1), Err: ErrBadCallTarget}
-				}
-				if m.depth+1 >= MaxFrames {
-					m.left = left
-					return 0, &RuntimeError{PC: pc - 1, Line: p.LineAt(pc - 1), Err: ErrCallDepth}
-				}
-				m.pushFrame(p, pc)
-				pc = int(off)
-				continue
-			}
-			if target >= uint64(len(p.helpers)) || p.helpers[target] == nil {
-				m.left = left
-				return 0, &RuntimeError{PC: pc - 1, Line: p.LineAt(pc - 1), Err: ErrUnknownHelper}
-			}
-			m.pc, m.left = pc-1, left
-			regs[0], err = p.helpers[target](m, regs[1], regs[2], regs[3], regs[4], regs[5])
+			m.left = left
+			next, done, r0, err := m.callx(p, pc)
 			left = m.left
-			if err != nil {
-				return 0, m.helperErr(pc-1, err)
+			if err != nil || done {
+				return r0, err
 			}
-			if m.pending&pendingExit != 0 {
-				m.pending = 0
-				m.left = left
-				return m.exitVal, nil
-			}
+			pc = next
 		case 0x95:
 			if m.depth == stop {
 				m.left, m.pc = left, pc-1

@@ -194,3 +194,34 @@ func (m *Machine) popFrame() *frame {
 	m.regs[10] = f.fp
 	return f
 }
+
+// callx performs the callx instruction at pc-1 of p for either engine: the register holds a
+// function address (lddw BPF_PSEUDO_FUNC), which is called as a bpf-to-bpf call, or a helper number.
+// It returns the instruction to continue at, or done with r0 when a helper ended the run, or an
+// error. m.left holds the budget before and after.
+func (m *Machine) callx(p *Program, pc int) (next int, done bool, r0 uint64, err error) {
+	target := m.regs[p.code[pc-1].dst&0xf]
+	if id, off := SplitAddress(target); id == RegionCode {
+		if int(off) >= len(p.code) || !p.funcStart[off] {
+			return 0, false, 0, &RuntimeError{PC: pc - 1, Line: p.LineAt(pc - 1), Err: ErrBadCallTarget}
+		}
+		if m.depth+1 >= MaxFrames {
+			return 0, false, 0, &RuntimeError{PC: pc - 1, Line: p.LineAt(pc - 1), Err: ErrCallDepth}
+		}
+		m.pushFrame(p, pc)
+		return int(off), false, 0, nil
+	}
+	if target >= uint64(len(p.helpers)) || p.helpers[target] == nil {
+		return 0, false, 0, &RuntimeError{PC: pc - 1, Line: p.LineAt(pc - 1), Err: ErrUnknownHelper}
+	}
+	m.pc = pc - 1
+	m.regs[0], err = p.helpers[target](m, m.regs[1], m.regs[2], m.regs[3], m.regs[4], m.regs[5])
+	if err != nil {
+		return 0, false, 0, m.helperErr(pc-1, err)
+	}
+	if m.pending&pendingExit != 0 {
+		m.pending = 0
+		return 0, true, m.exitVal, nil
+	}
+	return pc, false, 0, nil
+}
