@@ -283,7 +283,9 @@ func (a *asm) leaRIP(dst xreg, l label) {
 }
 
 // imul emits "dst *= src".
-func (a *asm) imul(size int, dst xreg, src operand) { a.inst(size, []byte{0x0f, 0xaf}, dst, src, false) }
+func (a *asm) imul(size int, dst xreg, src operand) {
+	a.inst(size, []byte{0x0f, 0xaf}, dst, src, false)
+}
 
 // imulImm emits "dst = src * imm".
 func (a *asm) imulImm(size int, dst xreg, src operand, imm int32) {
@@ -305,7 +307,9 @@ func (a *asm) shiftImm(op byte, size int, dst operand, n uint8) {
 }
 
 // shiftCL emits "dst op= cl".
-func (a *asm) shiftCL(op byte, size int, dst operand) { a.inst(size, []byte{0xd3}, xreg(op), dst, false) }
+func (a *asm) shiftCL(op byte, size int, dst operand) {
+	a.inst(size, []byte{0xd3}, xreg(op), dst, false)
+}
 
 // Unary group-3 operations, by their ModRM extension.
 const (
@@ -337,7 +341,9 @@ func (a *asm) rol16(r xreg, n uint8) {
 }
 
 // xadd emits "tmp = dst; dst += src; src = tmp".
-func (a *asm) xadd(size int, dst operand, src xreg) { a.inst(size, []byte{0x0f, 0xc1}, src, dst, false) }
+func (a *asm) xadd(size int, dst operand, src xreg) {
+	a.inst(size, []byte{0x0f, 0xc1}, src, dst, false)
+}
 
 // cmpxchg emits "if rax == dst { dst = src } else { rax = dst }".
 func (a *asm) cmpxchg(size int, dst operand, src xreg) {
