@@ -9,6 +9,7 @@ import (
 	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/result"
+	"github.com/xdpsim/xdpsim/vm"
 )
 
 // TestGoldenResults runs corpus programs over the mixed trace in the simulator and compares each
@@ -25,47 +26,54 @@ func TestGoldenResults(t *testing.T) {
 		name := filepath.Base(file)
 		name = name[:len(name)-len(".mixed.txt")]
 		for _, cpu := range corpus.CPUs {
-			t.Run(name+"."+cpu, func(t *testing.T) {
-				p, ok := corpus.Lookup(name)
-				if !ok {
-					t.Fatalf("golden file for unknown program %s", name)
-				}
-				obj, err := sim.Load(p.Object(cpu), sim.LoadOptions{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				prog, err := obj.FindProgram(p.Entry)
-				if err != nil {
-					t.Fatal(err)
-				}
-				x, err := sim.NewXDP(prog)
-				if err != nil {
-					t.Fatal(err)
-				}
-				f, err := os.Open(file)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer f.Close()
-				sc := bufio.NewScanner(f)
-				mismatches := 0
-				for i, pkt := range pkts {
-					if !sc.Scan() {
-						t.Fatalf("%s ends at packet %d of %d", file, i, len(pkts))
-					}
-					o := x.Run(pkt, nil, sim.Conditions{IngressIfindex: 1})
-					o.Index = i + 1
-					if got, want := result.GoldenLine(o.Packet), sc.Text(); got != want {
-						mismatches++
-						if mismatches <= 5 {
-							t.Errorf("packet %d: simulator %q, kernel %q", i+1, got, want)
-						}
-					}
-				}
-				if mismatches > 5 {
-					t.Errorf("... %d packets differ in all", mismatches)
-				}
-			})
+			for _, e := range vm.Engines() {
+				t.Run(name+"."+cpu+"/"+e.Name(), func(t *testing.T) { goldenRun(t, pkts, file, name, cpu, e) })
+			}
 		}
+	}
+}
+
+// goldenRun runs one program on engine e over the mixed trace and compares every packet with the
+// golden file.
+func goldenRun(t *testing.T, pkts [][]byte, file, name, cpu string, e vm.Engine) {
+	p, ok := corpus.Lookup(name)
+	if !ok {
+		t.Fatalf("golden file for unknown program %s", name)
+	}
+	obj, err := sim.Load(p.Object(cpu), sim.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := obj.FindProgram(p.Entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := sim.NewXDP(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.Machine().SetEngine(e)
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	mismatches := 0
+	for i, pkt := range pkts {
+		if !sc.Scan() {
+			t.Fatalf("%s ends at packet %d of %d", file, i, len(pkts))
+		}
+		o := x.Run(pkt, nil, sim.Conditions{IngressIfindex: 1})
+		o.Index = i + 1
+		if got, want := result.GoldenLine(o.Packet), sc.Text(); got != want {
+			mismatches++
+			if mismatches <= 5 {
+				t.Errorf("packet %d: simulator %q, kernel %q", i+1, got, want)
+			}
+		}
+	}
+	if mismatches > 5 {
+		t.Errorf("... %d packets differ in all", mismatches)
 	}
 }
