@@ -45,6 +45,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
+	args = pluginArgs(args)
 	var err error
 	switch args[0] {
 	case "exec":
