@@ -27,9 +27,12 @@ const (
 	maxPacketSize = Headroom + MaxLinear + MaxFrags*FrameSize
 )
 
-// Conditions are the per-packet conditions of a run: BPF_PROG_TEST_RUN's defaults unless changed.
+// Conditions are the per-packet conditions of a run. The zero value is BPF_PROG_TEST_RUN's
+// default: the packet arrives on the loopback device (ingress_ifindex 1), RX queue 0, CPU 0.
 type Conditions struct {
-	IngressIfindex uint32 // 1 (loopback) by default
+	// IngressIfindex is the interface the packet arrives on; 0 means 1 (the loopback device),
+	// as BPF_PROG_TEST_RUN takes a context without one.
+	IngressIfindex uint32
 	RxQueue        uint32
 	// CPU is the simulated CPU the packet runs on (per-CPU maps, bpf_get_smp_processor_id).
 	CPU int
@@ -147,7 +150,7 @@ func NewXDP(p *Program) (*XDP, error) {
 	if p.Type.String() != "XDP" {
 		return nil, fmt.Errorf("program %s is of type %s, not XDP", p.Name, p.Type)
 	}
-	x := &XDP{prog: p, obj: p.obj, m: vm.NewMachine(nil), host: bareHost()}
+	x := &XDP{prog: p, obj: p.obj, m: vm.NewMachine(p.obj.opts.Engine), host: bareHost()}
 	x.st = &xdpState{x: x, frame: make([]byte, FrameSize), rng: 1, dirtyHi: FrameSize}
 	x.m.Host = x.st
 	for i, mp := range p.obj.mapOrder {
@@ -318,6 +321,9 @@ func (s *xdpState) setup(pkt, meta []byte, cond Conditions) error {
 		clear(s.frame[s.dirtyLo:s.dirtyHi])
 	}
 	s.dirtyLo, s.dirtyHi = FrameSize, 0
+	if cond.IngressIfindex == 0 {
+		cond.IngressIfindex = 1 // the test run's loopback device
+	}
 	s.cond = cond
 	s.metaOK = true
 	s.data = Headroom
