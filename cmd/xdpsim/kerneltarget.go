@@ -25,6 +25,9 @@ func (k kernelTarget) Run(pkt, meta []byte, c sim.Conditions) sim.Outcome {
 	return o
 }
 
+// RedirectBlind: BPF_PROG_TEST_RUN returns XDP_REDIRECT but not where to.
+func (kernelTarget) RedirectBlind() {}
+
 func (k kernelTarget) DumpMaps() (result.Maps, error) {
 	m, err := k.p.DumpMaps()
 	if err != nil {

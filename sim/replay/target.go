@@ -16,6 +16,12 @@ type Target interface {
 	DumpMaps() (result.Maps, error)
 }
 
+// RedirectBlind is implemented by targets that cannot tell where an XDP_REDIRECT goes (the kernel's
+// test run reports the return value only): outcomes from them carry no Redirect.
+type RedirectBlind interface {
+	RedirectBlind()
+}
+
 // Tracer is a Target whose instructions can be traced (the simulator).
 type Tracer interface {
 	Machine() *vm.Machine
