@@ -45,9 +45,6 @@ type LoadOptions struct {
 	// Features switches on proposals that never merged (kfuncs.FeatureTraits,
 	// kfuncs.FeatureExportToSkb, ...): their kfuncs resolve only when on.
 	Features kfuncs.Features
-	// Engine is the vm engine programs run on (vm.Engines lists them); nil means the
-	// interpreter.
-	Engine vm.Engine
 }
 
 // Object is a loaded ELF object: its maps, created, and its programs, prepared on demand.

@@ -31,7 +31,7 @@ type runState struct {
 // newRunState prepares a machine for the programs of obj: its Host is the new state, and its first
 // regions are the object's maps, numbered as the programs expect them (Object.MapRegion).
 func newRunState(obj *Object) (*runState, error) {
-	s := &runState{obj: obj, host: bareHost(), m: vm.NewMachine(obj.opts.Engine), rng: 1}
+	s := &runState{obj: obj, host: bareHost(), m: vm.NewMachine(nil), rng: 1}
 	s.m.Host = s
 	for i, mp := range obj.mapOrder {
 		r := vm.Region{Name: "map " + mp.Name()}

@@ -83,37 +83,29 @@ func (f *replayFlags) register(fs *pflag.FlagSet, engineHelp string) {
 
 // engine is what --engine selected: a simulator engine, or the real kernel.
 type engine struct {
-	vm     vm.Engine // nil with kernel: the interpreter
+	vm     vm.Engine // nil with kernel
 	kernel bool
 	name   string
 }
 
-// engineNames lists the names --engine takes.
-func engineNames() []string {
-	var out []string
-	for _, e := range vm.Engines() {
-		out = append(out, e.Name())
-	}
-	return append(out, "kernel")
-}
+// engineNames lists the names --engine takes: the vm's engines, then the kernel.
+func engineNames() []string { return append(vm.EngineNames(), "kernel") }
 
-// lookupEngine finds an engine by name: the vm's engines by their names ("interp" is short for the
-// interpreter; "sim" is the simulator's default engine), or "kernel".
+// lookupEngine finds an engine by name: the vm's engines by their names ("" and "sim" are the
+// simulator's default engine), or "kernel".
 func lookupEngine(name string) (engine, error) {
 	switch name {
 	case "", "sim":
-		return engine{name: vm.Interpreter.Name()}, nil
+		e := vm.DefaultEngine()
+		return engine{vm: e, name: e.Name()}, nil
 	case "kernel":
 		return engine{kernel: true, name: "kernel"}, nil
-	case "interp":
-		name = vm.Interpreter.Name()
 	}
-	for _, e := range vm.Engines() {
-		if e.Name() == name {
-			return engine{vm: e, name: name}, nil
-		}
+	e, err := vm.EngineByName(name)
+	if err != nil {
+		return engine{}, fmt.Errorf("--engine %q: want one of %s", name, strings.Join(engineNames(), ", "))
 	}
-	return engine{}, fmt.Errorf("--engine %q: want one of %s", name, strings.Join(engineNames(), ", "))
+	return engine{vm: e, name: e.Name()}, nil
 }
 
 // loadOptions turns the flags into sim.LoadOptions.
@@ -227,7 +219,6 @@ func (f *replayFlags) open(objPath string, use kernelUse, stderr io.Writer) (*se
 	if err != nil {
 		return nil, usageErr(err)
 	}
-	opts.Engine = eng.vm
 	snap, err := replay.ParseSnapPolicy(f.snapped)
 	if err != nil {
 		return nil, usageErr(fmt.Errorf("--snapped %w", err))
@@ -281,6 +272,9 @@ func (f *replayFlags) open(objPath string, use kernelUse, stderr io.Writer) (*se
 	}
 	if s.x, err = sim.NewXDP(s.prog); err != nil {
 		return fail(usageErr(err))
+	}
+	if eng.vm != nil {
+		s.x.Machine().SetEngine(eng.vm)
 	}
 	s.x.Machine().SetBudget(f.budget)
 	s.x.SetSeed(f.seed)

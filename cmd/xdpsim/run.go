@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/xdpsim/xdpsim/sim/replay"
+	"github.com/xdpsim/xdpsim/vm"
 )
 
 // cmdRun replays traces through a program and writes what the flags ask for. Exit status: 0 the run
@@ -13,7 +14,7 @@ import (
 func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", "[flags] PROG.o TRACE.pcap [TRACE.pcap...]", stdout)
 	var rf replayFlags
-	rf.register(fs, `where to run: a simulator engine (interpreter, closures; "sim" is the default, the interpreter) or "kernel" (the real kernel through BPF_PROG_TEST_RUN; Linux, CAP_BPF)`)
+	rf.register(fs, `where to run: a simulator engine (interp, closures; "sim" is the default engine) or "kernel" (the real kernel through BPF_PROG_TEST_RUN; Linux, CAP_BPF)`)
 	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, errHelp) {
 			return nil
@@ -56,7 +57,7 @@ func printSummary(w io.Writer, s *session) {
 	where := "simulator"
 	if s.engine.kernel {
 		where = "real kernel"
-	} else if s.engine.vm != nil {
+	} else if s.engine.vm != vm.DefaultEngine() {
 		where = "simulator, " + s.engine.name
 	}
 	fmt.Fprintf(w, "%s: %s: %d packets (%s)\n", s.objPath, s.prog.Name, st.Packets, where)
