@@ -186,6 +186,12 @@ func TestDiffTakesEveryFlagRunTakes(t *testing.T) {
 			t.Errorf("exit %d, stderr %s:\n%s", rc, stderr, stdout)
 		}
 	})
+	t.Run("--trace traces the simulator's side", func(t *testing.T) {
+		rc, stdout, stderr := runCmd(t, "diff", "--trace", "--packet", "1", obj, trace)
+		if rc != 0 || strings.Count(stdout, "--- packet ") != 1 || !strings.Contains(stdout, "; returned ") {
+			t.Errorf("exit %d, stderr %s:\n%s", rc, stderr, tail(stdout, 5))
+		}
+	})
 	for _, engine := range vm.EngineNames() {
 		t.Run("--engine "+engine+" agrees with the kernel", func(t *testing.T) {
 			rc, stdout, stderr := runCmd(t, "diff", "--engine", engine, obj, trace)

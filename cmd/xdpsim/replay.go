@@ -236,7 +236,7 @@ func (f *replayFlags) open(objPath string, use kernelUse, stderr io.Writer) (*se
 		switch {
 		case dev != nil:
 			return nil, usageErr(errors.New("--device: the kernel cannot test-run packets as a device delivers them (RX-metadata hints, VLAN offload, RSS queues); run it in the simulator"))
-		case f.trace:
+		case f.trace && eng.kernel:
 			return nil, usageErr(errors.New("--trace needs the simulator: the kernel does not show the instructions it runs"))
 		}
 		if err := kernel.Available(); err != nil {
