@@ -3,6 +3,7 @@ package replay_test
 import (
 	"errors"
 	"io"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -165,6 +166,23 @@ func BenchmarkReplay(b *testing.B) {
 		pkts := 0
 		for b.Loop() {
 			l := &replay.Loop{Target: replay.Sim{X: x}}
+			if err := l.Run(trace); err != nil {
+				b.Fatal(err)
+			}
+			pkts += l.Stats.Packets
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(pkts), "ns/packet")
+	})
+	b.Run("loop with JSON lines", func(b *testing.B) {
+		_, x := newSim(b, "eth_stats", sim.LoadOptions{})
+		b.ReportAllocs()
+		pkts := 0
+		for b.Loop() {
+			j, err := replay.NewJSONL(os.DevNull, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			l := &replay.Loop{Target: replay.Sim{X: x}, Sinks: []replay.Sink{j}}
 			if err := l.Run(trace); err != nil {
 				b.Fatal(err)
 			}

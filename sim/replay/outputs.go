@@ -2,6 +2,7 @@ package replay
 
 import (
 	"bufio"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -70,7 +71,7 @@ func NewPacketJSON(p *Packet) PacketJSON {
 // JSONL writes one JSON object per selected packet.
 type JSONL struct {
 	out *File
-	enc *json.Encoder
+	buf []byte
 }
 
 // NewJSONL writes JSON lines to path ("-": stdout); see File for how the file is written.
@@ -79,18 +80,127 @@ func NewJSONL(path string, stdout io.Writer) (*JSONL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--jsonl: %w", err)
 	}
-	return &JSONL{out: f, enc: json.NewEncoder(f)}, nil
+	return &JSONL{out: f}, nil
 }
 
 func (j *JSONL) Packet(p *Packet) error {
 	if !p.Selected {
 		return nil
 	}
-	return j.enc.Encode(NewPacketJSON(p))
+	var err error
+	j.buf, err = AppendPacketJSON(j.buf[:0], p)
+	if err != nil {
+		return err
+	}
+	_, err = j.out.Write(append(j.buf, '\n'))
+	return err
 }
 
 func (j *JSONL) Commit() error { return j.out.Commit() }
 func (j *JSONL) Abort()        { j.out.Abort() }
+
+// AppendPacketJSON appends the packet's JSON line (without the newline) to b: the bytes
+// encoding/json writes for NewPacketJSON(p), written by hand so that the everyday packet allocates
+// nothing (redirects, hints, traits and printk lines, which are rarer, go through encoding/json).
+func AppendPacketJSON(b []byte, p *Packet) ([]byte, error) {
+	o := &p.Outcome
+	b = append(b, `{"packet":`...)
+	b = strconv.AppendInt(b, int64(p.N), 10)
+	if o.Err == "" {
+		b = append(b, `,"ret":`...)
+		b = strconv.AppendUint(b, uint64(o.Ret), 10)
+		b = append(b, `,"verdict":"`...)
+		b = append(b, result.VerdictName(o.Ret)...)
+		b = append(b, `","data":"`...)
+		b = hex.AppendEncode(b, o.Data)
+		b = append(b, `","meta":"`...)
+		b = hex.AppendEncode(b, o.Meta)
+		b = append(b, '"')
+	} else {
+		b = append(b, `,"error":`...)
+		b = appendJSONString(b, o.Err)
+	}
+	var err error
+	if o.Err == "" {
+		if o.Redirect != nil {
+			if b, err = appendMarshal(append(b, `,"redirect":`...), o.Redirect); err != nil {
+				return b, err
+			}
+		}
+		if o.Exception != "" {
+			b = appendJSONString(append(b, `,"exception":`...), o.Exception)
+		}
+		if sk := o.Skb; sk != nil {
+			if sk.Exported != nil {
+				if b, err = appendMarshal(append(b, `,"skb":`...), sk); err != nil {
+					return b, err
+				}
+			} else {
+				b = append(b, `,"skb":{"len":`...)
+				b = strconv.AppendInt(b, int64(sk.Len), 10)
+				b = append(b, `,"protocol":`...)
+				pb, _ := sk.Protocol.MarshalJSON()
+				b = append(b, pb...)
+				b = append(b, `,"meta_len":`...)
+				b = strconv.AppendInt(b, int64(sk.MetaLen), 10)
+				b = append(b, '}')
+			}
+		}
+	}
+	if len(o.Hints) > 0 {
+		if b, err = appendMarshal(append(b, `,"hints":`...), o.Hints); err != nil {
+			return b, err
+		}
+	}
+	if o.Err == "" && len(o.Traits) > 0 {
+		traits := map[string]string{}
+		for _, t := range o.Traits {
+			traits[strconv.FormatUint(t.Key, 10)] = t.Value
+		}
+		if b, err = appendMarshal(append(b, `,"traits":`...), traits); err != nil {
+			return b, err
+		}
+	}
+	if len(o.Printk) > 0 {
+		if b, err = appendMarshal(append(b, `,"printk":`...), o.Printk); err != nil {
+			return b, err
+		}
+	}
+	if o.Executed != 0 {
+		b = append(b, `,"insns":`...)
+		b = strconv.AppendUint(b, o.Executed, 10)
+	}
+	file, record := "", 0
+	if r := p.Record; r != nil {
+		file, record = r.File, r.Index
+		if r.Snapped() {
+			b = append(b, `,"snapped":`...)
+			b = strconv.AppendInt(b, int64(r.OrigLen), 10)
+		}
+	}
+	b = appendJSONString(append(b, `,"file":`...), file)
+	b = append(b, `,"record":`...)
+	b = strconv.AppendInt(b, int64(record), 10)
+	return append(b, '}'), nil
+}
+
+func appendMarshal(b []byte, v any) ([]byte, error) {
+	m, err := json.Marshal(v)
+	return append(b, m...), err
+}
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json escapes it.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			m, _ := json.Marshal(s)
+			return append(b, m...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
 
 // MapsOut writes the target's maps after the run as JSON keyed by map name. With Line set the
 // dump is one line, {"maps":{...}}, so that it can follow JSON lines on the same stream.
