@@ -316,19 +316,7 @@ func (d *PcapDir) Packet(p *Packet) error {
 	if o.Err != "" {
 		return nil
 	}
-	var name string
-	switch o.Ret {
-	case result.XDPDrop:
-		name = "drop.pcap"
-	case result.XDPPass:
-		name = "pass.pcap"
-	case result.XDPTX:
-		name = "tx.pcap"
-	case result.XDPRedirect:
-		name = PcapName(o)
-	default:
-		name = "aborted.pcap"
-	}
+	name := PcapName(o)
 	pf, err := d.open(name)
 	if err != nil {
 		return err
