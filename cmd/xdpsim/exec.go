@@ -7,8 +7,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/spf13/pflag"
-
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -28,22 +26,19 @@ func pluginArgs(args []string) []string {
 
 // cmdExec speaks the bpf_conformance plugin protocol: the program as space-separated hex bytes on
 // stdin or after --program, the memory as space-separated hex in the first argument; it prints the
-// final r0 in hex, or exits non-zero with the reason on stderr.
+// final r0 in hex, or exits non-zero with the reason on stderr. The upstream runner calls it as
+// "xdpsim MEMORY-HEX exec [flags]" (see pluginArgs).
 func cmdExec(args []string, stdin io.Reader, stdout io.Writer) error {
-	fs := pflag.NewFlagSet("exec", pflag.ContinueOnError)
+	fs := newFlagSet("exec", "[--program HEX] [--engine NAME] [MEMORY-HEX]", stdout)
 	program := fs.String("program", "", "the program as hex bytes (default: read from standard input)")
 	budget := fs.Uint64("budget", 0, "instruction budget (0: the machine's default)")
 	engineName := fs.String("engine", vm.DefaultEngine().Name(), "the engine to run on: "+strings.Join(vm.EngineNames(), ", "))
 	elf := fs.Bool("elf", false, "the program is an ELF object (not supported: give raw instructions)")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: xdpsim exec [--program HEX] [--engine NAME] [MEMORY-HEX]\n"+
-			"       xdpsim MEMORY-HEX exec [flags]   (as the bpf_conformance runner calls its plugin)\n%s", fs.FlagUsages())
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
+	if err := parseFlags(fs, args); err != nil {
+		if errors.Is(err, errHelp) {
 			return nil
 		}
-		return &exitError{2, err}
+		return err
 	}
 	engine, err := vm.EngineByName(*engineName)
 	if err != nil {
