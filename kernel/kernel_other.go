@@ -42,6 +42,9 @@ func (p *Program) Run(pkt []byte, meta []byte, ctx Context) result.Packet {
 // DumpMaps dumps the maps; outside Linux it returns an error matching [ErrNoKernel].
 func (p *Program) DumpMaps() (result.Maps, error) { return nil, errNotLinux }
 
+// OnTestThread runs fn on the thread of the program's test runs (Linux only).
+func (p *Program) OnTestThread(fn func() error) error { return errNotLinux }
+
 // LoadMaps preloads the maps; outside Linux it returns an error matching [ErrNoKernel].
 func (p *Program) LoadMaps(maps result.Maps) error { return errNotLinux }
 
