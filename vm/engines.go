@@ -35,4 +35,4 @@ func EngineByName(name string) (Engine, error) {
 
 // DefaultEngine is the engine a Machine made with a nil engine runs on: the fastest one that gives
 // exactly the interpreter's results.
-func DefaultEngine() Engine { return Interpreter }
+func DefaultEngine() Engine { return JIT }

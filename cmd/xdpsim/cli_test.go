@@ -182,7 +182,7 @@ func TestDiffTakesEveryFlagRunTakes(t *testing.T) {
 	})
 	t.Run("run's outputs are the simulator's", func(t *testing.T) {
 		rc, stdout, stderr := runCmd(t, "diff", "--jsonl", "-", "--packet", "2", obj, trace)
-		if rc != 0 || !strings.HasPrefix(stdout, `{"packet":2,"ret":`) || !strings.Contains(stdout, "simulator (interp) and kernel agree") {
+		if rc != 0 || !strings.HasPrefix(stdout, `{"packet":2,"ret":`) || !strings.Contains(stdout, "simulator ("+vm.DefaultEngine().Name()+") and kernel agree") {
 			t.Errorf("exit %d, stderr %s:\n%s", rc, stderr, stdout)
 		}
 	})
