@@ -39,6 +39,9 @@ type VerifierCase struct {
 	Category string `json:"category"`
 	// Section is the program's ELF section ("xdp", "xdp/devmap", "tc", ...).
 	Section string `json:"section"`
+	// DevBound says the program was loaded bound to a device (BPF_F_XDP_DEV_BOUND_ONLY,
+	// kernel.VerifyOptions.DevBound), as programs calling the RX-metadata kfuncs must be.
+	DevBound bool `json:"dev_bound,omitempty"`
 	// Description says in a line what the case shows (from the comment above it in the source).
 	Description string `json:"description"`
 	// RunRet is the return value of one BPF_PROG_TEST_RUN of an accepted program on a zeroed

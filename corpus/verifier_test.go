@@ -27,10 +27,12 @@ var update = flag.Bool("update", false, "relabel corpus/verifier (labels.json an
 // whether the kernel is meant to accept or reject it, and what it shows.
 type sourceCase struct {
 	category, program, section, intent, description string
+	devBound                                        bool
 }
 
-// caseRE finds "/* accept: what it shows */ SEC("xdp") [__naked] type name(".
-var caseRE = regexp.MustCompile(`(?s)/\*\s*(accept|reject):\s*(.*?)\s*\*/\s*\nSEC\("([^"]+)"\)\s*\n[\w\s\*]*?(\w+)\s*\(`)
+// caseRE finds "/* accept: what it shows */ SEC("xdp") [__naked] type name(", or with "accept
+// (dev-bound):" for a program to load bound to a device.
+var caseRE = regexp.MustCompile(`(?s)/\*\s*(accept|reject)( \(dev-bound\))?:\s*(.*?)\s*\*/\s*\nSEC\("([^"]+)"\)\s*\n[\w\s\*]*?(\w+)\s*\(`)
 
 // secRE finds every SEC() line of a program, to catch programs without their comment.
 var secRE = regexp.MustCompile(`(?m)^SEC\("([^"]+)"\)`)
@@ -62,8 +64,8 @@ func verifierSources(t *testing.T) []sourceCase {
 			t.Errorf("%s: %d programs but %d of them have an /* accept: ... */ or /* reject: ... */ comment right above SEC()", src, secs, len(ms))
 		}
 		for _, m := range ms {
-			out = append(out, sourceCase{category: cat, program: m[4], section: m[3], intent: m[1],
-				description: strings.Join(strings.Fields(m[2]), " ")})
+			out = append(out, sourceCase{category: cat, program: m[5], section: m[4], intent: m[1],
+				devBound: m[2] != "", description: strings.Join(strings.Fields(m[3]), " ")})
 		}
 	}
 	return out
@@ -107,7 +109,7 @@ func TestEveryVerifierCaseIsInItsSourceItsObjectAndTheLabels(t *testing.T) {
 		if c.Verdict != s.intent {
 			t.Errorf("%s: the source says %s, the kernel's label says %s", name, s.intent, c.Verdict)
 		}
-		if c.Description != s.description || c.Section != s.section || c.Object != s.category+".o" {
+		if c.Description != s.description || c.Section != s.section || c.Object != s.category+".o" || c.DevBound != s.devBound {
 			t.Errorf("%s: the labels' description, section or object differ from the source's (relabel)", name)
 		}
 		if _, err := os.Stat(c.LogPath()); err != nil {
@@ -130,18 +132,11 @@ func TestVerifierObjectsAreRebuiltByteForByte(t *testing.T) {
 		t.Skip("llvm-strip-19 is not installed:", err)
 	}
 	tmp := t.TempDir()
-	srcs, _ := filepath.Glob(filepath.Join(corpus.VerifierDir(), "*.[ch]"))
-	srcs = append(srcs, filepath.Join(corpus.VerifierDir(), "build.sh"))
-	for _, src := range srcs {
-		b, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(tmp, filepath.Base(src)), b, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if out, err := exec.Command("sh", filepath.Join(tmp, "build.sh")).CombinedOutput(); err != nil {
+	srcs, _ := filepath.Glob(filepath.Join(corpus.VerifierDir(), "*.c"))
+	cmd := exec.Command("sh", "build.sh")
+	cmd.Dir = corpus.VerifierDir()
+	cmd.Env = append(os.Environ(), "OUT="+tmp)
+	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build.sh: %v\n%s", err, out)
 	}
 	for _, src := range srcs {
@@ -245,12 +240,13 @@ func mustRead(t *testing.T, path string) []byte {
 // level 2 to check that the blamed instruction and message read the same off the longer log.
 func labelCase(spec *ebpf.CollectionSpec, s sourceCase) (corpus.VerifierCase, string, error) {
 	obj := s.category + ".o"
-	c := corpus.VerifierCase{Object: obj, Program: s.program, Category: s.category, Section: s.section, Description: s.description}
-	v, err := kernel.VerifySpec(obj, spec, kernel.VerifyOptions{Program: s.program, TestRun: true})
+	c := corpus.VerifierCase{Object: obj, Program: s.program, Category: s.category, Section: s.section,
+		DevBound: s.devBound, Description: s.description}
+	v, err := kernel.VerifySpec(obj, spec, kernel.VerifyOptions{Program: s.program, DevBound: s.devBound, TestRun: true})
 	if err != nil {
 		return c, "", err
 	}
-	again, err := kernel.VerifySpec(obj, spec, kernel.VerifyOptions{Program: s.program})
+	again, err := kernel.VerifySpec(obj, spec, kernel.VerifyOptions{Program: s.program, DevBound: s.devBound})
 	if err != nil {
 		return c, "", err
 	}
@@ -260,7 +256,7 @@ func labelCase(spec *ebpf.CollectionSpec, s sourceCase) (corpus.VerifierCase, st
 		return c, "", fmt.Errorf("the kernel said different things on two loads:\n%s\nthen\n%s", v.Log, again.Log)
 	}
 	if v.Stats.Processed < 100000 {
-		v2, err := kernel.VerifySpec(obj, spec, kernel.VerifyOptions{Program: s.program, LogLevel: 2})
+		v2, err := kernel.VerifySpec(obj, spec, kernel.VerifyOptions{Program: s.program, DevBound: s.devBound, LogLevel: 2})
 		if err != nil {
 			return c, "", err
 		}

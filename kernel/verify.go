@@ -20,6 +20,12 @@ type VerifyOptions struct {
 	// (up to the kernel's 1 GiB limit) until the whole log fits, so this only saves retries.
 	LogSize uint32
 
+	// DevBound loads the program bound to a network device (BPF_F_XDP_DEV_BOUND_ONLY), as
+	// programs that call the XDP RX-metadata kfuncs must be: one end of a veth pair made in a
+	// private network namespace for the load and gone afterwards. Such a program cannot be
+	// test-run.
+	DevBound bool
+
 	// TestRun runs an accepted program once through BPF_PROG_TEST_RUN on a 64-byte zeroed
 	// Ethernet frame (see [Verdict.Run]), to show that what the verifier accepted also runs.
 	TestRun bool
@@ -84,7 +90,9 @@ var (
 	// the analysis starts with ("0: R1=ctx() R10=fp0") and "12: safe" have no opcode in
 	// parentheses and do not match.
 	insnLineRE = regexp.MustCompile(`^(\d+): \([0-9a-f]{2}\) `)
-	statsRE    = regexp.MustCompile(`^processed (\d+) insns \(limit \d+\) max_states_per_insn (\d+) total_states (\d+) peak_states (\d+) mark_read (\d+)`)
+	// statsRE is the final line. A message the kernel prints without its newline ("expected
+	// prog array map for tail call") runs into it, so it need not start the line.
+	statsRE = regexp.MustCompile(`processed (\d+) insns \(limit \d+\) max_states_per_insn (\d+) total_states (\d+) peak_states (\d+) mark_read (\d+)`)
 	// namedInsnRE are the errors the kernel raises before its analysis walks the program
 	// (check_subprogs, check_cfg, ...) that name an instruction; the first group is it.
 	namedInsnRE = []*regexp.Regexp{
@@ -95,8 +103,11 @@ var (
 		regexp.MustCompile(`^jump into the middle of ldimm64 insn (\d+)`),
 		regexp.MustCompile(`^invalid BPF_LD_IMM insn`), // no index: matched so that it stays -1
 	}
+	// afterWalkRE are the errors the kernel raises after its walk (check_max_stack_depth): they
+	// blame no instruction, whatever instruction lines the log kept.
+	afterWalkRE = regexp.MustCompile(`^(combined stack size of \d+ calls is \d+\. Too large|tail_calls are not allowed when call stack of previous frames is \d+ bytes\. Too large)`)
 	// infoLineRE are lines level 1 prints on the way that are not errors.
-	infoLineRE = regexp.MustCompile(`^(mark_precise: |Global function \S+\(\) doesn't return scalar\. Only those are supported\.|Validating \S+ func#\d+\.\.\.|Func#\d+ \('.*'\) is global and assumed valid\.|caller:|callee:|returning from callee:|from \d+ to \d+(?: \(speculative execution\))?: |\d+: safe$|\d+: R\d|\s+(?:frame\d+: )?R\d|verification time |stack depth )`)
+	infoLineRE = regexp.MustCompile(`^(mark_precise: |func#\d+ @\d+$|Global function \S+\(\) doesn't return scalar\. Only those are supported\.|Validating \S+ func#\d+\.\.\.|Func#\d+ \('.*'\) is global and assumed valid\.|caller:|callee:|returning from callee:|from \d+ to \d+(?: \(speculative execution\))?: |\d+: safe$|\d+: (?:frame\d+: )?R\d|\s+(?:frame\d+: )?R\d|verification time |stack depth )`)
 )
 
 // ParseStats reads the figures of the final "processed ..." line of a verifier log.
@@ -134,7 +145,8 @@ func statsLine(lines []string) int {
 }
 
 // ErrorMessage reads the error off the log of a rejected program: the lines after the last
-// instruction line (from the start when there is none) up to the final "processed ..." line,
+// instruction line (from the start when there is none) up to the final "processed ..." line
+// (with what the kernel printed on that line before it, when a message lacked its newline),
 // leaving out C source lines ("; ..."), empty lines and the lines level 1 prints on the way that
 // are no errors (register states, "caller:"/"callee:", "Validating f() func#1...", "from 4 to 7:
 // ...", "6: safe"). The lines are joined with "\n" and have their trailing space removed.
@@ -143,7 +155,12 @@ func ErrorMessage(log string) string {
 	end := statsLine(lines)
 	start := lastInsnLine(lines, end) + 1
 	var msg []string
-	for _, l := range lines[start:end] {
+	tail := lines[start:end]
+	if end < len(lines) {
+		// Keep what ran into the "processed" line.
+		tail = append(tail[:len(tail):len(tail)], lines[end][:statsRE.FindStringIndex(lines[end])[0]])
+	}
+	for _, l := range tail {
 		l = strings.TrimRight(l, " \t")
 		if l == "" || strings.HasPrefix(l, "; ") || l == ";" || infoLineRE.MatchString(l) {
 			continue
@@ -161,14 +178,19 @@ func ErrorMessage(log string) string {
 //     and "jump into the middle of ldimm64 insn N" give N;
 //  2. otherwise the index of the last instruction line ("N: (op) ...") the log printed before
 //     the error: the instruction the analysis was at when it gave up;
-//  3. -1 when there is neither (errors raised before the analysis that name no instruction,
-//     such as "unknown opcode 8d" or "invalid func unknown#999" when it is checked up front,
-//     and an empty log).
+//  3. -1 for the errors the kernel raises after its analysis, about the stack the whole call
+//     chain uses ("combined stack size of 3 calls is 528. Too large", "tail_calls are not
+//     allowed when call stack of previous frames is 272 bytes. Too large"), and when there is
+//     no instruction line (errors raised before the analysis that name no instruction, such as
+//     "unknown opcode 8d" or "last insn is not an exit or jmp", and an empty log).
 func BlamedInsn(log string) int {
 	lines := strings.Split(strings.TrimRight(log, "\n\x00"), "\n")
 	end := statsLine(lines)
 	msg := ErrorMessage(log)
 	for _, l := range strings.Split(msg, "\n") {
+		if afterWalkRE.MatchString(l) {
+			return -1
+		}
 		for _, re := range namedInsnRE {
 			if m := re.FindStringSubmatch(l); m != nil {
 				if len(m) < 2 {

@@ -5,6 +5,7 @@ package kernel
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/cilium/ebpf"
@@ -77,6 +78,40 @@ func VerifySpec(name string, spec *ebpf.CollectionSpec, opts VerifyOptions) (*Ve
 			m.Contents = nil
 		}
 	}
+	if !opts.DevBound {
+		return verifyLoad(name, s, prog, level, size, opts.TestRun)
+	}
+	// Bind the program to one end of a veth pair in a private network namespace, on a thread of
+	// its own that ends with the namespace.
+	type outcome struct {
+		v   *Verdict
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		var o outcome
+		o.v, o.err = inNetns(func() (*Verdict, error) {
+			if err := createVeth(vethProg, vethInject, 1500); err != nil {
+				return nil, fmt.Errorf("kernel: veth for a device-bound program: %w", err)
+			}
+			ifc, err := net.InterfaceByName(vethProg)
+			if err != nil {
+				return nil, fmt.Errorf("kernel: veth for a device-bound program: %w", err)
+			}
+			s.Programs[prog].Flags |= flagXDPDevBoundOnly
+			s.Programs[prog].Ifindex = uint32(ifc.Index)
+			return verifyLoad(name, s, prog, level, size, opts.TestRun)
+		})
+		done <- o
+	}()
+	o := <-done
+	return o.v, o.err
+}
+
+// verifyLoad loads the program prog of the prepared spec s (of the object called name) and reads
+// the verdict.
+func verifyLoad(name string, s *ebpf.CollectionSpec, prog string, level int, size uint32, testRun bool) (*Verdict, error) {
+	ps := s.Programs[prog]
 	coll, err := ebpf.NewCollectionWithOptions(s, ebpf.CollectionOptions{
 		Programs: ebpf.ProgramOptions{LogLevel: ebpf.LogLevel(level), LogSizeStart: size},
 	})
@@ -87,7 +122,7 @@ func VerifySpec(name string, spec *ebpf.CollectionSpec, opts VerifyOptions) (*Ve
 		v.Accepted = true
 		v.Log = p.VerifierLog
 		v.Stats = ParseStats(v.Log)
-		if opts.TestRun {
+		if testRun {
 			v.Run = testRunOnce(p, ps)
 		}
 		return v, nil
@@ -121,6 +156,9 @@ func errnoOf(err error) string {
 
 // testRunOnce runs an accepted program once on a zeroed 64-byte frame.
 func testRunOnce(p *ebpf.Program, ps *ebpf.ProgramSpec) *TestRun {
+	if ps.Flags&flagXDPDevBoundOnly != 0 {
+		return &TestRun{Err: "not run: device-bound programs cannot be test-run"}
+	}
 	opts := ebpf.RunOptions{Data: make([]byte, 64), Repeat: 1}
 	var ret uint32
 	err := onTestHost(0, func() error {

@@ -58,6 +58,21 @@ mark_precise: frame0: regs=r6 stack= before 12: (37) r6 /= 3
 math between map_value pointer and register with unbounded min value is not allowed
 processed 13 insns (limit 1000000) max_states_per_insn 0 total_states 1 peak_states 1 mark_read 0
 `
+	// A message without its newline runs into the final line.
+	logGlued = `Global function tail_call_array() doesn't return scalar. Only those are supported.
+0: R1=ctx() R10=fp0
+0: (18) r2 = 0xffff888107a8d000       ; R2=map_ptr(map=notprogs,ks=4,vs=4)
+2: (b7) r3 = 0                        ; R3=0
+3: (85) call bpf_tail_call#12
+expected prog array map for tail callprocessed 3 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0
+`
+	// At level 2 the log keeps the walk's lines before an error raised after the walk.
+	logAfterWalk = `0: R1=ctx() R10=fp0
+4: (85) call pc+3
+13: (95) exit
+combined stack size of 3 calls is 528. Too large
+processed 13 insns (limit 1000000) max_states_per_insn 0 total_states 1 peak_states 1 mark_read 0
+`
 	logAccepted = `processed 15 insns (limit 1000000) max_states_per_insn 1 total_states 2 peak_states 2 mark_read 0
 `
 	// A lddw takes two slots: the instruction after it is numbered two on.
@@ -89,6 +104,8 @@ func TestTheBlamedInstructionAndMessageAreReadOffTheLog(t *testing.T) {
 			"math between map_value pointer and register with unbounded min value is not allowed"},
 		{"indexes count an lddw as two instructions", logLddw, 9, "R0 invalid mem access 'map_value_or_null'"},
 		{"an empty log blames nothing", "", -1, ""},
+		{"an error after the walk blames nothing", logAfterWalk, -1, "combined stack size of 3 calls is 528. Too large"},
+		{"a message that lacks its newline is cut off the final line", logGlued, 3, "expected prog array map for tail call"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := BlamedInsn(tc.log); got != tc.insn {
@@ -109,6 +126,7 @@ func TestTheFinalFiguresAreReadOffTheLog(t *testing.T) {
 		{"an accepted program's log", logAccepted, Stats{Found: true, Processed: 15, MaxStatesPerInsn: 1, TotalStates: 2, PeakStates: 2}},
 		{"a rejected program's log", logLoop, Stats{Found: true, Processed: 10, TotalStates: 1, PeakStates: 1}},
 		{"a log without the line", "invalid argument\n", Stats{}},
+		{"a line a message ran into", logGlued, Stats{Found: true, Processed: 3}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := ParseStats(tc.log); got != tc.want {

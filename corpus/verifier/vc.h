@@ -19,7 +19,10 @@
 #define __imm_const(name, expr) [name] "i"(expr)
 #define __imm_addr(name) [name] "i"(&name)
 
-char LICENSE[] SEC("license") = "GPL";
+#ifndef VC_LICENSE
+#define VC_LICENSE "GPL"
+#endif
+char LICENSE[] SEC("license") = VC_LICENSE;
 
 /* Assembly snippets (C string literals to splice into asm volatile). */
 
