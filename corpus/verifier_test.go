@@ -9,8 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -194,26 +196,56 @@ func TestVerifierLabels(t *testing.T) {
 	start := time.Now()
 	srcs := verifierSources(t)
 	specs := map[string]*ebpf.CollectionSpec{}
-	fresh := &corpus.VerifierLabels{Kernel: release, LogLevel: 1}
-	logs := map[string]string{}
 	for _, s := range srcs {
-		spec := specs[s.category]
-		if spec == nil {
-			if spec, err = ebpf.LoadCollectionSpec(filepath.Join(corpus.VerifierDir(), s.category+".o")); err != nil {
+		if specs[s.category] == nil {
+			if specs[s.category], err = ebpf.LoadCollectionSpec(filepath.Join(corpus.VerifierDir(), s.category+".o")); err != nil {
 				t.Fatal(err)
 			}
-			specs[s.category] = spec
 		}
-		c, log, err := labelCase(spec, s)
-		if err != nil {
-			t.Errorf("%s/%s: %v", s.category, s.program, err)
+	}
+	// The cases are independent: ask the kernel about several at once.
+	type outcome struct {
+		c   corpus.VerifierCase
+		log string
+		err error
+		d   time.Duration
+	}
+	results := make([]outcome, len(srcs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.NumCPU(), 4) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				t0 := time.Now()
+				c, log, err := labelCase(specs[srcs[i].category], srcs[i])
+				results[i] = outcome{c, log, err, time.Since(t0)}
+			}
+		}()
+	}
+	for i := range srcs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	fresh := &corpus.VerifierLabels{Kernel: release, LogLevel: 1}
+	logs := map[string]string{}
+	for i, s := range srcs {
+		r := results[i]
+		if r.d > 2*time.Second {
+			t.Logf("%s/%s took the kernel %v", s.category, s.program, r.d.Round(time.Millisecond))
+		}
+		if r.err != nil {
+			t.Errorf("%s/%s: %v", s.category, s.program, r.err)
 			continue
 		}
-		if c.Verdict != s.intent {
-			t.Errorf("%s: the source says %s, the kernel says %s: %s", c.Name(), s.intent, c.Verdict, c.Message)
+		if r.c.Verdict != s.intent {
+			t.Errorf("%s: the source says %s, the kernel says %s: %s", r.c.Name(), s.intent, r.c.Verdict, r.c.Message)
 		}
-		fresh.Cases = append(fresh.Cases, c)
-		logs[c.LogPath()] = log
+		fresh.Cases = append(fresh.Cases, r.c)
+		logs[r.c.LogPath()] = r.log
 	}
 	t.Logf("%d cases labelled by Linux %s in %v", len(fresh.Cases), release, time.Since(start).Round(time.Millisecond))
 	if t.Failed() {

@@ -224,11 +224,11 @@ __naked void probe_read_kernel(void)
 	asm volatile ("r1 = r10; r1 += -8; r2 = 8; r3 = 0; call %[bpf_probe_read_kernel];" OUT :: __imm(bpf_probe_read_kernel) : __clobber_all);
 }
 
-/* accept: the integer a helper returns may be returned */
+/* accept: the integer a helper returns may be returned (the CPU number: 0 where it is test-run) */
 SEC("xdp")
 __naked void return_helper_int(void)
 {
-	asm volatile ("call %[bpf_get_prandom_u32]; r0 &= 3; exit;" :: IMMS : __clobber_all);
+	asm volatile ("call %[bpf_get_smp_processor_id]; exit;" :: __imm(bpf_get_smp_processor_id) : __clobber_all);
 }
 
 /* accept: bpf_trace_printk with a format on the stack */

@@ -4,6 +4,8 @@
  */
 #include "vc.h"
 
+VALS_MAP;
+
 /* accept: a loop of 16 iterations with a constant counter */
 SEC("xdp")
 __naked void counted_16(void)
@@ -41,15 +43,55 @@ __naked void unknown_count_bounded(void)
 		      :: __imm(bpf_get_prandom_u32) : __clobber_all);
 }
 
-/* reject: 1,000,000 iterations of a 21-instruction body pass the processed-instruction limit */
+/* reject: 24 two-way branches in a row, each adding its own power of two to an offset the end
+ * uses (so that no path prunes another): the 2^24 paths pass the limit of 1,000,000 processed instructions */
 SEC("xdp")
 __naked void too_many_insns(void)
 {
-	asm volatile ("r6 = 0;"
-		      "l0_%=: r6 += 1;"
-		      "r1 = r6; r1 = r6; r1 = r6; r1 = r6; r1 = r6; r1 = r6; r1 = r6; r1 = r6; r1 = r6; r1 = r6;"
-		      "r1 = r6; r1 = r6; r1 = r6; r1 = r6; r1 = r6; r1 = r6; r1 = r6; r1 = r6; r1 = r6; r1 = r6;"
-		      "if r6 < 1000000 goto l0_%=; r0 = 2; exit;" ::: __clobber_all);
+	asm volatile (VALPTR "r6 = r7; r7 = 0;"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l0_%=; r7 += 1; l0_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l1_%=; r7 += 2; l1_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l2_%=; r7 += 4; l2_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l3_%=; r7 += 8; l3_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l4_%=; r7 += 16; l4_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l5_%=; r7 += 32; l5_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l6_%=; r7 += 64; l6_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l7_%=; r7 += 128; l7_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l8_%=; r7 += 256; l8_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l9_%=; r7 += 512; l9_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l10_%=; r7 += 1024; l10_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l11_%=; r7 += 2048; l11_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l12_%=; r7 += 4096; l12_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l13_%=; r7 += 8192; l13_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l14_%=; r7 += 16384; l14_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l15_%=; r7 += 32768; l15_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l16_%=; r7 += 65536; l16_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l17_%=; r7 += 131072; l17_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l18_%=; r7 += 262144; l18_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l19_%=; r7 += 524288; l19_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l20_%=; r7 += 1048576; l20_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l21_%=; r7 += 2097152; l21_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l22_%=; r7 += 4194304; l22_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l23_%=; r7 += 8388608; l23_%=:"
+		      "r7 &= 63; r6 += r7; r0 = *(u8 *)(r6 + 0);" OUT
+		      :: VALS_IMMS : __clobber_all);
+}
+
+/* accept: 8 such branches: 256 paths */
+SEC("xdp")
+__naked void branches_256_paths(void)
+{
+	asm volatile (VALPTR "r6 = r7; r7 = 0;"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l0_%=; r7 += 1; l0_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l1_%=; r7 += 2; l1_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l2_%=; r7 += 4; l2_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l3_%=; r7 += 8; l3_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l4_%=; r7 += 16; l4_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l5_%=; r7 += 32; l5_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l6_%=; r7 += 64; l6_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l7_%=; r7 += 128; l7_%=:"
+		      "r7 &= 63; r6 += r7; r0 = *(u8 *)(r6 + 0);" OUT
+		      :: VALS_IMMS : __clobber_all);
 }
 
 /* accept: 1,000 iterations of the same body */
