@@ -65,3 +65,10 @@ int func_addr_deref(struct xdp_md *ctx)
 
 	return *p;
 }
+
+/* reject: an lddw whose source field (7) names no kind of 64-bit load */
+SEC("xdp")
+__naked void unknown_src(void)
+{
+	asm volatile ("r0 = 2; .8byte 0x0000000000007118; .8byte 0x0000000000000000; exit;" ::: __clobber_all);
+}

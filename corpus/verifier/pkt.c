@@ -179,3 +179,10 @@ int c_eth_short(struct xdp_md *ctx)
 		return XDP_DROP;
 	return p[13] == 0x00 ? XDP_PASS : XDP_DROP;
 }
+
+/* reject: the legacy packet load (BPF_LD | BPF_ABS), which XDP programs may not use */
+SEC("xdp")
+__naked void ld_abs(void)
+{
+	asm volatile ("r6 = r1; r0 = *(u8 *)skb[12]; r0 = 2; exit;" ::: __clobber_all);
+}

@@ -88,6 +88,20 @@ int load_bytes(struct __sk_buff *skb)
 	return bpf_skb_load_bytes(skb, 0, b, sizeof(b)) ? 0 : b[0] & 1;
 }
 
+/* accept: the legacy packet load (BPF_LD | BPF_ABS, context in R6), which TC programs may use */
+SEC("tc")
+__naked void ld_abs(void)
+{
+	asm volatile ("r6 = r1; r0 = *(u8 *)skb[12]; r0 = 0; exit;" ::: __clobber_all);
+}
+
+/* reject: the legacy packet load with the context not in R6 */
+SEC("tc")
+__naked void ld_abs_no_r6(void)
+{
+	asm volatile ("r0 = *(u8 *)skb[12]; r0 = 0; exit;" ::: __clobber_all);
+}
+
 /* reject: bpf_xdp_adjust_head, an XDP helper */
 SEC("tc")
 __naked void xdp_helper(void)
