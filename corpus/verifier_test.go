@@ -315,15 +315,23 @@ func labelCase(spec *ebpf.CollectionSpec, s sourceCase) (corpus.VerifierCase, st
 	return c, log, nil
 }
 
-var kernelAddrRE = regexp.MustCompile(`0xffff[0-9a-f]{12}\b`)
+var (
+	kernelAddrRE = regexp.MustCompile(`0xffff[0-9a-f]{12}\b`)
+	// kfuncIDRE is a kfunc call, which the log prints with its BTF id ("call
+	// bpf_dynptr_from_xdp#63308"): an id that depends on the kernel's build, unlike a helper's
+	// number (below 1000).
+	kfuncIDRE = regexp.MustCompile(`(call \w+)#\d{4,}\b`)
+)
 
 // logKeep is how many lines a kept log holds at each end when it is longer than twice that.
 const logKeep = 150
 
 // normaliseLog makes a log fit to keep: kernel addresses (an lddw of a map prints one) become
-// "<kaddr>", and a log longer than 2*logKeep lines keeps its first and last logKeep lines.
+// "<kaddr>", kfunc BTF ids "<btf_id>", and a log longer than 2*logKeep lines keeps its first and
+// last logKeep lines.
 func normaliseLog(log string) string {
 	log = kernelAddrRE.ReplaceAllString(log, "<kaddr>")
+	log = kfuncIDRE.ReplaceAllString(log, "$1#<btf_id>")
 	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
 	if len(lines) > 2*logKeep {
 		cut := fmt.Sprintf("[... %d lines left out ...]", len(lines)-2*logKeep)
@@ -394,7 +402,7 @@ func compareLabels(t *testing.T, old, fresh *corpus.VerifierLabels, logs map[str
 		got, _ := json.Marshal(c)
 		exp, _ := json.Marshal(w)
 		if !bytes.Equal(got, exp) {
-			t.Errorf("%s: the kernel now says\n  %s\nlabels.json says\n  %s", c.Name(), got, exp)
+			t.Errorf("%s: Linux %s now says\n  %s\nlabels.json (Linux %s) says\n  %s", c.Name(), fresh.Kernel, got, old.Kernel, exp)
 		}
 		kept, err := os.ReadFile(c.LogPath())
 		if err != nil {
