@@ -43,53 +43,46 @@ __naked void unknown_count_bounded(void)
 		      :: __imm(bpf_get_prandom_u32) : __clobber_all);
 }
 
-/* reject: 24 two-way branches in a row, each adding its own power of two to an offset the end
- * uses (so that no path prunes another): the 2^24 paths pass the limit of 1,000,000 processed instructions */
+/* 60 instructions that change nothing the verifier compares. */
+#define PAD10 "r1 = r7; r1 = r7; r1 = r7; r1 = r7; r1 = r7; r1 = r7; r1 = r7; r1 = r7; r1 = r7; r1 = r7;"
+#define PAD60 PAD10 PAD10 PAD10 PAD10 PAD10 PAD10
+
+/* reject: 16 two-way branches in a row, 60 instructions apart, each adding its own power of two
+ * to an offset the end uses (so that no path prunes another): the 65,536 paths pass the limit of
+ * 1,000,000 processed instructions */
 SEC("xdp")
 __naked void too_many_insns(void)
 {
 	asm volatile (VALPTR "r6 = r7; r7 = 0;"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l0_%=; r7 += 1; l0_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l1_%=; r7 += 2; l1_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l2_%=; r7 += 4; l2_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l3_%=; r7 += 8; l3_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l4_%=; r7 += 16; l4_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l5_%=; r7 += 32; l5_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l6_%=; r7 += 64; l6_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l7_%=; r7 += 128; l7_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l8_%=; r7 += 256; l8_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l9_%=; r7 += 512; l9_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l10_%=; r7 += 1024; l10_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l11_%=; r7 += 2048; l11_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l12_%=; r7 += 4096; l12_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l13_%=; r7 += 8192; l13_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l14_%=; r7 += 16384; l14_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l15_%=; r7 += 32768; l15_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l16_%=; r7 += 65536; l16_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l17_%=; r7 += 131072; l17_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l18_%=; r7 += 262144; l18_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l19_%=; r7 += 524288; l19_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l20_%=; r7 += 1048576; l20_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l21_%=; r7 += 2097152; l21_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l22_%=; r7 += 4194304; l22_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l23_%=; r7 += 8388608; l23_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l0_%=; r7 += 1; l0_%=:" PAD60
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l1_%=; r7 += 2; l1_%=:" PAD60
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l2_%=; r7 += 4; l2_%=:" PAD60
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l3_%=; r7 += 8; l3_%=:" PAD60
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l4_%=; r7 += 16; l4_%=:" PAD60
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l5_%=; r7 += 32; l5_%=:" PAD60
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l6_%=; r7 += 64; l6_%=:" PAD60
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l7_%=; r7 += 128; l7_%=:" PAD60
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l8_%=; r7 += 256; l8_%=:" PAD60
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l9_%=; r7 += 512; l9_%=:" PAD60
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l10_%=; r7 += 1024; l10_%=:" PAD60
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l11_%=; r7 += 2048; l11_%=:" PAD60
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l12_%=; r7 += 4096; l12_%=:" PAD60
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l13_%=; r7 += 8192; l13_%=:" PAD60
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l14_%=; r7 += 16384; l14_%=:" PAD60
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l15_%=; r7 += 32768; l15_%=:" PAD60
 		      "r7 &= 63; r6 += r7; r0 = *(u8 *)(r6 + 0);" OUT
 		      :: VALS_IMMS : __clobber_all);
 }
 
-/* accept: 8 such branches: 256 paths */
+/* accept: 4 such branches: 16 paths */
 SEC("xdp")
-__naked void branches_256_paths(void)
+__naked void sixteen_paths(void)
 {
 	asm volatile (VALPTR "r6 = r7; r7 = 0;"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l0_%=; r7 += 1; l0_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l1_%=; r7 += 2; l1_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l2_%=; r7 += 4; l2_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l3_%=; r7 += 8; l3_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l4_%=; r7 += 16; l4_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l5_%=; r7 += 32; l5_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l6_%=; r7 += 64; l6_%=:"
-		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l7_%=; r7 += 128; l7_%=:"
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l0_%=; r7 += 1; l0_%=:" PAD60
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l1_%=; r7 += 2; l1_%=:" PAD60
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l2_%=; r7 += 4; l2_%=:" PAD60
+		      "call %[bpf_get_prandom_u32]; if r0 == 0 goto l3_%=; r7 += 8; l3_%=:" PAD60
 		      "r7 &= 63; r6 += r7; r0 = *(u8 *)(r6 + 0);" OUT
 		      :: VALS_IMMS : __clobber_all);
 }
