@@ -9,9 +9,9 @@ import (
 // The XDP helpers, with the limits and error codes of net/core/filter.c as the spec describes them.
 
 func init() {
-	register(asm.FnXdpAdjustHead, xdpAdjustHead)
-	register(asm.FnXdpAdjustMeta, xdpAdjustMeta)
-	register(asm.FnXdpAdjustTail, xdpAdjustTail)
+	register(asm.FnXdpAdjustHead, observed("bpf_xdp_adjust_head", xdpAdjustHead))
+	register(asm.FnXdpAdjustMeta, observed("bpf_xdp_adjust_meta", xdpAdjustMeta))
+	register(asm.FnXdpAdjustTail, observed("bpf_xdp_adjust_tail", xdpAdjustTail))
 	register(asm.FnXdpGetBuffLen, func(s *xdpState, m *vm.Machine, r1, r2, r3, r4, r5 uint64) (uint64, error) {
 		return uint64(int(s.dataEnd-s.data) + s.fragsSize()), nil
 	})

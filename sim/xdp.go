@@ -109,6 +109,7 @@ type XDP struct {
 	ctx  int
 	// valueNames names the regions of map values lookups return, per map, made once.
 	valueNames []string
+	obs        FrameObserver
 }
 
 // xdpState is the kernel's view of the packet while the program runs: the xdp_buff.
@@ -239,6 +240,10 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 		return *out
 	}
 	s.out = out
+	if x.obs != nil {
+		x.obs.FrameStart(x.Frame())
+		defer func() { x.obs.FrameEnd(x.Frame(), out) }()
+	}
 	r0, err := x.m.Run(x.prog.VM, vm.Address(x.ctx, 0))
 	out.Executed = x.m.Executed()
 	s.out = nil
