@@ -5,6 +5,7 @@
 //	xdpsim diff PROG.o TRACE.pcap     compare the simulator with the real kernel
 //	xdpsim dump PROG.o                list programs, maps, variables; print instructions
 //	xdpsim exec [--program HEX] MEM   the conformance plugin protocol
+//	xdpsim show PROG.o TRACE.pcap -n N draw a packet's frame before and after the run
 //	xdpsim devices                    list the simulated device profiles
 package main
 
@@ -29,6 +30,7 @@ commands:
   run PROG.o TRACE.pcap...   run an XDP program over pcap/pcapng traces
   diff PROG.o TRACE.pcap...  run it in the simulator and the real kernel and compare
   dump PROG.o [-p NAME]      list programs, maps and variables; print instructions (--xlated)
+  show PROG.o TRACE.pcap -n N  draw packet N's frame before and after the program (--html FILE)
   devices [--json]           list the simulated NIC profiles and the RX-metadata hints each supplies
   exec [--program HEX] MEM   run raw instructions (the bpf_conformance plugin protocol)
   help                       this text
@@ -57,6 +59,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdDump(args[1:], stdout, stderr)
 	case "devices":
 		err = cmdDevices(args[1:], stdout)
+	case "show":
+		err = cmdShow(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
