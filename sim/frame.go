@@ -73,8 +73,11 @@ func (x *XDP) Frame() FrameView {
 // into it.
 func (x *XDP) PacketRegion() int { return x.pkt }
 
+// xdpHelper is a helper that works on the xdp_buff.
+type xdpHelper = func(s *xdpState, m *vm.Machine, r1, r2, r3, r4, r5 uint64) (uint64, error)
+
 // observed wraps a pointer-moving helper so that the frame observer sees each call.
-func observed(name string, h helperImpl) helperImpl {
+func observed(name string, h xdpHelper) xdpHelper {
 	return func(s *xdpState, m *vm.Machine, r1, r2, r3, r4, r5 uint64) (uint64, error) {
 		r, err := h(s, m, r1, r2, r3, r4, r5)
 		if o := s.x.obs; o != nil && err == nil {
