@@ -6,6 +6,7 @@
 //	xdpsim dump PROG.o                list programs, maps, variables; print instructions
 //	xdpsim exec [--program HEX] MEM   the conformance plugin protocol
 //	xdpsim show PROG.o TRACE.pcap -n N draw a packet's frame before and after the run
+//	xdpsim debug PROG.o TRACE.pcap    a step debugger
 //	xdpsim devices                    list the simulated device profiles
 package main
 
@@ -31,6 +32,7 @@ commands:
   diff PROG.o TRACE.pcap...  run it in the simulator and the real kernel and compare
   dump PROG.o [-p NAME]      list programs, maps and variables; print instructions (--xlated)
   show PROG.o TRACE.pcap -n N  draw packet N's frame before and after the program (--html FILE)
+  debug PROG.o TRACE.pcap    step through the program packet by packet (help inside lists the commands)
   devices [--json]           list the simulated NIC profiles and the RX-metadata hints each supplies
   exec [--program HEX] MEM   run raw instructions (the bpf_conformance plugin protocol)
   help                       this text
@@ -61,6 +63,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdDevices(args[1:], stdout)
 	case "show":
 		err = cmdShow(args[1:], stdout, stderr)
+	case "debug":
+		err = cmdDebug(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

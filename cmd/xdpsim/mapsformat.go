@@ -25,21 +25,10 @@ func checkMapsFormat(f string) error {
 	return nil
 }
 
-// mapTypes gives btfjson the key and value types of an object's maps.
-func mapTypes(spec *ebpf.CollectionSpec) btfjson.TypeOf {
-	return func(name string) btfjson.MapType {
-		ms, ok := spec.Maps[name]
-		if !ok {
-			return btfjson.MapType{}
-		}
-		return btfjson.MapType{Key: ms.Key, Value: ms.Value, KeySize: int(ms.KeySize)}
-	}
-}
-
 // encodeMaps writes a dump in the given form.
 func encodeMaps(dump result.Maps, format string, spec *ebpf.CollectionSpec) ([]byte, error) {
 	if format == mapsBTF {
-		return btfjson.FormatMaps(dump, mapTypes(spec))
+		return btfjson.FormatMaps(dump, btfjson.SpecTypes(spec))
 	}
 	b, err := json.MarshalIndent(dump, "", "  ")
 	if err != nil {
@@ -55,7 +44,7 @@ func readMaps(path, format string, spec *ebpf.CollectionSpec) (result.Maps, erro
 		return nil, err
 	}
 	if format == mapsBTF {
-		m, err := btfjson.ParseMaps(b, mapTypes(spec))
+		m, err := btfjson.ParseMaps(b, btfjson.SpecTypes(spec))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 
 	"github.com/xdpsim/xdpsim/sim/result"
@@ -23,6 +24,17 @@ type MapType struct {
 
 // TypeOf gives a map's types by name.
 type TypeOf func(mapName string) MapType
+
+// SpecTypes gives the types of a collection's maps, as its BTF declares them.
+func SpecTypes(spec *ebpf.CollectionSpec) TypeOf {
+	return func(name string) MapType {
+		ms, ok := spec.Maps[name]
+		if !ok {
+			return MapType{}
+		}
+		return MapType{Key: ms.Key, Value: ms.Value, KeySize: int(ms.KeySize)}
+	}
+}
 
 // FormatMaps writes a map dump as JSON with every key and value printed by its BTF type: an object
 // keyed by map name (sorted), each a list of {"key": K, "value": V} entries, or for per-CPU maps

@@ -176,14 +176,3 @@ func (r *Recorder) FrameEnd(f sim.FrameView, out *sim.Outcome) {
 	r.Run.Done = true
 	r.Run.Outcome = Outcome{Ret: out.Ret, Err: out.Err, Fault: out.Fault != nil}
 }
-
-// Current is the frame the run has reached: the last step's, or the start's.
-func (r *Run) Current() Snapshot {
-	if r.Done {
-		return r.After
-	}
-	if n := len(r.Steps); n > 0 {
-		return r.Steps[n-1].Frame
-	}
-	return r.Before
-}

@@ -39,11 +39,10 @@ func (r *Run) Text(w io.Writer, opts TextOptions) error {
 	return err
 }
 
-// NowText writes the frame as it stands mid-run (the debugger's view), with the steps so far.
-func (r *Run) NowText(w io.Writer, opts TextOptions) error {
+// NowText writes the frame as it stands mid-run (cur, the debugger's view), with the steps so far.
+func (r *Run) NowText(w io.Writer, cur Snapshot, opts TextOptions) error {
 	var b strings.Builder
 	r.writeSteps(&b)
-	cur := r.Current()
 	b.WriteString("the frame now:\n")
 	wrote := Writes(r.Before, cur)
 	cur.draw(&b, wrote, opts)
