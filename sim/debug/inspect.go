@@ -32,8 +32,12 @@ func Describe(x *sim.XDP, v, fp uint64) string {
 	r := m.Region(id)
 	switch {
 	case id == vm.RegionNull || r == nil:
-		if int64(v) < 0 {
+		switch {
+		case int64(v) < 0:
 			return fmt.Sprintf("scalar %d (%#x)", int64(v), v)
+		case v <= 0xffffffff && int32(v) < 0:
+			// A 32-bit ALU result: the program may mean it as a negative 32-bit number.
+			return fmt.Sprintf("scalar %d (%#x; %d as a 32-bit signed number)", v, v, int32(v))
 		}
 		return fmt.Sprintf("scalar %d (%#x)", v, v)
 	case id == vm.RegionStack:

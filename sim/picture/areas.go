@@ -148,8 +148,13 @@ func Layers(pkt []byte) []Layer {
 		pos += n
 	}
 	if pos < len(pkt) {
-		// gopacket stops where the headers' lengths end: the rest is padding or a trailer.
-		out = append(out, Layer{Name: "padding", Start: pos, End: len(pkt), Detail: fmt.Sprintf("%d bytes past the length the headers give (Ethernet padding or a trailer)", len(pkt)-pos)})
+		l := Layer{Name: "padding", Start: pos, End: len(pkt), Detail: fmt.Sprintf("%d bytes past the length the headers give (Ethernet padding or a trailer)", len(pkt)-pos)}
+		if len(out) == 0 || out[len(out)-1].Name == "Ethernet" {
+			// Nothing past the Ethernet header was decoded: an 802.3 length that ends early, or
+			// an EtherType gopacket does not know.
+			l.Name, l.Detail = "not decoded", fmt.Sprintf("%d bytes the Ethernet header does not describe", len(pkt)-pos)
+		}
+		out = append(out, l)
 	}
 	return out
 }
