@@ -32,8 +32,12 @@ func (r *Run) Text(w io.Writer, opts TextOptions) error {
 	if r.Done {
 		fmt.Fprintf(&b, "\nafter the program ran: %s\n", r.Outcome.Verdict())
 		wrote := Writes(r.Before, r.After)
-		r.After.draw(&b, wrote, opts)
-		b.WriteString(describeWrites(wrote))
+		if len(wrote) == 0 && len(r.Steps) == 0 {
+			b.WriteString("the frame is as it was before: no pointer moved, no byte changed\n")
+		} else {
+			r.After.draw(&b, wrote, opts)
+			b.WriteString(describeWrites(wrote))
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
