@@ -32,7 +32,8 @@ func cmdDump(args []string, stdout, stderr io.Writer) error {
 	set := fs.StringArray("set", nil, "set a global variable before load: NAME=VALUE (repeatable)")
 	showMaps := fs.Bool("maps", false, "print the maps' contents as loaded (global variables, statically filled maps, --maps-in) as JSON")
 	mapsFormat := fs.String("maps-format", mapsHex, `how --maps prints keys and values and --maps-in reads them: "hex", or "btf" (as the C types the object's BTF declares, like bpftool map dump -j)`)
-	mapsIn := fs.String("maps-in", "", "preload maps from a JSON file (in --maps-format) before printing them")
+	mapsIn := fs.String("maps-in", "", "preload maps from a JSON file before printing them")
+	mapsInFormat := fs.String("maps-in-format", "", "the form of --maps-in: hex or btf (default: --maps-format's)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: xdpsim dump [flags] PROG.o\n%s", fs.FlagUsages())
 	}
@@ -68,8 +69,13 @@ func cmdDump(args []string, stdout, stderr io.Writer) error {
 		}
 		opts.Types = map[string]ebpf.ProgramType{*prog: ebpf.XDP}
 	}
-	if err := checkMapsFormat(*mapsFormat); err != nil {
-		return &exitError{2, err}
+	if *mapsInFormat == "" {
+		*mapsInFormat = *mapsFormat
+	}
+	for _, f := range []string{*mapsFormat, *mapsInFormat} {
+		if err := checkMapsFormat(f); err != nil {
+			return &exitError{2, err}
+		}
 	}
 	if (*mapsIn != "" || *mapsFormat != mapsHex) && !*showMaps {
 		return &exitError{2, errors.New("--maps-in and --maps-format go with --maps")}
@@ -85,7 +91,7 @@ func cmdDump(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *showMaps {
-		return dumpMaps(obj, *mapsIn, *mapsFormat, stdout)
+		return dumpMaps(obj, *mapsIn, *mapsInFormat, *mapsFormat, stdout)
 	}
 	if *prog == "" {
 		return listObject(obj, stdout)
@@ -341,9 +347,9 @@ func writeBTFFunc(b *strings.Builder, proto *btf.FuncProto, name string) bool {
 }
 
 // dumpMaps prints the maps as loaded, after preloading mapsIn.
-func dumpMaps(obj *sim.Object, mapsIn, format string, w io.Writer) error {
+func dumpMaps(obj *sim.Object, mapsIn, inFormat, format string, w io.Writer) error {
 	if mapsIn != "" {
-		in, err := readMaps(mapsIn, format, obj.Spec)
+		in, err := readMaps(mapsIn, inFormat, obj.Spec)
 		if err != nil {
 			return &exitError{2, err}
 		}

@@ -20,7 +20,7 @@ const (
 
 func checkMapsFormat(f string) error {
 	if f != mapsHex && f != mapsBTF {
-		return fmt.Errorf("--maps-format %q: want hex or btf", f)
+		return fmt.Errorf("maps format %q: want hex or btf", f)
 	}
 	return nil
 }
