@@ -2,56 +2,22 @@ package btfjson_test
 
 import (
 	"bytes"
-	"os"
-	"strings"
 	"testing"
 
-	"github.com/google/gopacket/pcapgo"
-
 	"github.com/xdpsim/xdpsim/corpus"
-	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/btfjson"
+	"github.com/xdpsim/xdpsim/sim/simtest"
 )
 
 // Every corpus program's maps, after its first trace, print as their C types and read back.
 func TestEveryCorpusProgramsMapsPrintAndReadBack(t *testing.T) {
 	for _, p := range corpus.Programs() {
 		t.Run(p.Name+"'s maps print as C types and read back to the same bytes", func(t *testing.T) {
-			var opts sim.LoadOptions
-			if strings.Contains(p.Needs, corpus.NeedsTraits) {
-				opts.Features = kfuncs.Features{Traits: true}
-			}
-			if strings.Contains(p.Needs, corpus.NeedsExportToSkb) {
-				opts.Features.ExportToSkb = true
-			}
-			obj, err := sim.Load(p.Object("v4"), opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			prog, err := obj.Program(p.Entry)
-			if err != nil {
-				t.Fatal(err)
-			}
-			x, err := sim.NewXDP(prog)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f, err := os.Open(corpus.TracePath(p.Traces[0]))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			r, err := pcapgo.NewReader(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := 0; i < 300; i++ {
-				data, _, err := r.ReadPacketData()
-				if err != nil {
-					break
-				}
-				x.Run(data, nil, sim.Conditions{IngressIfindex: 1})
+			x := simtest.XDP(t, p)
+			obj := x.Program().Object()
+			for _, r := range simtest.Records(t, corpus.TracePath(p.Traces[0]), 300) {
+				x.Run(r.Data, nil, sim.Conditions{IngressIfindex: 1})
 			}
 			dump, err := obj.DumpMaps()
 			if err != nil {

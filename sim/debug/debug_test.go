@@ -3,73 +3,29 @@ package debug_test
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/google/gopacket/pcapgo"
-
 	"github.com/xdpsim/xdpsim/corpus"
-	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/debug"
 	"github.com/xdpsim/xdpsim/sim/result"
+	"github.com/xdpsim/xdpsim/sim/simtest"
 )
 
 func packets(t *testing.T, trace string, n int) []debug.Packet {
 	t.Helper()
-	f, err := os.Open(corpus.TracePath(trace))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []debug.Packet
-	for len(out) < n {
-		data, ci, err := r.ReadPacketData()
-		if err != nil {
-			break
-		}
-		out = append(out, debug.Packet{Data: data, Cond: sim.Conditions{IngressIfindex: 1, TimeNs: uint64(ci.Timestamp.UnixNano())},
-			Label: fmt.Sprintf("%s record %d", trace, len(out)+1)})
+	for i, r := range simtest.Records(t, corpus.TracePath(trace), n) {
+		out = append(out, debug.Packet{Data: r.Data, Cond: sim.Conditions{IngressIfindex: 1, TimeNs: uint64(r.Time.UnixNano())},
+			Label: fmt.Sprintf("%s record %d", trace, i+1)})
 	}
 	return out
 }
 
-func newXDP(t *testing.T, p corpus.Program) *sim.XDP {
-	t.Helper()
-	var opts sim.LoadOptions
-	if strings.Contains(p.Needs, corpus.NeedsTraits) {
-		opts.Features = kfuncs.Features{Traits: true}
-	}
-	if strings.Contains(p.Needs, corpus.NeedsExportToSkb) {
-		opts.Features.ExportToSkb = true
-	}
-	obj, err := sim.Load(p.Object("v4"), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, err := obj.Program(p.Entry)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := sim.NewXDP(prog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return x
-}
+func newXDP(t *testing.T, p corpus.Program) *sim.XDP { return simtest.XDP(t, p) }
 
-func program(t *testing.T, name string) corpus.Program {
-	p, ok := corpus.Lookup(name)
-	if !ok {
-		t.Fatalf("no corpus program %s", name)
-	}
-	return p
-}
+func program(t *testing.T, name string) corpus.Program { return simtest.Program(t, name) }
 
 // session runs commands and returns what each printed.
 type session struct {

@@ -2,89 +2,30 @@ package picture_test
 
 import (
 	"bytes"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/google/gopacket/pcapgo"
-
 	"github.com/xdpsim/xdpsim/corpus"
-	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/picture"
+	"github.com/xdpsim/xdpsim/sim/simtest"
 )
-
-// readPcap returns the first n records of a trace.
-func readPcap(t *testing.T, path string, n int) [][]byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][]byte
-	for len(out) < n {
-		data, _, err := r.ReadPacketData()
-		if err != nil {
-			break
-		}
-		out = append(out, data)
-	}
-	return out
-}
-
-// newXDP loads a corpus program with what it needs to run in the simulator.
-func newXDP(t *testing.T, p corpus.Program) *sim.XDP {
-	t.Helper()
-	var opts sim.LoadOptions
-	if strings.Contains(p.Needs, corpus.NeedsTraits) {
-		opts.Features = kfuncs.Features{Traits: true}
-	}
-	if strings.Contains(p.Needs, corpus.NeedsExportToSkb) {
-		opts.Features.ExportToSkb = true
-	}
-	obj, err := sim.Load(p.Object("v4"), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, err := obj.Program(p.Entry)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := sim.NewXDP(prog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return x
-}
 
 // record runs packets 1..n of a trace and records packet n's run.
 func record(t *testing.T, name, trace string, n int) *picture.Run {
 	t.Helper()
-	for _, p := range corpus.Programs() {
-		if p.Name != name {
-			continue
+	x := simtest.XDP(t, simtest.Program(t, name))
+	var rec picture.Recorder
+	for i, r := range simtest.Records(t, corpus.TracePath(trace), n) {
+		if i == n-1 {
+			x.SetFrameObserver(&rec)
 		}
-		x := newXDP(t, p)
-		pkts := readPcap(t, corpus.TracePath(trace), n)
-		var rec picture.Recorder
-		for i, pkt := range pkts {
-			if i == n-1 {
-				x.SetFrameObserver(&rec)
-			}
-			x.Run(pkt, nil, sim.Conditions{IngressIfindex: 1})
-		}
-		if rec.Run == nil || !rec.Run.Done {
-			t.Fatalf("%s: packet %d of %s did not run", name, n, trace)
-		}
-		return rec.Run
+		x.Run(r.Data, nil, sim.Conditions{IngressIfindex: 1})
 	}
-	t.Fatalf("no corpus program %s", name)
-	return nil
+	if rec.Run == nil || !rec.Run.Done {
+		t.Fatalf("%s: packet %d of %s did not run", name, n, trace)
+	}
+	return rec.Run
 }
 
 // checkTiling checks that a picture's page areas cover the page without gaps or overlaps, that the
@@ -136,13 +77,12 @@ func checkTiling(t *testing.T, what string, s picture.Snapshot) {
 func TestEveryCorpusProgramsFramesAreDrawnWhole(t *testing.T) {
 	for _, p := range corpus.Programs() {
 		t.Run(p.Name+" over its first trace draws every frame whole", func(t *testing.T) {
-			x := newXDP(t, p)
+			x := simtest.XDP(t, p)
 			var rec picture.Recorder
 			x.SetFrameObserver(&rec)
-			pkts := readPcap(t, corpus.TracePath(p.Traces[0]), 60)
-			for i, pkt := range pkts {
+			for i, r := range simtest.Records(t, corpus.TracePath(p.Traces[0]), 60) {
 				rec.Run = nil
-				x.Run(pkt, nil, sim.Conditions{IngressIfindex: 1})
+				x.Run(r.Data, nil, sim.Conditions{IngressIfindex: 1})
 				if rec.Run == nil {
 					continue // refused, as the kernel refuses it
 				}
