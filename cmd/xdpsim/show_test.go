@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +24,7 @@ func TestShow(t *testing.T) {
 	})
 	t.Run("writes an HTML page with --html and still prints the text", func(t *testing.T) {
 		page := filepath.Join(t.TempDir(), "frame.html")
-		rc, out, stderr := runCmd(t, "show", objectOf(t, "meta_tail"), trace, "-n", "1", "--html", page)
+		rc, out, stderr := runCmd(t, "show", objectOf(t, "meta_tail"), trace, "--packet", "1", "--html", page)
 		if rc != 0 {
 			t.Fatalf("exit %d: %s", rc, stderr)
 		}
@@ -39,7 +38,7 @@ func TestShow(t *testing.T) {
 	})
 	t.Run("a packet past the traces' end is an error naming the count", func(t *testing.T) {
 		page := filepath.Join(t.TempDir(), "frame.html")
-		rc, _, stderr := runCmd(t, "show", objectOf(t, "encap"), corpus.TracePath("vlan.pcap"), "-n", "401", "--html", page)
+		rc, _, stderr := runCmd(t, "show", objectOf(t, "encap"), corpus.TracePath("vlan.pcap"), "--packet", "401", "--html", page)
 		if rc != 2 || !strings.Contains(stderr, "hold 400 packets") {
 			t.Errorf("exit %d, stderr %q", rc, stderr)
 		}
@@ -49,18 +48,33 @@ func TestShow(t *testing.T) {
 	})
 	t.Run("a packet the kernel refuses says why", func(t *testing.T) {
 		// malformed.pcap starts with runts shorter than an Ethernet header.
-		for n := 1; n <= 20; n++ {
-			rc, out, stderr := runCmd(t, "show", objectOf(t, "encap"), corpus.TracePath("malformed.pcap"), "-n", fmt.Sprint(n))
-			if rc == 1 {
-				if !strings.Contains(stderr, "did not run") || !strings.Contains(stderr, "refuses") {
-					t.Errorf("stderr %q", stderr)
-				}
-				return
-			}
-			if rc != 0 {
-				t.Fatalf("packet %d: exit %d: %s %s", n, rc, out, stderr)
-			}
+		rc, out, stderr := runCmd(t, "show", objectOf(t, "encap"), corpus.TracePath("malformed.pcap"), "--packet", "1-20")
+		if rc != 0 {
+			t.Fatalf("exit %d: %s", rc, stderr)
 		}
-		t.Error("no refused packet among the first 20 of malformed.pcap")
+		if !strings.Contains(out, "no frame to draw: ") || !strings.Contains(out, "refuses") {
+			t.Errorf("no refused packet among the first 20 of malformed.pcap is said so:\n%s", out)
+		}
+	})
+	t.Run("--trace ends each packet's trace with its frame", func(t *testing.T) {
+		rc, out, stderr := runCmd(t, "run", "--trace", "--packet", "7", objectOf(t, "encap"), trace)
+		if rc != 0 {
+			t.Fatalf("exit %d: %s", rc, stderr)
+		}
+		i := strings.Index(out, "; returned 3 (XDP_TX)\n")
+		j := strings.Index(out, "step 1: bpf_xdp_adjust_head(ctx, -20) = 0")
+		if i < 0 || j < i || !strings.Contains(out[i:], "after the program ran: XDP_TX (3)") {
+			t.Errorf("the trace does not end with the frame picture:\n%s", tail(out, 40))
+		}
+	})
+	t.Run("--html draws one packet only", func(t *testing.T) {
+		page := filepath.Join(t.TempDir(), "frame.html")
+		rc, _, stderr := runCmd(t, "show", objectOf(t, "encap"), trace, "--packet", "1-2", "--html", page)
+		if rc != 2 || !strings.Contains(stderr, "--html draws one packet") {
+			t.Errorf("exit %d: %s", rc, stderr)
+		}
+		if _, err := os.Stat(page); !os.IsNotExist(err) {
+			t.Error("a page was left behind")
+		}
 	})
 }

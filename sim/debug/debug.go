@@ -16,12 +16,34 @@ import (
 	"github.com/xdpsim/xdpsim/vm"
 )
 
-// Packet is one packet to run, with its conditions and a label for messages.
+// Packets are the packets to run, in order. Run runs packet i (from 0) through the debugger's
+// XDP (which the debugger has set up to pause) and returns its outcome; the caller decides the
+// conditions, as a replay loop does.
+type Packets interface {
+	Len() int
+	// Label names packet i for messages ("mixed.pcap record 3").
+	Label(i int) string
+	Run(i int) sim.Outcome
+}
+
+// Packet is one packet with its conditions; a list of them is Packets that run on x.
 type Packet struct {
 	Data  []byte
 	Cond  sim.Conditions
-	Label string // "mixed.pcap record 3"
+	Label string
 }
+
+// List runs a list of packets on x.
+func List(x *sim.XDP, pkts []Packet) Packets { return list{x, pkts} }
+
+type list struct {
+	x    *sim.XDP
+	pkts []Packet
+}
+
+func (l list) Len() int              { return len(l.pkts) }
+func (l list) Label(i int) string    { return l.pkts[i].Label }
+func (l list) Run(i int) sim.Outcome { return l.x.Run(l.pkts[i].Data, nil, l.pkts[i].Cond) }
 
 // stop is where a run stopped: before an instruction, or at the end of the packet.
 type stop struct {
@@ -44,7 +66,7 @@ type breakpoint struct {
 type Debugger struct {
 	x    *sim.XDP
 	m    *vm.Machine
-	pkts []Packet
+	pkts Packets
 	// cur is the packet being run (0-based), next the one that starts next.
 	cur, nextPkt int
 	resume       func() (stop, bool)
@@ -58,7 +80,7 @@ type Debugger struct {
 }
 
 // New prepares a debugger over packets. The XDP must not be used elsewhere while it runs.
-func New(x *sim.XDP, pkts []Packet) *Debugger {
+func New(x *sim.XDP, pkts Packets) *Debugger {
 	return &Debugger{x: x, m: x.Machine(), pkts: pkts, cur: -1}
 }
 
@@ -73,9 +95,9 @@ func (d *Debugger) startPacket(i int) {
 			}
 			alive = yield(stop{prog: p, pc: pc, regs: *regs, depth: d.m.Depth()})
 		})
-		d.rec.Title = fmt.Sprintf("packet %d (%s)", i+1, d.pkts[i].Label)
+		d.rec.Title = fmt.Sprintf("packet %d (%s)", i+1, d.pkts.Label(i))
 		d.x.SetFrameObserver(&d.rec)
-		out := d.x.Run(d.pkts[i].Data, nil, d.pkts[i].Cond)
+		out := d.pkts.Run(i)
 		d.m.SetTrace(nil)
 		d.x.SetFrameObserver(nil)
 		if alive {
@@ -163,7 +185,7 @@ func (d *Debugger) ensureRunning() bool {
 	if d.running {
 		return true
 	}
-	if d.nextPkt >= len(d.pkts) {
+	if d.nextPkt >= d.pkts.Len() {
 		return false
 	}
 	d.startPacket(d.nextPkt)
@@ -173,8 +195,8 @@ func (d *Debugger) ensureRunning() bool {
 
 // toPacket runs everything before packet n (1-based) and stops before its first instruction.
 func (d *Debugger) toPacket(n int) error {
-	if n < 1 || n > len(d.pkts) {
-		return fmt.Errorf("packet %d: the traces hold packets 1 to %d", n, len(d.pkts))
+	if n < 1 || n > d.pkts.Len() {
+		return fmt.Errorf("packet %d: the traces hold packets 1 to %d", n, d.pkts.Len())
 	}
 	if n-1 == d.cur && d.running {
 		return nil
@@ -184,8 +206,7 @@ func (d *Debugger) toPacket(n int) error {
 	}
 	d.finishPacket()
 	for d.nextPkt < n-1 {
-		p := d.pkts[d.nextPkt]
-		d.x.Run(p.Data, nil, p.Cond)
+		d.pkts.Run(d.nextPkt)
 		d.nextPkt++
 	}
 	d.ensureRunning()
@@ -281,7 +302,7 @@ func parseInt(s string) (int, bool) {
 func (d *Debugger) where(w io.Writer) {
 	switch {
 	case d.cur < 0:
-		fmt.Fprintf(w, "no packet has started: step, next or continue starts packet 1 (%s)\n", d.pkts[0].Label)
+		fmt.Fprintf(w, "no packet has started: step, next or continue starts packet 1 (%s)\n", d.pkts.Label(0))
 	case !d.running:
 		o := d.at.out
 		verdict := o.Err
@@ -289,8 +310,8 @@ func (d *Debugger) where(w io.Writer) {
 			verdict = picture.Outcome{Ret: o.Ret}.Verdict()
 		}
 		fmt.Fprintf(w, "packet %d ended: %s after %d instructions\n", d.cur+1, verdict, o.Executed)
-		if d.nextPkt < len(d.pkts) {
-			fmt.Fprintf(w, "step, next or continue starts packet %d (%s)\n", d.nextPkt+1, d.pkts[d.nextPkt].Label)
+		if d.nextPkt < d.pkts.Len() {
+			fmt.Fprintf(w, "step, next or continue starts packet %d (%s)\n", d.nextPkt+1, d.pkts.Label(d.nextPkt))
 		} else {
 			fmt.Fprintln(w, "that was the last packet")
 		}

@@ -25,6 +25,15 @@ func packets(t *testing.T, trace string, n int) []debug.Packet {
 
 func newXDP(t *testing.T, p corpus.Program) *sim.XDP { return simtest.XDP(t, p) }
 
+func newDebuggerOf(t *testing.T, p corpus.Program, trace string, n int) *debug.Debugger {
+	x := newXDP(t, p)
+	return debug.New(x, debug.List(x, packets(t, trace, n)))
+}
+
+func newDebugger(t *testing.T, name, trace string, n int) *debug.Debugger {
+	return newDebuggerOf(t, program(t, name), trace, n)
+}
+
 func program(t *testing.T, name string) corpus.Program { return simtest.Program(t, name) }
 
 // session runs commands and returns what each printed.
@@ -53,7 +62,7 @@ func (s session) want(line string, wants ...string) string {
 }
 
 func TestRegistersAreTypedByTheRegionTheyPointInto(t *testing.T) {
-	s := session{t, debug.New(newXDP(t, program(t, "encap")), packets(t, "mixed.pcap", 10))}
+	s := session{t, newDebugger(t, "encap", "mixed.pcap", 10)}
 	// encap.c's first instructions load ctx->data_end and ctx->data: packet 1 is 376 bytes.
 	s.want("step 3", "packet 1, xdp_encap 3:")
 	s.want("regs",
@@ -65,7 +74,7 @@ func TestRegistersAreTypedByTheRegionTheyPointInto(t *testing.T) {
 }
 
 func TestBreakAtACLineThenStepOverTheHelperMovesTheFrame(t *testing.T) {
-	s := session{t, debug.New(newXDP(t, program(t, "encap")), packets(t, "mixed.pcap", 10))}
+	s := session{t, newDebugger(t, "encap", "mixed.pcap", 10)}
 	out := s.want("break encap.c:75", "breakpoint 1 at instruction", "encap.c:75:")
 	if strings.Count(out, "breakpoint") != 1 {
 		t.Errorf("one C line gave several breakpoints:\n%s", out)
@@ -98,7 +107,7 @@ func TestNextStepsOverABpfToBpfCallAndStepGoesIn(t *testing.T) {
 	if call < 0 {
 		t.Fatal("no bpf-to-bpf call in calls.c's entry")
 	}
-	s := session{t, debug.New(x, packets(t, "mixed.pcap", 3))}
+	s := session{t, debug.New(x, debug.List(x, packets(t, "mixed.pcap", 3)))}
 	s.want(fmt.Sprintf("break %d", call), "breakpoint 1")
 	s.want("continue", fmt.Sprintf("xdp_calls %d:", call))
 	s.want("step", "packet 1, ")
@@ -107,7 +116,7 @@ func TestNextStepsOverABpfToBpfCallAndStepGoesIn(t *testing.T) {
 		t.Errorf("inside the callee the backtrace has not two frames:\n%s", bt)
 	}
 	// Back out and over: a fresh session stopping at the same call.
-	s = session{t, debug.New(newXDP(t, p), packets(t, "mixed.pcap", 3))}
+	s = session{t, newDebuggerOf(t, p, "mixed.pcap", 3)}
 	s.do(fmt.Sprintf("break %d", call))
 	s.do("continue")
 	s.want("next", fmt.Sprintf("xdp_calls %d:", call+1))
@@ -131,7 +140,7 @@ func TestEveryCorpusProgramRunsTheSameUnderTheDebugger(t *testing.T) {
 					want = append(want, fmt.Sprintf("%s (%d)", result.VerdictName(o.Ret), o.Ret))
 				}
 			}
-			s := session{t, debug.New(newXDP(t, p), pkts)}
+			s := session{t, newDebuggerOf(t, p, p.Traces[0], len(pkts))}
 			for i := range pkts {
 				// Packet by packet: step a few instructions, look at everything, run to the end.
 				first := s.do("next 5")
@@ -165,7 +174,7 @@ func TestEveryCorpusProgramRunsTheSameUnderTheDebugger(t *testing.T) {
 }
 
 func TestBadCommandsSayWhatIsWanted(t *testing.T) {
-	s := session{t, debug.New(newXDP(t, program(t, "encap")), packets(t, "mixed.pcap", 2))}
+	s := session{t, newDebugger(t, "encap", "mixed.pcap", 2)}
 	for line, want := range map[string]string{
 		"regs":            "no packet is running",
 		"break nowhere.c": "want an instruction number, FILE:LINE or LINE",

@@ -41,7 +41,7 @@ func (d *Debugger) Run(in io.Reader, out io.Writer) error {
 	defer d.Close()
 	w := bufio.NewWriter(out)
 	defer w.Flush()
-	fmt.Fprintf(w, "xdpsim debugger: program %s, %d packets. Type help for the commands.\n", d.x.Program().Name, len(d.pkts))
+	fmt.Fprintf(w, "xdpsim debugger: program %s, %d packets. Type help for the commands.\n", d.x.Program().Name, d.pkts.Len())
 	d.where(w)
 	sc := bufio.NewScanner(in)
 	last := ""
@@ -186,7 +186,7 @@ func (d *Debugger) Command(w io.Writer, line string) (quit bool) {
 
 // moved runs a command that moves the run on, then says where it stands.
 func (d *Debugger) moved(w io.Writer, f func()) {
-	if !d.running && d.nextPkt >= len(d.pkts) {
+	if !d.running && d.nextPkt >= d.pkts.Len() {
 		fmt.Fprintln(w, "every packet has run")
 		return
 	}
