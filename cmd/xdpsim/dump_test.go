@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/xdpsim/xdpsim/corpus"
 )
 
 const ctxTestdata = "../../sim/testdata/ctx/"
@@ -219,4 +221,59 @@ func hexBudget(t *testing.T, obj string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func TestRunMapsFormatBTF(t *testing.T) {
+	obj := objectOf(t, "globals")
+	trace := corpus.TracePath("mixed.pcap")
+	dir := t.TempDir()
+	out := filepath.Join(dir, "maps.json")
+	t.Run("--maps writes the maps as their C types", func(t *testing.T) {
+		rc, _, stderr := runCmd(t, "run", obj, trace, "--maps", out, "--maps-format", "btf")
+		if rc != 0 {
+			t.Fatalf("exit %d: %s", rc, stderr)
+		}
+		b, _ := os.ReadFile(out)
+		// globals.c counts down frame_budget from 3000 by one per frame: 4000 frames spend it.
+		for _, want := range []string{`"banner": "xdpsim globals"`, `"class_counts": [`, `"frame_budget": `} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("the dump lacks %s:\n%s", want, b)
+			}
+		}
+	})
+	t.Run("--maps-in reads that form back and the run goes on from it", func(t *testing.T) {
+		again := filepath.Join(dir, "again.json")
+		rc, _, stderr := runCmd(t, "run", obj, corpus.TracePath("vlan.pcap"), "--maps-in", out, "--maps", again, "--maps-format", "btf")
+		if rc != 0 {
+			t.Fatalf("exit %d: %s", rc, stderr)
+		}
+		a, _ := os.ReadFile(out)
+		b, _ := os.ReadFile(again)
+		if bytes.Equal(a, b) {
+			t.Error("400 more packets changed nothing in the maps")
+		}
+	})
+	t.Run("after --jsonl - the typed dump is one last line", func(t *testing.T) {
+		rc, stdout, stderr := runCmd(t, "run", obj, corpus.TracePath("vlan.pcap"), "--jsonl", "-", "--maps", "-", "--maps-format", "btf")
+		if rc != 0 {
+			t.Fatalf("exit %d: %s", rc, stderr)
+		}
+		lines := strings.Split(strings.TrimRight(stdout, "\n"), "\n")
+		last := lines[len(lines)-1]
+		var v map[string]any
+		if err := json.Unmarshal([]byte(last), &v); err != nil || v["maps"] == nil || !strings.Contains(last, `"banner":"xdpsim globals"`) {
+			t.Errorf("last line %q: %v", last, err)
+		}
+	})
+	t.Run("a hex file read as btf says which map and what it wanted", func(t *testing.T) {
+		hexOut := filepath.Join(dir, "hex.json")
+		runCmd(t, "run", obj, trace, "--maps", hexOut)
+		rc, _, stderr := runCmd(t, "run", obj, trace, "--maps-in", hexOut, "--maps-format", "btf")
+		if rc != 2 || !strings.Contains(stderr, "map .bss") {
+			t.Errorf("exit %d: %s", rc, stderr)
+		}
+		if rc, _, stderr := runCmd(t, "run", obj, trace, "--maps-in", hexOut, "--maps-in-format", "hex", "--maps-format", "btf"); rc != 0 {
+			t.Errorf("--maps-in-format hex: exit %d: %s", rc, stderr)
+		}
+	})
 }
