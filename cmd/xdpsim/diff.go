@@ -15,7 +15,7 @@ import (
 // matched), 2 bad usage or input, 3 no kernel can be used.
 func cmdDiff(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("diff", "[flags] PROG.o TRACE.pcap [TRACE.pcap...]", stdout)
-	var rf replayFlags
+	var rf runFlags
 	rf.register(fs, "the simulator engine to compare with the kernel (interp, closures; default: the simulator's default engine)")
 	maxShown := fs.Int("max", 20, "show at most this many packet divergences (all are counted)")
 	if err := parseFlags(fs, args); err != nil {

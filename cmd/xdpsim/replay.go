@@ -21,10 +21,10 @@ import (
 	"github.com/xdpsim/xdpsim/vm"
 )
 
-// replayFlags are the flags of every command that replays packets (run, diff, test): what to load,
+// runFlags are the flags of every command that replays packets (run, diff, test): what to load,
 // under which conditions, on which engine, and the outputs. They are registered once, so each means
 // the same in every command.
-type replayFlags struct {
+type runFlags struct {
 	prog    string
 	typ     string
 	ifindex uint32
@@ -58,7 +58,7 @@ type replayFlags struct {
 	failOn       string
 }
 
-func (f *replayFlags) register(fs *pflag.FlagSet, engineHelp string) {
+func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.StringVarP(&f.prog, "prog", "p", "", "program to run, by function or section name (default: the only XDP program)")
 	fs.StringVar(&f.typ, "type", "", `program type for a section that carries none ("xdp")`)
 	fs.Uint32Var(&f.ifindex, "ifindex", 1, "ingress ifindex the program sees (BPF_PROG_TEST_RUN's default is 1, loopback)")
@@ -116,7 +116,7 @@ func lookupEngine(name string) (engine, error) {
 }
 
 // loadOptions turns the flags into sim.LoadOptions.
-func (f *replayFlags) loadOptions() (sim.LoadOptions, error) {
+func (f *runFlags) loadOptions() (sim.LoadOptions, error) {
 	opts := sim.LoadOptions{CPUs: f.cpus, BTF: f.btf, Set: map[string]any{}, Resize: map[string]uint32{}}
 	if f.cpus < 1 {
 		return opts, fmt.Errorf("--cpus %d: need at least one CPU", f.cpus)
@@ -214,7 +214,7 @@ const (
 
 // open loads the object on the engines the command needs and sets up the loop's target and
 // conditions (not its outputs: see sinks). Errors carry exit codes.
-func (f *replayFlags) open(objPath string, use kernelUse, stderr io.Writer) (*session, error) {
+func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*session, error) {
 	eng, err := lookupEngine(f.engine)
 	if err != nil {
 		return nil, usageErr(err)
@@ -334,7 +334,7 @@ func (f *replayFlags) open(objPath string, use kernelUse, stderr io.Writer) (*se
 
 // sinks adds the outputs the flags ask for to the session's loop, in the order they print: the
 // trace, then -v lines, JSON lines, pcaps and the map dump.
-func (f *replayFlags) sinks(s *session, stdout io.Writer) error {
+func (f *runFlags) sinks(s *session, stdout io.Writer) error {
 	l := s.loop
 	if f.trace {
 		// Each packet's trace ends with the picture of its frame.
@@ -375,10 +375,10 @@ func (f *replayFlags) sinks(s *session, stdout io.Writer) error {
 }
 
 // quietSummary says the summary would mix into machine-readable output on stdout.
-func (f *replayFlags) quietSummary() bool { return f.jsonl == "-" || f.mapsOut == "-" }
+func (f *runFlags) quietSummary() bool { return f.jsonl == "-" || f.mapsOut == "-" }
 
 // failOnCheck reads --fail-on into a check of the run's counts: it returns what matched.
-func (f *replayFlags) failOnCheck() (func(*replay.Stats) string, error) {
+func (f *runFlags) failOnCheck() (func(*replay.Stats) string, error) {
 	if f.failOn == "" {
 		return nil, nil
 	}
@@ -451,7 +451,7 @@ func readJSON(path string, v any) error {
 }
 
 // deviceConfig turns the device flags into a simulated device (nil: none).
-func (f *replayFlags) deviceConfig() (*sim.Device, error) {
+func (f *runFlags) deviceConfig() (*sim.Device, error) {
 	if f.device == "" {
 		if f.queues > 1 || f.rssKey != "" {
 			return nil, errors.New("--queues and --rss-key need --device")
@@ -475,7 +475,7 @@ func (f *replayFlags) deviceConfig() (*sim.Device, error) {
 }
 
 // hostConfig reads --host (nil: none).
-func (f *replayFlags) hostConfig() (*sim.Host, error) {
+func (f *runFlags) hostConfig() (*sim.Host, error) {
 	if f.host == "" {
 		return nil, nil
 	}

@@ -13,7 +13,7 @@ import (
 // completed; 1 --fail-on matched; 2 bad usage or input; 3 --engine kernel and no kernel.
 func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", "[flags] PROG.o TRACE.pcap [TRACE.pcap...]", stdout)
-	var rf replayFlags
+	var rf runFlags
 	rf.register(fs, `where to run: a simulator engine (interp, closures; "sim" is the default engine) or "kernel" (the real kernel through BPF_PROG_TEST_RUN; Linux, CAP_BPF)`)
 	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, errHelp) {

@@ -111,7 +111,7 @@ func cmdTest(args []string, stdout, stderr io.Writer) error {
 func testLoop(f *expect.File, t *expect.Test, engineName string, stderr io.Writer) (*replay.Loop, func(), error) {
 	fs := pflag.NewFlagSet("expectation flags", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	var rf replayFlags
+	var rf runFlags
 	rf.register(fs, "")
 	args := append(append([]string{}, f.Flags...), t.Flags...)
 	if err := fs.Parse(args); err != nil {

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/cilium/ebpf"
+
 	"github.com/xdpsim/xdpsim/corpus"
+	"github.com/xdpsim/xdpsim/kernel"
 )
 
 func TestTracesThatTeach(t *testing.T) {
@@ -55,4 +59,39 @@ func TestTracesThatTeach(t *testing.T) {
 func tail(s string, n int) string {
 	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// TestTraceNumbersInstructionsAsTheKernelDoes: the trace's instruction numbers and jump offsets
+// are those of the kernel's verifier log for the same object loaded by cilium/ebpf (bpf-to-bpf
+// calls make the layout matter: libbpf orders subprograms differently, so bpftool's log of the same
+// object numbers them otherwise).
+func TestTraceNumbersInstructionsAsTheKernelDoes(t *testing.T) {
+	if err := kernel.Available(); err != nil {
+		t.Skipf("SKIP: %v", err)
+	}
+	obj := objectOf(t, "calls")
+	spec, err := ebpf.LoadCollectionSpec(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{LogLevel: ebpf.LogLevelInstruction, LogSizeStart: 1 << 24}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer coll.Close()
+	callRE := regexp.MustCompile(`(?m)^\s*(\d+): .*?\((85)\) (call pc[+-]\d+)`)
+	kernelCalls := map[string]bool{}
+	for _, m := range callRE.FindAllStringSubmatch(coll.Programs["xdp_calls"].VerifierLog, -1) {
+		kernelCalls[m[1]+": "+m[3]] = true
+	}
+	_, stdout, _ := runCmd(t, "run", "--trace", "--packet", "1-20", obj, corpus.TracePath("mixed.pcap"))
+	ours := callRE.FindAllStringSubmatch(stdout, -1)
+	if len(ours) == 0 || len(kernelCalls) == 0 {
+		t.Fatalf("no calls traced (%d) or logged (%d)", len(ours), len(kernelCalls))
+	}
+	for _, m := range ours {
+		if !kernelCalls[m[1]+": "+m[3]] {
+			t.Errorf("traced %s: %s, which the kernel's log numbers otherwise (%v)", m[1], m[3], kernelCalls)
+		}
+	}
 }

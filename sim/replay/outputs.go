@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -424,4 +425,23 @@ func (v *Verbose) Packet(p *Packet) error {
 		fmt.Fprintf(v.w, "      printk: %s\n", line)
 	}
 	return v.w.Flush()
+}
+
+// WritePcap writes frames as a pcap trace xdpsim run and diff replay (nanosecond times from start,
+// one microsecond apart; tcpdump's snap length), for example a fuzzer's crashing input. The file
+// appears whole or not at all, as File describes.
+func WritePcap(path string, start time.Time, frames ...[]byte) error {
+	pf, err := newPcapFile(path)
+	if err != nil {
+		return err
+	}
+	rec := Record{}
+	for i, f := range frames {
+		rec.Time = start.Add(time.Duration(i) * time.Microsecond)
+		if err := pf.write(&rec, f); err != nil {
+			pf.out.Abort()
+			return err
+		}
+	}
+	return pf.out.Commit()
 }

@@ -212,3 +212,18 @@ func TestReaderDoesNotAllocatePerRecord(t *testing.T) {
 		})
 	}
 }
+
+func TestWritePcapIsReadBack(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "crash.pcap")
+	frames := [][]byte{frame(60, 1), frame(70000, 2)}
+	if err := replay.WritePcap(path, t0, frames...); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := readAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || len(recs[1].Data) != 70000 || recs[1].Data[69999] != 2 || !recs[1].Time.Equal(t0.Add(time.Microsecond)) {
+		t.Errorf("read back %d records", len(recs))
+	}
+}
