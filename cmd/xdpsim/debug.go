@@ -16,7 +16,7 @@ import (
 // commands read from stdin. It takes run's flags; packets run through the same loop as run's.
 func cmdDebug(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("debug", "[flags] PROG.o TRACE.pcap [TRACE.pcap...]\n\n"+debug.Help, stdout)
-	var rf replayFlags
+	var rf runFlags
 	rf.register(fs, `the simulator engine to run on (interp, closures)`)
 	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, errHelp) {

@@ -13,7 +13,7 @@ import (
 // takes run's flags (the packets before N run too, so the maps hold what they left).
 func cmdShow(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("show", "[flags] PROG.o TRACE.pcap [TRACE.pcap...] --packet N", stdout)
-	var rf replayFlags
+	var rf runFlags
 	rf.register(fs, `the simulator engine to run on (interp, closures)`)
 	htmlOut := fs.String("html", "", "also write the picture as an HTML page with SVG to FILE")
 	hexDump := fs.Bool("hex", false, "add a hex dump of the metadata and of each protocol layer")
