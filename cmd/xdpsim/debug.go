@@ -15,31 +15,14 @@ import (
 // cmdDebug is `xdpsim debug PROG.o TRACE.pcap...`: a step debugger over the packets, driven by
 // commands read from stdin. It takes run's flags; packets run through the same loop as run's.
 func cmdDebug(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("debug", "[flags] PROG.o TRACE.pcap [TRACE.pcap...]\n\n"+debug.Help, stdout)
-	var rf runFlags
-	rf.register(fs, `the simulator engine to run on (interp, closures)`)
-	if err := parseFlags(fs, args); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
+	v, err := openView("debug", "[flags] PROG.o TRACE.pcap [TRACE.pcap...]\n\n"+debug.Help, args, stdout, stderr, nil)
+	if v == nil || err != nil {
 		return err
 	}
-	if fs.NArg() < 2 {
-		return usageErr(errors.New("need an object and at least one trace (see xdpsim debug --help)"))
-	}
-	if rf.engine == "kernel" {
-		return usageErr(errors.New("--engine kernel: the kernel cannot be stepped through; debug runs in the simulator"))
-	}
-	s, err := rf.open(fs.Arg(0), kernelIfAsked, stderr)
-	if err != nil {
-		return err
-	}
+	s := v.s
 	defer s.close()
-	if err := rf.sinks(s, stdout); err != nil {
-		return err
-	}
 	var recs []*replay.Record
-	if err := replay.ReadAll(fs.Args()[1:], func(r *replay.Record) error {
+	if err := replay.ReadAll(v.traces(), func(r *replay.Record) error {
 		c := *r
 		c.Data = append([]byte(nil), r.Data...) // the reader reuses its buffer
 		recs = append(recs, &c)
