@@ -29,9 +29,12 @@ const (
 	maxPacketSize = Headroom + MaxLinear + MaxFrags*FrameSize
 )
 
-// Conditions are the per-packet conditions of a run: BPF_PROG_TEST_RUN's defaults unless changed.
+// Conditions are the per-packet conditions of a run. The zero value is BPF_PROG_TEST_RUN's
+// default: the packet arrives on the loopback device (ingress_ifindex 1), RX queue 0, CPU 0.
 type Conditions struct {
-	IngressIfindex uint32 // 1 (loopback) by default
+	// IngressIfindex is the interface the packet arrives on; 0 means 1 (the loopback device),
+	// as BPF_PROG_TEST_RUN takes a context without one.
+	IngressIfindex uint32
 	RxQueue        uint32
 	// CPU is the simulated CPU the packet runs on (per-CPU maps, bpf_get_smp_processor_id).
 	CPU int
@@ -107,6 +110,7 @@ type XDP struct {
 	st   *xdpState
 	pkt  int // region numbers
 	ctx  int
+	obs  FrameObserver
 }
 
 // xdpState is the kernel's view of the packet while an XDP program runs: the xdp_buff.
@@ -225,6 +229,10 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 		return *out
 	}
 	s.out = out
+	if x.obs != nil {
+		x.obs.FrameStart(x.Frame())
+		defer func() { x.obs.FrameEnd(x.Frame(), out) }()
+	}
 	r0, err := x.rs.m.Run(x.prog.VM, vm.Address(x.ctx, 0))
 	out.Executed = x.rs.m.Executed()
 	s.out = nil
