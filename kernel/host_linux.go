@@ -79,6 +79,15 @@ func startTestHost(setup [][]string) (*testHost, error) {
 // close ends the test host's thread, and its namespace with it.
 func (h *testHost) close() { close(h.reqs) }
 
+// onTestHost runs fn on the package's bare test host's thread, on the given CPU.
+func onTestHost(cpu int, fn func() error) error {
+	h, err := host()
+	if err != nil {
+		return err
+	}
+	return h.do(cpu, fn)
+}
+
 // do runs fn on the host's thread, on the given CPU (-1: wherever the thread is pinned). Called on
 // the host's thread itself (inside OnTestThread), it runs fn there directly.
 func (h *testHost) do(cpu int, fn func() error) error {
