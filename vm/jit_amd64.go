@@ -35,6 +35,7 @@ const fuelSlice = 1 << 20
 // nativeCode is a program compiled to machine code.
 type nativeCode struct {
 	mem   []byte // the executable mapping
+	code  int    // the length of the machine code in mem (the table of pcs follows it)
 	entry uintptr
 	flow  []int32 // pc -> offset of the code that continues there (-1: the second word of lddw)
 }
@@ -196,6 +197,10 @@ const (
 	regFuel    = r14
 )
 
+// multiplyRegionSize makes the code index the region table with a multiplication even when the
+// size of a Region is a power of two, for tests of the path a larger Region would take.
+var multiplyRegionSize = false
+
 var bpfHomes = [9]xreg{rbx, rsi, rdi, r8, r9, r10, r11, r12, r13}
 
 // jitc compiles one program.
@@ -293,7 +298,7 @@ func compileNative(p *Program) (*nativeCode, error) {
 		c.imm32(0)
 	}
 	c.link()
-	nc := &nativeCode{flow: make([]int32, n)}
+	nc := &nativeCode{flow: make([]int32, n), code: tableAt}
 	for pc := 0; pc < n; pc++ {
 		nc.flow[pc] = -1
 		if !second[pc] {
@@ -690,7 +695,7 @@ func (c *jitc) region(none label) {
 	c.shiftImm(shr, 8, reg(rdx), 32)
 	c.aluLoad(aluCmp, 8, rdx, memAt(regMachine, offRegions+8))
 	c.jcc(ccAE, none)
-	if sizeRegion&(sizeRegion-1) == 0 {
+	if sizeRegion&(sizeRegion-1) == 0 && !multiplyRegionSize {
 		c.shiftImm(shl, 8, reg(rdx), uint8(log2(sizeRegion)))
 	} else {
 		c.imulImm(8, rdx, reg(rdx), sizeRegion)
