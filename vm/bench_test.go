@@ -32,6 +32,15 @@ func byteSum() []Instruction {
 	}
 }
 
+// reportPerInsn reports wall-clock and CPU ns per executed instruction; cpu0 is cpuTime() when
+// the loop began.
+func reportPerInsn(b *testing.B, executed uint64, cpu0 int64) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(executed), "ns/insn")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu)/float64(executed), "cpu-ns/insn")
+	}
+}
+
 func BenchmarkSumLoop(b *testing.B) {
 	for _, e := range Engines() {
 		b.Run(e.Name(), func(b *testing.B) {
@@ -42,6 +51,7 @@ func BenchmarkSumLoop(b *testing.B) {
 			m := NewMachine(e)
 			b.ReportAllocs()
 			var executed uint64
+			cpu0 := cpuTime()
 			for b.Loop() {
 				r0, err := m.Run(p)
 				if err != nil || r0 != 50000005000000 {
@@ -52,7 +62,7 @@ func BenchmarkSumLoop(b *testing.B) {
 			if m.Executed() != 30000004 {
 				b.Fatalf("executed %d instructions, want 30000004", m.Executed())
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(executed), "ns/insn")
+			reportPerInsn(b, executed, cpu0)
 		})
 	}
 }
@@ -74,6 +84,7 @@ func BenchmarkByteSum(b *testing.B) {
 			id := m.AddRegion(NewRegion("memory", buf, false))
 			b.ReportAllocs()
 			var executed uint64
+			cpu0 := cpuTime()
 			for b.Loop() {
 				r0, err := m.Run(p, Address(id, 0), uint64(len(buf)))
 				if err != nil || r0 != want {
@@ -84,7 +95,7 @@ func BenchmarkByteSum(b *testing.B) {
 			if m.Executed() != 4*1500+5 {
 				b.Fatalf("executed %d instructions, want %d", m.Executed(), 4*1500+5)
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(executed), "ns/insn")
+			reportPerInsn(b, executed, cpu0)
 		})
 	}
 }
@@ -155,6 +166,7 @@ func BenchmarkParser(b *testing.B) {
 			m, p, ctx, counters := parserMachine(e, udpFrame())
 			b.ReportAllocs()
 			var executed uint64
+			cpu0 := cpuTime()
 			for b.Loop() {
 				if r0, err := m.Run(p, ctx); err != nil || r0 != 2 {
 					b.Fatalf("r0 = %d, err = %v", r0, err)
@@ -164,7 +176,7 @@ func BenchmarkParser(b *testing.B) {
 			if m.Executed() != 41 || le.Uint64(counters[0x34*8:]) == 0 {
 				b.Fatalf("executed %d instructions, want 41; counter %d", m.Executed(), le.Uint64(counters[0x34*8:]))
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(executed), "ns/insn")
+			reportPerInsn(b, executed, cpu0)
 		})
 	}
 }
@@ -209,6 +221,7 @@ func BenchmarkCalls(b *testing.B) {
 			}
 			b.ReportAllocs()
 			var executed uint64
+			cpu0 := cpuTime()
 			for b.Loop() {
 				if r0, err := m.Run(p); err != nil || r0 != want {
 					b.Fatalf("r0 = %d, err = %v", r0, err)
@@ -218,7 +231,7 @@ func BenchmarkCalls(b *testing.B) {
 			if m.Executed() != 32*15+4 {
 				b.Fatalf("executed %d instructions, want %d", m.Executed(), 32*15+4)
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(executed), "ns/insn")
+			reportPerInsn(b, executed, cpu0)
 		})
 	}
 }
