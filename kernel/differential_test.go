@@ -41,8 +41,14 @@ func diffRun(t testing.TB, obj, entry string, pkts []tracePacket) (divergences [
 	}
 	defer kp.Close()
 	want := make([]result.Packet, len(pkts))
-	for i, pkt := range pkts {
-		want[i] = kp.Run(pkt.data, nil, kernel.Context{IngressIfindex: 1})
+	err = kp.OnTestThread(func() error {
+		for i, pkt := range pkts {
+			want[i] = kp.Run(pkt.data, nil, kernel.Context{IngressIfindex: 1})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("kernel: %v", err)
 	}
 	km, err := kp.DumpMaps()
 	if err != nil {
