@@ -3,39 +3,26 @@
 package kernel
 
 import (
-	"errors"
-	"io"
-	"os"
+	"bytes"
 	"testing"
 
-	"github.com/google/gopacket/pcapgo"
-
 	"github.com/xdpsim/xdpsim/corpus"
+	"github.com/xdpsim/xdpsim/sim/replay"
 )
 
+// benchTrace is the mixed corpus trace's packets the kernel accepts.
 func benchTrace(b *testing.B) [][]byte {
-	f, err := os.Open(corpus.TracePath("mixed.pcap"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		b.Fatal(err)
-	}
 	var out [][]byte
-	for {
-		data, _, err := r.ReadPacketData()
-		if errors.Is(err, io.EOF) {
-			return out
+	err := replay.ReadAll([]string{corpus.TracePath("mixed.pcap")}, func(r *replay.Record) error {
+		if len(r.Data) >= MinPacket {
+			out = append(out, bytes.Clone(r.Data))
 		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(data) >= MinPacket {
-			out = append(out, data)
-		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
+	return out
 }
 
 // BenchmarkKernelRun measures Program.Run over the mixed corpus trace, one packet per call, from
