@@ -215,12 +215,12 @@ const (
 	skbKDev          = 16
 	skbKDevIfindex   = 224 // offsetof(struct net_device, ifindex)
 	skbKTCIndex      = 132
-	skbKCB           = 40                  // offsetof(struct sk_buff, cb)
-	skbKCBData       = skbKCB + 8          // qdisc_skb_cb.data, where cb[] lives
-	skbKTCClassid    = skbKCB + 6          // qdisc_skb_cb.tc_classid
-	skbKPktLen       = skbKCB + 0          // qdisc_skb_cb.pkt_len: wire_len
-	skbKDataMeta     = skbKCB + 32         // bpf_skb_data_end.data_meta
-	skbKDataEnd      = skbKCB + 40         // bpf_skb_data_end.data_end
+	skbKCB           = 40          // offsetof(struct sk_buff, cb)
+	skbKCBData       = skbKCB + 8  // qdisc_skb_cb.data, where cb[] lives
+	skbKTCClassid    = skbKCB + 6  // qdisc_skb_cb.tc_classid
+	skbKPktLen       = skbKCB + 0  // qdisc_skb_cb.pkt_len: wire_len
+	skbKDataMeta     = skbKCB + 32 // bpf_skb_data_end.data_meta
+	skbKDataEnd      = skbKCB + 40 // bpf_skb_data_end.data_end
 	skbKHash         = 148
 	skbKData         = 200
 	skbKNapiID       = 156
@@ -231,9 +231,9 @@ const (
 	skbKSk           = 24
 	skbKEnd          = 188 // sk_buff.end: the offset of skb_shared_info from head
 	skbKHead         = 192
-	skbKShGSOSize    = 4  // offsetof(struct skb_shared_info, gso_size)
-	skbKShGSOSegs    = 6  // offsetof(struct skb_shared_info, gso_segs)
-	skbKShHwtstamp   = 16 // offsetof(struct skb_shared_info, hwtstamps)
+	skbKShGSOSize    = 4   // offsetof(struct skb_shared_info, gso_size)
+	skbKShGSOSegs    = 6   // offsetof(struct skb_shared_info, gso_segs)
+	skbKShHwtstamp   = 16  // offsetof(struct skb_shared_info, hwtstamps)
 	skbKCloned       = 126 // CLONED_OFFSET: the byte that holds cloned:1
 	skbKClonedMask   = 1
 	skbMinNapiID     = 257 // MIN_NAPI_ID
@@ -256,8 +256,8 @@ func SkbKernelOffsets() map[string]int {
 		"sk_buff.end": skbKEnd, "sk_buff.head": skbKHead, "sk_buff.__cloned_offset": skbKCloned,
 		"skb_shared_info.gso_size": skbKShGSOSize, "skb_shared_info.gso_segs": skbKShGSOSegs,
 		"skb_shared_info.hwtstamps": skbKShHwtstamp,
-		"qdisc_skb_cb.pkt_len": skbKPktLen - skbKCB, "qdisc_skb_cb.tc_classid": skbKTCClassid - skbKCB,
-		"qdisc_skb_cb.data":       skbKCBData - skbKCB,
+		"qdisc_skb_cb.pkt_len":      skbKPktLen - skbKCB, "qdisc_skb_cb.tc_classid": skbKTCClassid - skbKCB,
+		"qdisc_skb_cb.data":          skbKCBData - skbKCB,
 		"bpf_skb_data_end.data_meta": skbKDataMeta - skbKCB, "bpf_skb_data_end.data_end": skbKDataEnd - skbKCB,
 	}
 }
