@@ -445,9 +445,9 @@ const SkbPullData = 39
 
 // SkbTCPrologue is what the kernel puts in front of a tc program that writes packet data directly
 // (tc_cls_act_prologue): when the skb is a clone, make its head private with
-// bpf_skb_pull_data(skb, 0), and drop the packet (TC_ACT_SHOT) if that fails. first is the
-// program's first instruction, which the prologue ends with.
-func SkbTCPrologue(first vm.Instruction) []vm.Instruction {
+// bpf_skb_pull_data(skb, 0), and drop the packet (TC_ACT_SHOT) if that fails. The program follows
+// it; a jump to the program's first instruction lands on the prologue.
+func SkbTCPrologue() []vm.Instruction {
 	const r0, r1, r2, r6 = 0, 1, 2, 6
 	return []vm.Instruction{
 		vm.Make(vm.ClassLDX|vm.ModeMEM|vm.SizeB, r6, r1, skbKCloned, 0),
@@ -460,6 +460,5 @@ func SkbTCPrologue(first vm.Instruction) []vm.Instruction {
 		vm.Make(vm.ClassALU|vm.AluMov|vm.SrcK, r0, 0, 0, 2), // TC_ACT_SHOT
 		vm.Make(vm.OpExit, 0, 0, 0, 0),
 		vm.Make(vm.ClassALU64|vm.AluMov|vm.SrcX, r1, r6, 0, 0),
-		first,
 	}
 }
