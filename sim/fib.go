@@ -43,6 +43,8 @@ type HostDevice struct {
 	MTU       uint32   `json:"mtu"`
 	Addresses []string `json:"addresses"`
 	mac       net.HardwareAddr
+	// down: the device is not up (a fresh namespace's loopback).
+	down bool
 }
 
 // HostRoute is a route of the main table.
@@ -83,12 +85,14 @@ func LoadHost(path string) (*Host, error) {
 	return &h, nil
 }
 
-// bareHost is a fresh network namespace: a loopback device that does not forward.
+// bareHost is a fresh network namespace: a loopback device, down, that does not forward. (A host
+// read from a file has loopback up, as Commands brings it up.)
 func bareHost() *Host {
 	h := &Host{}
 	if err := h.compile(); err != nil {
 		panic(err)
 	}
+	h.byIndex[1].down = true
 	return h
 }
 

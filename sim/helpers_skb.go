@@ -667,15 +667,24 @@ func skbCloneRedirect(s *skbState, m *vm.Machine, ctx, ifindex, flags, _, _ uint
 	if flags&^bpfFIngress != 0 {
 		return neg(eINVAL), nil
 	}
-	if _, ok := s.r.host.byIndex[uint32(ifindex)]; !ok {
+	dev, ok := s.r.host.byIndex[uint32(ifindex)]
+	if !ok {
 		return neg(eINVAL), nil
 	}
 	if s.mac < 0 || s.mac >= s.network || s.len() == 0 {
 		return neg(eRANGE), nil // no link-layer header to send
 	}
+	ingress := flags&bpfFIngress != 0
+	if dev.down {
+		// A device that is down drops the clone: its receive path with NET_RX_DROP, its noop
+		// queue with NET_XMIT_CN.
+		if ingress {
+			return 1, nil
+		}
+		return 2, nil
+	}
 	var scratch []byte
-	c := TCClone{Ifindex: uint32(ifindex), Ingress: flags&bpfFIngress != 0, Data: result.Hex(s.bytes(&scratch))}
-	s.clones = append(s.clones, c)
+	s.clones = append(s.clones, TCClone{Ifindex: uint32(ifindex), Ingress: ingress, Data: result.Hex(s.bytes(&scratch))})
 	return 0, nil
 }
 

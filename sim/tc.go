@@ -526,7 +526,10 @@ func (t *TC) resolveRedirect(r *TCRedirect) {
 		return
 	}
 	r.Device = d.Name
-	if r.Peer {
+	switch {
+	case r.Peer:
 		r.Dropped = fmt.Sprintf("%s has no peer in another network namespace (bpf_redirect_peer)", d.Name)
+	case d.down:
+		r.Dropped = fmt.Sprintf("%s is down", d.Name)
 	}
 }
