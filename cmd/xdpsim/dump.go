@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/btf"
-	"github.com/spf13/pflag"
 
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
@@ -24,24 +24,19 @@ import (
 // after the kernel's context rewriting), in the kernel's notation with the C source lines
 // interleaved as `bpftool prog dump xlated` does.
 func cmdDump(args []string, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet("dump", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("dump", "[flags] PROG.o", stdout)
 	prog := fs.StringP("prog", "p", "", "print this program's instructions, by function or section name")
 	xlated := fs.Bool("xlated", false, "print the program as the kernel's verifier rewrites it (context accesses expanded)")
 	typ := fs.String("type", "", `program type for a section that carries none ("xdp"); needs --prog`)
 	set := fs.StringArray("set", nil, "set a global variable before load: NAME=VALUE (repeatable)")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: xdpsim dump [flags] PROG.o\n%s", fs.FlagUsages())
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
+	if err := parseFlags(fs, args); err != nil {
+		if errors.Is(err, errHelp) {
 			return nil
 		}
-		return &exitError{2, err}
+		return err
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return &exitError{2, errors.New("need exactly one object")}
+		return usageErr(errors.New("need exactly one object (see xdpsim dump --help)"))
 	}
 	// Dumping runs nothing: let every proposal's kfuncs resolve.
 	opts := sim.LoadOptions{Set: map[string]any{}, Features: kfuncs.Features{Traits: true, ExportToSkb: true}}
@@ -323,4 +318,13 @@ func writeBTFFunc(b *strings.Builder, proto *btf.FuncProto, name string) bool {
 	}
 	b.WriteString(")")
 	return true
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
