@@ -9,7 +9,8 @@
  *  - chain_final sets tc_classid from the class (tcx copies it into tc_index on TCX_PASS) and
  *    skb->priority, and passes; IPv6 with a hop limit of 1 returns TC_ACT_PIPE, which tcx ends
  *    the chain with and treats as TCX_NEXT.
- * Each program also runs alone, as BPF_PROG_TEST_RUN runs it.
+ * Each program also runs alone, as BPF_PROG_TEST_RUN runs it. xdp_pass, in front of them on a
+ * device, passes every frame.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -105,6 +106,12 @@ int chain_final(struct __sk_buff *skb)
 		}
 	}
 	return TCX_PASS;
+}
+
+SEC("xdp")
+int xdp_pass(struct xdp_md *ctx)
+{
+	return XDP_PASS;
 }
 
 char _license[] SEC("license") = "GPL";

@@ -4,9 +4,13 @@
 /* tc_meta: a tc program that consumes what an XDP program left in front of the packet.
  *  - xdp_meta_writer (XDP) classifies the frame and stores an 8-byte record in its metadata
  *    (bpf_xdp_adjust_meta): a magic, the class and the frame's length as XDP saw it;
- *  - tc_meta_reader (tc) finds the record at data_meta, checks it, and moves the class into
+ *  - tc_meta_reader (tc) finds the record at data_meta, checks it (the frame's length, less a
+ *    VLAN tag the stack moved beside the packet), and moves the class into
  *    skb->mark and cb[0]; without metadata (as under BPF_PROG_TEST_RUN, which gives a tc program
- *    none) it classifies on its own; the two paths are counted.
+ *    none) it classifies on its own; the two paths are counted;
+ *  - what the skb looks like at tc is recorded per class: the VLAN tag beside the packet (the
+ *    stack moves an in-frame tag there before tc ingress), skb->protocol, pkt_type, len,
+ *    wire_len, the metadata's length and whether ingress_ifindex is the device's.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -38,6 +42,26 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } tc_meta_classes SEC(".maps");
+
+struct seen {
+	__u64 packets;
+	__u64 len;
+	__u64 wire_len;
+	__u64 meta_len;
+	__u32 vlan_present;
+	__u32 vlan_tci_sum;
+	__u32 last_protocol;
+	__u32 pkt_types;
+	__u32 iif_is_dev;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 8);
+	__type(key, __u32);
+	__type(value, struct seen);
+} tc_meta_seen SEC(".maps");
 
 static __always_inline __u16 classify(void *data, void *data_end)
 {
@@ -93,7 +117,11 @@ int tc_meta_reader(struct __sk_buff *skb)
 	__u16 class;
 
 	if ((void *)(m + 1) <= data) {
-		if (m->magic != META_MAGIC || m->xdp_len != skb->len) {
+		/* The stack moves an in-frame VLAN tag beside the packet before tc: the frame is
+		 * then 4 bytes shorter than XDP saw it. */
+		__u32 tag = skb->vlan_present ? 4 : 0;
+
+		if (m->magic != META_MAGIC || m->xdp_len != skb->len + tag) {
 			bump(&tc_meta_paths, M_BAD);
 			return TC_ACT_SHOT;
 		}
@@ -104,6 +132,22 @@ int tc_meta_reader(struct __sk_buff *skb)
 		bump(&tc_meta_paths, M_NONE);
 	}
 	bump(&tc_meta_classes, class & 7);
+	{
+		__u32 k = class & 7;
+		struct seen *v = bpf_map_lookup_elem(&tc_meta_seen, &k);
+
+		if (v) {
+			v->packets++;
+			v->len += skb->len;
+			v->wire_len += skb->wire_len;
+			v->meta_len += (long)skb->data - (long)skb->data_meta;
+			v->vlan_present += skb->vlan_present;
+			v->vlan_tci_sum += skb->vlan_tci;
+			v->last_protocol = skb->protocol;
+			v->pkt_types |= 1u << (skb->pkt_type & 7);
+			v->iif_is_dev += skb->ingress_ifindex == skb->ifindex;
+		}
+	}
 	skb->mark = 0xc1a55000 | class;
 	skb->cb[0] = class;
 	return TC_ACT_OK;

@@ -214,9 +214,10 @@ func (s *skbState) macHeaderLen() int { return s.network - s.mac }
 // vlanPresent is skb_vlan_tag_present.
 func (s *skbState) vlanPresent() bool { return s.vlanProto != 0 || s.vlanTCI != 0 }
 
-// at reads the big-endian 16-bit word at buf offset off, or 0 past the linear data.
+// be16 reads the big-endian 16-bit word at buf offset off (the headroom included), or 0 past the
+// linear data.
 func (s *skbState) be16(off int) uint16 {
-	if off < s.data || off+2 > s.tail {
+	if off < 0 || off+2 > s.tail {
 		return 0
 	}
 	return binary.BigEndian.Uint16(s.buf[off:])

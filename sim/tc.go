@@ -299,13 +299,20 @@ func (t *TC) SetSeed(seed uint64) {
 	}
 }
 
-// device finds what the host knows of the device with ifindex: its MAC and broadcast addresses.
+// device gives the MAC and broadcast addresses of the device with ifindex: loopback's are all
+// zeroes; a device of the simulated host has its MAC; any other device (one the host does not
+// describe) an all-zero MAC, which no frame is addressed to. Ethernet devices broadcast to
+// ff:ff:ff:ff:ff:ff.
 func (t *TC) device(ifindex uint32) (addr, broadcast []byte) {
-	if d, ok := t.host.byIndex[ifindex]; ok && ifindex != 1 {
-		return d.mac, net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
-	}
 	zero := make([]byte, 6)
-	return zero, zero // loopback: 00:00:00:00:00:00, and so is its broadcast address
+	if ifindex == 1 {
+		return zero, zero
+	}
+	brd := net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	if d, ok := t.host.byIndex[ifindex]; ok {
+		return d.mac, brd
+	}
+	return zero, brd
 }
 
 // Run runs the programs over one packet as BPF_PROG_TEST_RUN runs a tc program: the packet in an
