@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -193,6 +194,31 @@ type TCOutcome struct {
 	Redirect *TCRedirect `json:"redirect,omitempty"`
 	Clones   []TCClone   `json:"clones,omitempty"`
 	Skb      SkbFields   `json:"skb"`
+}
+
+// MarshalJSON writes the tc outcome for JSON lines: the return value (signed) and its name, what
+// the hook does with the packet, the programs that ran, the redirect and clones, the packet and
+// metadata as the programs left them, the skb's fields, and the __sk_buff given back when there is
+// one.
+func (o *TCOutcome) MarshalJSON() ([]byte, error) {
+	if o.Err != "" {
+		return json.Marshal(struct {
+			Error    string  `json:"error"`
+			Programs []TCRun `json:"programs,omitempty"`
+		}{o.Err, o.Programs})
+	}
+	return json.Marshal(struct {
+		Ret      int32       `json:"ret"`
+		Verdict  string      `json:"verdict"`
+		Action   string      `json:"action"`
+		Programs []TCRun     `json:"programs"`
+		Redirect *TCRedirect `json:"redirect,omitempty"`
+		Clones   []TCClone   `json:"clones,omitempty"`
+		Data     string      `json:"data"`
+		Meta     string      `json:"meta"`
+		Skb      SkbFields   `json:"skb"`
+		Ctx      string      `json:"ctx,omitempty"`
+	}{int32(o.Ret), o.Verdict(), o.Action, o.Programs, o.Redirect, o.Clones, result.Hex(o.Data), result.Hex(o.Meta), o.Skb, result.Hex(o.Ctx)})
 }
 
 // TC runs tc (SCHED_CLS) programs over packets: alone, as BPF_PROG_TEST_RUN does (Run), or at a

@@ -63,13 +63,16 @@ const (
 )
 
 // Verdict classifies an outcome: an XDP action name ("XDP_PASS"), "XDP_ABORTED (invalid action
-// N)" for return values past XDP_REDIRECT, or VerdictRefused, VerdictFault.
+// N)" for return values past XDP_REDIRECT, a tc return value's name for a tc program run alone
+// ("TC_ACT_OK"), or VerdictRefused, VerdictFault.
 func Verdict(o *sim.Outcome) string {
 	switch {
 	case o.Err != "" && o.Fault != nil:
 		return VerdictFault
 	case o.Err != "":
 		return VerdictRefused
+	case o.Packet.Type == result.TypeTC:
+		return o.Packet.Verdict()
 	case o.Ret > result.XDPRedirect:
 		return "XDP_ABORTED (invalid action " + strconv.FormatUint(uint64(o.Ret), 10) + ")"
 	}
@@ -103,6 +106,9 @@ type Stats struct {
 	Packets int
 	// Verdicts counts packets by Verdict.
 	Verdicts map[string]int
+	// TC counts what the tc hook did with the packets that reached tc programs (sim.TCPass,
+	// sim.TCDrop, ...; VerdictFault for a tc program's fault).
+	TC map[string]int
 	// Exceptions counts packets the kernel's xdp_exception tracepoint reports (XDP_ABORTED,
 	// invalid actions, redirects that fail).
 	Exceptions int
@@ -238,6 +244,17 @@ func (l *Loop) record(rec *Record) error {
 	l.Stats.Verdicts[p.Verdict]++
 	if p.Outcome.Exception != "" {
 		l.Stats.Exceptions++
+	}
+	if tc := p.Outcome.TC; tc != nil && len(tc.Programs) > 0 {
+		if l.Stats.TC == nil {
+			l.Stats.TC = map[string]int{}
+		}
+		switch {
+		case tc.Fault != nil:
+			l.Stats.TC[VerdictFault]++
+		default:
+			l.Stats.TC[tc.Action]++
+		}
 	}
 	for _, s := range l.Sinks {
 		if err := s.Packet(p); err != nil {

@@ -25,19 +25,24 @@ import (
 // PacketJSON is one JSON line of a replay (xdpsim run --jsonl): the fixed keys first, then what
 // else the run produced. A packet that did not run has only packet, error, file and record.
 type PacketJSON struct {
-	Packet    int                       `json:"packet"`
-	Ret       *uint32                   `json:"ret,omitempty"`
-	Verdict   string                    `json:"verdict,omitempty"`
-	Data      *string                   `json:"data,omitempty"`
-	Meta      *string                   `json:"meta,omitempty"`
-	Error     string                    `json:"error,omitempty"`
+	Packet int `json:"packet"`
+	// Ret is the return value: an XDP action, or for a tc program a signed TC_ACT_* value.
+	Ret     *int64  `json:"ret,omitempty"`
+	Verdict string  `json:"verdict,omitempty"`
+	Data    *string `json:"data,omitempty"`
+	Meta    *string `json:"meta,omitempty"`
+	Error   string  `json:"error,omitempty"`
+	// Ctx is, for a tc program run as BPF_PROG_TEST_RUN runs it, the __sk_buff given back.
+	Ctx       *string                   `json:"ctx,omitempty"`
 	Redirect  *sim.Redirect             `json:"redirect,omitempty"`
 	Exception string                    `json:"exception,omitempty"`
 	Skb       *sim.SkbHandoff           `json:"skb,omitempty"`
 	Hints     map[string]sim.HintResult `json:"hints,omitempty"`
 	Traits    map[string]string         `json:"traits,omitempty"`
-	Printk    []string                  `json:"printk,omitempty"`
-	Insns     uint64                    `json:"insns,omitempty"`
+	// TC is what tc programs did: at tc ingress after XDP_PASS, or the tc program run alone.
+	TC     *sim.TCOutcome `json:"tc,omitempty"`
+	Printk []string       `json:"printk,omitempty"`
+	Insns  uint64         `json:"insns,omitempty"`
 	// Snapped is the frame's length on the wire when the capture cut it short.
 	Snapped int    `json:"snapped,omitempty"`
 	File    string `json:"file"`
@@ -55,9 +60,13 @@ func NewPacketJSON(p *Packet) PacketJSON {
 		}
 	}
 	if o.Err == "" {
-		ret := o.Ret
+		ret := retValue(&o.Packet)
 		d, m := result.Hex(o.Data), result.Hex(o.Meta)
-		j.Ret, j.Verdict, j.Data, j.Meta = &ret, result.VerdictName(o.Ret), &d, &m
+		j.Ret, j.Verdict, j.Data, j.Meta = &ret, o.Packet.Verdict(), &d, &m
+		if o.Ctx != nil {
+			c := result.Hex(o.Ctx)
+			j.Ctx = &c
+		}
 		j.Redirect, j.Exception, j.Skb = o.Redirect, o.Exception, o.Skb
 		if len(o.Traits) > 0 {
 			j.Traits = map[string]string{}
@@ -67,7 +76,17 @@ func NewPacketJSON(p *Packet) PacketJSON {
 		}
 	}
 	j.Hints = o.Hints
+	j.TC = o.TC
 	return j
+}
+
+// retValue is the return value as the JSON line gives it: tc programs' values are signed
+// (TC_ACT_UNSPEC and TCX_NEXT are -1).
+func retValue(p *result.Packet) int64 {
+	if p.Type == result.TypeTC {
+		return int64(int32(p.Ret))
+	}
+	return int64(p.Ret)
 }
 
 // JSONL writes one JSON object per selected packet.
@@ -110,10 +129,9 @@ func AppendPacketJSON(b []byte, p *Packet) ([]byte, error) {
 	b = strconv.AppendInt(b, int64(p.N), 10)
 	if o.Err == "" {
 		b = append(b, `,"ret":`...)
-		b = strconv.AppendUint(b, uint64(o.Ret), 10)
-		b = append(b, `,"verdict":"`...)
-		b = append(b, result.VerdictName(o.Ret)...)
-		b = append(b, `","data":"`...)
+		b = strconv.AppendInt(b, retValue(&o.Packet), 10)
+		b = appendJSONString(append(b, `,"verdict":`...), o.Packet.Verdict())
+		b = append(b, `,"data":"`...)
 		b = hex.AppendEncode(b, o.Data)
 		b = append(b, `","meta":"`...)
 		b = hex.AppendEncode(b, o.Meta)
@@ -121,6 +139,11 @@ func AppendPacketJSON(b []byte, p *Packet) ([]byte, error) {
 	} else {
 		b = append(b, `,"error":`...)
 		b = appendJSONString(b, o.Err)
+	}
+	if o.Err == "" && o.Ctx != nil {
+		b = append(b, `,"ctx":"`...)
+		b = hex.AppendEncode(b, o.Ctx)
+		b = append(b, '"')
 	}
 	var err error
 	if o.Err == "" {
@@ -160,6 +183,11 @@ func AppendPacketJSON(b []byte, p *Packet) ([]byte, error) {
 			traits[strconv.FormatUint(t.Key, 10)] = t.Value
 		}
 		if b, err = appendMarshal(append(b, `,"traits":`...), traits); err != nil {
+			return b, err
+		}
+	}
+	if o.TC != nil {
+		if b, err = appendMarshal(append(b, `,"tc":`...), o.TC); err != nil {
 			return b, err
 		}
 	}
@@ -296,8 +324,12 @@ func NewPcapDir(dir string) (*PcapDir, error) {
 	return d, nil
 }
 
-// PcapName is the output pcap a packet's outcome sends it to.
+// PcapName is the output pcap a packet's outcome sends it to: by XDP verdict, or for a tc program
+// run alone by what its hook does with the packet (pass, drop, stolen, a redirect target).
 func PcapName(o *sim.Outcome) string {
+	if o.Packet.Type == result.TypeTC && o.TC != nil {
+		return tcPcapName("", o.TC)
+	}
 	switch o.Ret {
 	case result.XDPDrop:
 		return "drop.pcap"
@@ -315,6 +347,18 @@ func PcapName(o *sim.Outcome) string {
 		return "redirect.pcap"
 	}
 	return "aborted.pcap"
+}
+
+// tcPcapName is the pcap for what a tc hook did with a packet, prefixed.
+func tcPcapName(prefix string, tc *sim.TCOutcome) string {
+	if tc.Action == sim.TCRedirected && tc.Redirect != nil {
+		dir := "egress"
+		if tc.Redirect.Ingress {
+			dir = "ingress"
+		}
+		return fmt.Sprintf("%sredirect-ifindex-%d-%s.pcap", prefix, tc.Redirect.Ifindex, dir)
+	}
+	return prefix + tc.Action + ".pcap"
 }
 
 func (d *PcapDir) open(name string) (*pcapFile, error) {
@@ -339,7 +383,17 @@ func (d *PcapDir) Packet(p *Packet) error {
 	if err != nil {
 		return err
 	}
-	return pf.write(p.Record, o.Data)
+	if err := pf.write(p.Record, o.Data); err != nil {
+		return err
+	}
+	if tc := o.TC; tc != nil && o.Packet.Type != result.TypeTC && tc.Err == "" && len(tc.Programs) > 0 {
+		// The packet went on to tc ingress: what left the hook goes to a tc- pcap too.
+		if pf, err = d.open(tcPcapName("tc-", tc)); err != nil {
+			return err
+		}
+		return pf.write(p.Record, tc.Data)
+	}
+	return nil
 }
 
 func (d *PcapDir) Commit() error {
@@ -360,7 +414,8 @@ func (d *PcapDir) Commit() error {
 	}
 	for _, e := range entries {
 		n := e.Name()
-		if e.Type().IsRegular() && strings.HasPrefix(n, "redirect") && strings.HasSuffix(n, ".pcap") && d.outs[n] == nil {
+		stale := strings.HasPrefix(n, "redirect") || strings.HasPrefix(n, "tc-")
+		if e.Type().IsRegular() && stale && strings.HasSuffix(n, ".pcap") && d.outs[n] == nil {
 			if err := os.Remove(filepath.Join(d.dir, n)); err != nil {
 				return fmt.Errorf("-w: removing %s of an earlier run: %w", n, err)
 			}
