@@ -273,8 +273,43 @@ func isVLANType(p uint16) bool { return p == ethP8021Q || p == ethP8021AD }
 // The __sk_buff context: loads and stores of the program, as the kernel's rewritten accesses
 // behave (verifier.SkbNarrow gives what narrow loads yield).
 
+// skbAccessOK caches verifier.SkbTCAccess for every offset and size (1, 2, 4, 8), for loads and
+// for stores: the hooks check every access the program makes.
+var skbAccessOK = func() (ok [2][verifier.SkbSize][4]bool) {
+	for w := range 2 {
+		for off := range verifier.SkbSize {
+			for i, size := range []int{1, 2, 4, 8} {
+				_, ok[w][off][i] = verifier.SkbTCAccess(off, size, w == 1, false)
+			}
+		}
+	}
+	return ok
+}()
+
+// skbAccessAllowed looks the access up in skbAccessOK.
+func skbAccessAllowed(off, size uint32, write bool) bool {
+	if off >= verifier.SkbSize {
+		return false
+	}
+	w := 0
+	if write {
+		w = 1
+	}
+	switch size {
+	case 1:
+		return skbAccessOK[w][off][0]
+	case 2:
+		return skbAccessOK[w][off][1]
+	case 4:
+		return skbAccessOK[w][off][2]
+	case 8:
+		return skbAccessOK[w][off][3]
+	}
+	return false
+}
+
 func (s *skbState) loadCtx(m *vm.Machine, off, size uint32) (uint64, bool) {
-	if _, ok := verifier.SkbTCAccess(int(off), int(size), false, false); !ok {
+	if !skbAccessAllowed(off, size, false) {
 		return 0, false
 	}
 	if int(off) >= verifier.SkbCB && int(off) < verifier.SkbCB+verifier.SkbCBSize {
@@ -359,7 +394,7 @@ func (s *skbState) field(off int) uint64 {
 }
 
 func (s *skbState) storeCtx(m *vm.Machine, off, size uint32, v uint64) bool {
-	if _, ok := verifier.SkbTCAccess(int(off), int(size), true, false); !ok {
+	if !skbAccessAllowed(off, size, true) {
 		return false
 	}
 	o := int(off)

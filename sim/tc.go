@@ -70,6 +70,12 @@ type SkbContext struct {
 // Marshal lays the context out as struct __sk_buff (192 bytes, little-endian).
 func (c *SkbContext) Marshal() []byte {
 	b := make([]byte, verifier.SkbSize)
+	c.marshalTo(b)
+	return b
+}
+
+// marshalTo lays the context out in b, which holds verifier.SkbSize zeroed bytes.
+func (c *SkbContext) marshalTo(b []byte) {
 	le.PutUint32(b[verifier.SkbMark:], c.Mark)
 	le.PutUint32(b[verifier.SkbPriority:], c.Priority)
 	le.PutUint32(b[verifier.SkbIngressIfindex:], c.IngressIfindex)
@@ -82,7 +88,6 @@ func (c *SkbContext) Marshal() []byte {
 	le.PutUint32(b[verifier.SkbGSOSegs:], c.GSOSegs)
 	le.PutUint32(b[verifier.SkbGSOSize:], c.GSOSize)
 	le.PutUint64(b[verifier.SkbHwtstamp:], c.Hwtstamp)
-	return b
 }
 
 // ParseSkbContext reads a struct __sk_buff as BPF_PROG_TEST_RUN takes it for a tc program: it
@@ -361,7 +366,8 @@ func (t *TC) Run(pkt []byte, ctx *SkbContext, cond Conditions) Outcome {
 			c.CB[i] = le.Uint32(s.cb[4*i:])
 		}
 		c.Tstamp, c.WireLen, c.GSOSegs, c.Hwtstamp = s.tstamp, s.pktLen, uint32(s.gsoSegs), s.hwtstamp
-		copy(t.ctxOut, c.Marshal())
+		clear(t.ctxOut)
+		c.marshalTo(t.ctxOut)
 		t.tc.Ctx = t.ctxOut
 		t.out.Packet.Ctx = t.ctxOut
 	}

@@ -186,17 +186,30 @@ var skbFields = [...]skbField{
 // gives queue_mapping itself, and any narrow load of pkt_type, a 3-bit field, gives pkt_type.
 // Fields that are never narrowed (cb[], the 8-byte fields, the pointers) come back unchanged.
 func SkbNarrow(off, size int) (base int, shift uint, mask uint64) {
-	for _, f := range skbFields {
-		if !skbIn(off, f.off, f.size) {
-			continue
-		}
-		if size >= f.size || size >= f.target {
-			return f.off, 0, ^uint64(0)
-		}
-		return f.off, uint(off-f.off) * 8, 1<<(uint(size)*8) - 1
+	if off < 0 || off >= SkbSize {
+		return off, 0, ^uint64(0)
 	}
-	return off, 0, ^uint64(0)
+	i := skbFieldAt[off/4]
+	if i < 0 {
+		return off, 0, ^uint64(0)
+	}
+	f := skbFields[i]
+	if size >= f.size || size >= f.target {
+		return f.off, 0, ^uint64(0)
+	}
+	return f.off, uint(off-f.off) * 8, 1<<(uint(size)*8) - 1
 }
+
+// skbFieldAt indexes skbFields by offset / 4 (-1: no narrowable field there).
+var skbFieldAt = func() (at [SkbSize / 4]int8) {
+	for i := range at {
+		at[i] = -1
+	}
+	for i, f := range skbFields {
+		at[f.off/4] = int8(i)
+	}
+	return at
+}()
 
 // Offsets in the kernel's structures that the rewritten accesses use, for Linux 6.18 on x86_64.
 // sim/skb_btf_test.go checks every one against the simulator's vmlinux BTF.
