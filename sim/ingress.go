@@ -2,6 +2,7 @@ package sim
 
 import (
 	"github.com/xdpsim/xdpsim/kfuncs"
+	"github.com/xdpsim/xdpsim/sim/result"
 )
 
 // The receive path from XDP to tc: what the kernel does with a frame an XDP program passed, up to
@@ -83,9 +84,7 @@ func (t *TC) ingressFromXDP(x *XDP, xo *Outcome, cond Conditions) {
 	if isVLANType(s.protocol) && !s.vlanPresent() {
 		if !s.vlanUntag() {
 			// The frame ends inside the tag: the stack frees it before tc sees it.
-			t.tc.Action = TCDrop
-			t.tc.Redirect = nil
-			t.finishDropped()
+			t.finishDropped("the frame ends inside its VLAN tag: the stack drops it before tc (skb_vlan_untag)")
 			return
 		}
 	}
@@ -116,9 +115,11 @@ func (s *skbState) vlanUntag() bool {
 }
 
 // finishDropped fills the outcome of a packet the stack dropped before the tc programs ran.
-func (t *TC) finishDropped() {
+func (t *TC) finishDropped(why string) {
 	s := t.skb
-	t.tc.Packet.Type = "tc"
+	t.tc.Action, t.tc.Dropped = TCDrop, why
+	t.tc.Packet.Type = result.TypeTC
 	t.tc.Data = s.bytes(&t.scratch)
+	t.tc.Meta = s.buf[s.mac-s.metaLen : s.mac : s.mac]
 	t.tc.Skb = SkbFields{Len: s.len(), Protocol: EtherType(s.protocol), PktType: s.pktType, MetaLen: s.metaLen}
 }

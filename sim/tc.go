@@ -199,6 +199,8 @@ type TCOutcome struct {
 	Redirect *TCRedirect `json:"redirect,omitempty"`
 	Clones   []TCClone   `json:"clones,omitempty"`
 	Skb      SkbFields   `json:"skb"`
+	// Dropped says why the stack dropped the packet before the tc programs ran, when it did.
+	Dropped string `json:"dropped,omitempty"`
 }
 
 // MarshalJSON writes the tc outcome for JSON lines: the return value (signed) and its name, what
@@ -223,7 +225,8 @@ func (o *TCOutcome) MarshalJSON() ([]byte, error) {
 		Meta     string      `json:"meta"`
 		Skb      SkbFields   `json:"skb"`
 		Ctx      string      `json:"ctx,omitempty"`
-	}{int32(o.Ret), o.Verdict(), o.Action, o.Programs, o.Redirect, o.Clones, result.Hex(o.Data), result.Hex(o.Meta), o.Skb, result.Hex(o.Ctx)})
+		Dropped  string      `json:"dropped,omitempty"`
+	}{int32(o.Ret), o.Verdict(), o.Action, o.Programs, o.Redirect, o.Clones, result.Hex(o.Data), result.Hex(o.Meta), o.Skb, result.Hex(o.Ctx), o.Dropped})
 }
 
 // TC runs tc (SCHED_CLS) programs over packets: alone, as BPF_PROG_TEST_RUN does (Run), or at a
