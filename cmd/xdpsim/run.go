@@ -76,8 +76,12 @@ func printSummary(w io.Writer, s *session) {
 		} else {
 			fmt.Fprintf(w, "  what the tc hook does with them:\n")
 		}
+		width := 12
+		for a := range st.TC {
+			width = max(width, len(a)+1)
+		}
 		for _, a := range sortedKeys(st.TC) {
-			fmt.Fprintf(w, "    %-12s %d\n", a, st.TC[a])
+			fmt.Fprintf(w, "    %-*s %d\n", width, a, st.TC[a])
 		}
 	}
 	if st.Exceptions > 0 {

@@ -55,6 +55,9 @@ type Packet struct {
 	Verdict string
 }
 
+// TCDroppedBefore counts, in Stats.TC, the packets the stack dropped on their way to tc.
+const TCDroppedBefore = "dropped before tc"
+
 // Verdict classes that are not XDP actions.
 const (
 	VerdictRefused = "refused" // the kernel refuses to run the packet
@@ -245,13 +248,15 @@ func (l *Loop) record(rec *Record) error {
 	if p.Outcome.Exception != "" {
 		l.Stats.Exceptions++
 	}
-	if tc := p.Outcome.TC; tc != nil && len(tc.Programs) > 0 {
+	if tc := p.Outcome.TC; tc != nil && (len(tc.Programs) > 0 || tc.Dropped != "") {
 		if l.Stats.TC == nil {
 			l.Stats.TC = map[string]int{}
 		}
 		switch {
 		case tc.Fault != nil:
 			l.Stats.TC[VerdictFault]++
+		case tc.Dropped != "":
+			l.Stats.TC[TCDroppedBefore]++
 		default:
 			l.Stats.TC[tc.Action]++
 		}
