@@ -390,7 +390,11 @@ func (f *runFlags) sinks(s *session, stdout io.Writer) error {
 		l.Sinks = append(l.Sinks, j)
 	}
 	if f.writeDir != "" {
-		d, err := replay.NewPcapDir(f.writeDir)
+		newDir := replay.NewPcapDir
+		if s.x == nil {
+			newDir = replay.NewTCPcapDir
+		}
+		d, err := newDir(f.writeDir)
 		if err != nil {
 			l.Abort()
 			return usageErr(err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,7 +48,7 @@ func jsonLines(t *testing.T, path string) []map[string]any {
 func TestRunATCProgramAsTheKernelTestRunsIt(t *testing.T) {
 	dir := t.TempDir()
 	jl, pc := filepath.Join(dir, "out.jsonl"), filepath.Join(dir, "pcaps")
-	rc, stdout, stderr := runCmd(t, "run", tcObjectOf(t, "tc_redirect"), corpus.TracePath("mixed.pcap"), "--jsonl", jl, "-w", pc)
+	rc, stdout, stderr := runCmd(t, "run", tcObjectOf(t, "tc_redirect"), corpus.TracePath("mixed.pcap"), "--host", filepath.Join(corpus.Dir(), "hosts", "router.json"), "--jsonl", jl, "-w", pc)
 	if rc != 0 {
 		t.Fatalf("exit %d: %s", rc, stderr)
 	}
@@ -77,11 +78,46 @@ func TestRunATCProgramAsTheKernelTestRunsIt(t *testing.T) {
 	if verdicts["TC_ACT_REDIRECT"] == 0 || verdicts["TC_ACT_OK"] == 0 {
 		t.Errorf("verdicts %v", verdicts)
 	}
+	// The pcaps are the tc hook's: pass, drop and redirect targets; no XDP verdicts.
+	names := listDir(t, pc)
 	for _, name := range []string{"pass.pcap", "drop.pcap"} {
-		if _, err := os.Stat(filepath.Join(pc, name)); err != nil {
-			t.Error(err)
+		if !slices.Contains(names, name) {
+			t.Errorf("no %s among %v", name, names)
 		}
 	}
+	if !hasPrefix(names, "redirect-ifindex-") {
+		t.Errorf("no redirect pcap among %v", names)
+	}
+	total := 0
+	for _, name := range names {
+		if name == "tx.pcap" || name == "aborted.pcap" {
+			t.Errorf("a tc run wrote the XDP verdict pcap %s", name)
+		}
+		total += countPcap(t, filepath.Join(pc, name))
+	}
+	if ran := len(lines) - refusedLines(lines); total != ran {
+		t.Errorf("the pcaps hold %d packets, want the %d that ran", total, ran)
+	}
+	// An XDP run's pcaps in the same directory are an earlier run's: a tc run removes them.
+	if rc, _, stderr := runCmd(t, "run", objectOf(t, "icmp_echo"), corpus.TracePath("mixed.pcap"), "-w", pc); rc != 0 {
+		t.Fatalf("exit %d: %s", rc, stderr)
+	}
+	if rc, _, stderr := runCmd(t, "run", tcObjectOf(t, "tc_parser"), corpus.TracePath("mixed.pcap"), "-w", pc); rc != 0 {
+		t.Fatalf("exit %d: %s", rc, stderr)
+	}
+	if names := listDir(t, pc); slices.Contains(names, "tx.pcap") || slices.Contains(names, "aborted.pcap") {
+		t.Errorf("the XDP run's pcaps are still there: %v", names)
+	}
+}
+
+func refusedLines(lines []map[string]any) int {
+	n := 0
+	for _, l := range lines {
+		if _, refused := l["error"]; refused {
+			n++
+		}
+	}
+	return n
 }
 
 func TestTCProgramsBehindAnXDPProgram(t *testing.T) {

@@ -294,14 +294,28 @@ func (m *MapsOut) Commit() error {
 }
 func (m *MapsOut) Abort() { m.out.Abort() }
 
-// verdictPcaps are the pcaps every run writes, empty when no packet had that verdict, so that a
-// directory never holds an earlier run's file as if it were this run's.
-var verdictPcaps = []string{"aborted.pcap", "drop.pcap", "pass.pcap", "tx.pcap"}
+// verdictPcaps are the pcaps every run of an XDP program writes, empty when no packet had that
+// verdict, so that a directory never holds an earlier run's file as if it were this run's;
+// tcVerdictPcaps those of a tc program run alone.
+var (
+	verdictPcaps   = []string{"aborted.pcap", "drop.pcap", "pass.pcap", "tx.pcap"}
+	tcVerdictPcaps = []string{"drop.pcap", "pass.pcap"}
+)
+
+// stalePcap tells whether a pcap in the output directory that this run did not write is an earlier
+// run's output: a verdict pcap of either program type, a redirect or a tc- pcap.
+func stalePcap(name string) bool {
+	switch name {
+	case "aborted.pcap", "drop.pcap", "pass.pcap", "tx.pcap", "stolen.pcap":
+		return true
+	}
+	return strings.HasPrefix(name, "redirect") || strings.HasPrefix(name, "tc-")
+}
 
 // PcapDir writes one pcap per verdict and per redirect target into a directory: the frames as the
 // program left them, with the records' times in nanoseconds. On Commit, every verdict pcap is
-// replaced (empty when no packet had that verdict) and redirect pcaps of an earlier run that this
-// run did not write are removed.
+// replaced (empty when no packet had that verdict) and the verdict, redirect and tc- pcaps of an
+// earlier run that this run did not write are removed.
 type PcapDir struct {
 	dir  string
 	outs map[string]*pcapFile
@@ -309,13 +323,19 @@ type PcapDir struct {
 	Written []string
 }
 
-// NewPcapDir writes pcaps into dir, creating it.
-func NewPcapDir(dir string) (*PcapDir, error) {
+// NewPcapDir writes the pcaps of an XDP program's run into dir, creating it.
+func NewPcapDir(dir string) (*PcapDir, error) { return newPcapDir(dir, verdictPcaps) }
+
+// NewTCPcapDir writes the pcaps of a tc program run alone into dir, creating it: pass.pcap and
+// drop.pcap always, stolen.pcap and redirect-ifindex-N-ingress|egress.pcap when a packet went there.
+func NewTCPcapDir(dir string) (*PcapDir, error) { return newPcapDir(dir, tcVerdictPcaps) }
+
+func newPcapDir(dir string, always []string) (*PcapDir, error) {
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return nil, fmt.Errorf("-w: %w", err)
 	}
 	d := &PcapDir{dir: dir, outs: map[string]*pcapFile{}}
-	for _, name := range verdictPcaps {
+	for _, name := range always {
 		if _, err := d.open(name); err != nil {
 			d.Abort()
 			return nil, err
@@ -407,15 +427,14 @@ func (d *PcapDir) Commit() error {
 			return fmt.Errorf("-w: %w", err)
 		}
 	}
-	// Redirect pcaps of an earlier run would read as this run's: remove them.
+	// Pcaps of an earlier run would read as this run's: remove them.
 	entries, err := os.ReadDir(d.dir)
 	if err != nil {
 		return fmt.Errorf("-w: %w", err)
 	}
 	for _, e := range entries {
 		n := e.Name()
-		stale := strings.HasPrefix(n, "redirect") || strings.HasPrefix(n, "tc-")
-		if e.Type().IsRegular() && stale && strings.HasSuffix(n, ".pcap") && d.outs[n] == nil {
+		if e.Type().IsRegular() && stalePcap(n) && strings.HasSuffix(n, ".pcap") && d.outs[n] == nil {
 			if err := os.Remove(filepath.Join(d.dir, n)); err != nil {
 				return fmt.Errorf("-w: removing %s of an earlier run: %w", n, err)
 			}
