@@ -31,6 +31,8 @@ func (x *XDP) SetIngress(t *TC) {
 //   - __netif_receive_skb_core sets skb_iif, the network and transport headers and mac_len, and
 //     moves an outer 802.1Q or 802.1ad tag still in the frame into the accelerated tag
 //     (skb_vlan_untag, the metadata moving along);
+//   - packet traits (the RFC, --feature traits) stay with the skb, which the RFC gives tc no way
+//     to read, and are in the outcome as XDP left them;
 //   - sch_handle_ingress records the length (wire_len, from the network header), marks the skb
 //     at ingress, and the tcx runner puts the MAC header back in front before the programs run.
 func (t *TC) ingressFromXDP(x *XDP, xo *Outcome, cond Conditions) {
@@ -76,6 +78,7 @@ func (t *TC) ingressFromXDP(x *XDP, xo *Outcome, cond Conditions) {
 		}
 		s.metaLen = e.MetaLen // the exported struct is consumed
 	}
+	t.tc.Traits = xo.Traits // carried by the skb, out of the programs' reach
 	s.ifindex, s.skbIif = cond.IngressIfindex, cond.IngressIfindex
 	addr, brd := t.device(cond.IngressIfindex)
 	s.protocol = s.ethTypeTrans(addr, brd)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 
 	"github.com/cilium/ebpf"
 
@@ -201,6 +202,10 @@ type TCOutcome struct {
 	Skb      SkbFields   `json:"skb"`
 	// Dropped says why the stack dropped the packet before the tc programs ran, when it did.
 	Dropped string `json:"dropped,omitempty"`
+	// Traits are the packet traits the skb carries from XDP (--feature traits): the RFC keeps them
+	// with the skb (v1 in its headroom, v2 in an skb extension) and gives tc programs no access,
+	// so they reach the stack or the redirect target as XDP left them.
+	Traits []TraitKV `json:"traits,omitempty"`
 }
 
 // MarshalJSON writes the tc outcome for JSON lines: the return value (signed) and its name, what
@@ -215,18 +220,31 @@ func (o *TCOutcome) MarshalJSON() ([]byte, error) {
 		}{o.Err, o.Programs})
 	}
 	return json.Marshal(struct {
-		Ret      int32       `json:"ret"`
-		Verdict  string      `json:"verdict"`
-		Action   string      `json:"action"`
-		Programs []TCRun     `json:"programs"`
-		Redirect *TCRedirect `json:"redirect,omitempty"`
-		Clones   []TCClone   `json:"clones,omitempty"`
-		Data     string      `json:"data"`
-		Meta     string      `json:"meta"`
-		Skb      SkbFields   `json:"skb"`
-		Ctx      string      `json:"ctx,omitempty"`
-		Dropped  string      `json:"dropped,omitempty"`
-	}{int32(o.Ret), o.Verdict(), o.Action, o.Programs, o.Redirect, o.Clones, result.Hex(o.Data), result.Hex(o.Meta), o.Skb, result.Hex(o.Ctx), o.Dropped})
+		Ret      int32             `json:"ret"`
+		Verdict  string            `json:"verdict"`
+		Action   string            `json:"action"`
+		Programs []TCRun           `json:"programs"`
+		Redirect *TCRedirect       `json:"redirect,omitempty"`
+		Clones   []TCClone         `json:"clones,omitempty"`
+		Data     string            `json:"data"`
+		Meta     string            `json:"meta"`
+		Skb      SkbFields         `json:"skb"`
+		Ctx      string            `json:"ctx,omitempty"`
+		Dropped  string            `json:"dropped,omitempty"`
+		Traits   map[string]string `json:"traits,omitempty"`
+	}{int32(o.Ret), o.Verdict(), o.Action, o.Programs, o.Redirect, o.Clones, result.Hex(o.Data), result.Hex(o.Meta), o.Skb, result.Hex(o.Ctx), o.Dropped, traitsJSON(o.Traits)})
+}
+
+// traitsJSON writes traits as JSON lines do: keys in decimal, values in hex.
+func traitsJSON(ts []TraitKV) map[string]string {
+	if len(ts) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(ts))
+	for _, t := range ts {
+		m[strconv.FormatUint(t.Key, 10)] = t.Value
+	}
+	return m
 }
 
 // TC runs tc (SCHED_CLS) programs over packets: alone, as BPF_PROG_TEST_RUN does (Run), or at a

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -438,5 +439,90 @@ func BenchmarkTCPacketsPerSecond(b *testing.B) {
 		}
 		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "packets/s")
 		b.ReportMetric(float64(insns)/float64(n), "insns/packet")
+	})
+}
+
+// tcBehind puts the corpus tc program tc_parser behind x at tc ingress.
+func tcBehind(t testing.TB, x *sim.XDP) {
+	t.Helper()
+	var p corpus.Program
+	for _, c := range corpus.TCPrograms() {
+		if c.Name == "tc_parser" {
+			p = c
+		}
+	}
+	o, err := sim.Load(p.Object("v4"), sim.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := o.FindProgram(p.Entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := sim.NewTC(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.SetIngress(tc)
+}
+
+// The proposals' data travels from XDP to tc as they say: packet traits stay with the skb, out of
+// the tc program's reach; export-to-skb's struct fills the skb's hash and VLAN tag and is consumed.
+func TestTraitsAndExportedHintsReachTC(t *testing.T) {
+	t.Run("traits", func(t *testing.T) {
+		_, prog := hintsObject(t, "traits", kfuncs.Features{Traits: true}, 1)
+		x := hintsXDP(t, prog, nil)
+		tcBehind(t, x)
+		carried := 0
+		for i, r := range hintsTrace(t, "mixed.pcap") {
+			o := x.Run(r.data, nil, sim.Conditions{IngressIfindex: 1, TimeNs: r.ts})
+			if o.Ret != 2 || o.Err != "" {
+				continue
+			}
+			if o.TC == nil {
+				t.Fatalf("packet %d passed without reaching tc", i+1)
+			}
+			if fmt.Sprint(o.TC.Traits) != fmt.Sprint(o.Traits) {
+				t.Fatalf("packet %d: tc outcome carries traits %v, XDP left %v", i+1, o.TC.Traits, o.Traits)
+			}
+			if len(o.Traits) > 0 {
+				carried++
+			}
+		}
+		if carried == 0 {
+			t.Error("no packet reached tc with traits")
+		}
+	})
+	t.Run("export-to-skb", func(t *testing.T) {
+		_, prog := hintsObject(t, "export_skb", kfuncs.Features{ExportToSkb: true}, 1)
+		x := hintsXDP(t, prog, &sim.Device{Profile: hintsProfile(t, "mlx5")})
+		tcBehind(t, x)
+		exported, hashed, tagged := 0, 0, 0
+		for i, r := range hintsTrace(t, "vlan.pcap") {
+			o := x.Run(r.data, nil, sim.Conditions{IngressIfindex: 1, TimeNs: r.ts})
+			if o.Ret != 2 || o.Err != "" || o.Skb == nil || o.Skb.Exported == nil || o.TC == nil || o.TC.Dropped != "" {
+				continue
+			}
+			exported++
+			e, skb := o.Skb.Exported, o.TC.Skb
+			if e.Set&kfuncs.HintHash != 0 {
+				hashed++
+			}
+			if e.Set&kfuncs.HintVLANTag != 0 {
+				tagged++
+			}
+			if e.Set&kfuncs.HintHash != 0 && skb.Hash != e.Hash {
+				t.Errorf("packet %d: skb hash %#x, exported %#x", i+1, skb.Hash, e.Hash)
+			}
+			if e.Set&kfuncs.HintVLANTag != 0 && (uint16(skb.VlanProto) != e.VLANProto || skb.VlanTCI != e.VLANTCI) {
+				t.Errorf("packet %d: skb vlan %#x/%#x, exported %#x/%#x", i+1, skb.VlanProto, skb.VlanTCI, e.VLANProto, e.VLANTCI)
+			}
+			if skb.MetaLen != e.MetaLen || len(o.TC.Meta) != e.MetaLen {
+				t.Errorf("packet %d: tc sees %d bytes of metadata, want the %d left after the exported struct", i+1, len(o.TC.Meta), e.MetaLen)
+			}
+		}
+		if exported == 0 || hashed == 0 || tagged == 0 {
+			t.Errorf("%d packets reached tc with exported hints, %d with a hash, %d with a VLAN tag", exported, hashed, tagged)
+		}
 	})
 }
