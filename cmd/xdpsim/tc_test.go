@@ -227,3 +227,22 @@ func TestDumpXlatedOfATCProgramHasThePrologue(t *testing.T) {
 		}
 	}
 }
+
+func TestVerboseLinesSayWhatTheTCHookDid(t *testing.T) {
+	host := filepath.Join(corpus.Dir(), "hosts", "router.json")
+	_, stdout, stderr := runCmd(t, "run", "-v", tcObjectOf(t, "tc_redirect"), corpus.TracePath("mixed.pcap"), "--host", host)
+	for _, want := range []string{"-> TC_ACT_REDIRECT (redirect to ifindex 2 egress)", "-> TC_ACT_REDIRECT (redirect to ifindex 2 ingress)",
+		"-> TC_ACT_REDIRECT (drop (redirect: no device with ifindex 3))", "-> TC_ACT_OK\n"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("no line with %q: %s", want, stderr)
+		}
+	}
+	chain := tcObjectOf(t, "tc_chain")
+	_, stdout, stderr = runCmd(t, "run", "-v", chain, "--prog", "xdp_pass", "--tc", chain+":chain_classify", "--tc", chain+":chain_police",
+		"--tc", chain+":chain_final", corpus.TracePath("vlan.pcap"))
+	for _, want := range []string{"-> XDP_PASS -> tc ingress: pass\n", "-> XDP_PASS -> tc ingress: drop\n", "-> XDP_PASS -> tc ingress: dropped before tc: "} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("no line with %q: %s", want, stderr)
+		}
+	}
+}

@@ -485,14 +485,54 @@ type Verbose struct {
 // NewVerbose prints to w.
 func NewVerbose(w io.Writer) *Verbose { return &Verbose{w: bufio.NewWriter(w)} }
 
+// TCHookLine says in a few words what a tc hook did with a packet: "pass", "drop", "stolen", "redirect
+// to ifindex 2 ingress", "drop (redirect: ...)", "dropped before tc: ...", or the fault.
+func TCHookLine(tc *sim.TCOutcome) string {
+	switch {
+	case tc.Err != "":
+		return tc.Err
+	case tc.Dropped != "":
+		return "dropped before tc: " + tc.Dropped
+	case tc.Redirect != nil && tc.Redirect.Dropped != "":
+		return "drop (redirect: " + tc.Redirect.Dropped + ")"
+	case tc.Redirect != nil:
+		r := tc.Redirect
+		dir, how := "egress", ""
+		if r.Ingress {
+			dir = "ingress"
+		}
+		switch {
+		case r.Peer:
+			how = " (peer)"
+		case r.Neigh && r.Nexthop != "":
+			how = " (neigh via " + r.Nexthop + ")"
+		case r.Neigh:
+			how = " (neigh)"
+		}
+		return fmt.Sprintf("redirect to ifindex %d %s%s", r.Ifindex, dir, how)
+	}
+	return tc.Action
+}
+
 func (v *Verbose) Packet(p *Packet) error {
 	if !p.Selected {
 		return nil
 	}
 	fmt.Fprintf(v.w, "%5d %s %s", p.N, p.Record.Time.UTC().Format("15:04:05.000000000"), Describe(p.Record.Data, p.Record.OrigLen))
-	if o := &p.Outcome; o.Err != "" {
+	o := &p.Outcome
+	switch {
+	case o.Err != "":
 		fmt.Fprintf(v.w, " -> %s: %s\n", p.Verdict, o.Err)
-	} else {
+	case o.TC != nil && o.Packet.Type == result.TypeTC:
+		// A tc program alone: where a redirect goes, or why it drops.
+		if o.TC.Redirect != nil {
+			fmt.Fprintf(v.w, " -> %s (%s)\n", p.Verdict, TCHookLine(o.TC))
+		} else {
+			fmt.Fprintf(v.w, " -> %s\n", p.Verdict)
+		}
+	case o.TC != nil && (len(o.TC.Programs) > 0 || o.TC.Dropped != "" || o.TC.Err != ""):
+		fmt.Fprintf(v.w, " -> %s -> tc ingress: %s\n", p.Verdict, TCHookLine(o.TC))
+	default:
 		fmt.Fprintf(v.w, " -> %s\n", p.Verdict)
 	}
 	for _, line := range p.Outcome.Printk {
