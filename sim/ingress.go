@@ -87,7 +87,7 @@ func (t *TC) ingressFromXDP(x *XDP, xo *Outcome, cond Conditions) {
 	if isVLANType(s.protocol) && !s.vlanPresent() {
 		if !s.vlanUntag() {
 			// The frame ends inside the tag: the stack frees it before tc sees it.
-			t.finishDropped("the frame ends inside its VLAN tag: the stack drops it before tc (skb_vlan_untag)")
+			t.finishDropped("the frame ends inside its VLAN tag (skb_vlan_untag frees it)")
 			return
 		}
 	}
