@@ -44,7 +44,8 @@ type Region struct {
 	// WideMask marks the fields of a context that a program reads with 4-byte loads yielding
 	// 64-bit values (an XDP program's xdp_md, whose data, data_end and data_meta are pointers):
 	// a 4-byte load at offset 4·i that the window refuses, for bit i set, yields the 8 bytes of
-	// Data at 8·i as one little-endian value, before Load is asked. Engines serve these loads
+	// Data at 8·i as one little-endian value, before Load is asked (a sign-extending load extends
+	// its low 32 bits, as it extends a Load answer). Engines serve these loads
 	// without calling into the host, so the host keeps those bytes up to date instead.
 	WideMask uint32
 	// Load, when set, serves loads the window does not allow (the window may then be empty): it
@@ -52,6 +53,10 @@ type Region struct {
 	// whose fields are not plain memory, as an XDP program's xdp_md, where a 4-byte load of data
 	// yields a 64-bit packet pointer.
 	Load func(m *Machine, off, size uint32) (uint64, bool)
+	// Store, when set, serves stores the window does not allow: it gets the offset, the size and
+	// the value (truncated to the size) and reports false to fault. It exists for contexts with
+	// writable fields that are not plain memory, as a tc program's __sk_buff.
+	Store func(m *Machine, off, size uint32, v uint64) bool
 	// Name says what the region holds, for faults and traces: "stack", "packet", "ctx",
 	// "map value (counters)".
 	Name string
