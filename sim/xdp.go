@@ -242,7 +242,9 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 	s := x.st
 	s.outcome = Outcome{}
 	out := &s.outcome
-	clear(s.hintMap)
+	if len(s.hintMap) > 0 {
+		clear(s.hintMap)
+	}
 	pkt = x.deviceSetup(pkt, &cond)
 	if err := s.setup(pkt, meta, cond); err != nil {
 		out.Err = err.Error()
@@ -333,18 +335,24 @@ func (s *xdpState) setup(pkt, meta []byte, cond Conditions) error {
 	if rest := len(pkt) - linear; rest > MaxFrags*FrameSize {
 		return fmt.Errorf("%w: %d bytes need more than %d fragments (ENOMEM)", ErrRefused, len(pkt), MaxFrags)
 	}
-	// The test run's buffer starts zeroed; only what earlier packets could reach needs clearing.
-	if s.dirtyLo < s.dirtyHi {
-		clear(s.frame[s.dirtyLo:s.dirtyHi])
-	}
-	s.dirtyLo, s.dirtyHi = FrameSize, 0
 	s.r.begin(cond)
 	s.metaOK = true
 	s.data = Headroom
 	s.dataMeta = Headroom - uint32(len(meta))
+	s.dataEnd = s.data + uint32(linear)
+	// The test run's buffer starts zeroed; only what earlier packets could reach needs clearing,
+	// and of that only what the metadata and the packet do not overwrite now.
+	if s.dirtyLo < s.dirtyHi {
+		if lo, hi := s.dirtyLo, min(s.dirtyHi, s.dataMeta); lo < hi {
+			clear(s.frame[lo:hi])
+		}
+		if lo, hi := max(s.dirtyLo, s.dataEnd), s.dirtyHi; lo < hi {
+			clear(s.frame[lo:hi])
+		}
+	}
+	s.dirtyLo, s.dirtyHi = FrameSize, 0
 	copy(s.frame[s.dataMeta:], meta)
 	copy(s.frame[s.data:], pkt[:linear])
-	s.dataEnd = s.data + uint32(linear)
 	s.frags = s.frags[:0]
 	for rest, i := pkt[linear:], 0; len(rest) > 0; i++ {
 		n := min(len(rest), FrameSize)
