@@ -130,7 +130,7 @@ type xdpState struct {
 	metaOK     bool
 	frags      [][]byte // fragment contents, each at most FrameSize
 	fragStore  [MaxFrags][FrameSize]byte
-	out        *Outcome
+	running    bool // a program of Run is running: RX-metadata kfuncs record their results
 	redirect   Redirect
 	redirSet   bool
 	outBuf     []byte
@@ -238,31 +238,49 @@ var ErrRefused = errors.New("the kernel refuses this packet")
 // Map state carries over from packet to packet. The outcome's Data and Meta alias the XDP's own
 // buffers and stay valid until the next Run: copy them to keep them. Steady-state runs of programs
 // that do not print do not allocate.
-func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
+func (x *XDP) Run(pkt, meta []byte, cond Conditions) (out Outcome) {
+	if x.run(&out, pkt, meta, cond) && x.obs != nil {
+		// The observer sees the outcome in the XDP's own copy, so that without one the outcome
+		// is made where the caller receives it.
+		s := x.st
+		s.outcome = out
+		x.obs.FrameEnd(x.Frame(), &s.outcome)
+		out = s.outcome
+	}
+	return out
+}
+
+// run runs one packet into out, which starts zero, and reports whether the program ran (the kernel
+// did not refuse the packet).
+func (x *XDP) run(out *Outcome, pkt, meta []byte, cond Conditions) bool {
 	s := x.st
-	s.outcome = Outcome{}
-	out := &s.outcome
 	if len(s.hintMap) > 0 {
 		clear(s.hintMap)
 	}
-	pkt = x.deviceSetup(pkt, &cond)
+	if x.dev != nil || x.prog.DevBound {
+		pkt = x.deviceSetup(pkt, &cond)
+	} else {
+		s.hints = nil
+	}
 	if err := s.setup(pkt, meta, cond); err != nil {
 		out.Err = err.Error()
-		return *out
+		return false
 	}
-	s.out = out
 	if x.obs != nil {
 		x.obs.FrameStart(x.Frame())
-		defer func() { x.obs.FrameEnd(x.Frame(), out) }()
 	}
+	s.running = true
 	r0, err := x.rs.m.Run(x.prog.VM, vm.Address(x.ctx, 0))
+	s.running = false
 	out.Executed = x.rs.m.Executed()
-	s.out = nil
 	out.Printk = x.rs.printed
+	if len(s.hintMap) > 0 {
+		out.Hints = s.hintMap
+	}
 	if err != nil {
 		out.Err = "program fault: " + err.Error()
 		out.Fault = err
-		return *out
+		return true
 	}
 	out.Ret = uint32(r0)
 	switch {
@@ -276,7 +294,7 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 			if err := x.runAttached(out); err != nil {
 				out.Err = "program fault in the program attached to the redirect target: " + err.Error()
 				out.Fault = err
-				return *out
+				return true
 			}
 		}
 	case out.Ret == 4:
@@ -318,7 +336,7 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 		out.TC = &x.ingress.tc
 		out.Executed += x.ingress.tc.Executed
 	}
-	return *out
+	return true
 }
 
 // setup lays the packet out in the frame as BPF_PROG_TEST_RUN does.
