@@ -369,15 +369,19 @@ func (s *xdpState) setup(pkt, meta []byte, cond Conditions) error {
 		}
 	}
 	s.dirtyLo, s.dirtyHi = FrameSize, 0
-	copy(s.frame[s.dataMeta:], meta)
+	if len(meta) > 0 {
+		copy(s.frame[s.dataMeta:], meta)
+	}
 	copy(s.frame[s.data:], pkt[:linear])
 	s.frags = s.frags[:0]
-	for rest, i := pkt[linear:], 0; len(rest) > 0; i++ {
-		n := min(len(rest), FrameSize)
-		f := s.fragStore[i][:n]
-		copy(f, rest[:n])
-		s.frags = append(s.frags, f)
-		rest = rest[n:]
+	if len(pkt) > linear {
+		for rest, i := pkt[linear:], 0; len(rest) > 0; i++ {
+			n := min(len(rest), FrameSize)
+			f := s.fragStore[i][:n]
+			copy(f, rest[:n])
+			s.frags = append(s.frags, f)
+			rest = rest[n:]
+		}
 	}
 	s.redirSet = false
 	s.egress = 0
