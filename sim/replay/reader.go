@@ -98,19 +98,33 @@ func Open(path string) (*Reader, error) {
 		r.src, r.ng = ng, ng
 		return r, nil
 	}
-	pr, err := pcapgo.NewReader(br)
-	if err != nil {
-		f.Close()
-		return nil, bad(0, "not a pcap or pcapng file: %w", err)
+	var lt layers.LinkType
+	if isClassicPcap(magic) {
+		// The reader takes over from what br has read ahead.
+		ahead, _ := br.Peek(br.Buffered())
+		pf, err := newPcapReader(f, ahead)
+		if err != nil {
+			f.Close()
+			return nil, bad(0, "not a pcap or pcapng file: %w", err)
+		}
+		// Readers such as tcpdump take records longer than the file's snap length; so do we,
+		// up to tcpdump's own maximum.
+		pf.snaplen = max(pf.snaplen, MaxSnaplen)
+		r.src, lt = pf, pf.linkType
+	} else {
+		// A compressed trace, or none at all: pcapgo reads the one and names the other.
+		pr, err := pcapgo.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, bad(0, "not a pcap or pcapng file: %w", err)
+		}
+		pr.SetSnaplen(max(pr.Snaplen(), MaxSnaplen))
+		r.src, lt = pr, pr.LinkType()
 	}
-	if lt := pr.LinkType(); lt != layers.LinkTypeEthernet {
+	if lt != layers.LinkTypeEthernet {
 		f.Close()
 		return nil, bad(0, "link type %s (%d) is not Ethernet; XDP programs see Ethernet frames", lt, int(lt))
 	}
-	// Readers such as tcpdump take records longer than the file's snap length; so do we, up to
-	// tcpdump's own maximum.
-	pr.SetSnaplen(max(pr.Snaplen(), MaxSnaplen))
-	r.src = pr
 	return r, nil
 }
 
@@ -119,10 +133,10 @@ func Open(path string) (*Reader, error) {
 func (r *Reader) Next() (*Record, error) {
 	data, ci, err := r.src.ZeroCopyReadPacketData()
 	n := r.n + 1
-	if errors.Is(err, io.EOF) {
-		return nil, io.EOF
-	}
 	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, io.EOF
+		}
 		return nil, &TraceError{File: r.path, Record: n, Err: fmt.Errorf("%w (truncated file?)", err)}
 	}
 	r.n = n
@@ -172,11 +186,10 @@ func ReadAll(traces []string, fn func(*Record) error) error {
 		}
 		for {
 			rec, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
 			if err == nil {
 				err = fn(rec)
+			} else if errors.Is(err, io.EOF) {
+				break
 			}
 			if err != nil {
 				r.Close()
