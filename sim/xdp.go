@@ -250,6 +250,15 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) (out Outcome) {
 	return out
 }
 
+// RunTo is Run writing the outcome into *out, for a caller that keeps its outcomes in place (the
+// replay loop): it saves copying the outcome out of Run.
+func (x *XDP) RunTo(out *Outcome, pkt, meta []byte, cond Conditions) {
+	*out = Outcome{}
+	if x.run(out, pkt, meta, cond) && x.obs != nil {
+		x.obs.FrameEnd(x.Frame(), out)
+	}
+}
+
 // run runs one packet into out, which starts zero, and reports whether the program ran (the kernel
 // did not refuse the packet).
 func (x *XDP) run(out *Outcome, pkt, meta []byte, cond Conditions) bool {
