@@ -348,10 +348,19 @@ func (x *XDP) run(out *Outcome, pkt, meta []byte, cond Conditions) bool {
 	return true
 }
 
+// shortFrame is the refusal of a frame shorter than an Ethernet header, by its length, made once:
+// traces hold such frames, and a refusal should cost no allocation.
+var shortFrame = func() (errs [ETHHdrLen]error) {
+	for n := range errs {
+		errs[n] = fmt.Errorf("%w: %d bytes is shorter than an Ethernet header (EINVAL)", ErrRefused, n)
+	}
+	return errs
+}()
+
 // setup lays the packet out in the frame as BPF_PROG_TEST_RUN does.
 func (s *xdpState) setup(pkt, meta []byte, cond Conditions) error {
 	if len(pkt) < ETHHdrLen {
-		return fmt.Errorf("%w: %d bytes is shorter than an Ethernet header (EINVAL)", ErrRefused, len(pkt))
+		return shortFrame[len(pkt)]
 	}
 	if len(meta)%4 != 0 || len(meta) > MaxMeta {
 		return fmt.Errorf("%w: %d bytes of metadata (the kernel takes multiples of 4 up to %d; EINVAL)", ErrRefused, len(meta), MaxMeta)
