@@ -182,8 +182,7 @@ func (x *XDP) deviceSetup(pkt []byte, cond *Conditions) []byte {
 	s.hintStore = h
 	s.hints = &s.hintStore
 	if d.Queues > 1 {
-		cond.RxQueue = uint32(kfuncs.Queue(h.Hash, d.Queues, d.table))
-		cond.CPU = int(cond.RxQueue) % max(d.CPUs, 1)
+		d.steer(h.Hash, cond)
 	}
 	return out
 }

@@ -16,11 +16,13 @@ type runState struct {
 	host *Host
 	m    *vm.Machine
 	cond Conditions
-	rng  uint64
 	// printed collects what bpf_printk wrote during the current run; the runner hands it to the
 	// packet's outcome.
 	printed  []string
 	reserved []reservation
+	// spin is the bpf_spin_lock word the running program holds (spinAddr its address), if any.
+	spin     []byte
+	spinAddr uint64
 	// valueNames names the regions of map values lookups return, per map, made once.
 	valueNames []string
 
@@ -31,7 +33,7 @@ type runState struct {
 // newRunState prepares a machine for the programs of obj: its Host is the new state, and its first
 // regions are the object's maps, numbered as the programs expect them (Object.MapRegion).
 func newRunState(obj *Object) (*runState, error) {
-	s := &runState{obj: obj, host: bareHost(), m: vm.NewMachine(nil), rng: 1}
+	s := &runState{obj: obj, host: bareHost(), m: vm.NewMachine(nil)}
 	s.m.Host = s
 	for i, mp := range obj.mapOrder {
 		r := vm.Region{Name: "map " + mp.Name()}
@@ -60,13 +62,8 @@ func (s *runState) begin(cond Conditions) {
 	s.reserved = s.reserved[:0]
 }
 
-// setSeed seeds bpf_get_prandom_u32.
-func (s *runState) setSeed(seed uint64) {
-	if seed == 0 {
-		seed = 0x9e3779b97f4a7c15
-	}
-	s.rng = seed
-}
+// setSeed seeds bpf_get_prandom_u32 on every CPU (the generators are the object's, per CPU).
+func (s *runState) setSeed(seed uint64) { seedCPUs(s.obj.rng, seed) }
 
 // setHost gives the simulated host a network configuration (nil: a bare namespace).
 func (s *runState) setHost(h *Host) {

@@ -280,6 +280,7 @@ func (x *XDP) run(out *Outcome, pkt, meta []byte, cond Conditions) bool {
 	}
 	s.running = true
 	r0, err := x.rs.m.Run(x.prog.VM, vm.Address(x.ctx, 0))
+	x.rs.releaseSpin()
 	s.running = false
 	out.Executed = x.rs.m.Executed()
 	out.Printk = x.rs.printed
@@ -453,6 +454,7 @@ func (x *XDP) runAttached(out *Outcome) error {
 		s.egress = r.Ifindex
 	}
 	r0, err := x.rs.m.Run(p.VM, vm.Address(x.ctx, 0))
+	x.rs.releaseSpin()
 	out.Executed += x.rs.m.Executed()
 	out.Printk = x.rs.printed
 	s.egress = 0

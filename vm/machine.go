@@ -96,6 +96,9 @@ func (m *Machine) SetBudget(n uint64) {
 	m.budget = n
 }
 
+// Budget is the number of instructions one run may execute (see SetBudget).
+func (m *Machine) Budget() uint64 { return m.budget }
+
 // SetTrace installs f to see every instruction (nil removes it). Tracing slows the machine down.
 func (m *Machine) SetTrace(f TraceFunc) { m.trace = f }
 
