@@ -187,6 +187,15 @@ type Loop struct {
 	Sinks []Sink
 	// Stats counts what the run produced so far.
 	Stats Stats
+	// Workers is how many goroutines Run runs packets on. With 0 or 1, every packet runs on the
+	// caller's goroutine, one after the other. With more, and a target that forks (Forker: the
+	// simulator), each simulated CPU's packets run in order on one of Workers goroutines (at most
+	// one per CPU: see CPUs, and the device's RSS queues) over shared maps, as the kernel's CPUs
+	// run theirs at once; the sinks still see every packet in input order. Whatever does not
+	// depend on how the CPUs interleave comes out byte for byte as in order; what does (shared
+	// counters a program reads back, LRU eviction, ring buffer order) may differ (see README).
+	// A loop with a tracer (a Starter sink) runs in order.
+	Workers int
 
 	pkt       Packet
 	snapMsg   string
@@ -200,7 +209,11 @@ type Loop struct {
 func (l *Loop) Run(traces ...string) error {
 	err := l.prepare()
 	if err == nil {
-		err = ReadAll(traces, l.record)
+		if w := l.parallelWorkers(); w > 1 {
+			err = l.runParallel(traces, w)
+		} else {
+			err = ReadAll(traces, l.record)
+		}
 	}
 	if err == nil {
 		err = l.finish()
