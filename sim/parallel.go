@@ -101,6 +101,14 @@ func (x *XDP) Steer(pkt []byte, cond *Conditions) {
 	d.steer(kfuncs.RSSHash(d.Profile, pkt, d.RSSKey), cond)
 }
 
+// Queues is the number of RX queues Steer spreads packets over: the device's, or 1.
+func (x *XDP) Queues() int {
+	if x.dev == nil || x.dev.Queues <= 1 {
+		return 1
+	}
+	return x.dev.Queues
+}
+
 // steer puts a packet with RSS hash hash on its RX queue and the queue's CPU.
 func (d *Device) steer(hash uint32, cond *Conditions) {
 	cond.RxQueue = uint32(kfuncs.Queue(hash, d.Queues, d.table))

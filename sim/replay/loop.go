@@ -209,7 +209,7 @@ type Loop struct {
 func (l *Loop) Run(traces ...string) error {
 	err := l.prepare()
 	if err == nil {
-		if w := l.parallelWorkers(); w > 1 {
+		if w := l.ParallelWorkers(); w > 1 {
 			err = l.runParallel(traces, w)
 		} else {
 			err = ReadAll(traces, l.record)

@@ -16,6 +16,9 @@ type Forker interface {
 	Target
 	Fork() (Target, error)
 	Steer(pkt []byte, cond *sim.Conditions)
+	// Queues is how many RX queues Steer spreads packets over; with 1, every packet arrives on
+	// the loop's RX queue (and CPU), and a parallel replay would gain nothing.
+	Queues() int
 }
 
 // Fork makes another simulator over the same maps (sim.XDP.Fork).
@@ -29,6 +32,9 @@ func (s Sim) Fork() (Target, error) {
 
 // Steer puts a packet on the RX queue and CPU the simulated device's RSS picks (sim.XDP.Steer).
 func (s Sim) Steer(pkt []byte, cond *sim.Conditions) { s.X.Steer(pkt, cond) }
+
+// Queues is the number of RX queues of the simulated device (1 without one).
+func (s Sim) Queues() int { return s.X.Queues() }
 
 // Parallel replay. The calling goroutine reads the traces into chunks of chunkSize records, steers
 // every packet to its CPU and hands the chunk to the workers; worker w runs, in order, the packets
@@ -60,18 +66,20 @@ type chunk struct {
 	ready   chan struct{}
 }
 
-// parallelWorkers is how many goroutines a Run uses: Workers, at most one per simulated CPU (a
-// CPU's packets run in order on one goroutine), and 1 when the target cannot fork or a sink must
-// see each packet before it runs (the tracer).
-func (l *Loop) parallelWorkers() int {
-	w := min(l.Workers, max(l.CPUs, 1))
-	if w <= 1 || len(l.starters) > 0 {
+// ParallelWorkers is how many goroutines Run will run packets on: Workers, at most one per
+// simulated CPU and per RX queue (a CPU's packets run in order on one goroutine), and 1 when the
+// target cannot fork or a sink must see each packet before it runs (the tracer).
+func (l *Loop) ParallelWorkers() int {
+	f, ok := l.Target.(Forker)
+	if !ok || l.Workers <= 1 {
 		return 1
 	}
-	if _, ok := l.Target.(Forker); !ok {
-		return 1
+	for _, s := range l.Sinks {
+		if _, ok := s.(Starter); ok {
+			return 1
+		}
 	}
-	return w
+	return max(min(l.Workers, l.CPUs, f.Queues()), 1)
 }
 
 // runParallel replays the traces on workers goroutines.

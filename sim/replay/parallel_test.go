@@ -283,8 +283,8 @@ func (f forkCounter) Fork() (replay.Target, error) {
 }
 
 // TestParallelReplayRunsInOrderWhenItMust: a tracer sees every instruction of a packet as it runs,
-// so a loop with one runs in order; so does a loop over one CPU, whose packets must run in order
-// anyway. Neither forks the target.
+// so a loop with one runs in order; so does a loop over one CPU or one RX queue, whose packets
+// must run in order anyway. None forks the target.
 func TestParallelReplayRunsInOrderWhenItMust(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
@@ -293,9 +293,14 @@ func TestParallelReplayRunsInOrderWhenItMust(t *testing.T) {
 	}{
 		{"with a tracer", 4, true},
 		{"on one CPU", 1, false},
+		{"on one RX queue", 4, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, x := newSim(t, "eth_stats", sim.LoadOptions{CPUs: tt.cpus})
+			if tt.name != "on one RX queue" {
+				prof, _ := kfuncs.Profile("mlx5")
+				x.SetDevice(&sim.Device{Profile: prof, Queues: 4})
+			}
 			forks := 0
 			l := &replay.Loop{Target: forkCounter{replay.Sim{X: x}, &forks}, CPUs: tt.cpus, Workers: 4}
 			if tt.trace {
@@ -310,4 +315,17 @@ func TestParallelReplayRunsInOrderWhenItMust(t *testing.T) {
 			}
 		})
 	}
+	t.Run("but four queues on four CPUs run on four goroutines", func(t *testing.T) {
+		_, x := newSim(t, "eth_stats", sim.LoadOptions{CPUs: 4})
+		prof, _ := kfuncs.Profile("mlx5")
+		x.SetDevice(&sim.Device{Profile: prof, Queues: 4})
+		forks := 0
+		l := &replay.Loop{Target: forkCounter{replay.Sim{X: x}, &forks}, CPUs: 4, Workers: 8}
+		if err := l.Run(corpus.TracePath("vlan.pcap")); err != nil {
+			t.Fatal(err)
+		}
+		if forks != 3 {
+			t.Errorf("the target forked %d times, want 3", forks)
+		}
+	})
 }
