@@ -71,11 +71,8 @@ func (o *Object) share() {
 // object's maps become shared (see maps.SetShared), so x and its forks may run packets at the same
 // time, each on its own goroutine. An XDP with a frame observer or a tc ingress hook does not fork.
 func (x *XDP) Fork() (*XDP, error) {
-	if x.obs != nil {
-		return nil, errors.New("an XDP whose frames are observed runs on one goroutine")
-	}
-	if x.ingress != nil {
-		return nil, errors.New("an XDP with a tc ingress hook runs on one goroutine")
+	if err := x.Forkable(); err != nil {
+		return nil, err
 	}
 	x.prog.obj.share()
 	y, err := NewXDP(x.prog)
@@ -87,6 +84,17 @@ func (x *XDP) Fork() (*XDP, error) {
 	y.rs.setHost(x.rs.host)
 	y.dev = x.dev
 	return y, nil
+}
+
+// Forkable says why x cannot fork (nil when it can).
+func (x *XDP) Forkable() error {
+	switch {
+	case x.obs != nil:
+		return errors.New("an XDP whose frames are observed runs on one goroutine")
+	case x.ingress != nil:
+		return errors.New("an XDP with a tc ingress hook runs on one goroutine")
+	}
+	return nil
 }
 
 // Steer sets the RX queue and CPU that pkt arrives on as Run will choose them: with a device of

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -40,9 +41,11 @@ type runFlags struct {
 	device  string
 	rssKey  string
 	queues  int
-	feature []string
-	engine  string
-	snapped string
+	// parallel is how many goroutines replay packets (--parallel); 1 runs them in order.
+	parallel int
+	feature  []string
+	engine   string
+	snapped  string
 	// tc names tc programs (PROG.o[:NAME]) at the tc ingress hook behind the XDP program, in tcx
 	// order.
 	tc []string
@@ -78,6 +81,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.StringVar(&f.device, "device", "", "simulated NIC the packets arrive on, for RX-metadata hints and RSS (see xdpsim devices); default: BPF_PROG_TEST_RUN's loopback, or veth for device-bound programs")
 	fs.StringVar(&f.rssKey, "rss-key", "", "Toeplitz RSS key as hex (default: the device's, the standard 40-byte key)")
 	fs.IntVar(&f.queues, "queues", 0, "spread packets over N RX queues by RSS hash (needs --device)")
+	fs.IntVar(&f.parallel, "parallel", 1, "replay on N goroutines, each simulated CPU's packets in order on one (0: one per core; needs --device with --queues and --cpus): outputs stay in input order, and programs that read shared state back may differ from an ordered run (see README)")
 	fs.StringArrayVar(&f.feature, "feature", nil, "switch on a proposal that never merged: traits, traits-v1, export-to-skb (repeatable)")
 	fs.StringVar(&f.engine, "engine", "", engineHelp)
 	fs.StringVar(&f.snapped, "snapped", "report", "records the capture cut short (caplen < len): report (not run, counted), run (the captured bytes), error (exit 2)")
@@ -253,6 +257,14 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	if err != nil {
 		return nil, usageErr(err)
 	}
+	switch {
+	case f.parallel < 0:
+		return nil, usageErr(fmt.Errorf("--parallel %d: want a number of goroutines, 0 for one per core", f.parallel))
+	case f.parallel != 1 && eng.kernel:
+		return nil, usageErr(errors.New("--parallel needs the simulator: the kernel runs test runs one at a time"))
+	case f.parallel != 1 && f.trace:
+		return nil, usageErr(errors.New("--parallel: --trace shows each packet's instructions as it runs, so packets run in order"))
+	}
 	useKernel := eng.kernel || use == kernelAlso
 	if useKernel {
 		switch {
@@ -352,6 +364,22 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 		Conditions: sim.Conditions{IngressIfindex: f.ifindex, RxQueue: f.rxq},
 		CPUs:       opts.CPUs,
 		Snapped:    snap,
+		Workers:    f.parallel,
+	}
+	if f.parallel == 0 {
+		s.loop.Workers = runtime.GOMAXPROCS(0)
+	}
+	if f.parallel != 1 && s.loop.ParallelWorkers() == 1 {
+		why := "the packets arrive on one RX queue (--device with --queues N spreads them)"
+		switch {
+		case s.x == nil:
+			why = "tc programs run in order"
+		case s.x.Forkable() != nil:
+			why = s.x.Forkable().Error()
+		case opts.CPUs <= 1:
+			why = "there is one simulated CPU (--cpus N)"
+		}
+		fmt.Fprintf(stderr, "xdpsim: --parallel: packets run in order: %s\n", why)
 	}
 	if f.packets != "" {
 		sel, err := parsePackets(f.packets)

@@ -33,8 +33,14 @@ func (s Sim) Fork() (Target, error) {
 // Steer puts a packet on the RX queue and CPU the simulated device's RSS picks (sim.XDP.Steer).
 func (s Sim) Steer(pkt []byte, cond *sim.Conditions) { s.X.Steer(pkt, cond) }
 
-// Queues is the number of RX queues of the simulated device (1 without one).
-func (s Sim) Queues() int { return s.X.Queues() }
+// Queues is the number of RX queues of the simulated device (1 without one, or when the XDP cannot
+// fork: see sim.XDP.Forkable).
+func (s Sim) Queues() int {
+	if s.X.Forkable() != nil {
+		return 1
+	}
+	return s.X.Queues()
+}
 
 // Parallel replay. The calling goroutine reads the traces into chunks of chunkSize records, steers
 // every packet to its CPU and hands the chunk to the workers; worker w runs, in order, the packets
