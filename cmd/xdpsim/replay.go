@@ -41,11 +41,11 @@ type runFlags struct {
 	device  string
 	rssKey  string
 	queues  int
+	feature []string
+	engine  string
+	snapped string
 	// parallel is how many goroutines replay packets (--parallel); 1 runs them in order.
 	parallel int
-	feature  []string
-	engine   string
-	snapped  string
 	// tc names tc programs (PROG.o[:NAME]) at the tc ingress hook behind the XDP program, in tcx
 	// order.
 	tc []string
