@@ -448,6 +448,9 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 	kfns := map[int32]vm.Helper{}
 	kfnIdx := map[string]int32{}
 	var devKfuncs []string
+	// Kfuncs the simulator lacks, by the index of their first call among insns (turned into raw
+	// instruction slots below, for the load error that names every missing callee).
+	var missingKfuncs []MissingCall
 	for i := range insns {
 		ins := &insns[i]
 		switch {
@@ -481,7 +484,13 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 			if !ok {
 				k, err := kfuncs.Lookup(name, o.opts.Features)
 				if err != nil {
-					return nil, fmt.Errorf("instruction %d calls %w", i, err)
+					// Keep going, so the load error names every missing callee at once.
+					id = int32(len(kfns))
+					kfnIdx[name] = id
+					kfns[id] = nil
+					missingKfuncs = append(missingKfuncs, MissingCall{Name: name, Helper: -1, Insn: i, Err: err})
+					ins.Constant = int64(id)
+					continue
 				}
 				id = int32(len(kfns))
 				kfnIdx[name] = id
@@ -520,9 +529,21 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 		}
 	}
 	p.Insns = insns
-	helpers, err := o.helpersFor(p, raw)
-	if err != nil {
-		return nil, err
+	helpers, missing := o.helpersFor(p, raw)
+	if len(missingKfuncs) > 0 {
+		slot := make([]int, 0, len(insns))
+		for iter := insns.Iterate(); iter.Next(); {
+			slot = append(slot, int(iter.Offset))
+		}
+		for _, c := range missingKfuncs {
+			c.Insn = slot[c.Insn]
+			c.Line = p.Line(c.Insn)
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) > 0 {
+		sortCalls(missing)
+		return nil, &MissingError{Type: p.Type, Calls: missing}
 	}
 	p.VM, err = vm.NewProgram(raw, vm.ProgramOptions{
 		Name:       ps.Name,
