@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 
+	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -23,6 +24,8 @@ type runState struct {
 	reserved []reservation
 	// valueNames names the regions of map values lookups return, per map, made once.
 	valueNames []string
+	// task is the task programs find current (see task.go).
+	task result.Task
 
 	xdp *xdpState
 	skb *skbState
@@ -31,7 +34,7 @@ type runState struct {
 // newRunState prepares a machine for the programs of obj: its Host is the new state, and its first
 // regions are the object's maps, numbered as the programs expect them (Object.MapRegion).
 func newRunState(obj *Object) (*runState, error) {
-	s := &runState{obj: obj, host: bareHost(), m: vm.NewMachine(nil), rng: 1}
+	s := &runState{obj: obj, host: bareHost(), m: vm.NewMachine(nil), rng: 1, task: result.DefaultTask}
 	s.m.Host = s
 	for i, mp := range obj.mapOrder {
 		r := vm.Region{Name: "map " + mp.Name()}

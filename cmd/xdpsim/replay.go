@@ -51,6 +51,9 @@ type runFlags struct {
 	trace    bool
 	packets  string
 	failOn   string
+
+	// The state helpers and kfuncs consult (helperflags.go).
+	helpers helperFlags
 }
 
 func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
@@ -79,6 +82,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.BoolVar(&f.trace, "trace", false, "print every instruction each packet executes, with source lines and register changes")
 	fs.StringVar(&f.packets, "packet", "", "limit --trace, -v and --jsonl to these packets: N, N-M, or a list (1,5,9-12); all packets still run")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when any packet ends so: a list of fault, aborted, refused, snapped, exception, drop, pass, tx, redirect")
+	f.helpers.register(fs)
 }
 
 // engine is what --engine selected: a simulator engine, or the real kernel.
@@ -282,6 +286,9 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	s.x.SetDevice(dev)
 	if dev != nil {
 		fmt.Fprintf(stderr, "xdpsim: packets arrive on a simulated %s device\n", dev.Profile.Name)
+	}
+	if err := f.helpers.apply(s); err != nil {
+		return fail(err)
 	}
 	if f.mapsIn != "" {
 		var in result.Maps
