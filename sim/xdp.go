@@ -110,6 +110,7 @@ type XDP struct {
 	st   *xdpState
 	pkt  int // region numbers
 	ctx  int
+	obs  FrameObserver
 }
 
 // xdpState is the kernel's view of the packet while an XDP program runs: the xdp_buff.
@@ -228,6 +229,10 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 		return *out
 	}
 	s.out = out
+	if x.obs != nil {
+		x.obs.FrameStart(x.Frame())
+		defer func() { x.obs.FrameEnd(x.Frame(), out) }()
+	}
 	r0, err := x.rs.m.Run(x.prog.VM, vm.Address(x.ctx, 0))
 	out.Executed = x.rs.m.Executed()
 	s.out = nil

@@ -6,6 +6,8 @@
 //	xdpsim test [EXPECT.json...]      check a program against its expectation files
 //	xdpsim dump PROG.o                list programs, maps, variables; print instructions
 //	xdpsim exec [--program HEX] MEM   the conformance plugin protocol
+//	xdpsim show PROG.o TRACE --packet N  draw a packet's frame before and after the run
+//	xdpsim debug PROG.o TRACE.pcap    a step debugger
 //	xdpsim devices                    list the simulated device profiles
 //
 // Exit status, the same for every command: 0 success; 1 the check said no (diff found a
@@ -59,6 +61,8 @@ commands:
   diff PROG.o TRACE.pcap...  run it in the simulator and the real kernel and compare
   test [EXPECT.json...]      check programs against expectation files (default: *.expect.json here)
   dump PROG.o [-p NAME]      list programs, maps and variables; print instructions (--xlated)
+  show PROG.o TRACE.pcap --packet N  draw packet N's frame before and after the program (--html FILE)
+  debug PROG.o TRACE.pcap    step through the program packet by packet (help inside lists the commands)
   devices [--json]           list the simulated NIC profiles and the RX-metadata hints each supplies
   exec [--program HEX] MEM   run raw instructions (the bpf_conformance plugin protocol)
   version                    print xdpsim's version
@@ -93,6 +97,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdDump(args[1:], stdout, stderr)
 	case "devices":
 		err = cmdDevices(args[1:], stdout)
+	case "show":
+		err = cmdShow(args[1:], stdout, stderr)
+	case "debug":
+		err = cmdDebug(args[1:], stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "xdpsim %s\n", version())
 		return exitOK

@@ -15,6 +15,7 @@ import (
 	"github.com/xdpsim/xdpsim/kernel"
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/btfjson"
 	"github.com/xdpsim/xdpsim/sim/replay"
 	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/vm"
@@ -44,13 +45,17 @@ type runFlags struct {
 	snapped string
 
 	// Outputs.
-	jsonl    string
-	mapsOut  string
-	writeDir string
-	verbose  bool
-	trace    bool
-	packets  string
-	failOn   string
+	jsonl   string
+	mapsOut string
+	// mapsFormat is how --maps writes keys and values and --maps-in reads them (mapsInFormat
+	// when set): hex, or btf (as the object's BTF C types).
+	mapsFormat   string
+	mapsInFormat string
+	writeDir     string
+	verbose      bool
+	trace        bool
+	packets      string
+	failOn       string
 
 	// The state helpers and kfuncs consult (helperflags.go).
 	helpers helperFlags
@@ -77,6 +82,8 @@ func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.StringVar(&f.snapped, "snapped", "report", "records the capture cut short (caplen < len): report (not run, counted), run (the captured bytes), error (exit 2)")
 	fs.StringVar(&f.jsonl, "jsonl", "", "write one JSON object per packet to FILE (- for stdout)")
 	fs.StringVar(&f.mapsOut, "maps", "", `write map contents after the run to FILE as JSON (- for stdout; after --jsonl - it is one last line {"maps":...})`)
+	fs.StringVar(&f.mapsFormat, "maps-format", mapsHex, `how --maps writes keys and values and --maps-in reads them: "hex", or "btf" (as the C types the object's BTF declares, like bpftool map dump -j)`)
+	fs.StringVar(&f.mapsInFormat, "maps-in-format", "", "the form of --maps-in: hex or btf (default: --maps-format's)")
 	fs.StringVarP(&f.writeDir, "write", "w", "", "write one pcap per verdict and per redirect target into DIR")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print one line per packet: what tcpdump -n prints for it, and the verdict")
 	fs.BoolVar(&f.trace, "trace", false, "print every instruction each packet executes, with source lines and register changes")
@@ -223,6 +230,14 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	if err != nil {
 		return nil, usageErr(err)
 	}
+	if f.mapsInFormat == "" {
+		f.mapsInFormat = f.mapsFormat
+	}
+	for _, mf := range []string{f.mapsFormat, f.mapsInFormat} {
+		if err := checkMapsFormat(mf); err != nil {
+			return nil, usageErr(err)
+		}
+	}
 	snap, err := replay.ParseSnapPolicy(f.snapped)
 	if err != nil {
 		return nil, usageErr(fmt.Errorf("--snapped %w", err))
@@ -291,8 +306,8 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 		return fail(err)
 	}
 	if f.mapsIn != "" {
-		var in result.Maps
-		if err := readJSON(f.mapsIn, &in); err != nil {
+		in, err := readMaps(f.mapsIn, f.mapsInFormat, s.obj.Spec)
+		if err != nil {
 			return fail(usageErr(fmt.Errorf("--maps-in: %w", err)))
 		}
 		if err := s.obj.LoadMaps(in); err != nil {
@@ -329,7 +344,8 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 func (f *runFlags) sinks(s *session, stdout io.Writer) error {
 	l := s.loop
 	if f.trace {
-		l.Sinks = append(l.Sinks, replay.NewTrace(stdout, s.x.Machine()))
+		// Each packet's trace ends with the picture of its frame.
+		l.Sinks = append(l.Sinks, replay.NewTrace(stdout, s.x.Machine()), &frames{x: s.x, w: stdout})
 	}
 	if f.verbose {
 		l.Sinks = append(l.Sinks, replay.NewVerbose(stdout))
@@ -356,6 +372,10 @@ func (f *runFlags) sinks(s *session, stdout io.Writer) error {
 			return usageErr(err)
 		}
 		m.Line = f.mapsOut == "-" && f.jsonl == "-"
+		if f.mapsFormat == mapsBTF {
+			types := btfjson.SpecTypes(s.obj.Spec)
+			m.Format = func(d result.Maps) ([]byte, error) { return btfjson.FormatMaps(d, types) }
+		}
 		l.Sinks = append(l.Sinks, m)
 	}
 	return nil

@@ -2,6 +2,7 @@ package replay
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -207,8 +208,11 @@ func appendJSONString(b []byte, s string) []byte {
 // dump is one line, {"maps":{...}}, so that it can follow JSON lines on the same stream.
 type MapsOut struct {
 	Line bool
-	out  *File
-	dump []byte
+	// Format, when set, writes the dump instead of the hex JSON (the maps as their BTF types, say);
+	// with Line its output is made one line.
+	Format func(result.Maps) ([]byte, error)
+	out    *File
+	dump   []byte
 }
 
 // NewMapsOut writes the map dump to path ("-": stdout).
@@ -228,11 +232,24 @@ func (m *MapsOut) Finish(l *Loop) error {
 		return fmt.Errorf("dumping maps: %w", err)
 	}
 	var b []byte
-	if m.Line {
+	switch {
+	case m.Format != nil:
+		if b, err = m.Format(dump); err != nil {
+			return fmt.Errorf("dumping maps: %w", err)
+		}
+		b = bytes.TrimRight(b, "\n")
+		if m.Line {
+			var c bytes.Buffer
+			if err := json.Compact(&c, b); err != nil {
+				return fmt.Errorf("dumping maps: %w", err)
+			}
+			b = append(append([]byte(`{"maps":`), c.Bytes()...), '}')
+		}
+	case m.Line:
 		b, err = json.Marshal(struct {
 			Maps result.Maps `json:"maps"`
 		}{dump})
-	} else {
+	default:
 		b, err = json.MarshalIndent(dump, "", "  ")
 	}
 	m.dump = append(b, '\n')
