@@ -60,7 +60,7 @@ func (s *runState) random() uint32 {
 	return uint32((x * 2685821657736338717) >> 32)
 }
 
-// SetSeed seeds bpf_get_prandom_u32.
+// SetSeed seeds bpf_get_prandom_u32 and, unless SetSyncookieSecret chose one, the SYN cookie secret.
 func (x *XDP) SetSeed(seed uint64) { x.rs.setSeed(seed) }
 
 func mapLookup(s *runState, m *vm.Machine, mp, key, _, _, _ uint64) (uint64, error) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/xdpsim/xdpsim/sim/result"
+	"github.com/xdpsim/xdpsim/sim/syncookie"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -26,6 +27,10 @@ type runState struct {
 	valueNames []string
 	// task is the task programs find current (see task.go).
 	task result.Task
+	// cookies is the SYN cookie secret (helpers_syncookie.go); cookiesSet says the user chose
+	// it, so that the seed no longer derives it.
+	cookies    syncookie.Secret
+	cookiesSet bool
 
 	xdp *xdpState
 	skb *skbState
@@ -34,7 +39,7 @@ type runState struct {
 // newRunState prepares a machine for the programs of obj: its Host is the new state, and its first
 // regions are the object's maps, numbered as the programs expect them (Object.MapRegion).
 func newRunState(obj *Object) (*runState, error) {
-	s := &runState{obj: obj, host: bareHost(), m: vm.NewMachine(nil), rng: 1, task: result.DefaultTask}
+	s := &runState{obj: obj, host: bareHost(), m: vm.NewMachine(nil), rng: 1, task: result.DefaultTask, cookies: syncookie.SecretFromSeed(1)}
 	s.m.Host = s
 	for i, mp := range obj.mapOrder {
 		r := vm.Region{Name: "map " + mp.Name()}
@@ -65,6 +70,9 @@ func (s *runState) begin(cond Conditions) {
 
 // setSeed seeds bpf_get_prandom_u32.
 func (s *runState) setSeed(seed uint64) {
+	if !s.cookiesSet {
+		s.cookies = syncookie.SecretFromSeed(seed)
+	}
 	if seed == 0 {
 		seed = 0x9e3779b97f4a7c15
 	}
