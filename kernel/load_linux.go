@@ -127,7 +127,7 @@ func LoadSpec(name string, spec *ebpf.CollectionSpec, opts Options) (*Program, e
 		return nil, err
 	}
 	p := &Program{path: name, name: prog, spec: spec}
-	if len(opts.HostSetup) > 0 {
+	if len(opts.HostSetup) > 0 || opts.OwnNamespace {
 		if p.host, err = startTestHost(opts.HostSetup); err != nil {
 			return nil, err
 		}

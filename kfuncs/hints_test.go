@@ -159,10 +159,16 @@ func TestKfuncsNeedAFrameAsHost(t *testing.T) {
 	tm := newTestMachine(struct{}{})
 	addr, _ := tm.stack(0)
 	for _, name := range Names() {
-		t.Run(name+" fails the run when the host is not a Frame", func(t *testing.T) {
-			_, err := tm.call(t, name, false, 1, addr, 8, 0)
-			if !errors.Is(err, ErrNoFrame) {
-				t.Errorf("error %v, want ErrNoFrame", err)
+		t.Run(name+" fails the run when the host is not what it needs", func(t *testing.T) {
+			k, _ := Lookup(name, Features{Traits: true, ExportToSkb: true})
+			var err error
+			if k.Args[0].Kind == ArgBTFPtr {
+				_, err = k.Impl(tm.m, addr, 1, 0, 0, 0) // a non-NULL object pointer
+			} else {
+				_, err = tm.call(t, name, false, 1, addr, 8, 0)
+			}
+			if !errors.Is(err, ErrNoFrame) && !errors.Is(err, ErrNoNetns) {
+				t.Errorf("error %v, want ErrNoFrame or ErrNoNetns", err)
 			}
 		})
 	}

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cilium/ebpf"
+
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -30,6 +32,14 @@ type Kfunc struct {
 	// Feature is the feature switch the kfunc needs ("" for kfuncs that are in Linux; see
 	// [FeatureTraits] and [FeatureExportToSkb] for proposals that never merged).
 	Feature string
+	// Flags are the kernel's KF_* flags for the kfunc (BTF_ID_FLAGS).
+	Flags Flags
+	// Types are the program types the kernel registers the kfunc for; empty means every type
+	// the simulator runs (XDP and tc).
+	Types []ebpf.ProgramType
+	// Ret describes what the kfunc returns: "" for a scalar (or nothing), else the struct a
+	// returned pointer points to ("struct nf_conn", "void" for memory sized by an argument).
+	Ret string
 	// Impl runs the kfunc. It finds the frame in the machine's Host ([Frame]).
 	Impl vm.Helper
 }
@@ -49,7 +59,24 @@ const (
 	ArgMem
 	// ArgMemSize is the size of the preceding ArgMem, in bytes.
 	ArgMemSize
+	// ArgIn is a pointer to Size bytes the kfunc reads (a struct it takes by pointer).
+	ArgIn
+	// ArgBTFPtr is a pointer to a kernel object of type Struct that a kfunc handed to the program
+	// (an acquired reference, say: struct nf_conn *).
+	ArgBTFPtr
+	// ArgDynptr is a pointer to an initialised struct bpf_dynptr on the stack.
+	ArgDynptr
+	// ArgDynptrUninit is a pointer to a struct bpf_dynptr on the stack that the kfunc initialises
+	// (the kernel's "ptr__uninit").
+	ArgDynptrUninit
+	// ArgConstSize is a size the verifier must know as a constant (the kernel's "name__szk"),
+	// of the preceding ArgMem.
+	ArgConstSize
 )
+
+// ArgKindNames names the argument kinds, for listings.
+var ArgKindNames = map[ArgKind]string{ArgCtx: "ctx", ArgScalar: "scalar", ArgOut: "out", ArgMem: "mem", ArgMemSize: "mem size", ArgIn: "in",
+	ArgBTFPtr: "btf ptr", ArgDynptr: "dynptr", ArgDynptrUninit: "dynptr (uninit)", ArgConstSize: "const size"}
 
 // Arg is one argument of a kfunc.
 type Arg struct {
@@ -58,10 +85,14 @@ type Arg struct {
 	// Type is its C type, as "u32 *".
 	Type string
 	Kind ArgKind
-	// Size is the number of bytes an ArgOut pointer must reach.
+	// Size is the number of bytes an ArgOut or ArgIn pointer must reach.
 	Size int
 	// Write: an ArgMem the kfunc writes.
 	Write bool
+	// Nullable: the pointer may be NULL (the kernel's "__nullable" and "__opt" suffixes).
+	Nullable bool
+	// Struct is the type an ArgBTFPtr points to ("struct nf_conn___init").
+	Struct string
 }
 
 // CheckArgs checks the pointer arguments among r1..r5 as the kernel's verifier would: each ArgOut must
@@ -72,11 +103,14 @@ func (k *Kfunc) CheckArgs(m *vm.Machine, r1, r2, r3, r4, r5 uint64) error {
 	regs := [5]uint64{r1, r2, r3, r4, r5}
 	for i, a := range k.Args {
 		switch a.Kind {
-		case ArgOut:
-			if _, err := m.Bytes(regs[i], a.Size, true); err != nil {
+		case ArgOut, ArgIn:
+			if _, err := m.Bytes(regs[i], a.Size, a.Kind == ArgOut); err != nil {
 				return err
 			}
 		case ArgMem:
+			if a.Nullable && regs[i] == 0 {
+				continue
+			}
 			if i+1 < len(regs) {
 				if _, err := memArg(m, regs[i], regs[i+1], a.Write); err != nil {
 					return err
@@ -216,9 +250,23 @@ func Lookup(name string, features Features) (*Kfunc, error) {
 	return e.make(features), nil
 }
 
+// For reports whether a program of type t may call the kfunc.
+func (k *Kfunc) For(t ebpf.ProgramType) bool {
+	if len(k.Types) == 0 {
+		return true
+	}
+	for _, kt := range k.Types {
+		if kt == t {
+			return true
+		}
+	}
+	return false
+}
+
 func (e *entry) make(features Features) *Kfunc {
 	k := e.desc
 	k.Args = append([]Arg(nil), e.desc.Args...)
+	k.Types = append([]ebpf.ProgramType(nil), e.desc.Types...)
 	k.Impl = e.impl(features)
 	return &k
 }

@@ -58,15 +58,27 @@ func TestKfuncsDescribeThemselves(t *testing.T) {
 		feature           string
 		outSizes          []int // sizes of the ArgOut arguments in order
 		args              int
+		flags             Flags // as nf_conntrack_bpf.c and nf_nat_bpf.c register them
 	}{
-		{"bpf_xdp_metadata_export_to_skb", true, true, FeatureExportToSkb, nil, 1},
-		{"bpf_xdp_metadata_rx_hash", true, false, "", []int{4, 4}, 3},
-		{"bpf_xdp_metadata_rx_timestamp", true, false, "", []int{8}, 2},
-		{"bpf_xdp_metadata_rx_vlan_tag", true, false, "", []int{2, 2}, 3},
-		{"bpf_xdp_trait_del", false, false, FeatureTraits, nil, 2},
-		{"bpf_xdp_trait_get", false, false, FeatureTraits, nil, 4},
-		{"bpf_xdp_trait_is_set", false, false, FeatureTraits, nil, 2},
-		{"bpf_xdp_trait_set", false, false, FeatureTraits, nil, 5},
+		{"bpf_ct_change_status", false, false, "", nil, 2, KFTrustedArgs},
+		{"bpf_ct_change_timeout", false, false, "", nil, 2, KFTrustedArgs},
+		{"bpf_ct_insert_entry", false, false, "", nil, 1, KFAcquire | KFRetNull | KFRelease},
+		{"bpf_ct_release", false, false, "", nil, 1, KFRelease},
+		{"bpf_ct_set_nat_info", false, false, "", nil, 4, KFTrustedArgs},
+		{"bpf_ct_set_status", false, false, "", nil, 2, KFTrustedArgs},
+		{"bpf_ct_set_timeout", false, false, "", nil, 2, KFTrustedArgs},
+		{"bpf_skb_ct_alloc", false, false, "", nil, 5, KFAcquire | KFRetNull},
+		{"bpf_skb_ct_lookup", false, false, "", nil, 5, KFAcquire | KFRetNull},
+		{"bpf_xdp_ct_alloc", false, false, "", nil, 5, KFAcquire | KFRetNull},
+		{"bpf_xdp_ct_lookup", false, false, "", nil, 5, KFAcquire | KFRetNull},
+		{"bpf_xdp_metadata_export_to_skb", true, true, FeatureExportToSkb, nil, 1, 0},
+		{"bpf_xdp_metadata_rx_hash", true, false, "", []int{4, 4}, 3, 0},
+		{"bpf_xdp_metadata_rx_timestamp", true, false, "", []int{8}, 2, 0},
+		{"bpf_xdp_metadata_rx_vlan_tag", true, false, "", []int{2, 2}, 3, 0},
+		{"bpf_xdp_trait_del", false, false, FeatureTraits, nil, 2, 0},
+		{"bpf_xdp_trait_get", false, false, FeatureTraits, nil, 4, 0},
+		{"bpf_xdp_trait_is_set", false, false, FeatureTraits, nil, 2, 0},
+		{"bpf_xdp_trait_set", false, false, FeatureTraits, nil, 5, 0},
 	}
 	all := All(Features{})
 	if len(all) != len(want) {
@@ -81,6 +93,9 @@ func TestKfuncsDescribeThemselves(t *testing.T) {
 			if k.DevBound != w.devBound || k.ChangesPacketData != w.changes || k.Feature != w.feature {
 				t.Errorf("dev-bound %v, changes packet data %v, feature %q", k.DevBound, k.ChangesPacketData, k.Feature)
 			}
+			if k.Flags != w.flags {
+				t.Errorf("flags %v, want %v", k.Flags, w.flags)
+			}
 			if len(k.Args) != w.args {
 				t.Errorf("%d args, want %d", len(k.Args), w.args)
 			}
@@ -93,7 +108,7 @@ func TestKfuncsDescribeThemselves(t *testing.T) {
 			if !slices.Equal(sizes, w.outSizes) {
 				t.Errorf("out sizes %v, want %v", sizes, w.outSizes)
 			}
-			if !strings.HasPrefix(k.Proto, "int "+k.Name+"(") || strings.Count(k.Proto, ",")+1 != len(k.Args) {
+			if !strings.Contains(k.Proto, " "+k.Name+"(") && !strings.Contains(k.Proto, "*"+k.Name+"(") || strings.Count(k.Proto, ",")+1 != len(k.Args) {
 				t.Errorf("prototype %q does not match %d arguments", k.Proto, len(k.Args))
 			}
 			for _, a := range k.Args {
@@ -106,8 +121,11 @@ func TestKfuncsDescribeThemselves(t *testing.T) {
 	t.Run("every argument list pairs memory with its size", func(t *testing.T) {
 		for _, k := range all {
 			for i, a := range k.Args {
-				if a.Kind == ArgMem && (i+1 >= len(k.Args) || k.Args[i+1].Kind != ArgMemSize || k.Args[i+1].Name != a.Name+"__sz") {
-					t.Errorf("%s: %s is not followed by %s__sz", k.Name, a.Name, a.Name)
+				// The kernel pairs a pointer with the argument after it when that one's name ends
+				// in __sz (or __szk for a constant size).
+				if a.Kind == ArgMem && (i+1 >= len(k.Args) || !(k.Args[i+1].Kind == ArgMemSize && strings.HasSuffix(k.Args[i+1].Name, "__sz") ||
+					k.Args[i+1].Kind == ArgConstSize && strings.HasSuffix(k.Args[i+1].Name, "__szk"))) {
+					t.Errorf("%s: %s is not followed by a size named ...__sz or ...__szk", k.Name, a.Name)
 				}
 			}
 		}

@@ -1,11 +1,14 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/cilium/ebpf"
+
+	"github.com/xdpsim/xdpsim/kfuncs"
 )
 
 // MissingError is the load error of a program that calls helpers or kfuncs the simulator does not
@@ -31,6 +34,9 @@ type MissingCall struct {
 	// Err is, for a kfunc, why it did not resolve (wrapping kfuncs.ErrUnknownKfunc, or a
 	// *kfuncs.FeatureError).
 	Err error
+	// Note says more when there is more to say: the feature switch a kfunc needs, or the program
+	// types the kernel offers it to.
+	Note string
 }
 
 func (c MissingCall) String() string {
@@ -45,6 +51,9 @@ func (c MissingCall) String() string {
 		fmt.Fprintf(&b, "kfunc %s", c.Name)
 	}
 	fmt.Fprintf(&b, " at instruction %d%s", c.Insn, lineSuffix(c.Line))
+	if c.Note != "" {
+		b.WriteString(": " + c.Note)
+	}
 	return b.String()
 }
 
@@ -69,19 +78,8 @@ func (e *MissingError) Error() string {
 		len(e.Calls), what, typeWord(e.Type))
 	for _, c := range e.Calls {
 		b.WriteString("\n  " + c.String())
-		if fe := featureNote(c.Err); fe != "" {
-			b.WriteString(": " + fe)
-		}
 	}
 	return b.String()
-}
-
-// featureNote is what a kfunc's lookup error adds to its entry: the feature switch to turn on.
-func featureNote(err error) string {
-	if err == nil || !strings.Contains(err.Error(), "--feature") {
-		return ""
-	}
-	return err.Error()
 }
 
 // Unwrap gives the kfuncs' lookup errors, so that errors.Is finds kfuncs.ErrUnknownKfunc and
@@ -99,4 +97,23 @@ func (e *MissingError) Unwrap() []error {
 // sortCalls orders missing callees by their first call.
 func sortCalls(calls []MissingCall) {
 	sort.SliceStable(calls, func(i, j int) bool { return calls[i].Insn < calls[j].Insn })
+}
+
+// errKfuncType is the lookup error of a kfunc the kernel does not offer to the program's type.
+var errKfuncType = errors.New("not offered to programs of this type")
+
+// kfuncNote is what the load error says about a kfunc that did not resolve.
+func kfuncNote(k *kfuncs.Kfunc, err error) string {
+	var fe *kfuncs.FeatureError
+	switch {
+	case errors.As(err, &fe):
+		return fe.Error()
+	case errors.Is(err, errKfuncType) && k != nil:
+		var types []string
+		for _, t := range k.Types {
+			types = append(types, typeWord(t))
+		}
+		return "the kernel offers it to " + strings.Join(types, " and ") + " programs only"
+	}
+	return ""
 }

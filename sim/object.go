@@ -483,12 +483,15 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 			id, ok := kfnIdx[name]
 			if !ok {
 				k, err := kfuncs.Lookup(name, o.opts.Features)
+				if err == nil && !k.For(p.Type) {
+					err = fmt.Errorf("kfunc %s: %w", name, errKfuncType)
+				}
 				if err != nil {
 					// Keep going, so the load error names every missing callee at once.
 					id = int32(len(kfns))
 					kfnIdx[name] = id
 					kfns[id] = nil
-					missingKfuncs = append(missingKfuncs, MissingCall{Name: name, Helper: -1, Insn: i, Err: err})
+					missingKfuncs = append(missingKfuncs, MissingCall{Name: name, Helper: -1, Insn: i, Err: err, Note: kfuncNote(k, err)})
 					ins.Constant = int64(id)
 					continue
 				}
@@ -650,19 +653,12 @@ func (o *Object) applyCORE(insns asm.Instructions) error {
 	if len(relos) == 0 {
 		return nil
 	}
-	if o.coreBTF == nil {
-		var err error
-		if o.opts.BTF != "" {
-			o.coreBTF, err = corebtf.Load(o.opts.BTF)
-		} else {
-			o.coreBTF, err = corebtf.Spec()
-		}
-		if err != nil {
-			return err
-		}
+	kbtf, err := o.kernelBTF()
+	if err != nil {
+		return err
 	}
 	var b btf.Builder
-	fixups, err := btf.CORERelocate(relos, []*btf.Spec{o.coreBTF}, le, b.Add)
+	fixups, err := btf.CORERelocate(relos, []*btf.Spec{kbtf}, le, b.Add)
 	if err != nil {
 		return fmt.Errorf("CO-RE: %w", err)
 	}
@@ -681,6 +677,23 @@ func (o *Object) applyCORE(insns asm.Instructions) error {
 		}
 	}
 	return nil
+}
+
+// kernelBTF is the kernel BTF the object's programs are relocated against and the kernel's
+// structs are laid out by: the user's (LoadOptions.BTF) or the simulator's own, read once.
+func (o *Object) kernelBTF() (*btf.Spec, error) {
+	if o.coreBTF == nil {
+		var err error
+		if o.opts.BTF != "" {
+			o.coreBTF, err = corebtf.Load(o.opts.BTF)
+		} else {
+			o.coreBTF, err = corebtf.Spec()
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return o.coreBTF, nil
 }
 
 // helperName gives the C name of a helper number, as bpf_helper_defs.h spells it.

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 
+	"github.com/xdpsim/xdpsim/kfuncs/conntrack"
 	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/sim/syncookie"
 	"github.com/xdpsim/xdpsim/vm"
@@ -31,6 +32,10 @@ type runState struct {
 	// it, so that the seed no longer derives it.
 	cookies    syncookie.Secret
 	cookiesSet bool
+	// ct is the network namespace's conntrack table, made on first use (conntrack.go);
+	// begun says a run has begun (the clock is set).
+	ct    *conntrack.Table
+	begun bool
 
 	xdp *xdpState
 	skb *skbState
@@ -66,6 +71,10 @@ func (s *runState) begin(cond Conditions) {
 	s.cond = cond
 	s.printed = nil
 	s.reserved = s.reserved[:0]
+	s.begun = true
+	if s.ct != nil {
+		s.ct.BeginRun(s.jiffies())
+	}
 }
 
 // setSeed seeds bpf_get_prandom_u32.

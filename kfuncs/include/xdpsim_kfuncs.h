@@ -71,6 +71,81 @@ extern int bpf_xdp_trait_is_set(const struct xdp_md *xdp, __u64 key) __ksym;
 extern int bpf_xdp_trait_get(const struct xdp_md *xdp, __u64 key, void *val, __u64 val__sz) __ksym;
 extern int bpf_xdp_trait_del(const struct xdp_md *xdp, __u64 key) __ksym;
 
+/* Connection tracking (Linux: net/netfilter/nf_conntrack_bpf.c, nf_nat_bpf.c), for XDP (bpf_xdp_*)
+ * and tc (bpf_skb_*) programs, over xdpsim's simulated conntrack table (--conntrack-in, --conntrack).
+ * Lookups and allocations return NULL with opts->error set: -EINVAL (NULL tuple, opts__sz not 16 or
+ * 12, reserved bytes set, netns_id below -1), -EPROTO (l4proto neither TCP nor UDP),
+ * -EAFNOSUPPORT (tuple__sz neither 12 nor 36), -ENONET (another namespace), -ENOENT (no entry).
+ * Every reference they return must reach bpf_ct_release (or, allocated, bpf_ct_insert_entry). */
+#ifndef __VMLINUX_H__
+struct bpf_ct_opts {
+	__s32 netns_id;
+	__s32 error;
+	__u8 l4proto;
+	__u8 dir;
+	__u16 ct_zone_id;
+	__u8 ct_zone_dir;
+	__u8 reserved[3];
+};
+
+/* The fields of struct nf_conn a program may read (and mark, which it may write), relocated by
+ * CO-RE against the kernel's BTF. */
+struct nf_conn {
+	__u32 timeout;
+	unsigned long status;
+	__u32 mark;
+} __attribute__((preserve_access_index));
+
+struct nf_conn___init {
+	struct nf_conn ct;
+} __attribute__((preserve_access_index));
+
+union nf_inet_addr {
+	__u32 all[4];
+	__be32 ip;
+	__be32 ip6[4];
+};
+
+enum nf_nat_manip_type {
+	NF_NAT_MANIP_SRC,
+	NF_NAT_MANIP_DST,
+};
+
+/* enum ip_conntrack_status, the bits a program tests and sets most. */
+#define IPS_EXPECTED (1 << 0)
+#define IPS_SEEN_REPLY (1 << 1)
+#define IPS_ASSURED (1 << 2)
+#define IPS_CONFIRMED (1 << 3)
+#define IPS_SRC_NAT (1 << 4)
+#define IPS_DST_NAT (1 << 5)
+#define IPS_DYING (1 << 9)
+#define IPS_FIXED_TIMEOUT (1 << 10)
+#endif
+#ifndef BPF_F_CURRENT_NETNS
+#define BPF_F_CURRENT_NETNS (-1)
+#endif
+#define NF_BPF_CT_OPTS_SZ 16
+
+struct bpf_sock_tuple;
+struct __sk_buff;
+
+extern struct nf_conn *bpf_xdp_ct_lookup(struct xdp_md *xdp_ctx, struct bpf_sock_tuple *bpf_tuple,
+					 __u32 tuple__sz, struct bpf_ct_opts *opts, __u32 opts__sz) __ksym;
+extern struct nf_conn___init *bpf_xdp_ct_alloc(struct xdp_md *xdp_ctx, struct bpf_sock_tuple *bpf_tuple,
+					       __u32 tuple__sz, struct bpf_ct_opts *opts, __u32 opts__sz) __ksym;
+extern struct nf_conn *bpf_skb_ct_lookup(struct __sk_buff *skb_ctx, struct bpf_sock_tuple *bpf_tuple,
+					 __u32 tuple__sz, struct bpf_ct_opts *opts, __u32 opts__sz) __ksym;
+extern struct nf_conn___init *bpf_skb_ct_alloc(struct __sk_buff *skb_ctx, struct bpf_sock_tuple *bpf_tuple,
+					       __u32 tuple__sz, struct bpf_ct_opts *opts, __u32 opts__sz) __ksym;
+extern struct nf_conn *bpf_ct_insert_entry(struct nf_conn___init *nfct_i) __ksym;
+extern void bpf_ct_release(struct nf_conn *nfct) __ksym;
+extern void bpf_ct_set_timeout(struct nf_conn___init *nfct, __u32 timeout) __ksym;
+extern int bpf_ct_change_timeout(struct nf_conn *nfct, __u32 timeout) __ksym;
+extern int bpf_ct_set_status(const struct nf_conn___init *nfct, __u32 status) __ksym;
+extern int bpf_ct_change_status(struct nf_conn *nfct, __u32 status) __ksym;
+extern int bpf_ct_set_nat_info(struct nf_conn___init *nfct, union nf_inet_addr *addr, int port,
+			       enum nf_nat_manip_type manip) __ksym;
+
 /* Export of the RX hints to the skb (RFC, xdpsim only: --feature export-to-skb): writes a
  * struct xdp_skb_metadata (xdp_skb_metadata.h) at data_meta, in front of the program's own
  * metadata. 0, -EOPNOTSUPP, -EEXIST (already exported) or -ENOSPC. */

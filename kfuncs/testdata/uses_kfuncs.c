@@ -35,6 +35,36 @@ int all_kfuncs(struct xdp_md *ctx)
 	n += bpf_xdp_metadata_export_to_skb(ctx);
 	if (type == XDP_RSS_TYPE_L4_IPV4_TCP && proto == bpf_htons(0x8100))
 		n++;
+
+	struct bpf_sock_tuple tup = {};
+	struct bpf_ct_opts opts = { .netns_id = BPF_F_CURRENT_NETNS, .l4proto = 6 };
+	union nf_inet_addr addr = {};
+	struct nf_conn *ct = bpf_xdp_ct_lookup(ctx, &tup, sizeof(tup.ipv4), &opts, sizeof(opts));
+	if (ct) {
+		n += bpf_ct_change_timeout(ct, 1000);
+		n += bpf_ct_change_status(ct, IPS_SEEN_REPLY);
+		n += ct->status & IPS_CONFIRMED;
+		bpf_ct_release(ct);
+	}
+	struct nf_conn___init *ci = bpf_xdp_ct_alloc(ctx, &tup, sizeof(tup.ipv4), &opts, sizeof(opts));
+	if (ci) {
+		bpf_ct_set_timeout(ci, 1000);
+		n += bpf_ct_set_status(ci, IPS_ASSURED);
+		n += bpf_ct_set_nat_info(ci, &addr, 80, NF_NAT_MANIP_DST);
+		ct = bpf_ct_insert_entry(ci);
+		if (ct)
+			bpf_ct_release(ct);
+	}
+	/* The tc variants, never reached: an XDP program may not call them (the test only reads
+	 * the object's BTF). */
+	if (n == 12345) {
+		ct = bpf_skb_ct_lookup((struct __sk_buff *)ctx, &tup, sizeof(tup.ipv4), &opts, sizeof(opts));
+		if (ct)
+			bpf_ct_release(ct);
+		ci = bpf_skb_ct_alloc((struct __sk_buff *)ctx, &tup, sizeof(tup.ipv4), &opts, sizeof(opts));
+		if (ci)
+			bpf_ct_release((struct nf_conn *)ci);
+	}
 	return n + (int)ts + (int)hash + tci > 0 ? XDP_PASS : XDP_DROP;
 }
 
