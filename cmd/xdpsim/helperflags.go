@@ -1,21 +1,34 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/pflag"
 
+	"github.com/xdpsim/xdpsim/kfuncs/conntrack"
+	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/replay"
 	"github.com/xdpsim/xdpsim/sim/result"
+	"github.com/xdpsim/xdpsim/sim/syncookie"
 )
 
 // helperFlags are the replaying commands' flags for the state that helpers and kfuncs consult
-// beyond maps: the current task, the SYN cookie secret, the conntrack table, timers.
+// beyond maps: the current task, the SYN cookie secret, the conntrack table.
 type helperFlags struct {
-	task string
+	task          string
+	cookieSecret  string
+	conntrackIn   string
+	conntrackDump string
 }
 
 func (f *helperFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.task, "task", "", "the task programs find current (bpf_get_current_pid_tgid, _uid_gid, _comm, _cgroup_id): idle (the CPU's idle task, as on a NIC's receive path), or KEY=VALUE pairs over the default (pid=1000,tgid=1000,uid=0,gid=0,comm=xdpsim,cgroup=1,classid=0); diff uses the kernel's test-run task")
+	fs.StringVar(&f.cookieSecret, "syncookie-secret", "", "the SYN cookie keys as 64 bytes of hex (default: derived from --seed); the kernel's are random, so diff cannot compare cookies")
+	fs.StringVar(&f.conntrackIn, "conntrack-in", "", "preload the simulated conntrack table from a JSON list of entries, shaped as --conntrack writes them")
+	fs.StringVar(&f.conntrackDump, "conntrack", "", "write the simulated conntrack table after the run to FILE as JSON (- for stdout)")
 }
 
 // apply gives the session's simulator what the flags say. With the kernel beside it, the simulator
@@ -31,7 +44,7 @@ func (f *helperFlags) apply(s *session) error {
 	}
 	if s.kp != nil && s.engine.vm != nil {
 		if f.task != "" {
-			return usageErr(fmt.Errorf("--task: the kernel's programs run in the test run's task; diff gives the simulator that one"))
+			return usageErr(errors.New("--task: the kernel's programs run in the test run's task; diff gives the simulator that one"))
 		}
 		t, err := s.kp.CurrentTask()
 		if err != nil {
@@ -40,5 +53,75 @@ func (f *helperFlags) apply(s *session) error {
 		task = t
 	}
 	s.x.SetTask(task)
+	if f.cookieSecret != "" {
+		sec, err := syncookie.ParseSecret(f.cookieSecret)
+		if err != nil {
+			return usageErr(fmt.Errorf("--syncookie-secret: %w", err))
+		}
+		s.x.SetSyncookieSecret(sec)
+	}
+	if f.conntrackIn != "" {
+		if s.kp != nil {
+			return usageErr(errors.New("--conntrack-in: the kernel's conntrack table cannot be preloaded; run the simulator alone"))
+		}
+		var recs []conntrack.Record
+		if err := readJSON(f.conntrackIn, &recs); err != nil {
+			return usageErr(fmt.Errorf("--conntrack-in: %w", err))
+		}
+		t, err := s.x.Conntrack()
+		if err != nil {
+			return err
+		}
+		if err := t.Preload(recs); err != nil {
+			return usageErr(fmt.Errorf("--conntrack-in %s: %w", f.conntrackIn, err))
+		}
+	}
 	return nil
 }
+
+// sinks adds the conntrack dump to the loop's outputs.
+func (f *helperFlags) sinks(s *session, stdout io.Writer) error {
+	if f.conntrackDump == "" {
+		return nil
+	}
+	if s.engine.kernel {
+		s.loop.Abort()
+		return usageErr(errors.New("--conntrack: the table is the simulator's; the kernel's cannot be dumped"))
+	}
+	out, err := replay.CreateFile(f.conntrackDump, stdout)
+	if err != nil {
+		s.loop.Abort()
+		return usageErr(fmt.Errorf("--conntrack: %w", err))
+	}
+	s.loop.Sinks = append(s.loop.Sinks, &conntrackOut{x: s.x, out: out})
+	return nil
+}
+
+// conntrackOut writes the simulated conntrack table after the last packet.
+type conntrackOut struct {
+	x    *sim.XDP
+	out  *replay.File
+	dump []byte
+}
+
+func (c *conntrackOut) Packet(*replay.Packet) error { return nil }
+
+func (c *conntrackOut) Finish(*replay.Loop) error {
+	t, err := c.x.Conntrack()
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(t.Dump(), "", "  ")
+	c.dump = append(b, '\n')
+	return err
+}
+
+func (c *conntrackOut) Commit() error {
+	if _, err := c.out.Write(c.dump); err != nil {
+		c.out.Abort()
+		return err
+	}
+	return c.out.Commit()
+}
+
+func (c *conntrackOut) Abort() { c.out.Abort() }

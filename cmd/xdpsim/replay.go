@@ -378,11 +378,13 @@ func (f *runFlags) sinks(s *session, stdout io.Writer) error {
 		}
 		l.Sinks = append(l.Sinks, m)
 	}
-	return nil
+	return f.helpers.sinks(s, stdout)
 }
 
 // quietSummary says the summary would mix into machine-readable output on stdout.
-func (f *runFlags) quietSummary() bool { return f.jsonl == "-" || f.mapsOut == "-" }
+func (f *runFlags) quietSummary() bool {
+	return f.jsonl == "-" || f.mapsOut == "-" || f.helpers.conntrackDump == "-"
+}
 
 // failOnCheck reads --fail-on into a check of the run's counts: it returns what matched.
 func (f *runFlags) failOnCheck() (func(*replay.Stats) string, error) {
