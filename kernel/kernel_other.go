@@ -72,3 +72,13 @@ func CurrentTask() (result.Task, error) { return result.Task{}, errNotLinux }
 
 // CurrentTask is [CurrentTask] for this program's test runs.
 func (p *Program) CurrentTask() (result.Task, error) { return result.Task{}, errNotLinux }
+
+// Verify asks the kernel's verifier about one program; outside Linux it returns an error matching
+// [ErrNoKernel].
+func Verify(path string, opts VerifyOptions) (*Verdict, error) { return nil, errNotLinux }
+
+// VerifySpec is Verify for a collection spec already at hand; outside Linux it returns an error
+// matching [ErrNoKernel].
+func VerifySpec(name string, spec *ebpf.CollectionSpec, opts VerifyOptions) (*Verdict, error) {
+	return nil, errNotLinux
+}
