@@ -277,7 +277,10 @@ func (p *Program) load() error {
 	}
 	coll, skipped, err := loadCollection(spec, p.name)
 	if err != nil {
-		if errors.Is(err, unix.EPERM) {
+		// EPERM without a verifier log is a missing capability; with one, the verifier refused
+		// the program (a kfunc it does not allow, say), which is an answer, not a missing kernel.
+		var ve *ebpf.VerifierError
+		if errors.Is(err, unix.EPERM) && !errors.As(err, &ve) {
 			return noKernel("loading "+p.path, err)
 		}
 		return fmt.Errorf("kernel: load %s: %w", p.path, err)

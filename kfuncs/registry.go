@@ -37,6 +37,10 @@ type Kfunc struct {
 	// Types are the program types the kernel registers the kfunc for; empty means every type
 	// the simulator runs (XDP and tc).
 	Types []ebpf.ProgramType
+	// Refused, when set, is the kernel verifier's message for a program that calls the kfunc:
+	// Linux 6.18 has it but refuses it to the program types the simulator runs (measured), so the
+	// simulator refuses the program too, quoting the kernel.
+	Refused string
 	// Ret describes what the kfunc returns: "" for a scalar (or nothing), else the struct a
 	// returned pointer points to ("struct nf_conn", "void" for memory sized by an argument).
 	Ret string

@@ -70,8 +70,12 @@ func (e *MissingError) Error() string {
 	switch {
 	case helpers > 0 && kfns > 0:
 		what = "helpers and kfuncs"
-	case kfns > 0:
+	case kfns > 1:
 		what = "kfuncs"
+	case kfns == 1:
+		what = "kfunc"
+	case helpers == 1:
+		what = "helper"
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "calls %d %s the simulator does not provide for %s programs (see README, \"Helpers and kfuncs\"):",
@@ -102,12 +106,17 @@ func sortCalls(calls []MissingCall) {
 // errKfuncType is the lookup error of a kfunc the kernel does not offer to the program's type.
 var errKfuncType = errors.New("not offered to programs of this type")
 
+// errKfuncRefused is the lookup error of a kfunc the kernel has but refuses (kfuncs.Kfunc.Refused).
+var errKfuncRefused = errors.New("refused by the kernel")
+
 // kfuncNote is what the load error says about a kfunc that did not resolve.
 func kfuncNote(k *kfuncs.Kfunc, err error) string {
 	var fe *kfuncs.FeatureError
 	switch {
 	case errors.As(err, &fe):
 		return fe.Error()
+	case errors.Is(err, errKfuncRefused) && k != nil:
+		return fmt.Sprintf("Linux 6.18 refuses it to %s programs too (%q, measured)", "XDP and tc", k.Refused)
 	case errors.Is(err, errKfuncType) && k != nil:
 		var types []string
 		for _, t := range k.Types {

@@ -486,6 +486,9 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 				if err == nil && !k.For(p.Type) {
 					err = fmt.Errorf("kfunc %s: %w", name, errKfuncType)
 				}
+				if err == nil && k.Refused != "" {
+					err = fmt.Errorf("kfunc %s: %w: %s", name, errKfuncRefused, k.Refused)
+				}
 				if err != nil {
 					// Keep going, so the load error names every missing callee at once.
 					id = int32(len(kfns))

@@ -146,6 +146,26 @@ extern int bpf_ct_change_status(struct nf_conn *nfct, __u32 status) __ksym;
 extern int bpf_ct_set_nat_info(struct nf_conn___init *nfct, union nf_inet_addr *addr, int port,
 			       enum nf_nat_manip_type manip) __ksym;
 
+/* Dynamic pointers (Linux: kernel/bpf/helpers.c, net/core/filter.c). bpf_dynptr_from_xdp names the
+ * whole packet, fragments included; bpf_dynptr_slice gives a pointer into it when the bytes lie in
+ * one piece and a copy in buffer__opt otherwise. The helpers bpf_dynptr_read, _write, _data and
+ * bpf_dynptr_from_mem come with <bpf/bpf_helpers.h>. */
+struct bpf_dynptr;
+
+extern int bpf_dynptr_from_xdp(struct xdp_md *x, __u64 flags, struct bpf_dynptr *ptr__uninit) __ksym;
+extern void *bpf_dynptr_slice(const struct bpf_dynptr *p, __u32 offset, void *buffer__opt,
+			      __u32 buffer__szk) __ksym;
+extern void *bpf_dynptr_slice_rdwr(const struct bpf_dynptr *p, __u32 offset, void *buffer__opt,
+				   __u32 buffer__szk) __ksym;
+extern int bpf_dynptr_adjust(const struct bpf_dynptr *p, __u32 start, __u32 end) __ksym;
+extern _Bool bpf_dynptr_is_null(const struct bpf_dynptr *p) __ksym;
+extern _Bool bpf_dynptr_is_rdonly(const struct bpf_dynptr *p) __ksym;
+extern __u32 bpf_dynptr_size(const struct bpf_dynptr *p) __ksym;
+extern int bpf_dynptr_clone(const struct bpf_dynptr *p, struct bpf_dynptr *clone__uninit) __ksym;
+extern int bpf_dynptr_copy(struct bpf_dynptr *dst_ptr, __u32 dst_off, struct bpf_dynptr *src_ptr,
+			   __u32 src_off, __u32 size) __ksym;
+extern int bpf_dynptr_memset(struct bpf_dynptr *p, __u32 offset, __u32 size, __u8 val) __ksym;
+
 /* Export of the RX hints to the skb (RFC, xdpsim only: --feature export-to-skb): writes a
  * struct xdp_skb_metadata (xdp_skb_metadata.h) at data_meta, in front of the program's own
  * metadata. 0, -EOPNOTSUPP, -EEXIST (already exported) or -ENOSPC. */

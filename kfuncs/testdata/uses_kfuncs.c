@@ -55,6 +55,21 @@ int all_kfuncs(struct xdp_md *ctx)
 		if (ct)
 			bpf_ct_release(ct);
 	}
+	struct bpf_dynptr dp, clone;
+	char buf[8] = {};
+	if (!bpf_dynptr_from_xdp(ctx, 0, &dp)) {
+		char *p = bpf_dynptr_slice(&dp, 0, buf, sizeof(buf));
+		if (p)
+			n += p[0];
+		p = bpf_dynptr_slice_rdwr(&dp, 0, buf, sizeof(buf));
+		if (p)
+			p[0] = 1;
+		n += bpf_dynptr_adjust(&dp, 0, 8);
+		n += bpf_dynptr_is_null(&dp) + bpf_dynptr_is_rdonly(&dp) + bpf_dynptr_size(&dp);
+		n += bpf_dynptr_clone(&dp, &clone);
+		n += bpf_dynptr_copy(&dp, 0, &clone, 4, 2);
+		n += bpf_dynptr_memset(&dp, 0, 2, 0xff);
+	}
 	/* The tc variants, never reached: an XDP program may not call them (the test only reads
 	 * the object's BTF). */
 	if (n == 12345) {
