@@ -26,6 +26,7 @@ func dynptrWant(n int64) map[int]int64 {
 		16: 1, 21: 0, 23: 0, 24: 0, 25: 0,
 		26: 0, 27: einval, 28: erange, 29: 0, 30: 16, 31: 0, 33: e2big, 34: n,
 		35: 0, 36: 1, 37: 0, 38: 0, 40: -103, 41: 0, 42: e2big, 43: 0, 44: e2big, 46: einval, 47: 1,
+		48: einval, 49: 1, 50: 0, 51: 16, 52: 0, 53: e2big, 54: einval, 55: 1, // ring buffer samples
 	}
 	if n > 3520 { // fragments: a slice across the linear part's end is a copy, one inside a fragment is direct
 		w[18], w[20], w[22], w[45] = 2, 1, 0, 0
@@ -98,8 +99,8 @@ func TestDynptrsAgreeWithTheKernel(t *testing.T) {
 	}
 }
 
-func resultsOf(t *testing.T, m result.Maps) [48]int64 {
-	var out [48]int64
+func resultsOf(t *testing.T, m result.Maps) [56]int64 {
+	var out [56]int64
 	for _, e := range m["results"] {
 		k, _ := hex.DecodeString(e.Key)
 		v, _ := hex.DecodeString(e.Value)

@@ -9,10 +9,15 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 48);
+	__uint(max_entries, 56);
 	__type(key, __u32);
 	__type(value, __s64);
 } results SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} events SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -117,6 +122,20 @@ int dynptr_probe(struct xdp_md *ctx)
 	rec(45, bpf_dynptr_memset(&p, 3518, 4, 0x88));
 	rec(46, bpf_dynptr_from_mem(mem, 16, 1, &bad));
 	rec(47, bpf_dynptr_is_null(&bad));
+
+	/* Ring buffer samples through dynptrs. */
+	struct bpf_dynptr rb;
+	rec(48, bpf_ringbuf_reserve_dynptr(&events, 16, 1, &rb));
+	rec(49, bpf_dynptr_is_null(&rb));
+	bpf_ringbuf_discard_dynptr(&rb, 0);
+	rec(50, bpf_ringbuf_reserve_dynptr(&events, 16, 0, &rb));
+	rec(51, bpf_dynptr_size(&rb));
+	rec(52, bpf_dynptr_write(&rb, 0, &word, 8, 0));
+	rec(53, bpf_dynptr_write(&rb, 12, &word, 8, 0));
+	bpf_ringbuf_submit_dynptr(&rb, 0);
+	rec(54, bpf_ringbuf_reserve_dynptr(&events, 8192, 0, &rb));
+	rec(55, bpf_dynptr_is_null(&rb));
+	bpf_ringbuf_discard_dynptr(&rb, 0);
 	return XDP_PASS;
 }
 
