@@ -36,6 +36,13 @@ type runState struct {
 	// begun says a run has begun (the clock is set).
 	ct    *conntrack.Table
 	begun bool
+	// The BPF timers (timers.go): by number; the last number and start order given; the timer
+	// whose callback runs; the callbacks that ran before the current packet.
+	timers    map[uint64]*simTimer
+	nextTimer uint64
+	timerSeq  uint64
+	firing    *simTimer
+	fired     []TimerFiring
 
 	xdp *xdpState
 	skb *skbState
@@ -68,6 +75,7 @@ func (s *runState) begin(cond Conditions) {
 	if cond.IngressIfindex == 0 {
 		cond.IngressIfindex = 1 // the test run's loopback device
 	}
+	s.fireTimers(cond.TimeNs)
 	s.cond = cond
 	s.printed = nil
 	s.reserved = s.reserved[:0]

@@ -63,6 +63,8 @@ type Outcome struct {
 	// Traits holds the packet traits after the run (with the traits feature), in key order:
 	// they travel with XDP_PASS to the skb and with redirects.
 	Traits []TraitKV
+	// Timers lists the BPF timer callbacks that ran before the packet (see timers.go).
+	Timers []TimerFiring
 }
 
 // SkbHandoff is what the stack receives for XDP_PASS: the frame from data and the metadata in
@@ -229,6 +231,7 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 		return *out
 	}
 	s.out = out
+	out.Timers = x.rs.fired
 	if x.obs != nil {
 		x.obs.FrameStart(x.Frame())
 		defer func() { x.obs.FrameEnd(x.Frame(), out) }()
