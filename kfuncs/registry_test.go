@@ -81,6 +81,7 @@ func TestKfuncsDescribeThemselves(t *testing.T) {
 		{"bpf_skb_ct_lookup", false, false, "", nil, 5, KFAcquire | KFRetNull},
 		{"bpf_xdp_ct_alloc", false, false, "", nil, 5, KFAcquire | KFRetNull},
 		{"bpf_xdp_ct_lookup", false, false, "", nil, 5, KFAcquire | KFRetNull},
+		{"bpf_xdp_get_xfrm_state", false, false, "", nil, 3, KFAcquire | KFRetNull},
 		{"bpf_xdp_metadata_export_to_skb", true, true, FeatureExportToSkb, nil, 1, 0},
 		{"bpf_xdp_metadata_rx_hash", true, false, "", []int{4, 4}, 3, 0},
 		{"bpf_xdp_metadata_rx_timestamp", true, false, "", []int{8}, 2, 0},
@@ -89,6 +90,7 @@ func TestKfuncsDescribeThemselves(t *testing.T) {
 		{"bpf_xdp_trait_get", false, false, FeatureTraits, nil, 4, 0},
 		{"bpf_xdp_trait_is_set", false, false, FeatureTraits, nil, 2, 0},
 		{"bpf_xdp_trait_set", false, false, FeatureTraits, nil, 5, 0},
+		{"bpf_xdp_xfrm_state_release", false, false, "", nil, 1, KFRelease},
 	}
 	all := All(Features{})
 	if len(all) != len(want) {

@@ -166,6 +166,33 @@ extern int bpf_dynptr_copy(struct bpf_dynptr *dst_ptr, __u32 dst_off, struct bpf
 			   __u32 src_off, __u32 size) __ksym;
 extern int bpf_dynptr_memset(struct bpf_dynptr *p, __u32 offset, __u32 size, __u8 val) __ksym;
 
+/* IPsec security associations (Linux: net/xfrm/xfrm_state_bpf.c). xdpsim's simulated host has
+ * none: a lookup returns NULL with opts->error -ENOENT (-EINVAL when opts__sz is not 36 or
+ * netns_id is below -1, -ENONET for another namespace). */
+#ifndef __VMLINUX_H__
+struct bpf_xfrm_state_opts {
+	__s32 error;
+	__s32 netns_id;
+	__u32 mark;
+	union {
+		__be32 a4;
+		__be32 a6[4];
+	} daddr;
+	__be32 spi;
+	__u8 proto;
+	__u16 family;
+};
+
+/* Opaque here; a full definition (not a forward declaration) so that loaders that check the
+ * kfunc's prototype against the kernel's BTF find a struct where the kernel has one. */
+struct xfrm_state {
+} __attribute__((preserve_access_index));
+#endif
+
+extern struct xfrm_state *bpf_xdp_get_xfrm_state(struct xdp_md *ctx, struct bpf_xfrm_state_opts *opts,
+						 __u32 opts__sz) __ksym;
+extern void bpf_xdp_xfrm_state_release(struct xfrm_state *x) __ksym;
+
 /* Export of the RX hints to the skb (RFC, xdpsim only: --feature export-to-skb): writes a
  * struct xdp_skb_metadata (xdp_skb_metadata.h) at data_meta, in front of the program's own
  * metadata. 0, -EOPNOTSUPP, -EEXIST (already exported) or -ENOSPC. */

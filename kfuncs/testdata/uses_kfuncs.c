@@ -70,6 +70,11 @@ int all_kfuncs(struct xdp_md *ctx)
 		n += bpf_dynptr_copy(&dp, 0, &clone, 4, 2);
 		n += bpf_dynptr_memset(&dp, 0, 2, 0xff);
 	}
+	struct bpf_xfrm_state_opts xo = { .netns_id = -1 };
+	struct xfrm_state *xs = bpf_xdp_get_xfrm_state(ctx, &xo, sizeof(xo));
+	if (xs)
+		bpf_xdp_xfrm_state_release(xs);
+	n += xo.error;
 	/* The tc variants, never reached: an XDP program may not call them (the test only reads
 	 * the object's BTF). */
 	if (n == 12345) {
