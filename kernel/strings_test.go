@@ -33,7 +33,9 @@ func TestStringHelpersAgreeWithTheKernel(t *testing.T) {
 		text0 string        // what bpf_snprintf wrote with the mixed format
 	}{
 		{"decimal after spaces, hex by prefix, hex by base", stringsPacket("  -12345xyz", "0x1F", "7fff", "xd"),
-			map[int]int64{0: 50, 1: 13, 2: 13, 3: 13, 4: 7, 6: 8, 7: -12345, 8: 4, 9: 31, 10: 4, 11: 0x7fff, 12: einval, 13: einval, 14: einval, 15: 0, 16: -1, 17: -1},
+			map[int]int64{18: 0, 19: 0x0101010100636261, 20: erange, 21: 0x0101010100000000, 22: 4, 23: 0x0101010100636261,
+				24: 3, 25: 0x0101010100006261, 26: erange, 27: 0, // probe_read_kernel(_str) of "abc" on the stack, then of address 16 (user space: -ERANGE)
+				0: 50, 1: 13, 2: 13, 3: 13, 4: 7, 6: 8, 7: -12345, 8: 4, 9: 31, 10: 4, 11: 0x7fff, 12: einval, 13: einval, 14: einval, 15: 0, 16: -1, 17: -1},
 			"-5|4000000000|beef|-1234567890123|abc|Z|192.0.2\x00"}, // 49 bytes cut to 47 and a NUL
 		{"sixteen f's overflow a long, a '+' is no digit", stringsPacket("+5", "-1", "ffffffffffffffff", "xe"),
 			map[int]int64{6: einval, 8: einval, 10: erange, 15: 1}, ""},

@@ -101,3 +101,17 @@ func (x *XDP) SetSyncookieSecret(sec syncookie.Secret) {
 	x.rs.cookies = sec
 	x.rs.cookiesSet = true
 }
+
+// bpf_tcp_gen_syncookie and bpf_tcp_check_syncookie (#110, #100) work through a listening TCP
+// socket a program found with bpf_sk_lookup_tcp or bpf_skc_lookup_tcp. The simulated host has no
+// sockets (those lookups answer NULL), so a program the kernel's verifier accepts never reaches
+// them with a socket; reached at all, they answer -EINVAL, the kernel's answer for anything but a
+// listening TCP socket. Programs that call them load and run as they would on a host where no
+// socket listens.
+func init() {
+	noListener := func(*runState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
+		return neg(eINVAL), nil
+	}
+	registerXDPAndTC(asm.FnTcpGenSyncookie, noListener)
+	registerXDPAndTC(asm.FnTcpCheckSyncookie, noListener)
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 
 	"github.com/xdpsim/xdpsim/kfuncs"
 )
@@ -125,4 +126,59 @@ func kfuncNote(k *kfuncs.Kfunc, err error) string {
 		return "the kernel offers it to " + strings.Join(types, " and ") + " programs only"
 	}
 	return ""
+}
+
+// notSimulated lists, with the reason, the helpers Linux 6.18 offers XDP programs that the
+// simulator does not (measured with BPF_PROG_LOAD on 6.18: kernel/helpers_offered_test.go holds
+// the simulator's table to the kernel's). The README lists them too.
+var notSimulated = map[asm.BuiltinFunc]string{
+	asm.FnPerfEventRead:              "reads a perf event counter: the simulated host has no perf events",
+	asm.FnPerfEventReadValue:         "reads a perf event counter: the simulated host has no perf events",
+	asm.FnCurrentTaskUnderCgroup:     "needs cgroup arrays and the task's cgroup hierarchy",
+	asm.FnGetCurrentAncestorCgroupId: "needs the task's cgroup hierarchy, which result.Task does not describe",
+	asm.FnGetNsCurrentPidTgid:        "needs the task's pid namespace, which result.Task does not describe",
+	asm.FnSendSignal:                 "signals the current task (a test run's caller): nothing to simulate",
+	asm.FnSendSignalThread:           "signals the current thread (a test run's caller): nothing to simulate",
+	asm.FnGetTaskStack:               "needs a task's kernel stack",
+	asm.FnGetCurrentTaskBtf:          "returns a trusted task_struct the simulator does not lay out",
+	asm.FnTaskPtRegs:                 "needs a task's registers",
+	asm.FnGetBranchSnapshot:          "needs the CPU's last branch records",
+	asm.FnFindVma:                    "needs a task's memory map",
+	asm.FnSnprintfBtf:                "needs kernel objects described by BTF",
+	asm.FnPerCpuPtr:                  "needs per-CPU kernel symbols (ksyms are not simulated)",
+	asm.FnThisCpuPtr:                 "needs per-CPU kernel symbols (ksyms are not simulated)",
+	asm.FnTaskStorageGet:             "needs task storage maps",
+	asm.FnTaskStorageDelete:          "needs task storage maps",
+	asm.FnCgrpStorageGet:             "needs cgroup storage maps",
+	asm.FnCgrpStorageDelete:          "needs cgroup storage maps",
+	asm.FnKptrXchg:                   "needs kptr fields in map values",
+	asm.FnUserRingbufDrain:           "needs user ring buffer maps",
+}
+
+// NotSimulated lists the helpers Linux 6.18 offers programs of type t that the simulator lacks,
+// each with the reason; nil for a type the simulator does not run.
+func NotSimulated(t ebpf.ProgramType) map[int32]string {
+	if t != ebpf.XDP {
+		return nil
+	}
+	out := map[int32]string{}
+	for f, why := range notSimulated {
+		out[helperID(f)] = why
+	}
+	return out
+}
+
+// Helpers lists the helper numbers the simulator provides programs of type t.
+func Helpers(t ebpf.ProgramType) []int32 {
+	var ids []int32
+	for id := range baseHelpers {
+		ids = append(ids, id)
+	}
+	for id := range helperTable(t) {
+		if _, dup := baseHelpers[id]; !dup {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
 }

@@ -78,6 +78,19 @@ int strings_probe(struct xdp_md *ctx)
 	rec(15, bpf_strncmp(text + 48, 2, word));
 	rec(16, bpf_strncmp(name, 3, word));
 	rec(17, bpf_strncmp(name, 1, word));
+
+	/* Reading memory without faulting: the program's own stack, then nothing. */
+	char copy[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+	rec(18, bpf_probe_read_kernel(copy, 4, name));
+	rec(19, *(__u64 *)copy);
+	rec(20, bpf_probe_read_kernel(copy, 4, (void *)16));
+	rec(21, *(__u64 *)copy);
+	rec(22, bpf_probe_read_kernel_str(copy, 8, name));
+	rec(23, *(__u64 *)copy);
+	rec(24, bpf_probe_read_kernel_str(copy, 3, name));
+	rec(25, *(__u64 *)copy);
+	rec(26, bpf_probe_read_kernel_str(copy, 8, (void *)16));
+	rec(27, *(__u64 *)copy);
 	return XDP_PASS;
 }
 
