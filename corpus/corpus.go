@@ -15,7 +15,7 @@ const (
 	NeedsExportToSkb = "feature export-to-skb"
 )
 
-// Program is one XDP program of the corpus.
+// Program is one program of the corpus: an XDP program (Programs), or a tc program (TCPrograms).
 type Program struct {
 	// Name is the base name of the files: NAME.c, NAME.v3.o, NAME.v4.o.
 	Name string
@@ -52,6 +52,12 @@ type Program struct {
 	// checksums over them) than the simulator's, and than its own in another minute. Comparisons
 	// pass such frames through MaskCookies, which checks the checksum and masks those fields.
 	Cookies bool
+	// Chain names, for tc programs meant to run as a tcx chain, the chain's programs in order
+	// (Entry first); each also runs alone as BPF_PROG_TEST_RUN runs it.
+	Chain []string
+	// XDP names, for a tc program, the XDP program of the same object whose passed frames it is
+	// meant to see at tc ingress.
+	XDP string
 }
 
 // Map names a map of a program and how to compare its contents.

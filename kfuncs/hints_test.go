@@ -169,7 +169,7 @@ func TestKfuncsNeedAFrameAsHost(t *testing.T) {
 				t.Skip("no host has security associations: the lookup needs none")
 			}
 			if k.Args[0].Kind == ArgBTFPtr {
-				_, err = k.Impl(tm.m, addr, 1, 0, 0, 0) // a non-NULL object pointer
+				_, err = k.Impl(tm.m, addr, 1, 0, 0, 0)      // a non-NULL object pointer
 				if k.Args[0].Struct == "struct xfrm_state" { // no host hands those out
 					if err == nil {
 						t.Error("a pointer that is no struct xfrm_state did not fail the run")
