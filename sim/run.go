@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 
-	"github.com/xdpsim/xdpsim/kfuncs/conntrack"
 	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/sim/syncookie"
 	"github.com/xdpsim/xdpsim/vm"
@@ -32,9 +31,7 @@ type runState struct {
 	// it, so that the seed no longer derives it.
 	cookies    syncookie.Secret
 	cookiesSet bool
-	// ct is the network namespace's conntrack table, made on first use (conntrack.go);
 	// begun says a run has begun (the clock is set).
-	ct    *conntrack.Table
 	begun bool
 	// The BPF timers (timers.go): by number; the last number and start order given; the timer
 	// whose callback runs; the callbacks that ran before the current packet.
@@ -80,8 +77,8 @@ func (s *runState) begin(cond Conditions) {
 	s.printed = nil
 	s.reserved = s.reserved[:0]
 	s.begun = true
-	if s.ct != nil {
-		s.ct.BeginRun(s.jiffies())
+	if s.host.ct != nil {
+		s.host.ct.BeginRun(s.jiffies())
 	}
 }
 

@@ -206,8 +206,8 @@ func (s *runState) fireTimers(now uint64) {
 		s.cond = Conditions{IngressIfindex: saved.IngressIfindex, CPU: t.cpu, TimeNs: t.expires}
 		s.printed = nil
 		s.firing = t
-		if s.ct != nil {
-			s.ct.BeginRun(s.jiffies())
+		if s.host.ct != nil {
+			s.host.ct.BeginRun(s.jiffies())
 		}
 		s.m.DropTemp()
 		key := s.m.AddTempRegion(vm.Region{Data: t.key, Hi: uint32(len(t.key)), ReadOnly: true, Name: "map key"})

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/xdpsim/xdpsim/kfuncs/conntrack"
-	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/replay"
 	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/sim/syncookie"
@@ -31,9 +30,29 @@ func (f *helperFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.conntrackDump, "conntrack", "", "write the simulated conntrack table after the run to FILE as JSON (- for stdout)")
 }
 
+// helperState is what the flags set, on an XDP program or on tc programs alone.
+type helperState interface {
+	SetTask(result.Task)
+	SetSyncookieSecret(syncookie.Secret)
+	Conntrack() (*conntrack.Table, error)
+}
+
+// target is the simulator the flags act on: the XDP program (whose tc ingress programs share its
+// host and so its conntrack table), or the tc programs run alone.
+func (s *session) helperTarget() helperState {
+	if s.x != nil {
+		return s.x
+	}
+	return s.tc
+}
+
 // apply gives the session's simulator what the flags say. With the kernel beside it, the simulator
 // takes the task the kernel's test runs run in, so that both answer the same.
 func (f *helperFlags) apply(s *session) error {
+	h := s.helperTarget()
+	if h == nil {
+		return nil
+	}
 	task := result.DefaultTask
 	if f.task != "" {
 		t, err := result.ParseTask(f.task)
@@ -52,13 +71,19 @@ func (f *helperFlags) apply(s *session) error {
 		}
 		task = t
 	}
-	s.x.SetTask(task)
+	h.SetTask(task)
+	if s.x != nil && s.tc != nil {
+		s.tc.SetTask(task) // the tc programs behind XDP
+	}
 	if f.cookieSecret != "" {
 		sec, err := syncookie.ParseSecret(f.cookieSecret)
 		if err != nil {
 			return usageErr(fmt.Errorf("--syncookie-secret: %w", err))
 		}
-		s.x.SetSyncookieSecret(sec)
+		h.SetSyncookieSecret(sec)
+		if s.x != nil && s.tc != nil {
+			s.tc.SetSyncookieSecret(sec)
+		}
 	}
 	if f.conntrackIn != "" {
 		if s.kp != nil {
@@ -68,7 +93,7 @@ func (f *helperFlags) apply(s *session) error {
 		if err := readJSON(f.conntrackIn, &recs); err != nil {
 			return usageErr(fmt.Errorf("--conntrack-in: %w", err))
 		}
-		t, err := s.x.Conntrack()
+		t, err := h.Conntrack()
 		if err != nil {
 			return err
 		}
@@ -93,13 +118,13 @@ func (f *helperFlags) sinks(s *session, stdout io.Writer) error {
 		s.loop.Abort()
 		return usageErr(fmt.Errorf("--conntrack: %w", err))
 	}
-	s.loop.Sinks = append(s.loop.Sinks, &conntrackOut{x: s.x, out: out})
+	s.loop.Sinks = append(s.loop.Sinks, &conntrackOut{x: s.helperTarget(), out: out})
 	return nil
 }
 
 // conntrackOut writes the simulated conntrack table after the last packet.
 type conntrackOut struct {
-	x    *sim.XDP
+	x    helperState
 	out  *replay.File
 	dump []byte
 }
