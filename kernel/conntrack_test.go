@@ -10,6 +10,7 @@ import (
 
 	"github.com/xdpsim/xdpsim/kernel"
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/result"
 )
 
 // The request and response of testdata/xdp_conntrack.c.
@@ -176,25 +177,47 @@ func ctSteps() []ctStep {
 }
 
 // TestConntrackKfuncsAgreeWithTheKernel runs the conntrack scenario on an empty table in the
-// simulator and, in a network namespace of its own, in the kernel: each side must answer as the
-// kernel's code says, and as the other.
+// simulator and, in a network namespace of its own, in the kernel, through the XDP kfuncs
+// (bpf_xdp_ct_*) and through the tc ones (bpf_skb_ct_*): each side must answer as the kernel's
+// code says, and as the other.
 func TestConntrackKfuncsAgreeWithTheKernel(t *testing.T) {
 	obj := filepath.Join("testdata", "xdp_conntrack.o")
+	for _, prog := range []string{"ct_probe", "ct_probe_tc"} {
+		t.Run(prog, func(t *testing.T) { conntrackScenario(t, obj, prog) })
+	}
+}
+
+func conntrackScenario(t *testing.T, obj, prog string) {
 	o, err := sim.Load(obj, sim.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := o.FindProgram("ct_probe")
+	p, err := o.FindProgram(prog)
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := sim.NewXDP(p)
-	if err != nil {
-		t.Fatal(err)
+	tc := prog == "ct_probe_tc"
+	var simRun func(pkt []byte) sim.Outcome
+	if tc {
+		tcs, err := sim.NewTC(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		simRun = func(pkt []byte) sim.Outcome { return tcs.Run(pkt, nil, sim.Conditions{TimeNs: 1_700_000_000_000_000_000}) }
+	} else {
+		x, err := sim.NewXDP(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		simRun = func(pkt []byte) sim.Outcome { return x.Run(pkt, nil, sim.Conditions{TimeNs: 1_700_000_000_000_000_000}) }
+	}
+	pass := uint32(2)
+	if tc {
+		pass = 0
 	}
 	var kp *kernel.Program
 	if kerr := kernel.Available(); kerr == nil {
-		if kp, err = kernel.Load(obj, kernel.Options{OwnNamespace: true}); err != nil {
+		if kp, err = kernel.Load(obj, kernel.Options{Program: prog, OwnNamespace: true}); err != nil {
 			t.Fatal(err)
 		}
 		defer kp.Close()
@@ -205,8 +228,8 @@ func TestConntrackKfuncsAgreeWithTheKernel(t *testing.T) {
 	for _, st := range ctSteps() {
 		t.Run(st.name, func(t *testing.T) {
 			pkt := st.req.packet()
-			s := x.Run(pkt, nil, sim.Conditions{TimeNs: 1_700_000_000_000_000_000})
-			if s.Err != "" || s.Ret != 2 {
+			s := simRun(pkt)
+			if s.Err != "" || s.Ret != pass {
 				t.Fatalf("simulator: returned %d %s", s.Ret, s.Err)
 			}
 			if got := parseResp(s.Data); got != st.want {
@@ -215,8 +238,13 @@ func TestConntrackKfuncsAgreeWithTheKernel(t *testing.T) {
 			if kp == nil {
 				return
 			}
-			k := kp.Run(pkt, nil, kernel.Context{})
-			if k.Err != "" || k.Ret != 2 {
+			var k result.Packet
+			if tc {
+				k = kp.RunTC(pkt, nil, kernel.Context{})
+			} else {
+				k = kp.Run(pkt, nil, kernel.Context{})
+			}
+			if k.Err != "" || k.Ret != pass {
 				t.Fatalf("kernel: returned %d %s", k.Ret, k.Err)
 			}
 			got := parseResp(k.Data)

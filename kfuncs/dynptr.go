@@ -109,11 +109,16 @@ func (d Dynptr) Store(m *vm.Machine, addr uint64) error {
 type Packet interface {
 	// PacketLen is xdp_get_buff_len: the linear part and the fragments.
 	PacketLen() uint32
-	// PacketCopy is __bpf_xdp_load_bytes (store false) or __bpf_xdp_store_bytes (store true)
-	// of len(buf) bytes at off: 0, EFAULT (offset or length above 0xffff) or EINVAL (past the end).
-	PacketCopy(off uint32, buf []byte, store bool) Errno
-	// PacketPointer is bpf_xdp_pointer: the machine address of n bytes at off when they lie in one
-	// piece (the linear part, or one fragment), else 0; an errno when they are out of range.
+	// PacketLoad copies len(buf) bytes at off into buf, as __bpf_xdp_load_bytes does (0,
+	// EFAULT for an offset or length above 0xffff, EINVAL past the end) or __bpf_skb_load_bytes
+	// (0, EFAULT).
+	PacketLoad(off uint32, buf []byte) Errno
+	// PacketStore writes buf at off, as __bpf_xdp_store_bytes or __bpf_skb_store_bytes (whose
+	// flags it takes) do.
+	PacketStore(off uint32, buf []byte, flags uint64) Errno
+	// PacketPointer is the machine address of n bytes at off when they lie in one piece (the
+	// linear part, or one XDP fragment), else 0 (bpf_xdp_pointer, skb_pointer_if_linear); an
+	// errno when they are out of range.
 	PacketPointer(m *vm.Machine, off, n uint32) (uint64, Errno)
 }
 
@@ -150,7 +155,7 @@ func DynptrRead(m *vm.Machine, d Dynptr, off uint32, dst []byte, flags uint64) (
 		if err != nil {
 			return 0, err
 		}
-		return p.PacketCopy(d.Offset+off, dst, false), nil
+		return p.PacketLoad(d.Offset+off, dst), nil
 	}
 	return EFAULT, nil
 }
@@ -174,15 +179,15 @@ func DynptrWrite(m *vm.Machine, d Dynptr, off uint32, src []byte, flags uint64) 
 		}
 		copy(dst, src)
 		return 0, nil
-	case DynptrXDP:
-		if flags != 0 {
+	case DynptrXDP, DynptrSKB:
+		if d.Type() == DynptrXDP && flags != 0 {
 			return EINVAL, nil
 		}
 		p, err := packetOf(m)
 		if err != nil {
 			return 0, err
 		}
-		return p.PacketCopy(d.Offset+off, src, true), nil
+		return p.PacketStore(d.Offset+off, src, flags), nil
 	}
 	return EFAULT, nil
 }
@@ -211,6 +216,14 @@ func init() {
 			{Name: "ptr__uninit", Type: "struct bpf_dynptr *", Kind: ArgDynptrUninit}},
 		Types: []ebpf.ProgramType{ebpf.XDP},
 	}, func(Features) vm.Helper { return dynptrFromXDP })
+	register(Kfunc{
+		Name:  "bpf_dynptr_from_skb",
+		Proto: "int bpf_dynptr_from_skb(struct __sk_buff *s, u64 flags, struct bpf_dynptr *ptr__uninit)",
+		Doc:   "makes a dynptr of the whole packet (skb->len bytes): 0, or -EINVAL (flags set; the dynptr is NULL then)",
+		Args: []Arg{{Name: "s", Type: "struct __sk_buff *", Kind: ArgCtx}, {Name: "flags", Type: "u64", Kind: ArgScalar},
+			{Name: "ptr__uninit", Type: "struct bpf_dynptr *", Kind: ArgDynptrUninit}},
+		Types: []ebpf.ProgramType{ebpf.SchedCLS},
+	}, func(Features) vm.Helper { return dynptrFromSkb })
 	for _, rdwr := range []bool{false, true} {
 		name, doc := "bpf_dynptr_slice", "a pointer to buffer__szk bytes at offset: into the data when they lie in one piece, else a copy in buffer__opt; NULL when out of bounds (or no buffer was given)"
 		if rdwr {
@@ -276,6 +289,16 @@ func init() {
 }
 
 func dynptrFromXDP(m *vm.Machine, x, flags, ptr, _, _ uint64) (uint64, error) {
+	return dynptrFromPacket(m, x, flags, ptr, DynptrXDP)
+}
+
+func dynptrFromSkb(m *vm.Machine, skb, flags, ptr, _, _ uint64) (uint64, error) {
+	return dynptrFromPacket(m, skb, flags, ptr, DynptrSKB)
+}
+
+// dynptrFromPacket is bpf_dynptr_from_xdp and bpf_dynptr_from_skb (for tc programs, which may
+// write the packet): a dynptr of the whole packet, or -EINVAL and a NULL dynptr for flags.
+func dynptrFromPacket(m *vm.Machine, ctx, flags, ptr uint64, typ int) (uint64, error) {
 	if flags != 0 {
 		return EINVAL.Return(), Dynptr{}.Store(m, ptr)
 	}
@@ -283,7 +306,7 @@ func dynptrFromXDP(m *vm.Machine, x, flags, ptr, _, _ uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, NewDynptr(x, DynptrXDP, 0, p.PacketLen()).Store(m, ptr)
+	return 0, NewDynptr(ctx, typ, 0, p.PacketLen()).Store(m, ptr)
 }
 
 func dynptrSlice(rdwr bool) vm.Helper {
@@ -299,7 +322,7 @@ func dynptrSlice(rdwr bool) vm.Helper {
 		switch d.Type() {
 		case DynptrLocal, DynptrRingbuf:
 			return d.Data + uint64(d.Offset) + uint64(o), nil
-		case DynptrXDP:
+		case DynptrXDP, DynptrSKB:
 			p, err := packetOf(m)
 			if err != nil {
 				return 0, err
@@ -315,7 +338,7 @@ func dynptrSlice(rdwr bool) vm.Helper {
 			if err != nil {
 				return 0, err
 			}
-			p.PacketCopy(d.Offset+o, b, false) // bpf_xdp_copy_buf
+			p.PacketLoad(d.Offset+o, b) // bpf_xdp_copy_buf, skb_header_pointer
 			return buf, nil
 		}
 		return 0, nil
@@ -386,7 +409,7 @@ func sliceOf(m *vm.Machine, d Dynptr, off, n uint32, rdwr bool) (uint64, error) 
 	switch d.Type() {
 	case DynptrLocal, DynptrRingbuf:
 		return d.Data + uint64(d.Offset) + uint64(off), nil
-	case DynptrXDP:
+	case DynptrXDP, DynptrSKB:
 		p, err := packetOf(m)
 		if err != nil {
 			return 0, err

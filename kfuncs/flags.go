@@ -1,6 +1,10 @@
 package kfuncs
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/cilium/ebpf"
+)
 
 // Flags are a kfunc's KF_* flags (include/linux/btf.h), as the kernel registers the kfunc with
 // BTF_ID_FLAGS: what the verifier checks of its calls and of the references it hands out.
@@ -45,3 +49,6 @@ func (f Flags) String() string {
 	}
 	return strings.Join(names, " | ")
 }
+
+// xdpOnly is the Types of kfuncs the kernel registers for XDP programs alone.
+var xdpOnly = []ebpf.ProgramType{ebpf.XDP}

@@ -70,6 +70,7 @@ func TestKfuncsDescribeThemselves(t *testing.T) {
 		{"bpf_dynptr_adjust", false, false, "", nil, 3, 0},
 		{"bpf_dynptr_clone", false, false, "", nil, 2, 0},
 		{"bpf_dynptr_copy", false, false, "", nil, 5, 0},
+		{"bpf_dynptr_from_skb", false, false, "", nil, 3, 0},
 		{"bpf_dynptr_from_xdp", false, false, "", nil, 3, 0},
 		{"bpf_dynptr_is_null", false, false, "", nil, 1, 0},
 		{"bpf_dynptr_is_rdonly", false, false, "", nil, 1, 0},

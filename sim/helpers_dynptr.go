@@ -103,28 +103,41 @@ func init() {
 	registerBase(asm.FnRingbufDiscardDynptr, finish(true))
 }
 
-// The kfuncs.Packet side of the run state: the XDP program's xdp_buff.
+// The kfuncs.Packet side of the run state: the XDP program's xdp_buff, or the tc program's sk_buff.
 
 // PacketLen is xdp_get_buff_len.
 func (s *runState) PacketLen() uint32 { return uint32(s.packetLen()) }
 
-// PacketCopy is __bpf_xdp_load_bytes and __bpf_xdp_store_bytes.
-func (s *runState) PacketCopy(off uint32, buf []byte, store bool) kfuncs.Errno {
+// PacketLoad is __bpf_xdp_load_bytes, or __bpf_skb_load_bytes for a tc program.
+func (s *runState) PacketLoad(off uint32, buf []byte) kfuncs.Errno {
 	if s.xdp == nil {
-		return kfuncs.EOPNOTSUPP
+		return errnoOfNeg(s.skb.loadBytes(uint64(off), buf))
 	}
-	if r := s.xdp.copyBytes(uint64(off), uint64(len(buf)), buf, store); r != 0 {
-		return kfuncs.Errno(-int64(r))
-	}
-	return 0
+	return errnoOfNeg(s.xdp.copyBytes(uint64(off), uint64(len(buf)), buf, false))
 }
 
+// PacketStore is __bpf_xdp_store_bytes, or __bpf_skb_store_bytes (with its flags) for a tc program.
+func (s *runState) PacketStore(off uint32, buf []byte, flags uint64) kfuncs.Errno {
+	if s.xdp == nil {
+		return errnoOfNeg(s.skb.storeBytes(uint64(off), buf, flags))
+	}
+	return errnoOfNeg(s.xdp.copyBytes(uint64(off), uint64(len(buf)), buf, true))
+}
+
+// errnoOfNeg turns a helper's -errno result into the errno.
+func errnoOfNeg(r uint64) kfuncs.Errno { return kfuncs.Errno(-int64(r)) }
+
 // PacketPointer is bpf_xdp_pointer: a pointer to n bytes at off when they lie in the linear part
-// or in one fragment (whose bytes get a region of their own).
+// or in one fragment (whose bytes get a region of their own); for a tc program,
+// skb_pointer_if_linear.
 func (s *runState) PacketPointer(m *vm.Machine, off, n uint32) (uint64, kfuncs.Errno) {
 	x := s.xdp
 	if x == nil {
-		return 0, kfuncs.EOPNOTSUPP
+		// skb_pointer_if_linear: the bytes from data, when they lie in the linear part.
+		if sk := s.skb; uint64(off)+uint64(n) <= uint64(sk.headlen()) {
+			return vm.Address(s.skbPkt, uint32(sk.data)+off), 0
+		}
+		return 0, 0
 	}
 	if off > 0xffff || n > 0xffff {
 		return 0, kfuncs.EFAULT

@@ -510,9 +510,6 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 					ins.Constant = int64(id)
 					continue
 				}
-				if typ != ebpf.XDP {
-					return nil, fmt.Errorf("instruction %d%s calls kfunc %s, which the simulator provides for XDP programs only", i, lineSuffix(formatSource(ins)), name)
-				}
 				id = int32(len(kfns))
 				kfnIdx[name] = id
 				kfns[id] = recordKfunc(k)

@@ -43,6 +43,8 @@ type runState struct {
 
 	xdp *xdpState
 	skb *skbState
+	// skbPkt is the region of the sk_buff's bytes on this machine (tc programs).
+	skbPkt int
 }
 
 // newRunState prepares a machine for the programs of obj: its Host is the new state, and its first

@@ -49,68 +49,73 @@ static __always_inline void read_ct(struct ct_resp *resp, struct nf_conn *ct)
 	resp->timeout = (__s32)(ct->timeout - (__u32)bpf_jiffies64());
 }
 
-SEC("xdp")
-int ct_probe(struct xdp_md *ctx)
-{
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct ct_req *req = data + 14;
-	struct ct_resp *resp = (void *)(req + 1);
-
-	if ((void *)(resp + 1) > data_end)
-		return XDP_DROP;
-
-	struct ct_req r;
-	__builtin_memcpy(&r, req, sizeof(r));
-	__u32 opts_sz = r.opts_sz > 24 ? 24 : r.opts_sz;
-	__u32 tuple_sz = r.tuple_sz > 40 ? 40 : r.tuple_sz;
-	struct bpf_ct_opts *opts = (void *)r.opts;
-	struct bpf_sock_tuple *tup = (void *)r.tuple;
-	struct nf_conn *ct = 0;
-	struct nf_conn___init *ci = 0;
-
-	__builtin_memset(resp, 0, sizeof(*resp));
-	switch (r.op) {
-	case op_lookup:
-	case op_change_timeout:
-	case op_change_status:
-	case op_lookup_mark:
-		ct = bpf_xdp_ct_lookup(ctx, tup, tuple_sz, opts, opts_sz);
-		break;
-	default:
-		ci = bpf_xdp_ct_alloc(ctx, tup, tuple_sz, opts, opts_sz);
-		break;
-	}
-	resp->error = opts->error;
-	resp->dir = opts->dir;
-	resp->zone_dir = opts->ct_zone_dir;
-	if (ct) {
-		resp->found = 1;
-		if (r.op == op_change_timeout)
-			resp->ret = bpf_ct_change_timeout(ct, r.arg);
-		else if (r.op == op_change_status)
-			resp->ret = bpf_ct_change_status(ct, r.arg);
-		else if (r.op == op_lookup_mark)
-			ct->mark = r.arg;
-		read_ct(resp, ct);
-		bpf_ct_release(ct);
-	}
-	if (ci) {
-		resp->found = 1;
-		if (r.op == op_insert)
-			bpf_ct_set_timeout(ci, r.arg);
-		else if (r.op == op_set_status_insert)
-			resp->ret = bpf_ct_set_status(ci, r.arg);
-		else if (r.op == op_nat_insert)
-			resp->ret = bpf_ct_set_nat_info(ci, (union nf_inet_addr *)r.addr, (int)r.arg, r.manip);
-		ct = bpf_ct_insert_entry(ci);
-		if (ct) {
-			resp->inserted = 1;
-			read_ct(resp, ct);
-			bpf_ct_release(ct);
-		}
-	}
-	return XDP_PASS;
+// PROBE defines the probe for one program type: its section, context and kfuncs.
+#define PROBE(name, sec, ctx_t, lookup, alloc, pass)					\
+SEC(sec)										\
+int name(ctx_t *ctx)									\
+{											\
+	void *data = (void *)(long)ctx->data;	\
+	void *data_end = (void *)(long)ctx->data_end;	\
+	struct ct_req *req = data + 14;	\
+	struct ct_resp *resp = (void *)(req + 1);	\
+	\
+	if ((void *)(resp + 1) > data_end)	\
+		return pass + 1;	\
+	\
+	struct ct_req r;	\
+	__builtin_memcpy(&r, req, sizeof(r));	\
+	__u32 opts_sz = r.opts_sz > 24 ? 24 : r.opts_sz;	\
+	__u32 tuple_sz = r.tuple_sz > 40 ? 40 : r.tuple_sz;	\
+	struct bpf_ct_opts *opts = (void *)r.opts;	\
+	struct bpf_sock_tuple *tup = (void *)r.tuple;	\
+	struct nf_conn *ct = 0;	\
+	struct nf_conn___init *ci = 0;	\
+	\
+	__builtin_memset(resp, 0, sizeof(*resp));	\
+	switch (r.op) {	\
+	case op_lookup:	\
+	case op_change_timeout:	\
+	case op_change_status:	\
+	case op_lookup_mark:	\
+		ct = lookup(ctx, tup, tuple_sz, opts, opts_sz);	\
+		break;	\
+	default:	\
+		ci = alloc(ctx, tup, tuple_sz, opts, opts_sz);	\
+		break;	\
+	}	\
+	resp->error = opts->error;	\
+	resp->dir = opts->dir;	\
+	resp->zone_dir = opts->ct_zone_dir;	\
+	if (ct) {	\
+		resp->found = 1;	\
+		if (r.op == op_change_timeout)	\
+			resp->ret = bpf_ct_change_timeout(ct, r.arg);	\
+		else if (r.op == op_change_status)	\
+			resp->ret = bpf_ct_change_status(ct, r.arg);	\
+		else if (r.op == op_lookup_mark)	\
+			ct->mark = r.arg;	\
+		read_ct(resp, ct);	\
+		bpf_ct_release(ct);	\
+	}	\
+	if (ci) {	\
+		resp->found = 1;	\
+		if (r.op == op_insert)	\
+			bpf_ct_set_timeout(ci, r.arg);	\
+		else if (r.op == op_set_status_insert)	\
+			resp->ret = bpf_ct_set_status(ci, r.arg);	\
+		else if (r.op == op_nat_insert)	\
+			resp->ret = bpf_ct_set_nat_info(ci, (union nf_inet_addr *)r.addr, (int)r.arg, r.manip);	\
+		ct = bpf_ct_insert_entry(ci);	\
+		if (ct) {	\
+			resp->inserted = 1;	\
+			read_ct(resp, ct);	\
+			bpf_ct_release(ct);	\
+		}	\
+	}	\
+	return pass;	\
 }
+
+PROBE(ct_probe, "xdp", struct xdp_md, bpf_xdp_ct_lookup, bpf_xdp_ct_alloc, XDP_PASS)
+PROBE(ct_probe_tc, "tc", struct __sk_buff, bpf_skb_ct_lookup, bpf_skb_ct_alloc, 0)
 
 char LICENSE[] SEC("license") = "GPL";

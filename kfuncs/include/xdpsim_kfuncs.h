@@ -147,12 +147,14 @@ extern int bpf_ct_set_nat_info(struct nf_conn___init *nfct, union nf_inet_addr *
 			       enum nf_nat_manip_type manip) __ksym;
 
 /* Dynamic pointers (Linux: kernel/bpf/helpers.c, net/core/filter.c). bpf_dynptr_from_xdp names the
- * whole packet, fragments included; bpf_dynptr_slice gives a pointer into it when the bytes lie in
- * one piece and a copy in buffer__opt otherwise. The helpers bpf_dynptr_read, _write, _data and
+ * whole packet, fragments included (bpf_dynptr_from_skb, for tc programs, the whole skb);
+ * bpf_dynptr_slice gives a pointer into it when the bytes lie in one piece and a copy in
+ * buffer__opt otherwise. Linux 6.18 refuses bpf_dynptr_slice_rdwr to XDP and tc programs. The helpers bpf_dynptr_read, _write, _data and
  * bpf_dynptr_from_mem come with <bpf/bpf_helpers.h>. */
 struct bpf_dynptr;
 
 extern int bpf_dynptr_from_xdp(struct xdp_md *x, __u64 flags, struct bpf_dynptr *ptr__uninit) __ksym;
+extern int bpf_dynptr_from_skb(struct __sk_buff *s, __u64 flags, struct bpf_dynptr *ptr__uninit) __ksym;
 extern void *bpf_dynptr_slice(const struct bpf_dynptr *p, __u32 offset, void *buffer__opt,
 			      __u32 buffer__szk) __ksym;
 extern void *bpf_dynptr_slice_rdwr(const struct bpf_dynptr *p, __u32 offset, void *buffer__opt,

@@ -84,6 +84,7 @@ int all_kfuncs(struct xdp_md *ctx)
 		ci = bpf_skb_ct_alloc((struct __sk_buff *)ctx, &tup, sizeof(tup.ipv4), &opts, sizeof(opts));
 		if (ci)
 			bpf_ct_release((struct nf_conn *)ci);
+		n += bpf_dynptr_from_skb((struct __sk_buff *)ctx, 0, &dp);
 	}
 	return n + (int)ts + (int)hash + tci > 0 ? XDP_PASS : XDP_DROP;
 }
