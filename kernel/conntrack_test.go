@@ -203,13 +203,17 @@ func conntrackScenario(t *testing.T, obj, prog string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		simRun = func(pkt []byte) sim.Outcome { return tcs.Run(pkt, nil, sim.Conditions{TimeNs: 1_700_000_000_000_000_000}) }
+		simRun = func(pkt []byte) sim.Outcome {
+			return tcs.Run(pkt, nil, sim.Conditions{TimeNs: 1_700_000_000_000_000_000})
+		}
 	} else {
 		x, err := sim.NewXDP(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		simRun = func(pkt []byte) sim.Outcome { return x.Run(pkt, nil, sim.Conditions{TimeNs: 1_700_000_000_000_000_000}) }
+		simRun = func(pkt []byte) sim.Outcome {
+			return x.Run(pkt, nil, sim.Conditions{TimeNs: 1_700_000_000_000_000_000})
+		}
 	}
 	pass := uint32(2)
 	if tc {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -129,5 +130,81 @@ func TestDynptrSliceRdwrIsRefusedOnBothSides(t *testing.T) {
 	_, err = kernel.Load(obj, kernel.Options{Program: "slice_rdwr"})
 	if err == nil || !strings.Contains(err.Error(), "bpf_dynptr_slice_rdwr() is not allowed") {
 		t.Errorf("kernel: %v", err)
+	}
+}
+
+// The tc side: a dynptr over the sk_buff. BPF_PROG_TEST_RUN builds a linear sk_buff, so every
+// slice inside the packet points into it.
+func TestSkbDynptrsAgreeWithTheKernel(t *testing.T) {
+	const einval, e2big, erange = -22, -7, -34
+	obj := filepath.Join("testdata", "xdp_dynptr.o")
+	for _, n := range []int{64, 1500} {
+		t.Run(fmt.Sprintf("a %d-byte packet", n), func(t *testing.T) {
+			pkt := make([]byte, n)
+			for i := range pkt {
+				pkt[i] = byte(i*13 + 7)
+			}
+			copy(pkt[12:], []byte{0x08, 0x00})
+			want := map[int]int64{
+				0: einval, 1: 1, 2: 0xffffffea, 3: einval,
+				4: int64(n), 5: 0, 6: 0,
+				7: 0, 9: e2big, 10: einval, 11: einval,
+				12: 0, 13: 0, 14: e2big, 15: 0,
+				16: 1, 18: 0, 19: 1, // 18: past the end
+				26: 0, 27: einval, 28: erange, 29: 0, 30: 16, 31: 0, 33: e2big, 34: int64(n),
+				35: 0, 36: 0, 38: 0, 41: 0, 43: 0, 44: e2big,
+			}
+			o, err := sim.Load(obj, sim.LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := o.FindProgram("dynptr_probe_tc")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc, err := sim.NewTC(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := tc.Run(pkt, nil, sim.Conditions{})
+			if s.Err != "" || s.Ret != 0 {
+				t.Fatalf("simulator: %d %s", s.Ret, s.Err)
+			}
+			sm, err := o.DumpMaps()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := resultsOf(t, sm)
+			for i, w := range want {
+				if got[i] != w {
+					t.Errorf("simulator: results[%d] = %d, the kernel's code says %d", i, got[i], w)
+				}
+			}
+			if err := kernel.Available(); err != nil {
+				t.Skipf("kernel side skipped: %v", err)
+			}
+			kp, err := kernel.Load(obj, kernel.Options{Program: "dynptr_probe_tc"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer kp.Close()
+			k := kp.RunTC(pkt, nil, kernel.Context{})
+			if k.Err != "" || k.Ret != 0 {
+				t.Fatalf("kernel: %d %s", k.Ret, k.Err)
+			}
+			km, err := kp.DumpMaps()
+			if err != nil {
+				t.Fatal(err)
+			}
+			kgot := resultsOf(t, km)
+			for i := range kgot {
+				if kgot[i] != got[i] {
+					t.Errorf("results[%d]: simulator %d, kernel %d", i, got[i], kgot[i])
+				}
+			}
+			if !bytes.Equal(s.Data, k.Data) {
+				t.Errorf("the packets differ after the writes:\nsim    %x\nkernel %x", s.Data, k.Data)
+			}
+		})
 	}
 }

@@ -154,4 +154,64 @@ int slice_rdwr(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+// dynptr_probe_tc is the tc side: a dynptr over the sk_buff (its data from the Ethernet header on),
+// with reads, writes (the skb's flags allowed), slices, clones and copies; results as above.
+SEC("tc")
+int dynptr_probe_tc(struct __sk_buff *skb)
+{
+	struct bpf_dynptr p, c, bad, local;
+	char buf[16] = {};
+	__u64 word = 0;
+	__u32 zero = 0;
+	char *mem = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (!mem)
+		return 2;
+	rec(0, bpf_dynptr_from_skb(skb, 1, &bad));
+	rec(1, bpf_dynptr_is_null(&bad));
+	rec(2, bpf_dynptr_size(&bad));
+	rec(3, bpf_dynptr_read(buf, 4, &bad, 0, 0));
+	if (bpf_dynptr_from_skb(skb, 0, &p))
+		return 2;
+	__u32 size = bpf_dynptr_size(&p);
+	rec(4, size);
+	rec(5, bpf_dynptr_is_null(&p));
+	rec(6, bpf_dynptr_is_rdonly(&p));
+	rec(7, bpf_dynptr_read(&word, 8, &p, 6, 0));
+	rec(8, word);
+	rec(9, bpf_dynptr_read(&word, 8, &p, size - 4, 0));
+	rec(10, bpf_dynptr_read(&word, 8, &p, 0, 1));
+	word = 0x1122334455667788;
+	rec(12, bpf_dynptr_write(&p, 2, &word, 2, 0));
+	rec(13, bpf_dynptr_write(&p, 20, &word, 2, BPF_F_RECOMPUTE_CSUM));
+	rec(14, bpf_dynptr_write(&p, size - 1, &word, 2, 0));
+	rec(15, bpf_dynptr_write(&p, size - 8, &word, 8, 0));
+	rec(11, bpf_dynptr_write(&p, 24, &word, 2, 4));
+	char *s = bpf_dynptr_slice(&p, 0, buf, sizeof(buf));
+	rec(16, where(s, buf));
+	if (s)
+		rec(17, s[0]);
+	s = bpf_dynptr_slice(&p, size - 8, buf, sizeof(buf));
+	rec(18, where(s, buf));
+	s = bpf_dynptr_slice(&p, 30, 0, sizeof(buf));
+	rec(19, where(s, buf));
+	rec(26, bpf_dynptr_clone(&p, &c));
+	rec(27, bpf_dynptr_adjust(&c, 10, 5));
+	rec(28, bpf_dynptr_adjust(&c, 0, size + 1));
+	rec(29, bpf_dynptr_adjust(&c, 14, 30));
+	rec(30, bpf_dynptr_size(&c));
+	rec(31, bpf_dynptr_read(&word, 8, &c, 0, 0));
+	rec(32, word);
+	rec(33, bpf_dynptr_read(&word, 8, &c, 10, 0));
+	rec(34, bpf_dynptr_size(&p));
+	rec(35, bpf_dynptr_from_mem(mem, 16, 0, &local));
+	rec(36, bpf_dynptr_data(&p, 0, 4) != 0);
+	rec(38, bpf_dynptr_copy(&local, 8, &p, 0, 8));
+	rec(39, *(__u64 *)(mem + 8));
+	rec(41, bpf_dynptr_copy(&p, 40, &local, 0, 8));
+	rec(43, bpf_dynptr_memset(&p, 48, 4, 0x77));
+	rec(44, bpf_dynptr_memset(&p, size - 2, 4, 0x77));
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";
