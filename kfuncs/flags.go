@@ -28,13 +28,19 @@ const (
 	KFDestructive Flags = 1 << 6
 	// KFRCU: the kfunc takes RCU-protected or trusted pointers.
 	KFRCU Flags = 1 << 7
+	// KFIterNew, KFIterNext and KFIterDestroy: the kfunc is an open-coded iterator's
+	// constructor, next method or destructor; its first argument is the iterator on the stack.
+	KFIterNew     Flags = 1 << 8
+	KFIterNext    Flags = 1 << 9
+	KFIterDestroy Flags = 1 << 10
 )
 
 var flagNames = []struct {
 	f    Flags
 	name string
 }{{KFAcquire, "KF_ACQUIRE"}, {KFRelease, "KF_RELEASE"}, {KFRetNull, "KF_RET_NULL"},
-	{KFTrustedArgs, "KF_TRUSTED_ARGS"}, {KFSleepable, "KF_SLEEPABLE"}, {KFDestructive, "KF_DESTRUCTIVE"}, {KFRCU, "KF_RCU"}}
+	{KFTrustedArgs, "KF_TRUSTED_ARGS"}, {KFSleepable, "KF_SLEEPABLE"}, {KFDestructive, "KF_DESTRUCTIVE"}, {KFRCU, "KF_RCU"},
+	{KFIterNew, "KF_ITER_NEW"}, {KFIterNext, "KF_ITER_NEXT"}, {KFIterDestroy, "KF_ITER_DESTROY"}}
 
 // String joins the flags' kernel names with " | ", as BTF_ID_FLAGS lists them.
 func (f Flags) String() string {

@@ -76,11 +76,18 @@ const (
 	// ArgConstSize is a size the verifier must know as a constant (the kernel's "name__szk"),
 	// of the preceding ArgMem.
 	ArgConstSize
+	// ArgIter is a pointer to an open-coded iterator (struct bpf_iter_<kind>) on the stack:
+	// uninitialised for a KFIterNew kfunc, initialised for the others.
+	ArgIter
+	// ArgIRQFlag is a pointer to a stack slot holding saved interrupt flags (the kernel's
+	// "flags__irq_flag").
+	ArgIRQFlag
 )
 
 // ArgKindNames names the argument kinds, for listings.
 var ArgKindNames = map[ArgKind]string{ArgCtx: "ctx", ArgScalar: "scalar", ArgOut: "out", ArgMem: "mem", ArgMemSize: "mem size", ArgIn: "in",
-	ArgBTFPtr: "btf ptr", ArgDynptr: "dynptr", ArgDynptrUninit: "dynptr (uninit)", ArgConstSize: "const size"}
+	ArgBTFPtr: "btf ptr", ArgDynptr: "dynptr", ArgDynptrUninit: "dynptr (uninit)", ArgConstSize: "const size",
+	ArgIter: "iterator", ArgIRQFlag: "irq flag"}
 
 // Arg is one argument of a kfunc.
 type Arg struct {

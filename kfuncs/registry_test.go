@@ -78,6 +78,15 @@ func TestKfuncsDescribeThemselves(t *testing.T) {
 		{"bpf_dynptr_size", false, false, "", nil, 1, 0},
 		{"bpf_dynptr_slice", false, false, "", nil, 4, KFRetNull},
 		{"bpf_dynptr_slice_rdwr", false, false, "", nil, 4, KFRetNull},
+		{"bpf_iter_num_destroy", false, false, "", nil, 1, KFIterDestroy},
+		{"bpf_iter_num_new", false, false, "", nil, 3, KFIterNew},
+		{"bpf_iter_num_next", false, false, "", nil, 1, KFIterNext | KFRetNull},
+		{"bpf_local_irq_restore", false, false, "", nil, 1, 0},
+		{"bpf_local_irq_save", false, false, "", nil, 1, 0},
+		{"bpf_preempt_disable", false, false, "", nil, 0, 0},
+		{"bpf_preempt_enable", false, false, "", nil, 0, 0},
+		{"bpf_rcu_read_lock", false, false, "", nil, 0, 0},
+		{"bpf_rcu_read_unlock", false, false, "", nil, 0, 0},
 		{"bpf_skb_ct_alloc", false, false, "", nil, 5, KFAcquire | KFRetNull},
 		{"bpf_skb_ct_lookup", false, false, "", nil, 5, KFAcquire | KFRetNull},
 		{"bpf_xdp_ct_alloc", false, false, "", nil, 5, KFAcquire | KFRetNull},
@@ -87,6 +96,7 @@ func TestKfuncsDescribeThemselves(t *testing.T) {
 		{"bpf_xdp_metadata_rx_hash", true, false, "", []int{4, 4}, 3, 0},
 		{"bpf_xdp_metadata_rx_timestamp", true, false, "", []int{8}, 2, 0},
 		{"bpf_xdp_metadata_rx_vlan_tag", true, false, "", []int{2, 2}, 3, 0},
+		{"bpf_xdp_pull_data", false, true, "", nil, 2, 0},
 		{"bpf_xdp_trait_del", false, false, FeatureTraits, nil, 2, 0},
 		{"bpf_xdp_trait_get", false, false, FeatureTraits, nil, 4, 0},
 		{"bpf_xdp_trait_is_set", false, false, FeatureTraits, nil, 2, 0},
@@ -121,7 +131,8 @@ func TestKfuncsDescribeThemselves(t *testing.T) {
 			if !slices.Equal(sizes, w.outSizes) {
 				t.Errorf("out sizes %v, want %v", sizes, w.outSizes)
 			}
-			if !strings.Contains(k.Proto, " "+k.Name+"(") && !strings.Contains(k.Proto, "*"+k.Name+"(") || strings.Count(k.Proto, ",")+1 != len(k.Args) {
+			if !strings.Contains(k.Proto, " "+k.Name+"(") && !strings.Contains(k.Proto, "*"+k.Name+"(") || strings.Count(k.Proto, ",")+1 != max(len(k.Args), 1) ||
+				len(k.Args) == 0 && !strings.HasSuffix(k.Proto, "(void)") {
 				t.Errorf("prototype %q does not match %d arguments", k.Proto, len(k.Args))
 			}
 			for _, a := range k.Args {

@@ -109,7 +109,7 @@ func (o *Object) helpersFor(p *Program, raw []vm.Instruction) (map[int32]vm.Help
 		}
 		impl, ok := lookupHelper(p.Type, in.Imm)
 		if !ok {
-			missing = append(missing, MissingCall{Name: helperName(in.Imm), Helper: in.Imm, Insn: pc, Line: p.Line(pc)})
+			missing = append(missing, MissingCall{Name: helperName(in.Imm), Helper: in.Imm, Insn: pc, Line: p.Line(pc), Note: helperNote(p.Type, in.Imm)})
 			out[in.Imm] = nil
 			continue
 		}

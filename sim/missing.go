@@ -3,13 +3,16 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
 
 	"github.com/xdpsim/xdpsim/kfuncs"
+	"github.com/xdpsim/xdpsim/sim/corebtf"
 )
 
 // MissingError is the load error of a program that calls helpers or kfuncs the simulator does not
@@ -111,8 +114,19 @@ var errKfuncType = errors.New("not offered to programs of this type")
 var errKfuncRefused = errors.New("refused by the kernel")
 
 // kfuncNote is what the load error says about a kfunc that did not resolve.
-func kfuncNote(k *kfuncs.Kfunc, err error) string {
+func kfuncNote(t ebpf.ProgramType, name string, k *kfuncs.Kfunc, err error) string {
 	var fe *kfuncs.FeatureError
+	if why, ok := kfuncs.NotSimulated()[name]; ok && t == ebpf.XDP && k == nil {
+		return "Linux 6.18 offers it to XDP programs, the simulator does not: it " + why
+	}
+	if k == nil && errors.Is(err, kfuncs.ErrUnknownKfunc) {
+		switch {
+		case !linuxKfunc(name):
+			return "Linux 6.18 has no kfunc of that name"
+		case t == ebpf.XDP: // the simulator provides or lists every kfunc Linux offers XDP
+			return "a kfunc of Linux 6.18 that it does not offer to XDP programs either"
+		}
+	}
 	switch {
 	case errors.As(err, &fe):
 		return fe.Error()
@@ -153,6 +167,33 @@ var notSimulated = map[asm.BuiltinFunc]string{
 	asm.FnCgrpStorageDelete:          "needs cgroup storage maps",
 	asm.FnKptrXchg:                   "needs kptr fields in map values",
 	asm.FnUserRingbufDrain:           "needs user ring buffer maps",
+}
+
+// helperNote is what the load error says about a helper the simulator lacks for type t: why, when
+// Linux offers it to XDP programs; that Linux does not either, when it does not (the simulator's
+// XDP table and notSimulated together are the kernel's offer: kernel/helpers_offered_test.go).
+func helperNote(t ebpf.ProgramType, id int32) string {
+	if t != ebpf.XDP {
+		return ""
+	}
+	if why, ok := notSimulated[asm.BuiltinFunc(id)]; ok {
+		return "Linux 6.18 offers it to XDP programs, the simulator does not: it " + why
+	}
+	return "Linux 6.18 does not offer it to XDP programs either"
+}
+
+// linuxKfunc says whether the simulator's Linux 6.18 BTF (sim/corebtf) has a kfunc of that name: a
+// function tagged bpf_kfunc. Only load errors ask, so the BTF is read then.
+func linuxKfunc(name string) bool {
+	spec, err := corebtf.Spec()
+	if err != nil {
+		return false
+	}
+	var fn *btf.Func
+	if err := spec.TypeByName(name, &fn); err != nil {
+		return false
+	}
+	return slices.Contains(fn.Tags, "bpf_kfunc")
 }
 
 // NotSimulated lists the helpers Linux 6.18 offers programs of type t that the simulator lacks,

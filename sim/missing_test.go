@@ -22,7 +22,7 @@ func TestLoadErrorNamesEveryMissingHelperAndKfunc(t *testing.T) {
 		helper int32
 		line   string
 	}{
-		{"bpf_rcu_read_lock", -1, "missing.c:28:"},
+		{"bpf_strlen", -1, "missing.c:28:"},
 		{"bpf_skb_vlan_push", 18, "missing.c:29:"},
 		{"bpf_get_task_stack", 141, "missing.c:31:"},
 		{"bpf_find_vma", 180, "missing.c:32:"},
@@ -41,14 +41,22 @@ func TestLoadErrorNamesEveryMissingHelperAndKfunc(t *testing.T) {
 	})
 	t.Run("the message lists them one per line", func(t *testing.T) {
 		wantError(t, err, "program many_missing", "calls 5 helpers and kfuncs",
-			"\n  kfunc bpf_rcu_read_lock at instruction 1 (missing.c:28: bpf_rcu_read_lock();)",
-			"\n  bpf_skb_vlan_push (#18) at instruction 5 (missing.c:29:",
+			"\n  kfunc bpf_strlen at instruction 3 (missing.c:28: r += bpf_strlen(\"xdp\");)",
+			"\n  bpf_skb_vlan_push (#18) at instruction 8 (missing.c:29:",
 			"\n  bpf_get_task_stack (#141) at instruction",
 			"\n  bpf_find_vma (#180) at instruction",
 			"\n  kfunc bpf_xdpsim_test_kfunc at instruction")
 		if strings.Count(err.Error(), "bpf_skb_vlan_push (#18)") != 1 {
 			t.Errorf("bpf_skb_vlan_push is named more than once: %v", err)
 		}
+	})
+	t.Run("a helper says whether Linux offers it to XDP programs, and why the simulator does not", func(t *testing.T) {
+		wantError(t, err, "bpf_skb_vlan_push (#18) at instruction 8 (missing.c:29: if (bpf_skb_vlan_push((struct __sk_buff *)ctx, bpf_htons(0x8100), 7))): Linux 6.18 does not offer it to XDP programs either",
+			"bpf_get_task_stack (#141) at instruction 15 (missing.c:31: r += bpf_get_task_stack(0, stack, sizeof(stack), 0);): Linux 6.18 offers it to XDP programs, the simulator does not: it needs a task's kernel stack")
+	})
+	t.Run("a kfunc says whether Linux has it and why the simulator does not", func(t *testing.T) {
+		wantError(t, err, "(missing.c:28: r += bpf_strlen(\"xdp\");): Linux 6.18 offers it to XDP programs, the simulator does not: it is one of the string kfuncs",
+			"(missing.c:33: r += bpf_xdpsim_test_kfunc(ctx->data_end - ctx->data);): Linux 6.18 has no kfunc of that name")
 	})
 	t.Run("errors.Is finds the unknown kfunc", func(t *testing.T) {
 		if !errors.Is(err, kfuncs.ErrUnknownKfunc) {

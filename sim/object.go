@@ -506,7 +506,7 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 					id = int32(len(kfns))
 					kfnIdx[name] = id
 					kfns[id] = nil
-					missingKfuncs = append(missingKfuncs, MissingCall{Name: name, Helper: -1, Insn: i, Err: err, Note: kfuncNote(k, err)})
+					missingKfuncs = append(missingKfuncs, MissingCall{Name: name, Helper: -1, Insn: i, Err: err, Note: kfuncNote(p.Type, name, k, err)})
 					ins.Constant = int64(id)
 					continue
 				}

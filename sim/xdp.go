@@ -122,16 +122,19 @@ type XDP struct {
 
 // xdpState is the kernel's view of the packet while an XDP program runs: the xdp_buff.
 type xdpState struct {
-	x          *XDP
-	r          *runState
-	ctxWords   [5 * 8]byte // the wide fields of xdp_md as loadCtx gives them, 8 bytes each
-	frame      []byte
-	data       uint32 // offsets into frame
-	dataEnd    uint32
-	dataMeta   uint32
-	metaOK     bool
-	frags      [][]byte // fragment contents, each at most FrameSize
-	fragStore  [MaxFrags][FrameSize]byte
+	x         *XDP
+	r         *runState
+	ctxWords  [5 * 8]byte // the wide fields of xdp_md as loadCtx gives them, 8 bytes each
+	frame     []byte
+	data      uint32 // offsets into frame
+	dataEnd   uint32
+	dataMeta  uint32
+	metaOK    bool
+	frags     [][]byte // fragment contents, each at most FrameSize
+	fragStore [MaxFrags][FrameSize]byte
+	// fragOff is where each fragment starts in its page (skb_frag_off): bpf_xdp_pull_data moves
+	// it past the bytes it pulls out.
+	fragOff    [MaxFrags]int
 	out        *Outcome
 	redirect   Redirect
 	redirSet   bool
@@ -352,6 +355,7 @@ func (s *xdpState) setup(pkt, meta []byte, cond Conditions) error {
 	for rest, i := pkt[linear:], 0; len(rest) > 0; i++ {
 		n := min(len(rest), FrameSize)
 		f := s.fragStore[i][:n]
+		s.fragOff[i] = 0
 		copy(f, rest[:n])
 		s.frags = append(s.frags, f)
 		rest = rest[n:]

@@ -168,6 +168,32 @@ extern int bpf_dynptr_copy(struct bpf_dynptr *dst_ptr, __u32 dst_off, struct bpf
 			   __u32 src_off, __u32 size) __ksym;
 extern int bpf_dynptr_memset(struct bpf_dynptr *p, __u32 offset, __u32 size, __u8 val) __ksym;
 
+/* Open-coded numeric iterators (Linux: kernel/bpf/bpf_iter.c), behind libbpf's bpf_for() and
+ * bpf_repeat(): bpf_iter_num_new(&it, start, end) gives start, start+1, ..., end-1 through
+ * bpf_iter_num_next (NULL after the last); -EINVAL when start > end, -E2BIG for more than 8M.
+ * <linux/bpf.h> of Linux 6.4+ defines struct bpf_iter_num: define XDPSIM_HAVE_BPF_ITER_NUM before
+ * including this header then (vmlinux.h users need nothing). */
+#if !defined(__VMLINUX_H__) && !defined(XDPSIM_HAVE_BPF_ITER_NUM)
+struct bpf_iter_num {
+	__u64 __opaque[1];
+} __attribute__((aligned(8)));
+#endif
+extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym;
+extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym;
+extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
+
+/* Critical sections (Linux: kernel/bpf/helpers.c): the verifier pairs them; at run time the
+ * simulator has nothing to do for them. */
+extern void bpf_rcu_read_lock(void) __ksym;
+extern void bpf_rcu_read_unlock(void) __ksym;
+extern void bpf_preempt_disable(void) __ksym;
+extern void bpf_preempt_enable(void) __ksym;
+extern void bpf_local_irq_save(unsigned long *flags__irq_flag) __ksym;
+extern void bpf_local_irq_restore(unsigned long *flags__irq_flag) __ksym;
+
+/* Linux 6.18: makes the packet's first len bytes linear (net/core/filter.c). 0 or -EINVAL. */
+extern int bpf_xdp_pull_data(struct xdp_md *x, __u32 len) __ksym;
+
 /* IPsec security associations (Linux: net/xfrm/xfrm_state_bpf.c). xdpsim's simulated host has
  * none: a lookup returns NULL with opts->error -ENOENT (-EINVAL when opts__sz is not 36 or
  * netns_id is below -1, -ENONET for another namespace). */

@@ -75,6 +75,20 @@ int all_kfuncs(struct xdp_md *ctx)
 	if (xs)
 		bpf_xdp_xfrm_state_release(xs);
 	n += xo.error;
+	struct bpf_iter_num it;
+	int *v;
+	bpf_iter_num_new(&it, 0, 3);
+	while ((v = bpf_iter_num_next(&it)))
+		n += *v;
+	bpf_iter_num_destroy(&it);
+	unsigned long irq;
+	bpf_rcu_read_lock();
+	bpf_rcu_read_unlock();
+	bpf_preempt_disable();
+	bpf_preempt_enable();
+	bpf_local_irq_save(&irq);
+	bpf_local_irq_restore(&irq);
+	n += bpf_xdp_pull_data(ctx, 64);
 	/* The tc variants, never reached: an XDP program may not call them (the test only reads
 	 * the object's BTF). */
 	if (n == 12345) {

@@ -4,7 +4,7 @@
  *  - bpf_skb_vlan_push (18), a socket-buffer helper XDP may not call;
  *  - bpf_get_task_stack (141) and bpf_find_vma (180), which Linux 6.18 offers XDP programs
  *    (among the base helpers of CAP_PERFMON) but the simulator does not;
- *  - the kfunc bpf_xdpsim_test_kfunc, which nobody provides, and bpf_rcu_read_lock, a generic
+ *  - the kfunc bpf_xdpsim_test_kfunc, which nobody provides, and bpf_strlen, a string
  *    kfunc of the kernel the simulator lacks.
  */
 #include <linux/bpf.h>
@@ -12,7 +12,7 @@
 #include <bpf/bpf_endian.h>
 
 extern __u64 bpf_xdpsim_test_kfunc(__u32 len) __ksym;
-extern void bpf_rcu_read_lock(void) __ksym;
+extern int bpf_strlen(const char *s__ign) __ksym;
 
 static long vma_cb(void *task, void *vma, void *data)
 {
@@ -25,7 +25,7 @@ int many_missing(struct xdp_md *ctx)
 	__u64 stack[4];
 	long r = 0;
 
-	bpf_rcu_read_lock();
+	r += bpf_strlen("xdp");
 	if (bpf_skb_vlan_push((struct __sk_buff *)ctx, bpf_htons(0x8100), 7))
 		r++;
 	r += bpf_get_task_stack(0, stack, sizeof(stack), 0);
