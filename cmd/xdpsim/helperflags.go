@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
+	"github.com/cilium/ebpf/asm"
 	"github.com/spf13/pflag"
 
 	"github.com/xdpsim/xdpsim/kfuncs/conntrack"
+	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/replay"
 	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/sim/syncookie"
@@ -150,3 +154,26 @@ func (c *conntrackOut) Commit() error {
 }
 
 func (c *conntrackOut) Abort() { c.out.Abort() }
+
+// cookieNotice warns, for diff, that a program making SYN cookies cannot agree with the kernel on
+// them: the kernel's cookie secret is random (net_get_random_once), the simulator's follows
+// --syncookie-secret or --seed. "" for a program that makes none.
+func cookieNotice(p *sim.Program) string {
+	var makers []string
+	for _, ins := range p.Insns {
+		if !ins.IsBuiltinCall() {
+			continue
+		}
+		switch fn := asm.BuiltinFunc(ins.Constant); fn {
+		case asm.FnTcpRawGenSyncookieIpv4, asm.FnTcpRawGenSyncookieIpv6, asm.FnTcpGenSyncookie:
+			if name := sim.HelperName(int32(fn)); !slices.Contains(makers, name) {
+				makers = append(makers, name)
+			}
+		}
+	}
+	if len(makers) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("program %s makes SYN cookies (%s): the kernel's cookie secret is random, so the cookies it sends, and the checksums over them, differ from the simulator's (--syncookie-secret, or derived from --seed); the kernel's tests compare them masked",
+		p.Name, strings.Join(makers, ", "))
+}

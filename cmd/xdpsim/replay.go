@@ -299,6 +299,11 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	for _, n := range s.obj.Notices {
 		fmt.Fprintf(stderr, "xdpsim: %s\n", n)
 	}
+	if use == kernelAlso {
+		if n := cookieNotice(s.prog); n != "" {
+			fmt.Fprintf(stderr, "xdpsim: %s\n", n)
+		}
+	}
 	if s.prog.Type == ebpf.SchedCLS {
 		if err := s.openTC(f, eng, host, dev); err != nil {
 			return fail(err)
