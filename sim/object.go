@@ -20,6 +20,7 @@ import (
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim/corebtf"
 	"github.com/xdpsim/xdpsim/sim/maps"
+	"github.com/xdpsim/xdpsim/verifier"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -45,6 +46,12 @@ type LoadOptions struct {
 	// Features switches on proposals that never merged (kfuncs.FeatureTraits,
 	// kfuncs.FeatureExportToSkb, ...): their kfuncs resolve only when on.
 	Features kfuncs.Features
+	// NoVerify skips the verifier: programs the kernel would refuse may load (and run until
+	// they fault or exhaust the instruction budget). The object's Notices say so.
+	NoVerify bool
+	// VerifierLogLevel is the log level of the verification at load (0, 1 or 2); the log is in
+	// Program.Verification.
+	VerifierLogLevel int
 }
 
 // Object is a loaded ELF object: its maps, created, and its programs, prepared on demand.
@@ -81,6 +88,10 @@ type Program struct {
 	// resolved, before context rewriting.
 	Insns asm.Instructions
 	VM    *vm.Program
+	// Verification is the verifier's result (log, statistics, the xlated program); nil when
+	// loaded with NoVerify.
+	Verification *verifier.Result
+	vprog        *verifier.Program
 	// lines holds the source line of every raw instruction slot.
 	lines []string
 	obj   *Object
@@ -141,6 +152,9 @@ func LoadSpec(path string, spec *ebpf.CollectionSpec, opts LoadOptions) (*Object
 			v = "v1 (March 2025)"
 		}
 		o.Notices = append(o.Notices, "--feature traits: packet traits are an RFC that never merged into Linux; modelled as its "+v+" patches describe")
+	}
+	if opts.NoVerify {
+		o.Notices = append(o.Notices, "--no-verify: programs are not verified; one the kernel would refuse may run, and fault or exhaust the instruction budget")
 	}
 	if opts.Features.ExportToSkb {
 		o.Notices = append(o.Notices, "--feature export-to-skb: bpf_xdp_metadata_export_to_skb is a 2022 RFC that never merged into Linux; modelled after its description")
@@ -446,6 +460,8 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 	}
 	insns = splitPoisonedLoads(insns)
 	kfns := map[int32]vm.Helper{}
+	kfnDesc := map[int32]*kfuncs.Kfunc{}
+	poisoned := map[int32]bool{}
 	kfnIdx := map[string]int32{}
 	var devKfuncs []string
 	for i := range insns {
@@ -462,6 +478,7 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 				what = strings.TrimSpace(src.String())
 			}
 			id := int32(len(kfns))
+			poisoned[id] = true
 			kfns[id] = func(*vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
 				return 0, fmt.Errorf("reached an instruction poisoned by CO-RE (%s): the kernel refuses programs that can reach one", what)
 			}
@@ -486,6 +503,7 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 				id = int32(len(kfns))
 				kfnIdx[name] = id
 				kfns[id] = recordKfunc(k)
+				kfnDesc[id] = k
 				p.Kfuncs = append(p.Kfuncs, name)
 				if k.DevBound {
 					p.DevBound = true
@@ -520,6 +538,14 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 		}
 	}
 	p.Insns = insns
+	p.vprog = o.verifierProgram(p, ps, raw, kfnDesc, poisoned)
+	if !o.opts.NoVerify {
+		res, err := verifier.Verify(p.vprog, verifier.Options{LogLevel: o.opts.VerifierLogLevel})
+		if err != nil {
+			return nil, err
+		}
+		p.Verification = res
+	}
 	helpers, err := o.helpersFor(p, raw)
 	if err != nil {
 		return nil, err
@@ -564,12 +590,6 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 		}
 		o.Notices = append(o.Notices, fmt.Sprintf("program %s calls device-bound kfuncs (%s): bound to the simulated device, as the kernel binds it with BPF_F_XDP_DEV_BOUND_ONLY",
 			p.Name, strings.Join(devKfuncs, ", ")))
-	}
-	// Check every context access as the kernel's verifier does (size, offset, writes, the
-	// devmap-only egress_ifindex); the rewritten program itself is what dump --xlated prints,
-	// while the machine serves context loads through the ctx region's hook.
-	if _, err := RewriteXDPContext(p.VM.Instructions(), p.AttachType == ebpf.AttachXDPDevMap, p.Line); err != nil {
-		return nil, err
 	}
 	return p, nil
 }

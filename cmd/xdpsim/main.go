@@ -4,6 +4,7 @@
 //	xdpsim run PROG.o TRACE.pcap...   run a program over traces
 //	xdpsim diff PROG.o TRACE.pcap     compare the simulator with the real kernel
 //	xdpsim dump PROG.o                list programs, maps, variables; print instructions
+//	xdpsim verify PROG.o              check programs as the kernel's verifier does
 //	xdpsim exec [--program HEX] MEM   the conformance plugin protocol
 //	xdpsim devices                    list the simulated device profiles
 package main
@@ -29,6 +30,7 @@ commands:
   run PROG.o TRACE.pcap...   run an XDP program over pcap/pcapng traces
   diff PROG.o TRACE.pcap...  run it in the simulator and the real kernel and compare
   dump PROG.o [-p NAME]      list programs, maps and variables; print instructions (--xlated)
+  verify PROG.o [-p NAME]    check programs as the kernel's verifier does (--log-level 1|2, --json)
   devices [--json]           list the simulated NIC profiles and the RX-metadata hints each supplies
   exec [--program HEX] MEM   run raw instructions (the bpf_conformance plugin protocol)
   help                       this text
@@ -55,6 +57,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdDiff(args[1:], stdout, stderr)
 	case "dump":
 		err = cmdDump(args[1:], stdout, stderr)
+	case "verify":
+		err = cmdVerify(args[1:], stdout, stderr)
 	case "devices":
 		err = cmdDevices(args[1:], stdout)
 	case "help", "-h", "--help":
