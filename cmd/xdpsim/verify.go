@@ -7,8 +7,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/spf13/pflag"
-
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/verifier"
@@ -19,44 +17,39 @@ import (
 // prints the kernel-style error, its instruction and source line. Exit status 0 when all are
 // accepted, 1 when one is rejected, 2 for unusable input.
 func cmdVerify(args []string, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet("verify", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("verify", "[flags] PROG.o", stdout)
 	prog := fs.StringP("prog", "p", "", "verify only this program, by function or section name")
 	level := fs.Int("log-level", 0, "print the verifier log: 1 the path to an error and the statistics, 2 every instruction with its registers")
 	asJSON := fs.Bool("json", false, `one JSON object per program: {"program","verdict","insn","message","processed",...}`)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: xdpsim verify [flags] PROG.o\n%s", fs.FlagUsages())
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
+	if err := parseFlags(fs, args); err != nil {
+		if err == errHelp {
 			return nil
 		}
-		return &exitError{2, err}
+		return err
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return &exitError{2, errors.New("need exactly one object")}
+		return usageErr(errors.New("need exactly one object (see xdpsim verify --help)"))
 	}
 	if *level < 0 || *level > 2 {
-		return &exitError{2, fmt.Errorf("--log-level %d: want 0, 1 or 2", *level)}
+		return usageErr(fmt.Errorf("--log-level %d: want 0, 1 or 2", *level))
 	}
 	path := fs.Arg(0)
 	opts := sim.LoadOptions{NoVerify: true, Features: kfuncs.Features{Traits: true, ExportToSkb: true}}
 	obj, err := sim.Load(path, opts)
 	if err != nil {
-		return &exitError{2, err}
+		return usageErr(err)
 	}
 	var names []string
 	if *prog != "" {
 		p, err := obj.FindProgram(*prog)
 		if err != nil {
-			return &exitError{2, err}
+			return usageErr(err)
 		}
 		names = []string{p.Name}
 	} else {
 		names = obj.XDPPrograms()
 		if len(names) == 0 {
-			return &exitError{2, fmt.Errorf("%s: no program the verifier knows the rules of (XDP); programs: %s", path, strings.Join(obj.ProgramNames(), ", "))}
+			return usageErr(fmt.Errorf("%s: no program the verifier knows the rules of (XDP); programs: %s", path, strings.Join(obj.ProgramNames(), ", ")))
 		}
 	}
 	rejected := 0
@@ -64,12 +57,12 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	for _, name := range names {
 		p, err := obj.Program(name)
 		if err != nil {
-			return &exitError{2, err}
+			return usageErr(err)
 		}
 		res, err := p.Verify(verifier.Options{LogLevel: *level})
 		var verr *verifier.Error
 		if err != nil && !errors.As(err, &verr) {
-			return &exitError{2, fmt.Errorf("%s: %s: %w", path, name, err)}
+			return usageErr(fmt.Errorf("%s: %s: %w", path, name, err))
 		}
 		if verr != nil {
 			rejected++
@@ -83,7 +76,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 		printVerdict(stdout, path, name, res, verr, *level)
 	}
 	if rejected > 0 {
-		return &exitError{1, nil}
+		return &exitError{exitFailed, nil}
 	}
 	return nil
 }
