@@ -366,18 +366,28 @@ func (o *Object) progType(ps *ebpf.ProgramSpec) ebpf.ProgramType {
 // FindProgram picks a program by function or section name; with name "" it picks the only XDP
 // program, or fails listing the choices.
 func (o *Object) FindProgram(name string) (*Program, error) {
+	fn, err := o.ProgramName(name)
+	if err != nil {
+		return nil, err
+	}
+	return o.Program(fn)
+}
+
+// ProgramName resolves a function or section name as FindProgram does, to the program's
+// function name, without preparing it.
+func (o *Object) ProgramName(name string) (string, error) {
 	if name == "" {
 		xdp := o.XDPPrograms()
 		switch len(xdp) {
 		case 1:
-			return o.Program(xdp[0])
+			return xdp[0], nil
 		case 0:
-			return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("no XDP program in the object; programs: %s (pick one with --prog and type it with --type xdp)", strings.Join(o.ProgramNames(), ", "))}
+			return "", &LoadError{Path: o.Path, Err: fmt.Errorf("no XDP program in the object; programs: %s (pick one with --prog and type it with --type xdp)", strings.Join(o.ProgramNames(), ", "))}
 		}
-		return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("%d XDP programs, pick one with --prog: %s", len(xdp), strings.Join(xdp, ", "))}
+		return "", &LoadError{Path: o.Path, Err: fmt.Errorf("%d XDP programs, pick one with --prog: %s", len(xdp), strings.Join(xdp, ", "))}
 	}
 	if _, ok := o.Spec.Programs[name]; ok {
-		return o.Program(name)
+		return name, nil
 	}
 	var bySection []string
 	for _, fn := range sortedKeys(o.Spec.Programs) {
@@ -387,11 +397,11 @@ func (o *Object) FindProgram(name string) (*Program, error) {
 	}
 	switch len(bySection) {
 	case 1:
-		return o.Program(bySection[0])
+		return bySection[0], nil
 	case 0:
-		return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("no program named %q; programs: %s", name, strings.Join(o.ProgramNames(), ", "))}
+		return "", &LoadError{Path: o.Path, Err: fmt.Errorf("no program named %q; programs: %s", name, strings.Join(o.ProgramNames(), ", "))}
 	}
-	return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("section %q holds several programs, name one: %s", name, strings.Join(bySection, ", "))}
+	return "", &LoadError{Path: o.Path, Err: fmt.Errorf("section %q holds several programs, name one: %s", name, strings.Join(bySection, ", "))}
 }
 
 // Program prepares (once) and returns the program with function name name.
@@ -442,21 +452,24 @@ type fakeFD int
 
 func (f fakeFD) FD() int { return int(f) }
 
-func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
+// link makes the program as loaded: CO-RE applied, map references, helpers and kfuncs resolved,
+// source lines; its vprog is what the verifier checks. It returns the raw instructions and the
+// kfuncs by call immediate for preparing the machine.
+func (o *Object) link(ps *ebpf.ProgramSpec) (*Program, []vm.Instruction, map[int32]vm.Helper, error) {
 	typ := o.progType(ps)
 	switch typ {
 	case ebpf.XDP:
 	case ebpf.UnspecifiedProgram:
-		return nil, fmt.Errorf("section %q carries no program type: give one with --type xdp", ps.SectionName)
+		return nil, nil, nil, fmt.Errorf("section %q carries no program type: give one with --type xdp", ps.SectionName)
 	default:
-		return nil, fmt.Errorf("program type %s is not simulated (only XDP is)", typ)
+		return nil, nil, nil, fmt.Errorf("program type %s is not simulated (only XDP is)", typ)
 	}
 	p := &Program{Name: ps.Name, Section: ps.SectionName, Type: typ, AttachType: ps.AttachType,
 		Frags: ps.Flags&(1<<5) != 0 || strings.HasPrefix(ps.SectionName, "xdp.frags") || strings.HasPrefix(ps.SectionName, "xdp/frags"), obj: o}
 	insns := make(asm.Instructions, len(ps.Instructions))
 	copy(insns, ps.Instructions)
 	if err := o.applyCORE(insns); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	insns = splitPoisonedLoads(insns)
 	kfns := map[int32]vm.Helper{}
@@ -487,10 +500,10 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 			ref := ins.Reference()
 			idx, ok := o.mapIndex[ref]
 			if !ok {
-				return nil, fmt.Errorf("instruction %d references %q, which is not a map of this object (.kconfig and ksyms are not simulated)", i, ref)
+				return nil, nil, nil, fmt.Errorf("instruction %d references %q, which is not a map of this object (.kconfig and ksyms are not simulated)", i, ref)
 			}
 			if err := ins.AssociateMap(fakeFD(idx)); err != nil {
-				return nil, fmt.Errorf("instruction %d: %w", i, err)
+				return nil, nil, nil, fmt.Errorf("instruction %d: %w", i, err)
 			}
 		case ins.IsKfuncCall():
 			name := ins.Reference()
@@ -498,7 +511,7 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 			if !ok {
 				k, err := kfuncs.Lookup(name, o.opts.Features)
 				if err != nil {
-					return nil, fmt.Errorf("instruction %d calls %w", i, err)
+					return nil, nil, nil, fmt.Errorf("instruction %d calls %w", i, err)
 				}
 				id = int32(len(kfns))
 				kfnIdx[name] = id
@@ -512,16 +525,16 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 			}
 			ins.Constant = int64(id)
 		case ins.OpCode.IsDWordLoad() && ins.Reference() != "" && ins.Src != asm.PseudoFunc && !ins.IsFunctionReference():
-			return nil, fmt.Errorf("instruction %d references symbol %q, which is not simulated (.kconfig and ksyms are not)", i, ins.Reference())
+			return nil, nil, nil, fmt.Errorf("instruction %d references symbol %q, which is not simulated (.kconfig and ksyms are not)", i, ins.Reference())
 		}
 	}
 	var buf bytes.Buffer
 	if err := insns.Marshal(&buf, le); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	raw, err := vm.Decode(buf.Bytes())
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	// Source lines per raw slot, and the kfunc call immediates as we assigned them.
 	p.lines = make([]string, len(raw))
@@ -539,6 +552,21 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 	}
 	p.Insns = insns
 	p.vprog = o.verifierProgram(p, ps, raw, kfnDesc, poisoned)
+	return p, raw, kfns, nil
+}
+
+func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
+	p, raw, kfns, err := o.link(ps)
+	if err != nil {
+		return nil, err
+	}
+	insns := p.Insns
+	var devKfuncs []string
+	for _, name := range p.Kfuncs {
+		if k, err := kfuncs.Lookup(name, o.opts.Features); err == nil && k.DevBound {
+			devKfuncs = append(devKfuncs, name)
+		}
+	}
 	if !o.opts.NoVerify {
 		res, err := verifier.Verify(p.vprog, verifier.Options{LogLevel: o.opts.VerifierLogLevel})
 		if err != nil {

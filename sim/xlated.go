@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"fmt"
+
 	"github.com/xdpsim/xdpsim/verifier"
 	"github.com/xdpsim/xdpsim/vm"
 )
@@ -23,4 +25,28 @@ func (p *Program) Xlated() (insns []vm.Instruction, origin []int, err error) {
 // loaded with NoVerify). A rejection is a *verifier.Error; the result is there in both cases.
 func (p *Program) Verify(opts verifier.Options) (*verifier.Result, error) {
 	return verifier.Verify(p.vprog, opts)
+}
+
+// VerifierInput is a copy of what the verifier checks for this program (instructions, maps,
+// kfuncs, BTF functions and lines), for callers that verify it under other conditions: a
+// program that is not bound to a device, another log level.
+func (p *Program) VerifierInput() *verifier.Program {
+	c := *p.vprog
+	return &c
+}
+
+// VerifierInput links the program of function name as the kernel would load it and returns what
+// the verifier checks, without preparing it for the machine: a program can be verified even
+// when it calls helpers the simulator does not provide, or holds instructions the machine
+// refuses.
+func (o *Object) VerifierInput(name string) (*verifier.Program, error) {
+	ps, ok := o.Spec.Programs[name]
+	if !ok {
+		return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("no program named %q", name)}
+	}
+	p, _, _, err := o.link(ps)
+	if err != nil {
+		return nil, &LoadError{Path: o.Path, What: fmt.Sprintf("program %s (section %s)", ps.Name, ps.SectionName), Err: err}
+	}
+	return p.VerifierInput(), nil
 }

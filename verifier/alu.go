@@ -26,13 +26,15 @@ func (e *env) checkALU(ins vm.Instruction) error {
 		if err := e.readReg(dst); err != nil {
 			return err
 		}
-		if regs[dst].isPointer() {
-			return e.reject("R%d pointer arithmetic prohibited", dst)
-		}
 		if err := e.writeReg(dst); err != nil {
 			return err
 		}
 		d := &regs[dst]
+		if d.isPointer() {
+			// A root loader may leak pointers: the result is a number.
+			d.setUnknown()
+			return nil
+		}
 		if op == vm.AluNeg {
 			old := *d
 			d.setConst(0)
@@ -170,33 +172,30 @@ func (e *env) checkALU(ins vm.Instruction) error {
 	return e.adjustRegMinMax(ins)
 }
 
-// bswap applies a byte swap or truncation to a scalar.
+// bswap applies a byte swap or truncation to a scalar: the kernel swaps the bytes of the tnum
+// and derives the bounds from it.
 func (e *env) bswap(d *reg, ins vm.Instruction, alu64 bool) {
 	le := ins.Op&vm.SrcX == 0 // BPF_TO_LE (or bswap in ALU64)
 	size := int(ins.Imm / 8)
 	if !alu64 && le {
 		// A truncation on a little-endian machine.
-		d.id = 0
+		d.id, d.addC, d.off = 0, false, 0
 		d.coerceToSize(size)
 		return
 	}
-	if d.varOff.isConst() {
-		v := d.varOff.value
+	swap := func(v uint64) uint64 {
 		switch size {
 		case 2:
-			v = uint64(bits.ReverseBytes16(uint16(v)))
+			return uint64(bits.ReverseBytes16(uint16(v)))
 		case 4:
-			v = uint64(bits.ReverseBytes32(uint32(v)))
-		default:
-			v = bits.ReverseBytes64(v)
+			return uint64(bits.ReverseBytes32(uint32(v)))
 		}
-		d.setConst(v)
-		return
+		return bits.ReverseBytes64(v)
 	}
-	d.setUnknown()
-	if size < 8 {
-		d.coerceToSize(size)
-	}
+	t := tnum{swap(d.varOff.value), swap(d.varOff.mask)}
+	*d = reg{typ: scalarValue, mapIdx: -1, varOff: t}
+	d.markUnbounded()
+	d.sync()
 }
 
 // adjustRegMinMax is the kernel's adjust_reg_min_max_vals for binary operations.

@@ -699,7 +699,7 @@ func (e *env) prepareFuncExit(idx int) (bool, error) {
 	callee := st.cur()
 	r0 := &callee.regs[0]
 	e.scratch(0)
-	if r0.typ == notInit {
+	if r0.typ == notInit && callee.inCallback {
 		return false, e.reject("R0 !read_ok")
 	}
 	if r0.typ == ptrToStack {
@@ -836,9 +836,6 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 	k := e.p.Kfuncs[ins.Imm]
 	if k == nil {
 		return e.reject("kernel btf_id %d is not a function", ins.Imm)
-	}
-	if k.DevBound && !e.p.DevBound {
-		return e.reject("%s", kfuncs.DevBoundMessage)
 	}
 	if e.pt.kfunc != nil && !e.pt.kfunc(k.Name) {
 		return e.reject("calling kernel function %s is not allowed", k.Name)

@@ -2,6 +2,8 @@ package verifier
 
 import (
 	"fmt"
+
+	"github.com/xdpsim/xdpsim/kfuncs"
 	"sort"
 	"strings"
 
@@ -98,7 +100,14 @@ func (e *env) checkSubprogs() error {
 		e.subprogs = append(e.subprogs, sp)
 	}
 	// Jumps stay inside their function; the last instruction of each leaves it.
-	for _, sp := range e.subprogs {
+	for i, sp := range e.subprogs {
+		if i > 0 && sp.fn != nil && sp.fn.RetVoid {
+			for pc := sp.start; pc < sp.end; pc++ {
+				if in := e.insns[pc]; !e.second[pc] && in.Op == vm.OpCall && in.Src() == 0 && in.Imm == fnTailCall {
+					return e.rejectAt(-1, "tail_call is only allowed in functions that return 'int'.")
+				}
+			}
+		}
 		for pc := sp.start; pc < sp.end; pc++ {
 			if e.second[pc] {
 				continue
@@ -117,7 +126,7 @@ func (e *env) checkSubprogs() error {
 			op = 0
 		}
 		if op != vm.OpExit && op != vm.ClassJMP|vm.JmpJA && op != vm.OpJA32 {
-			return e.rejectAt(last, "last insn is not an exit or jmp")
+			return e.rejectAt(-1, "last insn is not an exit or jmp")
 		}
 	}
 	return nil
@@ -133,7 +142,7 @@ func (e *env) checkCFG() error {
 			return e.rejectAt(from, "jump out of range from insn %d to %d", from, to)
 		}
 		if e.second[to] {
-			return e.rejectAt(from, "jump into the middle of ldimm64 insn %d", to-1)
+			return e.rejectAt(to-1, "jump into the middle of ldimm64 insn %d", to-1)
 		}
 		if !seen[to] {
 			seen[to] = true
@@ -442,9 +451,12 @@ func (e *env) checkMaxStackDepth() error {
 		if s.stack == 0 {
 			sz = 0
 		}
+		if s.hasTail && depth > 0 && total > maxBPFStack/2 {
+			return e.rejectAt(-1, "tail_calls are not allowed when call stack of previous frames is %d bytes. Too large", total)
+		}
 		total += sz
 		if total > maxBPFStack {
-			return e.rejectAt(s.start, "combined stack size of %d calls is %d. Too large", depth+1, total)
+			return e.rejectAt(-1, "combined stack size of %d calls is %d. Too large", depth+1, total)
 		}
 		if visiting[sp] {
 			return nil
@@ -480,6 +492,105 @@ func (e *env) checkMaxStackDepth() error {
 			if err := walk(i, 0, 0); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// validOpcode is the kernel's bpf_opcode_in_insntable: the opcodes the interpreter knows.
+func validOpcode(op uint8) bool {
+	cls := op & 7
+	code := op & 0xf0
+	x := op&vm.SrcX != 0
+	switch cls {
+	case vm.ClassALU, vm.ClassALU64:
+		if code > vm.AluEnd {
+			return false
+		}
+		if code == vm.AluNeg && x {
+			return false
+		}
+		if code == vm.AluEnd && cls == vm.ClassALU64 && x {
+			return false
+		}
+		return true
+	case vm.ClassJMP, vm.ClassJMP32:
+		switch {
+		case code == vm.JmpCall:
+			return cls == vm.ClassJMP && !x
+		case code == vm.JmpExit:
+			return cls == vm.ClassJMP && !x
+		case code == vm.JmpJA:
+			return !x
+		case code == 0xe0: // JCOND
+			return cls == vm.ClassJMP && !x
+		}
+		return code <= vm.JmpJSLE
+	case vm.ClassLD:
+		switch op {
+		case vm.OpLdImm64, 0x20, 0x28, 0x30, 0x40, 0x48, 0x50:
+			return true
+		}
+		return false
+	case vm.ClassLDX:
+		switch op & 0xe0 {
+		case vm.ModeMEM:
+			return true
+		case vm.ModeMEMSX:
+			return op&0x18 != vm.SizeDW
+		}
+		return false
+	case vm.ClassST:
+		return op&0xe0 == vm.ModeMEM
+	case vm.ClassSTX:
+		switch op & 0xe0 {
+		case vm.ModeMEM:
+			return true
+		case vm.ModeATOMIC:
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+// checkBeforeWalk is what the kernel checks before it walks the program, in its order:
+// opcodes and 64-bit loads (resolve_pseudo_ldimm64), then kfuncs (add_kfunc_call). Its errors
+// name no instruction the walk reached.
+func (e *env) checkBeforeWalk() error {
+	n := len(e.insns)
+	for pc := 0; pc < n; pc++ {
+		in := e.insns[pc]
+		if !validOpcode(in.Op) {
+			return e.rejectAt(-1, "unknown opcode %02x", in.Op)
+		}
+		if in.Op != vm.OpLdImm64 {
+			continue
+		}
+		if pc+1 >= n {
+			return e.rejectAt(-1, "invalid bpf_ld_imm64 insn")
+		}
+		switch in.Src() {
+		case 0, vm.PseudoFunc:
+		case vm.PseudoMapFD, vm.PseudoMapIdx, vm.PseudoMapValue, vm.PseudoMapIdxValue:
+			if in.Imm < 0 || int(in.Imm) >= len(e.p.Maps) {
+				return e.rejectAt(-1, "fd %d is not pointing to valid bpf_map", in.Imm)
+			}
+		case vm.PseudoBTFID:
+		default:
+			return e.rejectAt(-1, "unrecognized bpf_ld_imm64 insn")
+		}
+		pc++
+	}
+	for pc := 0; pc < n; pc++ {
+		in := e.insns[pc]
+		if in.Op == vm.OpCall && in.Src() == vm.PseudoKfuncCall {
+			if k := e.p.Kfuncs[in.Imm]; k != nil && k.DevBound && !e.p.DevBound {
+				return e.rejectAt(-1, "%s", kfuncs.DevBoundMessage)
+			}
+		}
+		if in.Op == vm.OpLdImm64 {
+			pc++
 		}
 	}
 	return nil

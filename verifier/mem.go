@@ -127,12 +127,6 @@ func (e *env) checkAtomic(idx int, ins vm.Instruction) error {
 		if err := e.readReg(0); err != nil {
 			return err
 		}
-		if regs[0].isPointer() {
-			return e.reject("R0 leaks addr into mem")
-		}
-	}
-	if regs[ins.Src()].isPointer() {
-		return e.reject("R%d leaks addr into mem", ins.Src())
 	}
 	d := &regs[ins.Dst()]
 	switch d.typ {
@@ -298,6 +292,14 @@ func (e *env) checkMemAccess(idx int, regno uint8, off, size int, t int, valueRe
 		}
 		if err := e.checkSockAccess(regno, r, off, size); err != nil {
 			return err
+		}
+		if d := loaded(); d != nil {
+			d.setUnknown()
+		}
+	case r.typ == constPtrToMap:
+		// struct bpf_map's fields, read through its BTF (check_ptr_to_map_access).
+		if t == accWrite {
+			return e.reject("only read from bpf_map is supported")
 		}
 		if d := loaded(); d != nil {
 			d.setUnknown()

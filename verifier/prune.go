@@ -29,8 +29,7 @@ func (e *env) isStateVisited(idx int) (bool, error) {
 				return true, nil
 			}
 			if e.statesMaybeLooping(sl.st, cur) && e.statesEqual(sl.st, cur, idx, true) {
-				e.verbose("infinite loop detected at insn %d\n", idx)
-				return false, e.reject("infinite loop detected at insn %d", idx)
+				return false, e.rejectAt(e.lastInsn, "infinite loop detected at insn %d", idx)
 			}
 			if !force && e.jmps-e.prevJmps < 20 && e.processed-e.prevInsns < 100 {
 				add = false
@@ -70,7 +69,6 @@ func (e *env) isStateVisited(idx int) (bool, error) {
 	ck.parent = cur.parent
 	cur.parent = ck
 	cur.hist = cur.hist[:0]
-	e.cleanState(ck, idx)
 	e.explored[idx] = append(list, &explored{st: ck})
 	e.maxStatesPerInsn = max(e.maxStatesPerInsn, len(e.explored[idx]))
 	return false, nil

@@ -98,6 +98,7 @@ type env struct {
 
 	err       *Error
 	printSt   bool
+	lastInsn  int // the last instruction checked, which the kernel's log printed last
 	tailCalls bool
 
 	stImm               bool // the store being checked is BPF_ST (an immediate)
@@ -233,6 +234,9 @@ func (e *env) note(format string, args ...any) {
 }
 
 func (e *env) run() error {
+	if err := e.checkBeforeWalk(); err != nil {
+		return err
+	}
 	if err := e.checkSubprogs(); err != nil {
 		return err
 	}
@@ -301,7 +305,7 @@ func (e *env) doCheck(st *vstate, start int) error {
 	for {
 		e.processed++
 		if e.processed > e.limit {
-			return e.reject("BPF program is too large. Processed %d insn", e.processed)
+			return e.rejectAt(e.lastInsn, "BPF program is too large. Processed %d insn", e.processed)
 		}
 		idx := e.idx
 		if idx < 0 || idx >= len(e.insns) {
@@ -340,6 +344,7 @@ func (e *env) doCheck(st *vstate, start int) error {
 			}
 		}
 		e.scratchRegs, e.scratchStack = 0, 0
+		e.lastInsn = idx
 		e.cur.hist = append(e.cur.hist, histEntry{idx: int32(idx), frame: int8(e.cur.curframe), stackFrame: -1})
 		var text string
 		if e.opts.LogLevel > 0 {
@@ -436,6 +441,8 @@ func (e *env) updateBranchCounts(st *vstate) {
 		if p.branches > 0 {
 			break
 		}
+		// Every path from p is explored: what is dead there can no longer matter.
+		e.cleanState(p, p.insnIdx)
 	}
 }
 

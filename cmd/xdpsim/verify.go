@@ -41,11 +41,11 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	var names []string
 	if *prog != "" {
-		p, err := obj.FindProgram(*prog)
+		name, err := obj.ProgramName(*prog)
 		if err != nil {
 			return usageErr(err)
 		}
-		names = []string{p.Name}
+		names = []string{name}
 	} else {
 		names = obj.XDPPrograms()
 		if len(names) == 0 {
@@ -55,11 +55,11 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	rejected := 0
 	enc := json.NewEncoder(stdout)
 	for _, name := range names {
-		p, err := obj.Program(name)
+		in, err := obj.VerifierInput(name)
 		if err != nil {
 			return usageErr(err)
 		}
-		res, err := p.Verify(verifier.Options{LogLevel: *level})
+		res, err := verifier.Verify(in, verifier.Options{LogLevel: *level})
 		var verr *verifier.Error
 		if err != nil && !errors.As(err, &verr) {
 			return usageErr(fmt.Errorf("%s: %s: %w", path, name, err))
