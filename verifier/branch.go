@@ -483,7 +483,6 @@ func (e *env) checkCondJmp(idx int, ins vm.Instruction) (taken bool, err error) 
 		// follow the jump only: take the pushed state now
 		if len(e.stack) > 0 && e.stack[len(e.stack)-1].st == other {
 			e.stack = e.stack[:len(e.stack)-1]
-			e.curStates--
 			if other.parent != nil {
 				other.parent.branches--
 			}
@@ -502,7 +501,6 @@ func (e *env) dropLastPushed() {
 	}
 	p := e.stack[len(e.stack)-1]
 	e.stack = e.stack[:len(e.stack)-1]
-	e.curStates--
 	if p.st.parent != nil {
 		p.st.parent.branches--
 	}

@@ -29,7 +29,10 @@ func (e *env) isStateVisited(idx int) (bool, error) {
 				return true, nil
 			}
 			if e.statesMaybeLooping(sl.st, cur) && e.statesEqual(sl.st, cur, idx, true) {
-				return false, e.rejectAt(e.lastInsn, "infinite loop detected at insn %d", idx)
+				e.rejectAt(e.lastInsn, "infinite loop detected at insn %d", idx)
+				e.note("cur state:%s", e.formatState(cur, true))
+				e.note("old state:%s", e.formatState(sl.st, true))
+				return false, errReject
 			}
 			if !force && e.jmps-e.prevJmps < 20 && e.processed-e.prevInsns < 100 {
 				add = false
@@ -55,6 +58,7 @@ func (e *env) isStateVisited(idx int) (bool, error) {
 	}
 	list = list[:n]
 	e.explored[idx] = list
+	e.maxStatesPerInsn = max(e.maxStatesPerInsn, len(list))
 	if !add {
 		return false, nil
 	}
@@ -70,7 +74,6 @@ func (e *env) isStateVisited(idx int) (bool, error) {
 	cur.parent = ck
 	cur.hist = cur.hist[:0]
 	e.explored[idx] = append(list, &explored{st: ck})
-	e.maxStatesPerInsn = max(e.maxStatesPerInsn, len(e.explored[idx]))
 	return false, nil
 }
 
@@ -177,17 +180,13 @@ func (e *env) funcStatesEqual(old, cur *funcState, ids *idmap, exact bool) bool 
 	}
 	for r := 0; r < 10; r++ {
 		if !e.regsafe(&old.regs[r], &cur.regs[r], ids, exact) {
-			if debugPrune {
-				println("reg", r, old.regs[r].format(e.p, 0), cur.regs[r].format(e.p, 0))
+			if debugPrune && !exact {
+				println("at", e.idx, "reg", r, old.regs[r].format(e.p, 0), cur.regs[r].format(e.p, 0))
 			}
 			return false
 		}
 	}
-	ok := e.stacksafe(old, cur, ids, exact)
-	if !ok && debugPrune {
-		println("stack", e.formatFrame(&vstate{frames: []*funcState{old}}, 0, true), "|||", e.formatFrame(&vstate{frames: []*funcState{cur}}, 0, true))
-	}
-	return ok
+	return e.stacksafe(old, cur, ids, exact)
 }
 
 func rangeWithin(o, c *reg) bool {
@@ -285,6 +284,9 @@ func (e *env) stacksafe(old, cur *funcState, ids *idmap, exact bool) bool {
 				if ot == stackSpill && os.isSpilledScalar64() && !os.spilled.precise {
 					continue
 				}
+				if debugPrune && !exact {
+					println("at", e.idx, "slot", spi, "byte", i, ot, ct)
+				}
 				return false
 			}
 		}
@@ -294,6 +296,9 @@ func (e *env) stacksafe(old, cur *funcState, ids *idmap, exact bool) bool {
 		switch {
 		case os.slot[7] == stackSpill && cs.slot[7] == stackSpill:
 			if !e.regsafe(&os.spilled, &cs.spilled, ids, exact) {
+				if debugPrune && !exact {
+					println("at", e.idx, "slot", spi, os.spilled.format(e.p, 0), cs.spilled.format(e.p, 0))
+				}
 				return false
 			}
 		case os.slot[7] == stackDynptr:

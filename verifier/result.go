@@ -32,10 +32,11 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	if e.Program != "" {
-		fmt.Fprintf(&b, "program %s: ", e.Program)
+	if e.PC >= 0 {
+		fmt.Fprintf(&b, "the verifier rejects instruction %d: %s", e.PC, strings.ReplaceAll(e.Msg, "\n", "; "))
+	} else {
+		fmt.Fprintf(&b, "the verifier rejects the program: %s", strings.ReplaceAll(e.Msg, "\n", "; "))
 	}
-	fmt.Fprintf(&b, "the verifier rejects instruction %d: %s", e.PC, strings.ReplaceAll(e.Msg, "\n", "; "))
 	if e.Line != "" {
 		b.WriteString("\n  at " + e.Line)
 	}

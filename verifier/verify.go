@@ -411,7 +411,6 @@ func (e *env) processExit() (done bool, err error) {
 	e.cur = p.st
 	e.idx = p.idx
 	e.prevIdx = p.prevIdx
-	e.curStates--
 	e.printSt = true
 	e.prevLine = ""
 	if e.opts.LogLevel > 1 {
@@ -427,7 +426,6 @@ func (e *env) pushStack(idx, prevIdx int) (*vstate, error) {
 		st.parent.branches++
 	}
 	e.stack = append(e.stack, pending{st: st, idx: idx, prevIdx: prevIdx, logPos: e.log.Len()})
-	e.curStates++
 	if len(e.stack) > jmpSeqLimit {
 		return nil, e.reject("The sequence of %d jumps is too complex.", len(e.stack))
 	}
