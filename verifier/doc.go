@@ -22,3 +22,26 @@
 // net/core/filter.c) and were checked against that kernel's verifier; the code is our own.
 // The policy is the privileged one: a loader with CAP_BPF and CAP_PERFMON (root).
 package verifier
+
+// # What is not modelled
+//
+// These kernel behaviours are left out or approximated; programs that depend on them may get
+// another verdict than Linux gives them:
+//
+//   - Program types other than XDP (the TC rules live in their own files when they come), the
+//     kfuncs xdpsim does not provide (iterators, dynptr slices, bpf_cast_to_kern_ctx and the
+//     other generic kfuncs), may_goto, BTF-typed pointers beyond their names (PTR_TO_BTF_ID
+//     fields are read as unknown numbers), kptrs, bpf_obj_new and the graph types, arenas,
+//     exceptions, iterators, sleepable programs, freplace and BPF_PROG_TYPE_EXT.
+//   - Stack liveness: the kernel's 6.18 analysis of which stack slots are read later is not
+//     made (register liveness is), so the verifier keeps and compares more stack than the
+//     kernel and processes more instructions on some programs (never accepting more).
+//   - The kernel's speculative-execution checks (a root loader bypasses them), the JIT's
+//     limits, helper inlining and dead-code removal in the xlated program, and the fields of
+//     struct bpf_map a map pointer may read (any read is accepted).
+//   - The range bpf_get_smp_processor_id returns (the kernel's depends on the machine's CPUs).
+//   - Helpers that XDP may call but whose prototypes are not in helpers.go are checked only for
+//     initialised arguments.
+//   - The log: level 1 and 2 follow the kernel's format for what they print, but not the
+//     precision-backtracking ("mark_precise") and stack-liveness lines of level 2, nor the
+//     "verification time" line.

@@ -233,7 +233,7 @@ func (r *reg) format(p *Program, curFrame int) string {
 	if t != scalarValue && r.off != 0 {
 		add("off=%s", snum(int64(r.off)))
 	}
-	if t == ptrToPacket || t == ptrToPacketMeta || t == ptrToPacketEnd {
+	if t == ptrToPacket || t == ptrToPacketMeta {
 		add("r=%s", unum(uint64(r.rng)))
 	}
 	if t == ptrToMem {

@@ -215,6 +215,9 @@ func (e *env) reject(format string, args ...any) error {
 
 func (e *env) rejectAt(pc int, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
+	if n := e.log.Len(); n > 0 && e.log.String()[n-1] != '\n' {
+		e.log.WriteByte('\n')
+	}
 	fmt.Fprintf(&e.log, "%s\n", msg)
 	if e.err == nil {
 		e.err = &Error{Program: e.p.Name, PC: pc, Line: e.line(pc), Msg: msg}
@@ -364,7 +367,7 @@ func (e *env) doCheck(st *vstate, start int) error {
 				s := e.formatState(e.cur, false)
 				if s != "" {
 					pad := roundUp(max(len(text)+1+4, 40), 8) - (len(text) + 1) - 1
-					e.log.WriteString(strings.Repeat(" ", pad+1) + ";" + s)
+					e.log.WriteString(strings.Repeat(" ", pad) + ";" + s)
 				}
 			}
 			if e.log.Len() == logMark || !strings.HasSuffix(e.log.String()[logMark:], "\n") {
