@@ -71,8 +71,8 @@ func verifierMap(m *maps.Map, ms *ebpf.MapSpec) verifier.Map {
 	}
 	if ms != nil {
 		if ms.Value != nil {
-			vm.SpinLock = memberOffset(ms.Value, "bpf_spin_lock")
-			vm.Timer = memberOffset(ms.Value, "bpf_timer")
+			vm.SpinLock = valueMemberOffset(ms.Value, "bpf_spin_lock")
+			vm.Timer = valueMemberOffset(ms.Value, "bpf_timer")
 		}
 		vm.ReadOnly = vm.ReadOnly || ms.Flags&rdonlyProg != 0
 		if vm.ReadOnly && len(ms.Contents) == 1 {
@@ -97,14 +97,14 @@ func verifierMapSpec(ms *ebpf.MapSpec) verifier.Map {
 	vm := verifier.Map{Name: ms.Name, Type: ms.Type, KeySize: ms.KeySize, ValueSize: ms.ValueSize,
 		MaxEntries: ms.MaxEntries, Flags: ms.Flags, SpinLock: -1, Timer: -1}
 	if ms.Value != nil {
-		vm.SpinLock = memberOffset(ms.Value, "bpf_spin_lock")
-		vm.Timer = memberOffset(ms.Value, "bpf_timer")
+		vm.SpinLock = valueMemberOffset(ms.Value, "bpf_spin_lock")
+		vm.Timer = valueMemberOffset(ms.Value, "bpf_timer")
 	}
 	return vm
 }
 
 // memberOffset finds a member of struct type name in a map's value type, -1 when none.
-func memberOffset(t btf.Type, name string) int {
+func valueMemberOffset(t btf.Type, name string) int {
 	var walk func(t btf.Type, base int, depth int) int
 	walk = func(t btf.Type, base int, depth int) int {
 		if depth > 8 {

@@ -63,6 +63,9 @@ type Outcome struct {
 	// Traits holds the packet traits after the run (with the traits feature), in key order:
 	// they travel with XDP_PASS to the skb and with redirects.
 	Traits []TraitKV
+	// TC is what tc programs did to the packet: the tc ingress hook after XDP_PASS (see
+	// XDP.SetIngress), or the tc program a TC runs alone.
+	TC *TCOutcome
 }
 
 // SkbHandoff is what the stack receives for XDP_PASS: the frame from data and the metadata in
@@ -111,6 +114,8 @@ type XDP struct {
 	pkt  int // region numbers
 	ctx  int
 	obs  FrameObserver
+	// ingress runs the tc ingress hook on what the program passes (SetIngress).
+	ingress *TC
 }
 
 // xdpState is the kernel's view of the packet while an XDP program runs: the xdp_buff.
@@ -320,6 +325,11 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 		for k, v := range s.traitsLayout().All(s.traitsArea()) {
 			out.Traits = append(out.Traits, TraitKV{Key: k, Value: fmt.Sprintf("%x", v)})
 		}
+	}
+	if out.Ret == 2 && x.ingress != nil {
+		x.ingress.ingressFromXDP(x, out, cond)
+		out.TC = &x.ingress.tc
+		out.Executed += x.ingress.tc.Executed
 	}
 	return *out
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/cilium/ebpf/btf"
 
 	"github.com/xdpsim/xdpsim/sim/corebtf"
-	"github.com/xdpsim/xdpsim/verifier"
 	"github.com/xdpsim/xdpsim/vm"
 	"github.com/xdpsim/xdpsim/vm/assembly"
 )
@@ -38,21 +37,21 @@ func TestKernelStructOffsetsMatchBTF(t *testing.T) {
 		typ, member string
 		want        int
 	}{
-		{"xdp_md", "data", verifier.XDPMdData},
-		{"xdp_md", "data_end", verifier.XDPMdDataEnd},
-		{"xdp_md", "data_meta", verifier.XDPMdDataMeta},
-		{"xdp_md", "ingress_ifindex", verifier.XDPMdIngressIfindex},
-		{"xdp_md", "rx_queue_index", verifier.XDPMdRxQueueIndex},
-		{"xdp_md", "egress_ifindex", verifier.XDPMdEgressIfindex},
-		{"xdp_buff", "data", verifier.XDPBuffData},
-		{"xdp_buff", "data_end", verifier.XDPBuffDataEnd},
-		{"xdp_buff", "data_meta", verifier.XDPBuffDataMeta},
-		{"xdp_buff", "rxq", verifier.XDPBuffRxq},
-		{"xdp_buff", "txq", verifier.XDPBuffTxq},
-		{"xdp_rxq_info", "dev", verifier.XDPRxqInfoDev},
-		{"xdp_rxq_info", "queue_index", verifier.XDPRxqInfoQueueIndex},
-		{"xdp_txq_info", "dev", verifier.XDPTxqInfoDev},
-		{"net_device", "ifindex", verifier.NetDeviceIfindex},
+		{"xdp_md", "data", xdpMdData},
+		{"xdp_md", "data_end", xdpMdDataEnd},
+		{"xdp_md", "data_meta", xdpMdDataMeta},
+		{"xdp_md", "ingress_ifindex", xdpMdIngressIfindex},
+		{"xdp_md", "rx_queue_index", xdpMdRxQueueIndex},
+		{"xdp_md", "egress_ifindex", xdpMdEgressIfindex},
+		{"xdp_buff", "data", xdpBuffData},
+		{"xdp_buff", "data_end", xdpBuffDataEnd},
+		{"xdp_buff", "data_meta", xdpBuffDataMeta},
+		{"xdp_buff", "rxq", xdpBuffRxq},
+		{"xdp_buff", "txq", xdpBuffTxq},
+		{"xdp_rxq_info", "dev", xdpRxqInfoDev},
+		{"xdp_rxq_info", "queue_index", xdpRxqInfoQueueIndex},
+		{"xdp_txq_info", "dev", xdpTxqInfoDev},
+		{"net_device", "ifindex", netDeviceIfindex},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("offsetof(struct %s, %s) is %d", tt.typ, tt.member, tt.want), func(t *testing.T) {
@@ -75,23 +74,9 @@ func TestKernelStructOffsetsMatchBTF(t *testing.T) {
 	if err := spec.TypeByName("xdp_md", &md); err != nil {
 		t.Fatal(err)
 	}
-	if md.Size != verifier.XDPMdSize {
+	if md.Size != xdpMdSize {
 		t.Errorf("sizeof(struct xdp_md) = %d, want %d", md.Size, xdpMdSize)
 	}
-}
-
-// rewriteXDP verifies insns as an XDP program (attached to devmap entries when devmap is set)
-// and returns the verifier's context rewriting.
-func rewriteXDP(insns []vm.Instruction, devmap bool, lines func(int) string) ([]vm.Instruction, []int, error) {
-	p := &verifier.Program{Name: "test", Insns: insns, Type: ebpf.XDP, Lines: lines, GPL: true}
-	if devmap {
-		p.AttachType = ebpf.AttachXDPDevMap
-	}
-	res, err := verifier.Verify(p, verifier.Options{})
-	if err != nil {
-		return nil, nil, err
-	}
-	return res.Xlated, res.Origin, nil
 }
 
 func mustAssemble(t *testing.T, src string) []vm.Instruction {
@@ -283,7 +268,7 @@ func TestRewriteXDPContextExpandsLoadsAsTheKernel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, _, err := rewriteXDP(mustAssemble(t, tt.src), tt.devmap, nil)
+			got, err := RewriteXDPContext(mustAssemble(t, tt.src), tt.devmap, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -348,10 +333,10 @@ func TestRewriteXDPContextRefusesWhatTheKernelRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			lines := func(pc int) string { return fmt.Sprintf("prog.c:%d", pc+10) }
-			_, _, err := rewriteXDP(mustAssemble(t, tt.src), tt.devmap, lines)
-			var le *verifier.Error
+			_, err := RewriteXDPContext(mustAssemble(t, tt.src), tt.devmap, lines)
+			var le *vm.LoadError
 			if !errors.As(err, &le) {
-				t.Fatalf("got %v, want a *verifier.Error", err)
+				t.Fatalf("got %v, want a *vm.LoadError", err)
 			}
 			if le.PC != tt.pc || le.Msg != tt.msg || le.Line != lines(tt.pc) {
 				t.Errorf("got instruction %d %q at %q, want instruction %d %q", le.PC, le.Msg, le.Line, tt.pc, tt.msg)
@@ -500,7 +485,7 @@ func TestRewriteXDPContextOfTestObjects(t *testing.T) {
 		path, name, _ := strings.Cut(strings.Replace(key, ".o/", ".o\x00", 1), "\x00")
 		t.Run(fmt.Sprintf("%s %s", path, name), func(t *testing.T) {
 			raw, lines, ps := loadRaw(t, path, name)
-			got, origin, err := rewriteXDP(raw, ps.AttachType == ebpf.AttachXDPDevMap, lines)
+			got, origin, _, err := rewriteContext(raw, xdpCtxRules{devmap: ps.AttachType == ebpf.AttachXDPDevMap}, lines)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -559,10 +544,10 @@ func TestRewriteXDPContextRefusesTheBadTestObject(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.prog, func(t *testing.T) {
 			raw, lines, _ := loadRaw(t, "testdata/ctx/bad.o", tt.prog)
-			_, _, err := rewriteXDP(raw, false, lines)
-			var le *verifier.Error
+			_, err := RewriteXDPContext(raw, false, lines)
+			var le *vm.LoadError
 			if !errors.As(err, &le) {
-				t.Fatalf("got %v, want a *verifier.Error", err)
+				t.Fatalf("got %v, want a *vm.LoadError", err)
 			}
 			if le.PC != tt.pc || le.Msg != tt.msg || !strings.HasPrefix(le.Line, tt.line) {
 				t.Errorf("got instruction %d: %q at %q; want instruction %d: %q at %s", le.PC, le.Msg, le.Line, tt.pc, tt.msg, tt.line)
@@ -593,8 +578,8 @@ func TestRewriteXDPContextAgreesWithTheLiveKernel(t *testing.T) {
 		t.Skip(err)
 	}
 	for _, m := range nd.Members {
-		if m.Name == "ifindex" && m.Offset.Bytes() != verifier.NetDeviceIfindex {
-			t.Skipf("this kernel has net_device.ifindex at %d, not 6.18's %d", m.Offset.Bytes(), verifier.NetDeviceIfindex)
+		if m.Name == "ifindex" && m.Offset.Bytes() != netDeviceIfindex {
+			t.Skipf("this kernel has net_device.ifindex at %d, not 6.18's %d", m.Offset.Bytes(), netDeviceIfindex)
 		}
 	}
 	normalize := func(insns []vm.Instruction, kernel bool) string {
@@ -610,7 +595,7 @@ func TestRewriteXDPContextAgreesWithTheLiveKernel(t *testing.T) {
 		path, name, _ := strings.Cut(strings.Replace(key, ".o/", ".o\x00", 1), "\x00")
 		t.Run(fmt.Sprintf("%s %s", path, name), func(t *testing.T) {
 			raw, lines, ps := loadRaw(t, path, name)
-			mine, origin, err := rewriteXDP(raw, ps.AttachType == ebpf.AttachXDPDevMap, lines)
+			mine, origin, _, err := rewriteContext(raw, xdpCtxRules{devmap: ps.AttachType == ebpf.AttachXDPDevMap}, lines)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -673,8 +658,8 @@ func TestRewriteXDPContextAgreesWithTheLiveKernel(t *testing.T) {
 		}
 		for _, name := range sortedKeys(spec.Programs) {
 			raw, lines, ps := loadRaw(t, "testdata/ctx/bad.o", name)
-			_, _, serr := rewriteXDP(raw, false, lines)
-			var le *verifier.Error
+			_, serr := RewriteXDPContext(raw, false, lines)
+			var le *vm.LoadError
 			if !errors.As(serr, &le) {
 				t.Errorf("%s: simulator accepts", name)
 				continue
@@ -723,7 +708,7 @@ func FuzzRewriteXDPContext(f *testing.F) {
 			}
 		}
 		_, inErr := vm.NewProgram(insns, opts)
-		out, origin, err := rewriteXDP(insns, devmap, nil)
+		out, origin, _, err := rewriteContext(insns, xdpCtxRules{devmap: devmap}, nil)
 		if err != nil {
 			return
 		}
