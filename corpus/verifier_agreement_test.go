@@ -32,6 +32,9 @@ func verifyCase(c corpus.VerifierCase) (*verifier.Result, error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if !verifier.Supported(in.Type) {
+		return nil, nil, fmt.Errorf("xdpsim's verifier has no rules for program type %s yet", in.Type)
+	}
 	in.DevBound = c.DevBound
 	res, verr := verifier.Verify(in, verifier.Options{})
 	return res, verr, nil
