@@ -92,9 +92,6 @@ func (e *env) backtrack(st *vstate, bt *btState, skipFirst bool) {
 				subseq = st.hist[i+1].idx
 			}
 			if !e.backtrackInsn(st.hist[i], subseq, bt) {
-				if debugPrune {
-					println("fallback at", st.hist[i].idx, "frame", st.hist[i].frame, "bt.frame", bt.frame, bt.regs[0], bt.regs[1], bt.stack[0], bt.stack[1])
-				}
 				e.markAllPrecise(st)
 				return
 			}

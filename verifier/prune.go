@@ -1,12 +1,8 @@
 package verifier
 
-import "os"
-
 // State pruning (is_state_visited): at prune points the current state is compared with the
 // states already explored there; one that is known safe and at least as general as the
 // current one makes further exploration unnecessary.
-
-var debugPrune = os.Getenv("XDPSIM_DEBUG_PRUNE") != ""
 
 func (e *env) isStateVisited(idx int) (bool, error) {
 	cur := e.cur
@@ -180,9 +176,6 @@ func (e *env) funcStatesEqual(old, cur *funcState, ids *idmap, exact bool) bool 
 	}
 	for r := 0; r < 10; r++ {
 		if !e.regsafe(&old.regs[r], &cur.regs[r], ids, exact) {
-			if debugPrune && !exact {
-				println("at", e.idx, "reg", r, old.regs[r].format(e.p, 0), cur.regs[r].format(e.p, 0))
-			}
 			return false
 		}
 	}
@@ -284,9 +277,6 @@ func (e *env) stacksafe(old, cur *funcState, ids *idmap, exact bool) bool {
 				if ot == stackSpill && os.isSpilledScalar64() && !os.spilled.precise {
 					continue
 				}
-				if debugPrune && !exact {
-					println("at", e.idx, "slot", spi, "byte", i, ot, ct)
-				}
 				return false
 			}
 		}
@@ -296,9 +286,6 @@ func (e *env) stacksafe(old, cur *funcState, ids *idmap, exact bool) bool {
 		switch {
 		case os.slot[7] == stackSpill && cs.slot[7] == stackSpill:
 			if !e.regsafe(&os.spilled, &cs.spilled, ids, exact) {
-				if debugPrune && !exact {
-					println("at", e.idx, "slot", spi, os.spilled.format(e.p, 0), cs.spilled.format(e.p, 0))
-				}
 				return false
 			}
 		case os.slot[7] == stackDynptr:
