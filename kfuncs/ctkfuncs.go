@@ -88,13 +88,13 @@ func init() {
 			Name:  "bpf_" + v.prefix + "_ct_lookup",
 			Proto: fmt.Sprintf("struct nf_conn *bpf_%s_ct_lookup(%s %s, struct bpf_sock_tuple *bpf_tuple, u32 tuple__sz, struct bpf_ct_opts *opts, u32 opts__sz)", v.prefix, v.ctx.Type, v.ctx.Name),
 			Doc:   "finds the conntrack entry of a tuple and takes a reference to it; NULL with opts->error set (-ENOENT when there is none), opts->dir the direction that matched",
-			Args:  args, Flags: KFAcquire | KFRetNull, Types: v.types, Ret: "struct nf_conn",
+			Args:  args, Flags: KFAcquire | KFRetNull, Types: v.types, Ret: RetBTFPtr, RetType: "struct nf_conn",
 		}, func(Features) vm.Helper { return ctLookup })
 		register(Kfunc{
 			Name:  "bpf_" + v.prefix + "_ct_alloc",
 			Proto: fmt.Sprintf("struct nf_conn___init *bpf_%s_ct_alloc(%s %s, struct bpf_sock_tuple *bpf_tuple, u32 tuple__sz, struct bpf_ct_opts *opts, u32 opts__sz)", v.prefix, v.ctx.Type, v.ctx.Name),
 			Doc:   "allocates a conntrack entry for a tuple (not yet in the table, 10 s timeout) and takes a reference to it; NULL with opts->error set",
-			Args:  args, Flags: KFAcquire | KFRetNull, Types: v.types, Ret: "struct nf_conn___init",
+			Args:  args, Flags: KFAcquire | KFRetNull, Types: v.types, Ret: RetBTFPtr, RetType: "struct nf_conn___init",
 		}, func(Features) vm.Helper { return ctAlloc })
 	}
 	register(Kfunc{
@@ -102,7 +102,7 @@ func init() {
 		Proto: "struct nf_conn *bpf_ct_insert_entry(struct nf_conn___init *nfct_i)",
 		Doc:   "inserts an allocated entry into the table, confirming it; NULL (the allocation freed) when an entry of either tuple exists",
 		Args:  []Arg{{Name: "nfct_i", Type: "struct nf_conn___init *", Kind: ArgBTFPtr, Struct: "struct nf_conn___init"}},
-		Flags: KFAcquire | KFRetNull | KFRelease, Ret: "struct nf_conn",
+		Flags: KFAcquire | KFRetNull | KFRelease, Ret: RetBTFPtr, RetType: "struct nf_conn",
 	}, func(Features) vm.Helper { return ctInsert })
 	register(Kfunc{
 		Name:  "bpf_ct_release",

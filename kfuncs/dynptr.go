@@ -240,7 +240,7 @@ func init() {
 			Refused: refused,
 			Args: []Arg{dp, u32("offset"), {Name: "buffer__opt", Type: "void *", Kind: ArgMem, Write: true, Nullable: true},
 				{Name: "buffer__szk", Type: "u32", Kind: ArgConstSize}},
-			Flags: KFRetNull, Ret: "void",
+			Flags: KFRetNull, Ret: RetMem, RetType: "void",
 		}, func(Features) vm.Helper { return dynptrSlice(rdwr) })
 	}
 	register(Kfunc{

@@ -26,7 +26,7 @@ func init() {
 		Proto: "int *bpf_iter_num_next(struct bpf_iter_num *it)",
 		Doc:   "the next value (a pointer into the iterator), or NULL when the range is done (the iterator is then empty)",
 		Args:  []Arg{it},
-		Flags: KFIterNext | KFRetNull, Ret: "int",
+		Flags: KFIterNext | KFRetNull, Ret: RetMem, RetType: "int",
 	}, func(Features) vm.Helper { return iterNumNext })
 	register(Kfunc{
 		Name:  "bpf_iter_num_destroy",

@@ -41,12 +41,41 @@ type Kfunc struct {
 	// Linux 6.18 has it but refuses it to the program types the simulator runs (measured), so the
 	// simulator refuses the program too, quoting the kernel.
 	Refused string
-	// Ret describes what the kfunc returns: "" for a scalar (or nothing), else the struct a
-	// returned pointer points to ("struct nf_conn", "void" for memory sized by an argument).
-	Ret string
+	// Ret is what the kfunc returns, for the verifier: an integer, nothing, or a pointer; RetType
+	// names what a returned pointer points to ("struct nf_conn"; "void" for memory whose size
+	// an argument gives, "int" for bpf_iter_num_next's value).
+	Ret     RetKind
+	RetType string
 	// Impl runs the kfunc. It finds the frame in the machine's Host ([Frame]).
 	Impl vm.Helper
 }
+
+// KfuncFlags are the kernel's kfunc flags: [Flags] under the name the verifier first gave them.
+type KfuncFlags = Flags
+
+// The verifier's first names for the flags.
+const (
+	KfAcquire     = KFAcquire
+	KfRelease     = KFRelease
+	KfRetNull     = KFRetNull
+	KfTrustedArgs = KFTrustedArgs
+)
+
+// RetKind says what a kfunc returns.
+type RetKind uint8
+
+const (
+	// RetInt is an integer (the default).
+	RetInt RetKind = iota
+	// RetVoid is nothing.
+	RetVoid
+	// RetBTFPtr is a pointer to a kernel object of type RetType (struct nf_conn *): a reference
+	// when the kfunc is KFAcquire, maybe NULL when it is KFRetNull.
+	RetBTFPtr
+	// RetMem is a pointer to memory of RetType (void: as many bytes as an ArgConstSize
+	// argument says; int: 4 bytes), maybe NULL when the kfunc is KFRetNull.
+	RetMem
+)
 
 // ArgKind says what an argument is.
 type ArgKind uint8
@@ -243,6 +272,9 @@ var registry = map[string]*entry{}
 func register(k Kfunc, impl func(Features) vm.Helper) {
 	if _, dup := registry[k.Name]; dup {
 		panic("kfuncs: " + k.Name + " registered twice")
+	}
+	if k.Ret == RetInt && strings.HasPrefix(k.Proto, "void "+k.Name+"(") {
+		k.Ret = RetVoid // the prototype says so
 	}
 	registry[k.Name] = &entry{desc: k, impl: impl}
 }

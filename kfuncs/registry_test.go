@@ -135,6 +135,20 @@ func TestKfuncsDescribeThemselves(t *testing.T) {
 				len(k.Args) == 0 && !strings.HasSuffix(k.Proto, "(void)") {
 				t.Errorf("prototype %q does not match %d arguments", k.Proto, len(k.Args))
 			}
+			ret := strings.TrimSpace(k.Proto[:strings.Index(k.Proto, k.Name+"(")])
+			switch {
+			case ret == "void":
+				if k.Ret != RetVoid {
+					t.Errorf("prototype %q returns nothing, Ret is %d", k.Proto, k.Ret)
+				}
+			case strings.HasSuffix(ret, "*"):
+				pointee := strings.TrimSpace(strings.TrimSuffix(ret, "*"))
+				if k.Ret != RetBTFPtr && k.Ret != RetMem || k.RetType != pointee {
+					t.Errorf("prototype %q returns a pointer, Ret is %d to %q", k.Proto, k.Ret, k.RetType)
+				}
+			case k.Ret != RetInt:
+				t.Errorf("prototype %q returns %s, Ret is %d", k.Proto, ret, k.Ret)
+			}
 			for _, a := range k.Args {
 				if !strings.Contains(k.Proto, a.Type) || !strings.Contains(k.Proto, a.Name) {
 					t.Errorf("prototype %q lacks argument %s %s", k.Proto, a.Type, a.Name)

@@ -28,7 +28,7 @@ func init() {
 		Args: []Arg{{Name: "ctx", Type: "struct xdp_md *", Kind: ArgCtx},
 			{Name: "opts", Type: "struct bpf_xfrm_state_opts *", Kind: ArgMem, Write: true},
 			{Name: "opts__sz", Type: "u32", Kind: ArgMemSize}},
-		Flags: KFAcquire | KFRetNull, Types: []ebpf.ProgramType{ebpf.XDP}, Ret: "struct xfrm_state",
+		Flags: KFAcquire | KFRetNull, Types: []ebpf.ProgramType{ebpf.XDP}, Ret: RetBTFPtr, RetType: "struct xfrm_state",
 	}, func(Features) vm.Helper { return getXfrmState })
 	register(Kfunc{
 		Name:  "bpf_xdp_xfrm_state_release",

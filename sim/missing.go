@@ -179,7 +179,7 @@ func helperNote(t ebpf.ProgramType, id int32) string {
 	if why, ok := notSimulated[asm.BuiltinFunc(id)]; ok {
 		return "Linux 6.18 offers it to XDP programs, the simulator does not: it " + why
 	}
-	return "Linux 6.18 does not offer it to XDP programs either"
+	return fmt.Sprintf("Linux 6.18 does not offer it to XDP programs either (the kernel: \"program of this type cannot use helper %s#%d\")", helperName(id), id)
 }
 
 // linuxKfunc says whether the simulator's Linux 6.18 BTF (sim/corebtf) has a kfunc of that name: a

@@ -51,7 +51,7 @@ func TestLoadErrorNamesEveryMissingHelperAndKfunc(t *testing.T) {
 		}
 	})
 	t.Run("a helper says whether Linux offers it to XDP programs, and why the simulator does not", func(t *testing.T) {
-		wantError(t, err, "bpf_skb_vlan_push (#18) at instruction 8 (missing.c:29: if (bpf_skb_vlan_push((struct __sk_buff *)ctx, bpf_htons(0x8100), 7))): Linux 6.18 does not offer it to XDP programs either",
+		wantError(t, err, "bpf_skb_vlan_push (#18) at instruction 8 (missing.c:29: if (bpf_skb_vlan_push((struct __sk_buff *)ctx, bpf_htons(0x8100), 7))): Linux 6.18 does not offer it to XDP programs either (the kernel: \"program of this type cannot use helper bpf_skb_vlan_push#18\")",
 			"bpf_get_task_stack (#141) at instruction 15 (missing.c:31: r += bpf_get_task_stack(0, stack, sizeof(stack), 0);): Linux 6.18 offers it to XDP programs, the simulator does not: it needs a task's kernel stack")
 	})
 	t.Run("a kfunc says whether Linux has it and why the simulator does not", func(t *testing.T) {

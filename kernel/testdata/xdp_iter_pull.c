@@ -3,6 +3,11 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+/* <linux/bpf.h> of Linux 6.1 lacks it (6.4+ has it). */
+struct bpf_iter_num {
+	__u64 __opaque[1];
+} __attribute__((aligned(8)));
+
 #include "../../kfuncs/include/xdpsim_kfuncs.h"
 
 #define INT_MAX 0x7fffffff

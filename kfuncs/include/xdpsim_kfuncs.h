@@ -171,13 +171,9 @@ extern int bpf_dynptr_memset(struct bpf_dynptr *p, __u32 offset, __u32 size, __u
 /* Open-coded numeric iterators (Linux: kernel/bpf/bpf_iter.c), behind libbpf's bpf_for() and
  * bpf_repeat(): bpf_iter_num_new(&it, start, end) gives start, start+1, ..., end-1 through
  * bpf_iter_num_next (NULL after the last); -EINVAL when start > end, -E2BIG for more than 8M.
- * <linux/bpf.h> of Linux 6.4+ defines struct bpf_iter_num: define XDPSIM_HAVE_BPF_ITER_NUM before
- * including this header then (vmlinux.h users need nothing). */
-#if !defined(__VMLINUX_H__) && !defined(XDPSIM_HAVE_BPF_ITER_NUM)
-struct bpf_iter_num {
-	__u64 __opaque[1];
-} __attribute__((aligned(8)));
-#endif
+ * <linux/bpf.h> of Linux 6.4+ and vmlinux.h define struct bpf_iter_num; with older headers define it
+ * before including this one: struct bpf_iter_num { __u64 __opaque[1]; } __attribute__((aligned(8))); */
+struct bpf_iter_num;
 extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym;
 extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym;
 extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;

@@ -5,6 +5,11 @@
 #include <bpf/bpf_endian.h>
 #include <stddef.h>
 
+/* <linux/bpf.h> of Linux 6.1 lacks it (6.4+ has it). */
+struct bpf_iter_num {
+	__u64 __opaque[1];
+} __attribute__((aligned(8)));
+
 #include "xdpsim_kfuncs.h"
 #include "xdp_skb_metadata.h"
 
