@@ -2,8 +2,12 @@ package sim_test
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/cilium/ebpf"
 
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
@@ -63,4 +67,35 @@ func TestLoadErrorNamesEveryMissingHelperAndKfunc(t *testing.T) {
 			t.Errorf("%v does not match kfuncs.ErrUnknownKfunc", err)
 		}
 	})
+}
+
+// The README lists every helper and kfunc Linux offers XDP programs that the simulator lacks.
+func TestTheREADMEListsWhatTheSimulatorLacks(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Skipf("SKIP: no README beside the package: %v", err)
+	}
+	readme := string(b)
+	start := strings.Index(readme, "### What the simulator lacks")
+	if start < 0 {
+		t.Fatal(`README.md has no "What the simulator lacks" section`)
+	}
+	section := readme[start:]
+	if end := strings.Index(section[4:], "\n## "); end >= 0 {
+		section = section[:end+4]
+	}
+	for id := range sim.NotSimulated(ebpf.XDP) {
+		if name := sim.HelperName(id); !strings.Contains(section, fmt.Sprintf("| `%s` | %d |", name, id)) {
+			t.Errorf("the README does not list helper %s (#%d)", name, id)
+		}
+	}
+	missing := kfuncs.NotSimulated()
+	for name := range missing {
+		if !strings.Contains(section, "`"+name+"`") {
+			t.Errorf("the README does not list kfunc %s", name)
+		}
+	}
+	if !strings.Contains(section, fmt.Sprintf("that the simulator does not provide (`kfuncs.NotSimulated`), %d:", len(missing))) {
+		t.Errorf("the README does not count the %d kfuncs the simulator lacks", len(missing))
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/kernel"
 	"github.com/xdpsim/xdpsim/kfuncs/conntrack"
 	"github.com/xdpsim/xdpsim/sim"
@@ -51,25 +52,24 @@ func packetLines(t *testing.T, out string) (rets []int, data [][]byte) {
 	return rets, data
 }
 
-// A preloaded connection passes the SYN proxy, and the dump after the run shows it with the time
-// it has left.
+// The README's session: corpus/synproxy.pcap holds a SYN, a packet of the connection
+// corpus/synproxy.conntrack.json preloads, and an ACK with a bad cookie, one second apart. The SYN
+// is answered with the cookie of --seed 1's secret; the preloaded connection passes, and the dump
+// after the run shows it with the time it has left.
 func TestConntrackPreloadAndDump(t *testing.T) {
 	dir := t.TempDir()
-	trace := writePcap(t, filepath.Join(dir, "t.pcap"),
-		proxyFrame(40000, 1000, 0, 0x02),     // a SYN: answered with a SYN-ACK
-		proxyFrame(40001, 5000, 9000, 0x18),  // the preloaded connection: passes
-		proxyFrame(40002, 5000, 12345, 0x10)) // an ACK with a bad cookie: dropped
-	in := filepath.Join(dir, "in.json")
-	if err := os.WriteFile(in, []byte(`[{"proto": "tcp", "orig": {"src": "192.0.2.1", "sport": 40001, "dst": "198.51.100.7", "dport": 80}, "status": "SEEN_REPLY|ASSURED", "timeout": 300}]`), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	dump := filepath.Join(dir, "out.json")
-	rc, stdout, stderr := runCmd(t, "run", objectOf(t, "synproxy"), trace, "--conntrack-in", in, "--conntrack", dump, "--jsonl", "-")
+	rc, stdout, stderr := runCmd(t, "run", objectOf(t, "synproxy"), filepath.Join(corpus.Dir(), "synproxy.pcap"),
+		"--conntrack-in", filepath.Join(corpus.Dir(), "synproxy.conntrack.json"), "--conntrack", dump, "--jsonl", "-")
 	if rc != 0 {
 		t.Fatalf("exit %d: %s", rc, stderr)
 	}
-	if rets, _ := packetLines(t, stdout); len(rets) != 3 || rets[0] != 3 || rets[1] != 2 || rets[2] != 1 {
-		t.Errorf("verdicts %v, want XDP_TX, XDP_PASS, XDP_DROP", rets)
+	rets, data := packetLines(t, stdout)
+	if len(rets) != 3 || rets[0] != 3 || rets[1] != 2 || rets[2] != 1 {
+		t.Fatalf("verdicts %v, want XDP_TX, XDP_PASS, XDP_DROP", rets)
+	}
+	if len(data[0]) < 58 || binary.BigEndian.Uint32(data[0][38:]) != 2386724722 {
+		t.Errorf("the SYN-ACK is not the one the README shows (seq 2386724722): % x", data[0])
 	}
 	b, err := os.ReadFile(dump)
 	if err != nil {
@@ -79,9 +79,9 @@ func TestConntrackPreloadAndDump(t *testing.T) {
 	if err := json.Unmarshal(b, &recs); err != nil {
 		t.Fatalf("%v: %s", err, b)
 	}
-	// 300 s from the first packet, dumped at the last (2 ms later, within one jiffy).
+	// 300 s from the first packet, dumped at the last, 2 s later.
 	want := conntrack.Record{Proto: "tcp", Orig: conntrack.Endpoints{Src: "192.0.2.1", Sport: 40001, Dst: "198.51.100.7", Dport: 80},
-		Status: 0x2 | 0x4 | 0x8, Timeout: 300}
+		Status: 0x2 | 0x4 | 0x8, Timeout: 298}
 	if len(recs) != 1 || recs[0].Reply != nil || recs[0].Proto != want.Proto || recs[0].Orig != want.Orig ||
 		recs[0].Status != want.Status || recs[0].Timeout != want.Timeout {
 		t.Errorf("dump %s, want %+v", b, want)
