@@ -59,3 +59,19 @@ func sum16(b []byte, s uint32) uint16 {
 	}
 	return uint16(s)
 }
+
+// SynproxyFrame is a frame for synproxy's tests and benchmarks: Ethernet, IPv4 from 192.0.2.1 to
+// 198.51.100.7 (no checksum: the proxy does not check it) and TCP from sport to port 80 with seq,
+// ack and flags and an MSS option of 1460, as in synproxy.pcap.
+func SynproxyFrame(sport uint16, seq, ack uint32, flags byte) []byte {
+	f := []byte{2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00,
+		0x45, 0, 0, 44, 0, 0, 0x40, 0, 64, 6, 0, 0, 192, 0, 2, 1, 198, 51, 100, 7}
+	tcp := make([]byte, 24)
+	binary.BigEndian.PutUint16(tcp[0:], sport)
+	binary.BigEndian.PutUint16(tcp[2:], 80)
+	binary.BigEndian.PutUint32(tcp[4:], seq)
+	binary.BigEndian.PutUint32(tcp[8:], ack)
+	tcp[12], tcp[13] = 6<<4, flags
+	copy(tcp[20:], []byte{2, 4, 0x05, 0xb4})
+	return append(f, tcp...)
+}

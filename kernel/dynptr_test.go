@@ -38,65 +38,47 @@ func dynptrWant(n int64) map[int]int64 {
 }
 
 func TestDynptrsAgreeWithTheKernel(t *testing.T) {
-	obj := filepath.Join("testdata", "xdp_dynptr.o")
 	for _, n := range []int{64, 9000} {
 		t.Run(map[int]string{64: "a 64-byte packet", 9000: "a 9000-byte packet in fragments"}[n], func(t *testing.T) {
 			pkt := make([]byte, n)
 			for i := range pkt {
 				pkt[i] = byte(i*13 + 7)
 			}
-			o, err := sim.Load(obj, sim.LoadOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := o.FindProgram("dynptr_probe")
-			if err != nil {
-				t.Fatal(err)
-			}
-			x, err := sim.NewXDP(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := x.Run(pkt, nil, sim.Conditions{})
-			if s.Err != "" || s.Ret != 2 {
-				t.Fatalf("simulator: %d %s", s.Ret, s.Err)
-			}
-			sm, err := o.DumpMaps()
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := resultsOf(t, sm)
-			for i, w := range dynptrWant(int64(n)) {
-				if got[i] != w {
-					t.Errorf("simulator: results[%d] = %d, the kernel's code says %d", i, got[i], w)
-				}
-			}
-			if err := kernel.Available(); err != nil {
-				t.Skipf("kernel side skipped: %v", err)
-			}
-			kp, err := kernel.Load(obj, kernel.Options{Program: "dynptr_probe"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer kp.Close()
-			k := kp.Run(pkt, nil, kernel.Context{})
-			if k.Err != "" || k.Ret != 2 {
-				t.Fatalf("kernel: %d %s", k.Ret, k.Err)
-			}
-			km, err := kp.DumpMaps()
-			if err != nil {
-				t.Fatal(err)
-			}
-			kgot := resultsOf(t, km)
-			for i := range kgot {
-				if kgot[i] != got[i] {
-					t.Errorf("results[%d]: simulator %d, kernel %d", i, got[i], kgot[i])
-				}
-			}
-			if !bytes.Equal(s.Data, k.Data) {
-				t.Errorf("the packets differ after the writes")
-			}
+			dynptrProbe(t, "dynptr_probe", pkt, dynptrWant(int64(n)), 2)
 		})
+	}
+}
+
+// dynptrProbe runs a program of testdata/xdp_dynptr.o over pkt on both sides: it must return ret,
+// record what want says (as the kernel's code says) and the same as the kernel in every slot, and
+// leave the same packet.
+func dynptrProbe(t *testing.T, prog string, pkt []byte, want map[int]int64, ret uint32) {
+	simRun, kernRun := probeSides(t, filepath.Join("testdata", "xdp_dynptr.o"), prog, kernel.Options{})
+	s, sm := simRun(pkt, nil)
+	if s.Err != "" || s.Ret != ret {
+		t.Fatalf("simulator: %d %s", s.Ret, s.Err)
+	}
+	got := resultsOf(t, sm)
+	for i, w := range want {
+		if got[i] != w {
+			t.Errorf("simulator: results[%d] = %d, the kernel's code says %d", i, got[i], w)
+		}
+	}
+	if kernRun == nil {
+		return
+	}
+	k, km := kernRun(pkt, nil)
+	if k.Err != "" || k.Ret != ret {
+		t.Fatalf("kernel: %d %s", k.Ret, k.Err)
+	}
+	kgot := resultsOf(t, km)
+	for i := range kgot {
+		if kgot[i] != got[i] {
+			t.Errorf("results[%d]: simulator %d, kernel %d", i, got[i], kgot[i])
+		}
+	}
+	if !bytes.Equal(s.Data, k.Data) {
+		t.Errorf("the packets differ after the writes:\nsim    %x\nkernel %x", s.Data, k.Data)
 	}
 }
 
@@ -137,7 +119,6 @@ func TestDynptrSliceRdwrIsRefusedOnBothSides(t *testing.T) {
 // slice inside the packet points into it.
 func TestSkbDynptrsAgreeWithTheKernel(t *testing.T) {
 	const einval, e2big, erange = -22, -7, -34
-	obj := filepath.Join("testdata", "xdp_dynptr.o")
 	for _, n := range []int{64, 1500} {
 		t.Run(fmt.Sprintf("a %d-byte packet", n), func(t *testing.T) {
 			pkt := make([]byte, n)
@@ -154,57 +135,7 @@ func TestSkbDynptrsAgreeWithTheKernel(t *testing.T) {
 				26: 0, 27: einval, 28: erange, 29: 0, 30: 16, 31: 0, 33: e2big, 34: int64(n),
 				35: 0, 36: 0, 38: 0, 41: 0, 43: 0, 44: e2big,
 			}
-			o, err := sim.Load(obj, sim.LoadOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := o.FindProgram("dynptr_probe_tc")
-			if err != nil {
-				t.Fatal(err)
-			}
-			tc, err := sim.NewTC(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := tc.Run(pkt, nil, sim.Conditions{})
-			if s.Err != "" || s.Ret != 0 {
-				t.Fatalf("simulator: %d %s", s.Ret, s.Err)
-			}
-			sm, err := o.DumpMaps()
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := resultsOf(t, sm)
-			for i, w := range want {
-				if got[i] != w {
-					t.Errorf("simulator: results[%d] = %d, the kernel's code says %d", i, got[i], w)
-				}
-			}
-			if err := kernel.Available(); err != nil {
-				t.Skipf("kernel side skipped: %v", err)
-			}
-			kp, err := kernel.Load(obj, kernel.Options{Program: "dynptr_probe_tc"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer kp.Close()
-			k := kp.RunTC(pkt, nil, kernel.Context{})
-			if k.Err != "" || k.Ret != 0 {
-				t.Fatalf("kernel: %d %s", k.Ret, k.Err)
-			}
-			km, err := kp.DumpMaps()
-			if err != nil {
-				t.Fatal(err)
-			}
-			kgot := resultsOf(t, km)
-			for i := range kgot {
-				if kgot[i] != got[i] {
-					t.Errorf("results[%d]: simulator %d, kernel %d", i, got[i], kgot[i])
-				}
-			}
-			if !bytes.Equal(s.Data, k.Data) {
-				t.Errorf("the packets differ after the writes:\nsim    %x\nkernel %x", s.Data, k.Data)
-			}
+			dynptrProbe(t, "dynptr_probe_tc", pkt, want, 0)
 		})
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/xdpsim/xdpsim/kernel"
-	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/result"
 )
 
@@ -19,46 +18,17 @@ import (
 type iterPullRun func(pkt, meta []byte) (result.Packet, [56]int64)
 
 func iterPullSides(t *testing.T, prog string) (simRun, kernRun iterPullRun) {
-	obj := filepath.Join("testdata", "xdp_iter_pull.o")
-	o, err := sim.Load(obj, sim.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := o.FindProgram(prog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := sim.NewXDP(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	simRun = func(pkt, meta []byte) (result.Packet, [56]int64) {
-		out := x.Run(pkt, meta, sim.Conditions{}).Packet
-		out.Data, out.Meta = bytes.Clone(out.Data), bytes.Clone(out.Meta)
-		m, err := o.DumpMaps()
-		if err != nil {
-			t.Fatal(err)
+	withResults := func(run probeRun) iterPullRun {
+		if run == nil {
+			return nil
 		}
-		return out, resultsOf(t, m)
-	}
-	if err := kernel.Available(); err != nil {
-		t.Logf("kernel side skipped: %v", err)
-		return simRun, nil
-	}
-	kp, err := kernel.Load(obj, kernel.Options{Program: prog})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { kp.Close() })
-	kernRun = func(pkt, meta []byte) (result.Packet, [56]int64) {
-		out := kp.Run(pkt, meta, kernel.Context{})
-		m, err := kp.DumpMaps()
-		if err != nil {
-			t.Fatal(err)
+		return func(pkt, meta []byte) (result.Packet, [56]int64) {
+			out, m := run(pkt, meta)
+			return out, resultsOf(t, m)
 		}
-		return out, resultsOf(t, m)
 	}
-	return simRun, kernRun
+	s, k := probeSides(t, filepath.Join("testdata", "xdp_iter_pull.o"), prog, kernel.Options{})
+	return withResults(s), withResults(k)
 }
 
 // Open-coded iterators answer as kernel/bpf/bpf_iter.c says, on both sides; the critical-section

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/xdpsim/xdpsim/kernel"
-	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/result"
 )
 
@@ -45,25 +44,10 @@ func TestStringHelpersAgreeWithTheKernel(t *testing.T) {
 			map[int]int64{6: 1, 7: 0, 8: 16, 9: 1234567890123456, 10: einval, 15: -1}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o, err := sim.Load(obj, sim.LoadOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := o.FindProgram("strings_probe")
-			if err != nil {
-				t.Fatal(err)
-			}
-			x, err := sim.NewXDP(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := x.Run(tc.pkt, nil, sim.Conditions{})
+			simRun, kernRun := probeSides(t, obj, "strings_probe", kernel.Options{})
+			s, sm := simRun(tc.pkt, nil)
 			if s.Err != "" || s.Ret != 2 {
 				t.Fatalf("simulator: %d %s", s.Ret, s.Err)
-			}
-			sm, err := o.DumpMaps()
-			if err != nil {
-				t.Fatal(err)
 			}
 			got := resultsOf(t, sm)
 			for i, w := range tc.want {
@@ -79,21 +63,12 @@ func TestStringHelpersAgreeWithTheKernel(t *testing.T) {
 					t.Errorf("simulator: bpf_snprintf into 8 bytes wrote %q, want the first 7 and a NUL", out)
 				}
 			}
-			if err := kernel.Available(); err != nil {
-				t.Skipf("kernel side skipped: %v", err)
+			if kernRun == nil {
+				return
 			}
-			kp, err := kernel.Load(obj, kernel.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer kp.Close()
-			k := kp.Run(tc.pkt, nil, kernel.Context{})
+			k, km := kernRun(tc.pkt, nil)
 			if k.Err != "" || k.Ret != 2 {
 				t.Fatalf("kernel: %d %s", k.Ret, k.Err)
-			}
-			km, err := kp.DumpMaps()
-			if err != nil {
-				t.Fatal(err)
 			}
 			if kgot := resultsOf(t, km); kgot != got {
 				t.Errorf("results differ:\nsimulator %v\nkernel    %v", got, kgot)

@@ -4,23 +4,9 @@ import (
 	"encoding/binary"
 	"testing"
 
+	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/sim"
 )
-
-// synproxyTCP is an Ethernet/IPv4/TCP frame from 192.0.2.1:sport to 198.51.100.7:80 with an MSS
-// option of 1460.
-func synproxyTCP(sport uint16, seq, ack uint32, flags byte) []byte {
-	f := []byte{2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00,
-		0x45, 0, 0, 44, 0, 0, 0x40, 0, 64, 6, 0, 0, 192, 0, 2, 1, 198, 51, 100, 7}
-	tcp := make([]byte, 24)
-	binary.BigEndian.PutUint16(tcp[0:], sport)
-	binary.BigEndian.PutUint16(tcp[2:], 80)
-	binary.BigEndian.PutUint32(tcp[4:], seq)
-	binary.BigEndian.PutUint32(tcp[8:], ack)
-	tcp[12], tcp[13] = 6<<4, flags
-	copy(tcp[20:], []byte{2, 4, 0x05, 0xb4})
-	return append(f, tcp...)
-}
 
 // BenchmarkSynproxy runs corpus/synproxy over the two packets a SYN proxy lives on: SYNs of a
 // flood (a conntrack miss, a raw SYN cookie, the SYN-ACK written in place and sent back with
@@ -36,7 +22,7 @@ func BenchmarkSynproxy(b *testing.B) {
 			var pkts [][]byte
 			if c.flood { // SYNs from 1,024 source ports
 				for i := range 1024 {
-					pkts = append(pkts, synproxyTCP(uint16(1024+i), 7, 0, 0x02))
+					pkts = append(pkts, corpus.SynproxyFrame(uint16(1024+i), 7, 0, 0x02))
 				}
 			} else {
 				pkts = [][]byte{synproxyEstablish(b, x)}
@@ -77,22 +63,22 @@ func synproxyXDP(tb testing.TB) *sim.XDP {
 func synproxyEstablish(tb testing.TB, x *sim.XDP) []byte {
 	tb.Helper()
 	cond := sim.Conditions{TimeNs: 1_700_000_000_000_000_000}
-	o := x.Run(synproxyTCP(5000, 7, 0, 0x02), nil, cond)
+	o := x.Run(corpus.SynproxyFrame(5000, 7, 0, 0x02), nil, cond)
 	if o.Ret != 3 || len(o.Data) < 58 {
 		tb.Fatalf("SYN: %d %s", o.Ret, o.Err)
 	}
 	cookie := binary.BigEndian.Uint32(o.Data[38:])
-	if o := x.Run(synproxyTCP(5000, 8, cookie+1, 0x10), nil, cond); o.Ret != 2 {
+	if o := x.Run(corpus.SynproxyFrame(5000, 8, cookie+1, 0x10), nil, cond); o.Ret != 2 {
 		tb.Fatalf("ACK: %d %s", o.Ret, o.Err)
 	}
-	return synproxyTCP(5000, 8, cookie+1, 0x18)
+	return corpus.SynproxyFrame(5000, 8, cookie+1, 0x18)
 }
 
 // The packets of a SYN flood and of a confirmed connection do not allocate once the proxy is warm.
 func TestSynproxyPacketsDoNotAllocate(t *testing.T) {
 	x := synproxyXDP(t)
 	est := synproxyEstablish(t, x)
-	syn := synproxyTCP(6000, 7, 0, 0x02)
+	syn := corpus.SynproxyFrame(6000, 7, 0, 0x02)
 	cond := sim.Conditions{TimeNs: 1_700_000_000_000_000_000}
 	for _, c := range []struct {
 		name string

@@ -17,21 +17,6 @@ import (
 	"github.com/xdpsim/xdpsim/sim/syncookie"
 )
 
-// proxyFrame is an Ethernet/IPv4/TCP frame from 192.0.2.1:sport to 198.51.100.7:80 (with an MSS
-// option of 1460 on a SYN).
-func proxyFrame(sport uint16, seq, ack uint32, flags byte) []byte {
-	f := []byte{2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00,
-		0x45, 0, 0, 44, 0, 0, 0x40, 0, 64, 6, 0, 0, 192, 0, 2, 1, 198, 51, 100, 7}
-	tcp := make([]byte, 24)
-	binary.BigEndian.PutUint16(tcp[0:], sport)
-	binary.BigEndian.PutUint16(tcp[2:], 80)
-	binary.BigEndian.PutUint32(tcp[4:], seq)
-	binary.BigEndian.PutUint32(tcp[8:], ack)
-	tcp[12], tcp[13] = 6<<4, flags
-	copy(tcp[20:], []byte{2, 4, 0x05, 0xb4})
-	return append(f, tcp...)
-}
-
 // packetLines reads the data and return value of each packet from --jsonl output.
 func packetLines(t *testing.T, out string) (rets []int, data [][]byte) {
 	t.Helper()
@@ -92,7 +77,7 @@ func TestConntrackPreloadAndDump(t *testing.T) {
 // same flags give the same cookies.
 func TestSyncookieSecretAndSeed(t *testing.T) {
 	dir := t.TempDir()
-	syn := proxyFrame(40000, 1000, 0, 0x02)
+	syn := corpus.SynproxyFrame(40000, 1000, 0, 0x02)
 	trace := writePcap(t, filepath.Join(dir, "t.pcap"), syn)
 	cookieOf := func(args ...string) uint32 {
 		t.Helper()
@@ -135,7 +120,7 @@ func TestSyncookieSecretAndSeed(t *testing.T) {
 
 func TestHelperFlagsRejectBadValues(t *testing.T) {
 	dir := t.TempDir()
-	trace := writePcap(t, filepath.Join(dir, "t.pcap"), proxyFrame(1, 1, 0, 0x02))
+	trace := writePcap(t, filepath.Join(dir, "t.pcap"), corpus.SynproxyFrame(1, 1, 0, 0x02))
 	bad := filepath.Join(dir, "bad.json")
 	if err := os.WriteFile(bad, []byte(`[{"proto": "tcp", "orig": {"src": "192.0.2.1"}, "status": "SEEN_REPLY|NOPE"}]`), 0o644); err != nil {
 		t.Fatal(err)
