@@ -256,6 +256,9 @@ type TC struct {
 	stages  []tcStage
 	skb     *skbState
 	host    *Host
+	// resolve, when set, finds a redirect's target instead of resolveRedirect (a Network's hooks,
+	// whose devices live in several namespaces).
+	resolve func(r *TCRedirect)
 	out     Outcome
 	tc      TCOutcome
 	runs    [8]TCRun
@@ -276,7 +279,13 @@ func NewTC(progs ...*Program) (*TC, error) {
 	if len(progs) == 0 {
 		return nil, errors.New("no tc program given")
 	}
-	t := &TC{skb: newSkbState(), host: bareHost(), ctxOut: make([]byte, verifier.SkbSize)}
+	return newTC(newSkbState(), progs)
+}
+
+// newTC prepares progs to run on the skb s, which other TCs may share (the hooks of a Network
+// pass one packet along).
+func newTC(s *skbState, progs []*Program) (*TC, error) {
+	t := &TC{skb: s, host: bareHost(), ctxOut: make([]byte, verifier.SkbSize)}
 	machines := map[*Object]*tcStage{}
 	var tcx, classic []tcStage
 	for _, p := range progs {
@@ -552,9 +561,12 @@ func (t *TC) finish(verdict uint32) {
 	case TCActRedirect:
 		t.tc.Action = TCRedirected
 		r := s.redirect
-		if !s.redirSet {
+		switch {
+		case !s.redirSet:
 			r = TCRedirect{Dropped: "TC_ACT_REDIRECT without a redirect target"}
-		} else {
+		case t.resolve != nil:
+			t.resolve(&r)
+		default:
 			t.resolveRedirect(&r)
 		}
 		t.tc.Redirect = &r
