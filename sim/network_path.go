@@ -112,7 +112,7 @@ type NetworkOutcome struct {
 	End  End   `json:"end"`
 	// Frames are what left devices and what was delivered, in order; their Data alias the
 	// network's buffers until the next packet.
-	Frames []Frame `json:"-"`
+	Frames    []Frame `json:"-"`
 	frameBufs [][]byte
 }
 
@@ -120,14 +120,14 @@ type NetworkOutcome struct {
 type stage int
 
 const (
-	onWire    stage = iota // a frame arrives on dev from outside, or as an XDP frame
-	onRx                   // an skb on dev's receive path, data at its MAC header
-	onRxNK                 // an skb a netkit device passed to dev, its MAC header pulled
-	onRound                // an skb bpf_redirect_peer moved to dev, data at its network header
-	onStack                // an skb in ns's stack after tc ingress, data at its network header
-	onXmit                 // an skb to transmit on dev, data at its MAC header
-	onDevice               // an skb at dev's ndo_start_xmit
-	onLocalOut             // an skb sent by ns's stack, data at its network header
+	onWire     stage = iota // a frame arrives on dev from outside, or as an XDP frame
+	onRx                    // an skb on dev's receive path, data at its MAC header
+	onRxNK                  // an skb a netkit device passed to dev, its MAC header pulled
+	onRound                 // an skb bpf_redirect_peer moved to dev, data at its network header
+	onStack                 // an skb in ns's stack after tc ingress, data at its network header
+	onXmit                  // an skb to transmit on dev, data at its MAC header
+	onDevice                // an skb at dev's ndo_start_xmit
+	onLocalOut              // an skb sent by ns's stack, data at its network header
 	done
 )
 

@@ -253,9 +253,9 @@ func traitsJSON(ts []TraitKV) map[string]string {
 // tc programs (sections "tc" and "classifier", cls_bpf in direct-action mode) in the order given.
 // Maps carry over from packet to packet. Use one TC per goroutine.
 type TC struct {
-	stages  []tcStage
-	skb     *skbState
-	host    *Host
+	stages []tcStage
+	skb    *skbState
+	host   *Host
 	// resolve, when set, finds a redirect's target instead of resolveRedirect (a Network's hooks,
 	// whose devices live in several namespaces).
 	resolve func(r *TCRedirect)

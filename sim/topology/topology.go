@@ -426,7 +426,7 @@ func (t *Topology) attach(a Attach, load func(string) (*sim.Object, error), xdp 
 	rels := 0
 	for _, r := range []struct {
 		spec, link string
-		flag        uint32
+		flag       uint32
 	}{{a.Before, "", device.FlagBefore}, {a.After, "", device.FlagAfter}, {"", a.BeforeLink, device.FlagBefore}, {"", a.AfterLink, device.FlagAfter}} {
 		if r.spec == "" && r.link == "" {
 			continue
