@@ -36,7 +36,9 @@ type Network struct {
 	seed    uint64
 	built   bool
 
-	// MaxHops bounds the hooks and devices one packet may pass (default DefaultMaxHops).
+	// MaxHops bounds the steps of one packet's way (default DefaultMaxHops): each arrival from
+	// the wire, receive path (with its tc ingress hook), stack decision, transmit (with its tc
+	// egress hook) and device transmit routine (with netkit's programs) it passes is a step.
 	MaxHops int
 
 	// The packet in flight.
@@ -46,10 +48,13 @@ type Network struct {
 	depth    int // the kernel's transmit recursion counter
 	hops     int
 	cond     Conditions
+	runs     []TCRun
+	vias     map[viaKey]string
+	texts    map[textKey]string
 }
 
-// DefaultMaxHops is the hop bound of a Network: how many hooks and devices one packet may pass
-// before the simulator stops it. It models no kernel limit: a packet that loops through receive
+// DefaultMaxHops is the hop bound of a Network: how many steps of its way (see MaxHops) one
+// packet may take before the simulator stops it. It models no kernel limit: a packet that loops through receive
 // queues (a redirect into a device's own ingress, say) would keep a CPU busy for ever in the
 // kernel; forwarding loops end earlier, through the TTL, which the simulated stack decrements.
 const DefaultMaxHops = 64
@@ -64,6 +69,8 @@ type netNS struct {
 	name string
 	cfg  NamespaceConfig
 	host *Host
+	// local is the route hop's detail for a local destination.
+	local string
 }
 
 // Device kinds of a Network.
@@ -127,7 +134,7 @@ func NewNetwork() *Network {
 	n := &Network{reg: device.NewRegistry(), nsByName: map[string]*netNS{}, byIndex: map[uint32]*netDev{},
 		byName: map[string]*netDev{}, progs: map[uint32]*Program{}, progIDs: map[*Program]uint32{},
 		progFDs: map[*Program]uint32{}, links: map[string]uint32{}, skb: newSkbState(), seed: 1, MaxHops: DefaultMaxHops}
-	n.nss = append(n.nss, &netNS{name: "host", cfg: NamespaceConfig{Name: "host"}})
+	n.nss = append(n.nss, &netNS{name: "host", cfg: NamespaceConfig{Name: "host"}, local: "an address of host"})
 	n.nsByName["host"] = n.nss[0]
 	return n
 }
@@ -148,7 +155,7 @@ func (n *Network) AddNamespace(c NamespaceConfig) error {
 		n.built = false
 		return nil
 	}
-	ns := &netNS{name: c.Name, cfg: c}
+	ns := &netNS{name: c.Name, cfg: c, local: "an address of " + c.Name}
 	n.nss = append(n.nss, ns)
 	n.nsByName[c.Name] = ns
 	n.built = false

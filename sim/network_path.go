@@ -38,6 +38,16 @@ type Arrival struct {
 	Match string `json:"match,omitempty"`
 }
 
+// ArrivalFor is the first of arrivals that is for a trace file.
+func ArrivalFor(arrivals []Arrival, file string) (Arrival, bool) {
+	for _, a := range arrivals {
+		if a.Matches(file) {
+			return a, true
+		}
+	}
+	return Arrival{}, false
+}
+
 // Matches reports whether the arrival is for a trace file.
 func (a Arrival) Matches(file string) bool {
 	if a.Match == "" {
@@ -134,7 +144,8 @@ const (
 // Run follows one packet, with metadata meta (nil for none), from where a arrives: see Arrival.
 // cond gives its time and RX queue (IngressIfindex is the arrival device's). The outcome's
 // Network field holds the path; its Packet is the packet as the path ended (Data from the
-// Ethernet header). Programs that fault end the path with Err and Fault set.
+// Ethernet header). Programs that fault end the path with Err and Fault set. The outcome aliases
+// the network's buffers until the next Run.
 func (n *Network) Run(pkt, meta []byte, cond Conditions, a Arrival) Outcome {
 	var o Outcome
 	if err := n.Build(); err != nil {
@@ -196,6 +207,14 @@ func (n *Network) begin(cond Conditions) {
 	n.out.Path = n.out.Path[:0]
 	n.out.Frames = n.out.Frames[:0]
 	n.out.End = End{}
+	n.runs = n.runs[:0]
+}
+
+// programs keeps a copy of a hook's runs for its hop, in an arena reused from packet to packet.
+func (n *Network) programs(runs []TCRun) []TCRun {
+	start := len(n.runs)
+	n.runs = append(n.runs, runs...)
+	return n.runs[start:len(n.runs):len(n.runs)]
 }
 
 // skbFromFrame puts a frame into the network's skb as a driver receives it: the frame linear
@@ -279,7 +298,7 @@ func (n *Network) end(kind string, dev *netDev, ns *netNS, reason string) stage 
 func (n *Network) walk(st stage, dev *netDev, ns *netNS, o *Outcome) {
 	for st != done {
 		if n.hops++; n.hops > n.MaxHops {
-			st = n.end("loop", dev, ns, fmt.Sprintf("the packet passed %d hooks and devices (the hop bound): it loops", n.MaxHops))
+			st = n.end("loop", dev, ns, fmt.Sprintf("the packet took %d steps (the hop bound): it loops", n.MaxHops))
 			break
 		}
 		switch st {
@@ -297,8 +316,7 @@ func (n *Network) walk(st stage, dev *netDev, ns *netNS, o *Outcome) {
 			st, dev, ns = n.device(dev, o)
 		}
 	}
-	out := n.out
-	o.Network = &out
+	o.Network = &n.out
 	if o.Err == "" {
 		o.Packet.Data = n.lastFrame()
 	}
@@ -329,7 +347,8 @@ func (n *Network) wire(dev *netDev, o *Outcome) (stage, *netDev, *netNS) {
 	cond.IngressIfindex = dev.ifindex
 	x := dev.xdp
 	xo := x.Run(n.frameBuf, n.metaBuf, cond)
-	progs := []TCRun{{Program: x.prog.Name, Ret: int32(xo.Ret)}}
+	account(o, xo.Executed, xo.Printk)
+	progs := n.programs([]TCRun{{Program: x.prog.Name, Ret: int32(xo.Ret)}})
 	if xo.Err != "" {
 		n.hop(Hop{Device: dev.name, Namespace: dev.ns.name, Hook: "xdp", Programs: progs[:0], Verdict: "error", Detail: xo.Err})
 		if xo.Fault != nil {
@@ -496,9 +515,9 @@ func (n *Network) rx(st stage, dev *netDev, o *Outcome) (stage, *netDev, *netNS)
 	}
 	s.pktLen = uint32(s.len())
 	s.push(s.macLen)
-	n.runHook(t, true)
+	n.runHook(t, true, o)
 	tc := &t.tc
-	h := Hop{Device: dev.name, Namespace: dev.ns.name, Hook: "tc-ingress", Programs: append([]TCRun(nil), tc.Programs...), Verdict: tc.Action}
+	h := Hop{Device: dev.name, Namespace: dev.ns.name, Hook: "tc-ingress", Programs: n.programs(tc.Programs), Verdict: tc.Action}
 	if tc.Fault != nil {
 		h.Verdict = "fault"
 		n.hop(h)
@@ -539,12 +558,19 @@ func lastRun(tc *TCOutcome) string {
 }
 
 // runHook runs a tc hook's chain on the network's skb.
-func (n *Network) runHook(t *TC, atIngress bool) {
+func (n *Network) runHook(t *TC, atIngress bool, o *Outcome) {
 	s := n.skb
 	s.redirSet, s.redirect = false, TCRedirect{}
 	s.clones = s.clones[:0]
 	t.begin()
 	t.runChain(n.cond, atIngress)
+	account(o, t.tc.Executed, t.tc.Printk)
+}
+
+// account adds what a hook ran and printed to the packet's outcome.
+func account(o *Outcome, executed uint64, printk []string) {
+	o.Executed += executed
+	o.Printk = append(o.Printk, printk...)
 }
 
 // redirected records a hook that redirected and follows the redirect, as skb_do_redirect does:
@@ -556,7 +582,7 @@ func (n *Network) redirected(h Hop, dev *netDev, ns *netNS, r *TCRedirect, atIng
 		n.hop(h)
 		return n.end("dropped", dev, nil, "redirect: "+r.Dropped), nil, nil
 	}
-	h.Detail = redirectTarget(r)
+	h.Detail = n.text(textKey{redirect: *r}, func() string { return redirectTarget(r) })
 	n.hop(h)
 	return n.follow(*r, dev, ns, atIngress)
 }
@@ -711,7 +737,7 @@ func (n *Network) stack(ns *netNS, dev *netDev) (stage, *netDev, *netNS) {
 		return n.deliver(ns)
 	}
 	if ns.host.isLocal(dst) {
-		h.Verdict, h.Detail = "local", dst.String()+" is an address of "+ns.name
+		h.Verdict, h.Detail = "local", ns.local
 		n.hop(h)
 		return n.deliver(ns)
 	}
@@ -755,12 +781,57 @@ func (n *Network) stack(ns *netNS, dev *netDev) (stage, *netDev, *netNS) {
 		s.buf[hdr+7]--
 	}
 	n.clearTstamp()
-	h.Verdict, h.Detail = "forward", "to "+out.name
-	if r.gw.IsValid() {
-		h.Detail += " via " + r.gw.String()
-	}
+	h.Verdict, h.Detail = "forward", n.via(out, r.gw)
 	n.hop(h)
 	return n.l2Out(ns, out, r.gw, dst)
+}
+
+// via says where a route sends a packet: "to DEV" or "to DEV via GW", made once per device and
+// gateway.
+func (n *Network) via(out *netDev, gw netip.Addr) string {
+	k := viaKey{out, gw}
+	if s, ok := n.vias[k]; ok {
+		return s
+	}
+	s := "to " + out.name
+	if gw.IsValid() {
+		s += " via " + gw.String()
+	}
+	if n.vias == nil {
+		n.vias = map[viaKey]string{}
+	}
+	n.vias[k] = s
+	return s
+}
+
+// textKey names a text the path repeats from packet to packet.
+type textKey struct {
+	redirect TCRedirect
+	run      TCRun
+	verdict  string
+}
+
+// text makes a text once and keeps it (up to maxTexts of them), so that packets that take the
+// same way allocate nothing.
+func (n *Network) text(k textKey, build func() string) string {
+	if s, ok := n.texts[k]; ok {
+		return s
+	}
+	s := build()
+	if n.texts == nil {
+		n.texts = map[textKey]string{}
+	}
+	if len(n.texts) < maxTexts {
+		n.texts[k] = s
+	}
+	return s
+}
+
+const maxTexts = 1024
+
+type viaKey struct {
+	dev *netDev
+	gw  netip.Addr
 }
 
 // isLocal tells whether dst is one of the namespace's own addresses: the local table, which the
@@ -892,7 +963,7 @@ func (n *Network) localOut(ns *netNS) (stage, *netDev, *netNS) {
 		return n.end("dropped", nil, ns, h.Detail), nil, nil
 	}
 	if ns.host.isLocal(dst) {
-		h.Verdict, h.Detail = "local", dst.String()+" is an address of "+ns.name+" (through lo)"
+		h.Verdict, h.Detail = "local", ns.local+" (through lo)"
 		n.hop(h)
 		return n.deliver(ns)
 	}
@@ -913,10 +984,7 @@ func (n *Network) localOut(ns *netNS) (stage, *netDev, *netNS) {
 		n.hop(h)
 		return n.end("dropped", nil, ns, why), nil, nil
 	}
-	h.Verdict, h.Detail = "output", "to "+out.name
-	if r.gw.IsValid() {
-		h.Detail += " via " + r.gw.String()
-	}
+	h.Verdict, h.Detail = "output", n.via(out, r.gw)
 	n.hop(h)
 	return n.l2Out(ns, out, r.gw, dst)
 }
@@ -1011,9 +1079,9 @@ func (n *Network) xmit(dev *netDev, o *Outcome) (stage, *netDev, *netNS) {
 		return onDevice, dev, dev.ns
 	}
 	s.pktLen = uint32(s.len())
-	n.runHook(t, false)
+	n.runHook(t, false, o)
 	tc := &t.tc
-	h := Hop{Device: dev.name, Namespace: dev.ns.name, Hook: "tc-egress", Programs: append([]TCRun(nil), tc.Programs...), Verdict: tc.Action}
+	h := Hop{Device: dev.name, Namespace: dev.ns.name, Hook: "tc-egress", Programs: n.programs(tc.Programs), Verdict: tc.Action}
 	if tc.Fault != nil {
 		h.Verdict = "fault"
 		n.hop(h)
@@ -1118,7 +1186,8 @@ func (n *Network) netkitXmit(dev *netDev, o *Outcome) (stage, *netDev, *netNS) {
 		for i := range t.stages {
 			r, ok := t.runOne(&t.stages[i], n.cond)
 			if !ok {
-				h.Programs, h.Verdict = append([]TCRun(nil), t.tc.Programs...), "fault"
+				account(o, t.tc.Executed, t.tc.Printk)
+				h.Programs, h.Verdict = n.programs(t.tc.Programs), "fault"
 				n.hop(h)
 				return n.fault(dev, o, t.tc.Err, t.tc.Fault), nil, nil
 			}
@@ -1126,8 +1195,9 @@ func (n *Network) netkitXmit(dev *netDev, o *Outcome) (stage, *netDev, *netNS) {
 				break
 			}
 		}
-		h.Programs = append([]TCRun(nil), t.tc.Programs...)
+		h.Programs = n.programs(t.tc.Programs)
 		h.Verdict = ret.String()
+		account(o, t.tc.Executed, t.tc.Printk)
 	} else {
 		h.Verdict, h.Detail = ret.String(), "the device's default policy (no programs)"
 	}
@@ -1149,10 +1219,20 @@ func (n *Network) netkitXmit(dev *netDev, o *Outcome) (stage, *netDev, *netNS) {
 		return n.redirected(h, dev, peer.ns, &r, false)
 	}
 	n.hop(h)
-	why := "netkit: " + h.Verdict
-	if dev.nk == nil {
-		why += " (the default policy)"
+	var last TCRun
+	if k := len(h.Programs); k > 0 {
+		last = h.Programs[k-1]
 	}
+	why := n.text(textKey{run: last, verdict: h.Verdict}, func() string {
+		if last.Program == "" {
+			return "netkit: the default policy " + h.Verdict + " (no programs)"
+		}
+		w := fmt.Sprintf("netkit: %s returned %s", last.Program, device.NetkitAction(last.Ret))
+		if ret != device.NetkitDrop {
+			w += ", which netkit_xmit drops"
+		}
+		return w
+	})
 	return n.end("dropped", dev, nil, why), nil, nil
 }
 

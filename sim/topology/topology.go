@@ -479,10 +479,8 @@ func splitProgram(spec string) (string, string) {
 
 // Arrival is the arrival for a trace file: the first that matches it.
 func (t *Topology) Arrival(file string) (sim.Arrival, error) {
-	for _, a := range t.Arrivals {
-		if a.Matches(file) {
-			return a, nil
-		}
+	if a, ok := sim.ArrivalFor(t.Arrivals, file); ok {
+		return a, nil
 	}
 	return sim.Arrival{}, fmt.Errorf("%s: no arrival in %s matches this trace", file, t.Path)
 }

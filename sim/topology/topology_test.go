@@ -1,0 +1,178 @@
+package topology_test
+
+import (
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/device"
+	"github.com/xdpsim/xdpsim/sim/replay"
+	"github.com/xdpsim/xdpsim/sim/topology"
+)
+
+const setups = "../../corpus/netkit/"
+
+// frames reads a trace's records.
+func frames(t testing.TB, name string) [][]byte {
+	t.Helper()
+	var out [][]byte
+	err := replay.ReadAll([]string{setups + name}, func(r *replay.Record) error {
+		out = append(out, append([]byte(nil), r.Data...))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func load(t testing.TB, name string) *topology.Topology {
+	t.Helper()
+	tp, err := topology.Load(setups+name, sim.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tp
+}
+
+// The corpus setups, each packet of their traces with the end it is built for (the trace
+// generator's comments say why, from the programs' C and the kernel's rules).
+func TestTheNetkitSetupsTakeEachPacketWhereItsProgramsAndTheKernelSendIt(t *testing.T) {
+	cases := []struct {
+		setup, trace string
+		ends         []string
+	}{
+		{"pod-egress.json", "pod-egress.pod1.pcap", []string{"sent out of eth0", "dropped at nk0p", "delivered to pod2", "sent out of eth0", "dropped at nk1"}},
+		{"pod-egress.json", "pod-egress.wire.pcap", []string{"delivered to pod1", "delivered to pod2", "dropped at nk0", "delivered to host", "dropped at host"}},
+		{"l3-policy.json", "l3-policy.pod.pcap", []string{"sent out of eth0", "sent out of eth0", "dropped at nk0p", "sent out of eth0", "sent out of eth0"}},
+		{"l3-policy.json", "l3-policy.wire.pcap", []string{"dropped at nk0", "delivered to host"}},
+	}
+	for _, c := range cases {
+		t.Run(c.trace, func(t *testing.T) {
+			tp := load(t, c.setup)
+			a, err := tp.Arrival(c.trace)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, f := range frames(t, c.trace) {
+				o := tp.Network.Run(f, nil, sim.Conditions{}, a)
+				if o.Err != "" {
+					t.Fatalf("packet %d: %s", i+1, o.Err)
+				}
+				if got := o.Network.End.Summary(); got != c.ends[i] {
+					t.Errorf("packet %d: %s (%s), want %s; path %s", i+1, got, o.Network.End.Reason, c.ends[i], replay.PathLine(o.Network))
+				}
+			}
+		})
+	}
+}
+
+func TestPodEgressShowsWhatScrubbingLeavesOfMarkAndPriority(t *testing.T) {
+	// host_mark marks packets to the pods 0x77; ip_forward gives TOS 0x10 priority 6. nk0
+	// scrubs (default) when the packet crosses into pod1: mark and priority 0; nk1 is
+	// "scrub": "none": pod2's side sees both. nk_seen is keyed by the peer's ifindex.
+	tp := load(t, "pod-egress.json")
+	a, _ := tp.Arrival("pod-egress.wire.pcap")
+	for _, f := range frames(t, "pod-egress.wire.pcap")[:2] {
+		tp.Network.Run(f, nil, sim.Conditions{}, a)
+	}
+	seen := tp.Objects["pod_egress.o"].Maps["nk_seen"]
+	for _, c := range []struct {
+		ifindex        uint32
+		mark, priority uint32
+	}{{11, 0, 0}, {13, 0x77, 6}} {
+		k := make([]byte, 4)
+		binary.LittleEndian.PutUint32(k, c.ifindex)
+		v, err := seen.Lookup(k, 0)
+		if err != nil {
+			t.Fatalf("ifindex %d: %v", c.ifindex, err)
+		}
+		mark, prio, iif := binary.LittleEndian.Uint32(v), binary.LittleEndian.Uint32(v[4:]), binary.LittleEndian.Uint32(v[8:])
+		if mark != c.mark || prio != c.priority || iif != 0 {
+			t.Errorf("ifindex %d: mark %#x, priority %d, ingress_ifindex %d; want %#x, %d, 0", c.ifindex, mark, prio, iif, c.mark, c.priority)
+		}
+	}
+}
+
+func TestTopologyFilesAreCheckedAsTheKernelWould(t *testing.T) {
+	dir := t.TempDir()
+	obj, err := filepath.Abs(setups + "pod_egress.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := `"devices": [{"name": "eth0", "kind": "nic", "ifindex": 2, "mac": "02:00:00:00:00:01"},
+	  {"name": "nk0", "kind": "netkit", "ifindex": 10, "peer": {"name": "nk0p", "ifindex": 11}%s}]`
+	cases := []struct {
+		name, body string
+		errIs      error
+		msg        string
+	}{
+		{"a netkit program attached through the peer is refused with EACCES",
+			`{` + strings.Replace(base, "%s", "", 1) + `, "attach": [{"device": "nk0p", "hook": "netkit/peer", "program": "OBJ:pod_egress"}], "arrivals": [{"device": "eth0"}]}`,
+			device.EACCES, "attach[0] (OBJ:pod_egress on nk0p netkit/peer)"},
+		{"a netkit program on a NIC is refused with ENXIO",
+			`{` + strings.Replace(base, "%s", "", 1) + `, "attach": [{"device": "eth0", "hook": "netkit/primary", "program": "OBJ:pod_ingress"}], "arrivals": [{"device": "eth0"}]}`,
+			device.ENXIO, ""},
+		{"a redirect policy is refused with EINVAL",
+			`{` + strings.Replace(base, "%s", `, "policy": "redirect"`, 1) + `, "arrivals": [{"device": "eth0"}]}`,
+			device.EINVAL, "Provided default xmit policy not supported"},
+		{"an address on an L3 netkit device is refused with EOPNOTSUPP",
+			`{"devices": [{"name": "nk0", "kind": "netkit", "ifindex": 10, "mac": "02:00:00:00:00:05", "peer": {"name": "nk0p", "ifindex": 11}}], "arrivals": [{"device": "nk0"}]}`,
+			device.EOPNOTSUPP, ""},
+		{"a stale expected revision is refused with ESTALE",
+			`{` + strings.Replace(base, "%s", "", 1) + `, "attach": [{"device": "nk0", "hook": "netkit/primary", "program": "OBJ:pod_ingress", "revision": 2}], "arrivals": [{"device": "eth0"}]}`,
+			device.ESTALE, ""},
+		{"an unknown key is an error", `{"device": []}`, nil, `unknown field "device"`},
+		{"a file without arrivals is an error", `{` + strings.Replace(base, "%s", "", 1) + `}`, nil, "no arrivals"},
+		{"classic tc takes no mprog options", `{` + strings.Replace(base, "%s", "", 1) + `, "attach": [{"device": "eth0", "hook": "tc/ingress", "program": "OBJ:host_mark", "before": "first"}], "arrivals": [{"device": "eth0"}]}`,
+			nil, "classic tc (cls_bpf) takes no bpf_mprog options"},
+		{"an object with several programs for a hook needs a name", `{` + strings.Replace(base, "%s", "", 1) + `, "attach": [{"device": "nk0", "hook": "netkit/primary", "program": "OBJ"}], "arrivals": [{"device": "eth0"}]}`,
+			nil, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, "t.json")
+			if err := os.WriteFile(path, []byte(strings.ReplaceAll(c.body, "OBJ", obj)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := topology.Load(path, sim.LoadOptions{})
+			if err == nil {
+				if c.name == "an object with several programs for a hook needs a name" {
+					return // pod_egress.o has one netkit/primary program: it is found by itself
+				}
+				t.Fatal("loaded; want an error")
+			}
+			if c.errIs != nil && !errors.Is(err, c.errIs) {
+				t.Errorf("%v, want %v", err, c.errIs)
+			}
+			if !strings.Contains(err.Error(), strings.ReplaceAll(c.msg, "OBJ", obj)) || !strings.HasPrefix(err.Error(), path) {
+				t.Errorf("%v: want the file named and %q", err, c.msg)
+			}
+		})
+	}
+}
+
+// BenchmarkPodEgress replays the pod-egress setup's two traces: ns per packet (each packet
+// passes two to five hooks and decisions) and allocations per packet.
+func BenchmarkPodEgress(b *testing.B) {
+	tp := load(b, "pod-egress.json")
+	var pkts [][]byte
+	var arrivals []sim.Arrival
+	for _, tr := range []string{"pod-egress.pod1.pcap", "pod-egress.wire.pcap"} {
+		a, _ := tp.Arrival(tr)
+		for _, f := range frames(b, tr) {
+			pkts, arrivals = append(pkts, f), append(arrivals, a)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		k := i % len(pkts)
+		tp.Network.Run(pkts[k], nil, sim.Conditions{}, arrivals[k])
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/packet")
+}
