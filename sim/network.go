@@ -493,6 +493,28 @@ func (n *Network) SetDevmap(o *Object, mapName string, key uint32, dev string) e
 	return nil
 }
 
+// SetCPUMap fills a cpumap entry (struct bpf_cpumap_val's qsize; no program): the CPU is the
+// entry's key, and a frame redirected there is received on its device again, on that CPU.
+func (n *Network) SetCPUMap(o *Object, mapName string, cpu, qsize uint32) error {
+	m, ok := o.Maps[mapName]
+	if !ok {
+		return fmt.Errorf("map %q: no such map in %s", mapName, o.Path)
+	}
+	if m.Type() != ebpf.CPUMap {
+		return fmt.Errorf("map %s is a %s, not a cpumap", mapName, m.Type())
+	}
+	if qsize == 0 {
+		return fmt.Errorf("map %s key %d: a cpumap entry needs a queue size", mapName, cpu)
+	}
+	k, v := make([]byte, 4), make([]byte, m.ValueSize())
+	le.PutUint32(k, cpu)
+	le.PutUint32(v, qsize)
+	if err := m.Update(k, v, 0, 0); err != nil {
+		return fmt.Errorf("map %s key %d: %w", mapName, cpu, err)
+	}
+	return nil
+}
+
 // SetSeed seeds bpf_get_prandom_u32 of every program.
 func (n *Network) SetSeed(seed uint64) {
 	n.seed = seed

@@ -33,6 +33,7 @@
 //	    {"device": "nk0", "hook": "netkit/primary", "program": "pol.o:pod_ingress", "revision": 1}
 //	  ],
 //	  "devmaps": [{"object": "fw.o", "map": "tx_ports", "key": 0, "device": "veth0"}],
+//	  "cpumaps": [{"object": "fw.o", "map": "cpus", "cpu": 1, "qsize": 192}],
 //	  "arrivals": [{"match": "pod1-*.pcap", "namespace": "pod1"}, {"device": "eth0"}]
 //	}
 //
@@ -77,6 +78,7 @@ type File struct {
 	Devices    []Device      `json:"devices"`
 	Attach     []Attach      `json:"attach"`
 	Devmaps    []Devmap      `json:"devmaps"`
+	CPUMaps    []CPUMap      `json:"cpumaps"`
 	Arrivals   []sim.Arrival `json:"arrivals"`
 	// MaxHops bounds the hooks and devices a packet may pass (default sim.DefaultMaxHops).
 	MaxHops int `json:"max_hops,omitempty"`
@@ -137,6 +139,14 @@ type Devmap struct {
 	Map    string `json:"map"`
 	Key    uint32 `json:"key"`
 	Device string `json:"device"`
+}
+
+// CPUMap fills a cpumap entry: the CPU (the key) and its queue size.
+type CPUMap struct {
+	Object string `json:"object"`
+	Map    string `json:"map"`
+	CPU    uint32 `json:"cpu"`
+	QSize  uint32 `json:"qsize"`
 }
 
 // Topology is a topology file built: the network, its arrivals and the objects it loaded.
@@ -234,6 +244,15 @@ func (f *File) Build(dir string, opts sim.LoadOptions) (*Topology, error) {
 		}
 		if err := n.SetDevmap(o, m.Map, m.Key, m.Device); err != nil {
 			return nil, fmt.Errorf("devmaps[%d]: %w", i, err)
+		}
+	}
+	for i, m := range f.CPUMaps {
+		o, err := load(m.Object)
+		if err != nil {
+			return nil, fmt.Errorf("cpumaps[%d]: %w", i, err)
+		}
+		if err := n.SetCPUMap(o, m.Map, m.CPU, m.QSize); err != nil {
+			return nil, fmt.Errorf("cpumaps[%d]: %w", i, err)
 		}
 	}
 	if len(f.Arrivals) == 0 {

@@ -3,10 +3,14 @@ package topology_test
 import (
 	"encoding/binary"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
 
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/device"
@@ -175,4 +179,85 @@ func BenchmarkPodEgress(b *testing.B) {
 		tp.Network.Run(pkts[k], nil, sim.Conditions{}, arrivals[k])
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/packet")
+}
+
+func TestDevmapAndCPUMapEntriesNameDevicesAndCPUs(t *testing.T) {
+	// The corpus devmap program sends IPv4 to ports[last octet % 16]; the entries name a NIC
+	// (ndo_xdp_xmit sends the frame) and a veth end whose peer has no XDP program (veth_xdp_xmit
+	// fails with ENXIO). The cpumap program steers by flow hash to cpus[...]; with every CPU's
+	// entry filled, the frame is received again on eth0, on that CPU, and the host delivers it.
+	dir := t.TempDir()
+	abs := func(p string) string {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	devmap, cpumap := abs("../../corpus/devmap.v4.o"), abs("../../corpus/cpumap.v4.o")
+	file := filepath.Join(dir, "t.json")
+	body := `{
+	  "namespaces": [{"name": "host"}],
+	  "devices": [
+	    {"name": "eth0", "kind": "nic", "ifindex": 2, "mac": "02:00:00:00:00:01", "addresses": ["10.9.9.1/24"]},
+	    {"name": "eth1", "kind": "nic", "ifindex": 3, "mac": "02:00:00:00:00:02"},
+	    {"name": "eth2", "kind": "nic", "ifindex": 4, "mac": "02:00:00:00:00:03", "addresses": ["10.9.8.1/24"]},
+	    {"name": "veth0", "kind": "veth", "ifindex": 20, "mac": "02:00:00:00:01:01", "peer": {"name": "veth0p", "ifindex": 21, "mac": "02:00:00:00:01:02"}}
+	  ],
+	  "attach": [{"device": "eth0", "hook": "xdp", "program": "DEVMAP"}, {"device": "eth2", "hook": "xdp", "program": "CPUMAP"}],
+	  "devmaps": [{"object": "DEVMAP", "map": "ports", "key": 3, "device": "eth1"}, {"object": "DEVMAP", "map": "ports", "key": 5, "device": "veth0"}],
+	  "cpumaps": [{"object": "CPUMAP", "map": "cpus", "cpu": 0, "qsize": 64}, {"object": "CPUMAP", "map": "cpus", "cpu": 1, "qsize": 64},
+	              {"object": "CPUMAP", "map": "cpus", "cpu": 2, "qsize": 64}, {"object": "CPUMAP", "map": "cpus", "cpu": 3, "qsize": 64}],
+	  "arrivals": [{"match": "eth2*", "device": "eth2"}, {"device": "eth0"}]
+	}`
+	body = strings.ReplaceAll(strings.ReplaceAll(body, "DEVMAP", devmap), "CPUMAP", cpumap)
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tp, err := topology.Load(file, sim.LoadOptions{CPUs: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkt := func(dst string, a sim.Arrival) []byte {
+		mac := "02:00:00:00:00:01"
+		if a.Device == "eth2" {
+			mac = "02:00:00:00:00:03"
+		}
+		return udp4(t, "02:00:00:00:00:fe", mac, "10.9.9.7", dst)
+	}
+	for _, c := range []struct {
+		dst, end, reason string
+		arrival          sim.Arrival
+	}{
+		{"10.9.9.3", "sent out of eth1", "", sim.Arrival{Device: "eth0"}},
+		{"10.9.9.5", "dropped at eth0", "its peer veth0p runs no NAPI (no XDP program), so veth_xdp_xmit fails with ENXIO", sim.Arrival{Device: "eth0"}},
+		{"10.9.9.1", "delivered to host", "", sim.Arrival{Device: "eth0"}},
+		{"10.9.8.1", "delivered to host", "", sim.Arrival{Device: "eth2"}},
+	} {
+		o := tp.Network.Run(pkt(c.dst, c.arrival), nil, sim.Conditions{}, c.arrival)
+		if o.Err != "" || o.Network.End.Summary() != c.end || !strings.Contains(o.Network.End.Reason, c.reason) {
+			t.Errorf("to %s: %s (%s), want %s; path %s", c.dst, o.Network.End.Summary(), o.Network.End.Reason, c.end, replay.PathLine(o.Network))
+		}
+		if c.arrival.Device == "eth2" {
+			if h := o.Network.Path[0]; h.Hook != "xdp" || !strings.HasPrefix(h.Detail, "cpumap cpus entry") {
+				t.Errorf("first hop %+v, want the cpumap redirect", h)
+			}
+		}
+	}
+}
+
+// udp4 builds a UDP frame.
+func udp4(t *testing.T, src, dst, from, to string) []byte {
+	t.Helper()
+	s, _ := net.ParseMAC(src)
+	d, _ := net.ParseMAC(dst)
+	eth := &layers.Ethernet{SrcMAC: s, DstMAC: d, EthernetType: layers.EthernetTypeIPv4}
+	ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: net.ParseIP(from).To4(), DstIP: net.ParseIP(to).To4()}
+	u := &layers.UDP{SrcPort: 1000, DstPort: 2000}
+	_ = u.SetNetworkLayerForChecksum(ip)
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, u, gopacket.Payload("abcd")); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
