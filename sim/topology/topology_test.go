@@ -261,3 +261,37 @@ func udp4(t *testing.T, src, dst, from, to string) []byte {
 	}
 	return buf.Bytes()
 }
+
+// FuzzNetworkPaths sends arbitrary frames through the pod-egress setup, from the wire and from a
+// pod: every packet's way must end with a known kind, within the hop bound, and a path whose
+// hops name a hook.
+func FuzzNetworkPaths(f *testing.F) {
+	for _, tr := range []string{"pod-egress.pod1.pcap", "pod-egress.wire.pcap"} {
+		for _, fr := range frames(f, tr) {
+			f.Add(fr, tr == "pod-egress.wire.pcap")
+		}
+	}
+	tp := load(f, "pod-egress.json")
+	kinds := map[string]bool{"delivered": true, "sent": true, "dropped": true, "stolen": true, "xsk": true, "fault": true, "loop": true}
+	f.Fuzz(func(t *testing.T, frame []byte, wire bool) {
+		a := sim.Arrival{Namespace: "pod1"}
+		if wire {
+			a = sim.Arrival{Device: "eth0"}
+		}
+		o := tp.Network.Run(frame, nil, sim.Conditions{}, a)
+		if o.Network == nil {
+			if len(frame) >= 14 {
+				t.Fatalf("no path for a %d-byte frame: %s", len(frame), o.Err)
+			}
+			return
+		}
+		if !kinds[o.Network.End.Kind] || len(o.Network.Path) > sim.DefaultMaxHops {
+			t.Fatalf("end %+v after %d hops", o.Network.End, len(o.Network.Path))
+		}
+		for _, h := range o.Network.Path {
+			if h.Hook == "" || h.Verdict == "" {
+				t.Fatalf("hop %+v", h)
+			}
+		}
+	})
+}
