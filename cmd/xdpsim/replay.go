@@ -450,11 +450,17 @@ func (f *runFlags) failOnCheck() (func(*replay.Stats) string, error) {
 		"tx":        func(s *replay.Stats) int { return s.Count("XDP_TX") },
 		"redirect":  func(s *replay.Stats) int { return s.Count("XDP_REDIRECT") + s.Count("TC_ACT_REDIRECT") },
 	}
+	return failOnList(f.failOn, counters, "want a list of fault, aborted, refused, snapped, exception, drop, pass, tx, redirect")
+}
+
+// failOnList reads a --fail-on list against counters (want says what the list may hold) into a
+// check of the run's counts that returns what matched.
+func failOnList(list string, counters map[string]func(*replay.Stats) int, want string) (func(*replay.Stats) string, error) {
 	var names []string
-	for _, n := range strings.Split(f.failOn, ",") {
+	for _, n := range strings.Split(list, ",") {
 		n = strings.ToLower(strings.TrimSpace(n))
 		if counters[n] == nil {
-			return nil, fmt.Errorf("--fail-on %q: want a list of fault, aborted, refused, snapped, exception, drop, pass, tx, redirect", n)
+			return nil, fmt.Errorf("--fail-on %q: %s", n, want)
 		}
 		names = append(names, n)
 	}

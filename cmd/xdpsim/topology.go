@@ -184,23 +184,7 @@ func (rf *runFlags) networkFailOn() (func(*replay.Stats) string, error) {
 		"drop":    func(s *replay.Stats) int { return countPrefix(s, "dropped") },
 		"loop":    func(s *replay.Stats) int { return s.Count(sim.End{Kind: "loop"}.Summary()) },
 	}
-	var names []string
-	for _, n := range strings.Split(rf.failOn, ",") {
-		n = strings.ToLower(strings.TrimSpace(n))
-		if counters[n] == nil {
-			return nil, fmt.Errorf("--fail-on %q: with --topology want a list of fault, refused, snapped, drop, loop", n)
-		}
-		names = append(names, n)
-	}
-	return func(s *replay.Stats) string {
-		var hits []string
-		for _, n := range names {
-			if c := counters[n](s); c > 0 {
-				hits = append(hits, fmt.Sprintf("%d %s", c, n))
-			}
-		}
-		return strings.Join(hits, ", ")
-	}, nil
+	return failOnList(rf.failOn, counters, "with --topology want a list of fault, refused, snapped, drop, loop")
 }
 
 func countPrefix(s *replay.Stats, prefix string) int {

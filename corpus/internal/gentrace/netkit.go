@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/google/gopacket"
@@ -92,11 +90,7 @@ func WriteNetkit(dir string) error {
 		if err != nil {
 			return err
 		}
-		tmp := filepath.Join(dir, "."+t.Name+".tmp")
-		if err := os.WriteFile(tmp, data, 0o644); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp, filepath.Join(dir, t.Name)); err != nil {
+		if err := writeTrace(dir, t.Name, data); err != nil {
 			return err
 		}
 	}
