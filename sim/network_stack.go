@@ -57,11 +57,10 @@ func (n *Network) stack(ns *netNS, dev *netDev) (stage, *netDev, *netNS) {
 		return n.deliver(ns)
 	}
 	r, ok := ns.host.lookup(dst)
+	why := unroutable(r, ok, dst)
 	switch {
-	case !ok:
-		h.Verdict, h.Detail = "drop", "no route to "+dst.String()
-	case r.typ != 0:
-		h.Verdict, h.Detail = "drop", fmt.Sprintf("route to %s is %s", dst, []string{"", "blackhole", "unreachable", "prohibit"}[r.typ])
+	case why != "":
+		h.Verdict, h.Detail = "drop", why
 	case !ns.cfg.Forwarding:
 		h.Verdict, h.Detail = "drop", ns.name+" does not forward"
 	case dst.Is6() && dst.IsLinkLocalUnicast():
@@ -235,15 +234,10 @@ func (n *Network) localOut(ns *netNS) (stage, *netDev, *netNS) {
 		return n.deliver(ns)
 	}
 	r, ok := ns.host.lookup(dst)
-	switch {
-	case !ok:
-		h.Verdict, h.Detail = "drop", "no route to "+dst.String()
-	case r.typ != 0:
-		h.Verdict, h.Detail = "drop", fmt.Sprintf("route to %s is %s", dst, []string{"", "blackhole", "unreachable", "prohibit"}[r.typ])
-	}
-	if h.Verdict != "" {
+	if why := unroutable(r, ok, dst); why != "" {
+		h.Verdict, h.Detail = "drop", why
 		n.hop(h)
-		return n.end("dropped", nil, ns, h.Detail), nil, nil
+		return n.end("dropped", nil, ns, why), nil, nil
 	}
 	out := n.byIndex[r.dev.Ifindex]
 	if why := n.fragNeeded(out); why != "" {
@@ -254,6 +248,17 @@ func (n *Network) localOut(ns *netNS) (stage, *netDev, *netNS) {
 	h.Verdict, h.Detail = "output", n.via(out, r.gw)
 	n.hop(h)
 	return n.l2Out(ns, out, r.gw, dst)
+}
+
+// unroutable says why a route lookup for dst gives no unicast route ("" when it does).
+func unroutable(r route, ok bool, dst netip.Addr) string {
+	switch {
+	case !ok:
+		return "no route to " + dst.String()
+	case r.typ != 0:
+		return fmt.Sprintf("route to %s is %s", dst, []string{"", "blackhole", "unreachable", "prohibit"}[r.typ])
+	}
+	return ""
 }
 
 // l2Out is the neighbour output of the route's device: the next hop's address (gw, or the
