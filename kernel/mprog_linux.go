@@ -55,23 +55,7 @@ func RunMprog(s MprogScript) ([]MprogResult, error) {
 	if err := Available(); err != nil {
 		return nil, err
 	}
-	type outcome struct {
-		res []MprogResult
-		err error
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		var o outcome
-		defer func() {
-			if r := recover(); r != nil {
-				o = outcome{nil, fmt.Errorf("kernel: mprog: panic: %v", r)}
-			}
-			done <- o
-		}()
-		o.res, o.err = inNetns(func() ([]MprogResult, error) { return runMprog(s) })
-	}()
-	o := <-done
-	return o.res, o.err
+	return onPrivateNetns("mprog", func() ([]MprogResult, error) { return runMprog(s) })
 }
 
 // mprogRun is the state of one run: the programs and links by name.

@@ -31,6 +31,9 @@ import (
 type Arrival struct {
 	Device    string `json:"device,omitempty"`
 	Namespace string `json:"namespace,omitempty"`
+	// Transmit sends the frame out of Device as it is, as a packet socket bound to the device
+	// sends it: its tc egress hook, then the device's transmit routine.
+	Transmit bool `json:"transmit,omitempty"`
 	// Match, when set, selects the traces (by file name, path.Match patterns) this arrival is for.
 	Match string `json:"match,omitempty"`
 }
@@ -154,6 +157,10 @@ func (n *Network) Run(pkt, meta []byte, cond Conditions, a Arrival) Outcome {
 		o.Err = "an arrival names a device or a namespace"
 		return o
 	}
+	if a.Transmit && a.Device == "" {
+		o.Err = "an arrival that transmits names the device"
+		return o
+	}
 	st := onWire
 	var dev *netDev
 	var ns *netNS
@@ -168,7 +175,16 @@ func (n *Network) Run(pkt, meta []byte, cond Conditions, a Arrival) Outcome {
 		}
 		n.frameBuf = append(n.frameBuf[:0], pkt...)
 		n.metaBuf = append(n.metaBuf[:0], meta...)
-		if dev.kind != KindNIC {
+		switch {
+		case a.Transmit:
+			// packet_snd: the protocol from the Ethernet header (packet_parse_headers), the MAC
+			// header at data; then dev_queue_xmit.
+			n.skbFromFrame(n.frameBuf, nil)
+			s := n.skb
+			s.mac, s.network = s.data, s.data+ETHHdrLen
+			s.protocol = uint16(skbProtocol(pkt))
+			st = onXmit
+		case dev.kind != KindNIC:
 			// Received from the other end: an skb, unless XDP on a veth end takes it first.
 			n.skbFromFrame(n.frameBuf, dev)
 			st = onRx

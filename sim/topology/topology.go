@@ -52,7 +52,8 @@
 // program is "OBJECT.o" (its only program that fits the hook) or "OBJECT.o:NAME".
 //
 // Arrivals say where each trace enters: a device receives it (a NIC from the wire; a veth or
-// netkit device as from its peer) or a namespace's stack sends it; "match" selects traces by file
+// netkit device as from its peer), or transmits it as a packet socket would ("transmit": true: its
+// tc egress hook, then the device), or a namespace's stack sends it; "match" selects traces by file
 // name (a path.Match pattern on the base name); the first arrival that matches is used.
 package topology
 
@@ -261,6 +262,9 @@ func (f *File) Build(dir string, opts sim.LoadOptions) (*Topology, error) {
 	for i, a := range f.Arrivals {
 		if (a.Device == "") == (a.Namespace == "") {
 			return nil, fmt.Errorf("arrivals[%d]: name a device or a namespace", i)
+		}
+		if a.Transmit && a.Device == "" {
+			return nil, fmt.Errorf("arrivals[%d]: transmit names the device that sends", i)
 		}
 		if a.Device != "" && !contains(n.DeviceNames(), a.Device) {
 			return nil, fmt.Errorf("arrivals[%d]: no device %q", i, a.Device)
