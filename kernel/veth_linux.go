@@ -189,6 +189,11 @@ func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte,
 	if err != nil {
 		return nil, fmt.Errorf("kernel: veth: driver counters of %s: %w", vethProg, err)
 	}
+	// A frame sent before the kernel has activated the sending end is dropped by its "noop"
+	// queueing discipline while the socket reports success: wait for the activation.
+	if err := waitQdisc(injectIf.Index, linkUpTimeout); err != nil {
+		return nil, fmt.Errorf("kernel: veth: %s: %w", vethInject, err)
+	}
 
 	for i, pkt := range pkts {
 		before, err := stats.settled()
@@ -199,8 +204,18 @@ func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte,
 		if exc != nil {
 			excBefore = exc.read()
 		}
+		sent, err := getLink(injectIf.Index)
+		if err != nil {
+			return nil, fmt.Errorf("kernel: veth: %s: %w", vethInject, err)
+		}
 		if err := unix.Sendto(fd, pkt, 0, to); err != nil {
 			return nil, fmt.Errorf("kernel: veth: send packet %d: %w", i+1, err)
+		}
+		// Drops on the way out happen within the send: say so now rather than wait in vain.
+		if st, err := getLink(injectIf.Index); err != nil {
+			return nil, fmt.Errorf("kernel: veth: %s: %w", vethInject, err)
+		} else if st.TxDropped != sent.TxDropped {
+			return nil, fmt.Errorf("kernel: veth: packet %d was dropped by %s before it reached the program (qdisc %s)", i+1, vethInject, st.Qdisc)
 		}
 		after, err := stats.waitRun(before["xdp_packets"]+1, timeout)
 		if err != nil {
