@@ -192,6 +192,9 @@ func (x *XDP) SetHost(h *Host) {
 		h = bareHost()
 	}
 	x.host = h
+	for _, c := range x.slots {
+		c.host = h
+	}
 }
 
 // fibLookup is bpf_fib_lookup for XDP, against the simulated host, with the order of the kernel's

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/xdpsim/xdpsim/kfuncs"
+	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/vm"
 )
@@ -58,6 +59,9 @@ type Outcome struct {
 	// Traits holds the packet traits after the run (with the traits feature), in key order:
 	// they travel with XDP_PASS to the skb and with redirects.
 	Traits []TraitKV
+	// Dispatch lists, for a dispatcher, the slots whose programs ran, in order, with what each
+	// returned; it aliases the XDP's buffer, like Data.
+	Dispatch []SlotRun
 }
 
 // SkbHandoff is what the stack receives for XDP_PASS: the frame from data and the metadata in
@@ -109,6 +113,12 @@ type XDP struct {
 	ctx  int
 	// valueNames names the regions of map values lookups return, per map, made once.
 	valueNames []string
+	// A dispatcher (NewDispatcher) runs its slots' programs, each an XDP of its own sharing st,
+	// as planned; prog, obj, m, pkt and ctx are then the first slot's.
+	plan  *device.Dispatcher
+	slots []*XDP
+	atts  []Attachment // the programs attached, by device.Program.Ref
+	runs  []SlotRun    // per-packet record of the slots that ran
 }
 
 // xdpState is the kernel's view of the packet while the program runs: the xdp_buff.
@@ -125,6 +135,7 @@ type xdpState struct {
 	out        *Outcome
 	redirect   Redirect
 	redirSet   bool
+	redirBy    *XDP // the program (of a dispatcher's, the slot) that chose the redirect target
 	rng        uint64
 	reserved   []reservation
 	outBuf     []byte
@@ -144,11 +155,19 @@ type xdpState struct {
 
 // NewXDP prepares p to run over packets.
 func NewXDP(p *Program) (*XDP, error) {
+	return newXDP(p, nil)
+}
+
+// newXDP prepares p to run on the packet state st (nil: a state of its own).
+func newXDP(p *Program, st *xdpState) (*XDP, error) {
 	if p.Type.String() != "XDP" {
 		return nil, fmt.Errorf("program %s is of type %s, not XDP", p.Name, p.Type)
 	}
 	x := &XDP{prog: p, obj: p.obj, m: vm.NewMachine(nil), host: bareHost()}
-	x.st = &xdpState{x: x, frame: make([]byte, FrameSize), rng: 1, dirtyHi: FrameSize}
+	if st == nil {
+		st = &xdpState{x: x, frame: make([]byte, FrameSize), rng: 1, dirtyHi: FrameSize}
+	}
+	x.st = st
 	x.m.Host = x.st
 	for i, mp := range p.obj.mapOrder {
 		r := vm.Region{Name: "map " + mp.Name()}
@@ -233,14 +252,23 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 	s.outcome = Outcome{}
 	out := &s.outcome
 	clear(s.hintMap)
+	if x.plan != nil {
+		s.x = x.slots[0]
+	}
 	pkt = x.deviceSetup(pkt, &cond)
 	if err := s.setup(pkt, meta, cond); err != nil {
 		out.Err = err.Error()
 		return *out
 	}
 	s.out = out
-	r0, err := x.m.Run(x.prog.VM, vm.Address(x.ctx, 0))
-	out.Executed = x.m.Executed()
+	var r0 uint64
+	var err error
+	if x.plan != nil {
+		r0, err = x.dispatch(out)
+	} else {
+		r0, err = x.m.Run(x.prog.VM, vm.Address(x.ctx, 0))
+		out.Executed = x.m.Executed()
+	}
 	s.out = nil
 	if err != nil {
 		out.Err = "program fault: " + err.Error()
@@ -333,7 +361,7 @@ func (s *xdpState) setup(pkt, meta []byte, cond Conditions) error {
 		s.frags = append(s.frags, f)
 		rest = rest[n:]
 	}
-	s.redirSet = false
+	s.redirSet, s.redirBy = false, nil
 	s.egress = 0
 	s.exported, s.traitsUsed = false, false
 	s.traitsOK = false
@@ -372,11 +400,23 @@ func skbProtocol(frame []byte) EtherType {
 	return 0x0004 // ETH_P_802_2
 }
 
+// setRedirect records the target bpf_redirect or bpf_redirect_map chose, as the kernel's per-CPU
+// bpf_redirect_info does: it outlives the program that set it, so in a dispatcher a later slot's
+// XDP_REDIRECT goes where an earlier one chose.
+func (s *xdpState) setRedirect(r Redirect) {
+	s.redirect, s.redirSet, s.redirBy = r, true, s.x
+}
+
 // runAttached runs the program attached to the devmap or cpumap entry the packet was redirected to,
 // on the frame as the first program left it, as dev_map_bpf_prog_run and cpu_map_bpf_prog_run do.
+// The entry belongs to a map of the program that chose the target.
 func (x *XDP) runAttached(out *Outcome) error {
 	s := x.st
 	r := &s.redirect
+	if s.redirBy != nil {
+		x = s.redirBy
+		s.x = x
+	}
 	p, err := x.obj.ProgramByID(r.progID)
 	if err != nil {
 		return err
