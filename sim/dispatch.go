@@ -112,20 +112,29 @@ func (x *XDP) Programs() []*Program {
 // Machines lists the machines the XDP runs programs on: one per slot for a dispatcher, so that
 // budgets and traces can be set on each.
 func (x *XDP) Machines() []*vm.Machine {
-	if x.plan == nil {
-		return []*vm.Machine{x.m}
+	var out []*vm.Machine
+	for _, rs := range x.runStates() {
+		out = append(out, rs.m)
 	}
-	out := make([]*vm.Machine, len(x.slots))
+	return out
+}
+
+// runStates lists the run states of the XDP's programs: one, or one per slot.
+func (x *XDP) runStates() []*runState {
+	if x.plan == nil {
+		return []*runState{x.rs}
+	}
+	out := make([]*runState, len(x.slots))
 	for i, c := range x.slots {
-		out[i] = c.m
+		out[i] = c.rs
 	}
 	return out
 }
 
 func newDispatcherXDP(plan *device.Dispatcher, atts []Attachment) (*XDP, error) {
 	first := atts[plan.Slots[0].Program.Ref].Program
-	st := &xdpState{frame: make([]byte, FrameSize), rng: 1, dirtyHi: FrameSize}
-	x := &XDP{plan: plan, atts: atts, st: st, host: bareHost(), runs: make([]SlotRun, 0, len(plan.Slots))}
+	st := &xdpState{frame: make([]byte, FrameSize), dirtyHi: FrameSize}
+	x := &XDP{plan: plan, atts: atts, st: st, runs: make([]SlotRun, 0, len(plan.Slots))}
 	for _, s := range plan.Slots {
 		p := atts[s.Program.Ref].Program
 		if !reflect.DeepEqual(p.obj.opts.Features, first.obj.opts.Features) {
@@ -138,21 +147,31 @@ func newDispatcherXDP(plan *device.Dispatcher, atts []Attachment) (*XDP, error) 
 		x.slots = append(x.slots, c)
 	}
 	c := x.slots[0]
-	x.prog, x.obj, x.m, x.pkt, x.ctx, x.valueNames = c.prog, c.obj, c.m, c.pkt, c.ctx, c.valueNames
-	st.x = c
+	x.prog, x.rs, x.pkt, x.ctx = c.prog, c.rs, c.pkt, c.ctx
+	st.x, st.r = c, c.rs
 	return x, nil
 }
 
-// dispatch runs the slots as the dispatcher does, recording each in out.Dispatch.
-func (x *XDP) dispatch(out *Outcome) (uint64, error) {
+// dispatch runs the slots as the dispatcher does, recording each in out.Dispatch. Every slot's
+// program sees the packet's conditions; they draw from one random generator (the kernel's is per
+// CPU, not per program) and their bpf_printk lines add up in order.
+func (x *XDP) dispatch(out *Outcome, cond Conditions) (uint64, error) {
 	s := x.st
 	x.runs = x.runs[:0]
 	defer func() { out.Dispatch = x.runs }()
+	rng := x.slots[0].rs.rng
+	defer func() { x.slots[0].rs.rng = rng }()
 	for i, c := range x.slots {
-		s.x = c
+		s.x, s.r = c, c.rs
+		if i > 0 {
+			c.rs.begin(cond)
+		}
+		c.rs.rng = rng
 		s.window()
-		r0, err := c.m.Run(c.prog.VM, vm.Address(c.ctx, 0))
-		out.Executed += c.m.Executed()
+		r0, err := c.rs.m.Run(c.prog.VM, vm.Address(c.ctx, 0))
+		rng = c.rs.rng
+		out.Executed += c.rs.m.Executed()
+		out.Printk = append(out.Printk, c.rs.printed...)
 		if err != nil {
 			return 0, &SlotFault{Slot: i, Program: c.prog.Name, Err: err}
 		}

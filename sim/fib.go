@@ -188,12 +188,8 @@ func (h *Host) lookup(dst netip.Addr) (route, bool) {
 
 // SetHost gives the simulated host a network configuration (nil: a bare namespace).
 func (x *XDP) SetHost(h *Host) {
-	if h == nil {
-		h = bareHost()
-	}
-	x.host = h
-	for _, c := range x.slots {
-		c.host = h
+	for _, rs := range x.runStates() {
+		rs.setHost(h)
 	}
 }
 
@@ -201,7 +197,7 @@ func (x *XDP) SetHost(h *Host) {
 // checks (measured on 6.18): flags, family, device, IPv6 strict-scope addresses, forwarding, the
 // table, the route's type, the MTU (before the neighbour), then the neighbour.
 func (s *xdpState) fibLookup(b []byte, flags uint64) uint64 {
-	h := s.x.host
+	h := s.r.host
 	const afInet, afInet6 = 2, 10
 	const (
 		lookupTBID     = 1 << 3

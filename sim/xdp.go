@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/cilium/ebpf"
+
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/result"
@@ -104,26 +106,23 @@ type Redirect struct {
 // machine and a frame; use one XDP per goroutine.
 type XDP struct {
 	prog *Program
-	obj  *Object
 	dev  *Device
-	host *Host
-	m    *vm.Machine
+	rs   *runState
 	st   *xdpState
 	pkt  int // region numbers
 	ctx  int
-	// valueNames names the regions of map values lookups return, per map, made once.
-	valueNames []string
 	// A dispatcher (NewDispatcher) runs its slots' programs, each an XDP of its own sharing st,
-	// as planned; prog, obj, m, pkt and ctx are then the first slot's.
+	// as planned; prog, rs, pkt and ctx are then the first slot's.
 	plan  *device.Dispatcher
 	slots []*XDP
 	atts  []Attachment // the programs attached, by device.Program.Ref
 	runs  []SlotRun    // per-packet record of the slots that ran
 }
 
-// xdpState is the kernel's view of the packet while the program runs: the xdp_buff.
+// xdpState is the kernel's view of the packet while an XDP program runs: the xdp_buff.
 type xdpState struct {
 	x          *XDP
+	r          *runState
 	frame      []byte
 	data       uint32 // offsets into frame
 	dataEnd    uint32
@@ -131,13 +130,10 @@ type xdpState struct {
 	metaOK     bool
 	frags      [][]byte // fragment contents, each at most FrameSize
 	fragStore  [MaxFrags][FrameSize]byte
-	cond       Conditions
 	out        *Outcome
 	redirect   Redirect
 	redirSet   bool
 	redirBy    *XDP // the program (of a dispatcher's, the slot) that chose the redirect target
-	rng        uint64
-	reserved   []reservation
 	outBuf     []byte
 	outcome    Outcome
 	hints      *kfuncs.RxHints
@@ -158,38 +154,28 @@ func NewXDP(p *Program) (*XDP, error) {
 	return newXDP(p, nil)
 }
 
-// newXDP prepares p to run on the packet state st (nil: a state of its own).
+// newXDP prepares p to run on the xdp_buff st (nil: one of its own).
 func newXDP(p *Program, st *xdpState) (*XDP, error) {
-	if p.Type.String() != "XDP" {
+	if p.Type != ebpf.XDP {
 		return nil, fmt.Errorf("program %s is of type %s, not XDP", p.Name, p.Type)
 	}
-	x := &XDP{prog: p, obj: p.obj, m: vm.NewMachine(nil), host: bareHost()}
+	rs, err := newRunState(p.obj)
+	if err != nil {
+		return nil, err
+	}
+	x := &XDP{prog: p, rs: rs}
 	if st == nil {
-		st = &xdpState{x: x, frame: make([]byte, FrameSize), rng: 1, dirtyHi: FrameSize}
+		st = &xdpState{x: x, r: rs, frame: make([]byte, FrameSize), dirtyHi: FrameSize}
 	}
 	x.st = st
-	x.m.Host = x.st
-	for i, mp := range p.obj.mapOrder {
-		r := vm.Region{Name: "map " + mp.Name()}
-		if isGlobalData(mp) {
-			v, err := globalValue(mp)
-			if err != nil {
-				return nil, fmt.Errorf("map %s: %w", mp.Name(), err)
-			}
-			r = vm.NewRegion(mp.Name(), v, isReadOnlyData(mp))
-		}
-		x.valueNames = append(x.valueNames, "value of map "+mp.Name())
-		if id := x.m.AddRegion(r); id != p.obj.MapRegion(i) {
-			return nil, fmt.Errorf("internal: map region %d got number %d", i, id)
-		}
-	}
-	x.pkt = x.m.AddRegion(vm.Region{Name: "packet", Data: x.st.frame})
-	x.ctx = x.m.AddRegion(vm.Region{Name: "ctx", Data: nil, Load: x.st.loadCtx})
+	rs.xdp = x.st
+	x.pkt = rs.m.AddRegion(vm.Region{Name: "packet", Data: x.st.frame})
+	x.ctx = rs.m.AddRegion(vm.Region{Name: "ctx", Data: nil, Load: x.st.loadCtx})
 	return x, nil
 }
 
 // Machine is the machine the program runs on (for tracing and budgets).
-func (x *XDP) Machine() *vm.Machine { return x.m }
+func (x *XDP) Machine() *vm.Machine { return x.rs.m }
 
 // Program is the program being run.
 func (x *XDP) Program() *Program { return x.prog }
@@ -208,9 +194,9 @@ func (s *xdpState) loadCtx(m *vm.Machine, off, size uint32) (uint64, bool) {
 	case 8:
 		return vm.Address(s.x.pkt, s.dataMeta), true
 	case 12:
-		return uint64(s.cond.IngressIfindex), true
+		return uint64(s.r.cond.IngressIfindex), true
 	case 16:
-		return uint64(s.cond.RxQueue), true
+		return uint64(s.r.cond.RxQueue), true
 	case 20:
 		// egress_ifindex: only programs attached to devmap entries may read it.
 		if s.egress == 0 {
@@ -227,7 +213,7 @@ func (s *xdpState) window() {
 	if !s.metaOK {
 		lo = s.data
 	}
-	s.x.m.SetWindow(s.x.pkt, lo, s.dataEnd)
+	s.r.m.SetWindow(s.x.pkt, lo, s.dataEnd)
 	s.dirtyLo = min(s.dirtyLo, lo)
 	s.dirtyHi = max(s.dirtyHi, s.dataEnd)
 }
@@ -253,7 +239,7 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 	out := &s.outcome
 	clear(s.hintMap)
 	if x.plan != nil {
-		s.x = x.slots[0]
+		s.x, s.r = x.slots[0], x.slots[0].rs
 	}
 	pkt = x.deviceSetup(pkt, &cond)
 	if err := s.setup(pkt, meta, cond); err != nil {
@@ -264,10 +250,11 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 	var r0 uint64
 	var err error
 	if x.plan != nil {
-		r0, err = x.dispatch(out)
+		r0, err = x.dispatch(out, cond)
 	} else {
-		r0, err = x.m.Run(x.prog.VM, vm.Address(x.ctx, 0))
-		out.Executed = x.m.Executed()
+		r0, err = x.rs.m.Run(x.prog.VM, vm.Address(x.ctx, 0))
+		out.Executed = x.rs.m.Executed()
+		out.Printk = x.rs.printed
 	}
 	s.out = nil
 	if err != nil {
@@ -346,7 +333,7 @@ func (s *xdpState) setup(pkt, meta []byte, cond Conditions) error {
 		clear(s.frame[s.dirtyLo:s.dirtyHi])
 	}
 	s.dirtyLo, s.dirtyHi = FrameSize, 0
-	s.cond = cond
+	s.r.begin(cond)
 	s.metaOK = true
 	s.data = Headroom
 	s.dataMeta = Headroom - uint32(len(meta))
@@ -365,12 +352,11 @@ func (s *xdpState) setup(pkt, meta []byte, cond Conditions) error {
 	s.egress = 0
 	s.exported, s.traitsUsed = false, false
 	s.traitsOK = false
-	if s.x.obj.opts.Features.Traits {
+	if s.r.obj.opts.Features.Traits {
 		// xdp_prepare_buff initialises the store right after the xdp_frame (traits RFC).
 		s.traitsOK = s.traitsLayout().Init(s.frame[XDPFrameSize:s.dataMeta]) == nil
 		s.dirtyLo = min(s.dirtyLo, XDPFrameSize)
 	}
-	s.reserved = s.reserved[:0]
 	s.window()
 	return nil
 }
@@ -413,11 +399,12 @@ func (s *xdpState) setRedirect(r Redirect) {
 func (x *XDP) runAttached(out *Outcome) error {
 	s := x.st
 	r := &s.redirect
+	dispatcher := x.plan != nil
 	if s.redirBy != nil {
 		x = s.redirBy
-		s.x = x
+		s.x, s.r = x, x.rs
 	}
-	p, err := x.obj.ProgramByID(r.progID)
+	p, err := x.rs.obj.ProgramByID(r.progID)
 	if err != nil {
 		return err
 	}
@@ -425,8 +412,14 @@ func (x *XDP) runAttached(out *Outcome) error {
 	if r.MapType == "DevMap" || r.MapType == "DevMapHash" {
 		s.egress = r.Ifindex
 	}
-	r0, err := x.m.Run(p.VM, vm.Address(x.ctx, 0))
-	out.Executed += x.m.Executed()
+	printed := len(x.rs.printed)
+	r0, err := x.rs.m.Run(p.VM, vm.Address(x.ctx, 0))
+	out.Executed += x.rs.m.Executed()
+	if dispatcher {
+		out.Printk = append(out.Printk, x.rs.printed[printed:]...)
+	} else {
+		out.Printk = x.rs.printed
+	}
 	s.egress = 0
 	if err != nil {
 		return err
