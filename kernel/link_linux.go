@@ -11,19 +11,28 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// linkUpTimeout bounds the wait for a new device's queueing discipline. The kernel attaches it
-// from its linkwatch work, which needs the RTNL lock: while other network namespaces are being
-// torn down (every veth run ends one), that work can wait for seconds on a loaded machine.
+// linkUpTimeout bounds the wait for a new device to become operational. The kernel activates
+// the transmit queues of a veth end whose peer comes up from its linkwatch work, which needs the
+// RTNL lock: while other network namespaces are being torn down (every veth run ends one), that
+// work can wait for seconds on a loaded machine.
 const linkUpTimeout = time.Minute
+
+// ifOperUp is IF_OPER_UP, the operational state linkwatch gives a device with a carrier.
+const ifOperUp = 6
 
 // linkState is what RTM_GETLINK reports about a device that matters for sending through it.
 type linkState struct {
-	// Qdisc is the kind of the root queueing discipline: "noop" until linkwatch activates the
-	// device, after which a veth has "noqueue". Frames sent while it is "noop" are dropped with
-	// SKB_DROP_REASON_QDISC_DROP, yet the sending socket sees success.
+	// OperState is the RFC 2863 operational state (IF_OPER_*). Linkwatch sets it to up, then
+	// activates the transmit queues (until then they hold the "noop" qdisc, which drops every
+	// frame while the sending socket sees success), then announces the device: a notification
+	// that says up comes after the activation.
+	OperState uint8
+	// Qdisc is the kind of the root queueing discipline. It is no sign of activation: a veth end
+	// brought up before its peer has "noqueue" here while its queues still drop.
 	Qdisc string
-	// TxDropped counts frames the device dropped on transmit (the noop qdisc's drops included).
-	TxDropped uint64
+	// RxPackets and TxDropped count frames received, and dropped on transmit (by the noop
+	// qdisc among others).
+	RxPackets, TxDropped uint64
 }
 
 // getLink asks rtnetlink, in the calling thread's network namespace, for the state of a device.
@@ -88,11 +97,16 @@ func parseLink(msg []byte) (ifindex int, st linkState, ok bool) {
 		}
 		data := a[unix.SizeofRtAttr:l]
 		switch binary.NativeEndian.Uint16(a[2:]) &^ (unix.NLA_F_NESTED | unix.NLA_F_NET_BYTEORDER) {
+		case unix.IFLA_OPERSTATE:
+			if len(data) >= 1 {
+				st.OperState = data[0]
+			}
 		case unix.IFLA_QDISC:
 			st.Qdisc = cString(data)
 		case unix.IFLA_STATS64:
 			// struct rtnl_link_stats64: rx/tx packets, rx/tx bytes, rx/tx errors, rx/tx dropped.
 			if len(data) >= 8*8 {
+				st.RxPackets = binary.NativeEndian.Uint64(data[0:])
 				st.TxDropped = binary.NativeEndian.Uint64(data[7*8:])
 			}
 		}
@@ -110,17 +124,17 @@ func cString(b []byte) string {
 	return string(b)
 }
 
-// waitQdisc waits until the device's root qdisc is no longer "noop": until the kernel's
-// linkwatch work has activated it, so that frames sent through it reach the driver. It listens
-// for the link notifications rtnetlink sends when the device's state changes, so it returns as
-// soon as the device is ready.
-func waitQdisc(ifindex int, timeout time.Duration) error {
+// waitOperUp waits until the device is operational: until the kernel's linkwatch work has
+// activated its transmit queues, so that frames sent through it reach the driver. It listens for
+// the link notifications rtnetlink sends when the device's state changes, so it returns as soon
+// as the device is ready.
+func waitOperUp(ifindex int, timeout time.Duration) error {
 	w, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(w)
-	// Subscribe first, then look: an activation after the look is then never missed.
+	// Subscribe first, then look: a change after the look is then never missed.
 	if err := unix.Bind(w, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: unix.RTMGRP_LINK}); err != nil {
 		return err
 	}
@@ -130,10 +144,10 @@ func waitQdisc(ifindex int, timeout time.Duration) error {
 	}
 	deadline := time.Now().Add(timeout)
 	buf := make([]byte, 1<<16)
-	for st.Qdisc == "noop" || st.Qdisc == "" {
+	for st.OperState != ifOperUp {
 		left := time.Until(deadline)
 		if left <= 0 {
-			return fmt.Errorf("the device's queueing discipline is still %q after %v: the kernel's linkwatch work did not activate it", st.Qdisc, timeout)
+			return fmt.Errorf("not operational after %v (operstate %d): the kernel's linkwatch work did not activate it", timeout, st.OperState)
 		}
 		fds := []unix.PollFd{{Fd: int32(w), Events: unix.POLLIN}}
 		if _, err := unix.Poll(fds, int(min(left, time.Second)/time.Millisecond)+1); err != nil && !errors.Is(err, unix.EINTR) {
@@ -162,7 +176,7 @@ func waitQdisc(ifindex int, timeout time.Duration) error {
 				break
 			}
 			if binary.NativeEndian.Uint16(b[4:]) == unix.RTM_NEWLINK {
-				if idx, s, ok := parseLink(b[:l]); ok && idx == ifindex && s.Qdisc != "" {
+				if idx, s, ok := parseLink(b[:l]); ok && idx == ifindex {
 					st = s
 				}
 			}
@@ -170,4 +184,35 @@ func waitQdisc(ifindex int, timeout time.Duration) error {
 		}
 	}
 	return nil
+}
+
+// sendFrame sends pkt through the AF_PACKET socket fd to the device ifindex and makes sure the
+// device took it: a frame its queues drop (a sign that they were not active yet, the send
+// returning success all the same) is sent again once the device is operational, up to three
+// times. A dropped frame never reached the driver, so sending it again changes nothing the
+// program sees.
+func sendFrame(fd, ifindex int, pkt []byte) error {
+	to := &unix.SockaddrLinklayer{Ifindex: ifindex, Protocol: htons(unix.ETH_P_ALL)}
+	for try := 1; ; try++ {
+		before, err := getLink(ifindex)
+		if err != nil {
+			return err
+		}
+		if err := unix.Sendto(fd, pkt, 0, to); err != nil {
+			return err
+		}
+		after, err := getLink(ifindex)
+		if err != nil {
+			return err
+		}
+		if after.TxDropped == before.TxDropped {
+			return nil
+		}
+		if try == 3 {
+			return fmt.Errorf("the device dropped the frame %d times (operstate %d)", try, after.OperState)
+		}
+		if err := waitOperUp(ifindex, linkUpTimeout); err != nil {
+			return err
+		}
+	}
 }

@@ -184,14 +184,13 @@ func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte,
 		return nil, fmt.Errorf("kernel: veth: packet socket: %w", err)
 	}
 	defer unix.Close(fd)
-	to := &unix.SockaddrLinklayer{Ifindex: injectIf.Index, Protocol: htons(unix.ETH_P_ALL)}
 	stats, err := newDriverStats(fd, vethProg)
 	if err != nil {
 		return nil, fmt.Errorf("kernel: veth: driver counters of %s: %w", vethProg, err)
 	}
 	// A frame sent before the kernel has activated the sending end is dropped by its "noop"
 	// queueing discipline while the socket reports success: wait for the activation.
-	if err := waitQdisc(injectIf.Index, linkUpTimeout); err != nil {
+	if err := waitOperUp(injectIf.Index, linkUpTimeout); err != nil {
 		return nil, fmt.Errorf("kernel: veth: %s: %w", vethInject, err)
 	}
 
@@ -204,18 +203,8 @@ func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte,
 		if exc != nil {
 			excBefore = exc.read()
 		}
-		sent, err := getLink(injectIf.Index)
-		if err != nil {
-			return nil, fmt.Errorf("kernel: veth: %s: %w", vethInject, err)
-		}
-		if err := unix.Sendto(fd, pkt, 0, to); err != nil {
-			return nil, fmt.Errorf("kernel: veth: send packet %d: %w", i+1, err)
-		}
-		// Drops on the way out happen within the send: say so now rather than wait in vain.
-		if st, err := getLink(injectIf.Index); err != nil {
-			return nil, fmt.Errorf("kernel: veth: %s: %w", vethInject, err)
-		} else if st.TxDropped != sent.TxDropped {
-			return nil, fmt.Errorf("kernel: veth: packet %d was dropped by %s before it reached the program (qdisc %s)", i+1, vethInject, st.Qdisc)
+		if err := sendFrame(fd, injectIf.Index, pkt); err != nil {
+			return nil, fmt.Errorf("kernel: veth: send packet %d through %s: %w", i+1, vethInject, err)
 		}
 		after, err := stats.waitRun(before["xdp_packets"]+1, timeout)
 		if err != nil {
