@@ -3,7 +3,9 @@
 // (The constraint above keeps the Go tool from treating this BPF source as cgo.)
 /* disp_count_big: xdp_count again (priority 20), a larger program than disp_count_small's, so
  * libxdp puts it after that one. It counts IPv4 by protocol, TTL and length, and drops UDP to
- * the discard port (9); its chain goes on after XDP_PASS only.
+ * the discard port (9); its chain goes on after XDP_PASS, and after XDP_REDIRECT, which it never
+ * returns: that gives it a run configuration of its own among the programs of priority 20, so
+ * that the slot order can be read back from libxdp's dispatcher configuration.
  */
 #include "disp.h"
 
@@ -14,6 +16,7 @@ COUNTERS(count_big, BIG_MAX);
 
 struct {
 	__uint(priority, 20);
+	__uint(XDP_REDIRECT, 1);
 } XDP_RUN_CONFIG(xdp_count);
 
 SEC("xdp")

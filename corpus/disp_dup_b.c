@@ -3,7 +3,9 @@
 // (The constraint above keeps the Go tool from treating this BPF source as cgo.)
 /* disp_dup_b: xdp_dup, priority 20, the same code as disp_dup_a: equal in priority, name and
  * size, the two keep the order they are given in. For UDP to the echo port (7) it swaps the
- * MACs in place and says XDP_TX; it chains on XDP_PASS only, so its XDP_TX ends the chain.
+ * MACs in place and says XDP_TX; it chains on XDP_PASS (and on XDP_ABORTED, which it never
+ * returns, to tell its run configuration from the other programs of priority 20), so its XDP_TX
+ * ends the chain.
  */
 #include "disp.h"
 
@@ -11,6 +13,7 @@ COUNTERS(dup_seen, 2);
 
 struct {
 	__uint(priority, 20);
+	__uint(XDP_ABORTED, 1);
 } XDP_RUN_CONFIG(xdp_dup);
 
 SEC("xdp")

@@ -13,6 +13,10 @@ type DispatcherSet struct {
 	// PacketChangingStubs says the set needs libxdp 1.5.5's stubs: some program changes packet
 	// data, which Linux 6.13 and later refuse in libxdp 1.3.1's dispatcher.
 	PacketChangingStubs bool
+	// SetFrags says the application marks the SEC("xdp.frags") programs frags-aware
+	// (xdp_program__set_xdp_frags_support), which libxdp's API offers and xdp-loader does not:
+	// without it libxdp 1.3.1 takes no program as frags-aware, SEC("xdp.frags") or not.
+	SetFrags bool
 	// Traces are the traces (file names under traces/) the set is meant to be run over.
 	Traces []string
 	// Covers says in a line what the set exercises.
@@ -37,9 +41,11 @@ func Dispatchers() []DispatcherSet {
 		{Name: "single", Programs: []string{"disp_verdict"}, Traces: traces("mixed.pcap"),
 			Covers: "one program replaces the dispatcher's main function: every return value is the verdict as it is"},
 		{Name: "frags", Programs: []string{"disp_fsum", "disp_flen"}, Traces: traces("jumbo.pcap", "mixed.pcap"),
-			Covers: "every program frags-aware: the dispatcher is loaded with BPF_F_XDP_HAS_FRAGS"},
-		{Name: "frags-mix", Programs: []string{"disp_fsum", "disp_mon", "disp_flen"}, Traces: traces("jumbo.pcap", "mixed.pcap"),
-			Covers: "one program not frags-aware: the dispatcher is loaded without frags, and a veth whose MTU needs them refuses it"},
+			Covers: "two SEC(\"xdp.frags\") programs through xdp-loader: libxdp 1.3.1 does not take them as frags-aware, so the dispatcher has no frags support"},
+		{Name: "frags-api", Programs: []string{"disp_fsum", "disp_flen"}, SetFrags: true, Traces: traces("jumbo.pcap", "mixed.pcap"),
+			Covers: "the same with each program marked frags-aware through libxdp's API: the dispatcher is loaded with BPF_F_XDP_HAS_FRAGS"},
+		{Name: "frags-mix", Programs: []string{"disp_fsum", "disp_mon", "disp_flen"}, SetFrags: true, Traces: traces("jumbo.pcap", "mixed.pcap"),
+			Covers: "the frags-aware programs marked so, with one that is not: the dispatcher has no frags support, and a veth whose MTU needs it refuses the dispatcher"},
 		{Name: "meta", Programs: []string{"disp_vlanpop", "disp_meta", "disp_mon"}, PacketChangingStubs: true, Traces: traces("vlan.pcap", "mixed.pcap"),
 			Covers: "programs that change packet data share the xdp_buff: metadata written in one slot read in the next, a tag popped (libxdp 1.5.5's stubs)"},
 	}

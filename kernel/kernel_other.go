@@ -65,3 +65,16 @@ func (p *Program) NumCPU() int { return 0 }
 
 // Close unloads the program.
 func (p *Program) Close() error { return nil }
+
+// Dispatcher is libxdp's dispatcher loaded into the kernel; outside Linux it cannot be created.
+type Dispatcher struct{ *Program }
+
+// LoadDispatcher builds and loads libxdp's dispatcher; outside Linux it returns an error matching
+// [ErrNoKernel].
+func LoadDispatcher(dispatcher string, slots []Slot, config []byte) (*Dispatcher, error) {
+	return nil, errNotLinux
+}
+
+// SlotMaps dumps the maps of a slot's program; outside Linux it returns an error matching
+// [ErrNoKernel].
+func (d *Dispatcher) SlotMaps(i int) (result.Maps, error) { return nil, errNotLinux }

@@ -187,8 +187,9 @@ func (x *XDP) dispatch(out *Outcome, cond Conditions) (uint64, error) {
 }
 
 // DispatchProgram describes p as libxdp sees it when it attaches it through its dispatcher: its
-// run configuration from the object's BTF (with o applied), size, frags support, tag and what
-// would keep it from being attached.
+// run configuration from the object's BTF (with o applied), size, frags support (only when o
+// says so, as libxdp 1.3.1 sees it: see device.Program.Frags), tag and what would keep it from
+// being attached.
 func (p *Program) DispatchProgram(o device.Override) (device.Program, error) {
 	cfg, _, err := device.ParseRunConfig(p.obj.Spec.Types, p.Name)
 	if err != nil {
@@ -198,7 +199,7 @@ func (p *Program) DispatchProgram(o device.Override) (device.Program, error) {
 		Name:   p.Name,
 		Object: p.obj.Path,
 		Insns:  entrySize(p.Insns),
-		Frags:  p.Frags,
+		Frags:  o.ApplyFrags(),
 		Config: o.Apply(cfg),
 		Tag:    p.Tag(),
 	}

@@ -40,7 +40,12 @@ func loadSet(t testing.TB, set corpus.DispatcherSet, cpu string) (*sim.XDP, []*s
 			t.Fatal(err)
 		}
 		objs = append(objs, obj)
-		atts = append(atts, sim.Attachment{Program: prog, Override: overrideOf(t, set)})
+		o := overrideOf(t, set)
+		if set.SetFrags {
+			frags := p.Frags
+			o.Frags = &frags
+		}
+		atts = append(atts, sim.Attachment{Program: prog, Override: o})
 	}
 	x, err := sim.NewDispatcher(atts, device.Options{PacketChangingStubs: set.PacketChangingStubs})
 	return x, objs, err
@@ -99,7 +104,8 @@ func TestTheCorpusSetsGetLibxdpsOrder(t *testing.T) {
 		{"chain-rules-drop", "xdp_verdict(disp_verdict) xdp_last(disp_last)", false},
 		{"chain-rules-prio", "xdp_last(disp_last) xdp_verdict(disp_verdict)", false},
 		{"single", "xdp_verdict(disp_verdict)", false},
-		{"frags", "xdp_flen(disp_flen) xdp_fsum(disp_fsum)", true},
+		{"frags", "xdp_flen(disp_flen) xdp_fsum(disp_fsum)", false},
+		{"frags-api", "xdp_flen(disp_flen) xdp_fsum(disp_fsum)", true},
 		{"frags-mix", "xdp_mon(disp_mon) xdp_flen(disp_flen) xdp_fsum(disp_fsum)", false},
 		{"meta", "xdp_mon(disp_mon) xdp_meta(disp_meta) xdp_vlanpop(disp_vlanpop)", false},
 	} {
@@ -116,8 +122,8 @@ func TestTheCorpusSetsGetLibxdpsOrder(t *testing.T) {
 		}
 	}
 	t.Run("every set is checked here", func(t *testing.T) {
-		if n := len(corpus.Dispatchers()); n != 10 {
-			t.Errorf("%d sets in the corpus, 10 checked here", n)
+		if n := len(corpus.Dispatchers()); n != 11 {
+			t.Errorf("%d sets in the corpus, 11 checked here", n)
 		}
 	})
 }

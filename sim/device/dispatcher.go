@@ -17,7 +17,11 @@ type Program struct {
 	// Insns is the function's size in instructions as libbpf counts it before loading
 	// (bpf_program__insn_cnt: the entry function alone, a 64-bit immediate load counting two).
 	Insns int
-	// Frags says the program is frags-aware (loaded with BPF_F_XDP_HAS_FRAGS, SEC("xdp.frags")).
+	// Frags says libxdp takes the program as frags-aware. libxdp 1.3.1 asks libbpf for the
+	// program's BPF_F_XDP_HAS_FRAGS flag before loading it, and libbpf (1.1, Debian's) adds that
+	// flag for SEC("xdp.frags") only when it loads the program: so a program is frags-aware to
+	// libxdp only when the application says so (xdp_program__set_xdp_frags_support, an
+	// Override), which xdp-loader never does.
 	Frags bool
 	// Config is the program's effective run configuration: its BTF's, with any override applied.
 	Config RunConfig
@@ -57,7 +61,13 @@ func (p *Program) sortName() string {
 type Override struct {
 	Priority *uint32
 	Actions  *Actions
+	// Frags is xdp_program__set_xdp_frags_support.
+	Frags *bool
 }
+
+// ApplyFrags returns whether libxdp takes a program as frags-aware: as the override says, or, by
+// default, not (see Program.Frags).
+func (o Override) ApplyFrags() bool { return o.Frags != nil && *o.Frags }
 
 // Apply returns c with the override applied.
 func (o Override) Apply(c RunConfig) RunConfig {

@@ -38,9 +38,14 @@
 //     bitmap by the 32-bit return value, which the JIT masks to 6 bits: values 32..63 never
 //     continue, and 64 and above wrap around ([Dispatcher.Continues]). When every program
 //     continues, the verdict is XDP_PASS.
-//   - Frags: the dispatcher is loaded with BPF_F_XDP_HAS_FRAGS only when every component is
-//     frags-aware (SEC("xdp.frags")); otherwise none of them gets multi-buffer frames, and a
-//     driver refuses the dispatcher where the MTU needs fragments (veth: ERANGE).
+//   - Frags: the dispatcher is loaded with BPF_F_XDP_HAS_FRAGS only when libxdp takes every
+//     component as frags-aware; otherwise none of them gets multi-buffer frames, and a driver
+//     refuses the dispatcher where the MTU needs fragments (veth: an MTU above 3506, ERANGE).
+//     libxdp 1.3.1 takes a program as frags-aware only when the application says so
+//     (xdp_program__set_xdp_frags_support; [Override].Frags): it reads the program's flags
+//     before loading it, and libbpf adds BPF_F_XDP_HAS_FRAGS for SEC("xdp.frags") only at load.
+//     So a dispatcher that xdp-loader builds never has frags support, even for programs that all
+//     are SEC("xdp.frags") (measured with the real libxdp in package kernel's tests).
 //   - Components are loaded as extension programs (BPF_PROG_TYPE_EXT). Linux 6.13 and later
 //     refuse an extension that changes packet data (bpf_xdp_adjust_head, _meta, _tail, or a tail
 //     call) in place of a function that does not, and libxdp 1.3.1's stubs do not: such
