@@ -48,4 +48,3 @@ type LibxdpResult struct {
 
 // XDPLoader is the xdp-loader command RunLibxdp runs (Debian's xdp-tools 1.3.1).
 var XDPLoader = "xdp-loader"
-

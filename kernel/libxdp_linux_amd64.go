@@ -225,4 +225,3 @@ func traceBPF(pid int, onConfig func([]byte)) (syscall.WaitStatus, error) {
 		entry = !entry
 	}
 }
-
