@@ -39,39 +39,62 @@ func LoadDispatcher(dispatcher string, slots []Slot, config []byte) (*Dispatcher
 	if err := Available(); err != nil {
 		return nil, err
 	}
+	spec, name, err := dispatcherCollection(dispatcher, slots, config)
+	if err != nil {
+		return nil, err
+	}
+	p, err := LoadSpec("dispatcher", spec, Options{Program: name})
+	if err != nil {
+		return nil, err
+	}
+	return &Dispatcher{Program: p, slots: slots}, nil
+}
+
+// RunDispatcherOnVeth is [RunOnVeth] for libxdp's dispatcher, built as [LoadDispatcher] builds it
+// and attached (not device-bound, as libxdp attaches it) in native mode: real frames go through
+// it. The maps of slot i are keyed "slot<i>/<name>" in the result.
+func RunDispatcherOnVeth(dispatcher string, slots []Slot, config []byte, pkts [][]byte, vopts VethOptions) (*VethResult, error) {
+	if err := Available(); err != nil {
+		return nil, err
+	}
+	spec, name, err := dispatcherCollection(dispatcher, slots, config)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := prepare("dispatcher", spec, Options{Program: name}); err != nil {
+		return nil, err
+	}
+	return runSpecOnVeth("dispatcher", spec, name, false, pkts, vopts, nil)
+}
+
+// dispatcherCollection is the collection LoadDispatcher loads and the name of its program.
+func dispatcherCollection(dispatcher string, slots []Slot, config []byte) (*ebpf.CollectionSpec, string, error) {
 	if len(slots) == 0 {
-		return nil, fmt.Errorf("kernel: dispatcher: no programs")
+		return nil, "", fmt.Errorf("kernel: dispatcher: no programs")
 	}
 	if len(config) < 4 || int(config[2]) != len(slots) {
-		return nil, fmt.Errorf("kernel: dispatcher: the configuration enables %d slots, %d programs given", config[2], len(slots))
+		return nil, "", fmt.Errorf("kernel: dispatcher: the configuration does not enable %d slots", len(slots))
 	}
 	frags := config[3] != 0
 	if len(slots) == 1 {
 		spec, err := ebpf.LoadCollectionSpec(slots[0].Path)
 		if err != nil {
-			return nil, fmt.Errorf("kernel: read %s: %w", slots[0].Path, err)
+			return nil, "", fmt.Errorf("kernel: read %s: %w", slots[0].Path, err)
 		}
 		slotSpec, err := slotCollection(0, slots[0], spec)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		setFrags(slotSpec.Programs[slotPrefix(0)+slots[0].Program], frags)
-		p, err := LoadSpec("dispatcher", slotSpec, Options{Program: slotPrefix(0) + slots[0].Program})
-		if err != nil {
-			return nil, err
-		}
-		return &Dispatcher{Program: p, slots: slots}, nil
+		name := slotPrefix(0) + slots[0].Program
+		setFrags(slotSpec.Programs[name], frags)
+		return slotSpec, name, nil
 	}
 	spec, err := dispatcherSpec(dispatcher, slots, config)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	setFrags(spec.Programs["xdp_dispatcher"], frags)
-	p, err := LoadSpec("dispatcher", spec, Options{Program: "xdp_dispatcher"})
-	if err != nil {
-		return nil, err
-	}
-	return &Dispatcher{Program: p, slots: slots}, nil
+	return spec, "xdp_dispatcher", nil
 }
 
 func setFrags(ps *ebpf.ProgramSpec, frags bool) {

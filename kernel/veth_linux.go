@@ -53,6 +53,20 @@ func runOnVeth(path string, opts Options, pkts [][]byte, vopts VethOptions, hook
 	if err := Available(); err != nil {
 		return nil, err
 	}
+	spec, err := ebpf.LoadCollectionSpec(path)
+	if err != nil {
+		return nil, fmt.Errorf("kernel: read %s: %w", path, err)
+	}
+	name, err := prepare(path, spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	return runSpecOnVeth(path, spec, name, true, pkts, vopts, hook)
+}
+
+// runSpecOnVeth runs program name of spec on a veth pair; bind loads it device-bound to the veth
+// end it is attached to.
+func runSpecOnVeth(path string, spec *ebpf.CollectionSpec, name string, bind bool, pkts [][]byte, vopts VethOptions, hook vethHook) (*VethResult, error) {
 	longest := 0
 	for i, pkt := range pkts {
 		if len(pkt) < MinPacket {
@@ -71,14 +85,6 @@ func runOnVeth(path string, opts Options, pkts [][]byte, vopts VethOptions, hook
 	if timeout == 0 {
 		timeout = 5 * time.Second
 	}
-	spec, err := ebpf.LoadCollectionSpec(path)
-	if err != nil {
-		return nil, fmt.Errorf("kernel: read %s: %w", path, err)
-	}
-	name, err := prepare(path, spec, opts)
-	if err != nil {
-		return nil, err
-	}
 
 	type outcome struct {
 		res *VethResult
@@ -94,7 +100,7 @@ func runOnVeth(path string, opts Options, pkts [][]byte, vopts VethOptions, hook
 			done <- o
 		}()
 		o.res, o.err = inNetns(func() (*VethResult, error) {
-			return vethRun(path, spec, name, pkts, vopts, mtu, timeout, hook)
+			return vethRun(path, spec, name, bind, pkts, vopts, mtu, timeout, hook)
 		})
 	}()
 	o := <-done
@@ -130,7 +136,7 @@ func inNetns[T any](fn func() (T, error)) (_ T, err error) {
 }
 
 // vethRun does the work inside the private namespace.
-func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte, vopts VethOptions, mtu int, timeout time.Duration, hook vethHook) (*VethResult, error) {
+func vethRun(path string, spec *ebpf.CollectionSpec, name string, bind bool, pkts [][]byte, vopts VethOptions, mtu int, timeout time.Duration, hook vethHook) (*VethResult, error) {
 	// No IPv6 autoconfiguration: it would send packets through the program by itself.
 	for _, f := range []string{"/proc/sys/net/ipv6/conf/all/disable_ipv6", "/proc/sys/net/ipv6/conf/default/disable_ipv6"} {
 		_ = os.WriteFile(f, []byte("1"), 0)
@@ -147,7 +153,10 @@ func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte,
 		return nil, fmt.Errorf("kernel: veth: %w", err)
 	}
 
-	p := &Program{path: path, name: name, spec: spec, ifindex: uint32(progIf.Index)}
+	p := &Program{path: path, name: name, spec: spec}
+	if bind {
+		p.ifindex = uint32(progIf.Index)
+	}
 	if err := p.load(); err != nil {
 		return nil, err
 	}
@@ -174,7 +183,11 @@ func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte,
 	l, err := link.AttachXDP(link.XDPOptions{Program: p.prog, Interface: progIf.Index, Flags: link.XDPDriverMode})
 	if err != nil {
 		if errors.Is(err, unix.ERANGE) && !p.HasFrags() {
-			return nil, fmt.Errorf("kernel: veth: attach %s in native mode to %s: the MTU %d is too large for a program without frags support (use SEC(\"xdp.frags\")): %w", name, vethProg, mtu, err)
+			hint := "use SEC(\"xdp.frags\")"
+			if !bind {
+				hint = "loaded without BPF_F_XDP_HAS_FRAGS"
+			}
+			return nil, fmt.Errorf("kernel: veth: attach %s in native mode to %s: the MTU %d is too large for a program without frags support (%s): %w", name, vethProg, mtu, hint, err)
 		}
 		return nil, fmt.Errorf("kernel: veth: attach %s in native mode to %s: %w", name, vethProg, err)
 	}
@@ -194,6 +207,31 @@ func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte,
 	if err := waitOperUp(injectIf.Index, linkUpTimeout); err != nil {
 		return nil, fmt.Errorf("kernel: veth: %s: %w", vethInject, err)
 	}
+	// What the program passes arrives at its end's packet taps; what it sends back (XDP_TX)
+	// arrives at the other end.
+	passed, err := tapSocket(progIf.Index)
+	if err != nil {
+		return nil, fmt.Errorf("kernel: veth: packet socket on %s: %w", vethProg, err)
+	}
+	defer unix.Close(passed)
+	returned, err := tapSocket(injectIf.Index)
+	if err != nil {
+		return nil, fmt.Errorf("kernel: veth: packet socket on %s: %w", vethInject, err)
+	}
+	defer unix.Close(returned)
+	// A veth end takes frames its peer sends back with XDP_TX only when it runs NAPI itself,
+	// which an XDP program gives it: attach one that passes everything to the stack.
+	back, err := passEverything()
+	if err != nil {
+		return nil, fmt.Errorf("kernel: veth: %w", err)
+	}
+	defer back.Close()
+	lb, err := link.AttachXDP(link.XDPOptions{Program: back, Interface: injectIf.Index, Flags: link.XDPDriverMode})
+	if err != nil {
+		return nil, fmt.Errorf("kernel: veth: attach a pass-through program to %s: %w", vethInject, err)
+	}
+	defer lb.Close()
+	frame := make([]byte, 1<<17)
 
 	for i, pkt := range pkts {
 		before, err := stats.settled()
@@ -204,6 +242,8 @@ func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte,
 		if exc != nil {
 			excBefore = exc.read()
 		}
+		drainTap(passed, frame)
+		drainTap(returned, frame)
 		if err := sendFrame(fd, injectIf.Index, pkt); err != nil {
 			return nil, fmt.Errorf("kernel: veth: send packet %d through %s: %w", i+1, vethInject, err)
 		}
@@ -221,6 +261,17 @@ func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte,
 			}
 		}
 		res.Rets = append(res.Rets, ret)
+		var out []byte
+		switch ret {
+		case result.XDPPass:
+			out, err = readTap(passed, frame, timeout)
+		case result.XDPTX:
+			out, err = readTap(returned, frame, timeout)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("kernel: veth: packet %d: the frame the program left: %w", i+1, err)
+		}
+		res.Frames = append(res.Frames, out)
 	}
 	res.Verdicts = map[string]int{}
 	for _, r := range res.Rets {
@@ -234,6 +285,101 @@ func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte,
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// passEverything loads a frags-aware XDP program that returns XDP_PASS.
+func passEverything() (*ebpf.Program, error) {
+	return ebpf.NewProgramWithOptions(&ebpf.ProgramSpec{
+		Name:         "xdpsim_pass",
+		Type:         ebpf.XDP,
+		Flags:        flagXDPHasFrags,
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 2), asm.Return()},
+		License:      "GPL",
+	}, ebpf.ProgramOptions{LogDisabled: true})
+}
+
+// tapSocket opens a packet socket that receives every frame arriving at the device.
+func tapSocket(ifindex int) (int, error) {
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
+	if err != nil {
+		return -1, err
+	}
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<22)
+	// The stack takes a VLAN tag out of the frame before the taps see it; the auxiliary data
+	// gives it back.
+	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_AUXDATA, 1); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// drainTap throws away what the tap holds.
+func drainTap(fd int, buf []byte) {
+	for {
+		if _, _, err := unix.Recvfrom(fd, buf, unix.MSG_DONTWAIT); err != nil {
+			return
+		}
+	}
+}
+
+// readTap returns the next frame that arrived at the tap's device (not one it sent), waiting up
+// to timeout for it.
+func readTap(fd int, buf []byte, timeout time.Duration) ([]byte, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil, fmt.Errorf("no frame within %v", timeout)
+		}
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		if _, err := unix.Poll(fds, int(left/time.Millisecond)+1); err != nil && !errors.Is(err, unix.EINTR) {
+			return nil, err
+		}
+		var oob [64]byte
+		n, oobn, _, from, err := unix.Recvmsg(fd, buf, oob[:], unix.MSG_DONTWAIT)
+		if err != nil {
+			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return nil, err
+		}
+		if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
+			continue
+		}
+		return withVLANTag(buf[:n], oob[:oobn]), nil
+	}
+}
+
+// withVLANTag is the frame a packet tap read, with the VLAN tag the stack took out of it (which
+// the auxiliary data oob holds) back in its place.
+func withVLANTag(frame, oob []byte) []byte {
+	out := bytes.Clone(frame)
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return out
+	}
+	for _, m := range msgs {
+		// struct tpacket_auxdata: status, len, snaplen (u32), mac, net, vlan_tci, vlan_tpid (u16).
+		if m.Header.Level != unix.SOL_PACKET || m.Header.Type != unix.PACKET_AUXDATA || len(m.Data) < 20 {
+			continue
+		}
+		status := binary.NativeEndian.Uint32(m.Data[0:])
+		if status&unix.TP_STATUS_VLAN_VALID == 0 || len(out) < 12 {
+			continue
+		}
+		tpid := uint16(0x8100)
+		if status&unix.TP_STATUS_VLAN_TPID_VALID != 0 {
+			tpid = binary.NativeEndian.Uint16(m.Data[18:])
+		}
+		tag := binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(nil, tpid), binary.NativeEndian.Uint16(m.Data[16:]))
+		out = slices.Concat(out[:12], tag, out[12:])
+	}
+	return out
+}
 
 // verdictFromCounters tells the program's return value from how the veth driver's counters for
 // one packet moved: XDP_DROP (and XDP_ABORTED, and illegal values, which the xdp_exception
