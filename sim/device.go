@@ -148,6 +148,10 @@ func (s *xdpState) GrowMeta(n int) ([]byte, error) {
 		s.traitsOK = false
 	}
 	s.window()
+	if o := s.x.obs; o != nil {
+		m := s.r.m
+		o.FrameMoved(s.x.Frame(), FrameMove{PC: m.PC(), Program: m.Program(), Helper: "bpf_xdp_metadata_export_to_skb", Offset: int32(-n)})
+	}
 	return s.frame[meta : meta+n], nil
 }
 

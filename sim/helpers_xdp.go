@@ -9,9 +9,9 @@ import (
 // The XDP helpers, with the limits and error codes of net/core/filter.c as the spec describes them.
 
 func init() {
-	registerXDP(asm.FnXdpAdjustHead, xdpAdjustHead)
-	registerXDP(asm.FnXdpAdjustMeta, xdpAdjustMeta)
-	registerXDP(asm.FnXdpAdjustTail, xdpAdjustTail)
+	registerXDP(asm.FnXdpAdjustHead, observed("bpf_xdp_adjust_head", xdpAdjustHead))
+	registerXDP(asm.FnXdpAdjustMeta, observed("bpf_xdp_adjust_meta", xdpAdjustMeta))
+	registerXDP(asm.FnXdpAdjustTail, observed("bpf_xdp_adjust_tail", xdpAdjustTail))
 	registerXDP(asm.FnXdpGetBuffLen, func(s *xdpState, m *vm.Machine, r1, r2, r3, r4, r5 uint64) (uint64, error) {
 		return uint64(int(s.dataEnd-s.data) + s.fragsSize()), nil
 	})

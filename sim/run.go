@@ -52,6 +52,9 @@ func newRunState(obj *Object) (*runState, error) {
 
 // begin resets what one run accumulates.
 func (s *runState) begin(cond Conditions) {
+	if cond.IngressIfindex == 0 {
+		cond.IngressIfindex = 1 // the test run's loopback device
+	}
 	s.cond = cond
 	s.printed = nil
 	s.reserved = s.reserved[:0]

@@ -30,9 +30,12 @@ const (
 	maxPacketSize = Headroom + MaxLinear + MaxFrags*FrameSize
 )
 
-// Conditions are the per-packet conditions of a run: BPF_PROG_TEST_RUN's defaults unless changed.
+// Conditions are the per-packet conditions of a run. The zero value is BPF_PROG_TEST_RUN's
+// default: the packet arrives on the loopback device (ingress_ifindex 1), RX queue 0, CPU 0.
 type Conditions struct {
-	IngressIfindex uint32 // 1 (loopback) by default
+	// IngressIfindex is the interface the packet arrives on; 0 means 1 (the loopback device),
+	// as BPF_PROG_TEST_RUN takes a context without one.
+	IngressIfindex uint32
 	RxQueue        uint32
 	// CPU is the simulated CPU the packet runs on (per-CPU maps, bpf_get_smp_processor_id).
 	CPU int
@@ -111,6 +114,7 @@ type XDP struct {
 	st   *xdpState
 	pkt  int // region numbers
 	ctx  int
+	obs  FrameObserver
 	// A dispatcher (NewDispatcher) runs its slots' programs, each an XDP of its own sharing st,
 	// as planned; prog, rs, pkt and ctx are then the first slot's.
 	plan  *device.Dispatcher
@@ -247,6 +251,10 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 		return *out
 	}
 	s.out = out
+	if x.obs != nil {
+		x.obs.FrameStart(x.Frame())
+		defer func() { x.obs.FrameEnd(x.Frame(), out) }()
+	}
 	var r0 uint64
 	var err error
 	if x.plan != nil {
