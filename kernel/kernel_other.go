@@ -84,3 +84,6 @@ func (d *Dispatcher) SlotMaps(i int) (result.Maps, error) { return nil, errNotLi
 func RunDispatcherOnVeth(dispatcher string, slots []Slot, config []byte, pkts [][]byte, vopts VethOptions) (*VethResult, error) {
 	return nil, errNotLinux
 }
+
+// Tag is the program's tag; outside Linux it returns an error matching [ErrNoKernel].
+func (p *Program) Tag() (string, error) { return "", errNotLinux }

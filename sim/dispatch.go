@@ -1,7 +1,7 @@
 package sim
 
 import (
-	"crypto/sha1"
+	"crypto/sha256"
 	"fmt"
 	"reflect"
 	"strings"
@@ -9,6 +9,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/xdpsim/xdpsim/sim/device"
+	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -264,8 +265,9 @@ func (p *Program) loadedName() string {
 }
 
 // Tag is the program's tag as the kernel computes it when the program is loaded (what bpftool
-// and xdp-loader status show): the first 8 bytes of the SHA-1 of its instructions as loaded,
-// with the map references of 64-bit immediate loads zeroed.
+// and xdp-loader status show): the first 8 bytes of the SHA-256 of its instructions as loaded,
+// with the map references of 64-bit immediate loads zeroed. (Linux 6.18 hashes with SHA-256,
+// measured; kernels before took SHA-1.)
 func (p *Program) Tag() [8]byte {
 	insns := append([]vm.Instruction(nil), p.VM.Instructions()...)
 	mapRef := false
@@ -282,8 +284,64 @@ func (p *Program) Tag() [8]byte {
 			mapRef = false
 		}
 	}
-	sum := sha1.Sum(vm.Encode(insns))
+	sum := sha256.Sum256(vm.Encode(insns))
 	var tag [8]byte
 	copy(tag[:], sum[:])
 	return tag
+}
+
+// SlotMapPrefix is what the names of slot i's maps start with in a dispatcher's map dumps
+// ("slot0/counters"): each program keeps its own object's maps, and two programs may name theirs
+// alike.
+func SlotMapPrefix(i int) string { return fmt.Sprintf("slot%d/", i) }
+
+// DumpMaps dumps the maps of the program's object (Object.DumpMaps), or, for a dispatcher, of every
+// slot's, each name prefixed by SlotMapPrefix.
+func (x *XDP) DumpMaps() (result.Maps, error) {
+	if x.plan == nil {
+		return x.prog.obj.DumpMaps()
+	}
+	out := result.Maps{}
+	for i, c := range x.slots {
+		m, err := c.prog.obj.DumpMaps()
+		if err != nil {
+			return nil, err
+		}
+		for n, e := range m {
+			out[SlotMapPrefix(i)+n] = e
+		}
+	}
+	return out, nil
+}
+
+// LoadMaps preloads maps from a dump shaped as DumpMaps writes it.
+func (x *XDP) LoadMaps(in result.Maps) error {
+	if x.plan == nil {
+		return x.prog.obj.LoadMaps(in)
+	}
+	per := make([]result.Maps, len(x.slots))
+	for _, n := range sortedKeys(in) {
+		i := -1
+		for j := range x.slots {
+			if strings.HasPrefix(n, SlotMapPrefix(j)) {
+				i = j
+			}
+		}
+		if i < 0 {
+			return fmt.Errorf("map %q: a dispatcher's maps are named slot<N>/<map> (slots 0..%d)", n, len(x.slots)-1)
+		}
+		if per[i] == nil {
+			per[i] = result.Maps{}
+		}
+		per[i][strings.TrimPrefix(n, SlotMapPrefix(i))] = in[n]
+	}
+	for i, m := range per {
+		if m == nil {
+			continue
+		}
+		if err := x.slots[i].prog.obj.LoadMaps(m); err != nil {
+			return fmt.Errorf("slot %d (%s): %w", i, x.slots[i].prog.Name, err)
+		}
+	}
+	return nil
 }

@@ -33,8 +33,8 @@ type Program struct {
 	// Loaded says the program is already attached to the interface through the dispatcher being
 	// regenerated; Tag, LoadTime and (for names of 15 characters or more) LoadedName then matter.
 	Loaded bool
-	// Tag is the program's tag as the kernel computes it (the first 8 bytes of a SHA-1 of its
-	// instructions, map references zeroed).
+	// Tag is the program's tag as the kernel computes it (the first 8 bytes of a SHA-256 of its
+	// instructions, map references zeroed, on Linux 6.18).
 	Tag [8]byte
 	// LoadTime orders loaded programs by when they were loaded.
 	LoadTime uint64

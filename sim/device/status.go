@@ -53,9 +53,12 @@ func (d *Dispatcher) Summary() string {
 	} else {
 		fmt.Fprintf(&b, "%d programs in slots 0..%d; each slot's chain-call actions decide whether the next one runs; XDP_PASS when all go on", n, n-1)
 	}
-	if d.Frags {
+	switch {
+	case d.Frags:
 		b.WriteString("; frags: yes (every program is frags-aware)")
-	} else {
+	case len(d.NotFrags) == n:
+		b.WriteString("; frags: no (no program is marked frags-aware, which libxdp 1.3.1 needs even for SEC(\"xdp.frags\"))")
+	default:
 		fmt.Fprintf(&b, "; frags: no (not frags-aware: %s)", strings.Join(d.NotFrags, ", "))
 	}
 	return b.String()

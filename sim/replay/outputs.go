@@ -25,19 +25,21 @@ import (
 // PacketJSON is one JSON line of a replay (xdpsim run --jsonl): the fixed keys first, then what
 // else the run produced. A packet that did not run has only packet, error, file and record.
 type PacketJSON struct {
-	Packet    int                       `json:"packet"`
-	Ret       *uint32                   `json:"ret,omitempty"`
-	Verdict   string                    `json:"verdict,omitempty"`
-	Data      *string                   `json:"data,omitempty"`
-	Meta      *string                   `json:"meta,omitempty"`
-	Error     string                    `json:"error,omitempty"`
-	Redirect  *sim.Redirect             `json:"redirect,omitempty"`
-	Exception string                    `json:"exception,omitempty"`
-	Skb       *sim.SkbHandoff           `json:"skb,omitempty"`
-	Hints     map[string]sim.HintResult `json:"hints,omitempty"`
-	Traits    map[string]string         `json:"traits,omitempty"`
-	Printk    []string                  `json:"printk,omitempty"`
-	Insns     uint64                    `json:"insns,omitempty"`
+	Packet    int             `json:"packet"`
+	Ret       *uint32         `json:"ret,omitempty"`
+	Verdict   string          `json:"verdict,omitempty"`
+	Data      *string         `json:"data,omitempty"`
+	Meta      *string         `json:"meta,omitempty"`
+	Error     string          `json:"error,omitempty"`
+	Redirect  *sim.Redirect   `json:"redirect,omitempty"`
+	Exception string          `json:"exception,omitempty"`
+	Skb       *sim.SkbHandoff `json:"skb,omitempty"`
+	// Dispatch lists, for a dispatcher, the slots that ran and what each returned.
+	Dispatch []sim.SlotRun             `json:"dispatch,omitempty"`
+	Hints    map[string]sim.HintResult `json:"hints,omitempty"`
+	Traits   map[string]string         `json:"traits,omitempty"`
+	Printk   []string                  `json:"printk,omitempty"`
+	Insns    uint64                    `json:"insns,omitempty"`
 	// Snapped is the frame's length on the wire when the capture cut it short.
 	Snapped int    `json:"snapped,omitempty"`
 	File    string `json:"file"`
@@ -66,6 +68,7 @@ func NewPacketJSON(p *Packet) PacketJSON {
 			}
 		}
 	}
+	j.Dispatch = o.Dispatch
 	j.Hints = o.Hints
 	return j
 }
@@ -148,6 +151,23 @@ func AppendPacketJSON(b []byte, p *Packet) ([]byte, error) {
 				b = append(b, '}')
 			}
 		}
+	}
+	if len(o.Dispatch) > 0 {
+		b = append(b, `,"dispatch":[`...)
+		for i, r := range o.Dispatch {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"slot":`...)
+			b = strconv.AppendInt(b, int64(r.Slot), 10)
+			b = appendJSONString(append(b, `,"program":`...), r.Program)
+			b = append(b, `,"ret":`...)
+			b = strconv.AppendUint(b, uint64(r.Ret), 10)
+			b = append(b, `,"continued":`...)
+			b = strconv.AppendBool(b, r.Continued)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
 	}
 	if len(o.Hints) > 0 {
 		if b, err = appendMarshal(append(b, `,"hints":`...), o.Hints); err != nil {
