@@ -184,7 +184,7 @@ func TestTheDispatcherPlanIsLibxdps(t *testing.T) {
 			})
 		}
 	}
-	t.Logf("%d dispatcher sets (both ISA levels): the simulator's configuration is libxdp's in each", sets)
+	t.Logf("%d runs of xdp-loader (sets x ISA levels): the simulator's configuration is libxdp's in each", sets)
 }
 
 // TestLibxdpRefusesAnEleventhProgram: libxdp's limit is the simulator's, with the same errno.

@@ -116,7 +116,7 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 	if fixedSlots != nil {
 		fmt.Fprintf(stdout, "\nWith %d fixed slots instead (never regenerated; priority p is slot p):\n\n", fixed)
 		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "slot\tprogram\tobject\tchain actions\t")
+		fmt.Fprintln(tw, "slot\tprogram\tobject\tchain actions\tnote")
 		for _, s := range fixedSlots {
 			slot := fmt.Sprint(s.Slot)
 			if s.Refused != "" {
