@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,10 +19,11 @@ import (
 
 // RunLibxdp attaches the objects (each with one XDP program) to a veth in a private network
 // namespace with the real libxdp, through `xdp-loader load -vv`, and returns what libxdp
-// computed for its dispatcher. xdp-loader runs in a mount namespace of its own with a private
-// bpffs (LIBXDP_BPFFS, mounted by libxdp), so nothing it pins outlives it; the dispatcher's
-// configuration is read from the bpf() system calls xdp-loader makes (the one map update of a
-// 124-byte value that starts with the dispatcher's magic byte), through ptrace.
+// computed for its dispatcher. xdp-loader runs in a private mount namespace with a bpffs of its
+// own at /sys/fs/bpf (its lock and libxdp's pins), so neither other runs nor leftovers are in the
+// way and nothing outlives it; the dispatcher's configuration is read from the bpf() system calls
+// xdp-loader makes (the one map update of a 124-byte value that starts with the dispatcher's
+// magic byte), through ptrace.
 func RunLibxdp(objs []string, opts LibxdpOptions) (*LibxdpResult, error) {
 	if err := Available(); err != nil {
 		return nil, err
@@ -30,25 +32,9 @@ func RunLibxdp(objs []string, opts LibxdpOptions) (*LibxdpResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kernel: libxdp: %w (install Debian's xdp-tools)", err)
 	}
-	type outcome struct {
-		res *LibxdpResult
-		err error
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		var o outcome
-		defer func() {
-			if r := recover(); r != nil {
-				o = outcome{nil, fmt.Errorf("kernel: libxdp: panic: %v", r)}
-			}
-			done <- o
-		}()
-		o.res, o.err = inNetns(func() (*LibxdpResult, error) {
-			return runLibxdp(loader, objs, opts)
-		})
-	}()
-	o := <-done
-	return o.res, o.err
+	return inOwnNetns("libxdp", func() (*LibxdpResult, error) {
+		return runLibxdp(loader, objs, opts)
+	})
 }
 
 func runLibxdp(loader string, objs []string, opts LibxdpOptions) (*LibxdpResult, error) {
@@ -58,11 +44,27 @@ func runLibxdp(loader string, objs []string, opts LibxdpOptions) (*LibxdpResult,
 	if err := createVeth(vethProg, vethInject, 1500); err != nil {
 		return nil, fmt.Errorf("kernel: libxdp: create a veth pair: %w", err)
 	}
-	bpffs, err := os.MkdirTemp("", "xdpsim-bpffs-")
-	if err != nil {
-		return nil, err
+	// xdp-loader keeps its lock in /run (xdp-loader.lck), libxdp its lock and pins in the bpffs at
+	// /sys/fs/bpf: give them both of their own, in a mount namespace of this thread's, so that no
+	// other xdp-loader (another test run's, say, or a stale lock file of a killed one) is in the
+	// way and nothing outlives the run. A thread cannot go back to its mount namespace, so it
+	// stays locked and ends with its goroutine.
+	runtime.LockOSThread()
+	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+		return nil, fmt.Errorf("kernel: libxdp: a mount namespace of its own: %w", err)
 	}
-	defer os.RemoveAll(bpffs)
+	if err := unix.Mount("none", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return nil, fmt.Errorf("kernel: libxdp: make the mounts private: %w", err)
+	}
+	const bpffs, rundir = "/sys/fs/bpf", "/run"
+	if err := unix.Mount("bpf", bpffs, "bpf", 0, "mode=0700"); err != nil {
+		return nil, fmt.Errorf("kernel: libxdp: mount a bpffs at %s: %w", bpffs, err)
+	}
+	defer unix.Unmount(bpffs, unix.MNT_DETACH)
+	if err := unix.Mount("tmpfs", rundir, "tmpfs", 0, "mode=0755"); err != nil {
+		return nil, fmt.Errorf("kernel: libxdp: mount a tmpfs at %s: %w", rundir, err)
+	}
+	defer unix.Unmount(rundir, unix.MNT_DETACH)
 	out, err := os.CreateTemp("", "xdpsim-xdp-loader-")
 	if err != nil {
 		return nil, err
@@ -80,11 +82,10 @@ func runLibxdp(loader string, objs []string, opts LibxdpOptions) (*LibxdpResult,
 	args = append(args, vethProg)
 	args = append(args, objs...)
 	cmd := exec.Command(loader, args...)
-	cmd.Env = append(os.Environ(), "LIBXDP_BPFFS="+bpffs, "LIBXDP_BPFFS_AUTOMOUNT=1")
+	cmd.Env = append(os.Environ(), "LIBXDP_BPFFS="+bpffs)
 	cmd.Stdout, cmd.Stderr = out, out
-	// A mount namespace of its own (Go makes its mounts private), traced from its first
-	// instruction: the tracer is this locked thread.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Ptrace: true, Unshareflags: syscall.CLONE_NEWNS}
+	// Traced from its first instruction: the tracer is this locked thread.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Ptrace: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("kernel: libxdp: start %s: %w", loader, err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
@@ -86,8 +87,16 @@ func runSpecOnVeth(path string, spec *ebpf.CollectionSpec, name string, bind boo
 		timeout = 5 * time.Second
 	}
 
+	return inOwnNetns("veth", func() (*VethResult, error) {
+		return vethRun(path, spec, name, bind, pkts, vopts, mtu, timeout, hook)
+	})
+}
+
+// inOwnNetns runs fn in a private network namespace (inNetns) on a goroutine of its own, whose
+// thread nothing else uses, and turns a panic into an error that names what (veth, libxdp).
+func inOwnNetns[T any](what string, fn func() (T, error)) (T, error) {
 	type outcome struct {
-		res *VethResult
+		res T
 		err error
 	}
 	done := make(chan outcome, 1)
@@ -95,13 +104,11 @@ func runSpecOnVeth(path string, spec *ebpf.CollectionSpec, name string, bind boo
 		var o outcome
 		defer func() {
 			if r := recover(); r != nil {
-				o = outcome{nil, fmt.Errorf("kernel: veth: panic: %v", r)}
+				o.err = fmt.Errorf("kernel: %s: panic: %v", what, r)
 			}
 			done <- o
 		}()
-		o.res, o.err = inNetns(func() (*VethResult, error) {
-			return vethRun(path, spec, name, bind, pkts, vopts, mtu, timeout, hook)
-		})
+		o.res, o.err = inNetns(fn)
 	}()
 	o := <-done
 	return o.res, o.err
@@ -173,7 +180,7 @@ func vethRun(path string, spec *ebpf.CollectionSpec, name string, bind bool, pkt
 	}
 
 	res := &VethResult{Ifindex: progIf.Index}
-	exc, err := newExceptionCounter()
+	exc, err := newExceptionCounter(p.prog)
 	if err != nil {
 		res.VerdictNote = "XDP_ABORTED cannot be told from XDP_DROP: no raw tracepoint on xdp_exception: " + firstLine(err.Error())
 	} else {
@@ -513,8 +520,10 @@ func (s *driverStats) waitRun(n uint64, timeout time.Duration) (map[string]uint6
 
 // exceptionCounter is a raw tracepoint program on xdp:xdp_exception, which the veth driver fires
 // for XDP_ABORTED, for illegal return values and for a failed XDP_TX: slot 0 of its array counts
-// the events, slot 1 holds the last one's action. The tracepoint is system-wide, so another XDP
-// program's exception at the same moment would be taken for this one's.
+// the events of one XDP program, slot 1 holds the last one's action. The tracepoint is
+// system-wide, so the program compares the ID of the event's program (bpf_prog->aux->id, read
+// with offsets from the kernel's BTF) with the one it watches: another XDP program's exception at
+// the same moment (another test run's, say) is not taken for this one's.
 type exceptionCounter struct {
 	prog *ebpf.Program
 	m    *ebpf.Map
@@ -526,13 +535,25 @@ type exceptionState struct {
 	act   uint32
 }
 
-func newExceptionCounter() (_ *exceptionCounter, err error) {
+func newExceptionCounter(watch *ebpf.Program) (_ *exceptionCounter, err error) {
 	e := &exceptionCounter{}
 	defer func() {
 		if err != nil {
 			e.close()
 		}
 	}()
+	info, err := watch.Info()
+	if err != nil {
+		return nil, err
+	}
+	id, ok := info.ID()
+	if !ok {
+		return nil, errors.New("the kernel does not say the program's ID")
+	}
+	auxOff, idOff, err := progIDOffsets()
+	if err != nil {
+		return nil, err
+	}
 	e.m, err = ebpf.NewMap(&ebpf.MapSpec{Name: "xdpsim_exc", Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 2})
 	if err != nil {
 		return nil, err
@@ -540,6 +561,24 @@ func newExceptionCounter() (_ *exceptionCounter, err error) {
 	insns := asm.Instructions{
 		// xdp_exception(const struct net_device *dev, const struct bpf_prog *xdp, u32 act)
 		asm.LoadMem(asm.R6, asm.R1, 16, asm.DWord),
+		asm.LoadMem(asm.R7, asm.R1, 8, asm.DWord),
+		// xdp->aux->id, through two reads of kernel memory.
+		asm.Mov.Reg(asm.R1, asm.R10),
+		asm.Add.Imm(asm.R1, -16),
+		asm.Mov.Imm(asm.R2, 8),
+		asm.Mov.Reg(asm.R3, asm.R7),
+		asm.Add.Imm(asm.R3, int32(auxOff)),
+		asm.FnProbeReadKernel.Call(),
+		asm.JNE.Imm(asm.R0, 0, "out"),
+		asm.LoadMem(asm.R3, asm.R10, -16, asm.DWord),
+		asm.Add.Imm(asm.R3, int32(idOff)),
+		asm.Mov.Reg(asm.R1, asm.R10),
+		asm.Add.Imm(asm.R1, -8),
+		asm.Mov.Imm(asm.R2, 4),
+		asm.FnProbeReadKernel.Call(),
+		asm.JNE.Imm(asm.R0, 0, "out"),
+		asm.LoadMem(asm.R1, asm.R10, -8, asm.Word),
+		asm.JNE.Imm32(asm.R1, int32(id), "out"),
 		asm.StoreImm(asm.R10, -4, 1, asm.Word),
 		asm.LoadMapPtr(asm.R1, e.m.FD()),
 		asm.Mov.Reg(asm.R2, asm.R10),
@@ -572,6 +611,32 @@ func newExceptionCounter() (_ *exceptionCounter, err error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// progIDOffsets finds, in the kernel's BTF, where struct bpf_prog keeps its aux pointer and where
+// struct bpf_prog_aux keeps the program's ID.
+func progIDOffsets() (aux, id uint32, err error) {
+	spec, err := btf.LoadKernelSpec()
+	if err != nil {
+		return 0, 0, err
+	}
+	member := func(strct, field string) (uint32, error) {
+		var s *btf.Struct
+		if err := spec.TypeByName(strct, &s); err != nil {
+			return 0, err
+		}
+		for _, m := range s.Members {
+			if m.Name == field {
+				return m.Offset.Bytes(), nil
+			}
+		}
+		return 0, fmt.Errorf("struct %s has no member %s", strct, field)
+	}
+	if aux, err = member("bpf_prog", "aux"); err != nil {
+		return 0, 0, err
+	}
+	id, err = member("bpf_prog_aux", "id")
+	return aux, id, err
 }
 
 // read returns the event count and the last action; a failed read looks like no new event.

@@ -146,24 +146,9 @@ func (f *runFlags) openDispatcher(df *dispatchFlags, paths []string, stderr io.W
 	if err != nil {
 		return nil, usageErr(err)
 	}
-	opts, err := f.loadOptions()
+	opts, c, err := f.conditions()
 	if err != nil {
-		return nil, usageErr(err)
-	}
-	if f.mapsInFormat == "" {
-		f.mapsInFormat = f.mapsFormat
-	}
-	snap, err := replay.ParseSnapPolicy(f.snapped)
-	if err != nil {
-		return nil, usageErr(fmt.Errorf("--snapped %w", err))
-	}
-	host, err := f.hostConfig()
-	if err != nil {
-		return nil, usageErr(err)
-	}
-	dev, err := f.deviceConfig()
-	if err != nil {
-		return nil, usageErr(err)
+		return nil, err
 	}
 	var progs []*sim.Program
 	for _, path := range paths {
@@ -194,8 +179,8 @@ func (f *runFlags) openDispatcher(df *dispatchFlags, paths []string, stderr io.W
 		m.SetBudget(f.budget)
 	}
 	x.SetSeed(f.seed)
-	x.SetHost(host)
-	x.SetDevice(dev)
+	x.SetHost(c.host)
+	x.SetDevice(c.dev)
 	if f.mapsIn != "" {
 		in, err := readMaps(f.mapsIn, f.mapsInFormat, nil)
 		if err != nil {
@@ -207,18 +192,8 @@ func (f *runFlags) openDispatcher(df *dispatchFlags, paths []string, stderr io.W
 	}
 	s := &session{objPath: strings.Join(paths, " "), obj: progs[0].Object(), prog: progs[0], x: x, engine: eng}
 	s.target = replay.Sim{X: x}
-	s.loop = &replay.Loop{
-		Target:     s.target,
-		Conditions: sim.Conditions{IngressIfindex: f.ifindex, RxQueue: f.rxq},
-		CPUs:       opts.CPUs,
-		Snapped:    snap,
-	}
-	if f.packets != "" {
-		sel, err := parsePackets(f.packets)
-		if err != nil {
-			return nil, usageErr(fmt.Errorf("--packet %w", err))
-		}
-		s.loop.Select = sel
+	if s.loop, err = f.newLoop(s.target, opts.CPUs, c.snap); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
