@@ -87,3 +87,13 @@ func RunDispatcherOnVeth(dispatcher string, slots []Slot, config []byte, pkts []
 
 // Tag is the program's tag; outside Linux it returns an error matching [ErrNoKernel].
 func (p *Program) Tag() (string, error) { return "", errNotLinux }
+
+// Verify asks the kernel's verifier about one program; outside Linux it returns an error matching
+// [ErrNoKernel].
+func Verify(path string, opts VerifyOptions) (*Verdict, error) { return nil, errNotLinux }
+
+// VerifySpec is Verify for a collection spec already at hand; outside Linux it returns an error
+// matching [ErrNoKernel].
+func VerifySpec(name string, spec *ebpf.CollectionSpec, opts VerifyOptions) (*Verdict, error) {
+	return nil, errNotLinux
+}

@@ -122,3 +122,67 @@ func (p *Program) refusal(err error, pkt, meta []byte, ctx Context) string {
 	}
 	return s
 }
+
+// SkbCtxSize is sizeof(struct __sk_buff), the context of a tc program.
+const SkbCtxSize = 192
+
+// MaxTCPacket is the longest packet BPF_PROG_TEST_RUN takes for a tc program (measured on 6.18): a
+// page less 64 bytes of headroom and 320 of skb_shared_info.
+const MaxTCPacket = 4096 - 64 - 320
+
+// RunTC runs a tc (SCHED_CLS) program once on pkt through BPF_PROG_TEST_RUN with ctx as its struct
+// __sk_buff (SkbCtxSize bytes; nil passes none). The returned packet has Type result.TypeTC, Ret,
+// Data (from the MAC header) and, when ctx was given, Ctx: the __sk_buff the kernel gives back.
+// Map side effects persist between runs. When the kernel refuses the packet or the context, Err
+// says why.
+func (p *Program) RunTC(pkt []byte, ctx []byte, c Context) result.Packet {
+	if p.prog == nil {
+		return result.Packet{Type: result.TypeTC, Err: errClosed.Error()}
+	}
+	out := make([]byte, len(pkt)+16384+256)
+	opts := ebpf.RunOptions{Data: pkt, DataOut: out, Repeat: 1}
+	var ctxOut []byte
+	if ctx != nil {
+		ctxOut = make([]byte, SkbCtxSize)
+		opts.Context, opts.ContextOut = ctx, ctxOut
+	}
+	var ret uint32
+	runOn := onTestHost
+	if p.host != nil {
+		runOn = p.host.do
+	}
+	err := runOn(c.CPU, func() error {
+		var err error
+		ret, err = p.prog.Run(&opts)
+		return err
+	})
+	if err != nil {
+		return result.Packet{Type: result.TypeTC, Err: p.refusalTC(err, pkt)}
+	}
+	return result.Packet{Type: result.TypeTC, Ret: ret, Data: opts.DataOut, Ctx: ctxOut}
+}
+
+// refusalTC explains a failed tc test run in one short line.
+func (p *Program) refusalTC(err error, pkt []byte) string {
+	var errno unix.Errno
+	if !errors.As(err, &errno) {
+		return "kernel run failed: " + firstLine(err.Error())
+	}
+	var why string
+	switch errno {
+	case unix.EINVAL:
+		switch {
+		case len(pkt) < MinPacket:
+			why = fmt.Sprintf("packet shorter than %d bytes", MinPacket)
+		case len(pkt) > MaxTCPacket:
+			why = fmt.Sprintf("packet longer than %d bytes", MaxTCPacket)
+		}
+	case unix.ENODEV:
+		why = "no device with the context's ifindex"
+	}
+	s := "kernel refused the packet: " + errno.Error()
+	if why != "" {
+		s += " (" + why + ")"
+	}
+	return s
+}

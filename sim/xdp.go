@@ -67,6 +67,9 @@ type Outcome struct {
 	// Dispatch lists, for a dispatcher, the slots whose programs ran, in order, with what each
 	// returned; it aliases the XDP's buffer, like Data.
 	Dispatch []SlotRun
+	// TC is what tc programs did to the packet: the tc ingress hook after XDP_PASS (see
+	// XDP.SetIngress), or the tc program a TC runs alone.
+	TC *TCOutcome
 }
 
 // SkbHandoff is what the stack receives for XDP_PASS: the frame from data and the metadata in
@@ -121,6 +124,8 @@ type XDP struct {
 	slots []*XDP
 	atts  []Attachment // the programs attached, by device.Program.Ref
 	runs  []SlotRun    // per-packet record of the slots that ran
+	// ingress runs the tc ingress hook on what the program passes (SetIngress).
+	ingress *TC
 }
 
 // xdpState is the kernel's view of the packet while an XDP program runs: the xdp_buff.
@@ -318,6 +323,11 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 		for k, v := range s.traitsLayout().All(s.traitsArea()) {
 			out.Traits = append(out.Traits, TraitKV{Key: k, Value: fmt.Sprintf("%x", v)})
 		}
+	}
+	if out.Ret == 2 && x.ingress != nil {
+		x.ingress.ingressFromXDP(x, out, cond)
+		out.TC = &x.ingress.tc
+		out.Executed += x.ingress.tc.Executed
 	}
 	return *out
 }

@@ -293,7 +293,8 @@ func TestClosuresAgreeOnLoadsAndStores(t *testing.T) {
 }
 
 // ctxScenario runs a program over a context region whose bytes are all served by a Load hook, as
-// an XDP context is, and a packet region; the hook records what it sees.
+// an XDP context is, and whose 4-byte field at 16 is written through a Store hook, as a tc
+// program's mark is; and a packet region. The hooks record what they see.
 func ctxScenario(insns []Instruction) scenario {
 	return func(rec *recorder, e Engine) (*Program, *Machine, []uint64) {
 		p, err := NewProgram(insns, ProgramOptions{Name: "ctx"})
@@ -302,12 +303,23 @@ func ctxScenario(insns []Instruction) scenario {
 		}
 		m := NewMachine(e)
 		pkt := m.AddRegion(Region{Name: "packet", Data: []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, Lo: 2, Hi: 8})
+		field := uint64(0x80000001)
 		m.AddRegion(Region{Name: "ctx", Load: func(m *Machine, off, size uint32) (uint64, bool) {
 			rec.note(m, "load", off, size)
-			if size != 4 || off > 8 {
+			switch {
+			case off == 16 && size == 4:
+				return field, true
+			case size != 4 || off > 8:
 				return 0, false
 			}
 			return Address(pkt, off), true
+		}, Store: func(m *Machine, off, size uint32, v uint64) bool {
+			rec.note(m, "store", off, size, v)
+			if off != 16 || size != 4 {
+				return false
+			}
+			field = v
+			return true
 		}})
 		return p, m, []uint64{Address(pkt+1, 0)}
 	}
@@ -330,8 +342,14 @@ func TestClosuresAgreeOnLoadHooks(t *testing.T) {
 			exit()}},
 		{"a load the hook refuses", []Instruction{Make(0xb7, 0, 0, 0, 1), Make(0x61, 2, 1, 12, 0), exit()}},
 		{"a 1-byte load the hook refuses", []Instruction{Make(0x71, 2, 1, 0, 0), exit()}},
-		{"a sign-extending load is never hooked", []Instruction{Make(0x81, 2, 1, 0, 0), exit()}},
-		{"a store to the context faults", []Instruction{Make(0x62, 1, 0, 0, 1), exit()}},
+		{"a sign-extending load the hook serves extends the sign", []Instruction{Make(0x81, 0, 1, 16, 0), exit()}},
+		{"a sign-extending load the hook refuses", []Instruction{Make(0x89, 0, 1, 16, 0), exit()}},
+		{"a store the hook refuses faults", []Instruction{Make(0x62, 1, 0, 0, 1), exit()}},
+		{"stores the hook takes, then read back", []Instruction{
+			Make(0x62, 1, 0, 16, -5), Make(0x61, 2, 1, 16, 0),
+			Make(0xb7, 3, 0, 0, 7), Make(0x63, 1, 3, 16, 0), Make(0x61, 0, 1, 16, 0),
+			Make(0x0f, 0, 2, 0, 0), exit()}},
+		{"a 2-byte store the hook refuses", []Instruction{Make(0x6b, 1, 1, 16, 0), exit()}},
 		{"a load outside the packet window", []Instruction{
 			Make(0x61, 2, 1, 0, 0), Make(0x71, 0, 2, -1, 0), Make(0x71, 0, 2, 6, 0), exit()}},
 	}
@@ -929,4 +947,29 @@ func FuzzClosures(f *testing.F) {
 		}
 		agree(t, s, uint64(budget)%5000+1)
 	})
+}
+
+func TestEveryEngineServesStoresAndSignExtendingLoadsThroughHooks(t *testing.T) {
+	tests := []struct {
+		name  string
+		insns []Instruction
+		want  uint64
+	}{
+		{"a sign-extending load extends the hook's answer", []Instruction{Make(0x81, 0, 1, 16, 0), exit()}, 0xffffffff80000001},
+		{"a plain load of the same field does not", []Instruction{Make(0x61, 0, 1, 16, 0), exit()}, 0x80000001},
+		{"a stored immediate reaches the hook truncated to the size", []Instruction{Make(0x62, 1, 0, 16, -5), Make(0x61, 0, 1, 16, 0), exit()}, 0xfffffffb},
+		{"a stored register reaches the hook", []Instruction{Make(0xb7, 3, 0, 0, 7), Make(0x63, 1, 3, 16, 0), Make(0x61, 0, 1, 16, 0), exit()}, 7},
+	}
+	for _, e := range Engines() {
+		for _, tt := range tests {
+			t.Run(e.Name()+": "+tt.name, func(t *testing.T) {
+				p, m, args := ctxScenario(tt.insns)(&recorder{}, e)
+				args[0] = Address(FirstHostRegion+1, 0)
+				r0, err := m.Run(p, args...)
+				if err != nil || r0 != tt.want {
+					t.Errorf("r0 = %#x, err = %v; want %#x", r0, err, tt.want)
+				}
+			})
+		}
+	}
 }

@@ -46,6 +46,10 @@ type Region struct {
 	// whose fields are not plain memory, as an XDP program's xdp_md, where a 4-byte load of data
 	// yields a 64-bit packet pointer.
 	Load func(m *Machine, off, size uint32) (uint64, bool)
+	// Store, when set, serves stores the window does not allow: it gets the offset, the size and
+	// the value (truncated to the size) and reports false to fault. It exists for contexts with
+	// writable fields that are not plain memory, as a tc program's __sk_buff.
+	Store func(m *Machine, off, size uint32, v uint64) bool
 	// Name says what the region holds, for faults and traces: "stack", "packet", "ctx",
 	// "map value (counters)".
 	Name string

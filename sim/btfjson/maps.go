@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -133,7 +135,9 @@ func ParseMaps(js []byte, types TypeOf) (result.Maps, error) {
 		return nil, fmt.Errorf("want {map: [{\"key\": ..., \"value\": ...}, ...]}: %w", err)
 	}
 	out := result.Maps{}
-	for name, entries := range in {
+	// In name order, so that an error names the same map every time.
+	for _, name := range slices.Sorted(maps.Keys(in)) {
+		entries := in[name]
 		mt := types(name)
 		list := []result.MapEntry{}
 		for i, e := range entries {
