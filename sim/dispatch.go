@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
 
 	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/result"
@@ -246,19 +247,28 @@ func (p *Program) changesPacketData() string {
 }
 
 // loadedName is the name libxdp finds for the loaded program: the kernel keeps the first 15
-// characters, which libxdp expands to the only function of the object's BTF starting with them.
+// characters, which libxdp expands to the function of the program's BTF (the object's) that has
+// exactly that name, or else the only one that starts with them.
 func (p *Program) loadedName() string {
 	short := p.Name[:15]
-	match := ""
-	for name := range p.obj.Spec.Programs {
-		if strings.HasPrefix(name, short) {
-			if match != "" {
-				return short
-			}
-			match = name
-		}
+	if p.obj.Spec.Types == nil {
+		return short
 	}
-	if match == "" {
+	match, n := "", 0
+	for typ, err := range p.obj.Spec.Types.All() {
+		if err != nil {
+			return short
+		}
+		fn, ok := typ.(*btf.Func)
+		if !ok || !strings.HasPrefix(fn.Name, short) {
+			continue
+		}
+		if fn.Name == short {
+			return short
+		}
+		match, n = fn.Name, n+1
+	}
+	if n != 1 {
 		return short
 	}
 	return match

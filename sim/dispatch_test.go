@@ -497,3 +497,26 @@ func TestDispatcherPacketsDoNotAllocate(t *testing.T) {
 		})
 	}
 }
+
+func TestLongNamesAreWhatLibxdpFindsForLoadedPrograms(t *testing.T) {
+	obj := load(t, "dispatch", sim.LoadOptions{})
+	for _, tc := range []struct{ prog, want string }{
+		{"unique_long_program", "unique_long_program"},
+		{"count_everything_seen", "count_everythin"},
+		{"count_all", ""},
+	} {
+		t.Run(tc.prog, func(t *testing.T) {
+			p, err := obj.FindProgram(tc.prog)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dp, err := p.DispatchProgram(device.Override{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dp.LoadedName != tc.want {
+				t.Errorf("loaded name %q, want %q", dp.LoadedName, tc.want)
+			}
+		})
+	}
+}

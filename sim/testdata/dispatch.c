@@ -5,7 +5,10 @@
  *  - redirect_only returns XDP_REDIRECT without choosing a target;
  *  - read_far reads byte 200 of the frame without a bounds check, which the kernel's verifier
  *    refuses and the simulator runs until it faults on a shorter frame;
- *  - count_all counts the frames it sees and passes them.
+ *  - count_all counts the frames it sees and passes them;
+ *  - count_everything_seen and unique_long_program have names longer than the 15 characters the
+ *    kernel keeps: libxdp expands the second from the object's BTF, not the first, which shares
+ *    its first 15 characters with count_everything_helper.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -46,6 +49,23 @@ int count_all(struct xdp_md *ctx)
 
 	if (v)
 		*v += 1;
+	return XDP_PASS;
+}
+
+static __attribute__((noinline)) int count_everything_helper(struct xdp_md *ctx)
+{
+	return ctx->rx_queue_index ? XDP_DROP : XDP_PASS;
+}
+
+SEC("xdp")
+int count_everything_seen(struct xdp_md *ctx)
+{
+	return count_everything_helper(ctx);
+}
+
+SEC("xdp")
+int unique_long_program(struct xdp_md *ctx)
+{
 	return XDP_PASS;
 }
 
