@@ -50,12 +50,15 @@ func (e *SlotFault) Unwrap() error { return e.Err }
 // (that action is the verdict) or every slot chained on (the verdict is XDP_PASS). One program
 // alone replaces the dispatcher's main function: its return value is the verdict.
 //
-// A program faulting (which the kernel's verifier would have prevented) ends the packet's run
-// with a *SlotFault naming the slot. The objects may be loaded with different options but must
+// A program faulting (one the verifier refuses, loaded with NoVerify) ends the packet's run with
+// a *SlotFault naming the slot. The objects may be loaded with different options but must
 // switch on the same features.
 func NewDispatcher(atts []Attachment, opts device.Options) (*XDP, error) {
 	progs := make([]device.Program, len(atts))
 	for i, a := range atts {
+		if a.Program == nil {
+			return nil, fmt.Errorf("attachment %d has no program", i)
+		}
 		dp, err := a.Program.DispatchProgram(a.Override)
 		if err != nil {
 			return nil, err
@@ -81,6 +84,9 @@ func (x *XDP) Add(atts ...Attachment) (*XDP, error) {
 	all := append(append([]Attachment(nil), x.atts...), atts...)
 	progs := make([]device.Program, len(atts))
 	for i, a := range atts {
+		if a.Program == nil {
+			return nil, fmt.Errorf("attachment %d has no program", i)
+		}
 		dp, err := a.Program.DispatchProgram(a.Override)
 		if err != nil {
 			return nil, err

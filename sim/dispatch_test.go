@@ -334,9 +334,16 @@ func TestTheRedirectTargetOutlivesTheSlotThatChoseIt(t *testing.T) {
 }
 
 func TestAFaultingSlotEndsThePacketNamingIt(t *testing.T) {
-	objA, objB := load(t, "dispatch", sim.LoadOptions{}), load(t, "dispatch", sim.LoadOptions{})
-	count, _ := objA.FindProgram("count_all")
-	far, _ := objB.FindProgram("read_far")
+	// read_far is what the verifier refuses: it loads only without it.
+	objA, objB := load(t, "dispatch", sim.LoadOptions{}), load(t, "dispatch", sim.LoadOptions{NoVerify: true})
+	count, err := objA.FindProgram("count_all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	far, err := objB.FindProgram("read_far")
+	if err != nil {
+		t.Fatal(err)
+	}
 	x, err := sim.NewDispatcher([]sim.Attachment{{Program: count}, {Program: far}}, device.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -368,6 +375,14 @@ func TestWhatLibxdpRefusesIsRefused(t *testing.T) {
 		set.PacketChangingStubs = false
 		_, _, err := loadSet(t, set, "v3")
 		if !errors.Is(err, device.ErrRefused) || !strings.Contains(err.Error(), "disp_meta.v3.o: xdp_meta calls bpf_xdp_adjust_meta at instruction") {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("a program the verifier refused is not there to attach", func(t *testing.T) {
+		if _, err := load(t, "dispatch", sim.LoadOptions{}).FindProgram("read_far"); err == nil {
+			t.Fatal("the verifier let read_far load")
+		}
+		if _, err := sim.NewDispatcher([]sim.Attachment{{}}, device.Options{}); err == nil || err.Error() != "attachment 0 has no program" {
 			t.Fatalf("got %v", err)
 		}
 	})

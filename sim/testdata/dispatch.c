@@ -3,8 +3,8 @@
  *  - set_target chooses a redirect target (ifindex 5) and passes: a later slot's XDP_REDIRECT
  *    goes there;
  *  - redirect_only returns XDP_REDIRECT without choosing a target;
- *  - read_far reads byte 200 of the frame without a bounds check, which the kernel's verifier
- *    refuses and the simulator runs until it faults on a shorter frame;
+ *  - read_far reads byte 200 of the frame without a bounds check, which the verifier (the
+ *    kernel's, the simulator's) refuses; loaded without it, it faults on a shorter frame;
  *  - count_all counts the frames it sees and passes them;
  *  - count_everything_seen and unique_long_program have names longer than the 15 characters the
  *    kernel keeps: libxdp expands the second from the object's BTF, not the first, which shares
