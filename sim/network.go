@@ -93,9 +93,11 @@ type netDev struct {
 	peer    *netDev
 	// nic is the device model of a NIC (profile, queues, RSS); veth ends use the veth profile.
 	nic *Device
-	// xdp runs the device's XDP program(s); nil without.
-	xdpProgs []*Program
-	xdp      *XDP
+	// xdp runs the device's XDP program, or its programs through libxdp's dispatcher; nil
+	// without.
+	xdpAtts []Attachment
+	xdpOpts device.Options
+	xdp     *XDP
 	// classic are the cls_bpf programs on ingress (0) and egress (1), after the tcx programs.
 	classic [2][]*Program
 	// hooks run tc ingress (0) and egress (1); nk the device's netkit programs. nil when none.
@@ -293,9 +295,11 @@ func (n *Network) dev(name string) (*netDev, error) {
 	return d, nil
 }
 
-// AttachXDP attaches XDP programs to a device's XDP hook (native mode). netkit devices have no
-// native XDP (no ndo_bpf in Linux 6.18).
-func (n *Network) AttachXDP(dev string, progs ...*Program) error {
+// AttachXDP attaches XDP programs to a device's XDP hook (native mode): one program alone, or
+// several through libxdp's dispatcher (NewDispatcher: their run priorities, chain-call actions and
+// frags support as the attachments' overrides say, the dispatcher as opts models it). netkit
+// devices have no native XDP (no ndo_bpf in Linux 6.18).
+func (n *Network) AttachXDP(dev string, opts device.Options, atts ...Attachment) error {
 	d, err := n.dev(dev)
 	if err != nil {
 		return err
@@ -303,19 +307,17 @@ func (n *Network) AttachXDP(dev string, progs ...*Program) error {
 	switch {
 	case d.kind == KindNetkit:
 		return fmt.Errorf("%s: a netkit device has no native XDP hook (Linux 6.18's netkit has no ndo_bpf)", dev)
-	case len(d.xdpProgs) > 0:
-		return fmt.Errorf("%s: an XDP program is attached already", dev)
-	case len(progs) == 0:
+	case len(d.xdpAtts) > 0:
+		return fmt.Errorf("%s: XDP programs are attached already (give them all at once, as libxdp's xdp_program__attach_multi takes them)", dev)
+	case len(atts) == 0:
 		return fmt.Errorf("%s: no XDP program given", dev)
-	case len(progs) > 1:
-		return fmt.Errorf("%s: %d XDP programs: several programs on one interface need libxdp's dispatcher", dev, len(progs))
 	}
-	for _, p := range progs {
-		if p.Type != ebpf.XDP {
-			return fmt.Errorf("%s: %s is a %s program, not an XDP program", dev, p.Name, p.Type)
+	for _, a := range atts {
+		if a.Program.Type != ebpf.XDP {
+			return fmt.Errorf("%s: %s is a %s program, not an XDP program", dev, a.Program.Name, a.Program.Type)
 		}
 	}
-	d.xdpProgs = progs
+	d.xdpAtts, d.xdpOpts = atts, opts
 	n.built = false
 	return nil
 }
@@ -557,8 +559,14 @@ func (n *Network) Build() error {
 // buildDev prepares a device's hooks.
 func (n *Network) buildDev(d *netDev) error {
 	d.xdp = nil
-	if len(d.xdpProgs) > 0 {
-		x, err := NewXDP(d.xdpProgs[0])
+	if len(d.xdpAtts) > 0 {
+		var x *XDP
+		var err error
+		if len(d.xdpAtts) == 1 {
+			x, err = NewXDP(d.xdpAtts[0].Program)
+		} else {
+			x, err = NewDispatcher(d.xdpAtts, d.xdpOpts)
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", d.name, err)
 		}
@@ -632,7 +640,9 @@ func (n *Network) Machines() ([]*vm.Machine, error) {
 	}
 	for _, d := range n.devs {
 		if d.xdp != nil {
-			add(d.xdp.Machine())
+			for _, m := range d.xdp.Machines() {
+				add(m)
+			}
 		}
 		for _, t := range []*TC{d.hooks[0], d.hooks[1], d.nk} {
 			if t != nil {
@@ -657,8 +667,8 @@ func (n *Network) Objects() []*Object {
 		}
 	}
 	for _, d := range n.devs {
-		for _, p := range d.xdpProgs {
-			add(p)
+		for _, a := range d.xdpAtts {
+			add(a.Program)
 		}
 	}
 	ids := make([]uint32, 0, len(n.progs))

@@ -22,11 +22,19 @@ func (n *Network) wire(dev *netDev, o *Outcome) (stage, *netDev, *netNS) {
 	x := dev.xdp
 	xo := x.Run(n.frameBuf, n.metaBuf, cond)
 	account(o, xo.Executed, xo.Printk)
-	progs := n.programs([]TCRun{{Program: x.prog.Name, Ret: int32(xo.Ret)}})
+	var progs []TCRun
+	if x.plan != nil {
+		for _, r := range xo.Dispatch {
+			n.runs = append(n.runs, TCRun{Program: r.Program, Ret: int32(r.Ret)})
+		}
+		progs = n.runs[len(n.runs)-len(xo.Dispatch) : len(n.runs) : len(n.runs)]
+	} else {
+		progs = n.programs([]TCRun{{Program: x.prog.Name, Ret: int32(xo.Ret)}})
+	}
 	if xo.Err != "" {
 		n.hop(Hop{Device: dev.name, Namespace: dev.ns.name, Hook: "xdp", Programs: progs[:0], Verdict: "error", Detail: xo.Err})
 		if xo.Fault != nil {
-			return n.fault(dev, o, "program fault in XDP program "+x.prog.Name+" on "+dev.name+": "+strings.TrimPrefix(xo.Err, "program fault: "), xo.Fault), nil, nil
+			return n.fault(dev, o, "program fault at "+dev.name+"'s XDP hook: "+strings.TrimPrefix(xo.Err, "program fault: "), xo.Fault), nil, nil
 		}
 		o.Err = xo.Err
 		return n.end("dropped", dev, nil, xo.Err), nil, nil

@@ -415,7 +415,7 @@ func TestXDPRedirectsIntoDevicesThatCanTakeFrames(t *testing.T) {
 		n := defaultPod().build(t)
 		must(t, n.AddVeth(sim.DeviceConfig{Name: "veth0", Ifindex: 20, MAC: "02:00:00:00:01:01"},
 			sim.DeviceConfig{Name: "veth0p", Ifindex: 21, Namespace: "pod", MAC: "02:00:00:00:01:02", Addresses: []string{"10.1.0.9/32"}}))
-		must(t, n.AttachXDP("eth0", p.prog("xdp_probe")))
+		must(t, n.AttachXDP("eth0", device.Options{}, sim.Attachment{Program: p.prog("xdp_probe")}))
 		if peerXDP {
 			o2, err := sim.Load("testdata/netkit_probe.o", sim.LoadOptions{})
 			must(t, err)
@@ -425,7 +425,7 @@ func TestXDPRedirectsIntoDevicesThatCanTakeFrames(t *testing.T) {
 			binary.LittleEndian.PutUint32(k, 40)
 			binary.LittleEndian.PutUint64(v, 2) // XDP_PASS
 			must(t, o2.Maps["cfg"].Update(k, v, 0, 0))
-			must(t, n.AttachXDP("veth0p", x2))
+			must(t, n.AttachXDP("veth0p", device.Options{}, sim.Attachment{Program: x2}))
 		}
 		return p, n
 	}
@@ -519,7 +519,7 @@ func TestAttachingToANetworkAnswersAsTheKernelDoes(t *testing.T) {
 			t.Errorf("%s: %v, want %v", c.name, c.err, want[i])
 		}
 	}
-	if err := n.AttachXDP("nk0", p.prog("xdp_probe")); err == nil || !strings.Contains(err.Error(), "no native XDP hook") {
+	if err := n.AttachXDP("nk0", device.Options{}, sim.Attachment{Program: p.prog("xdp_probe")}); err == nil || !strings.Contains(err.Error(), "no native XDP hook") {
 		t.Errorf("XDP on netkit: %v, want refused", err)
 	}
 	must(t, n.Attach("nk0", ebpf.AttachNetkitPrimary, p.prog("probe0"), sim.MprogOptions{Link: "l"}))

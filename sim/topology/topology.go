@@ -44,7 +44,9 @@
 // whole file.
 //
 // Attach entries run in the order given, each as the kernel's attach call would: "xdp" (several on
-// one device go through libxdp's dispatcher), "tcx/ingress" and "tcx/egress" (bpf_mprog:
+// one device go through libxdp's dispatcher, in run-priority order: "priority", "actions" and
+// "frags_aware" override a program's run configuration as libxdp's API does; a device's
+// "libxdp" says which libxdp's dispatcher, 1.3.1 or 1.5.5), "tcx/ingress" and "tcx/egress" (bpf_mprog:
 // "before", "after" and "replace" name programs, "before_link"/"after_link" links, "revision"
 // is the expected revision, "link" attaches through a named bpf_link), "tc/ingress" and
 // "tc/egress" (classic cls_bpf in direct-action mode, after the tcx programs), "netkit/primary"
@@ -117,6 +119,9 @@ type Device struct {
 	PeerScrub  *device.NetkitScrub  `json:"peer_scrub,omitempty"`
 	Headroom   uint16               `json:"headroom,omitempty"`
 	Tailroom   uint16               `json:"tailroom,omitempty"`
+	// LibXDP is the libxdp whose dispatcher attaches several XDP programs: "1.3.1" (the
+	// default, Debian 12's) or "1.5.5".
+	LibXDP string `json:"libxdp,omitempty"`
 }
 
 // Attach is one attach call.
@@ -132,6 +137,12 @@ type Attach struct {
 	Replace    string `json:"replace,omitempty"`
 	Revision   uint64 `json:"revision,omitempty"`
 	Link       string `json:"link,omitempty"`
+	// XDP through libxdp's dispatcher: the run priority and chain-call actions (a list of XDP
+	// action names, "" for none) that override the program's BTF run configuration, and whether
+	// the application marks the program frags-aware.
+	Priority   *uint32 `json:"priority,omitempty"`
+	Actions    *string `json:"actions,omitempty"`
+	FragsAware bool    `json:"frags_aware,omitempty"`
 }
 
 // Devmap fills a devmap entry with a device by name.
@@ -226,7 +237,7 @@ func (f *File) Build(dir string, opts sim.LoadOptions) (*Topology, error) {
 		t.Order = append(t.Order, name)
 		return o, nil
 	}
-	xdp := map[string][]*sim.Program{}
+	xdp := map[string][]sim.Attachment{}
 	var xdpOrder []string
 	for i, a := range f.Attach {
 		if err := t.attach(a, load, xdp, &xdpOrder); err != nil {
@@ -234,7 +245,17 @@ func (f *File) Build(dir string, opts sim.LoadOptions) (*Topology, error) {
 		}
 	}
 	for _, dev := range xdpOrder {
-		if err := n.AttachXDP(dev, xdp[dev]...); err != nil {
+		version := "1.3.1"
+		for _, d := range f.Devices {
+			if d.Name == dev && d.LibXDP != "" {
+				version = d.LibXDP
+			}
+		}
+		opts, err := device.LibXDPOptions(version)
+		if err != nil {
+			return nil, fmt.Errorf("device %s: %w", dev, err)
+		}
+		if err := n.AttachXDP(dev, opts, xdp[dev]...); err != nil {
 			return nil, err
 		}
 	}
@@ -384,7 +405,7 @@ var hooks = map[string]ebpf.AttachType{
 }
 
 // attach makes one attach call.
-func (t *Topology) attach(a Attach, load func(string) (*sim.Object, error), xdp map[string][]*sim.Program, xdpOrder *[]string) error {
+func (t *Topology) attach(a Attach, load func(string) (*sim.Object, error), xdp map[string][]sim.Attachment, xdpOrder *[]string) error {
 	n := t.Network
 	prog := func(spec string, want ebpf.ProgramType, hook string) (*sim.Program, error) {
 		path, name := splitProgram(spec)
@@ -422,14 +443,30 @@ func (t *Topology) attach(a Attach, load func(string) (*sim.Object, error), xdp 
 		if err != nil {
 			return err
 		}
+		att := sim.Attachment{Program: p}
+		att.Override.Priority = a.Priority
+		if a.Actions != nil {
+			acts, err := device.ParseActions(*a.Actions)
+			if err != nil {
+				return err
+			}
+			att.Override.Actions = &acts
+		}
+		if a.FragsAware {
+			yes := true
+			att.Override.Frags = &yes
+		}
 		if _, seen := xdp[a.Device]; !seen {
 			*xdpOrder = append(*xdpOrder, a.Device)
 		}
-		xdp[a.Device] = append(xdp[a.Device], p)
+		xdp[a.Device] = append(xdp[a.Device], att)
 		return nil
 	case "tc/ingress", "tc/egress":
 		if a.Before+a.After+a.BeforeLink+a.AfterLink+a.Replace+a.Link != "" || a.Revision != 0 {
 			return errors.New("classic tc (cls_bpf) takes no bpf_mprog options: its programs run in the order given, after the tcx programs")
+		}
+		if a.Priority != nil || a.Actions != nil || a.FragsAware {
+			return errors.New("priority, actions and frags_aware are libxdp's, for the XDP hook")
 		}
 		p, err := prog(a.Program, ebpf.SchedCLS, a.Hook)
 		if err != nil {
@@ -440,6 +477,9 @@ func (t *Topology) attach(a Attach, load func(string) (*sim.Object, error), xdp 
 	typ, ok := hooks[a.Hook]
 	if !ok {
 		return fmt.Errorf("hook %q: want xdp, tcx/ingress, tcx/egress, tc/ingress, tc/egress, netkit/primary or netkit/peer", a.Hook)
+	}
+	if a.Priority != nil || a.Actions != nil || a.FragsAware {
+		return errors.New("priority, actions and frags_aware are libxdp's, for the XDP hook")
 	}
 	p, err := prog(a.Program, ebpf.SchedCLS, a.Hook)
 	if err != nil {

@@ -3,6 +3,7 @@ package topology_test
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,9 +13,12 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 
+	"github.com/xdpsim/xdpsim/corpus"
+	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/replay"
+	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/sim/topology"
 )
 
@@ -294,4 +298,100 @@ func FuzzNetworkPaths(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestSeveralXDPProgramsOnADeviceRunThroughLibxdpsDispatcher(t *testing.T) {
+	// The corpus's "pipeline" dispatcher set on eth0: the network's XDP hop must list the slots
+	// that ran and end in the verdict that sim.NewDispatcher (held to the real libxdp by package
+	// kernel's tests) gives for the same frames, programs and priority override.
+	set, ok := corpus.LookupDispatcher("pipeline")
+	if !ok {
+		t.Fatal("no dispatcher set pipeline")
+	}
+	var attach []string
+	var atts []sim.Attachment
+	for i, name := range set.Programs {
+		p, ok := corpus.Lookup(name)
+		if !ok {
+			t.Fatalf("no corpus program %s", name)
+		}
+		extra := ""
+		if i == 0 {
+			extra = `, "priority": 99`
+		}
+		attach = append(attach, fmt.Sprintf(`{"device": "eth0", "hook": "xdp", "program": %q%s}`, p.Object("v4")+":"+p.Entry, extra))
+		o, err := sim.Load(p.Object("v4"), sim.LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, err := o.FindProgram(p.Entry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := sim.Attachment{Program: prog}
+		if i == 0 {
+			prio := uint32(99)
+			a.Override.Priority = &prio
+		}
+		atts = append(atts, a)
+	}
+	file := filepath.Join(t.TempDir(), "t.json")
+	body := `{"devices": [{"name": "eth0", "kind": "nic", "ifindex": 2, "mac": "02:00:00:00:00:01"}],
+	  "attach": [` + strings.Join(attach, ",") + `], "arrivals": [{"device": "eth0"}]}`
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tp, err := topology.Load(file, sim.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := sim.NewDispatcher(atts, device.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref.SetDevice(&sim.Device{Profile: mustProfile(t)})
+	verdicts := map[string]int{}
+	err = replay.ReadAll([]string{corpus.TracePath("mixed.pcap")}, func(r *replay.Record) error {
+		if r.Index > 300 {
+			return nil
+		}
+		cond := sim.Conditions{IngressIfindex: 2, TimeNs: uint64(r.Time.UnixNano())}
+		want := ref.Run(r.Data, nil, cond)
+		var wantSlots []string
+		for _, s := range want.Dispatch {
+			wantSlots = append(wantSlots, s.Program)
+		}
+		o := tp.Network.Run(r.Data, nil, cond, sim.Arrival{Device: "eth0"})
+		if want.Err != "" {
+			if o.Err == "" {
+				t.Errorf("record %d: the dispatcher refused it (%s), the network did not", r.Index, want.Err)
+			}
+			return nil
+		}
+		h := o.Network.Path[0]
+		var gotSlots []string
+		for _, p := range h.Programs {
+			gotSlots = append(gotSlots, p.Program)
+		}
+		if h.Hook != "xdp" || h.Verdict != result.VerdictName(want.Ret) || strings.Join(gotSlots, " ") != strings.Join(wantSlots, " ") {
+			t.Errorf("record %d: hop %+v, want %s after slots %v", r.Index, h, result.VerdictName(want.Ret), wantSlots)
+		}
+		verdicts[h.Verdict]++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(verdicts) < 2 {
+		t.Errorf("verdicts %v: the frames should take more than one way through the pipeline", verdicts)
+	}
+}
+
+func mustProfile(t *testing.T) *kfuncs.DeviceProfile {
+	t.Helper()
+	p, err := kfuncs.Profile(kfuncs.DefaultProfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
