@@ -576,9 +576,7 @@ func (n *Network) buildDev(d *netDev) error {
 		d.xdp = x
 	}
 	for i, t := range []ebpf.AttachType{ebpf.AttachTCXIngress, ebpf.AttachTCXEgress} {
-		progs := n.attached(d.ifindex, t)
-		progs = append(progs, d.classic[i]...)
-		tc, err := n.hook(progs, d.ns)
+		tc, err := n.hook(n.attached(d.ifindex, t), d.classic[i], d.ns)
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", d.name, attachName(t), err)
 		}
@@ -591,7 +589,7 @@ func (n *Network) buildDev(d *netDev) error {
 			t = ebpf.AttachNetkitPeer
 		}
 		// The programs run with skb->dev the other device: its namespace answers their helpers.
-		tc, err := n.hook(n.attached(d.ifindex, t), d.peer.ns)
+		tc, err := n.hook(n.attached(d.ifindex, t), nil, d.peer.ns)
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", d.name, attachName(t), err)
 		}
@@ -609,12 +607,13 @@ func (n *Network) attached(ifindex uint32, t ebpf.AttachType) []*Program {
 	return out
 }
 
-// hook prepares programs to run on the network's skb, with the helpers answering from ns.
-func (n *Network) hook(progs []*Program, ns *netNS) (*TC, error) {
-	if len(progs) == 0 {
+// hook prepares a hook's programs (those on a tcx or netkit attach point, then classic tc ones)
+// to run on the network's skb, with the helpers answering from ns.
+func (n *Network) hook(mprog, classic []*Program, ns *netNS) (*TC, error) {
+	if len(mprog)+len(classic) == 0 {
 		return nil, nil
 	}
-	t, err := newTC(n.skb, progs)
+	t, err := newTC(n.skb, mprog, classic)
 	if err != nil {
 		return nil, err
 	}

@@ -534,3 +534,35 @@ func TestAttachingToANetworkAnswersAsTheKernelDoes(t *testing.T) {
 		t.Errorf("programs left after closing the link: %v", q.Items)
 	}
 }
+
+func TestAHookRunsAProgramByWhereItIsAttachedNotByItsSection(t *testing.T) {
+	// The probes sit in section "tc". Attached to tcx, they run as tcx_run runs programs: a
+	// return value other than TCX_NEXT ends the tcx chain (TC_ACT_PIPE, 3, counts as TCX_NEXT
+	// for what follows, but the tcx programs after it do not run). Attached as classic cls_bpf
+	// filters, TC_ACT_PIPE becomes TC_ACT_UNSPEC and the next filter runs.
+	for _, c := range []struct {
+		name    string
+		classic bool
+		runs    uint64
+	}{{"on tcx, the program after a TC_ACT_PIPE does not run", false, 0}, {"as cls_bpf filters, it does", true, 1}} {
+		t.Run(c.name, func(t *testing.T) {
+			p := loadProbes(t)
+			n := defaultPod().build(t)
+			p.set(0, 3) // probe0: TC_ACT_PIPE
+			for _, name := range []string{"probe0", "probe1"} {
+				if c.classic {
+					must(t, n.AttachTC("eth0", true, p.prog(name)))
+				} else {
+					must(t, n.Attach("eth0", ebpf.AttachTCXIngress, p.prog(name), sim.MprogOptions{}))
+				}
+			}
+			o := run(t, n, fromWire("10.1.0.2", 64, 0), onEth0)
+			if got := p.seen(1, fRuns); got != c.runs {
+				t.Errorf("probe1 ran %d times, want %d", got, c.runs)
+			}
+			if endOf(o) != "delivered to pod" {
+				t.Errorf("end %q, want the packet to pass on", endOf(o))
+			}
+		})
+	}
+}

@@ -279,20 +279,29 @@ func NewTC(progs ...*Program) (*TC, error) {
 	if len(progs) == 0 {
 		return nil, errors.New("no tc program given")
 	}
-	return newTC(newSkbState(), progs)
+	var tcx, classic []*Program
+	for _, p := range progs {
+		if p.AttachType == ebpf.AttachTCXIngress || p.AttachType == ebpf.AttachTCXEgress {
+			tcx = append(tcx, p)
+		} else {
+			classic = append(classic, p)
+		}
+	}
+	return newTC(newSkbState(), tcx, classic)
 }
 
-// newTC prepares progs to run on the skb s, which other TCs may share (the hooks of a Network
-// pass one packet along).
-func newTC(s *skbState, progs []*Program) (*TC, error) {
+// newTC prepares a hook's programs to run on the skb s, which other TCs may share (the hooks of a
+// Network pass one packet along): the tcx programs, as tcx runs them, then the classic ones, as
+// cls_bpf runs them, each list in its order (how a program runs is where it is attached, not its
+// section).
+func newTC(s *skbState, tcx, classic []*Program) (*TC, error) {
 	t := &TC{skb: s, host: bareHost(), ctxOut: make([]byte, verifier.SkbSize)}
 	machines := map[*Object]*tcStage{}
-	var tcx, classic []tcStage
-	for _, p := range progs {
+	for i, p := range append(append([]*Program(nil), tcx...), classic...) {
 		if p.Type != ebpf.SchedCLS {
 			return nil, fmt.Errorf("program %s is of type %s, not a tc program (SchedCLS)", p.Name, p.Type)
 		}
-		st := tcStage{prog: p, tcx: p.AttachType == ebpf.AttachTCXIngress || p.AttachType == ebpf.AttachTCXEgress}
+		st := tcStage{prog: p, tcx: i < len(tcx)}
 		if m, ok := machines[p.obj]; ok {
 			st.rs, st.pkt, st.ctx = m.rs, m.pkt, m.ctx
 		} else {
@@ -306,13 +315,8 @@ func newTC(s *skbState, progs []*Program) (*TC, error) {
 			st.ctx = rs.m.AddRegion(vm.Region{Name: "ctx", Load: t.skb.loadCtx, Store: t.skb.storeCtx})
 			machines[p.obj] = &st
 		}
-		if st.tcx {
-			tcx = append(tcx, st)
-		} else {
-			classic = append(classic, st)
-		}
+		t.stages = append(t.stages, st)
 	}
-	t.stages = append(tcx, classic...)
 	return t, nil
 }
 
