@@ -98,8 +98,10 @@ func (s *runState) rawCheckSyncookie(m *vm.Machine, iph uint64, ipLen int, th ui
 // SetSyncookieSecret sets the keys SYN cookies are made with; without it they derive from the seed
 // (syncookie.SecretFromSeed of SetSeed's seed, 1 by default).
 func (x *XDP) SetSyncookieSecret(sec syncookie.Secret) {
-	x.rs.cookies = sec
-	x.rs.cookiesSet = true
+	for _, rs := range x.runStates() {
+		rs.cookies = sec
+		rs.cookiesSet = true
+	}
 }
 
 // bpf_tcp_gen_syncookie and bpf_tcp_check_syncookie (#110, #100) work through a listening TCP

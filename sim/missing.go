@@ -185,15 +185,37 @@ func helperNote(t ebpf.ProgramType, id int32) string {
 // linuxKfunc says whether the simulator's Linux 6.18 BTF (sim/corebtf) has a kfunc of that name: a
 // function tagged bpf_kfunc. Only load errors ask, so the BTF is read then.
 func linuxKfunc(name string) bool {
+	_, ok := linuxKfuncID(name)
+	return ok
+}
+
+// linuxKfuncID is the BTF id of the kfunc of that name in the simulator's Linux 6.18 BTF.
+func linuxKfuncID(name string) (btf.TypeID, bool) {
 	spec, err := corebtf.Spec()
 	if err != nil {
-		return false
+		return 0, false
 	}
+	return kfuncID(spec, name)
+}
+
+// kfuncBTFID is the BTF id of the kfunc of that name in the kernel BTF the object is loaded
+// against.
+func (o *Object) kfuncBTFID(name string) (btf.TypeID, bool) {
+	spec, err := o.kernelBTF()
+	if err != nil {
+		return 0, false
+	}
+	return kfuncID(spec, name)
+}
+
+// kfuncID is the id of the function tagged bpf_kfunc of that name in spec.
+func kfuncID(spec *btf.Spec, name string) (btf.TypeID, bool) {
 	var fn *btf.Func
-	if err := spec.TypeByName(name, &fn); err != nil {
-		return false
+	if name == "" || spec.TypeByName(name, &fn) != nil || !slices.Contains(fn.Tags, "bpf_kfunc") {
+		return 0, false
 	}
-	return slices.Contains(fn.Tags, "bpf_kfunc")
+	id, err := spec.TypeID(fn)
+	return id, err == nil
 }
 
 // NotSimulated lists the helpers Linux 6.18 offers programs of type t that the simulator lacks,

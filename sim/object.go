@@ -1,6 +1,7 @@
 // Package sim is the simulated kernel: it loads clang-built BPF objects (through cilium/ebpf's ELF
 // reader), creates their maps, links and prepares their programs for the vm, and runs XDP programs
-// over packets with the kernel's data-path semantics.
+// over packets with the kernel's data-path semantics: one program (NewXDP), or several on one
+// interface as libxdp's dispatcher runs them (NewDispatcher, planned by package sim/device).
 package sim
 
 import (
@@ -86,6 +87,8 @@ type Program struct {
 	Kfuncs []string
 	// missingKfuncs are the kfuncs it calls that the simulator lacks for its type.
 	missingKfuncs []MissingCall
+	// kfuncNames names the kfunc each kfunc call immediate stands for.
+	kfuncNames map[int32]string
 	// tstampTypeAccess: a tc program reads __sk_buff's tstamp_type, so the kernel gives it tstamp
 	// as a plain field.
 	tstampTypeAccess bool
@@ -547,6 +550,10 @@ func (o *Object) link(ps *ebpf.ProgramSpec) (*Program, []vm.Instruction, map[int
 				kfns[id] = recordKfunc(k)
 				kfnDesc[id] = k
 				p.Kfuncs = append(p.Kfuncs, name)
+				if p.kfuncNames == nil {
+					p.kfuncNames = map[int32]string{}
+				}
+				p.kfuncNames[id] = name
 				if k.DevBound {
 					p.DevBound = true
 					devKfuncs = append(devKfuncs, name)

@@ -59,4 +59,8 @@ func init() {
 const taskAddress = 0xffff_8880_0000_0000
 
 // SetTask says which task the program finds current (result.DefaultTask when never called).
-func (x *XDP) SetTask(t result.Task) { x.rs.task = t }
+func (x *XDP) SetTask(t result.Task) {
+	for _, rs := range x.runStates() {
+		rs.task = t
+	}
+}
