@@ -2,7 +2,11 @@ package sim
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
+
+	"github.com/cilium/ebpf/asm"
 
 	"github.com/xdpsim/xdpsim/kfuncs"
 )
@@ -48,7 +52,7 @@ func seedCPUs(rng []cpuRNG, seed uint64) {
 // random is bpf_get_prandom_u32 on the packet's CPU: a seeded generator (xorshift64*) per CPU, so
 // runs are reproducible and a CPU draws the same numbers whichever goroutine runs it.
 func (s *runState) random() uint32 {
-	r := &s.obj.rng[uint(s.cond.CPU)%uint(len(s.obj.rng))]
+	r := &s.rng[uint(s.cond.CPU)%uint(len(s.rng))]
 	x := r.state
 	x ^= x >> 12
 	x ^= x << 25
@@ -82,17 +86,37 @@ func (x *XDP) Fork() (*XDP, error) {
 	y.rs.m.SetEngine(x.rs.m.Engine())
 	y.rs.m.SetBudget(x.rs.m.Budget())
 	y.rs.setHost(x.rs.host)
+	y.rs.task = x.rs.task
+	y.rs.cookies, y.rs.cookiesSet = x.rs.cookies, x.rs.cookiesSet
 	y.dev = x.dev
 	return y, nil
 }
 
-// Forkable says why x cannot fork (nil when it can).
+// Forkable says why x cannot fork (nil when it can): what its programs share besides maps must
+// be safe on several goroutines, and run in the same order as a sequential run would.
 func (x *XDP) Forkable() error {
 	switch {
 	case x.obs != nil:
 		return errors.New("an XDP whose frames are observed runs on one goroutine")
 	case x.ingress != nil:
 		return errors.New("an XDP with a tc ingress hook runs on one goroutine")
+	case x.plan != nil:
+		return errors.New("a dispatcher's programs run on one goroutine")
+	}
+	for _, ins := range x.prog.Insns {
+		if ins.IsBuiltinCall() {
+			switch asm.BuiltinFunc(ins.Constant) {
+			case asm.FnTimerInit, asm.FnTimerStart:
+				// Timers fire on the one virtual clock, between the packets of every CPU.
+				return fmt.Errorf("%s uses BPF timers, which fire between all CPUs' packets, so it runs on one goroutine", x.prog.Name)
+			}
+		}
+	}
+	for _, k := range x.prog.Kfuncs {
+		if strings.Contains(k, "_ct_") {
+			// The host's conntrack table is one, not per CPU, and not made for goroutines.
+			return fmt.Errorf("%s calls %s, and the host's conntrack table is used from one goroutine", x.prog.Name, k)
+		}
 	}
 	return nil
 }

@@ -16,6 +16,42 @@ import (
 // { struct bpf_spin_lock lock; __u32 n; } into r7 and then runs body; it returns XDP_PASS.
 func lockedXDP(t *testing.T, body ...asm.Instruction) (*sim.XDP, *sim.Object) {
 	t.Helper()
+	return loadLocked(t, sim.LoadOptions{}, body...)
+}
+
+// unverifiedLockedXDP is lockedXDP for a body that breaks the verifier's locking rules: it checks
+// that the verifier refuses it with want, and loads it without the verifier, to show what the
+// run does when one gets past.
+func unverifiedLockedXDP(t *testing.T, want string, body ...asm.Instruction) (*sim.XDP, *sim.Object) {
+	t.Helper()
+	o, err := loadLockedObject(sim.LoadOptions{}, body...)
+	if err == nil {
+		_, err = o.FindProgram("p")
+	}
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("the verifier: %v, want a refusal saying %q", err, want)
+	}
+	return loadLocked(t, sim.LoadOptions{NoVerify: true}, body...)
+}
+
+func loadLocked(t *testing.T, opts sim.LoadOptions, body ...asm.Instruction) (*sim.XDP, *sim.Object) {
+	t.Helper()
+	o, err := loadLockedObject(opts, body...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := o.FindProgram("p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := sim.NewXDP(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x, o
+}
+
+func loadLockedObject(opts sim.LoadOptions, body ...asm.Instruction) (*sim.Object, error) {
 	u32 := &btf.Int{Name: "__u32", Size: 4}
 	value := &btf.Struct{Name: "locked", Size: 8, Members: []btf.Member{
 		{Name: "lock", Type: &btf.Struct{Name: "bpf_spin_lock", Size: 4, Members: []btf.Member{{Name: "val", Type: u32}}}},
@@ -36,19 +72,7 @@ func lockedXDP(t *testing.T, body ...asm.Instruction) (*sim.XDP, *sim.Object) {
 		Maps:     map[string]*ebpf.MapSpec{"locks": {Name: "locks", Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1, Key: u32, Value: value}},
 		Programs: map[string]*ebpf.ProgramSpec{"p": {Name: "p", Type: ebpf.XDP, License: "GPL", Instructions: insns}},
 	}
-	o, err := sim.LoadSpec("locks.o", spec, sim.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := o.FindProgram("p")
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := sim.NewXDP(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return x, o
+	return sim.LoadSpec("locks.o", spec, opts)
 }
 
 var (
@@ -91,7 +115,7 @@ func TestSpinLocksAreLocks(t *testing.T) {
 		}
 	})
 	t.Run("taking a second lock faults, and the next packet can take the first again", func(t *testing.T) {
-		x, _ := lockedXDP(t, cat(lockR7, lockR7)...)
+		x, _ := unverifiedLockedXDP(t, "function calls are not allowed while holding a lock", cat(lockR7, lockR7)...)
 		for i := range 2 {
 			o := runWithin(t, x)
 			if o.Fault == nil || !strings.Contains(o.Err, "one at a time") {
@@ -100,13 +124,13 @@ func TestSpinLocksAreLocks(t *testing.T) {
 		}
 	})
 	t.Run("releasing a lock the program does not hold faults", func(t *testing.T) {
-		x, _ := lockedXDP(t, unlockR7...)
+		x, _ := unverifiedLockedXDP(t, "bpf_spin_unlock without taking a lock", unlockR7...)
 		if o := runWithin(t, x); o.Fault == nil || !strings.Contains(o.Err, "does not hold") {
 			t.Fatalf("outcome %+v, want a fault", o)
 		}
 	})
 	t.Run("a run that faults holding the lock releases it", func(t *testing.T) {
-		x, o := lockedXDP(t, cat(lockR7, []asm.Instruction{asm.LoadMem(asm.R0, asm.R8, 0, asm.Word)})...)
+		x, o := unverifiedLockedXDP(t, "R8 !read_ok", cat(lockR7, []asm.Instruction{asm.LoadMem(asm.R0, asm.R8, 0, asm.Word)})...)
 		if out := runWithin(t, x); out.Fault == nil {
 			t.Fatalf("outcome %+v, want a fault reading through r8", out)
 		}

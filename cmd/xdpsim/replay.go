@@ -19,6 +19,7 @@ import (
 	"github.com/xdpsim/xdpsim/sim/btfjson"
 	"github.com/xdpsim/xdpsim/sim/replay"
 	"github.com/xdpsim/xdpsim/sim/result"
+	"github.com/xdpsim/xdpsim/verifier"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -26,29 +27,32 @@ import (
 // under which conditions, on which engine, and the outputs. They are registered once, so each means
 // the same in every command.
 type runFlags struct {
-	prog    string
-	typ     string
-	ifindex uint32
-	rxq     uint32
-	cpus    int
-	seed    uint64
-	set     []string
-	resize  []string
-	btf     string
-	mapsIn  string
-	budget  uint64
-	host    string
-	device  string
-	rssKey  string
-	queues  int
-	feature []string
-	engine  string
-	snapped string
+	prog     string
+	typ      string
+	ifindex  uint32
+	rxq      uint32
+	cpus     int
+	seed     uint64
+	set      []string
+	resize   []string
+	btf      string
+	mapsIn   string
+	budget   uint64
+	noVerify bool
+	host     string
+	device   string
+	rssKey   string
+	queues   int
+	feature  []string
+	engine   string
+	snapped  string
 	// parallel is how many goroutines replay packets (--parallel); 1 runs them in order.
 	parallel int
 	// tc names tc programs (PROG.o[:NAME]) at the tc ingress hook behind the XDP program, in tcx
 	// order.
 	tc []string
+	// topology is a topology file (xdpsim run only): the network the traces go through.
+	topology string
 
 	// Outputs.
 	jsonl   string
@@ -62,12 +66,16 @@ type runFlags struct {
 	trace        bool
 	packets      string
 	failOn       string
+
+	// The state helpers and kfuncs consult (helperflags.go).
+	helpers helperFlags
 }
 
 func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.StringVarP(&f.prog, "prog", "p", "", "program to run, by function or section name (default: the only XDP program, or the only tc program of an object without XDP programs)")
 	fs.StringVar(&f.typ, "type", "", `program type for a section that carries none ("xdp" or "tc")`)
 	fs.StringArrayVar(&f.tc, "tc", nil, "a tc program at the device's tc ingress hook, which the packets the XDP program passes reach: PROG.o or PROG.o:NAME (repeatable: the chain in tcx order)")
+	fs.StringVar(&f.topology, "topology", "", "run the traces through the small host FILE describes (JSON: namespaces, NICs, veth and netkit pairs, what is attached where, routes, arrivals; see package sim/topology); takes traces only, no object")
 	fs.Uint32Var(&f.ifindex, "ifindex", 1, "ingress ifindex the program sees (BPF_PROG_TEST_RUN's default is 1, loopback)")
 	fs.Uint32Var(&f.rxq, "rxq", 0, "RX queue index the program sees")
 	fs.IntVar(&f.cpus, "cpus", 1, "number of simulated CPUs (per-CPU maps keep one value each); a packet runs on its RX queue's CPU (queue mod CPUs)")
@@ -76,7 +84,8 @@ func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.StringArrayVar(&f.resize, "resize", nil, "set a map's max_entries: MAP=N (repeatable)")
 	fs.StringVar(&f.btf, "btf", "", "vmlinux BTF to resolve CO-RE relocations against (default: the simulator's Linux 6.18 BTF)")
 	fs.StringVar(&f.mapsIn, "maps-in", "", "preload maps from a JSON file shaped as --maps writes it")
-	fs.Uint64Var(&f.budget, "budget", 0, "the simulator's instruction budget per packet; a packet that exceeds it faults (default: the machine's)")
+	fs.Uint64Var(&f.budget, "budget", 0, "the simulator's instruction budget per packet; a packet that exceeds it faults (default: the machine's; 1048576 with --no-verify)")
+	fs.BoolVar(&f.noVerify, "no-verify", false, "skip the verifier: run a program the kernel would refuse (says so on stderr; a packet stops after --budget instructions)")
 	fs.StringVar(&f.host, "host", "", "the simulated host's devices, routes and neighbours as JSON, for bpf_fib_lookup and bpf_check_mtu (see sim.Host); default: a bare namespace that forwards nothing")
 	fs.StringVar(&f.device, "device", "", "simulated NIC the packets arrive on, for RX-metadata hints and RSS (see xdpsim devices); default: BPF_PROG_TEST_RUN's loopback, or veth for device-bound programs")
 	fs.StringVar(&f.rssKey, "rss-key", "", "Toeplitz RSS key as hex (default: the device's, the standard 40-byte key)")
@@ -94,6 +103,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.BoolVar(&f.trace, "trace", false, "print every instruction each packet executes, with source lines and register changes")
 	fs.StringVar(&f.packets, "packet", "", "limit --trace, -v and --jsonl to these packets: N, N-M, or a list (1,5,9-12); all packets still run")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when any packet ends so: a list of fault, aborted, refused, snapped, exception, drop, pass, tx, redirect")
+	f.helpers.register(fs)
 }
 
 // engine is what --engine selected: a simulator engine, or the real kernel.
@@ -125,7 +135,7 @@ func lookupEngine(name string) (engine, error) {
 
 // loadOptions turns the flags into sim.LoadOptions.
 func (f *runFlags) loadOptions() (sim.LoadOptions, error) {
-	opts := sim.LoadOptions{CPUs: f.cpus, BTF: f.btf, Set: map[string]any{}, Resize: map[string]uint32{}}
+	opts := sim.LoadOptions{CPUs: f.cpus, BTF: f.btf, Set: map[string]any{}, Resize: map[string]uint32{}, NoVerify: f.noVerify}
 	if f.cpus < 1 {
 		return opts, fmt.Errorf("--cpus %d: need at least one CPU", f.cpus)
 	}
@@ -226,6 +236,9 @@ const (
 // open loads the object on the engines the command needs and sets up the loop's target and
 // conditions (not its outputs: see sinks). Errors carry exit codes.
 func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*session, error) {
+	if f.topology != "" {
+		return nil, usageErr(errors.New("--topology: only xdpsim run takes a topology"))
+	}
 	eng, err := lookupEngine(f.engine)
 	if err != nil {
 		return nil, usageErr(err)
@@ -233,38 +246,17 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	if use == kernelAlso && eng.kernel {
 		return nil, usageErr(errors.New("--engine kernel: diff compares a simulator engine with the kernel; name the simulator's engine (" + strings.Join(engineNames()[:len(engineNames())-1], ", ") + ")"))
 	}
-	opts, err := f.loadOptions()
+	opts, c, err := f.conditions()
 	if err != nil {
-		return nil, usageErr(err)
-	}
-	if f.mapsInFormat == "" {
-		f.mapsInFormat = f.mapsFormat
-	}
-	for _, mf := range []string{f.mapsFormat, f.mapsInFormat} {
-		if err := checkMapsFormat(mf); err != nil {
-			return nil, usageErr(err)
-		}
-	}
-	snap, err := replay.ParseSnapPolicy(f.snapped)
-	if err != nil {
-		return nil, usageErr(fmt.Errorf("--snapped %w", err))
-	}
-	host, err := f.hostConfig()
-	if err != nil {
-		return nil, usageErr(err)
-	}
-	dev, err := f.deviceConfig()
-	if err != nil {
-		return nil, usageErr(err)
+		return nil, err
 	}
 	switch {
-	case f.parallel < 0:
-		return nil, usageErr(fmt.Errorf("--parallel %d: want a number of goroutines, 0 for one per core", f.parallel))
 	case f.parallel != 1 && eng.kernel:
 		return nil, usageErr(errors.New("--parallel needs the simulator: the kernel runs test runs one at a time"))
 	case f.parallel != 1 && f.trace:
 		return nil, usageErr(errors.New("--parallel: --trace shows each packet's instructions as it runs, so packets run in order"))
 	}
+	host, dev := c.host, c.dev
 	useKernel := eng.kernel || use == kernelAlso
 	if useKernel {
 		switch {
@@ -302,10 +294,18 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 		return fail(usageErr(err))
 	}
 	if s.prog, err = s.obj.FindProgram(f.prog); err != nil {
+		if errors.As(err, new(*verifier.Error)) {
+			return fail(err) // the verifier's rejection: exit 1
+		}
 		return fail(usageErr(err))
 	}
 	for _, n := range s.obj.Notices {
 		fmt.Fprintf(stderr, "xdpsim: %s\n", n)
+	}
+	if use == kernelAlso {
+		if n := cookieNotice(s.prog); n != "" {
+			fmt.Fprintf(stderr, "xdpsim: %s\n", n)
+		}
 	}
 	if s.prog.Type == ebpf.SchedCLS {
 		if err := s.openTC(f, eng, host, dev); err != nil {
@@ -318,7 +318,9 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 		if eng.vm != nil {
 			s.x.Machine().SetEngine(eng.vm)
 		}
-		s.x.Machine().SetBudget(f.budget)
+		if f.budget != 0 {
+			s.x.Machine().SetBudget(f.budget)
+		}
 		s.x.SetSeed(f.seed)
 		s.x.SetHost(host)
 		s.x.SetDevice(dev)
@@ -336,6 +338,9 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 			f.tune(s.tc, eng)
 			s.tc.SetSeed(f.seed)
 		}
+	}
+	if err := f.helpers.apply(s); err != nil {
+		return fail(err)
 	}
 	if f.mapsIn != "" {
 		in, err := readMaps(f.mapsIn, f.mapsInFormat, s.obj.Spec)
@@ -359,24 +364,71 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	if eng.kernel {
 		s.target = s.kernel
 	}
-	s.loop = &replay.Loop{
+	if s.loop, err = f.newLoop(s, opts.CPUs, c.snap, stderr); err != nil {
+		return fail(err)
+	}
+	return s, nil
+}
+
+// runConditions are what the flags say about the conditions packets run under.
+type runConditions struct {
+	snap replay.SnapPolicy
+	host *sim.Host
+	dev  *sim.Device
+}
+
+// conditions reads the flags every replaying command shares: load options, map formats, the
+// snapped-record policy, the host and the device. Errors carry exit codes.
+func (f *runFlags) conditions() (sim.LoadOptions, runConditions, error) {
+	var c runConditions
+	opts, err := f.loadOptions()
+	if err != nil {
+		return opts, c, usageErr(err)
+	}
+	if f.mapsInFormat == "" {
+		f.mapsInFormat = f.mapsFormat
+	}
+	for _, mf := range []string{f.mapsFormat, f.mapsInFormat} {
+		if err := checkMapsFormat(mf); err != nil {
+			return opts, c, usageErr(err)
+		}
+	}
+	if c.snap, err = replay.ParseSnapPolicy(f.snapped); err != nil {
+		return opts, c, usageErr(fmt.Errorf("--snapped %w", err))
+	}
+	if c.host, err = f.hostConfig(); err != nil {
+		return opts, c, usageErr(err)
+	}
+	if c.dev, err = f.deviceConfig(); err != nil {
+		return opts, c, usageErr(err)
+	}
+	return opts, c, nil
+}
+
+// newLoop is the replay loop over the session's target with the flags' conditions, packet
+// selection and parallelism; with --parallel it says on stderr when packets run in order anyway.
+func (f *runFlags) newLoop(s *session, cpus int, snap replay.SnapPolicy, stderr io.Writer) (*replay.Loop, error) {
+	if f.parallel < 0 {
+		return nil, usageErr(fmt.Errorf("--parallel %d: want a number of goroutines, 0 for one per core", f.parallel))
+	}
+	l := &replay.Loop{
 		Target:     s.target,
 		Conditions: sim.Conditions{IngressIfindex: f.ifindex, RxQueue: f.rxq},
-		CPUs:       opts.CPUs,
+		CPUs:       cpus,
 		Snapped:    snap,
 		Workers:    f.parallel,
 	}
 	if f.parallel == 0 {
-		s.loop.Workers = runtime.GOMAXPROCS(0)
+		l.Workers = runtime.GOMAXPROCS(0)
 	}
-	if f.parallel != 1 && s.loop.ParallelWorkers() == 1 {
+	if f.parallel != 1 && l.ParallelWorkers() == 1 {
 		why := "the packets arrive on one RX queue (--device with --queues N spreads them)"
 		switch {
 		case s.x == nil:
 			why = "tc programs run in order"
 		case s.x.Forkable() != nil:
 			why = s.x.Forkable().Error()
-		case opts.CPUs <= 1:
+		case cpus <= 1:
 			why = "there is one simulated CPU (--cpus N)"
 		}
 		fmt.Fprintf(stderr, "xdpsim: --parallel: packets run in order: %s\n", why)
@@ -384,11 +436,11 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	if f.packets != "" {
 		sel, err := parsePackets(f.packets)
 		if err != nil {
-			return fail(usageErr(fmt.Errorf("--packet %w", err)))
+			return nil, usageErr(fmt.Errorf("--packet %w", err))
 		}
-		s.loop.Select = sel
+		l.Select = sel
 	}
-	return s, nil
+	return l, nil
 }
 
 // sinks adds the outputs the flags ask for to the session's loop, in the order they print: the
@@ -442,11 +494,13 @@ func (f *runFlags) sinks(s *session, stdout io.Writer) error {
 		}
 		l.Sinks = append(l.Sinks, m)
 	}
-	return nil
+	return f.helpers.sinks(s, stdout)
 }
 
 // quietSummary says the summary would mix into machine-readable output on stdout.
-func (f *runFlags) quietSummary() bool { return f.jsonl == "-" || f.mapsOut == "-" }
+func (f *runFlags) quietSummary() bool {
+	return f.jsonl == "-" || f.mapsOut == "-" || f.helpers.conntrackDump == "-"
+}
 
 // failOnCheck reads --fail-on into a check of the run's counts: it returns what matched.
 func (f *runFlags) failOnCheck() (func(*replay.Stats) string, error) {
@@ -464,11 +518,17 @@ func (f *runFlags) failOnCheck() (func(*replay.Stats) string, error) {
 		"tx":        func(s *replay.Stats) int { return s.Count("XDP_TX") },
 		"redirect":  func(s *replay.Stats) int { return s.Count("XDP_REDIRECT") + s.Count("TC_ACT_REDIRECT") },
 	}
+	return failOnList(f.failOn, counters, "want a list of fault, aborted, refused, snapped, exception, drop, pass, tx, redirect")
+}
+
+// failOnList reads a --fail-on list against counters (want says what the list may hold) into a
+// check of the run's counts that returns what matched.
+func failOnList(list string, counters map[string]func(*replay.Stats) int, want string) (func(*replay.Stats) string, error) {
 	var names []string
-	for _, n := range strings.Split(f.failOn, ",") {
+	for _, n := range strings.Split(list, ",") {
 		n = strings.ToLower(strings.TrimSpace(n))
 		if counters[n] == nil {
-			return nil, fmt.Errorf("--fail-on %q: want a list of fault, aborted, refused, snapped, exception, drop, pass, tx, redirect", n)
+			return nil, fmt.Errorf("--fail-on %q: %s", n, want)
 		}
 		names = append(names, n)
 	}
