@@ -60,12 +60,17 @@ func nativeProgram(p *Program) *nativeCode {
 	}
 	nc, err := compileNative(p)
 	if err != nil {
+		p.native.err = err
 		p.native.failed.Store(true)
 		return nil
 	}
 	p.native.code.Store(nc)
 	return nc
 }
+
+// compileNativeOnce compiles p unless done or tried already, and reports whether it has native
+// code.
+func compileNativeOnce(p *Program) bool { return nativeProgram(p) != nil }
 
 // jitExec runs p from pc until an exit at depth stop, as the interpreter would.
 func jitExec(m *Machine, p *Program, pc int, stop int) (r0 uint64, err error) {
@@ -306,7 +311,7 @@ func compileNative(p *Program) (*nativeCode, error) {
 			putInt32(c.b[tableAt+4*pc:], c.labels[c.flow[pc]]-int32(tableAt))
 		}
 	}
-	mem, err := mapExecutable(c.b)
+	mem, err := mapCode(c.b)
 	if err != nil {
 		return nil, err
 	}
@@ -319,6 +324,9 @@ func compileNative(p *Program) (*nativeCode, error) {
 func putInt32(b []byte, v int32) {
 	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
 }
+
+// mapCode is mapExecutable, or a test's stand-in for a system that refuses executable memory.
+var mapCode = mapExecutable
 
 // mapExecutable copies code into fresh memory that can be executed and not written.
 func mapExecutable(code []byte) ([]byte, error) {

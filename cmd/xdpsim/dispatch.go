@@ -190,6 +190,7 @@ func (f *runFlags) openDispatcher(df *dispatchFlags, paths []string, stderr io.W
 	}
 	s := &session{objPath: strings.Join(paths, " "), obj: progs[0].Object(), prog: progs[0], x: x, engine: eng}
 	s.target = replay.Sim{X: x}
+	sayInterpreted(stderr, eng, x.Programs())
 	if s.loop, err = f.newLoop(s, opts.CPUs, c.snap, stderr); err != nil {
 		return nil, err
 	}

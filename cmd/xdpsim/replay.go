@@ -100,7 +100,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.StringVar(&f.mapsInFormat, "maps-in-format", "", "the form of --maps-in: hex or btf (default: --maps-format's)")
 	fs.StringVarP(&f.writeDir, "write", "w", "", "write one pcap per verdict and per redirect target into DIR")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print one line per packet: what tcpdump -n prints for it, and the verdict")
-	fs.BoolVar(&f.trace, "trace", false, "print every instruction each packet executes, with source lines and register changes")
+	fs.BoolVar(&f.trace, "trace", false, "print every instruction each packet executes, with source lines and register changes (the interpreter runs traced packets: the jit engine hands them to it, with the same results)")
 	fs.StringVar(&f.packets, "packet", "", "limit --trace, -v and --jsonl to these packets: N, N-M, or a list (1,5,9-12); all packets still run")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when any packet ends so: a list of fault, aborted, refused, snapped, exception, drop, pass, tx, redirect")
 	f.helpers.register(fs)
@@ -364,10 +364,38 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	if eng.kernel {
 		s.target = s.kernel
 	}
+	if !eng.kernel {
+		progs := []*sim.Program{}
+		if s.x != nil {
+			progs = append(progs, s.x.Programs()...)
+		}
+		if s.tc != nil {
+			progs = append(progs, s.tc.Programs()...)
+		}
+		sayInterpreted(stderr, eng, progs)
+	}
 	if s.loop, err = f.newLoop(s, opts.CPUs, c.snap, stderr); err != nil {
 		return fail(err)
 	}
 	return s, nil
+}
+
+// sayInterpreted compiles the programs for the jit engine now and says on stderr which of them it
+// runs on the interpreter instead (vm.Program.CompileJIT), so that none runs slower in silence.
+func sayInterpreted(stderr io.Writer, eng engine, progs []*sim.Program) {
+	if eng.vm != vm.JIT {
+		return
+	}
+	seen := map[*sim.Program]bool{}
+	for _, p := range progs {
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		if err := p.VM.CompileJIT(); err != nil {
+			fmt.Fprintf(stderr, "xdpsim: --engine jit: %s: %v\n", p.Name, err)
+		}
+	}
 }
 
 // runConditions are what the flags say about the conditions packets run under.
