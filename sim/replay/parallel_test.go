@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/google/gopacket/pcapgo"
 
 	"github.com/xdpsim/xdpsim/corpus"
+	"github.com/xdpsim/xdpsim/kernel/runcost"
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/replay"
@@ -328,4 +330,53 @@ func TestParallelReplayRunsInOrderWhenItMust(t *testing.T) {
 			t.Errorf("the target forked %d times, want 3", forks)
 		}
 	})
+}
+
+// BenchmarkParallelReplay shows how a parallel replay scales: it replays the mixed trace, five
+// times over, through a corpus program on a 4-queue mlx5 device with 4 CPUs, in order and on one
+// goroutine per core (GOMAXPROCS), the two alternating in every iteration so that their ratio comes
+// from the same moments of a noisy machine. It reports each one's wall time per packet, the
+// process's CPU time per packet (what the parallel replay costs beyond the sequential one) and
+// x-speedup, the in-order wall time over the parallel wall time, which only a machine with cores
+// to spare can raise.
+func BenchmarkParallelReplay(b *testing.B) {
+	trace := filepath.Join(b.TempDir(), "mixed5.pcap")
+	simtest.RepeatTrace(b, corpus.TracePath("mixed.pcap"), trace, 5)
+	prof, err := kfuncs.Profile("mlx5")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, name := range []string{"eth_stats", "icmp_echo"} {
+		b.Run(name, func(b *testing.B) {
+			_, x := newSim(b, name, sim.LoadOptions{CPUs: 4})
+			x.SetDevice(&sim.Device{Profile: prof, Queues: 4})
+			workers := runtime.GOMAXPROCS(0)
+			var seq, par, seqCPU, parCPU time.Duration
+			pkts := 0
+			for b.Loop() {
+				for _, w := range []int{1, workers} {
+					l := &replay.Loop{Target: replay.Sim{X: x}, CPUs: 4, Workers: w}
+					t0, c0 := time.Now(), runcost.ProcessCPU()
+					if err := l.Run(trace); err != nil {
+						b.Fatal(err)
+					}
+					wall, cpu := time.Since(t0), runcost.ProcessCPU()-c0
+					if w == 1 {
+						seq, seqCPU = seq+wall, seqCPU+cpu
+						pkts += l.Stats.Packets
+					} else {
+						par, parCPU = par+wall, parCPU+cpu
+					}
+				}
+			}
+			per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(pkts) }
+			b.ReportMetric(per(seq), "seq-ns/packet")
+			b.ReportMetric(per(par), "par-ns/packet")
+			b.ReportMetric(per(seqCPU), "seq-cpu-ns/packet")
+			b.ReportMetric(per(parCPU), "par-cpu-ns/packet")
+			b.ReportMetric(float64(seq)/float64(par), "x-speedup")
+			b.ReportMetric(float64(workers), "workers")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
 }
