@@ -4,32 +4,14 @@ import (
 	"fmt"
 
 	"github.com/xdpsim/xdpsim/kfuncs"
+	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/traits"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
-// Device is the simulated NIC packets arrive on. Without one, packets arrive as
-// BPF_PROG_TEST_RUN delivers them (loopback, no RX metadata).
-type Device struct {
-	// Profile says which RX-metadata hints the device supplies, what it hashes for RSS and
-	// whether it strips VLAN tags (kfuncs.Profile).
-	Profile *kfuncs.DeviceProfile
-	// RSSKey overrides the profile's Toeplitz key.
-	RSSKey []byte
-	// Queues is the number of RX queues RSS spreads packets over through the indirection table;
-	// 0 or 1 leaves the queue to the packet's Conditions.
-	Queues int
-	// CPUs is the number of CPUs queues map to (queue i runs on CPU i mod CPUs); 0 means the
-	// object's simulated CPUs.
-	CPUs  int
-	table []uint32
-}
-
-// SetDevice makes packets arrive on d (nil: no device, BPF_PROG_TEST_RUN's conditions).
-func (x *XDP) SetDevice(d *Device) {
-	if d != nil && d.Queues > 1 && d.table == nil {
-		d.table = kfuncs.DefaultIndirection(d.Queues, kfuncs.DefaultIndirectionSize)
-	}
+// SetDevice makes packets arrive on d (nil: no device, BPF_PROG_TEST_RUN's conditions). A device
+// without CPUs of its own maps its RX queues onto the object's simulated CPUs.
+func (x *XDP) SetDevice(d *device.Netdev) {
 	if d != nil && d.CPUs == 0 {
 		d.CPUs = x.rs.obj.opts.CPUs
 	}
@@ -173,24 +155,24 @@ func (x *XDP) deviceSetup(pkt []byte, cond *Conditions) []byte {
 	if d == nil {
 		if x.prog.DevBound {
 			// A device-bound program runs on the simulated device even when none was chosen.
-			d = &Device{Profile: defaultProfile()}
+			d = device.NewNetdev(defaultProfile())
 			x.dev = d
 		} else {
 			return pkt
 		}
 	}
-	h, out := kfuncs.ComputeHints(d.Profile, pkt, cond.TimeNs, d.RSSKey)
-	s.hintStore = h
+	rx := d.Receive(pkt, cond.TimeNs)
+	s.hintStore = rx.Hints
 	s.hints = &s.hintStore
-	if d.Queues > 1 {
-		cond.RxQueue = uint32(kfuncs.Queue(h.Hash, d.Queues, d.table))
-		cond.CPU = int(cond.RxQueue) % max(d.CPUs, 1)
+	if rx.Spread {
+		cond.RxQueue = uint32(rx.Queue)
+		cond.CPU = rx.Queue % max(d.CPUs, 1)
 	}
-	return out
+	return rx.Frame
 }
 
-func defaultProfile() *kfuncs.DeviceProfile {
-	p, err := kfuncs.Profile(kfuncs.DefaultProfile)
+func defaultProfile() *device.Profile {
+	p, err := device.LookupProfile(device.DefaultProfile)
 	if err != nil {
 		panic(fmt.Sprintf("sim: default device profile: %v", err))
 	}

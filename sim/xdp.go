@@ -8,6 +8,7 @@ import (
 	"github.com/cilium/ebpf"
 
 	"github.com/xdpsim/xdpsim/kfuncs"
+	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/vm"
 )
@@ -108,7 +109,7 @@ type Redirect struct {
 // machine and a frame; use one XDP per goroutine.
 type XDP struct {
 	prog *Program
-	dev  *Device
+	dev  *device.Netdev
 	rs   *runState
 	st   *xdpState
 	pkt  int // region numbers

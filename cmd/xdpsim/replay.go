@@ -13,9 +13,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/xdpsim/xdpsim/kernel"
-	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/btfjson"
+	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/replay"
 	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/vm"
@@ -494,18 +494,18 @@ func readJSON(path string, v any) error {
 }
 
 // deviceConfig turns the device flags into a simulated device (nil: none).
-func (f *runFlags) deviceConfig() (*sim.Device, error) {
+func (f *runFlags) deviceConfig() (*device.Netdev, error) {
 	if f.device == "" {
 		if f.queues > 1 || f.rssKey != "" {
 			return nil, errors.New("--queues and --rss-key need --device")
 		}
 		return nil, nil
 	}
-	p, err := kfuncs.Profile(f.device)
+	p, err := device.LookupProfile(f.device)
 	if err != nil {
 		return nil, fmt.Errorf("--device %s: %w", f.device, err)
 	}
-	d := &sim.Device{Profile: p, Queues: f.queues}
+	d := &device.Netdev{Profile: p, Queues: f.queues}
 	if f.rssKey != "" {
 		if d.RSSKey, err = parseHex(f.rssKey); err != nil {
 			return nil, fmt.Errorf("--rss-key: %w", err)
@@ -530,7 +530,7 @@ func (f *runFlags) hostConfig() (*sim.Host, error) {
 }
 
 // openTC sets the session up for a tc program run alone, as BPF_PROG_TEST_RUN runs it.
-func (s *session) openTC(f *runFlags, eng engine, host *sim.Host, dev *sim.Device) error {
+func (s *session) openTC(f *runFlags, eng engine, host *sim.Host, dev *device.Netdev) error {
 	switch {
 	case len(f.tc) > 0:
 		return usageErr(fmt.Errorf("--tc puts tc programs behind an XDP program; %s is a tc program itself", s.prog.Name))

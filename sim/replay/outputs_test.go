@@ -10,6 +10,7 @@ import (
 	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/replay"
 )
 
@@ -82,11 +83,11 @@ func TestJSONLinesAreEncodingJSONs(t *testing.T) {
 		_, x := newSim(t, run.prog, run.opts)
 		x.Machine().SetBudget(run.budget)
 		if run.dev != "" {
-			p, err := kfuncs.Profile(run.dev)
+			p, err := device.LookupProfile(run.dev)
 			if err != nil {
 				t.Fatal(err)
 			}
-			x.SetDevice(&sim.Device{Profile: p})
+			x.SetDevice(&device.Netdev{Profile: p})
 		}
 		l := &replay.Loop{Target: replay.Sim{X: x}, Sinks: []replay.Sink{check}}
 		if err := l.Run(run.trace); err != nil {

@@ -1,14 +1,15 @@
-package kfuncs
+package device
 
 import (
 	"encoding/hex"
 	"fmt"
+	"github.com/xdpsim/xdpsim/kfuncs"
 	"slices"
 	"sort"
 	"strings"
 )
 
-// DeviceProfile describes a simulated network device: which RX metadata hints its driver implements,
+// Profile describes a simulated network device: which RX metadata hints its driver implements,
 // whether it strips VLAN tags, and how it hashes for RSS. [ComputeHints] applies it to a frame.
 //
 // The built-in profiles follow the drivers' xdp_metadata_ops as the kernel's patches show them
@@ -16,13 +17,13 @@ import (
 // timestamping switched on (drivers report -ENODATA for the timestamp until it is) and with its
 // default RSS configuration, but with the Microsoft key instead of the random key a real driver
 // picks at boot.
-type DeviceProfile struct {
+type Profile struct {
 	// Name is the profile's name, as --device takes it.
 	Name string
 	// Description says which device the profile stands for.
 	Description string
 	// Hints are the hints the driver implements; the others return -EOPNOTSUPP.
-	Hints Hint
+	Hints kfuncs.Hint
 	// TimestampZero: the driver returns 0 with a timestamp of 0. veth does, for a packet that
 	// arrives as an skb without a hardware timestamp (measured on 6.18).
 	TimestampZero bool
@@ -94,7 +95,7 @@ func (f RSSFields) Names() []string {
 const rssCommon = RSSIPv4 | RSSIPv4TCP | RSSIPv4UDP | RSSIPv6 | RSSIPv6TCP | RSSIPv6UDP
 
 // profiles are the built-in device profiles.
-var profiles = []DeviceProfile{
+var profiles = []Profile{
 	{
 		Name:        "none",
 		Description: "a device without XDP metadata ops (tap, say): every hint returns -EOPNOTSUPP; one queue, no RSS",
@@ -103,7 +104,7 @@ var profiles = []DeviceProfile{
 		Name: "veth",
 		Description: "veth with packets arriving as skbs (sent through the peer), as measured on Linux 6.18: " +
 			"timestamp 0, the skb's flow hash with type L4_ANY or NONE, VLAN tag only when hardware-accelerated",
-		Hints:         HintTimestamp | HintHash | HintVLANTag,
+		Hints:         kfuncs.HintTimestamp | kfuncs.HintHash | kfuncs.HintVLANTag,
 		TimestampZero: true,
 		SkbHash:       true,
 		RSS:           rssCommon | RSSIPv4SCTP | RSSIPv6SCTP,
@@ -117,7 +118,7 @@ var profiles = []DeviceProfile{
 	{
 		Name:        "mlx5",
 		Description: "NVIDIA/Mellanox ConnectX-4 and later (mlx5_core) with RX hardware timestamping on",
-		Hints:       HintTimestamp | HintHash | HintVLANTag,
+		Hints:       kfuncs.HintTimestamp | kfuncs.HintHash | kfuncs.HintVLANTag,
 		StripVLAN:   []uint16{0x8100},
 		RSS:         rssCommon,
 		Notes: []string{
@@ -127,7 +128,7 @@ var profiles = []DeviceProfile{
 	{
 		Name:                "ice",
 		Description:         "Intel E800 series (ice) with RX hardware timestamping on",
-		Hints:               HintTimestamp | HintHash | HintVLANTag,
+		Hints:               kfuncs.HintTimestamp | kfuncs.HintHash | kfuncs.HintVLANTag,
 		HashNoDataIfZero:    true,
 		StripVLAN:           []uint16{0x8100},
 		VLANNoDataIfZeroTCI: true,
@@ -136,7 +137,7 @@ var profiles = []DeviceProfile{
 	{
 		Name:        "igc",
 		Description: "Intel I225/I226 (igc) with RX hardware timestamping on; hashes UDP on the addresses only, as by default",
-		Hints:       HintTimestamp | HintHash,
+		Hints:       kfuncs.HintTimestamp | kfuncs.HintHash,
 		RSS:         RSSIPv4 | RSSIPv4TCP | RSSIPv6 | RSSIPv6TCP | RSSIPv6TCPEx,
 		Notes: []string{
 			"no rx_vlan_tag op and no VLAN stripping modelled",
@@ -145,7 +146,7 @@ var profiles = []DeviceProfile{
 	{
 		Name:        "virtio_net",
 		Description: "virtio-net with VIRTIO_NET_F_HASH_REPORT negotiated (QEMU hash=on) and the Linux driver's default hash types",
-		Hints:       HintHash,
+		Hints:       kfuncs.HintHash,
 		RSS:         rssCommon,
 		Notes: []string{
 			"the hash comes from the device (the host); the _EX hash types are off, as the Linux driver sets them",
@@ -157,7 +158,7 @@ var profiles = []DeviceProfile{
 const DefaultProfile = "veth"
 
 // Profile returns a copy of the named device profile, which the caller may change (its key, say).
-func Profile(name string) (*DeviceProfile, error) {
+func LookupProfile(name string) (*Profile, error) {
 	for i := range profiles {
 		if profiles[i].Name == name {
 			p := profiles[i]
@@ -197,7 +198,7 @@ type ProfileInfo struct {
 }
 
 // Info describes the profile for listing.
-func (p *DeviceProfile) Info() ProfileInfo {
+func (p *Profile) Info() ProfileInfo {
 	info := ProfileInfo{
 		Name:        p.Name,
 		Description: p.Description,
@@ -217,14 +218,14 @@ func (p *DeviceProfile) Info() ProfileInfo {
 func Profiles() []ProfileInfo {
 	var out []ProfileInfo
 	for _, name := range ProfileNames() {
-		p, _ := Profile(name)
+		p, _ := LookupProfile(name)
 		out = append(out, p.Info())
 	}
 	return out
 }
 
 // key is the profile's RSS key.
-func (p *DeviceProfile) key() []byte {
+func (p *Profile) key() []byte {
 	if p.Key != nil {
 		return p.Key
 	}
@@ -235,8 +236,8 @@ func (p *DeviceProfile) key() []byte {
 // its RX hardware (redirected into it through ndo_xdp_xmit, say): the driver implements what it
 // implements, but has data for nothing, so every implemented hint returns -ENODATA (measured on 6.18
 // for veth).
-func (p *DeviceProfile) HintsWithoutData() RxHints {
-	return RxHints{Supported: p.Hints}
+func (p *Profile) HintsWithoutData() kfuncs.RxHints {
+	return kfuncs.RxHints{Supported: p.Hints}
 }
 
 func tpidName(tpid uint16) string {

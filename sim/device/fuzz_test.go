@@ -1,4 +1,4 @@
-package kfuncs
+package device
 
 import (
 	"bytes"
@@ -24,7 +24,7 @@ func FuzzComputeHints(f *testing.F) {
 	f.Add(eth(0x0800, ipv4(msVectors[0], protoTCP, 4, 0), 0x8100, 0x6064))
 	f.Add(eth(0x86dd, ipv6v(msVectors[5], protoTCP, hopByHop, homeAddrOpts(msVectors[5].src), routing2(msVectors[5].dst))))
 	f.Add(eth(0x86dd, ipv6v(msVectors[6], protoUDP, fragHdr(8))))
-	var ps []*DeviceProfile
+	var ps []*Profile
 	for _, n := range ProfileNames() {
 		ps = append(ps, mustProfile(f, n))
 	}
