@@ -123,8 +123,9 @@ func TestFeaturesAreSwitchedOnByName(t *testing.T) {
 		{"traits turns on the v2 traits", []string{"traits"}, Features{Traits: true}, ""},
 		{"traits-v1 turns on the v1 traits", []string{"traits-v1"}, Features{Traits: true, TraitsV1: true}, ""},
 		{"export-to-skb turns on the export", []string{"export-to-skb"}, Features{ExportToSkb: true}, ""},
-		{"all of them go together", []string{"export-to-skb", "traits"}, Features{Traits: true, ExportToSkb: true}, ""},
-		{"an unknown feature is an error that lists the known ones", []string{"hints"}, Features{}, `unknown feature "hints" (known: export-to-skb, traits, traits-v1)`},
+		{"control-map turns on the control map", []string{"control-map"}, Features{ControlMap: true}, ""},
+		{"all of them go together", []string{"export-to-skb", "traits", "control-map"}, Features{Traits: true, ExportToSkb: true, ControlMap: true}, ""},
+		{"an unknown feature is an error that lists the known ones", []string{"hints"}, Features{}, `unknown feature "hints" (known: control-map, export-to-skb, traits, traits-v1)`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

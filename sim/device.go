@@ -9,11 +9,23 @@ import (
 	"github.com/xdpsim/xdpsim/vm"
 )
 
-// SetDevice makes packets arrive on d (nil: no device, BPF_PROG_TEST_RUN's conditions). A device
+// SetDevice makes packets arrive on d (nil: no device, BPF_PROG_TEST_RUN's conditions), with the
+// program attached to it: d joins the object's devices (Object.Devices; without an ifindex it takes
+// 1, the ingress ifindex of BPF_PROG_TEST_RUN, in place of lo), and d records the program as
+// attached without applying its driver's checks (call d.AttachXDP first for those). A device
 // without CPUs of its own maps its RX queues onto the object's simulated CPUs.
 func (x *XDP) SetDevice(d *device.Netdev) {
-	if d != nil && d.CPUs == 0 {
-		d.CPUs = x.rs.obj.opts.CPUs
+	if d != nil {
+		if d.CPUs == 0 {
+			d.CPUs = x.rs.obj.opts.CPUs
+		}
+		if d.Ifindex == 0 {
+			d.Ifindex = 1
+		}
+		if d.XDP() == nil {
+			d.SetXDP(&device.XDPProgram{Frags: x.prog.Frags})
+		}
+		_ = x.rs.obj.Devices().Put(d)
 	}
 	x.dev = d
 }

@@ -22,14 +22,36 @@ import (
 //     VLANTCI and the returned frame lacks its 4 bytes. That frame is then a new slice; otherwise
 //     it is pkt itself. pkt is never modified.
 func ComputeHints(p *Profile, pkt []byte, tsNs uint64, key []byte) (kfuncs.RxHints, []byte) {
-	h := kfuncs.RxHints{Supported: p.Hints & (kfuncs.HintTimestamp | kfuncs.HintHash | kfuncs.HintVLANTag)}
 	if key == nil {
 		key = p.key()
 	}
+	var tk *ToeplitzKey
+	if p.RSS != 0 {
+		tk = cachedKey(key)
+	}
+	return computeHints(p, p.StripVLAN, pkt, tsNs, hasher{tk, key})
+}
+
+// hasher hashes with a prepared key when there is one, by the definition otherwise.
+type hasher struct {
+	t   *ToeplitzKey
+	key []byte
+}
+
+func (h hasher) hash(in []byte) uint32 {
+	if h.t != nil {
+		return h.t.Hash(in)
+	}
+	return toeplitzBits(h.key, in)
+}
+
+// computeHints is ComputeHints with the TPIDs the device strips now and its key.
+func computeHints(p *Profile, strip []uint16, pkt []byte, tsNs uint64, key hasher) (kfuncs.RxHints, []byte) {
+	h := kfuncs.RxHints{Supported: p.Hints & (kfuncs.HintTimestamp | kfuncs.HintHash | kfuncs.HintVLANTag)}
 	out := pkt
 	if len(pkt) >= 18 {
 		tpid := binary.BigEndian.Uint16(pkt[12:14])
-		if slices.Contains(p.StripVLAN, tpid) {
+		if slices.Contains(strip, tpid) {
 			h.VLANProto = tpid
 			h.VLANTCI = binary.BigEndian.Uint16(pkt[14:16])
 			if p.Hints&kfuncs.HintVLANTag != 0 && !(p.VLANNoDataIfZeroTCI && h.VLANTCI == 0) {
@@ -50,7 +72,7 @@ func ComputeHints(p *Profile, pkt []byte, tsNs uint64, key []byte) (kfuncs.RxHin
 		var in [36]byte
 		n, typ, tagged := rssInput(p.RSS, out, &in)
 		if n > 0 {
-			h.Hash = Toeplitz(key, in[:n])
+			h.Hash = key.hash(in[:n])
 		}
 		h.HashType = typ
 		if p.SkbHash {

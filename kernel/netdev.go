@@ -1,0 +1,36 @@
+package kernel
+
+// NetdevFeatures is what the netdev generic netlink family's dev-get operation reports for one
+// device (Documentation/netlink/specs/netdev.yaml): the XDP features (enum netdev_xdp_act), the
+// XDP RX-metadata features (enum netdev_xdp_rx_metadata: the hint kfuncs the driver implements),
+// the AF_XDP TX-metadata features (enum netdev_xsk_flags) and, for devices with AF_XDP zero copy,
+// the largest number of fragments a zero-copy frame may have.
+type NetdevFeatures struct {
+	Ifindex               uint32
+	XDPFeatures           uint64
+	XDPRxMetadataFeatures uint64
+	XSKFeatures           uint64
+	// XDPZCMaxSegs is 0 when the kernel did not report it: it does only for devices with
+	// NETDEV_XDP_ACT_XSK_ZEROCOPY.
+	XDPZCMaxSegs uint32
+
+	// MTU, MinMTU and MaxMTU are the device's MTU and its limits as rtnetlink reports them
+	// (IFLA_MTU, IFLA_MIN_MTU, IFLA_MAX_MTU): filled by [VethFeatures], not by [NetdevGet].
+	MTU, MinMTU, MaxMTU uint32
+}
+
+// VethSetup describes the veth pair [VethFeatures] creates. The first end is the one called
+// "end" in the result, the other the "peer". Queue counts of 0 mean the kernel's default (1).
+type VethSetup struct {
+	RxQueues, TxQueues         int
+	PeerRxQueues, PeerTxQueues int
+	// XDP and PeerXDP attach an XDP program (native mode, returning XDP_PASS) to the end or the
+	// peer before the features are read.
+	XDP, PeerXDP bool
+	// Frags loads those programs with BPF_F_XDP_HAS_FRAGS (frags-aware).
+	Frags bool
+	// GRO and PeerGRO switch GRO on (ETHTOOL_SGRO) on the end or the peer.
+	GRO, PeerGRO bool
+	// MTU sets both ends' MTU; 0 leaves the kernel's default of 1500.
+	MTU int
+}
