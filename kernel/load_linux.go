@@ -36,6 +36,7 @@ type Program struct {
 	skipped []string
 	ncpu    int
 	host    *testHost // the program's own namespace, when Options.HostSetup asked for one
+	tr      *testRunner
 }
 
 // Available reports whether the kernel side can be used: it loads a two-instruction XDP program and

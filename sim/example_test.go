@@ -7,6 +7,7 @@ import (
 	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/result"
+	"github.com/xdpsim/xdpsim/vm"
 )
 
 // Running a compiled XDP program over one packet: load the object, pick the program, and run
@@ -102,4 +103,26 @@ func ExampleXDP_SetIngress() {
 	// Output:
 	// XDP_PASS -> pass after tc_meta_reader
 	// metadata 577e01002a000000, mark 0xc1a55001
+}
+
+// Choosing the engine that runs the program: the jit engine is the default; every engine gives the
+// same outcome, instruction for instruction.
+func ExampleXDP_Run_engine() {
+	pkt, _ := hex.DecodeString("02000000000102000000000208004500001c0000000040110000c0a80001c0a80002" +
+		"d43100350008" + "0000")
+	for _, name := range []string{"jit", "interp"} {
+		obj, _ := sim.Load("testdata/parser.o", sim.LoadOptions{})
+		prog, _ := obj.FindProgram("")
+		x, _ := sim.NewXDP(prog)
+		e, err := vm.EngineByName(name)
+		if err != nil {
+			panic(err)
+		}
+		x.Machine().SetEngine(e)
+		o := x.Run(pkt, nil, sim.Conditions{IngressIfindex: 1})
+		fmt.Println(x.Machine().Engine().Name(), result.VerdictName(o.Ret), o.Executed, "instructions")
+	}
+	// Output:
+	// jit XDP_PASS 41 instructions
+	// interp XDP_PASS 41 instructions
 }

@@ -20,7 +20,8 @@ func (m *Machine) access(addr uint64, size uint32, write bool) []byte {
 	}
 	r := &m.regions[id]
 	o := uint32(addr)
-	if o < r.Lo || uint64(o)+uint64(size) > uint64(r.Hi) || (write && r.ReadOnly) {
+	end := uint64(o) + uint64(size)
+	if o < r.Lo || end > uint64(r.Hi) || end > uint64(len(r.Data)) || (write && r.ReadOnly) {
 		return nil
 	}
 	return r.Data[o : o+size : o+size]
@@ -567,16 +568,25 @@ func (interpreter) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, er
 	}
 }
 
-// hookLoad serves a load the region's bytes cannot: a region with a Load hook (an XDP context, whose
-// 4-byte fields yield 64-bit pointers) answers it, zero-extended; a sign-extending load extends the
-// answer itself. size 0 means the load may not use a hook.
+// hookLoad serves a load the region's window refuses: the region's wide fields or its Load hook (an
+// XDP context, whose 4-byte fields yield 64-bit pointers) answer it, zero-extended; a
+// sign-extending load extends the answer itself. size 0 means the load may use neither.
 func (m *Machine) hookLoad(addr uint64, size uint32, pc int, left uint64) (uint64, bool) {
 	id := addr >> regionShift
-	if size == 0 || id >= uint64(len(m.regions)) || m.regions[id].Load == nil {
+	if size == 0 || id >= uint64(len(m.regions)) {
+		return 0, false
+	}
+	r := &m.regions[id]
+	if size == 4 && r.WideMask != 0 {
+		if v, ok := r.wide(uint32(addr)); ok {
+			return v, true
+		}
+	}
+	if r.Load == nil {
 		return 0, false
 	}
 	m.pc, m.left = pc-1, left
-	return m.regions[id].Load(m, uint32(addr), size)
+	return r.Load(m, uint32(addr), size)
 }
 
 // hookStore serves a store the region's bytes cannot: a region with a Store hook (a tc program's

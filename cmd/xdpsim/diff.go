@@ -49,7 +49,7 @@ func cmdDiff(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	s.loop.Sinks = append(s.loop.Sinks, cmp)
-	if err := s.loop.Run(traces...); err != nil {
+	if err := s.runLoop(traces); err != nil {
 		return usageErr(err)
 	}
 	if cmp.PacketDiffs > *maxShown {

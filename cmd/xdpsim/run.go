@@ -39,7 +39,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err := rf.sinks(s, stdout); err != nil {
 		return err
 	}
-	if err := s.loop.Run(traces...); err != nil {
+	if err := s.runLoop(traces); err != nil {
 		return usageErr(err)
 	}
 	if !rf.quietSummary() {
