@@ -15,8 +15,19 @@ type NetdevFeatures struct {
 	XDPZCMaxSegs uint32
 
 	// MTU, MinMTU and MaxMTU are the device's MTU and its limits as rtnetlink reports them
-	// (IFLA_MTU, IFLA_MIN_MTU, IFLA_MAX_MTU): filled by [VethFeatures], not by [NetdevGet].
+	// (IFLA_MTU, IFLA_MIN_MTU, IFLA_MAX_MTU); RxQueues and TxQueues the queues in use as
+	// ethtool's ETHTOOL_GCHANNELS reports them. [VethFeatures] fills them (and [LoopbackFeatures]
+	// the MTUs), [NetdevGet] does not.
 	MTU, MinMTU, MaxMTU uint32
+	RxQueues, TxQueues  uint32
+}
+
+// VethReport is what [VethFeatures] found.
+type VethReport struct {
+	End, Peer NetdevFeatures
+	// AttachErr is the error of attaching the setup's XDP programs (nil when they attached);
+	// the features are read either way, after the attempt.
+	AttachErr error
 }
 
 // VethSetup describes the veth pair [VethFeatures] creates. The first end is the one called

@@ -173,29 +173,24 @@ func NetdevGet(ifindex int) (NetdevFeatures, error) {
 	return netdevGet(ifindex)
 }
 
-// VethFeatures creates a veth pair as setup describes in a private network namespace and reads
-// both ends' features through the netdev generic netlink family.
-func VethFeatures(setup VethSetup) (end, peer NetdevFeatures, err error) {
+// VethFeatures creates a veth pair as setup describes in a private network namespace, attaches the
+// programs it asks for, and reads both ends' features through the netdev generic netlink family,
+// their MTUs through rtnetlink and their queues through ethtool.
+func VethFeatures(setup VethSetup) (VethReport, error) {
 	if err := Available(); err != nil {
-		return end, peer, err
+		return VethReport{}, err
 	}
-	type pair struct{ end, peer NetdevFeatures }
-	done := make(chan struct {
-		p   pair
+	type outcome struct {
+		r   VethReport
 		err error
-	}, 1)
+	}
+	done := make(chan outcome, 1)
 	go func() {
-		p, err := inNetns(func() (pair, error) {
-			e, p, err := vethFeatures(setup)
-			return pair{e, p}, err
-		})
-		done <- struct {
-			p   pair
-			err error
-		}{p, err}
+		r, err := inNetns(func() (VethReport, error) { return vethFeatures(setup) })
+		done <- outcome{r, err}
 	}()
-	r := <-done
-	return r.p.end, r.p.peer, r.err
+	o := <-done
+	return o.r, o.err
 }
 
 const (
@@ -203,17 +198,18 @@ const (
 	featPeer = "xsveth1"
 )
 
-func vethFeatures(setup VethSetup) (end, peer NetdevFeatures, err error) {
+func vethFeatures(setup VethSetup) (VethReport, error) {
+	var r VethReport
 	if err := createVethQueues(setup); err != nil {
-		return end, peer, fmt.Errorf("kernel: veth: create the pair: %w", err)
+		return r, fmt.Errorf("kernel: veth: create the pair: %w", err)
 	}
 	endIf, err := net.InterfaceByName(featEnd)
 	if err != nil {
-		return end, peer, err
+		return r, err
 	}
 	peerIf, err := net.InterfaceByName(featPeer)
 	if err != nil {
-		return end, peer, err
+		return r, err
 	}
 	for _, g := range []struct {
 		on   bool
@@ -221,7 +217,7 @@ func vethFeatures(setup VethSetup) (end, peer NetdevFeatures, err error) {
 	}{{setup.GRO, featEnd}, {setup.PeerGRO, featPeer}} {
 		if g.on {
 			if err := setGRO(g.name); err != nil {
-				return end, peer, fmt.Errorf("kernel: veth: GRO on %s: %w", g.name, err)
+				return r, fmt.Errorf("kernel: veth: GRO on %s: %w", g.name, err)
 			}
 		}
 	}
@@ -229,27 +225,32 @@ func vethFeatures(setup VethSetup) (end, peer NetdevFeatures, err error) {
 		on      bool
 		ifindex int
 	}{{setup.XDP, endIf.Index}, {setup.PeerXDP, peerIf.Index}} {
-		if !x.on {
+		if !x.on || r.AttachErr != nil {
 			continue
 		}
 		l, err := attachPassXDP(x.ifindex, setup.Frags)
 		if err != nil {
-			return end, peer, fmt.Errorf("kernel: veth: attach XDP to ifindex %d: %w", x.ifindex, err)
+			r.AttachErr = err
+			continue
 		}
 		defer l.Close()
 	}
 	for _, d := range []struct {
 		f       *NetdevFeatures
+		name    string
 		ifindex int
-	}{{&end, endIf.Index}, {&peer, peerIf.Index}} {
+	}{{&r.End, featEnd, endIf.Index}, {&r.Peer, featPeer, peerIf.Index}} {
 		if *d.f, err = netdevGet(d.ifindex); err != nil {
-			return end, peer, err
+			return r, err
 		}
 		if d.f.MTU, d.f.MinMTU, d.f.MaxMTU, err = linkMTU(d.ifindex); err != nil {
-			return end, peer, fmt.Errorf("kernel: veth: RTM_GETLINK %d: %w", d.ifindex, err)
+			return r, fmt.Errorf("kernel: veth: RTM_GETLINK %d: %w", d.ifindex, err)
+		}
+		if d.f.RxQueues, d.f.TxQueues, err = channels(d.name); err != nil {
+			return r, fmt.Errorf("kernel: veth: ETHTOOL_GCHANNELS %s: %w", d.name, err)
 		}
 	}
-	return end, peer, nil
+	return r, nil
 }
 
 // createVethQueues creates the pair with the setup's queue counts and MTU, both ends up.
@@ -296,8 +297,8 @@ func createVethQueues(setup VethSetup) error {
 	return nil
 }
 
-// setGRO switches GRO on through the legacy ethtool ioctl ETHTOOL_SGRO.
-func setGRO(ifname string) error {
+// ethtool passes one ethtool command (its struct in cmd) for the named interface.
+func ethtool(ifname string, cmd []byte) error {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err
@@ -305,10 +306,6 @@ func setGRO(ifname string) error {
 	defer unix.Close(fd)
 	var ifr [40]byte // struct ifreq: the name, then a pointer to the command
 	copy(ifr[:15], ifname)
-	const ethtoolSGRO = 0x2c
-	cmd := make([]byte, 8) // struct ethtool_value
-	binary.NativeEndian.PutUint32(cmd[0:], ethtoolSGRO)
-	binary.NativeEndian.PutUint32(cmd[4:], 1)
 	binary.NativeEndian.PutUint64(ifr[16:], uint64(uintptr(unsafe.Pointer(&cmd[0]))))
 	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SIOCETHTOOL, uintptr(unsafe.Pointer(&ifr[0])))
 	runtime.KeepAlive(cmd)
@@ -316,6 +313,25 @@ func setGRO(ifname string) error {
 		return errno
 	}
 	return nil
+}
+
+// setGRO switches GRO on through the legacy ETHTOOL_SGRO.
+func setGRO(ifname string) error {
+	const ethtoolSGRO = 0x2c
+	cmd := make([]byte, 8) // struct ethtool_value
+	binary.NativeEndian.PutUint32(cmd[0:], ethtoolSGRO)
+	binary.NativeEndian.PutUint32(cmd[4:], 1)
+	return ethtool(ifname, cmd)
+}
+
+// channels reads the RX and TX queues in use (ETHTOOL_GCHANNELS: rx_count, tx_count).
+func channels(ifname string) (rx, tx uint32, err error) {
+	cmd := make([]byte, 9*4) // struct ethtool_channels
+	binary.NativeEndian.PutUint32(cmd[0:], unix.ETHTOOL_GCHANNELS)
+	if err := ethtool(ifname, cmd); err != nil {
+		return 0, 0, err
+	}
+	return binary.NativeEndian.Uint32(cmd[5*4:]), binary.NativeEndian.Uint32(cmd[6*4:]), nil
 }
 
 // attachPassXDP attaches a program returning XDP_PASS in native mode, frags-aware if asked.
@@ -383,4 +399,29 @@ func linkMTU(ifindex int) (mtu, minMTU, maxMTU uint32, err error) {
 		return 0
 	}
 	return get(unix.IFLA_MTU), get(unix.IFLA_MIN_MTU), get(unix.IFLA_MAX_MTU), nil
+}
+
+// LoopbackFeatures reads lo's features and MTU as a fresh network namespace has it.
+func LoopbackFeatures() (NetdevFeatures, error) {
+	if err := Available(); err != nil {
+		return NetdevFeatures{}, err
+	}
+	type outcome struct {
+		f   NetdevFeatures
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		f, err := inNetns(func() (NetdevFeatures, error) {
+			f, err := netdevGet(1)
+			if err != nil {
+				return f, err
+			}
+			f.MTU, f.MinMTU, f.MaxMTU, err = linkMTU(1)
+			return f, err
+		})
+		done <- outcome{f, err}
+	}()
+	o := <-done
+	return o.f, o.err
 }

@@ -7,6 +7,8 @@ func NetdevGet(ifindex int) (NetdevFeatures, error) { return NetdevFeatures{}, e
 
 // VethFeatures reads a veth pair's features; outside Linux it returns an error matching
 // [ErrNoKernel].
-func VethFeatures(setup VethSetup) (end, peer NetdevFeatures, err error) {
-	return end, peer, errNotLinux
-}
+func VethFeatures(setup VethSetup) (VethReport, error) { return VethReport{}, errNotLinux }
+
+// LoopbackFeatures reads lo's features; outside Linux it returns an error matching
+// [ErrNoKernel].
+func LoopbackFeatures() (NetdevFeatures, error) { return NetdevFeatures{}, errNotLinux }

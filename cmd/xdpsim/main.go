@@ -9,6 +9,7 @@
 //	xdpsim show PROG.o TRACE --packet N  draw a packet's frame before and after the run
 //	xdpsim debug PROG.o TRACE.pcap    a step debugger
 //	xdpsim devices                    list the simulated device profiles
+//	xdpsim dev get|set DEV ATTR       read and change a simulated device's attributes
 //
 // Exit status, the same for every command: 0 success; 1 the check said no (diff found a
 // divergence, a test failed, --fail-on matched, the verifier rejected the program); 2 bad usage or
@@ -64,6 +65,7 @@ commands:
   show PROG.o TRACE.pcap --packet N  draw packet N's frame before and after the program (--html FILE)
   debug PROG.o TRACE.pcap    step through the program packet by packet (help inside lists the commands)
   devices [--json]           list the simulated NIC profiles and the RX-metadata hints each supplies
+  dev list|get|set|btf       the simulated devices' attributes, by member name (the control map proposal)
   exec [--program HEX] MEM   run raw instructions (the bpf_conformance plugin protocol)
   version                    print xdpsim's version
   help                       this text
@@ -98,6 +100,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdDump(args[1:], stdout, stderr)
 	case "devices":
 		err = cmdDevices(args[1:], stdout)
+	case "dev":
+		err = cmdDev(args[1:], stdout)
 	case "show":
 		err = cmdShow(args[1:], stdout, stderr)
 	case "debug":

@@ -38,6 +38,7 @@ type runFlags struct {
 	budget  uint64
 	host    string
 	device  string
+	devices string
 	rssKey  string
 	queues  int
 	feature []string
@@ -59,9 +60,12 @@ type runFlags struct {
 	trace        bool
 	packets      string
 	failOn       string
+
+	fs *pflag.FlagSet
 }
 
 func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
+	f.fs = fs
 	fs.StringVarP(&f.prog, "prog", "p", "", "program to run, by function or section name (default: the only XDP program, or the only tc program of an object without XDP programs)")
 	fs.StringVar(&f.typ, "type", "", `program type for a section that carries none ("xdp" or "tc")`)
 	fs.StringArrayVar(&f.tc, "tc", nil, "a tc program at the device's tc ingress hook, which the packets the XDP program passes reach: PROG.o or PROG.o:NAME (repeatable: the chain in tcx order)")
@@ -75,10 +79,11 @@ func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.StringVar(&f.mapsIn, "maps-in", "", "preload maps from a JSON file shaped as --maps writes it")
 	fs.Uint64Var(&f.budget, "budget", 0, "the simulator's instruction budget per packet; a packet that exceeds it faults (default: the machine's)")
 	fs.StringVar(&f.host, "host", "", "the simulated host's devices, routes and neighbours as JSON, for bpf_fib_lookup and bpf_check_mtu (see sim.Host); default: a bare namespace that forwards nothing")
-	fs.StringVar(&f.device, "device", "", "simulated NIC the packets arrive on, for RX-metadata hints and RSS (see xdpsim devices); default: BPF_PROG_TEST_RUN's loopback, or veth for device-bound programs")
+	fs.StringVar(&f.device, "device", "", "simulated NIC the packets arrive on, for RX-metadata hints and RSS: a profile (see xdpsim devices), or with --devices a device of that file; default: BPF_PROG_TEST_RUN's loopback, or veth for device-bound programs")
+	fs.StringVar(&f.devices, "devices", "", "the simulated host's devices and their attributes, a state file `xdpsim dev set --devices FILE` writes: what --device names and control maps reach; the ingress ifindex defaults to --device's")
 	fs.StringVar(&f.rssKey, "rss-key", "", "Toeplitz RSS key as hex (default: the device's, the standard 40-byte key)")
 	fs.IntVar(&f.queues, "queues", 0, "spread packets over N RX queues by RSS hash (needs --device)")
-	fs.StringArrayVar(&f.feature, "feature", nil, "switch on a proposal that never merged: traits, traits-v1, export-to-skb (repeatable)")
+	fs.StringArrayVar(&f.feature, "feature", nil, "switch on a proposal that never merged: traits, traits-v1, export-to-skb, control-map (repeatable)")
 	fs.StringVar(&f.engine, "engine", "", engineHelp)
 	fs.StringVar(&f.snapped, "snapped", "report", "records the capture cut short (caplen < len): report (not run, counted), run (the captured bytes), error (exit 2)")
 	fs.StringVar(&f.jsonl, "jsonl", "", "write one JSON object per packet to FILE (- for stdout)")
@@ -249,7 +254,7 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	if err != nil {
 		return nil, usageErr(err)
 	}
-	dev, err := f.deviceConfig()
+	dev, devices, err := f.deviceConfig()
 	if err != nil {
 		return nil, usageErr(err)
 	}
@@ -295,6 +300,9 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	for _, n := range s.obj.Notices {
 		fmt.Fprintf(stderr, "xdpsim: %s\n", n)
 	}
+	if devices != nil {
+		s.obj.SetDevices(devices)
+	}
 	if s.prog.Type == ebpf.SchedCLS {
 		if err := s.openTC(f, eng, host, dev); err != nil {
 			return fail(err)
@@ -309,8 +317,16 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 		s.x.Machine().SetBudget(f.budget)
 		s.x.SetSeed(f.seed)
 		s.x.SetHost(host)
-		s.x.SetDevice(dev)
 		if dev != nil {
+			if err := dev.AttachXDP(&device.XDPProgram{Frags: s.prog.Frags}); err != nil {
+				return fail(usageErr(err))
+			}
+		}
+		s.x.SetDevice(dev)
+		switch {
+		case dev != nil && dev.Name != dev.Profile.Name:
+			fmt.Fprintf(stderr, "xdpsim: packets arrive on %s (ifindex %d), a simulated %s device\n", dev.Name, dev.Ifindex, dev.Profile.Name)
+		case dev != nil:
 			fmt.Fprintf(stderr, "xdpsim: packets arrive on a simulated %s device\n", dev.Profile.Name)
 		}
 		if len(f.tc) > 0 {
@@ -493,28 +509,53 @@ func readJSON(path string, v any) error {
 	return nil
 }
 
-// deviceConfig turns the device flags into a simulated device (nil: none).
-func (f *runFlags) deviceConfig() (*device.Netdev, error) {
+// deviceConfig turns the device flags into the simulated device packets arrive on (nil: none) and
+// the host's devices (nil: the device alone, or lo).
+func (f *runFlags) deviceConfig() (*device.Netdev, *device.Set, error) {
+	var set *device.Set
+	if f.devices != "" {
+		var err error
+		if set, err = device.LoadState(f.devices); err != nil {
+			return nil, nil, fmt.Errorf("--devices: %w", err)
+		}
+	}
 	if f.device == "" {
 		if f.queues > 1 || f.rssKey != "" {
-			return nil, errors.New("--queues and --rss-key need --device")
+			return nil, nil, errors.New("--queues and --rss-key need --device")
 		}
-		return nil, nil
+		return nil, set, nil
 	}
-	p, err := device.LookupProfile(f.device)
-	if err != nil {
-		return nil, fmt.Errorf("--device %s: %w", f.device, err)
+	var d *device.Netdev
+	if set != nil {
+		var err error
+		if d, err = set.ByName(f.device); err != nil {
+			return nil, nil, fmt.Errorf("--device: %s: %w", f.devices, err)
+		}
+		if !f.fs.Changed("ifindex") {
+			f.ifindex = d.Ifindex
+		}
+	} else {
+		p, err := device.LookupProfile(f.device)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--device %s: %w", f.device, err)
+		}
+		d = device.NewNetdev(p)
+		d.Name, d.Ifindex = p.Name, f.ifindex
 	}
-	d := &device.Netdev{Profile: p, Queues: f.queues}
+	if f.queues > 0 {
+		d.Queues = f.queues
+	}
 	if f.rssKey != "" {
-		if d.RSSKey, err = parseHex(f.rssKey); err != nil {
-			return nil, fmt.Errorf("--rss-key: %w", err)
+		key, err := parseHex(f.rssKey)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--rss-key: %w", err)
 		}
-		if len(d.RSSKey) < 4 {
-			return nil, errors.New("--rss-key: a Toeplitz key needs at least 4 bytes")
+		if len(key) < 4 {
+			return nil, nil, errors.New("--rss-key: a Toeplitz key needs at least 4 bytes")
 		}
+		d.SetRSSKey(key)
 	}
-	return d, nil
+	return d, set, nil
 }
 
 // hostConfig reads --host (nil: none).

@@ -503,6 +503,15 @@ func TestEachDriverDeclaresItsXDPFeatures(t *testing.T) {
 			t.Errorf("a %v, b %v", a.XDPFeatures().Names(), b.XDPFeatures().Names())
 		}
 	})
+	t.Run("a veth whose peer has more TX queues than it has RX queues reports no features", func(t *testing.T) {
+		a, b := NewVethPair(mustProfile(t, "veth"), "a", "b")
+		if err := setText(t, b, Latest(), "tx_queues", "2", FromUser); err != nil {
+			t.Fatal(err)
+		}
+		if a.XDPFeatures() != 0 || b.XDPFeatures() == 0 {
+			t.Errorf("a %v, b %v", a.XDPFeatures().Names(), b.XDPFeatures().Names())
+		}
+	})
 	t.Run("the features print with their netlink names", func(t *testing.T) {
 		if got := getText(t, mustNetdev(t, "igc"), "xdp_features"); got != "0xb (basic,redirect,xsk-zerocopy)" {
 			t.Errorf("xdp_features %s", got)

@@ -3,6 +3,7 @@ package device
 import (
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -11,7 +12,8 @@ import (
 
 // The text form of member values, as `xdpsim dev get` prints them and `dev set` and state files
 // take them. Numbers are decimal (set takes 0x hex too); byte arrays are hex, without the zero
-// bytes that end them (set pads with zeros); other arrays are comma lists. A few members read
+// bytes that end them (set pads with zeros); other arrays are comma lists, where VALUE*COUNT stands
+// for a run of equal entries. A few members read
 // better with names: the feature and offload bits get their netlink and ethtool names after the
 // number, and the indirection table says "equal N" when it spreads over N queues round robin.
 
@@ -62,11 +64,52 @@ func (c *Client) Format(value []byte, f Field) string {
 			return fmt.Sprintf("equal %d (%d entries)", q, n)
 		}
 	}
-	parts := make([]string, n)
-	for i := range parts {
-		parts[i] = strconv.FormatUint(readUint(b[i*f.Elem:], f.Elem), 10)
+	// Runs of four or more equal entries read as VALUE*COUNT.
+	var parts []string
+	for i := 0; i < n; {
+		v := readUint(b[i*f.Elem:], f.Elem)
+		j := i + 1
+		for j < n && readUint(b[j*f.Elem:], f.Elem) == v {
+			j++
+		}
+		if j-i >= 4 {
+			parts = append(parts, fmt.Sprintf("%d*%d", v, j-i))
+		} else {
+			for range j - i {
+				parts = append(parts, strconv.FormatUint(v, 10))
+			}
+		}
+		i = j
 	}
 	return strings.Join(parts, ",")
+}
+
+// flagsByName parses a list of bit names ("rx-vlan,gro") for the members Format names bits of.
+func flagsByName(member, text string) (uint64, bool) {
+	var names []string
+	switch member {
+	case "offloads":
+		names = offloadNames[:]
+	case "xdp_features":
+		names = xdpActNames[:]
+	case "xdp_rx_metadata_features":
+		names = rxMetadataNames[:]
+	case "xsk_features":
+		names = xskFlagNames[:]
+	case "rss_hash_fields":
+		names = rssFieldNames[:]
+	default:
+		return 0, false
+	}
+	var v uint64
+	for _, n := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == '|' || r == ' ' }) {
+		i := slices.Index(names, n)
+		if i < 0 {
+			return 0, false
+		}
+		v |= 1 << i
+	}
+	return v, true
 }
 
 // offloadNames are the ethtool names of the offload bits.
@@ -93,11 +136,19 @@ func (c *Client) Parse(value []byte, f Field, text string) error {
 	b := value[f.Offset : f.Offset+f.Size]
 	text = strings.TrimSpace(text)
 	if f.Count == 0 {
-		v, err := strconv.ParseUint(text, 0, f.Elem*8)
+		num, _, _ := strings.Cut(text, " (") // what Format adds: "0x1 (rx-vlan)"
+		v, err := strconv.ParseUint(num, 0, f.Elem*8)
 		if err != nil {
-			return fmt.Errorf("%s: %q is not a %d-bit number", f.Name, text, f.Elem*8)
+			var ok bool
+			if v, ok = flagsByName(f.Name, text); !ok {
+				return fmt.Errorf("%s: %q is not a %d-bit number", f.Name, text, f.Elem*8)
+			}
 		}
 		writeUint(b, f.Elem, v)
+		return nil
+	}
+	if text == "0" || text == "none" { // what Format gives for an empty array
+		clear(b)
 		return nil
 	}
 	if f.Elem == 1 {
@@ -114,6 +165,7 @@ func (c *Client) Parse(value []byte, f Field, text string) error {
 	}
 	var entries []uint64
 	if rest, ok := strings.CutPrefix(text, "equal "); ok {
+		rest, _, _ = strings.Cut(rest, " (") // what Format adds: "equal 4 (256 entries)"
 		q, err := strconv.Atoi(strings.TrimSpace(rest))
 		if err != nil || q < 1 {
 			return fmt.Errorf("%s: %q: equal takes a queue count", f.Name, text)
@@ -127,11 +179,24 @@ func (c *Client) Parse(value []byte, f Field, text string) error {
 		}
 	} else {
 		for i, s := range strings.Split(text, ",") {
-			v, err := strconv.ParseUint(strings.TrimSpace(s), 0, f.Elem*8)
+			s, count := strings.TrimSpace(s), 1
+			if v, c, ok := strings.Cut(s, "*"); ok {
+				n, err := strconv.Atoi(c)
+				if err != nil || n < 1 {
+					return fmt.Errorf("%s: entry %d, %q: the count after * is not a positive number", f.Name, i, s)
+				}
+				s, count = v, n
+			}
+			v, err := strconv.ParseUint(s, 0, f.Elem*8)
 			if err != nil {
 				return fmt.Errorf("%s: entry %d, %q, is not a %d-bit number", f.Name, i, s, f.Elem*8)
 			}
-			entries = append(entries, v)
+			if len(entries)+count > f.Count {
+				return fmt.Errorf("%s: more than the %d entries it holds", f.Name, f.Count)
+			}
+			for range count {
+				entries = append(entries, v)
+			}
 		}
 	}
 	if len(entries) > f.Count {

@@ -295,9 +295,15 @@ func (d *Netdev) MaxMTU() uint32 {
 }
 
 // XDPFeatures are the xdp-features the device reports now: the driver's, with NDO_XMIT (and
-// NDO_XMIT_SG) as its rule and the current state say.
+// NDO_XMIT_SG) as its rule and the current state say; none on a veth whose peer has more TX
+// queues than it has RX queues.
 func (d *Netdev) XDPFeatures() XDPAct {
 	f := d.facts()
+	if f.NdoXmit == NdoXmitPeerProgramOrGRO && d.peer != nil && d.peer.tx() > d.rxQueues() {
+		// veth_set_xdp_features: a peer with more TX queues than this end has RX queues
+		// clears every feature (measured on Linux 6.18).
+		return 0
+	}
 	a := f.XDPFeatures
 	target := false
 	switch f.NdoXmit {

@@ -137,7 +137,7 @@ var profiles = []Profile{
 			Notes: []string{
 				"no RSS configuration (ethtool -x is not supported); the hash is the skb's flow hash",
 				"max_queues stands for the kernel's num_possible_cpus() default of 64",
-				"features are recomputed on channel changes and XDP setup; the queue rule of veth_set_xdp_features (peer TX queues <= RX queues) is not modelled",
+				"the kernel recomputes the features on channel changes, GRO changes and XDP setup; xdpsim from the current state at every read",
 			},
 		},
 	},

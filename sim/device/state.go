@@ -152,7 +152,8 @@ func (s *Set) WriteState(w io.Writer) error {
 		fresh.Name, fresh.Ifindex, fresh.peer = d.Name, d.Ifindex, d.peer
 		cur, def := d.Attributes(), fresh.Attributes()
 		for _, m := range Latest().Members {
-			if m.Access == ReadOnly {
+			if m.Access == ReadOnly || (m.Name == "rss_indir" && !d.tableSet) {
+				// A table nobody configured follows the queue count.
 				continue
 			}
 			fl, err := c.Field(m.Name)
