@@ -110,8 +110,8 @@ func cmdDev(args []string, stdout io.Writer) error {
 // devClient is a control interface client: it reads the kernel side's values (Netdev.Lookup of
 // the layout) and finds members through the BTF only.
 type devClient struct {
-	l   *device.Layout
-	c   *device.Client
+	l    *device.Layout
+	c    *device.Client
 	devs *device.Set
 }
 
