@@ -74,6 +74,25 @@ static __always_inline void put(__u32 k, __s64 v)
 		*r = v;
 }
 
+/* The indirection table walk, as a bpf_loop callback: a loop of 512 entries with a branch each
+ * would be verified entry by entry. */
+struct drain {
+	struct if_xdp_attributes *s;
+	__u32 queue;
+	__s64 moved;
+};
+
+static long drain_entry(__u32 i, struct drain *d)
+{
+	if (i >= d->s->rss_indir_size || i >= sizeof(d->s->rss_indir) / sizeof(d->s->rss_indir[0]))
+		return 1;
+	if (d->s->rss_indir[i] == d->queue) {
+		d->s->rss_indir[i] = 0;
+		d->moved++;
+	}
+	return 0;
+}
+
 static __always_inline __s64 add(__u32 k)
 {
 	__s64 *r = bpf_map_lookup_elem(&results, &k);
@@ -90,7 +109,7 @@ int xdp_control_steer(struct xdp_md *ctx)
 	const struct if_xdp_attributes *a;
 	struct if_xdp_attributes *s;
 	__u64 *n;
-	__s64 seen, moved = 0;
+	__s64 seen;
 
 	n = bpf_map_lookup_elem(&queue_packets, &queue);
 	if (n)
@@ -115,13 +134,10 @@ int xdp_control_steer(struct xdp_md *ctx)
 	/* A copy loop: clang inlines no memcpy this large for BPF. */
 	for (__u32 i = 0; i < sizeof(*s) / 8; i++)
 		((__u64 *)s)[i] = ((const __u64 *)a)[i];
-	for (__u32 i = 0; i < sizeof(s->rss_indir) / sizeof(s->rss_indir[0]); i++) {
-		if (i < s->rss_indir_size && s->rss_indir[i] == drain_queue) {
-			s->rss_indir[i] = 0;
-			moved++;
-		}
-	}
-	put(R_DRAINED, moved);
+	struct drain d = {.s = s, .queue = drain_queue};
+
+	bpf_loop(sizeof(s->rss_indir) / sizeof(s->rss_indir[0]), drain_entry, &d, 0);
+	put(R_DRAINED, d.moved);
 	put(R_DRAIN_RET, bpf_map_update_elem(&devices, &ifindex, s, BPF_ANY));
 
 	s->mtu += 100;

@@ -165,8 +165,34 @@ func NewXDP(p *Program) (*XDP, error) {
 	// data, data_end, data_meta, ingress_ifindex and rx_queue_index are wide fields the
 	// machine reads from ctxWords without calling loadCtx (see fields); loadCtx answers the rest.
 	x.ctx = rs.m.AddRegion(vm.Region{Name: "ctx", Data: x.st.ctxWords[:], WideMask: 0b11111, Load: x.st.loadCtx})
+	if p.Verification == nil {
+		rs.m.SetBudget(UnverifiedBudget)
+	}
 	return x, nil
 }
+
+// UnverifiedBudget is the instruction budget per packet of a program loaded without
+// verification (LoadOptions.NoVerify): a program the kernel's verifier would refuse may never
+// end, and this stops it within milliseconds (1,048,576 instructions, the verifier's own limit of
+// processed instructions). Machine().SetBudget changes it.
+const UnverifiedBudget = 1 << 20
+
+// UnverifiedBudgetError is a run of an unverified program that exhausted its instruction
+// budget. It unwraps to the machine's *vm.BudgetError (and so matches vm.ErrBudget).
+type UnverifiedBudgetError struct {
+	Budget uint64
+	Err    *vm.BudgetError
+}
+
+func (e *UnverifiedBudgetError) Error() string {
+	msg := fmt.Sprintf("instruction %d: the program ran the %d instructions an unverified program may run on one packet (loaded with --no-verify; the kernel's verifier bounds what a program it accepts may run): give a larger budget with --budget N", e.Err.PC, e.Budget)
+	if e.Err.Line != "" {
+		msg += "\n  at " + e.Err.Line
+	}
+	return msg
+}
+
+func (e *UnverifiedBudgetError) Unwrap() error { return e.Err }
 
 // Machine is the machine the program runs on (for tracing and budgets).
 func (x *XDP) Machine() *vm.Machine { return x.rs.m }
@@ -259,6 +285,10 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 	s.out = nil
 	out.Printk = x.rs.printed
 	if err != nil {
+		var be *vm.BudgetError
+		if x.prog.Verification == nil && errors.As(err, &be) {
+			err = &UnverifiedBudgetError{Budget: be.Executed, Err: be}
+		}
 		out.Err = "program fault: " + err.Error()
 		out.Fault = err
 		return *out

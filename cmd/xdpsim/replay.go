@@ -18,6 +18,7 @@ import (
 	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/replay"
 	"github.com/xdpsim/xdpsim/sim/result"
+	"github.com/xdpsim/xdpsim/verifier"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -25,25 +26,26 @@ import (
 // under which conditions, on which engine, and the outputs. They are registered once, so each means
 // the same in every command.
 type runFlags struct {
-	prog    string
-	typ     string
-	ifindex uint32
-	rxq     uint32
-	cpus    int
-	seed    uint64
-	set     []string
-	resize  []string
-	btf     string
-	mapsIn  string
-	budget  uint64
-	host    string
-	device  string
-	devices string
-	rssKey  string
-	queues  int
-	feature []string
-	engine  string
-	snapped string
+	prog     string
+	typ      string
+	ifindex  uint32
+	rxq      uint32
+	cpus     int
+	seed     uint64
+	set      []string
+	resize   []string
+	btf      string
+	mapsIn   string
+	budget   uint64
+	noVerify bool
+	host     string
+	device   string
+	devices  string
+	rssKey   string
+	queues   int
+	feature  []string
+	engine   string
+	snapped  string
 	// tc names tc programs (PROG.o[:NAME]) at the tc ingress hook behind the XDP program, in tcx
 	// order.
 	tc []string
@@ -77,7 +79,8 @@ func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.StringArrayVar(&f.resize, "resize", nil, "set a map's max_entries: MAP=N (repeatable)")
 	fs.StringVar(&f.btf, "btf", "", "vmlinux BTF to resolve CO-RE relocations against (default: the simulator's Linux 6.18 BTF)")
 	fs.StringVar(&f.mapsIn, "maps-in", "", "preload maps from a JSON file shaped as --maps writes it")
-	fs.Uint64Var(&f.budget, "budget", 0, "the simulator's instruction budget per packet; a packet that exceeds it faults (default: the machine's)")
+	fs.Uint64Var(&f.budget, "budget", 0, "the simulator's instruction budget per packet; a packet that exceeds it faults (default: the machine's; 1048576 with --no-verify)")
+	fs.BoolVar(&f.noVerify, "no-verify", false, "skip the verifier: run a program the kernel would refuse (says so on stderr; a packet stops after --budget instructions)")
 	fs.StringVar(&f.host, "host", "", "the simulated host's devices, routes and neighbours as JSON, for bpf_fib_lookup and bpf_check_mtu (see sim.Host); default: a bare namespace that forwards nothing")
 	fs.StringVar(&f.device, "device", "", "simulated NIC the packets arrive on, for RX-metadata hints and RSS: a profile (see xdpsim devices), or with --devices a device of that file; default: BPF_PROG_TEST_RUN's loopback, or veth for device-bound programs")
 	fs.StringVar(&f.devices, "devices", "", "the simulated host's devices and their attributes, a state file `xdpsim dev set --devices FILE` writes: what --device names and control maps reach; the ingress ifindex defaults to --device's")
@@ -126,7 +129,7 @@ func lookupEngine(name string) (engine, error) {
 
 // loadOptions turns the flags into sim.LoadOptions.
 func (f *runFlags) loadOptions() (sim.LoadOptions, error) {
-	opts := sim.LoadOptions{CPUs: f.cpus, BTF: f.btf, Set: map[string]any{}, Resize: map[string]uint32{}}
+	opts := sim.LoadOptions{CPUs: f.cpus, BTF: f.btf, Set: map[string]any{}, Resize: map[string]uint32{}, NoVerify: f.noVerify}
 	if f.cpus < 1 {
 		return opts, fmt.Errorf("--cpus %d: need at least one CPU", f.cpus)
 	}
@@ -295,6 +298,9 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 		return fail(usageErr(err))
 	}
 	if s.prog, err = s.obj.FindProgram(f.prog); err != nil {
+		if errors.As(err, new(*verifier.Error)) {
+			return fail(err) // the verifier's rejection: exit 1
+		}
 		return fail(usageErr(err))
 	}
 	for _, n := range s.obj.Notices {
@@ -314,7 +320,9 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 		if eng.vm != nil {
 			s.x.Machine().SetEngine(eng.vm)
 		}
-		s.x.Machine().SetBudget(f.budget)
+		if f.budget != 0 {
+			s.x.Machine().SetBudget(f.budget)
+		}
 		s.x.SetSeed(f.seed)
 		s.x.SetHost(host)
 		if dev != nil {
