@@ -1,6 +1,7 @@
 // Package sim is the simulated kernel: it loads clang-built BPF objects (through cilium/ebpf's ELF
 // reader), creates their maps, links and prepares their programs for the vm, and runs XDP programs
-// over packets with the kernel's data-path semantics.
+// over packets with the kernel's data-path semantics: one program (NewXDP), or several on one
+// interface as libxdp's dispatcher runs them (NewDispatcher, planned by package sim/device).
 package sim
 
 import (

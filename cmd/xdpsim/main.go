@@ -11,6 +11,7 @@
 //	xdpsim debug PROG.o TRACE.pcap    a step debugger
 //	xdpsim devices                    list the simulated device profiles
 //	xdpsim dev get|set DEV ATTR       read and change a simulated device's attributes
+//	xdpsim status PROG.o PROG.o...    how libxdp's dispatcher would attach several programs
 //
 // Exit status, the same for every command: 0 success; 1 the check said no (diff found a
 // divergence, a test failed, --fail-on matched, the verifier rejected the program); 2 bad usage or
@@ -61,6 +62,7 @@ const usage = `usage: xdpsim COMMAND [flags] ARGS
 
 commands:
   run PROG.o TRACE.pcap...   run an XDP program over pcap/pcapng traces
+  run PROG.o... -- TRACE...  run several, attached through libxdp's dispatcher
   diff PROG.o TRACE.pcap...  run it in the simulator and the real kernel and compare
   test [EXPECT.json...]      check programs against expectation files (default: *.expect.json here)
   dump PROG.o [-p NAME]      list programs, maps and variables; print instructions (--xlated)
@@ -69,6 +71,7 @@ commands:
   debug PROG.o TRACE.pcap    step through the program packet by packet (help inside lists the commands)
   devices [--json]           list the simulated NIC profiles and the RX-metadata hints each supplies
   dev list|get|set|btf       the simulated devices' attributes, by member name (the control map proposal)
+  status PROG.o [PROG.o...]  how libxdp's dispatcher attaches several programs to one interface (--add, --fixed-slots)
   exec [--program HEX] MEM   run raw instructions (the bpf_conformance plugin protocol)
   version                    print xdpsim's version
   help                       this text
@@ -107,6 +110,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdDevices(args[1:], stdout)
 	case "dev":
 		err = cmdDev(args[1:], stdout)
+	case "status":
+		err = cmdStatus(args[1:], stdout, stderr)
 	case "show":
 		err = cmdShow(args[1:], stdout, stderr)
 	case "debug":

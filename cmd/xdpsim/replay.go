@@ -237,30 +237,11 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	if use == kernelAlso && eng.kernel {
 		return nil, usageErr(errors.New("--engine kernel: diff compares a simulator engine with the kernel; name the simulator's engine (" + strings.Join(engineNames()[:len(engineNames())-1], ", ") + ")"))
 	}
-	opts, err := f.loadOptions()
+	opts, c, err := f.conditions()
 	if err != nil {
-		return nil, usageErr(err)
+		return nil, err
 	}
-	if f.mapsInFormat == "" {
-		f.mapsInFormat = f.mapsFormat
-	}
-	for _, mf := range []string{f.mapsFormat, f.mapsInFormat} {
-		if err := checkMapsFormat(mf); err != nil {
-			return nil, usageErr(err)
-		}
-	}
-	snap, err := replay.ParseSnapPolicy(f.snapped)
-	if err != nil {
-		return nil, usageErr(fmt.Errorf("--snapped %w", err))
-	}
-	host, err := f.hostConfig()
-	if err != nil {
-		return nil, usageErr(err)
-	}
-	dev, devices, err := f.deviceConfig()
-	if err != nil {
-		return nil, usageErr(err)
-	}
+	host, dev := c.host, c.dev
 	useKernel := eng.kernel || use == kernelAlso
 	if useKernel {
 		switch {
@@ -306,8 +287,8 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	for _, n := range s.obj.Notices {
 		fmt.Fprintf(stderr, "xdpsim: %s\n", n)
 	}
-	if devices != nil {
-		s.obj.SetDevices(devices)
+	if c.devices != nil {
+		s.obj.SetDevices(c.devices)
 	}
 	if s.prog.Type == ebpf.SchedCLS {
 		if err := s.openTC(f, eng, host, dev); err != nil {
@@ -371,20 +352,65 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	if eng.kernel {
 		s.target = s.kernel
 	}
-	s.loop = &replay.Loop{
-		Target:     s.target,
+	if s.loop, err = f.newLoop(s.target, opts.CPUs, c.snap); err != nil {
+		return fail(err)
+	}
+	return s, nil
+}
+
+// runConditions are what the flags say about the conditions packets run under.
+type runConditions struct {
+	snap replay.SnapPolicy
+	host *sim.Host
+	dev  *device.Netdev
+	// devices are the simulated host's devices of --devices (nil: the device alone, or lo).
+	devices *device.Set
+}
+
+// conditions reads the flags every replaying command shares: load options, map formats, the
+// snapped-record policy, the host and the device. Errors carry exit codes.
+func (f *runFlags) conditions() (sim.LoadOptions, runConditions, error) {
+	var c runConditions
+	opts, err := f.loadOptions()
+	if err != nil {
+		return opts, c, usageErr(err)
+	}
+	if f.mapsInFormat == "" {
+		f.mapsInFormat = f.mapsFormat
+	}
+	for _, mf := range []string{f.mapsFormat, f.mapsInFormat} {
+		if err := checkMapsFormat(mf); err != nil {
+			return opts, c, usageErr(err)
+		}
+	}
+	if c.snap, err = replay.ParseSnapPolicy(f.snapped); err != nil {
+		return opts, c, usageErr(fmt.Errorf("--snapped %w", err))
+	}
+	if c.host, err = f.hostConfig(); err != nil {
+		return opts, c, usageErr(err)
+	}
+	if c.dev, c.devices, err = f.deviceConfig(); err != nil {
+		return opts, c, usageErr(err)
+	}
+	return opts, c, nil
+}
+
+// newLoop is the replay loop over target with the flags' conditions and packet selection.
+func (f *runFlags) newLoop(target replay.Target, cpus int, snap replay.SnapPolicy) (*replay.Loop, error) {
+	l := &replay.Loop{
+		Target:     target,
 		Conditions: sim.Conditions{IngressIfindex: f.ifindex, RxQueue: f.rxq},
-		CPUs:       opts.CPUs,
+		CPUs:       cpus,
 		Snapped:    snap,
 	}
 	if f.packets != "" {
 		sel, err := parsePackets(f.packets)
 		if err != nil {
-			return fail(usageErr(fmt.Errorf("--packet %w", err)))
+			return nil, usageErr(fmt.Errorf("--packet %w", err))
 		}
-		s.loop.Select = sel
+		l.Select = sel
 	}
-	return s, nil
+	return l, nil
 }
 
 // sinks adds the outputs the flags ask for to the session's loop, in the order they print: the
