@@ -1,6 +1,7 @@
 package device
 
 import (
+	"strconv"
 	"testing"
 )
 
@@ -55,6 +56,38 @@ func BenchmarkComputeHints(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				ComputeHints(p, c.pkt, 1, nil)
+			}
+		})
+	}
+}
+
+// BenchmarkNetdevReceive is a device's work per frame: hints with the prepared key, and the RX
+// queue through a 256-entry indirection table (mlx5, 4 queues), for a TCP/IPv4 frame.
+func BenchmarkNetdevReceive(b *testing.B) {
+	d := NewNetdev(mustProfile(b, "mlx5"))
+	d.Queues = 4
+	pkt := eth(0x0800, ipv4(msVectors[0], protoTCP, 0, 0))
+	b.ReportAllocs()
+	for b.Loop() {
+		d.Receive(pkt, 1)
+	}
+}
+
+// BenchmarkNetdevLookup is a control map lookup's encoding of a device's value for a client of the
+// newest layout (1168 bytes, the 256-entry table included) and of the first (its 1136-byte prefix).
+func BenchmarkNetdevLookup(b *testing.B) {
+	d := NewNetdev(mustProfile(b, "mlx5"))
+	d.Queues = 4
+	for _, v := range []int{1, LatestVersion} {
+		l, err := LayoutVersion(v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf := make([]byte, l.Size)
+		b.Run("client-of-layout"+strconv.Itoa(v), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				d.Lookup(Latest(), buf)
 			}
 		})
 	}
