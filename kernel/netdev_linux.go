@@ -200,7 +200,8 @@ const (
 
 func vethFeatures(setup VethSetup) (VethReport, error) {
 	var r VethReport
-	if err := createVethQueues(setup); err != nil {
+	if err := createVethPair(vethEnd{name: featEnd, mtu: setup.MTU, rxQueues: setup.RxQueues, txQueues: setup.TxQueues},
+		vethEnd{name: featPeer, mtu: setup.MTU, rxQueues: setup.PeerRxQueues, txQueues: setup.PeerTxQueues}); err != nil {
 		return r, fmt.Errorf("kernel: veth: create the pair: %w", err)
 	}
 	endIf, err := net.InterfaceByName(featEnd)
@@ -243,58 +244,16 @@ func vethFeatures(setup VethSetup) (VethReport, error) {
 		if *d.f, err = netdevGet(d.ifindex); err != nil {
 			return r, err
 		}
-		if d.f.MTU, d.f.MinMTU, d.f.MaxMTU, err = linkMTU(d.ifindex); err != nil {
+		st, err := getLink(d.ifindex)
+		if err != nil {
 			return r, fmt.Errorf("kernel: veth: RTM_GETLINK %d: %w", d.ifindex, err)
 		}
+		d.f.MTU, d.f.MinMTU, d.f.MaxMTU = st.MTU, st.MinMTU, st.MaxMTU
 		if d.f.RxQueues, d.f.TxQueues, err = channels(d.name); err != nil {
 			return r, fmt.Errorf("kernel: veth: ETHTOOL_GCHANNELS %s: %w", d.name, err)
 		}
 	}
 	return r, nil
-}
-
-// createVethQueues creates the pair with the setup's queue counts and MTU, both ends up.
-func createVethQueues(setup VethSetup) error {
-	s, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(s)
-	if err := unix.Bind(s, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return err
-	}
-	common := func(name string, rx, tx int) []byte {
-		b := attr(unix.IFLA_IFNAME, cstr(name))
-		if setup.MTU > 0 {
-			b = append(b, attr(unix.IFLA_MTU, u32(uint32(setup.MTU)))...)
-		}
-		if rx > 0 {
-			b = append(b, attr(unix.IFLA_NUM_RX_QUEUES, u32(uint32(rx)))...)
-		}
-		if tx > 0 {
-			b = append(b, attr(unix.IFLA_NUM_TX_QUEUES, u32(uint32(tx)))...)
-		}
-		return b
-	}
-	peerInfo := append(ifinfomsg(0, 0, 0), common(featPeer, setup.PeerRxQueues, setup.PeerTxQueues)...)
-	const vethInfoPeer = 1 // VETH_INFO_PEER
-	linkInfo := append(attr(unix.IFLA_INFO_KIND, cstr("veth")),
-		attr(unix.IFLA_INFO_DATA, attr(vethInfoPeer, peerInfo))...)
-	body := append(ifinfomsg(0, 0, 0), common(featEnd, setup.RxQueues, setup.TxQueues)...)
-	body = append(body, attr(unix.IFLA_LINKINFO, linkInfo)...)
-	if err := netlinkDo(s, unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL, body); err != nil {
-		return fmt.Errorf("RTM_NEWLINK veth: %w", err)
-	}
-	for _, n := range []string{featPeer, featEnd} {
-		ifi, err := net.InterfaceByName(n)
-		if err != nil {
-			return err
-		}
-		if err := netlinkDo(s, unix.RTM_NEWLINK, 0, ifinfomsg(int32(ifi.Index), unix.IFF_UP, unix.IFF_UP)); err != nil {
-			return fmt.Errorf("set %s up: %w", n, err)
-		}
-	}
-	return nil
 }
 
 // ethtool passes one ethtool command (its struct in cmd) for the named interface.
@@ -354,53 +313,6 @@ func attachPassXDP(ifindex int, frags bool) (link.Link, error) {
 	return link.AttachXDP(link.XDPOptions{Program: prog, Interface: ifindex, Flags: link.XDPDriverMode})
 }
 
-// linkMTU reads a device's MTU and its limits (IFLA_MTU, IFLA_MIN_MTU, IFLA_MAX_MTU) through
-// rtnetlink in the calling thread's namespace.
-func linkMTU(ifindex int) (mtu, minMTU, maxMTU uint32, err error) {
-	s, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	defer unix.Close(s)
-	if err := unix.Bind(s, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return 0, 0, 0, err
-	}
-	body := ifinfomsg(int32(ifindex), 0, 0)
-	msg := make([]byte, unix.NLMSG_HDRLEN, unix.NLMSG_HDRLEN+len(body))
-	msg = append(msg, body...)
-	binary.NativeEndian.PutUint32(msg[0:], uint32(len(msg)))
-	binary.NativeEndian.PutUint16(msg[4:], unix.RTM_GETLINK)
-	binary.NativeEndian.PutUint16(msg[6:], unix.NLM_F_REQUEST)
-	binary.NativeEndian.PutUint32(msg[8:], 1)
-	if err := unix.Sendto(s, msg, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return 0, 0, 0, err
-	}
-	buf := make([]byte, 1<<16)
-	n, _, err := unix.Recvfrom(s, buf, 0)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	b := buf[:n]
-	if len(b) < unix.NLMSG_HDRLEN+unix.SizeofIfInfomsg {
-		return 0, 0, 0, errors.New("short RTM_GETLINK reply")
-	}
-	l := int(binary.NativeEndian.Uint32(b[0:]))
-	switch typ := binary.NativeEndian.Uint16(b[4:]); {
-	case typ == unix.NLMSG_ERROR:
-		return 0, 0, 0, unix.Errno(-int32(binary.NativeEndian.Uint32(b[unix.NLMSG_HDRLEN:])))
-	case typ != unix.RTM_NEWLINK || l > len(b):
-		return 0, 0, 0, fmt.Errorf("unexpected RTM_GETLINK reply type %d", typ)
-	}
-	a := parseAttrs(b[unix.NLMSG_HDRLEN+unix.SizeofIfInfomsg : l])
-	get := func(t uint16) uint32 {
-		if v := a[t]; len(v) >= 4 {
-			return binary.NativeEndian.Uint32(v)
-		}
-		return 0
-	}
-	return get(unix.IFLA_MTU), get(unix.IFLA_MIN_MTU), get(unix.IFLA_MAX_MTU), nil
-}
-
 // LoopbackFeatures reads lo's features and MTU as a fresh network namespace has it.
 func LoopbackFeatures() (NetdevFeatures, error) {
 	if err := Available(); err != nil {
@@ -417,7 +329,8 @@ func LoopbackFeatures() (NetdevFeatures, error) {
 			if err != nil {
 				return f, err
 			}
-			f.MTU, f.MinMTU, f.MaxMTU, err = linkMTU(1)
+			st, err := getLink(1)
+			f.MTU, f.MinMTU, f.MaxMTU = st.MTU, st.MinMTU, st.MaxMTU
 			return f, err
 		})
 		done <- outcome{f, err}

@@ -12,6 +12,20 @@ import (
 	"github.com/xdpsim/xdpsim/sim/device"
 )
 
+// controlClient is a client of the simulated kernel's control interface BTF.
+func controlClient(t *testing.T) *device.Client {
+	t.Helper()
+	raw, err := device.Latest().BTF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := device.NewClient(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // simVeth builds the simulated veth pair of a setup, with the queue counts the kernel reports,
 // and reads both ends' attributes through the control interface's BTF client, as a user of the
 // proposal would.
@@ -22,14 +36,7 @@ func simVeth(t *testing.T, s kernel.VethSetup, k kernel.VethReport) (end, peer m
 		t.Fatal(err)
 	}
 	a, b := device.NewVethPair(p, "xsveth0", "xsveth1")
-	raw, err := device.Latest().BTF()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := device.NewClient(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := controlClient(t)
 	for _, x := range []struct {
 		d     *device.Netdev
 		k     kernel.NetdevFeatures
@@ -75,14 +82,7 @@ func simVeth(t *testing.T, s kernel.VethSetup, k kernel.VethReport) (end, peer m
 // text the BTF client prints for the members of struct if_xdp_attributes.
 func kernelAttrs(t *testing.T, f kernel.NetdevFeatures) map[string]string {
 	t.Helper()
-	raw, err := device.Latest().BTF()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := device.NewClient(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := controlClient(t)
 	v := make([]byte, c.Size())
 	put := func(name string, x uint64) {
 		fl, err := c.Field(name)
@@ -176,8 +176,7 @@ func TestTheSimulatedLoopbackReportsWhatLoReports(t *testing.T) {
 	}
 	lo := device.NewLoopback()
 	want := kernelAttrs(t, k)
-	raw, _ := device.Latest().BTF()
-	c, _ := device.NewClient(raw)
+	c := controlClient(t)
 	v := lo.Attributes()
 	for name, kv := range want {
 		f, _ := c.Field(name)

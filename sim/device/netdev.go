@@ -126,15 +126,21 @@ func (d *Netdev) Offloads() Offloads {
 	if d.offloads&offloadsSet != 0 {
 		return d.offloads &^ offloadsSet
 	}
-	var o Offloads
 	if d.facts().Strip {
-		for _, tpid := range d.Profile.StripVLAN {
-			switch tpid {
-			case 0x8100:
-				o |= OffloadRxVLAN
-			case 0x88a8:
-				o |= OffloadRxVLANStag
-			}
+		return d.stripOffloads()
+	}
+	return 0
+}
+
+// stripOffloads are the VLAN stripping bits of the tags the profile can strip.
+func (d *Netdev) stripOffloads() Offloads {
+	var o Offloads
+	for _, tpid := range d.Profile.StripVLAN {
+		switch tpid {
+		case 0x8100:
+			o |= OffloadRxVLAN
+		case 0x88a8:
+			o |= OffloadRxVLANStag
 		}
 	}
 	return o
@@ -145,15 +151,7 @@ const offloadsSet Offloads = 1 << 31
 
 // supportedOffloads are the offload bits the device can change.
 func (d *Netdev) supportedOffloads() Offloads {
-	var o Offloads
-	for _, tpid := range d.Profile.StripVLAN {
-		switch tpid {
-		case 0x8100:
-			o |= OffloadRxVLAN
-		case 0x88a8:
-			o |= OffloadRxVLANStag
-		}
-	}
+	o := d.stripOffloads()
 	if d.peer != nil {
 		o |= OffloadGRO
 	}
