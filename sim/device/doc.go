@@ -1,6 +1,7 @@
-// Package device models the simulated network devices and what sits on their XDP hook, apart from
+// Package device models the simulated network devices and what sits on their hooks, apart from
 // running programs: the NIC model, the devices' attributes as the BPF control map proposal exposes
-// them, and libxdp's multi-program dispatcher as libxdp 1.3.1 (Debian's xdp-tools) builds it.
+// them, libxdp's multi-program dispatcher as libxdp 1.3.1 (Debian's xdp-tools) builds it, and
+// bpf_mprog's (tcx, netkit) and netkit's attach rules ([Registry]).
 // Package sim runs programs on what this package describes and plans; this package knows nothing
 // of running programs.
 //
