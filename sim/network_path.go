@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"path"
 	"strings"
-
 )
 
 // The way of a packet through a Network. A packet arrives on a device (from a NIC's wire, or as
