@@ -124,3 +124,47 @@ func (e *controlError) As(target any) bool {
 
 // Unwrap gives the device's error.
 func (e *controlError) Unwrap() error { return e.err }
+
+// Netdevs is the network's devices as the control interface sees them: the NICs' and veth ends'
+// device models, and netkit devices whose netkit attributes the network's registry holds (a change
+// of a netkit policy through them is the registry's changelink). Each takes its device's name,
+// ifindex and MTU. The set is made on the first call, after every device is added; control maps
+// of the topology's objects reach it.
+func (n *Network) Netdevs() *device.Set {
+	if n.netdevs != nil {
+		return n.netdevs
+	}
+	s := device.NewSet()
+	netkit := map[*netDev]*device.Netdev{}
+	for _, d := range n.devs {
+		var nd *device.Netdev
+		switch d.kind {
+		case KindNIC, KindVeth:
+			nd = d.nic
+		case KindNetkit:
+			if nd = netkit[d]; nd == nil {
+				info, ok := n.reg.Netkit(d.ifindex)
+				p := n.byIndex[info.Peer]
+				if !ok || p == nil {
+					continue
+				}
+				prim, peer := d, p
+				if !info.Primary {
+					prim, peer = p, d
+				}
+				netkit[prim], netkit[peer] = device.NewNetkitPair(n.reg, prim.name, peer.name, prim.ifindex, peer.ifindex)
+				nd = netkit[d]
+			}
+		}
+		if nd == nil {
+			continue
+		}
+		nd.Name, nd.Ifindex = d.name, d.ifindex
+		if nd.MTU() != d.mtu {
+			_ = nd.SetMTU(d.mtu)
+		}
+		_ = s.Add(nd)
+	}
+	n.netdevs = s
+	return s
+}

@@ -195,7 +195,7 @@ func TestControlMapsAreCheckedWhenCreated(t *testing.T) {
 		{"a size larger than the kernel's layout loads: a newer client", controlMap(full + 64), on, ""},
 		{"without the feature it is refused, naming the switch", controlMap(full), kfuncs.Features{},
 			"map devices: BPF_MAP_TYPE_CONTROL belongs to a proposal that never merged into Linux; enable it with --feature control-map"},
-		{"a size inside a member is EINVAL", controlMap(10), on, "value size 10 does not end on a member of struct if_xdp_attributes (1168 bytes)"},
+		{"a size inside a member is EINVAL", controlMap(10), on, "value size 10 does not end on a member of struct if_xdp_attributes (1192 bytes)"},
 		{"a key that is not an ifindex is EINVAL", func() *ebpf.MapSpec { m := controlMap(full); m.KeySize = 8; return m }(), on, "the 4-byte ifindex, not 8 bytes"},
 		{"another ctrl_type is EINVAL", func() *ebpf.MapSpec { m := controlMap(full); m.MapExtra = 2; return m }(), on, "ctrl_type (map_extra) 2 is not XDP_ATTR (1)"},
 		{"a value type that disagrees with the kernel's is EINVAL", func() *ebpf.MapSpec { m := controlMap(8); m.Value = wrong; return m }(), on,
@@ -237,7 +237,7 @@ func TestControlMapValuesAreReadOnlyForPrograms(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = o.FindProgram("p")
-		if err == nil || !strings.Contains(err.Error(), "write into map forbidden, value_size=1168 off=8 size=4") {
+		if err == nil || !strings.Contains(err.Error(), "write into map forbidden, value_size=1192 off=8 size=4") {
 			t.Errorf("error %v", err)
 		}
 	})
@@ -272,7 +272,7 @@ func TestControlMapValuesAreReadOnlyForPrograms(t *testing.T) {
 	}
 }
 
-// BenchmarkControlMapPacketsPerSecond runs control_steer (a control-map lookup per packet, 1168
+// BenchmarkControlMapPacketsPerSecond runs control_steer (a control-map lookup per packet, 1192
 // bytes encoded) and, to compare, eth_stats on an mlx5 with four RX queues over the mixed trace.
 func BenchmarkControlMapPacketsPerSecond(b *testing.B) {
 	pkts := readPcap(b, "../corpus/traces/mixed.pcap")

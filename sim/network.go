@@ -35,6 +35,9 @@ type Network struct {
 	skb     *skbState
 	seed    uint64
 	built   bool
+	// netdevs is the control interface's view of the devices (Netdevs), made once they are all
+	// added.
+	netdevs *device.Set
 
 	// MaxHops bounds the steps of one packet's way (default DefaultMaxHops): each arrival from
 	// the wire, receive path (with its tc ingress hook), stack decision, transmit (with its tc

@@ -7,8 +7,11 @@ import (
 	"io"
 	"io/fs"
 
+	"github.com/xdpsim/xdpsim/kfuncs"
+	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/replay"
+	"github.com/xdpsim/xdpsim/sim/topology"
 )
 
 const devUsage = `list | get DEV [ATTR...] | set DEV ATTR VALUE [ATTR VALUE...] | btf [flags]
@@ -30,6 +33,7 @@ flags:
 func cmdDev(args []string, stdout io.Writer) error {
 	flags := newFlagSet("dev", devUsage, stdout)
 	devices := flags.String("devices", "", "the state file of the simulated host's devices (read if it exists; set writes it); default: the built-in devices, lo and one per profile")
+	topo := flags.String("topology", "", "show the devices of a topology file (NICs, veth and netkit pairs; run --topology's) instead; set is not available: a topology's devices are its file's")
 	layout := flags.Int("layout", device.LatestVersion, "the simulated kernel's layout version of struct if_xdp_attributes (1 is an older kernel's, without the netdev netlink family's features)")
 	asJSON := flags.Bool("json", false, "list and get print JSON")
 	out := flags.StringP("output", "o", "", "btf: write the raw BTF to FILE")
@@ -74,6 +78,17 @@ func cmdDev(args []string, stdout io.Writer) error {
 		return f.Commit()
 	}
 	set := device.Builtin()
+	if *topo != "" {
+		if *devices != "" || sub == "set" {
+			return usageErr(errors.New("--topology: a topology's devices are what its file says; change them there (set keeps the attributes of a --devices state file)"))
+		}
+		// Loading runs nothing: let every proposal's map types and kfuncs load.
+		t, err := topology.Load(*topo, sim.LoadOptions{Features: kfuncs.Features{Traits: true, ExportToSkb: true, ControlMap: true}})
+		if err != nil {
+			return usageErr(fmt.Errorf("--topology: %w", err))
+		}
+		set = t.Network.Netdevs()
+	}
 	if *devices != "" {
 		switch s, err := device.LoadState(*devices); {
 		case err == nil:

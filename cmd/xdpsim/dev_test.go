@@ -28,7 +28,7 @@ func TestDevReadsAndWritesAttributesByName(t *testing.T) {
 		{"get of one attribute prints its value alone", []string{"dev", "get", "igc", "xdp-features"}, 0, "0xb (basic,redirect,xsk-zerocopy)\n", ""},
 		{"get of a device prints every member", []string{"dev", "get", "ice"}, 0, "xdp_zc_max_segs           8", ""},
 		{"an unknown member is an error naming the members", []string{"dev", "get", "mlx5", "speed"}, 2, "",
-			`mlx5: the kernel's struct if_xdp_attributes (1168 bytes) has no member "speed"; it has: ifindex, peer_ifindex, mtu`},
+			`mlx5: the kernel's struct if_xdp_attributes (1192 bytes) has no member "speed"; it has: ifindex, peer_ifindex, mtu`},
 		{"an older kernel's layout lacks the newer members", []string{"dev", "--layout", "1", "get", "mlx5", "xsk_ring_size"}, 2, "",
 			`(1136 bytes) has no member "xsk_ring_size"`},
 		{"an older kernel's layout still has the older ones", []string{"dev", "--layout", "1", "get", "mlx5", "rss_key_size"}, 0, "40\n", ""},
@@ -42,6 +42,12 @@ func TestDevReadsAndWritesAttributesByName(t *testing.T) {
 		{"the seed's example: set xsk-ring-size by name", []string{"dev", "--devices", state, "set", "mlx5", "xsk-ring-size", "128"}, 0, "mlx5 xsk_ring_size 128", ""},
 		{"an indirection table set as a list reads back compactly", []string{"dev", "--devices", state, "set", "mlx5", "rss_indir", "3,2,1,0*253"}, 0, "mlx5 rss_indir 3,2,1,0*253", ""},
 		{"btf prints the C declaration", []string{"dev", "btf"}, 0, "\t__u16 rss_indir[512];", ""},
+		{"a topology's devices are listed, netkit pairs among them", []string{"dev", "--topology", "../../corpus/netkit/l3-policy.json", "list"}, 0,
+			"10       nk0         netkit      nk0p       1500   1          0x0", ""},
+		{"a netkit peer's settings read by name", []string{"dev", "--topology", "../../corpus/netkit/l3-policy.json", "get", "nk0p", "netkit", "netkit_policy"}, 0,
+			"netkit                    2 (peer)\nnetkit_policy             2 (drop)\n", ""},
+		{"a topology's devices are not set through dev", []string{"dev", "--topology", "../../corpus/netkit/l3-policy.json", "set", "nk0", "netkit_policy", "pass"}, 2, "",
+			"--topology: a topology's devices are what its file says"},
 		{"an unknown subcommand is a usage error", []string{"dev", "frob"}, 2, "", `unknown subcommand "frob"`},
 	}
 	for _, c := range cases {
@@ -75,7 +81,7 @@ func TestDevReadsAndWritesAttributesByName(t *testing.T) {
 			t.Fatal(err)
 		}
 		var st *btf.Struct
-		if err := spec.TypeByName("if_xdp_attributes", &st); err != nil || st.Size != 1168 {
+		if err := spec.TypeByName("if_xdp_attributes", &st); err != nil || st.Size != 1192 {
 			t.Errorf("struct %v, %v", st, err)
 		}
 	})

@@ -92,7 +92,7 @@ type Layout struct {
 }
 
 // LatestVersion is the newest layout version: the simulated kernel's.
-const LatestVersion = 2
+const LatestVersion = 3
 
 // StructName is the C name of the value's type, as the proposal names it.
 const StructName = "if_xdp_attributes"
@@ -175,6 +175,21 @@ var members = []*Member{
 			}
 			return d.xskRing
 		}, setXSKRing),
+
+	// Version 3: netkit (Linux 6.7), its IFLA_NETKIT_* link attributes. Zero for other devices.
+	u32m("netkit", 3, ReadOnly, "0: not a netkit device, 1: a netkit primary, 2: a netkit peer", getNetkit, nil),
+	u32m("netkit_mode", 3, ReadOnly, "NETKIT_L2 (0) or NETKIT_L3 (1), fixed when the pair is created",
+		func(d *Netdev) uint32 { self, _, _ := d.netkitInfo(); return uint32(self.Mode) }, nil),
+	u32m("netkit_policy", 3, UserWritable, "the default policy without programs: NETKIT_PASS (0) or NETKIT_DROP (2); changed through the primary",
+		func(d *Netdev) uint32 { self, _, _ := d.netkitInfo(); return uint32(self.Policy) },
+		func(d *Netdev, v uint32) error { return setNetkitPolicy(d, v, false) }),
+	u32m("netkit_peer_policy", 3, UserWritable, "the peer's default policy (IFLA_NETKIT_PEER_POLICY); changed through the primary",
+		func(d *Netdev) uint32 { _, peer, _ := d.netkitInfo(); return uint32(peer.Policy) },
+		func(d *Netdev, v uint32) error { return setNetkitPolicy(d, v, true) }),
+	u32m("netkit_scrub", 3, ReadOnly, "NETKIT_SCRUB_NONE (0) or NETKIT_SCRUB_DEFAULT (1), fixed when the pair is created",
+		func(d *Netdev) uint32 { self, _, _ := d.netkitInfo(); return uint32(self.Scrub) }, nil),
+	u32m("netkit_peer_scrub", 3, ReadOnly, "the peer's scrub setting",
+		func(d *Netdev) uint32 { _, peer, _ := d.netkitInfo(); return uint32(peer.Scrub) }, nil),
 }
 
 // DefaultXSKRingSize is libxdp's default ring size (XSK_RING_PROD__DEFAULT_NUM_DESCS).
@@ -306,9 +321,9 @@ type UpdateError struct {
 
 func (e *UpdateError) Error() string {
 	if e.Member == "" {
-		return fmt.Sprintf("%s: %s (%s)", e.Dev, e.Reason, errnoName(e.Errno))
+		return fmt.Sprintf("%s: %s (%s)", e.Dev, e.Reason, Errno(e.Errno).Name())
 	}
-	return fmt.Sprintf("%s: %s: %s (%s)", e.Dev, e.Member, e.Reason, errnoName(e.Errno))
+	return fmt.Sprintf("%s: %s: %s (%s)", e.Dev, e.Member, e.Reason, Errno(e.Errno).Name())
 }
 
 // Unwrap gives the errno.
@@ -378,7 +393,9 @@ func (d *Netdev) Update(l *Layout, val []byte, origin Origin) error {
 			}
 		}
 	}
-	c.commitTo(d)
+	if err := c.commitTo(d); err != nil {
+		return &UpdateError{Dev: d.Name, Member: "netkit_policy", Errno: syscall.EINVAL, Reason: err.Error()}
+	}
 	return nil
 }
 
@@ -391,13 +408,15 @@ func (d *Netdev) clone() *Netdev {
 	return &c
 }
 
-// commitTo makes d's configuration c's.
-func (c *Netdev) commitTo(d *Netdev) {
+// commitTo makes d's configuration c's, and the netkit policy changes c recorded.
+func (c *Netdev) commitTo(d *Netdev) error {
 	if !bytes.Equal(c.RSSKey, d.RSSKey) || (c.RSSKey == nil) != (d.RSSKey == nil) {
 		c.key = nil
 	}
+	err := c.commitNetkit()
 	*d = *c
 	d.strip = nil
+	return err
 }
 
 func setMTU(d *Netdev, v uint32) error {

@@ -35,6 +35,11 @@ func (c *Client) Format(value []byte, f Field) string {
 		case "rss_hash_fields":
 			names = RSSFields(v).Names()
 		default:
+			if e, ok := enumNames[f.Name]; ok && c.isNetkit(value) {
+				if n, ok := e[v]; ok {
+					return fmt.Sprintf("%d (%s)", v, n)
+				}
+			}
 			return strconv.FormatUint(v, 10)
 		}
 		if len(names) == 0 {
@@ -82,6 +87,32 @@ func (c *Client) Format(value []byte, f Field) string {
 		i = j
 	}
 	return strings.Join(parts, ",")
+}
+
+// enumNames name the values of the netkit members, as topology files and `ip link` name them.
+var enumNames = map[string]map[uint64]string{
+	"netkit":             {1: "primary", 2: "peer"},
+	"netkit_mode":        {uint64(NetkitL2): "l2", uint64(NetkitL3): "l3"},
+	"netkit_policy":      {uint64(NetkitPass): "pass", uint64(NetkitDrop): "drop"},
+	"netkit_peer_policy": {uint64(NetkitPass): "pass", uint64(NetkitDrop): "drop"},
+	"netkit_scrub":       {uint64(NetkitScrubNone): "none", uint64(NetkitScrubDefault): "default"},
+	"netkit_peer_scrub":  {uint64(NetkitScrubNone): "none", uint64(NetkitScrubDefault): "default"},
+}
+
+// enumByName parses a value name of a netkit member ("drop").
+func enumByName(member, text string) (uint64, bool) {
+	for v, n := range enumNames[member] {
+		if n == text {
+			return v, true
+		}
+	}
+	return 0, false
+}
+
+// isNetkit reads the netkit member of a value: its netkit members mean something only then.
+func (c *Client) isNetkit(value []byte) bool {
+	f, err := c.Field("netkit")
+	return err == nil && readUint(value[f.Offset:f.Offset+f.Size], f.Elem) != 0
 }
 
 // flagsByName parses a list of bit names ("rx-vlan,gro") for the members Format names bits of.
@@ -140,6 +171,10 @@ func (c *Client) Parse(value []byte, f Field, text string) error {
 		v, err := strconv.ParseUint(num, 0, f.Elem*8)
 		if err != nil {
 			var ok bool
+			if v, ok = enumByName(f.Name, text); ok {
+				writeUint(b, f.Elem, v)
+				return nil
+			}
 			if v, ok = flagsByName(f.Name, text); !ok {
 				return fmt.Errorf("%s: %q is not a %d-bit number", f.Name, text, f.Elem*8)
 			}

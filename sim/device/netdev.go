@@ -47,6 +47,10 @@ type Netdev struct {
 	peer     *Netdev
 	xdp      *XDPProgram
 	strip    []uint16
+	// netkit holds a netkit device's netkit state (nil for other devices); nkPolicy and
+	// nkPeerPolicy are changes an update has checked and commits.
+	netkit                 *Registry
+	nkPolicy, nkPeerPolicy *NetkitAction
 }
 
 // Offloads is the offloads attribute: the offload features of the device that change what XDP
@@ -152,8 +156,8 @@ const offloadsSet Offloads = 1 << 31
 // supportedOffloads are the offload bits the device can change.
 func (d *Netdev) supportedOffloads() Offloads {
 	o := d.stripOffloads()
-	if d.peer != nil {
-		o |= OffloadGRO
+	if d.peer != nil && d.facts().NdoXmit == NdoXmitPeerProgramOrGRO {
+		o |= OffloadGRO // veth
 	}
 	return o
 }
@@ -274,7 +278,7 @@ type AttachError struct {
 }
 
 func (e *AttachError) Error() string {
-	return fmt.Sprintf("%s: cannot attach the XDP program: %s (%s)", e.Dev, e.Reason, errnoName(e.Errno))
+	return fmt.Sprintf("%s: cannot attach the XDP program: %s (%s)", e.Dev, e.Reason, Errno(e.Errno).Name())
 }
 
 // Unwrap gives the errno.
@@ -353,31 +357,4 @@ func (d *Netdev) Receive(pkt []byte, tsNs uint64) Rx {
 		rx.Queue, rx.Spread = Queue(h.Hash, int(q), d.Table()), true
 	}
 	return rx
-}
-
-// errnoName gives an errno's symbolic name ("EINVAL") for the errnos the device model returns.
-func errnoName(e syscall.Errno) string {
-	switch e {
-	case syscall.EINVAL:
-		return "EINVAL"
-	case syscall.ERANGE:
-		return "ERANGE"
-	case syscall.EOPNOTSUPP:
-		return "EOPNOTSUPP"
-	case syscall.ENOSPC:
-		return "ENOSPC"
-	case syscall.EACCES:
-		return "EACCES"
-	case syscall.EPERM:
-		return "EPERM"
-	case syscall.E2BIG:
-		return "E2BIG"
-	case syscall.ENOENT:
-		return "ENOENT"
-	case syscall.EEXIST:
-		return "EEXIST"
-	case syscall.ENODEV:
-		return "ENODEV"
-	}
-	return fmt.Sprintf("errno %d", int(e))
 }

@@ -81,7 +81,7 @@ func TestABadStateFileSaysWhatIsWrong(t *testing.T) {
 		name, json, err string
 	}{
 		{"an unknown profile", `{"devices":[{"name":"eth0","profile":"e1000","ifindex":2}]}`, `device eth0: unknown device profile "e1000"`},
-		{"an unknown attribute", `{"devices":[{"name":"eth0","profile":"ice","ifindex":2,"attrs":{"speed":"100"}}]}`, `device eth0: the kernel's struct if_xdp_attributes (1168 bytes) has no member "speed"`},
+		{"an unknown attribute", `{"devices":[{"name":"eth0","profile":"ice","ifindex":2,"attrs":{"speed":"100"}}]}`, `device eth0: the kernel's struct if_xdp_attributes (1192 bytes) has no member "speed"`},
 		{"a value the device refuses", `{"devices":[{"name":"eth0","profile":"ice","ifindex":2,"attrs":{"mtu":"20000"}}]}`, "eth0: mtu: 20000 is outside the device's range 68 to 9702 (EINVAL)"},
 		{"two devices with one ifindex", `{"devices":[{"name":"a","profile":"ice","ifindex":2},{"name":"b","profile":"ice","ifindex":2}]}`, "device b: ifindex 2 is a's"},
 		{"a peer that is not there", `{"devices":[{"name":"a","profile":"veth","ifindex":2,"peer":"b"}]}`, `device a: peer "b" is not in the file`},
@@ -110,7 +110,8 @@ func TestValuesReadBackAsTheyPrint(t *testing.T) {
 	if err := c.SetAll(d, map[string]string{"rx_queues": "6", "rss_indir": "5,4,3,2,1,0,0,0,0,1*503"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range append(Builtin().All(), d) {
+	_, nk0, nk0p := netkitPair(t)
+	for _, d := range append(Builtin().All(), d, nk0, nk0p) {
 		for _, f := range c.Fields() {
 			t.Run(d.Name+"'s "+f.Name+" parses back to the same bytes", func(t *testing.T) {
 				v := d.Attributes()

@@ -297,6 +297,11 @@ func (f *File) Build(dir string, opts sim.LoadOptions) (*Topology, error) {
 	if err := n.Build(); err != nil {
 		return nil, err
 	}
+	// Control maps (--feature control-map) reach the topology's devices.
+	devs := n.Netdevs()
+	for _, o := range t.Objects {
+		o.SetDevices(devs)
+	}
 	return t, nil
 }
 

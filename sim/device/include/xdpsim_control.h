@@ -40,9 +40,10 @@
 #define XDP_ATTR_RSS_IPV6_UDP_EX  (1U << 10)
 #define XDP_ATTR_RSS_DYNHDR       (1U << 11)
 
-/* Layout version 2, 1168 bytes; the sizes of the older versions: */
+/* Layout version 3, 1192 bytes; the sizes of the older versions: */
 #define XDP_ATTR_SIZE_V1 1136
 #define XDP_ATTR_SIZE_V2 1168
+#define XDP_ATTR_SIZE_V3 1192
 
 struct if_xdp_attributes {
 	/* version 1 */
@@ -69,6 +70,13 @@ struct if_xdp_attributes {
 	__u64 xsk_features;                  /* 1152 read-only xsk-features: enum netdev_xsk_flags bits */
 	__u32 xdp_zc_max_segs;               /* 1160 read-only xdp-zc-max-segs: fragments of an AF_XDP zero-copy frame (0: no zero copy) */
 	__u32 xsk_ring_size;                 /* 1164 user      the default size of AF_XDP socket rings on the device (a power of two) */
+	/* version 3 */
+	__u32 netkit;                        /* 1168 read-only 0: not a netkit device, 1: a netkit primary, 2: a netkit peer */
+	__u32 netkit_mode;                   /* 1172 read-only NETKIT_L2 (0) or NETKIT_L3 (1), fixed when the pair is created */
+	__u32 netkit_policy;                 /* 1176 user      the default policy without programs: NETKIT_PASS (0) or NETKIT_DROP (2); changed through the primary */
+	__u32 netkit_peer_policy;            /* 1180 user      the peer's default policy (IFLA_NETKIT_PEER_POLICY); changed through the primary */
+	__u32 netkit_scrub;                  /* 1184 read-only NETKIT_SCRUB_NONE (0) or NETKIT_SCRUB_DEFAULT (1), fixed when the pair is created */
+	__u32 netkit_peer_scrub;             /* 1188 read-only the peer's scrub setting */
 };
 
 #endif /* XDPSIM_CONTROL_H */
