@@ -7,8 +7,6 @@ import (
 	"sync"
 
 	"github.com/cilium/ebpf/asm"
-
-	"github.com/xdpsim/xdpsim/kfuncs"
 )
 
 // Programs on several goroutines at once. A parallel replay (replay.Loop's Workers) runs each RX
@@ -102,6 +100,9 @@ func (x *XDP) Forkable() error {
 		return errors.New("an XDP with a tc ingress hook runs on one goroutine")
 	case x.plan != nil:
 		return errors.New("a dispatcher's programs run on one goroutine")
+	case x.prog.obj.opts.Features.ControlMap:
+		// Control maps write the devices' attributes, which every goroutine's packets read.
+		return errors.New("with --feature control-map, programs may change the device their packets arrive on, so they run on one goroutine")
 	}
 	for _, ins := range x.prog.Insns {
 		if ins.IsBuiltinCall() {
@@ -127,10 +128,13 @@ func (x *XDP) Forkable() error {
 // once steers each packet first, to run each CPU's packets on one of them, in order.
 func (x *XDP) Steer(pkt []byte, cond *Conditions) {
 	d := x.dev
-	if d == nil || d.Queues <= 1 {
+	if d == nil {
 		return
 	}
-	d.steer(kfuncs.RSSHash(d.Profile, pkt, d.RSSKey), cond)
+	if q, spread := d.Steer(pkt); spread {
+		cond.RxQueue = uint32(q)
+		cond.CPU = q % max(d.CPUs, 1)
+	}
 }
 
 // Queues is the number of RX queues Steer spreads packets over: the device's, or 1.
@@ -139,12 +143,6 @@ func (x *XDP) Queues() int {
 		return 1
 	}
 	return x.dev.Queues
-}
-
-// steer puts a packet with RSS hash hash on its RX queue and the queue's CPU.
-func (d *Device) steer(hash uint32, cond *Conditions) {
-	cond.RxQueue = uint32(kfuncs.Queue(hash, d.Queues, d.table))
-	cond.CPU = int(cond.RxQueue) % max(d.CPUs, 1)
 }
 
 // objectLock serialises what the object prepares on first use (its programs), for XDPs on several

@@ -29,6 +29,7 @@ const (
 	kDevMapHash
 	kCPUMap
 	kXSKMap
+	kControl
 )
 
 var kinds = map[ebpf.MapType]kind{
@@ -50,6 +51,7 @@ var kinds = map[ebpf.MapType]kind{
 	ebpf.DevMapHash:     kDevMapHash,
 	ebpf.CPUMap:         kCPUMap,
 	ebpf.XSKMap:         kXSKMap,
+	Control:             kControl,
 }
 
 // arrayStore holds the values of array and percpu_array maps: one preallocated backing array
@@ -108,6 +110,7 @@ type Map struct {
 	qs    *queueStack
 	rb    *RingBuf
 	perf  *PerfEventArray
+	ctrl  *control
 	zeros []byte // a zero value, for new per-CPU elements
 
 	// shared says programs on several goroutines use the map (SetShared); mu is then held by the
@@ -208,6 +211,8 @@ func New(spec Spec, ncpu int) (*Map, error) {
 		m.qs = newQueueStack(k == kStack, vs, n)
 	case kRingBuf:
 		m.rb = newRingBuf(n)
+	case kControl:
+		m.ctrl = &control{bufs: map[uint32][]byte{}}
 	}
 	if m.percpu() {
 		m.zeros = make([]byte, vs)
@@ -423,6 +428,8 @@ func (m *Map) Lookup(key []byte, cpu int) ([]byte, error) {
 		return m.slots.value(idx), nil
 	case kPerfEventArray, kRingBuf:
 		return nil, ENOTSUPP
+	case kControl:
+		return m.controlLookup(key)
 	}
 	return nil, EINVAL
 }
@@ -476,6 +483,9 @@ func (m *Map) Update(key, value []byte, flags uint64, cpu int) error {
 	}
 	if m.kind == kRingBuf {
 		return ENOTSUPP
+	}
+	if m.kind == kControl {
+		return m.controlUpdate(key, value, flags, true)
 	}
 	if len(value) != int(m.spec.ValueSize) {
 		return EINVAL
@@ -910,7 +920,7 @@ func (m *Map) Delete(key []byte) error {
 		defer m.mu.Unlock()
 	}
 	switch m.kind {
-	case kArray, kPerCPUArray, kQueue, kStack:
+	case kArray, kPerCPUArray, kQueue, kStack, kControl:
 		return EINVAL
 	case kRingBuf:
 		return ENOTSUPP
@@ -1013,6 +1023,8 @@ func (m *Map) NextKey(key []byte) ([]byte, error) {
 		return m.trie.key(nd), nil
 	case kRingBuf:
 		return nil, ENOTSUPP
+	case kControl:
+		return m.controlNextKey(key)
 	}
 	return nil, EINVAL
 }
@@ -1197,6 +1209,17 @@ func (m *Map) Iterate(fn func(key []byte, values [][]byte) bool) {
 			vals[0] = v
 			return fn(nil, vals)
 		})
+	case m.ctrl != nil && m.ctrl.backend != nil:
+		for _, key := range m.ctrl.backend.Keys() {
+			v, err := m.controlLookup(key)
+			if err != nil {
+				continue
+			}
+			vals[0] = v
+			if !fn(key, vals) {
+				return
+			}
+		}
 	}
 }
 

@@ -19,8 +19,8 @@ import (
 
 	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/kernel/runcost"
-	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/replay"
 	"github.com/xdpsim/xdpsim/sim/simtest"
 	"github.com/xdpsim/xdpsim/vm"
@@ -76,11 +76,11 @@ func parallelRun(t *testing.T, p corpus.Program, e vm.Engine, workers int) map[s
 		t.Fatal(err)
 	}
 	x.Machine().SetEngine(e)
-	prof, err := kfuncs.Profile("mlx5")
+	prof, err := device.LookupProfile("mlx5")
 	if err != nil {
 		t.Fatal(err)
 	}
-	x.SetDevice(&sim.Device{Profile: prof, Queues: 4})
+	x.SetDevice(&device.Netdev{Profile: prof, Queues: 4})
 	dir := t.TempDir()
 	j, err := replay.NewJSONL(filepath.Join(dir, "packets.jsonl"), nil)
 	if err != nil {
@@ -222,8 +222,8 @@ func TestParallelReplayNamesTheSameErrors(t *testing.T) {
 		t.Run(tt.name+" stops the replay at the same record", func(t *testing.T) {
 			run := func(workers int) (string, int, error) {
 				_, x := newSim(t, "eth_stats", sim.LoadOptions{CPUs: 2})
-				prof, _ := kfuncs.Profile("mlx5")
-				x.SetDevice(&sim.Device{Profile: prof, Queues: 2})
+				prof, _ := device.LookupProfile("mlx5")
+				x.SetDevice(&device.Netdev{Profile: prof, Queues: 2})
 				var v bytes.Buffer
 				l := &replay.Loop{Target: replay.Sim{X: x}, CPUs: 2, Workers: workers, Snapped: tt.snap, Sinks: []replay.Sink{replay.NewVerbose(&v)}}
 				err := l.Run(tt.traces...)
@@ -260,8 +260,8 @@ func (f *failAt) Packet(p *replay.Packet) error {
 // order, and no more.
 func TestParallelReplayStopsAtASinkError(t *testing.T) {
 	_, x := newSim(t, "eth_stats", sim.LoadOptions{CPUs: 4})
-	prof, _ := kfuncs.Profile("mlx5")
-	x.SetDevice(&sim.Device{Profile: prof, Queues: 4})
+	prof, _ := device.LookupProfile("mlx5")
+	x.SetDevice(&device.Netdev{Profile: prof, Queues: 4})
 	f := &failAt{n: 1000}
 	l := &replay.Loop{Target: replay.Sim{X: x}, CPUs: 4, Workers: 4, Sinks: []replay.Sink{f}}
 	err := l.Run(corpus.TracePath("mixed.pcap"))
@@ -300,8 +300,8 @@ func TestParallelReplayRunsInOrderWhenItMust(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, x := newSim(t, "eth_stats", sim.LoadOptions{CPUs: tt.cpus})
 			if tt.name != "on one RX queue" {
-				prof, _ := kfuncs.Profile("mlx5")
-				x.SetDevice(&sim.Device{Profile: prof, Queues: 4})
+				prof, _ := device.LookupProfile("mlx5")
+				x.SetDevice(&device.Netdev{Profile: prof, Queues: 4})
 			}
 			forks := 0
 			l := &replay.Loop{Target: forkCounter{replay.Sim{X: x}, &forks}, CPUs: tt.cpus, Workers: 4}
@@ -319,8 +319,8 @@ func TestParallelReplayRunsInOrderWhenItMust(t *testing.T) {
 	}
 	t.Run("but four queues on four CPUs run on four goroutines", func(t *testing.T) {
 		_, x := newSim(t, "eth_stats", sim.LoadOptions{CPUs: 4})
-		prof, _ := kfuncs.Profile("mlx5")
-		x.SetDevice(&sim.Device{Profile: prof, Queues: 4})
+		prof, _ := device.LookupProfile("mlx5")
+		x.SetDevice(&device.Netdev{Profile: prof, Queues: 4})
 		forks := 0
 		l := &replay.Loop{Target: forkCounter{replay.Sim{X: x}, &forks}, CPUs: 4, Workers: 8}
 		if err := l.Run(corpus.TracePath("vlan.pcap")); err != nil {
@@ -342,14 +342,14 @@ func TestParallelReplayRunsInOrderWhenItMust(t *testing.T) {
 func BenchmarkParallelReplay(b *testing.B) {
 	trace := filepath.Join(b.TempDir(), "mixed5.pcap")
 	simtest.RepeatTrace(b, corpus.TracePath("mixed.pcap"), trace, 5)
-	prof, err := kfuncs.Profile("mlx5")
+	prof, err := device.LookupProfile("mlx5")
 	if err != nil {
 		b.Fatal(err)
 	}
 	for _, name := range []string{"eth_stats", "icmp_echo"} {
 		b.Run(name, func(b *testing.B) {
 			_, x := newSim(b, name, sim.LoadOptions{CPUs: 4})
-			x.SetDevice(&sim.Device{Profile: prof, Queues: 4})
+			x.SetDevice(&device.Netdev{Profile: prof, Queues: 4})
 			workers := runtime.GOMAXPROCS(0)
 			var seq, par, seqCPU, parCPU time.Duration
 			pkts := 0

@@ -1,4 +1,4 @@
-package kfuncs_test
+package device_test
 
 import (
 	"errors"
@@ -9,14 +9,14 @@ import (
 	"github.com/google/gopacket/pcapgo"
 
 	"github.com/xdpsim/xdpsim/corpus"
-	"github.com/xdpsim/xdpsim/kfuncs"
+	"github.com/xdpsim/xdpsim/sim/device"
 )
 
-// TestRSSHashIsTheHashOfTheHints holds RSSHash, which picks a packet's RX queue before it runs, to
-// the hash ComputeHints gives the program, for every device profile over every packet of the
-// corpus traces (VLAN-tagged, with IPv6 extension headers, malformed) and frames with one to three
-// tags, under the profile's key and another.
-func TestRSSHashIsTheHashOfTheHints(t *testing.T) {
+// TestSteerIsTheQueueReceivePicks holds Steer, which picks a frame's RX queue before it runs, to
+// the queue and hash Receive gives the program, for every device profile with four queues over
+// every packet of the corpus traces (VLAN-tagged, with IPv6 extension headers, malformed) and
+// frames with one to three tags, under the profile's key and another.
+func TestSteerIsTheQueueReceivePicks(t *testing.T) {
 	var frames [][]byte
 	for _, name := range []string{"mixed.pcap", "vlan.pcap", "ipv6ext.pcap", "malformed.pcap"} {
 		f, err := os.Open(corpus.TracePath(name))
@@ -52,26 +52,31 @@ func TestRSSHashIsTheHashOfTheHints(t *testing.T) {
 	for i := range otherKey {
 		otherKey[i] = byte(i*37 + 11)
 	}
-	for _, name := range kfuncs.ProfileNames() {
-		p, err := kfuncs.Profile(name)
+	for _, name := range device.ProfileNames() {
+		p, err := device.LookupProfile(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Run("the "+name+" profile", func(t *testing.T) {
+		t.Run("the "+name+" profile steers as it receives", func(t *testing.T) {
 			for _, key := range [][]byte{nil, otherKey} {
-				differ := 0
+				d := device.NewNetdev(p)
+				d.Queues, d.RSSKey = 4, key
+				used := map[int]bool{}
 				for i, f := range frames {
-					h, _ := kfuncs.ComputeHints(p, f, 0, key)
-					if got := kfuncs.RSSHash(p, f, key); got != h.Hash {
-						t.Errorf("frame %d: RSSHash %#x, the hints' hash %#x", i, got, h.Hash)
+					rx := d.Receive(f, 0)
+					q, spread := d.Steer(f)
+					if q != rx.Queue || spread != rx.Spread {
+						t.Errorf("frame %d: Steer says queue %d (spread %v), Receive %d (%v)", i, q, spread, rx.Queue, rx.Spread)
 					}
-					if h.Hash != 0 {
-						differ++
-					}
+					used[q] = true
 				}
-				if p.RSS != 0 && differ == 0 {
-					t.Errorf("no frame hashed at all")
+				if p.RSS != 0 && len(used) < 2 {
+					t.Errorf("every frame went to one queue")
 				}
+			}
+			d := device.NewNetdev(p)
+			if q, spread := d.Steer(frames[0]); q != 0 || spread {
+				t.Errorf("one queue: Steer says queue %d (spread %v)", q, spread)
 			}
 		})
 	}
