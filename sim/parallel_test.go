@@ -7,33 +7,16 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
-	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/simtest"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
-// corpusXDP loads corpus program name (v4) as an XDP.
+// corpusXDP loads corpus program name as an XDP.
 func corpusXDP(t *testing.T, name string) *sim.XDP {
 	t.Helper()
-	p, ok := corpus.Lookup(name)
-	if !ok {
-		t.Fatalf("no corpus program %s", name)
-	}
-	obj, err := sim.Load(p.Object("v4"), simtest.Options(p))
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, err := obj.FindProgram(p.Entry)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := sim.NewXDP(prog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return x
+	return simtest.XDP(t, simtest.Program(t, name))
 }
 
 // TestForksRunOnTheEngineOfTheirOrigin: a parallel replay's forks run on the engine the user
