@@ -49,8 +49,8 @@ func (s Sim) Queues() int {
 // the calling goroutine counts its packets and hands them to the sinks, in input order, while the
 // workers go on with the chunks after it (chunksInFlight of them at most).
 const (
-	chunkSize      = 256
-	chunksInFlight = 4
+	chunkSize      = 64
+	chunksInFlight = 8
 )
 
 // chunk is a run of consecutive records and their packets.
