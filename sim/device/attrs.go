@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/kfuncs"
 )
 
@@ -321,9 +322,9 @@ type UpdateError struct {
 
 func (e *UpdateError) Error() string {
 	if e.Member == "" {
-		return fmt.Sprintf("%s: %s (%s)", e.Dev, e.Reason, Errno(e.Errno).Name())
+		return fmt.Sprintf("%s: %s (%s)", e.Dev, e.Reason, errno.Errno(e.Errno).Name())
 	}
-	return fmt.Sprintf("%s: %s: %s (%s)", e.Dev, e.Member, e.Reason, Errno(e.Errno).Name())
+	return fmt.Sprintf("%s: %s: %s (%s)", e.Dev, e.Member, e.Reason, errno.Errno(e.Errno).Name())
 }
 
 // Unwrap gives the errno.

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"syscall"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/kfuncs"
 )
 
@@ -278,7 +279,7 @@ type AttachError struct {
 }
 
 func (e *AttachError) Error() string {
-	return fmt.Sprintf("%s: cannot attach the XDP program: %s (%s)", e.Dev, e.Reason, Errno(e.Errno).Name())
+	return fmt.Sprintf("%s: cannot attach the XDP program: %s (%s)", e.Dev, e.Reason, errno.Errno(e.Errno).Name())
 }
 
 // Unwrap gives the errno.

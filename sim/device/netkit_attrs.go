@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"syscall"
+
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 // netkit devices in the control interface: their attributes (layout version 3) come from the
@@ -70,9 +72,9 @@ func setNetkitPolicy(d *Netdev, v uint32, ofPeer bool) error {
 	}
 	p := NetkitAction(int32(v))
 	if err := checkPolicy(p); err != nil {
-		var e Errno
+		var e errno.Errno
 		if !errors.As(err, &e) {
-			e = EINVAL
+			e = errno.EINVAL
 		}
 		return &UpdateError{Errno: syscall.Errno(e), Reason: fmt.Sprintf("%d is not a default policy (NETKIT_PASS or NETKIT_DROP)", int32(v))}
 	}
