@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"syscall"
 
 	"github.com/cilium/ebpf"
 
@@ -90,9 +89,9 @@ func (b controlBackend) Update(key, val []byte, program bool) error {
 		origin = device.FromProgram
 	}
 	err := d.Update(device.Latest(), val, origin)
-	var se syscall.Errno
-	if errors.As(err, &se) {
-		return &controlError{err: err, no: errno.Errno(se)}
+	var no errno.Errno
+	if errors.As(err, &no) {
+		return &controlError{err: err, no: no}
 	}
 	return err
 }
