@@ -14,7 +14,9 @@ import (
 // the program, on the interpreter, with the interpreter's result.
 func TestCompileJITNamesAProgramTheSystemWillNotLetItCompile(t *testing.T) {
 	defer func(f func([]byte) ([]byte, error)) { mapCode = f }(mapCode)
-	mapCode = func([]byte) ([]byte, error) { return nil, errors.New("mapping for native code: " + syscall.EPERM.Error()) }
+	mapCode = func([]byte) ([]byte, error) {
+		return nil, errors.New("mapping for native code: " + syscall.EPERM.Error())
+	}
 	p, err := NewProgram([]Instruction{Make(0xb7, 0, 0, 0, 7), Make(0x95, 0, 0, 0, 0)}, ProgramOptions{})
 	if err != nil {
 		t.Fatal(err)
