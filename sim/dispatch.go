@@ -187,6 +187,9 @@ func (x *XDP) dispatch(out *Outcome, cond Conditions) (uint64, error) {
 		// ends; the kernel reads the low 32 bits of it.
 		cont := x.plan.Continues(i, uint32(r0))
 		x.runs = append(x.runs, SlotRun{Slot: i, Program: c.prog.Name, Ret: uint32(r0), Continued: cont})
+		if x.slotObs != nil {
+			x.slotObs.SlotDone(x.Frame(), x.runs[i])
+		}
 		if !cont {
 			return r0, nil
 		}
