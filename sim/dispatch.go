@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/btf"
 
@@ -331,6 +332,21 @@ func (x *XDP) DumpMaps() (result.Maps, error) {
 		}
 	}
 	return out, nil
+}
+
+// MapSpecs gives the spec of every map DumpMaps dumps, by the name it dumps it under (for a
+// dispatcher, every slot's maps prefixed by SlotMapPrefix): what their keys and values are.
+func (x *XDP) MapSpecs() map[string]*ebpf.MapSpec {
+	if x.plan == nil {
+		return x.prog.obj.Spec.Maps
+	}
+	out := map[string]*ebpf.MapSpec{}
+	for i, c := range x.slots {
+		for n, ms := range c.prog.obj.Spec.Maps {
+			out[SlotMapPrefix(i)+n] = ms
+		}
+	}
+	return out
 }
 
 // LoadMaps preloads maps from a dump shaped as DumpMaps writes it.

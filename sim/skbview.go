@@ -121,10 +121,11 @@ var resizers = map[int32]bool{
 // observedSkbHelper is a tc program's helper as the machine calls it: through observeCall when
 // the skb has an observer.
 func observedSkbHelper(id int32, impl helperImpl) vm.Helper {
+	name := helperName(id)
 	return func(m *vm.Machine, r1, r2, r3, r4, r5 uint64) (uint64, error) {
 		rs := m.Host.(*runState)
 		if s := rs.skb; s != nil && s.obs != nil {
-			return s.observeCall(id, impl, rs, m, r1, r2, r3, r4, r5)
+			return s.observeCall(id, name, impl, rs, m, r1, r2, r3, r4, r5)
 		}
 		return impl(rs, m, r1, r2, r3, r4, r5)
 	}
@@ -132,11 +133,11 @@ func observedSkbHelper(id int32, impl helperImpl) vm.Helper {
 
 // observeCall runs a helper of a tc program for an skb with an observer, and tells it about the
 // call if the call changed the skb's layout or was a resizer's.
-func (s *skbState) observeCall(id int32, impl helperImpl, rs *runState, m *vm.Machine, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+func (s *skbState) observeCall(id int32, name string, impl helperImpl, rs *runState, m *vm.Machine, r1, r2, r3, r4, r5 uint64) (uint64, error) {
 	before := s.layout()
 	r, err := impl(rs, m, r1, r2, r3, r4, r5)
 	if o := s.obs; o != nil && err == nil && (resizers[id] || s.layout() != before) {
-		o.SkbMoved(s.view(), SkbMove{PC: m.PC(), Program: m.Program(), Helper: helperName(id), ID: id,
+		o.SkbMoved(s.view(), SkbMove{PC: m.PC(), Program: m.Program(), Helper: name, ID: id,
 			Args: [5]uint64{r1, r2, r3, r4, r5}, Ret: int64(r)})
 	}
 	return r, err

@@ -410,6 +410,7 @@ func (t *TC) setupTestRun(pkt []byte, ctx *SkbContext) error {
 	s.reset()
 	s.data = skbPad
 	s.end = testRunEnd(len(pkt))
+	clear(s.buf[:s.data]) // the head is kzalloc'd: zero headroom, as helpers that push find it
 	copy(s.buf[s.data:], pkt)
 	s.tail = s.data + len(pkt)
 	s.ifindex = 1

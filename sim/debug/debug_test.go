@@ -177,7 +177,7 @@ func TestBadCommandsSayWhatIsWanted(t *testing.T) {
 	s := session{t, newDebugger(t, "encap", "mixed.pcap", 2)}
 	for line, want := range map[string]string{
 		"regs":            "no packet is running",
-		"break nowhere.c": "want an instruction number, FILE:LINE or LINE",
+		"break nowhere.c": "want an instruction number, PROG:INSN, FILE:LINE or LINE",
 		"break 99999":     "has instructions 0 to",
 		"break encap.c:1": "no instruction of xdp_encap comes from that line",
 		"packet 9":        "the traces hold packets 1 to 2",

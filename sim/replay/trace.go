@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/result"
@@ -32,8 +33,19 @@ type Trace struct {
 	started  bool
 	lastLine string
 	lastProg *vm.Program
-	opts     assembly.KernelOptions
-	changed  []byte
+	// lastExit says the instruction traced last was the exit of a program (not of a function it
+	// called): when another program starts, the one before returned r0.
+	lastExit bool
+	// names are what Name said about programs.
+	names   map[*vm.Program]programName
+	opts    assembly.KernelOptions
+	changed []byte
+}
+
+// programName is what the trace says about a program when it starts and returns.
+type programName struct {
+	where string
+	tc    bool
 }
 
 // NewTrace traces the machine m (see Tracer) onto w.
@@ -63,6 +75,16 @@ func (t *Trace) Also(ms ...*vm.Machine) {
 	}
 }
 
+// Name says where program p runs ("slot 1 of libxdp's dispatcher", "at tc ingress"): the trace
+// names it so when it starts, and says what it returned by the names of its type (tc says it is a
+// tc program) when another program takes over.
+func (t *Trace) Name(p *vm.Program, where string, tc bool) {
+	if t.names == nil {
+		t.names = map[*vm.Program]programName{}
+	}
+	t.names[p] = programName{where, tc}
+}
+
 // Start begins a packet's trace: only selected packets are traced, the others run at full speed.
 func (t *Trace) Start(p *Packet) error {
 	if !p.Selected {
@@ -80,6 +102,7 @@ func (t *Trace) Start(p *Packet) error {
 	t.started = false
 	t.lastLine = ""
 	t.lastProg = nil
+	t.lastExit = false
 	return nil
 }
 
@@ -89,23 +112,49 @@ func (t *Trace) stepMain(p *vm.Program, pc int, regs *[11]uint64) {
 }
 
 func (t *Trace) step(p *vm.Program, pc int, regs *[11]uint64) {
-	if t.started {
+	// Another program takes over after one returned (a dispatcher's next slot, tc after XDP): its
+	// registers start afresh.
+	handover := t.started && p != t.lastProg && t.lastExit
+	switch {
+	case handover:
+		t.w.WriteByte('\n')
+	case t.started:
 		t.changes(regs)
-	} else {
+	default:
 		fmt.Fprintf(t.w, "\t; r1=%s r10=%s\n", t.value(regs[1]), t.value(regs[10]))
 	}
 	t.started = true
+	r0 := t.prev[0]
 	t.prev = *regs
 	if p != t.lastProg {
-		fmt.Fprintf(t.w, "; program %s\n", p.Name())
+		if handover {
+			fmt.Fprintf(t.w, "; %s returned %s\n", t.lastProg.Name(), t.retName(t.lastProg, r0))
+		}
+		fmt.Fprintf(t.w, "; program %s", p.Name())
+		if n := t.names[p]; n.where != "" {
+			fmt.Fprintf(t.w, " (%s)", n.where)
+		}
+		t.w.WriteByte('\n')
+		if handover {
+			fmt.Fprintf(t.w, "\t; r1=%s r10=%s\n", t.value(regs[1]), t.value(regs[10]))
+		}
 		t.lastProg = p
 		t.lastLine = ""
 	}
+	t.lastExit = p.Instructions()[pc].Op == vm.OpExit && t.cur.Depth() == 0
 	if line := p.LineAt(pc); line != "" && line != t.lastLine {
 		fmt.Fprintf(t.w, "; %s\n", line)
 		t.lastLine = line
 	}
 	fmt.Fprintf(t.w, "%d: %s", pc, assembly.FormatKernel(p.Instructions(), pc, &t.opts))
+}
+
+// retName writes what program p returned: "2 (XDP_PASS)", "-1 (TC_ACT_UNSPEC)".
+func (t *Trace) retName(p *vm.Program, r0 uint64) string {
+	if t.names[p].tc {
+		return fmt.Sprintf("%d (%s)", int32(r0), result.TCVerdictName(uint32(r0)))
+	}
+	return fmt.Sprintf("%d (%s)", uint32(r0), result.VerdictName(uint32(r0)))
 }
 
 // value shows a register: pointers as region+offset, scalars in hex.
@@ -166,5 +215,39 @@ func (t *Trace) Packet(p *Packet) error {
 			fmt.Fprintf(t.w, "; exception: %s\n", o.Exception)
 		}
 	}
+	t.dispatch(o)
+	if tc := o.TC; tc != nil && o.Packet.Type != result.TypeTC && (len(tc.Programs) > 0 || tc.Dropped != "" || tc.Err != "") {
+		fmt.Fprintf(t.w, "; at tc ingress: %s\n", tcLine(tc))
+	}
 	return t.w.Flush()
+}
+
+// dispatch says, for a dispatcher of several slots, what each slot returned and what the
+// dispatcher made of it.
+func (t *Trace) dispatch(o *sim.Outcome) {
+	if len(o.Dispatch) == 0 {
+		return
+	}
+	t.w.WriteString("; the dispatcher:")
+	for i, r := range o.Dispatch {
+		if i > 0 {
+			t.w.WriteByte(',')
+		}
+		what := "its verdict"
+		if r.Continued {
+			what = "goes on"
+		}
+		fmt.Fprintf(t.w, " slot %d %s returned %d (%s), %s", r.Slot, r.Program, r.Ret, result.VerdictName(r.Ret), what)
+	}
+	t.w.WriteByte('\n')
+}
+
+// tcLine says what each tc program returned and what the hook did.
+func tcLine(tc *sim.TCOutcome) string {
+	var b strings.Builder
+	for _, r := range tc.Programs {
+		fmt.Fprintf(&b, "%s returned %d (%s); ", r.Program, r.Ret, result.TCVerdictName(uint32(r.Ret)))
+	}
+	b.WriteString(TCHookLine(tc))
+	return b.String()
 }
