@@ -70,6 +70,9 @@ type Outcome struct {
 	// TC is what tc programs did to the packet: the tc ingress hook after XDP_PASS (see
 	// XDP.SetIngress), or the tc program a TC runs alone.
 	TC *TCOutcome
+	// Network is the packet's way through a Network (see Network.Run): every hook it passed and
+	// how it ended; nil for a program run on its own.
+	Network *NetworkOutcome
 }
 
 // SkbHandoff is what the stack receives for XDP_PASS: the frame from data and the metadata in
