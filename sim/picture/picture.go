@@ -126,6 +126,8 @@ type Ended struct {
 	// Continued says the dispatcher went on to its next slot (or, after the last, to XDP_PASS),
 	// or the tc chain to its next program.
 	Continued bool
+	// Alone says the slot is a dispatcher's only one: the program replaces its main function.
+	Alone bool
 }
 
 // Describe says what the step did, in a line: the call, its result and what it moved, or which
@@ -174,11 +176,27 @@ func (e *Ended) describe() string {
 		}
 		return what
 	}
-	what := fmt.Sprintf("slot %d: %s returned %s (%d)", e.Slot, e.Program, result.VerdictName(e.Ret), e.Ret)
-	if e.Continued {
+	what := fmt.Sprintf("slot %d: %s returned %s", e.Slot, e.Program, slotRet(e.Ret))
+	switch {
+	case e.Alone:
+		return what + ": one program alone replaces the dispatcher's main function, its return value is the verdict"
+	case e.Continued:
 		return what + ": one of its chain-call actions, the dispatcher goes on"
 	}
 	return what + ": not one of its chain-call actions, the dispatcher returns it"
+}
+
+// slotRet writes what a dispatcher's slot returned, and for a value that is no XDP action how the
+// dispatcher's chain-call test reads it: it shifts the actions' bitmap by the value's low 6 bits.
+func slotRet(r uint32) string {
+	if r <= 4 {
+		return fmt.Sprintf("%s (%d)", result.VerdictName(r), r)
+	}
+	bit := r & 63
+	if bit <= 4 {
+		return fmt.Sprintf("%d, not an XDP action (the chain-call test reads bit %d, %s)", r, bit, result.VerdictName(bit))
+	}
+	return fmt.Sprintf("%d, not an XDP action (the chain-call test reads bit %d, which no action sets)", r, bit)
 }
 
 // tcRet names a tc program's return value: "TC_ACT_OK (0)".
@@ -331,6 +349,15 @@ func (r *Recorder) FrameEnd(f sim.FrameView, out *sim.Outcome) {
 	st := r.Run.XDP
 	st.After = Capture(f)
 	st.Done = true
+	slots := 0
+	for _, s := range st.Steps {
+		if s.Ended != nil {
+			slots++
+		}
+	}
+	if n := len(st.Steps); slots == 1 && st.Steps[n-1].Ended != nil && st.Steps[n-1].Ended.Slot == 0 {
+		st.Steps[n-1].Ended.Alone = true
+	}
 	st.Outcome = Outcome{Ret: out.Ret, Err: out.Err, Fault: out.Fault != nil}
 }
 
@@ -368,6 +395,13 @@ func (r *Recorder) SkbEnd(v sim.SkbView, out *sim.TCOutcome) {
 		run.Skb = &Stage{Who: r.SkbWho, Before: CaptureSkb(v, run.XDP != nil)}
 	}
 	st := run.Skb
+	if st.Who == "" && len(out.Programs) > 0 {
+		var names []string
+		for _, r := range out.Programs {
+			names = append(names, r.Program)
+		}
+		st.Who = strings.Join(names, ", ")
+	}
 	st.After = CaptureSkb(v, run.XDP != nil)
 	st.Done = true
 	st.Outcome = Outcome{Ret: out.Ret, Err: out.Err, Fault: out.Fault != nil, TC: true, Action: out.Action, Dropped: out.Dropped}

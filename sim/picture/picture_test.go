@@ -56,8 +56,8 @@ func checkTiling(t *testing.T, what string, s picture.Snapshot) {
 		}
 		at = a.End
 	}
-	if at != sim.FrameSize {
-		t.Errorf("%s: the areas end at %d, not at the page end %d", what, at, sim.FrameSize)
+	if at != len(s.Page) {
+		t.Errorf("%s: the areas end at %d, not at the page end %d", what, at, len(s.Page))
 	}
 	if layers != int(s.DataEnd-s.Data) {
 		t.Errorf("%s: the layers cover %d bytes, the linear packet is %d", what, layers, s.DataEnd-s.Data)

@@ -154,6 +154,9 @@ func (t *Trace) retName(p *vm.Program, r0 uint64) string {
 	if t.names[p].tc {
 		return fmt.Sprintf("%d (%s)", int32(r0), result.TCVerdictName(uint32(r0)))
 	}
+	if uint32(r0) > result.XDPRedirect {
+		return fmt.Sprintf("%d (not an XDP action)", uint32(r0))
+	}
 	return fmt.Sprintf("%d (%s)", uint32(r0), result.VerdictName(uint32(r0)))
 }
 
@@ -206,7 +209,12 @@ func (t *Trace) Packet(p *Packet) error {
 	case o.Packet.Type == result.TypeTC:
 		fmt.Fprintf(t.w, "; returned %d (%s)\n", int32(o.Ret), o.Packet.Verdict())
 	default:
-		fmt.Fprintf(t.w, "; returned %d (%s)", o.Ret, result.VerdictName(o.Ret))
+		if tc := o.TC; tc != nil && (len(tc.Programs) > 0 || tc.Dropped != "" || tc.Err != "") {
+			t.w.WriteString("; XDP")
+		} else {
+			t.w.WriteString(";")
+		}
+		fmt.Fprintf(t.w, " returned %d (%s)", o.Ret, result.VerdictName(o.Ret))
 		if o.Ret > result.XDPRedirect {
 			fmt.Fprintf(t.w, ": an invalid action, which the kernel treats as XDP_ABORTED")
 		}
@@ -237,7 +245,11 @@ func (t *Trace) dispatch(o *sim.Outcome) {
 		if r.Continued {
 			what = "goes on"
 		}
-		fmt.Fprintf(t.w, " slot %d %s returned %d (%s), %s", r.Slot, r.Program, r.Ret, result.VerdictName(r.Ret), what)
+		ret := fmt.Sprintf("%d (%s)", r.Ret, result.VerdictName(r.Ret))
+		if r.Ret > result.XDPRedirect {
+			ret = fmt.Sprintf("%d (not an XDP action)", r.Ret)
+		}
+		fmt.Fprintf(t.w, " slot %d %s returned %s, %s", r.Slot, r.Program, ret, what)
 	}
 	t.w.WriteByte('\n')
 }

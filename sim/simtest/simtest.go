@@ -15,6 +15,7 @@ import (
 	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/device"
 )
 
 // Options are the load options a corpus program needs in the simulator: the features of the
@@ -42,6 +43,115 @@ func XDP(tb testing.TB, p corpus.Program) *sim.XDP {
 		tb.Fatal(err)
 	}
 	x, err := sim.NewXDP(prog)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return x
+}
+
+// TCProgram is the corpus tc program of that name.
+func TCProgram(tb testing.TB, name string) corpus.Program {
+	for _, p := range corpus.TCPrograms() {
+		if p.Name == name {
+			return p
+		}
+	}
+	tb.Fatalf("no corpus tc program %s", name)
+	return corpus.Program{}
+}
+
+// Chain is the tc programs of corpus program p in the order they run: its chain, or its entry.
+func Chain(p corpus.Program) []string {
+	if len(p.Chain) > 0 {
+		return p.Chain
+	}
+	return []string{p.Entry}
+}
+
+// TC loads corpus tc program p and prepares it (its chain, if it has one) to run alone, as
+// BPF_PROG_TEST_RUN runs it.
+func TC(tb testing.TB, p corpus.Program) *sim.TC {
+	tb.Helper()
+	obj, err := sim.Load(p.Object("v4"), Options(p))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tcOf(tb, obj, Chain(p))
+}
+
+func tcOf(tb testing.TB, obj *sim.Object, names []string) *sim.TC {
+	tb.Helper()
+	var progs []*sim.Program
+	for _, n := range names {
+		prog, err := obj.Program(n)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		progs = append(progs, prog)
+	}
+	tc, err := sim.NewTC(progs...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tc
+}
+
+// Ingress loads corpus tc program p, which names the XDP program of its object it is meant to
+// follow (p.XDP), and puts it (its chain) at tc ingress behind that program.
+func Ingress(tb testing.TB, p corpus.Program) *sim.XDP {
+	tb.Helper()
+	obj, err := sim.Load(p.Object("v4"), Options(p))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	prog, err := obj.Program(p.XDP)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	x, err := sim.NewXDP(prog)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	x.SetIngress(tcOf(tb, obj, Chain(p)))
+	return x
+}
+
+// Dispatcher attaches the programs of a corpus dispatcher set (compiled for -mcpu=v4) through
+// libxdp's dispatcher as xdp-loader attaches them: each from its own object, with the set's
+// priority, chain-call actions and frags marks.
+func Dispatcher(tb testing.TB, set corpus.DispatcherSet) *sim.XDP {
+	tb.Helper()
+	var o device.Override
+	if set.Priority != 0 {
+		prio := set.Priority
+		o.Priority = &prio
+	}
+	if set.Actions != "" {
+		a, err := device.ParseActions(set.Actions)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		o.Actions = &a
+	}
+	var atts []sim.Attachment
+	for _, name := range set.Programs {
+		p := Program(tb, name)
+		obj, err := sim.Load(p.Object("v4"), Options(p))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		prog, err := obj.Program(p.Entry)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		po := o
+		if set.SetFrags {
+			frags := p.Frags
+			po.Frags = &frags
+		}
+		atts = append(atts, sim.Attachment{Program: prog, Override: po})
+	}
+	x, err := sim.NewDispatcher(atts, device.Options{PacketChangingStubs: set.PacketChangingStubs})
 	if err != nil {
 		tb.Fatal(err)
 	}
