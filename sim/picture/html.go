@@ -90,7 +90,7 @@ program changed.</p>
 		if who == "" {
 			who = "the tc program"
 		}
-		if r.XDP != nil {
+		if st.Before.Skb != nil && st.Before.Skb.FromXDP {
 			fmt.Fprintf(&b, "<h2>The sk_buff at tc ingress: %s</h2>\n", esc(who))
 			b.WriteString(`<p>The stack builds the skb on the frame's page: its head is the page's start (<code>data_hard_start</code>),
 the XDP metadata stays in front of the MAC header (<code>data_meta</code>), and <code>skb->end</code> is the frame end.</p>
@@ -224,7 +224,7 @@ func writeColumns(b *strings.Builder, cols []column) {
 	}
 	height := at + 20 + float64(maxFrags)*34
 	const colW, boxX, boxW = 400, 52, 150
-	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%.0f" role="img" aria-label="%s">`+"\n", colW*len(cols), height, ariaLabel(cols))
+	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%.0f" role="img" aria-label="%s">`+"\n", colW*len(cols)+80, height, ariaLabel(cols))
 	for i, c := range cols {
 		x0 := float64(i * colW)
 		fmt.Fprintf(b, `<g id="col%d"><text x="%.0f" y="16" style="font-weight:bold;font-size:13px">%s</text>`+"\n", i, x0+boxX, esc(c.title))

@@ -145,7 +145,7 @@ func (s Snapshot) skbAreas(add func(Area)) {
 	k := s.Skb
 	room := "free: skb_change_head, skb_adjust_room and skb_vlan_push push into it"
 	if k.FromXDP {
-		room = "the XDP frame's page from data_hard_start (its xdp_frame's bytes too), the skb's headroom now"
+		room = "the XDP frame's page from data_hard_start: the skb's headroom now"
 	}
 	add(Area{Kind: KindHeadroom, Name: "headroom", Start: 0, End: int(s.DataMeta), Detail: room})
 	if s.DataMeta < s.Data {

@@ -31,7 +31,7 @@ func (r *Run) Text(w io.Writer, opts TextOptions) error {
 		if r.XDP != nil {
 			b.WriteString("\n")
 		}
-		st.skbText(&b, opts, r.XDP != nil)
+		st.skbText(&b, opts, st.Before.Skb != nil && st.Before.Skb.FromXDP)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -331,7 +331,7 @@ func (s Snapshot) pointerLabel(p Pointer) string {
 		}
 	case "data_end":
 		if s.Skb != nil {
-			return fmt.Sprintf("data_end, the tail (data+%d)", s.DataEnd-s.Data)
+			return fmt.Sprintf("data_end (data+%d), the tail", s.DataEnd-s.Data)
 		}
 		return fmt.Sprintf("data_end (data+%d)", s.DataEnd-s.Data)
 	case "frame end":
