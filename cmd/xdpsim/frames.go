@@ -33,7 +33,7 @@ type frames struct {
 func (f *frames) Start(p *replay.Packet) error {
 	f.rec.Reset()
 	if !p.Selected {
-		f.observe(nil)
+		picture.Unwatch(f.x, f.tc)
 		return nil
 	}
 	f.rec.Title = fmt.Sprintf("packet %d (%s record %d), %s", p.N, p.Record.File, p.Record.Index, programsOf(f.x, f.tc, false))
@@ -47,26 +47,8 @@ func (f *frames) Start(p *replay.Packet) error {
 	if f.tc != nil {
 		f.rec.SkbWho = chainNames(f.tc)
 	}
-	f.observe(&f.rec)
+	f.rec.Watch(f.x, f.tc)
 	return nil
-}
-
-// observe installs the recorder (nil removes it) on the XDP program and the tc programs.
-func (f *frames) observe(rec *picture.Recorder) {
-	if f.x != nil {
-		if rec == nil {
-			f.x.SetFrameObserver(nil)
-		} else {
-			f.x.SetFrameObserver(rec)
-		}
-	}
-	if f.tc != nil {
-		if rec == nil {
-			f.tc.SetSkbObserver(nil)
-		} else {
-			f.tc.SetSkbObserver(rec)
-		}
-	}
 }
 
 // programsOf names what runs the packets: "program xdp_encap", "libxdp's dispatcher (xdp_mon,
@@ -111,7 +93,7 @@ func (f *frames) Packet(p *replay.Packet) error {
 		return nil
 	}
 	f.selected++
-	f.observe(nil)
+	picture.Unwatch(f.x, f.tc)
 	if f.rec.Run == nil {
 		_, err := fmt.Fprintf(f.w, "packet %d: no frame to draw: %s\n", p.N, p.Outcome.Err)
 		return err

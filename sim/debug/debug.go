@@ -247,36 +247,18 @@ func (d *Debugger) startPacket(i int) {
 		}
 		d.rec.Reset()
 		d.rec.Title = fmt.Sprintf("packet %d (%s)", i+1, d.pkts.Label(i))
-		d.observe(&d.rec)
+		d.rec.Watch(d.x, d.tc)
 		out := d.pkts.Run(i)
 		for _, m := range d.machines {
 			m.SetTrace(nil)
 		}
-		d.observe(nil)
+		picture.Unwatch(d.x, d.tc)
 		if alive {
 			yield(stop{done: true, out: out})
 		}
 	}
 	d.resume, d.cancel = iter.Pull(iter.Seq[stop](seq))
 	d.running = true
-}
-
-// observe installs the picture's recorder (nil removes it) on the XDP program and the tc programs.
-func (d *Debugger) observe(rec *picture.Recorder) {
-	if d.x != nil {
-		if rec == nil {
-			d.x.SetFrameObserver(nil)
-		} else {
-			d.x.SetFrameObserver(rec)
-		}
-	}
-	if d.tc != nil {
-		if rec == nil {
-			d.tc.SetSkbObserver(nil)
-		} else {
-			d.tc.SetSkbObserver(rec)
-		}
-	}
 }
 
 // advance resumes the run until want says stop or the packet ends.

@@ -298,6 +298,27 @@ type Recorder struct {
 	XDPWho, SkbWho string
 }
 
+// Watch installs the recorder on the XDP program x (or dispatcher) and the tc programs tc, either
+// of which may be nil; Unwatch removes it.
+func (r *Recorder) Watch(x *sim.XDP, tc *sim.TC) {
+	if x != nil {
+		x.SetFrameObserver(r)
+	}
+	if tc != nil {
+		tc.SetSkbObserver(r)
+	}
+}
+
+// Unwatch removes any observer from x and tc (either may be nil).
+func Unwatch(x *sim.XDP, tc *sim.TC) {
+	if x != nil {
+		x.SetFrameObserver(nil)
+	}
+	if tc != nil {
+		tc.SetSkbObserver(nil)
+	}
+}
+
 // Reset forgets the last run: the next packet starts a new one.
 func (r *Recorder) Reset() { r.Run = nil }
 
