@@ -6,6 +6,7 @@ import (
 
 	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/simtest"
 )
 
 // skbRecorder checks every view an skb observer gets against the one before it.
@@ -83,34 +84,27 @@ func (r *skbRecorder) SkbEnd(v sim.SkbView, out *sim.TCOutcome) {
 func TestEverySkbAnObserverSeesHoldsTogether(t *testing.T) {
 	for _, p := range corpus.TCPrograms() {
 		t.Run(p.Name+" alone", func(t *testing.T) {
-			o, err := sim.Load(p.Object("v4"), sim.LoadOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			prog, err := o.FindProgram(p.Entry)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tc, err := sim.NewTC(prog)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tc := simtest.TC(t, p)
 			rec := &skbRecorder{t: t}
 			tc.SetSkbObserver(rec)
-			ran := 0
+			ran, programs := 0, 0
 			for _, tr := range p.Traces {
 				for _, pkt := range readPcap(t, corpus.TracePath(tr)) {
 					out := tc.Run(pkt, &sim.SkbContext{}, sim.Conditions{})
 					if out.Err == "" || out.Fault != nil {
 						ran++
 					}
+					if out.TC != nil {
+						programs += len(out.TC.Programs)
+					}
 				}
 			}
 			if rec.starts != ran || rec.ends != ran {
 				t.Errorf("%d packets ran, the observer saw %d starts and %d ends", ran, rec.starts, rec.ends)
 			}
-			if len(rec.programs) != ran {
-				t.Errorf("%d programs ended for %d packets (no corpus tc program faults)", len(rec.programs), ran)
+			// The observer hears of every program of the chain that ran, and no other.
+			if n := len(rec.programs); n != programs || n < ran {
+				t.Errorf("the observer saw %d programs end, the outcomes name %d for %d packets", n, programs, ran)
 			}
 			t.Logf("%d packets, %d steps", ran, len(rec.moves))
 		})
@@ -118,35 +112,8 @@ func TestEverySkbAnObserverSeesHoldsTogether(t *testing.T) {
 			continue
 		}
 		t.Run(p.Name+" behind "+p.XDP, func(t *testing.T) {
-			o, err := sim.Load(p.Object("v4"), sim.LoadOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			xp, err := o.FindProgram(p.XDP)
-			if err != nil {
-				t.Fatal(err)
-			}
-			chain := p.Chain
-			if chain == nil {
-				chain = []string{p.Entry}
-			}
-			var progs []*sim.Program
-			for _, n := range chain {
-				tp, err := o.FindProgram(n)
-				if err != nil {
-					t.Fatal(err)
-				}
-				progs = append(progs, tp)
-			}
-			x, err := sim.NewXDP(xp)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tc, err := sim.NewTC(progs...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			x.SetIngress(tc)
+			x := simtest.Ingress(t, p)
+			tc := x.Ingress()
 			rec := &skbRecorder{t: t}
 			tc.SetSkbObserver(rec)
 			reached := 0
@@ -177,21 +144,8 @@ func TestTheResizersOfTheCorpusAreSteps(t *testing.T) {
 		"tc_nat64":  {"bpf_skb_change_proto"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			var p corpus.Program
-			for _, c := range corpus.TCPrograms() {
-				if c.Name == name {
-					p = c
-				}
-			}
-			o, err := sim.Load(p.Object("v4"), sim.LoadOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			prog, _ := o.FindProgram(p.Entry)
-			tc, err := sim.NewTC(prog)
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := simtest.TCProgram(t, name)
+			tc := simtest.TC(t, p)
 			rec := &skbRecorder{t: t}
 			tc.SetSkbObserver(rec)
 			for _, tr := range p.Traces {

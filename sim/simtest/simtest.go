@@ -34,11 +34,23 @@ func Options(p corpus.Program) sim.LoadOptions {
 // XDP loads corpus program p (compiled for -mcpu=v4) and prepares its entry program.
 func XDP(tb testing.TB, p corpus.Program) *sim.XDP {
 	tb.Helper()
+	return xdpOf(tb, load(tb, p), p.Entry)
+}
+
+// load loads corpus program p's object compiled for -mcpu=v4.
+func load(tb testing.TB, p corpus.Program) *sim.Object {
+	tb.Helper()
 	obj, err := sim.Load(p.Object("v4"), Options(p))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	prog, err := obj.Program(p.Entry)
+	return obj
+}
+
+// xdpOf prepares the object's XDP program name.
+func xdpOf(tb testing.TB, obj *sim.Object, name string) *sim.XDP {
+	tb.Helper()
+	prog, err := obj.Program(name)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -72,11 +84,7 @@ func Chain(p corpus.Program) []string {
 // BPF_PROG_TEST_RUN runs it.
 func TC(tb testing.TB, p corpus.Program) *sim.TC {
 	tb.Helper()
-	obj, err := sim.Load(p.Object("v4"), Options(p))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return tcOf(tb, obj, Chain(p))
+	return tcOf(tb, load(tb, p), Chain(p))
 }
 
 func tcOf(tb testing.TB, obj *sim.Object, names []string) *sim.TC {
@@ -100,18 +108,8 @@ func tcOf(tb testing.TB, obj *sim.Object, names []string) *sim.TC {
 // follow (p.XDP), and puts it (its chain) at tc ingress behind that program.
 func Ingress(tb testing.TB, p corpus.Program) *sim.XDP {
 	tb.Helper()
-	obj, err := sim.Load(p.Object("v4"), Options(p))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	prog, err := obj.Program(p.XDP)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	x, err := sim.NewXDP(prog)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	obj := load(tb, p)
+	x := xdpOf(tb, obj, p.XDP)
 	x.SetIngress(tcOf(tb, obj, Chain(p)))
 	return x
 }
@@ -136,11 +134,7 @@ func Dispatcher(tb testing.TB, set corpus.DispatcherSet) *sim.XDP {
 	var atts []sim.Attachment
 	for _, name := range set.Programs {
 		p := Program(tb, name)
-		obj, err := sim.Load(p.Object("v4"), Options(p))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		prog, err := obj.Program(p.Entry)
+		prog, err := load(tb, p).Program(p.Entry)
 		if err != nil {
 			tb.Fatal(err)
 		}
