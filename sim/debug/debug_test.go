@@ -9,7 +9,6 @@ import (
 	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/debug"
-	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/sim/simtest"
 )
 
@@ -133,42 +132,9 @@ func TestEveryCorpusProgramRunsTheSameUnderTheDebugger(t *testing.T) {
 			plain := newXDP(t, p)
 			var want []string
 			for _, pk := range pkts {
-				o := plain.Run(pk.Data, nil, pk.Cond)
-				if o.Err != "" {
-					want = append(want, "error")
-				} else {
-					want = append(want, fmt.Sprintf("%s (%d)", result.VerdictName(o.Ret), o.Ret))
-				}
+				want = append(want, verdictOf(plain.Run(pk.Data, nil, pk.Cond)))
 			}
-			s := session{t, newDebuggerOf(t, p, p.Traces[0], len(pkts))}
-			for i := range pkts {
-				// Packet by packet: step a few instructions, look at everything, run to the end.
-				first := s.do("next 5")
-				if !strings.Contains(first, fmt.Sprintf("packet %d", i+1)) {
-					t.Fatalf("packet %d: %s", i+1, first)
-				}
-				for _, cmd := range []string{"regs", "stack", "bt", "list", "frame", "maps"} {
-					if out := s.do(cmd); strings.Contains(out, "no packet is running") && !strings.Contains(first, "ended") {
-						t.Errorf("%s: %s", cmd, out)
-					}
-				}
-				end := first
-				if !strings.Contains(end, "ended") {
-					end = s.do("continue")
-				}
-				if want[i] == "error" {
-					if strings.Contains(end, "XDP_") {
-						t.Errorf("packet %d: plain run refused it, the debugger says %s", i+1, end)
-					}
-					continue
-				}
-				if !strings.Contains(end, fmt.Sprintf("packet %d ended: %s", i+1, want[i])) {
-					t.Errorf("packet %d: plain run %s, debugger: %s", i+1, want[i], end)
-				}
-			}
-			if out := s.do("step"); !strings.Contains(out, "every packet has run") {
-				t.Errorf("after the last packet: %s", out)
-			}
+			stepThrough(t, session{t, newDebuggerOf(t, p, p.Traces[0], len(pkts))}, want)
 		})
 	}
 }
