@@ -312,6 +312,7 @@ func newTC(s *skbState, tcx, classic []*Program) (*TC, error) {
 			rs.skb = t.skb
 			st.rs = rs
 			st.pkt = rs.m.AddRegion(vm.Region{Name: "packet", Data: t.skb.buf})
+			rs.skbPkt = st.pkt
 			st.ctx = rs.m.AddRegion(vm.Region{Name: "ctx", Load: t.skb.loadCtx, Store: t.skb.storeCtx})
 			machines[p.obj] = &st
 		}

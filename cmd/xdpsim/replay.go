@@ -63,6 +63,9 @@ type runFlags struct {
 	trace        bool
 	packets      string
 	failOn       string
+
+	// The state helpers and kfuncs consult (helperflags.go).
+	helpers helperFlags
 }
 
 func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
@@ -96,6 +99,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.BoolVar(&f.trace, "trace", false, "print every instruction each packet executes, with source lines and register changes")
 	fs.StringVar(&f.packets, "packet", "", "limit --trace, -v and --jsonl to these packets: N, N-M, or a list (1,5,9-12); all packets still run")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when any packet ends so: a list of fault, aborted, refused, snapped, exception, drop, pass, tx, redirect")
+	f.helpers.register(fs)
 }
 
 // engine is what --engine selected: a simulator engine, or the real kernel.
@@ -288,6 +292,11 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	for _, n := range s.obj.Notices {
 		fmt.Fprintf(stderr, "xdpsim: %s\n", n)
 	}
+	if use == kernelAlso {
+		if n := cookieNotice(s.prog); n != "" {
+			fmt.Fprintf(stderr, "xdpsim: %s\n", n)
+		}
+	}
 	if s.prog.Type == ebpf.SchedCLS {
 		if err := s.openTC(f, eng, host, dev); err != nil {
 			return fail(err)
@@ -319,6 +328,9 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 			f.tune(s.tc, eng)
 			s.tc.SetSeed(f.seed)
 		}
+	}
+	if err := f.helpers.apply(s); err != nil {
+		return fail(err)
 	}
 	if f.mapsIn != "" {
 		in, err := readMaps(f.mapsIn, f.mapsInFormat, btfjson.SpecTypes(s.obj.Spec))
@@ -444,11 +456,13 @@ func (f *runFlags) sinks(s *session, stdout io.Writer) error {
 		}
 		l.Sinks = append(l.Sinks, m)
 	}
-	return nil
+	return f.helpers.sinks(s, stdout)
 }
 
 // quietSummary says the summary would mix into machine-readable output on stdout.
-func (f *runFlags) quietSummary() bool { return f.jsonl == "-" || f.mapsOut == "-" }
+func (f *runFlags) quietSummary() bool {
+	return f.jsonl == "-" || f.mapsOut == "-" || f.helpers.conntrackDump == "-"
+}
 
 // failOnCheck reads --fail-on into a check of the run's counts: it returns what matched.
 func (f *runFlags) failOnCheck() (func(*replay.Stats) string, error) {
