@@ -667,7 +667,7 @@ func (s *session) newTrace(w io.Writer) *replay.Trace {
 	tr.Also(ms[1:]...)
 	if s.x != nil && s.x.Dispatcher() != nil {
 		for i, p := range s.x.Programs() {
-			tr.Name(p.VM, fmt.Sprintf("slot %d of libxdp's dispatcher", i), false)
+			tr.Name(p.VM, fmt.Sprintf("slot %d of libxdp's dispatcher", i), replay.ReturnsXDP)
 		}
 	}
 	if s.tc != nil {
@@ -676,7 +676,7 @@ func (s *session) newTrace(w io.Writer) *replay.Trace {
 			where = "at tc ingress"
 		}
 		for _, p := range s.tc.Programs() {
-			tr.Name(p.VM, where, true)
+			tr.Name(p.VM, where, replay.ReturnsTC)
 		}
 	}
 	return tr

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/vm"
 	"github.com/xdpsim/xdpsim/vm/assembly"
@@ -44,9 +45,20 @@ type Trace struct {
 
 // programName is what the trace says about a program when it starts and returns.
 type programName struct {
-	where string
-	tc    bool
+	where   string
+	returns Returns
 }
+
+// Returns says by which names a program's return value reads.
+type Returns int
+
+// The kinds of return values: XDP actions, tc actions (TC_ACT_*, which tcx's values share),
+// netkit actions (NETKIT_*).
+const (
+	ReturnsXDP Returns = iota
+	ReturnsTC
+	ReturnsNetkit
+)
 
 // NewTrace traces the machine m (see Tracer) onto w.
 func NewTrace(w io.Writer, m *vm.Machine) *Trace {
@@ -76,13 +88,17 @@ func (t *Trace) Also(ms ...*vm.Machine) {
 }
 
 // Name says where program p runs ("slot 1 of libxdp's dispatcher", "at tc ingress"): the trace
-// names it so when it starts, and says what it returned by the names of its type (tc says it is a
-// tc program) when another program takes over.
-func (t *Trace) Name(p *vm.Program, where string, tc bool) {
+// names it so when it starts, and says what it returned by the names of its kind when another
+// program takes over. A program named at several places (one program on two devices) is named
+// by all of them.
+func (t *Trace) Name(p *vm.Program, where string, returns Returns) {
 	if t.names == nil {
 		t.names = map[*vm.Program]programName{}
 	}
-	t.names[p] = programName{where, tc}
+	if n, ok := t.names[p]; ok && n.where != "" && where != "" && n.where != where {
+		where = n.where + " or " + where
+	}
+	t.names[p] = programName{where, returns}
 }
 
 // Start begins a packet's trace: only selected packets are traced, the others run at full speed.
@@ -112,9 +128,9 @@ func (t *Trace) stepMain(p *vm.Program, pc int, regs *[11]uint64) {
 }
 
 func (t *Trace) step(p *vm.Program, pc int, regs *[11]uint64) {
-	// Another program takes over after one returned (a dispatcher's next slot, tc after XDP): its
-	// registers start afresh.
-	handover := t.started && p != t.lastProg && t.lastExit
+	// Another program takes over after one returned (a dispatcher's next slot, tc after XDP, the
+	// same program on the next device): its registers start afresh.
+	handover := t.started && t.lastExit
 	switch {
 	case handover:
 		t.w.WriteByte('\n')
@@ -126,7 +142,7 @@ func (t *Trace) step(p *vm.Program, pc int, regs *[11]uint64) {
 	t.started = true
 	r0 := t.prev[0]
 	t.prev = *regs
-	if p != t.lastProg {
+	if p != t.lastProg || handover {
 		if handover {
 			fmt.Fprintf(t.w, "; %s returned %s\n", t.lastProg.Name(), t.retName(t.lastProg, r0))
 		}
@@ -149,15 +165,28 @@ func (t *Trace) step(p *vm.Program, pc int, regs *[11]uint64) {
 	fmt.Fprintf(t.w, "%d: %s", pc, assembly.FormatKernel(p.Instructions(), pc, &t.opts))
 }
 
-// retName writes what program p returned: "2 (XDP_PASS)", "-1 (TC_ACT_UNSPEC)".
+// retName writes what program p returned: "2 (XDP_PASS)", "-1 (TC_ACT_UNSPEC)", "2 (NETKIT_DROP)".
 func (t *Trace) retName(p *vm.Program, r0 uint64) string {
-	if t.names[p].tc {
+	switch t.names[p].returns {
+	case ReturnsTC:
 		return fmt.Sprintf("%d (%s)", int32(r0), result.TCVerdictName(uint32(r0)))
+	case ReturnsNetkit:
+		return netkitName(int32(r0))
 	}
 	if uint32(r0) > result.XDPRedirect {
 		return fmt.Sprintf("%d (not an XDP action)", uint32(r0))
 	}
 	return fmt.Sprintf("%d (%s)", uint32(r0), result.VerdictName(uint32(r0)))
+}
+
+// netkitName writes a netkit program's return value: "2 (NETKIT_DROP)"; netkit_xmit drops on a
+// value it does not know.
+func netkitName(ret int32) string {
+	switch a := device.NetkitAction(ret); a {
+	case device.NetkitNext, device.NetkitPass, device.NetkitDrop, device.NetkitRedirect:
+		return fmt.Sprintf("%d (%s)", ret, a)
+	}
+	return fmt.Sprintf("%d (not a netkit action, which netkit_xmit drops)", ret)
 }
 
 // value shows a register: pointers as region+offset, scalars in hex.
@@ -204,6 +233,19 @@ func (t *Trace) Packet(p *Packet) error {
 	switch {
 	case o.Fault != nil:
 		fmt.Fprintf(t.w, "; FAULT: %v\n", o.Fault)
+	case o.Network != nil:
+		// Through a network: the last program's return, then the path the packet took.
+		if t.lastProg != nil {
+			fmt.Fprintf(t.w, "; %s returned %s\n", t.lastProg.Name(), t.retName(t.lastProg, t.prev[0]))
+		}
+		fmt.Fprintf(t.w, "; the path: %s\n; %s", PathLine(o.Network), o.Network.End.Summary())
+		if o.Err != "" {
+			fmt.Fprintf(t.w, ": %s", o.Err)
+		} else if r := o.Network.End.Reason; r != "" {
+			fmt.Fprintf(t.w, ": %s", r)
+		}
+		t.w.WriteByte('\n')
+		return t.w.Flush()
 	case o.Err != "":
 		fmt.Fprintf(t.w, "; not run: %s\n", o.Err)
 	case o.Packet.Type == result.TypeTC:
