@@ -10,6 +10,7 @@ import (
 
 	"github.com/xdpsim/xdpsim/kernel"
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/simtest"
 )
 
 // skbLayout is where the kernel's sk_buff keeps a tc program's packet, as offsets from skb->head:
@@ -243,25 +244,9 @@ func simFromXDP(t *testing.T, pkt []byte) sim.SkbView {
 	if err != nil {
 		t.Fatal(err)
 	}
-	xp, err := o.FindProgram("xdp_meta8")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp, err := o.FindProgram("tc_pass")
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := sim.NewXDP(xp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tc, err := sim.NewTC(tp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x.SetIngress(tc)
+	x := simtest.Behind(t, o, "xdp_meta8", "tc_pass")
 	var first firstSkb
-	tc.SetSkbObserver(&first)
+	x.Ingress().SetSkbObserver(&first)
 	if out := x.Run(pkt, nil, sim.Conditions{}); out.Err != "" || out.TC == nil {
 		t.Fatalf("simulator: %+v", out)
 	}

@@ -111,9 +111,15 @@ func tcOf(tb testing.TB, obj *sim.Object, names []string) *sim.TC {
 // follow (p.XDP), and puts it (its chain) at tc ingress behind that program.
 func Ingress(tb testing.TB, p corpus.Program) *sim.XDP {
 	tb.Helper()
-	obj := load(tb, p)
-	x := xdpOf(tb, obj, p.XDP)
-	x.SetIngress(tcOf(tb, obj, Chain(p)))
+	return Behind(tb, load(tb, p), p.XDP, Chain(p)...)
+}
+
+// Behind prepares the object's XDP program xdp with its tc programs tc (a chain, in order) at tc
+// ingress behind it; x.Ingress() is the tc programs.
+func Behind(tb testing.TB, obj *sim.Object, xdp string, tc ...string) *sim.XDP {
+	tb.Helper()
+	x := xdpOf(tb, obj, xdp)
+	x.SetIngress(tcOf(tb, obj, tc))
 	return x
 }
 
@@ -121,6 +127,14 @@ func Ingress(tb testing.TB, p corpus.Program) *sim.XDP {
 // libxdp's dispatcher as xdp-loader attaches them: each from its own object, with the set's
 // priority, chain-call actions and frags marks.
 func Dispatcher(tb testing.TB, set corpus.DispatcherSet) *sim.XDP {
+	tb.Helper()
+	x, _ := DispatcherOf(tb, set, "v4", 0)
+	return x
+}
+
+// DispatcherOf is Dispatcher for the objects compiled for cpu ("v3" or "v4"), each loaded afresh
+// for ncpu CPUs (0: the default); it returns the objects too, in the set's order.
+func DispatcherOf(tb testing.TB, set corpus.DispatcherSet, cpu string, ncpu int) (*sim.XDP, []*sim.Object) {
 	tb.Helper()
 	var o device.Override
 	if set.Priority != 0 {
@@ -135,9 +149,16 @@ func Dispatcher(tb testing.TB, set corpus.DispatcherSet) *sim.XDP {
 		o.Actions = &a
 	}
 	var atts []sim.Attachment
+	var objs []*sim.Object
 	for _, name := range set.Programs {
 		p := Program(tb, name)
-		prog, err := load(tb, p).Program(p.Entry)
+		opts := Options(p)
+		opts.CPUs = ncpu
+		obj, err := sim.Load(p.Object(cpu), opts)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		prog, err := obj.Program(p.Entry)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -147,12 +168,13 @@ func Dispatcher(tb testing.TB, set corpus.DispatcherSet) *sim.XDP {
 			po.Frags = &frags
 		}
 		atts = append(atts, sim.Attachment{Program: prog, Override: po})
+		objs = append(objs, obj)
 	}
 	x, err := sim.NewDispatcher(atts, device.Options{PacketChangingStubs: set.PacketChangingStubs})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return x
+	return x, objs
 }
 
 // Program is the corpus program of that name.
