@@ -11,29 +11,35 @@ import (
 	"github.com/xdpsim/xdpsim/sim/simtest"
 )
 
-// Every corpus program's maps, after its first trace, print as their C types and read back.
-func TestEveryCorpusProgramsMapsPrintAndReadBack(t *testing.T) {
-	for _, p := range corpus.Programs() {
-		t.Run(p.Name+"'s maps print as C types and read back to the same bytes", func(t *testing.T) {
-			x := simtest.XDP(t, p)
-			obj := x.Program().Object()
-			for _, r := range simtest.Records(t, corpus.TracePath(p.Traces[0]), 300) {
-				x.Run(r.Data, nil, sim.Conditions{IngressIfindex: 1})
-			}
-			roundTrip(t, obj.DumpMaps, obj.LoadMaps, btfjson.SpecTypes(obj.Spec))
-		})
-	}
+// mapCase is a corpus program as it runs (an XDP program, or a tc program alone), with the
+// object whose maps its runs fill.
+type mapCase struct {
+	name, trace string
+	build       func(t *testing.T) (*sim.Object, func(pkt []byte))
 }
 
-// Every tc program's maps, after its first trace, print as their C types and read back.
-func TestEveryTCProgramsMapsPrintAndReadBack(t *testing.T) {
+// Every corpus program's maps, XDP and tc programs alike, after its first trace, print as their C
+// types and read back.
+func TestEveryCorpusProgramsMapsPrintAndReadBack(t *testing.T) {
+	var cases []mapCase
+	for _, p := range corpus.Programs() {
+		cases = append(cases, mapCase{p.Name, p.Traces[0], func(t *testing.T) (*sim.Object, func([]byte)) {
+			x := simtest.XDP(t, p)
+			return x.Program().Object(), func(pkt []byte) { x.Run(pkt, nil, sim.Conditions{IngressIfindex: 1}) }
+		}})
+	}
 	for _, p := range corpus.TCPrograms() {
-		t.Run(p.Name+"'s maps print as C types and read back to the same bytes", func(t *testing.T) {
+		cases = append(cases, mapCase{p.Name + " (tc)", p.Traces[0], func(t *testing.T) (*sim.Object, func([]byte)) {
 			tc := simtest.TC(t, p)
-			for _, r := range simtest.Records(t, corpus.TracePath(p.Traces[0]), 300) {
-				tc.Run(r.Data, &sim.SkbContext{}, sim.Conditions{})
+			return tc.Programs()[0].Object(), func(pkt []byte) { tc.Run(pkt, &sim.SkbContext{}, sim.Conditions{}) }
+		}})
+	}
+	for _, c := range cases {
+		t.Run(c.name+"'s maps print as C types and read back to the same bytes", func(t *testing.T) {
+			obj, run := c.build(t)
+			for _, r := range simtest.Records(t, corpus.TracePath(c.trace), 300) {
+				run(r.Data)
 			}
-			obj := tc.Programs()[0].Object()
 			roundTrip(t, obj.DumpMaps, obj.LoadMaps, btfjson.SpecTypes(obj.Spec))
 		})
 	}

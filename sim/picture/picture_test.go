@@ -14,16 +14,24 @@ import (
 // record runs packets 1..n of a trace and records packet n's run.
 func record(t *testing.T, name, trace string, n int) *picture.Run {
 	t.Helper()
-	x := simtest.XDP(t, simtest.Program(t, name))
-	var rec picture.Recorder
+	return recordXDP(t, simtest.XDP(t, simtest.Program(t, name)), picture.Recorder{}, trace, n)
+}
+
+// recordXDP runs packets 1..n of a trace through x (and the tc programs behind it, if any) and
+// records packet n's run with rec, which must reach its end (tc's, with tc programs).
+func recordXDP(t *testing.T, x *sim.XDP, rec picture.Recorder, trace string, n int) *picture.Run {
+	t.Helper()
 	for i, r := range simtest.Records(t, corpus.TracePath(trace), n) {
 		if i == n-1 {
-			x.SetFrameObserver(&rec)
+			rec.Watch(x, x.Ingress())
 		}
 		x.Run(r.Data, nil, sim.Conditions{IngressIfindex: 1})
 	}
-	if rec.Run == nil || rec.Run.XDP == nil || !rec.Run.XDP.Done {
-		t.Fatalf("%s: packet %d of %s did not run", name, n, trace)
+	switch {
+	case rec.Run == nil || rec.Run.XDP == nil || !rec.Run.XDP.Done:
+		t.Fatalf("packet %d of %s did not run", n, trace)
+	case x.Ingress() != nil && (rec.Run.Skb == nil || !rec.Run.Skb.Done):
+		t.Fatalf("packet %d of %s did not reach tc ingress", n, trace)
 	}
 	return rec.Run
 }

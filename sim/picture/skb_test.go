@@ -37,19 +37,7 @@ func recordTC(t *testing.T, name, trace string, n int) *picture.Run {
 // program, and records packet n's run.
 func recordIngress(t *testing.T, name, trace string, n int) *picture.Run {
 	t.Helper()
-	x := simtest.Ingress(t, simtest.TCProgram(t, name))
-	rec := picture.Recorder{Title: fmt.Sprintf("packet %d", n)}
-	for i, r := range simtest.Records(t, corpus.TracePath(trace), n) {
-		if i == n-1 {
-			x.SetFrameObserver(&rec)
-			x.Ingress().SetSkbObserver(&rec)
-		}
-		x.Run(r.Data, nil, sim.Conditions{IngressIfindex: 1})
-	}
-	if rec.Run == nil || rec.Run.XDP == nil || rec.Run.Skb == nil || !rec.Run.Skb.Done {
-		t.Fatalf("%s: packet %d of %s did not reach tc ingress", name, n, trace)
-	}
-	return rec.Run
+	return recordXDP(t, simtest.Ingress(t, simtest.TCProgram(t, name)), picture.Recorder{Title: fmt.Sprintf("packet %d", n)}, trace, n)
 }
 
 // recordSet runs packets 1..n of a trace through a corpus dispatcher set and records packet n's
@@ -60,18 +48,7 @@ func recordSet(t *testing.T, name, trace string, n int) *picture.Run {
 	if !ok {
 		t.Fatalf("no dispatcher set %s", name)
 	}
-	x := simtest.Dispatcher(t, set)
-	rec := picture.Recorder{Title: fmt.Sprintf("packet %d", n), XDPWho: picture.DispatcherWho}
-	for i, r := range simtest.Records(t, corpus.TracePath(trace), n) {
-		if i == n-1 {
-			x.SetFrameObserver(&rec)
-		}
-		x.Run(r.Data, nil, sim.Conditions{IngressIfindex: 1})
-	}
-	if rec.Run == nil || rec.Run.XDP == nil || !rec.Run.XDP.Done {
-		t.Fatalf("%s: packet %d of %s did not run", name, n, trace)
-	}
-	return rec.Run
+	return recordXDP(t, simtest.Dispatcher(t, set), picture.Recorder{Title: fmt.Sprintf("packet %d", n), XDPWho: picture.DispatcherWho}, trace, n)
 }
 
 // checkStage checks every picture of a stage and that its text and page have their parts.
