@@ -672,6 +672,9 @@ type Place struct {
 	Device  string
 	Hook    string
 	Slot    int
+	// TCX says a tc hook's program is attached through tcx (bpf_mprog), whose return values are
+	// TCX_*; a classic cls_bpf program's are TC_ACT_*.
+	TCX bool
 }
 
 // String says where the program runs: "eth0 tc-ingress", "slot 1 of eth0's dispatcher".
@@ -706,8 +709,13 @@ func (n *Network) Places() ([]Place, error) {
 				continue
 			}
 			hook := [...]string{"tc-ingress", "tc-egress", "netkit"}[i]
-			for _, p := range t.Programs() {
-				out = append(out, Place{Program: p, Device: d.name, Hook: hook, Slot: -1})
+			// A tc hook runs its tcx programs first, then the classic ones (see buildDev).
+			tcx := 0
+			if i < 2 {
+				tcx = len(n.attached(d.ifindex, [...]ebpf.AttachType{ebpf.AttachTCXIngress, ebpf.AttachTCXEgress}[i]))
+			}
+			for j, p := range t.Programs() {
+				out = append(out, Place{Program: p, Device: d.name, Hook: hook, Slot: -1, TCX: j < tcx})
 			}
 		}
 	}

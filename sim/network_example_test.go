@@ -66,10 +66,14 @@ func ExampleNetwork_Places() {
 		panic(err)
 	}
 	for _, p := range places {
-		fmt.Printf("%s: %s\n", p, p.Program.Name)
+		fmt.Printf("%s: %s", p, p.Program.Name)
+		if p.TCX {
+			fmt.Print(" (through tcx)")
+		}
+		fmt.Println()
 	}
 	// Output:
-	// eth0 tc-ingress: host_mark
+	// eth0 tc-ingress: host_mark (through tcx)
 	// nk0 netkit: pod_ingress
 	// nk0p netkit: pod_egress
 	// nk1 netkit: pod_ingress

@@ -119,11 +119,13 @@ func (rf *runFlags) networkSinks(l *replay.Loop, topo *topology.Topology, machin
 		}
 		for _, pl := range places {
 			returns := replay.ReturnsTC
-			switch pl.Hook {
-			case "xdp":
+			switch {
+			case pl.Hook == "xdp":
 				returns = replay.ReturnsXDP
-			case "netkit":
+			case pl.Hook == "netkit":
 				returns = replay.ReturnsNetkit
+			case pl.TCX:
+				returns = replay.ReturnsTCX
 			}
 			tr.Name(pl.Program.VM, pl.String(), returns)
 		}

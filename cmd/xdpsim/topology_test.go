@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -144,9 +145,32 @@ func TestATopologyRefusesTheSingleDeviceFlagsAndBadFiles(t *testing.T) {
 	}
 }
 
+// tcxAttached lists the programs a topology file attaches through tcx ("tcx/ingress", ...).
+func tcxAttached(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Attach []struct{ Hook, Program string }
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, a := range f.Attach {
+		if strings.HasPrefix(a.Hook, "tcx/") {
+			_, fn, _ := strings.Cut(a.Program, ":")
+			out[fn] = true
+		}
+	}
+	return out
+}
+
 // The trace of a topology names every program where it runs and what it returned by the names
-// of its hook (NETKIT_*, TC_ACT_*, XDP_*), in the order the packet's path records them, and ends
-// with that path and how the packet ended.
+// of its hook (NETKIT_*, TCX_*, TC_ACT_*, XDP_*), in the order the packet's path records them,
+// and ends with that path and how the packet ended.
 func TestTheTraceOfATopologyNamesEachProgramsReturnByItsHook(t *testing.T) {
 	ret := regexp.MustCompile(`^; (\S+) returned (-?\d+) \((.*)\)$`)
 	start := regexp.MustCompile(`^; program (\S+) \((.*)\)$`)
@@ -166,6 +190,9 @@ func TestTheTraceOfATopologyNamesEachProgramsReturnByItsHook(t *testing.T) {
 			if len(traces) != len(lines) || len(lines) == 0 {
 				t.Fatalf("%d packets traced, %d JSON lines", len(traces), len(lines))
 			}
+			tcx := tcxAttached(t, corpus.NetkitPath(s.Topology))
+			// include/uapi/linux/bpf.h's enum tcx_action_base.
+			tcxNames := map[int32]string{-1: "TCX_NEXT", 0: "TCX_PASS", 2: "TCX_DROP", 7: "TCX_REDIRECT"}
 			names := map[string]int{}
 			for i, tr := range traces {
 				// What the path says ran, in order: "program=ret (NAME) at DEVICE HOOK".
@@ -177,11 +204,13 @@ func TestTheTraceOfATopologyNamesEachProgramsReturnByItsHook(t *testing.T) {
 						r := p.(map[string]any)
 						n := int32(r["ret"].(float64))
 						name := result.TCVerdictName(uint32(n))
-						switch hop["hook"] {
-						case "netkit":
+						switch {
+						case hop["hook"] == "netkit":
 							name = device.NetkitAction(n).String()
-						case "xdp":
+						case hop["hook"] == "xdp":
 							name = result.VerdictName(uint32(n))
+						case tcx[r["program"].(string)]:
+							name = tcxNames[n]
 						}
 						want = append(want, fmt.Sprintf("%s=%d (%s) at %s %s", r["program"], n, name, hop["device"], hop["hook"]))
 					}

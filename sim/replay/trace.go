@@ -52,11 +52,12 @@ type programName struct {
 // Returns says by which names a program's return value reads.
 type Returns int
 
-// The kinds of return values: XDP actions, tc actions (TC_ACT_*, which tcx's values share),
-// netkit actions (NETKIT_*).
+// The kinds of return values: XDP actions, tc actions (TC_ACT_*), tcx actions (TCX_*: the
+// same numbers, read by tcx_action_code), netkit actions (NETKIT_*).
 const (
 	ReturnsXDP Returns = iota
 	ReturnsTC
+	ReturnsTCX
 	ReturnsNetkit
 )
 
@@ -170,6 +171,8 @@ func (t *Trace) retName(p *vm.Program, r0 uint64) string {
 	switch t.names[p].returns {
 	case ReturnsTC:
 		return fmt.Sprintf("%d (%s)", int32(r0), result.TCVerdictName(uint32(r0)))
+	case ReturnsTCX:
+		return tcxName(int32(r0))
 	case ReturnsNetkit:
 		return netkitName(int32(r0))
 	}
@@ -178,6 +181,17 @@ func (t *Trace) retName(p *vm.Program, r0 uint64) string {
 	}
 	return fmt.Sprintf("%d (%s)", uint32(r0), result.VerdictName(uint32(r0)))
 }
+
+// tcxName writes a tcx program's return value: "0 (TCX_PASS)"; tcx_action_code reads a value it
+// does not know as TCX_NEXT.
+func tcxName(ret int32) string {
+	if n, ok := tcxNames[uint32(ret)]; ok {
+		return fmt.Sprintf("%d (%s)", ret, n)
+	}
+	return fmt.Sprintf("%d (not a tcx action, which tcx takes as TCX_NEXT)", ret)
+}
+
+var tcxNames = map[uint32]string{sim.TCXNext: "TCX_NEXT", sim.TCXPass: "TCX_PASS", sim.TCXDrop: "TCX_DROP", sim.TCXRedirect: "TCX_REDIRECT"}
 
 // netkitName writes a netkit program's return value: "2 (NETKIT_DROP)"; netkit_xmit drops on a
 // value it does not know.
