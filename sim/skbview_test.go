@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/xdpsim/xdpsim/corpus"
@@ -170,12 +171,7 @@ func TestTheResizersOfTheCorpusAreSteps(t *testing.T) {
 // path); with one that keeps nothing, the views cost no allocation either.
 func TestTheSkbObserverCostsNoAllocation(t *testing.T) {
 	pkts := readPcap(t, "../corpus/traces/mixed.pcap")
-	o, err := sim.Load("../corpus/tc_resize.v4.o", sim.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, _ := o.FindProgram("")
-	tc, _ := sim.NewTC(prog)
+	tc := simtest.TC(t, simtest.TCProgram(t, "tc_resize"))
 	ctx := sim.SkbContext{}
 	for _, obs := range []sim.SkbObserver{nil, nopSkbObserver{}} {
 		tc.SetSkbObserver(obs)
@@ -200,29 +196,42 @@ func (nopSkbObserver) SkbMoved(sim.SkbView, sim.SkbMove)     {}
 func (nopSkbObserver) SkbProgramDone(sim.SkbView, sim.TCRun) {}
 func (nopSkbObserver) SkbEnd(sim.SkbView, *sim.TCOutcome)    {}
 
-// BenchmarkSkbObserver measures a packet through tc_resize (which resizes skbs) with no observer
-// and with one that does nothing: the cost of the hooks themselves.
-func BenchmarkSkbObserver(b *testing.B) {
+// BenchmarkObservers measures a packet with no observer and with one that does nothing, the cost
+// of the hooks themselves: on meta_tail's frames (it moves pointers) and tc_resize's skbs (it
+// resizes them).
+func BenchmarkObservers(b *testing.B) {
 	pkts := readPcap(b, "../corpus/traces/mixed.pcap")
 	for _, c := range []struct {
 		name string
-		obs  sim.SkbObserver
-	}{{"off", nil}, {"on", nopSkbObserver{}}} {
-		b.Run(c.name, func(b *testing.B) {
-			o, err := sim.Load("../corpus/tc_resize.v4.o", sim.LoadOptions{})
-			if err != nil {
-				b.Fatal(err)
+		// prepare makes the program, watched or not, and returns how a packet runs through it.
+		prepare func(b *testing.B, watch bool) func(pkt []byte)
+	}{
+		{"frame", func(b *testing.B, watch bool) func([]byte) {
+			x := simtest.XDP(b, simtest.Program(b, "meta_tail"))
+			if watch {
+				x.SetFrameObserver(nopObserver{})
 			}
-			prog, _ := o.FindProgram("")
-			tc, _ := sim.NewTC(prog)
-			tc.SetSkbObserver(c.obs)
+			return func(pkt []byte) { x.Run(pkt, nil, sim.Conditions{IngressIfindex: 1}) }
+		}},
+		{"skb", func(b *testing.B, watch bool) func([]byte) {
+			tc := simtest.TC(b, simtest.TCProgram(b, "tc_resize"))
+			if watch {
+				tc.SetSkbObserver(nopSkbObserver{})
+			}
 			ctx := sim.SkbContext{}
-			b.ReportAllocs()
-			n := 0
-			for b.Loop() {
-				tc.Run(pkts[n%len(pkts)], &ctx, sim.Conditions{})
-				n++
-			}
-		})
+			return func(pkt []byte) { tc.Run(pkt, &ctx, sim.Conditions{}) }
+		}},
+	} {
+		for _, watch := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/observer=%v", c.name, watch), func(b *testing.B) {
+				run := c.prepare(b, watch)
+				b.ReportAllocs()
+				n := 0
+				for b.Loop() {
+					run(pkts[n%len(pkts)])
+					n++
+				}
+			})
+		}
 	}
 }

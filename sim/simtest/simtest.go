@@ -136,18 +136,20 @@ func Dispatcher(tb testing.TB, set corpus.DispatcherSet) *sim.XDP {
 // for ncpu CPUs (0: the default); it returns the objects too, in the set's order.
 func DispatcherOf(tb testing.TB, set corpus.DispatcherSet, cpu string, ncpu int) (*sim.XDP, []*sim.Object) {
 	tb.Helper()
-	var o device.Override
-	if set.Priority != 0 {
-		prio := set.Priority
-		o.Priority = &prio
+	atts, objs := Attachments(tb, set, cpu, ncpu)
+	x, err := sim.NewDispatcher(atts, device.Options{PacketChangingStubs: set.PacketChangingStubs})
+	if err != nil {
+		tb.Fatal(err)
 	}
-	if set.Actions != "" {
-		a, err := device.ParseActions(set.Actions)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		o.Actions = &a
-	}
+	return x, objs
+}
+
+// Attachments are the programs of a corpus dispatcher set as xdp-loader attaches them, each
+// loaded afresh from its own object compiled for cpu, for ncpu CPUs (0: the default), with the
+// set's overrides; and the objects, in the set's order.
+func Attachments(tb testing.TB, set corpus.DispatcherSet, cpu string, ncpu int) ([]sim.Attachment, []*sim.Object) {
+	tb.Helper()
+	o := Override(tb, set)
 	var atts []sim.Attachment
 	var objs []*sim.Object
 	for _, name := range set.Programs {
@@ -170,11 +172,25 @@ func DispatcherOf(tb testing.TB, set corpus.DispatcherSet, cpu string, ncpu int)
 		atts = append(atts, sim.Attachment{Program: prog, Override: po})
 		objs = append(objs, obj)
 	}
-	x, err := sim.NewDispatcher(atts, device.Options{PacketChangingStubs: set.PacketChangingStubs})
-	if err != nil {
-		tb.Fatal(err)
+	return atts, objs
+}
+
+// Override is what xdp-loader's --prio and --actions do to every program of the set.
+func Override(tb testing.TB, set corpus.DispatcherSet) device.Override {
+	tb.Helper()
+	var o device.Override
+	if set.Priority != 0 {
+		prio := set.Priority
+		o.Priority = &prio
 	}
-	return x, objs
+	if set.Actions != "" {
+		a, err := device.ParseActions(set.Actions)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		o.Actions = &a
+	}
+	return o
 }
 
 // Program is the corpus program of that name.
