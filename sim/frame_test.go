@@ -141,4 +141,3 @@ type nopObserver struct{}
 func (nopObserver) FrameStart(sim.FrameView)                {}
 func (nopObserver) FrameMoved(sim.FrameView, sim.FrameMove) {}
 func (nopObserver) FrameEnd(sim.FrameView, *sim.Outcome)    {}
-
