@@ -15,6 +15,7 @@ import (
 	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/result"
+	"github.com/xdpsim/xdpsim/vm"
 )
 
 // Snapshot is a copy of the packet's memory at one moment: an XDP frame's page, or an sk_buff's
@@ -346,11 +347,15 @@ func (r *Recorder) FrameMoved(f sim.FrameView, mv sim.FrameMove) {
 	if r.Run == nil || r.Run.XDP == nil {
 		return
 	}
-	line := ""
-	if mv.Program != nil {
-		line = mv.Program.LineAt(mv.PC)
+	r.Run.XDP.add(Step{Move: mv, Line: lineAt(mv.Program, mv.PC), Frame: Capture(f)})
+}
+
+// lineAt is the C source line of instruction pc of p ("" without p or line information).
+func lineAt(p *vm.Program, pc int) string {
+	if p == nil {
+		return ""
 	}
-	r.Run.XDP.add(Step{Move: mv, Line: line, Frame: Capture(f)})
+	return p.LineAt(pc)
 }
 
 // SlotDone records the frame after a dispatcher's slot.
@@ -392,11 +397,7 @@ func (r *Recorder) SkbMoved(v sim.SkbView, mv sim.SkbMove) {
 	if r.Run == nil || r.Run.Skb == nil {
 		return
 	}
-	line := ""
-	if mv.Program != nil {
-		line = mv.Program.LineAt(mv.PC)
-	}
-	r.Run.Skb.add(Step{SkbMove: &mv, Line: line, Frame: CaptureSkb(v, r.Run.XDP != nil)})
+	r.Run.Skb.add(Step{SkbMove: &mv, Line: lineAt(mv.Program, mv.PC), Frame: CaptureSkb(v, r.Run.XDP != nil)})
 }
 
 // SkbProgramDone records the skb after a program of a chain of several.
