@@ -359,7 +359,7 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 		return fail(err)
 	}
 	if f.mapsIn != "" {
-		in, err := readMaps(f.mapsIn, f.mapsInFormat, s.obj.Spec)
+		in, err := readMaps(f.mapsIn, f.mapsInFormat, btfjson.SpecTypes(s.obj.Spec))
 		if err != nil {
 			return fail(usageErr(fmt.Errorf("--maps-in: %w", err)))
 		}
@@ -494,16 +494,8 @@ func (f *runFlags) newLoop(s *session, cpus int, snap replay.SnapPolicy, stderr 
 func (f *runFlags) sinks(s *session, stdout io.Writer) error {
 	l := s.loop
 	if f.trace {
-		if s.x == nil {
-			l.Sinks = append(l.Sinks, replay.NewTrace(stdout, s.tc.Machine()))
-		} else {
-			// Each packet's trace ends with the picture of its frame.
-			tr := replay.NewTrace(stdout, s.x.Machine())
-			if s.tc != nil {
-				tr.Also(s.tc.Machines()...)
-			}
-			l.Sinks = append(l.Sinks, tr, &frames{x: s.x, w: stdout})
-		}
+		// Each packet's trace ends with the picture of its frame (and its sk_buff).
+		l.Sinks = append(l.Sinks, s.newTrace(stdout), &frames{x: s.x, tc: s.tc, w: stdout})
 	}
 	if f.verbose {
 		l.Sinks = append(l.Sinks, replay.NewVerbose(stdout))
@@ -535,7 +527,7 @@ func (f *runFlags) sinks(s *session, stdout io.Writer) error {
 		}
 		m.Line = f.mapsOut == "-" && f.jsonl == "-"
 		if f.mapsFormat == mapsBTF {
-			types := btfjson.SpecTypes(s.obj.Spec)
+			types := s.mapTypes()
 			m.Format = func(d result.Maps) ([]byte, error) { return btfjson.FormatMaps(d, types) }
 		}
 		l.Sinks = append(l.Sinks, m)
@@ -760,4 +752,42 @@ func (f *runFlags) ingressChain(s *session, opts sim.LoadOptions) (*sim.TC, erro
 		return nil, usageErr(err)
 	}
 	return t, nil
+}
+
+// newTrace traces every machine the session's packets run on: the XDP program's (a dispatcher's
+// slots'), then the tc programs', each program named by where it runs.
+func (s *session) newTrace(w io.Writer) *replay.Trace {
+	var ms []*vm.Machine
+	if s.x != nil {
+		ms = append(ms, s.x.Machines()...)
+	}
+	if s.tc != nil {
+		ms = append(ms, s.tc.Machines()...)
+	}
+	tr := replay.NewTrace(w, ms[0])
+	tr.Also(ms[1:]...)
+	if s.x != nil && s.x.Dispatcher() != nil {
+		for i, p := range s.x.Programs() {
+			tr.Name(p.VM, fmt.Sprintf("slot %d of libxdp's dispatcher", i), replay.ReturnsXDP)
+		}
+	}
+	if s.tc != nil {
+		where := ""
+		if s.x != nil {
+			where = "at tc ingress"
+		}
+		for _, p := range s.tc.Programs() {
+			tr.Name(p.VM, where, replay.ReturnsTC)
+		}
+	}
+	return tr
+}
+
+// mapTypes gives the C types of the maps the session dumps: its object's, or for a dispatcher
+// every slot's, by the names the dump gives them.
+func (s *session) mapTypes() btfjson.TypeOf {
+	if s.x != nil {
+		return btfjson.MapSpecTypes(s.x.MapSpecs())
+	}
+	return btfjson.SpecTypes(s.obj.Spec)
 }

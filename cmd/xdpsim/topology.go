@@ -113,6 +113,22 @@ func (rf *runFlags) networkSinks(l *replay.Loop, topo *topology.Topology, machin
 	if rf.trace && len(machines) > 0 {
 		tr := replay.NewTrace(stdout, machines[0])
 		tr.Also(machines[1:]...)
+		places, err := topo.Network.Places()
+		if err != nil {
+			return usageErr(fmt.Errorf("--topology %s: %w", rf.topology, err))
+		}
+		for _, pl := range places {
+			returns := replay.ReturnsTC
+			switch {
+			case pl.Hook == "xdp":
+				returns = replay.ReturnsXDP
+			case pl.Hook == "netkit":
+				returns = replay.ReturnsNetkit
+			case pl.TCX:
+				returns = replay.ReturnsTCX
+			}
+			tr.Name(pl.Program.VM, pl.String(), returns)
+		}
 		l.Sinks = append(l.Sinks, tr)
 	}
 	if rf.verbose {
