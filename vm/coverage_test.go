@@ -1,0 +1,259 @@
+package vm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// traceCounts is what a trace function sees of a run, counted the way a coverage record counts:
+// executions per instruction, jumps taken per conditional jump, and the closeness of equality
+// tests. It is the oracle the coverage record is held to.
+type traceCounts struct {
+	progs map[*Program]*traceProg
+	// lastProg and lastPC are the previous instruction, to see where a jump went.
+	lastProg *Program
+	lastPC   int
+}
+
+type traceProg struct {
+	count, taken []uint64
+	near         []uint8
+}
+
+func newTraceCounts() *traceCounts { return &traceCounts{progs: map[*Program]*traceProg{}, lastPC: -1} }
+
+func (tc *traceCounts) of(p *Program) *traceProg {
+	if tc.progs[p] == nil {
+		tc.progs[p] = &traceProg{count: make([]uint64, p.Len()), taken: make([]uint64, p.Len()), near: make([]uint8, p.Len())}
+	}
+	return tc.progs[p]
+}
+
+// land notes that p is about to run pc (or stopped before it): a conditional jump just before it
+// went there.
+func (tc *traceCounts) land(p *Program, pc int) {
+	if lp := tc.lastProg; lp != nil && lp == p {
+		in := lp.insns[tc.lastPC]
+		if condJump(in.Op) && pc == tc.lastPC+int(in.Off)+1 {
+			tc.of(lp).taken[tc.lastPC]++
+		}
+	}
+	tc.lastProg, tc.lastPC = nil, -1
+}
+
+func (tc *traceCounts) step(p *Program, pc int, regs *[11]uint64) {
+	tc.land(p, pc)
+	tp := tc.of(p)
+	tp.count[pc]++
+	if in := p.insns[pc]; eqJump(in.Op) {
+		b := uint64(int64(in.Imm))
+		if in.Op&SrcX != 0 {
+			b = regs[in.Src()]
+		}
+		a := regs[in.Dst()]
+		width := 8
+		if in.Class() == ClassJMP32 {
+			width = 4
+		}
+		// Count the agreeing low-order bytes the slow way.
+		n := 0
+		for n < width && byte(a>>(8*n)) == byte(b>>(8*n)) {
+			n++
+		}
+		tp.near[pc] = max(tp.near[pc], uint8(n))
+	}
+	tc.lastProg, tc.lastPC = p, pc
+}
+
+// dump writes the counts out as dumpCoverage does, programs in name order.
+func (tc *traceCounts) dump() string {
+	var b strings.Builder
+	for _, p := range byName(tc.progs) {
+		tp := tc.progs[p]
+		var line strings.Builder
+		ran := false
+		for i := range tp.count {
+			if tp.count[i] != 0 {
+				fmt.Fprintf(&line, " %d×%d", i, tp.count[i])
+				ran = true
+			}
+			in := p.insns[i]
+			if condJump(in.Op) && (i == 0 || p.insns[i-1].Op != OpLdImm64) {
+				fmt.Fprintf(&line, " [%d:%d/%d]", i, tp.taken[i], tp.count[i]-tp.taken[i])
+			}
+			if tp.near[i] != 0 {
+				width := 8
+				if in.Class() == ClassJMP32 {
+					width = 4
+				}
+				fmt.Fprintf(&line, " {%d:%d/%d}", i, tp.near[i], width)
+			}
+		}
+		if ran {
+			fmt.Fprintf(&b, "%s:%s\n", p.Name(), line.String())
+		}
+	}
+	return b.String()
+}
+
+func byName[V any](m map[*Program]V) []*Program {
+	var out []*Program
+	for p := range m {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b *Program) int { return strings.Compare(a.Name(), b.Name()) })
+	return out
+}
+
+// dumpSorted writes a coverage record out as dumpCoverage does, programs in name order.
+func dumpSorted(c *Coverage) string {
+	var b strings.Builder
+	for _, p := range byName(c.progs) {
+		one := &Coverage{progs: map[*Program]*ProgramCoverage{p: c.progs[p]}, order: []*ProgramCoverage{c.progs[p]}}
+		b.WriteString(dumpCoverage(one))
+	}
+	return b.String()
+}
+
+// TestCoverageCountsWhatATraceSees runs the reference programs and random programs (with calls,
+// callbacks, tail calls, faults and budgets that run out) on the interpreter with a trace function
+// and a coverage record: the record must count exactly what the trace saw. (The closure engine is
+// held to the interpreter's record by every test that uses agree.)
+func TestCoverageCountsWhatATraceSees(t *testing.T) {
+	var scenarios []scenario
+	scenarios = append(scenarios, simple(byteSum(), nil))
+	rng := rand.New(rand.NewPCG(5, 6))
+	for len(scenarios) < 400 {
+		insns := randomProgram(rng)
+		if _, err := NewProgram(insns, ProgramOptions{Helpers: callHelpers(new(*Program), nil)(nil)}); err != nil {
+			continue
+		}
+		scenarios = append(scenarios, callScenario(insns, false, nil, rng.Uint64(), uint64(rng.IntN(40))))
+	}
+	for i, s := range scenarios {
+		for _, budget := range []uint64{3, 17, 2000} {
+			p, m, args := s(&recorder{}, Interpreter)
+			m.SetBudget(budget)
+			tc := newTraceCounts()
+			m.SetTrace(tc.step)
+			cov := NewCoverage()
+			m.SetCoverage(cov)
+			_, err := m.Run(p, args...)
+			if _, ok := err.(*BudgetError); ok {
+				// The budget ran out before the instruction at PC: a jump just before it still went there.
+				tc.land(m.Program(), m.PC())
+			}
+			if got, want := dumpSorted(cov), tc.dump(); got != want {
+				t.Fatalf("scenario %d, budget %d (%v): coverage record\n%s\ntrace\n%s", i, budget, err, got, want)
+			}
+		}
+	}
+}
+
+func TestCoverageNear(t *testing.T) {
+	// r1 is compared with 0x64636261 ("abcd" in memory, little-endian).
+	tests := []struct {
+		name  string
+		op    uint8
+		r1    uint64
+		agree int
+		width int
+	}{
+		{"no byte agrees", 0x15, 0x11111111, 0, 8},
+		{"the lowest byte agrees", 0x15, 0x11111161, 1, 8},
+		{"the two lowest bytes agree", 0x55, 0x11116261, 2, 8},
+		{"agreement counts from the lowest byte up", 0x15, 0x64636211, 0, 8},
+		{"all four agree but not the upper half", 0x15, 0x000000ff64636261, 4, 8},
+		{"equal values agree in all eight bytes", 0x15, 0x64636261, 8, 8},
+		{"a 32-bit test looks at four bytes", 0x16, 0xffffffff00636261, 3, 4},
+		{"a 32-bit test of equal low halves agrees in all four", 0x56, 0xffffffff64636261, 4, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, e := range Engines() {
+				p := mustProgram(t, []Instruction{
+					Make(0xb7, 0, 0, 0, 0),
+					Make(tt.op, 1, 0, 1, 0x64636261),
+					Make(0xb7, 0, 0, 0, 1),
+					exit(),
+				}, ProgramOptions{})
+				m := NewMachine(e)
+				cov := NewCoverage()
+				m.SetCoverage(cov)
+				if _, err := m.Run(p, tt.r1); err != nil {
+					t.Fatal(err)
+				}
+				agree, width := cov.Program(p).Near(1)
+				if agree != tt.agree || width != tt.width {
+					t.Errorf("%s: Near = %d of %d, want %d of %d", e.Name(), agree, width, tt.agree, tt.width)
+				}
+				if a, w := cov.Program(p).Near(0); a != 0 || w != 0 {
+					t.Errorf("%s: Near of a mov = %d of %d, want 0 of 0", e.Name(), a, w)
+				}
+			}
+		})
+	}
+}
+
+func TestCoverageResetMergeAndCosts(t *testing.T) {
+	for _, e := range Engines() {
+		t.Run(e.Name(), func(t *testing.T) {
+			p := mustProgram(t, byteSum(), ProgramOptions{Name: "bytesum"})
+			m := NewMachine(e)
+			buf := []byte{1, 2, 3, 4}
+			id := m.AddRegion(NewRegion("memory", buf, false))
+			cov := NewCoverage()
+			m.SetCoverage(cov)
+			for range 3 {
+				if _, err := m.Run(p, Address(id, 0), uint64(len(buf))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			pc := cov.Program(p)
+			// The loop body (pc 3..6) runs 4 times per run, the jump at 6 jumps back 3 of them.
+			if got := pc.Count(3); got != 12 {
+				t.Errorf("the loop's first instruction ran %d times, want 12", got)
+			}
+			if taken, fell := pc.Branch(6); taken != 9 || fell != 3 {
+				t.Errorf("the loop's jump: taken %d, fell through %d; want 9 and 3", taken, fell)
+			}
+			if taken, fell := pc.Branch(2); taken != 0 || fell != 3 {
+				t.Errorf("the entry test: taken %d, fell through %d; want 0 and 3", taken, fell)
+			}
+			if got := pc.Count(8); got != 3 {
+				t.Errorf("the exit ran %d times, want 3", got)
+			}
+			other := NewCoverage()
+			other.Merge(cov)
+			other.Merge(cov)
+			if got := other.Program(p).Count(3); got != 24 {
+				t.Errorf("merged twice: %d, want 24", got)
+			}
+			cov.Reset()
+			if got := pc.Count(3); got != 0 {
+				t.Errorf("after Reset: %d, want 0", got)
+			}
+			if allocs := testing.AllocsPerRun(100, func() {
+				cov.Reset()
+				if _, err := m.Run(p, Address(id, 0), uint64(len(buf))); err != nil {
+					t.Fatal(err)
+				}
+			}); allocs != 0 {
+				t.Errorf("%v allocations per run with a coverage record, want 0", allocs)
+			}
+			if got := pc.Count(3); got != 4 {
+				t.Errorf("after Reset and a run: %d, want 4", got)
+			}
+			m.SetCoverage(nil)
+			if _, err := m.Run(p, Address(id, 0), uint64(len(buf))); err != nil {
+				t.Fatal(err)
+			}
+			if got := pc.Count(3); got != 4 {
+				t.Errorf("a run without the record counted into it: %d, want 4", got)
+			}
+		})
+	}
+}
