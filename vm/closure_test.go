@@ -120,6 +120,9 @@ func dumpCoverage(c *Coverage) string {
 		}
 		b.WriteString("\n")
 	}
+	if rec, pc, near, ok := c.LastComparison(); ok {
+		fmt.Fprintf(&b, "last comparison: %s %d %d\n", rec.Prog().Name(), pc, near)
+	}
 	return b.String()
 }
 

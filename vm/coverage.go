@@ -1,5 +1,7 @@
 package vm
 
+import "math/bits"
+
 // Coverage counts what programs execute on a machine: how often each instruction ran and, for every
 // conditional jump, how often it jumped and how close its equality tests came to holding. Set one
 // on a machine with SetCoverage; both engines record into it (the interpreter instruction by
@@ -13,6 +15,12 @@ type Coverage struct {
 	progs map[*Program]*ProgramCoverage
 	order []*ProgramCoverage // in the order programs first ran
 	last  *ProgramCoverage
+	// lastCmp is the comparing jump that ran last, and how close it came.
+	lastCmp struct {
+		rec  *ProgramCoverage
+		pc   int
+		near uint8
+	}
 }
 
 // NewCoverage returns an empty coverage record.
@@ -32,6 +40,7 @@ func (m *Machine) Coverage() *Coverage { return m.cov }
 
 // ProgramCoverage is the record of one program.
 type ProgramCoverage struct {
+	cov  *Coverage
 	prog *Program
 	// insn counts executions instruction by instruction (the interpreter).
 	insn []uint64
@@ -43,8 +52,8 @@ type ProgramCoverage struct {
 	cut    []uint64
 	// taken counts, at the pc of each conditional jump, the times it jumped.
 	taken []uint64
-	// near holds, at the pc of each jeq/jne (and their 32-bit forms), the most low-order bytes in
-	// which the compared values agreed, over the runs since the last Reset.
+	// near holds, at the pc of each comparing jump, the closest its operands came (see Near),
+	// over the runs since the last Reset.
 	near []uint8
 	// dirty says the program ran since the last Reset.
 	dirty bool
@@ -71,6 +80,17 @@ func (c *Coverage) Reset() {
 		clear(pc.near)
 		pc.dirty = false
 	}
+	c.lastCmp.rec = nil
+}
+
+// LastComparison returns the comparing jump that ran last since the record was made or reset (the
+// record of its program and its pc) and how close its operands came then (see Near); ok is false
+// when none ran. A fuzzer that rewards closeness only there, at the test an input's path ends on,
+// climbs towards the next branch of its deepest path without keeping inputs that merely come
+// closer to tests they already pass.
+func (c *Coverage) LastComparison() (rec *ProgramCoverage, pc, near int, ok bool) {
+	l := c.lastCmp
+	return l.rec, l.pc, int(l.near), l.rec != nil
 }
 
 // Merge adds the counts of o to c (the closeness of equality tests keeps the larger).
@@ -94,7 +114,7 @@ func (c *Coverage) of(p *Program) *ProgramCoverage {
 	pc := c.progs[p]
 	if pc == nil {
 		n := len(p.code)
-		pc = &ProgramCoverage{prog: p, insn: make([]uint64, n), cut: make([]uint64, n), taken: make([]uint64, n), near: make([]uint8, n)}
+		pc = &ProgramCoverage{cov: c, prog: p, insn: make([]uint64, n), cut: make([]uint64, n), taken: make([]uint64, n), near: make([]uint8, n)}
 		c.progs[p] = pc
 		c.order = append(c.order, pc)
 	}
@@ -136,7 +156,10 @@ func (pc *ProgramCoverage) Count(i int) uint64 {
 }
 
 // IsBranch reports whether instruction i is a conditional jump.
-func (pc *ProgramCoverage) IsBranch(i int) bool { return condJump(pc.prog.code[i].code) }
+func (pc *ProgramCoverage) IsBranch(i int) bool { return pc.prog.IsBranch(i) }
+
+// IsBranch reports whether instruction i is a conditional jump.
+func (p *Program) IsBranch(i int) bool { return condJump(p.code[i].code) }
 
 // Branch returns, for the conditional jump at i, how often it jumped and how often it fell
 // through. A jump whose target is the next instruction counts as jumping.
@@ -145,55 +168,94 @@ func (pc *ProgramCoverage) Branch(i int) (taken, fallthrough_ uint64) {
 	return pc.taken[i], n - pc.taken[i]
 }
 
-// Near returns, for the equality test (jeq, jne) at i, the most low-order bytes in which its
-// operands agreed when it ran, out of width (8, or 4 for the 32-bit forms); 0 for other
-// instructions or when it never ran. A fuzzer rewards inputs that bring it closer, so that a
-// multi-byte comparison can be met a byte at a time.
-func (pc *ProgramCoverage) Near(i int) (agree, width int) {
-	code := pc.prog.code[i].code
-	if !eqJump(code) {
-		return 0, 0
+// CompareBits is, for a conditional jump at i that compares two values (all but jset), the bits
+// it compares: 64, or 32 for the 32-bit forms; 0 for other instructions.
+func (p *Program) CompareBits(i int) int {
+	switch code := p.code[i].code; {
+	case !condJump(code) || code&0xf0 == JmpJSET:
+		return 0
+	case code&0x07 == ClassJMP32:
+		return 32
 	}
-	width = 8
-	if code&0x07 == ClassJMP32 {
-		width = 4
-	}
-	return int(pc.near[i]), width
+	return 64
 }
 
-// eqJump reports whether code is jeq or jne, 64 or 32 bit, with an immediate or a register.
-func eqJump(code uint8) bool {
-	switch code {
-	case 0x15, 0x1d, 0x55, 0x5d, 0x16, 0x1e, 0x56, 0x5e:
+// Near returns, for the comparing jump at i, how close its operands came when it ran, as a
+// number of bits out of bits (CompareBits): for an equality test (jeq, jne), the bits in which
+// they agreed; for an ordering test (jgt, jslt, ...), the leading zero bits of their difference.
+// bits means equal; 0 for other instructions, when it never ran, or when a 64-bit test had an
+// operand that looks like a pointer (the machine's addresses carry their region in the upper half;
+// for a bounds check or a NULL test, closeness means nothing). A fuzzer that rewards inputs
+// that come closer (as libFuzzer's value profile does) meets a multi-byte magic value or a bound
+// a bit at a time instead of by chance.
+func (pc *ProgramCoverage) Near(i int) (near, bits int) {
+	bits = pc.prog.CompareBits(i)
+	if bits == 0 {
+		return 0, 0
+	}
+	return int(pc.near[i]), bits
+}
+
+// closeness measures how close the operands a and b of a comparing jump with opcode code came,
+// as Near defines it.
+func closeness(code uint8, a, b uint64) (uint8, bool) {
+	if code&0x07 == ClassJMP && (pointerLike(a) || pointerLike(b)) {
+		// A pointer (a bounds check against data_end, a map lookup's result against NULL):
+		// how far apart two addresses are says nothing a fuzzer should chase.
+		return 0, false
+	}
+	if code&0x07 == ClassJMP32 {
+		a, b = uint64(uint32(a)), uint64(uint32(b))
+		if signedJump(code) {
+			a, b = uint64(int64(int32(a))), uint64(int64(int32(b)))
+		}
+	}
+	width := 64
+	if code&0x07 == ClassJMP32 {
+		width = 32
+	}
+	switch code & 0xf0 {
+	case JmpJEQ, JmpJNE:
+		return uint8(width - bits.OnesCount64(a^b)), true
+	}
+	d := a - b
+	if signedJump(code) && int64(a) < int64(b) || !signedJump(code) && a < b {
+		d = b - a
+	}
+	return uint8(bits.LeadingZeros64(d) - (64 - width)), true
+}
+
+// pointerLike reports whether v looks like an address of the machine: a region number (the upper
+// half) no larger than any machine has, above zero. (Small negative numbers have all upper bits
+// set, so they do not.)
+func pointerLike(v uint64) bool { return v>>regionShift != 0 && v>>regionShift < 1<<16 }
+
+func signedJump(code uint8) bool {
+	switch code & 0xf0 {
+	case JmpJSGT, JmpJSGE, JmpJSLT, JmpJSLE:
 		return true
 	}
 	return false
 }
 
-// agreeing counts the low-order bytes, up to width, in which a and b agree, from the lowest up to
-// the first that differs.
-func agreeing(a, b uint64, width int) uint8 {
-	x := a ^ b
-	n := uint8(0)
-	for ; n < uint8(width) && x&0xff == 0; n++ {
-		x >>= 8
-	}
-	return n
-}
-
-// compare records how close the equality test at pc came, before it runs with regs.
+// compare records how close the comparing jump at i (in) comes, before it runs with regs.
 func (pc *ProgramCoverage) compare(i int, in *op, regs *[16]uint64) {
+	if in.code&0xf0 == JmpJSET {
+		return
+	}
 	b := uint64(in.imm)
 	if in.code&SrcX != 0 {
 		b = regs[in.src&0xf]
 	}
-	width := 8
-	if in.code&0x07 == ClassJMP32 {
-		width = 4
+	n, ok := closeness(in.code, regs[in.dst&0xf], b)
+	if !ok {
+		return
 	}
-	if n := agreeing(regs[in.dst&0xf], b, width); n > pc.near[i] {
+	if n > pc.near[i] {
 		pc.near[i] = n
 	}
+	l := &pc.cov.lastCmp
+	l.rec, l.pc, l.near = pc, i, n
 }
 
 // interpStep records, for the interpreter, that instruction i of the record's program is about to
@@ -204,9 +266,7 @@ func (pc *ProgramCoverage) interpStep(i int, regs *[16]uint64) int {
 	if !condJump(in.code) {
 		return -1
 	}
-	if eqJump(in.code) {
-		pc.compare(i, in, regs)
-	}
+	pc.compare(i, in, regs)
 	return i
 }
 
@@ -233,9 +293,7 @@ func (pc *ProgramCoverage) enterBlock(prev *cblock, bi int32, regs *[16]uint64) 
 	if u.t == bi {
 		pc.taken[i]++
 	}
-	if eqJump(uint8(u.code)) {
-		pc.compare(i, &pc.prog.code[i], regs)
-	}
+	pc.compare(i, &pc.prog.code[i], regs)
 }
 
 // leftBlock records that block b stopped after running its first ran instructions (a fault, or the

@@ -2,6 +2,7 @@ package vm
 
 import (
 	"fmt"
+	"math/big"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -13,6 +14,8 @@ import (
 // tests. It is the oracle the coverage record is held to.
 type traceCounts struct {
 	progs map[*Program]*traceProg
+	// last is the last comparing jump with operands that are no pointers.
+	last string
 	// lastProg and lastPC are the previous instruction, to see where a jump went.
 	lastProg *Program
 	lastPC   int
@@ -48,22 +51,15 @@ func (tc *traceCounts) step(p *Program, pc int, regs *[11]uint64) {
 	tc.land(p, pc)
 	tp := tc.of(p)
 	tp.count[pc]++
-	if in := p.insns[pc]; eqJump(in.Op) {
+	if in := p.insns[pc]; condJump(in.Op) && in.Op&0xf0 != JmpJSET {
 		b := uint64(int64(in.Imm))
 		if in.Op&SrcX != 0 {
 			b = regs[in.Src()]
 		}
-		a := regs[in.Dst()]
-		width := 8
-		if in.Class() == ClassJMP32 {
-			width = 4
+		if n, ok := slowCloseness(in.Op, regs[in.Dst()], b); ok {
+			tp.near[pc] = max(tp.near[pc], n)
+			tc.last = fmt.Sprintf("last comparison: %s %d %d\n", p.Name(), pc, n)
 		}
-		// Count the agreeing low-order bytes the slow way.
-		n := 0
-		for n < width && byte(a>>(8*n)) == byte(b>>(8*n)) {
-			n++
-		}
-		tp.near[pc] = max(tp.near[pc], uint8(n))
 	}
 	tc.lastProg, tc.lastPC = p, pc
 }
@@ -85,9 +81,9 @@ func (tc *traceCounts) dump() string {
 				fmt.Fprintf(&line, " [%d:%d/%d]", i, tp.taken[i], tp.count[i]-tp.taken[i])
 			}
 			if tp.near[i] != 0 {
-				width := 8
+				width := 64
 				if in.Class() == ClassJMP32 {
-					width = 4
+					width = 32
 				}
 				fmt.Fprintf(&line, " {%d:%d/%d}", i, tp.near[i], width)
 			}
@@ -96,7 +92,41 @@ func (tc *traceCounts) dump() string {
 			fmt.Fprintf(&b, "%s:%s\n", p.Name(), line.String())
 		}
 	}
-	return b.String()
+	return b.String() + tc.last
+}
+
+// slowCloseness is closeness the slow way, with big integers and bit by bit.
+func slowCloseness(code uint8, a, b uint64) (uint8, bool) {
+	width := 64
+	if code&0x07 == ClassJMP32 {
+		width = 32
+	}
+	bit := func(v uint64, i int) uint64 { return v >> i & 1 }
+	if ptr := func(v uint64) bool { return v>>32 != 0 && v>>32 < 1<<16 }; width == 64 && (ptr(a) || ptr(b)) {
+		return 0, false // pointers
+	}
+	if code&0xf0 == JmpJEQ || code&0xf0 == JmpJNE {
+		n := 0
+		for i := range width {
+			if bit(a, i) == bit(b, i) {
+				n++
+			}
+		}
+		return uint8(n), true
+	}
+	value := func(v uint64) *big.Int {
+		if width == 32 {
+			v &= 0xffffffff
+		}
+		x := new(big.Int).SetUint64(v)
+		if signed := code&0xf0 == JmpJSGT || code&0xf0 == JmpJSGE || code&0xf0 == JmpJSLT || code&0xf0 == JmpJSLE; signed && bit(v, width-1) == 1 {
+			x.Sub(x, new(big.Int).Lsh(big.NewInt(1), uint(width)))
+		}
+		return x
+	}
+	d := new(big.Int).Sub(value(a), value(b))
+	d.Abs(d)
+	return uint8(width - d.BitLen()), true
 }
 
 func byName[V any](m map[*Program]V) []*Program {
@@ -114,6 +144,9 @@ func dumpSorted(c *Coverage) string {
 	for _, p := range byName(c.progs) {
 		one := &Coverage{progs: map[*Program]*ProgramCoverage{p: c.progs[p]}, order: []*ProgramCoverage{c.progs[p]}}
 		b.WriteString(dumpCoverage(one))
+	}
+	if rec, pc, near, ok := c.LastComparison(); ok {
+		fmt.Fprintf(&b, "last comparison: %s %d %d\n", rec.Prog().Name(), pc, near)
 	}
 	return b.String()
 }
@@ -154,29 +187,35 @@ func TestCoverageCountsWhatATraceSees(t *testing.T) {
 }
 
 func TestCoverageNear(t *testing.T) {
-	// r1 is compared with 0x64636261 ("abcd" in memory, little-endian).
+	// r1 is compared with 0x64636261 (or -2 for the signed tests).
 	tests := []struct {
-		name  string
-		op    uint8
-		r1    uint64
-		agree int
-		width int
+		name string
+		op   uint8
+		imm  int32
+		r1   uint64
+		near int
+		bits int
 	}{
-		{"no byte agrees", 0x15, 0x11111111, 0, 8},
-		{"the lowest byte agrees", 0x15, 0x11111161, 1, 8},
-		{"the two lowest bytes agree", 0x55, 0x11116261, 2, 8},
-		{"agreement counts from the lowest byte up", 0x15, 0x64636211, 0, 8},
-		{"all four agree but not the upper half", 0x15, 0x000000ff64636261, 4, 8},
-		{"equal values agree in all eight bytes", 0x15, 0x64636261, 8, 8},
-		{"a 32-bit test looks at four bytes", 0x16, 0xffffffff00636261, 3, 4},
-		{"a 32-bit test of equal low halves agrees in all four", 0x56, 0xffffffff64636261, 4, 4},
+		{"an equality test counts the agreeing bits", 0x15, 0x64636261, 0x64636260, 63, 64},
+		{"agreeing bits anywhere count", 0x15, 0x64636261, 0x00ff6261, 64 - 7, 64},
+		{"a pointer has no closeness", 0x15, 0x64636261, 0x00000004_64636261, 0, 64},
+		{"equal values agree in all 64 bits", 0x55, 0x64636261, 0x64636261, 64, 64},
+		{"a 32-bit equality test looks at 32 bits", 0x16, 0x64636261, 0xffffffff_64636263, 31, 32},
+		{"an ordering test counts the leading zeros of the difference", 0x25, 0x64636261, 0x64636261 + 5, 61, 64},
+		{"below the bound or above, the distance counts", 0xa5, 0x64636261, 0x64636261 - 300, 55, 64},
+		{"a signed test takes the signed distance", 0xc5, -2, 3, 61, 64},
+		{"a signed 32-bit test too", 0xc6, -2, 0xffffffff_fffffffd, 31, 32},
+		{"an unsigned 32-bit test ignores the upper half", 0xb6, 0x64636261, 0xff000000_64636262, 31, 32},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if got, _ := slowCloseness(tt.op, tt.r1, uint64(int64(tt.imm))); int(got) != tt.near {
+				t.Fatalf("the test's own oracle says %d, want %d", got, tt.near)
+			}
 			for _, e := range Engines() {
 				p := mustProgram(t, []Instruction{
 					Make(0xb7, 0, 0, 0, 0),
-					Make(tt.op, 1, 0, 1, 0x64636261),
+					Make(tt.op, 1, 0, 1, tt.imm),
 					Make(0xb7, 0, 0, 0, 1),
 					exit(),
 				}, ProgramOptions{})
@@ -186,12 +225,12 @@ func TestCoverageNear(t *testing.T) {
 				if _, err := m.Run(p, tt.r1); err != nil {
 					t.Fatal(err)
 				}
-				agree, width := cov.Program(p).Near(1)
-				if agree != tt.agree || width != tt.width {
-					t.Errorf("%s: Near = %d of %d, want %d of %d", e.Name(), agree, width, tt.agree, tt.width)
+				near, bits := cov.Program(p).Near(1)
+				if near != tt.near || bits != tt.bits {
+					t.Errorf("%s: Near = %d of %d, want %d of %d", e.Name(), near, bits, tt.near, tt.bits)
 				}
-				if a, w := cov.Program(p).Near(0); a != 0 || w != 0 {
-					t.Errorf("%s: Near of a mov = %d of %d, want 0 of 0", e.Name(), a, w)
+				if n, b := cov.Program(p).Near(0); n != 0 || b != 0 {
+					t.Errorf("%s: Near of a mov = %d of %d, want 0 of 0", e.Name(), n, b)
 				}
 			}
 		})
