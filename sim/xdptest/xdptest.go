@@ -1,0 +1,332 @@
+// Package xdptest runs an XDP program in Go tests and fuzz tests: load a clang-built object once,
+// then run packets through its program, each from the same map state, and check what comes out.
+//
+//	func FuzzParser(f *testing.F) {
+//		p := xdptest.Load(f, "parser.o")
+//		p.AddSeeds(f, "testdata/traffic.pcap")
+//		f.Fuzz(func(t *testing.T, pkt []byte) {
+//			p.Run(t, pkt) // fails t on a fault, XDP_ABORTED, a malformed frame out, ...
+//		})
+//	}
+//
+// Under go test -fuzz, a Program steers Go's fuzzer by the BPF program's own coverage: the edges
+// of its branches, how often they ran, and how many bytes of each equality test already agree.
+// The simulator's Go code is instrumented too, but what it counts is hidden from the fuzzer, so
+// that new paths through the interpreter no longer pass for new behaviour of the program (see
+// the internal fuzzcov package). No flags are needed.
+//
+// Every input starts from the maps as they were after Load (or the last Snapshot), with the random
+// number generator reseeded, so a failing input fails again when run alone, and in xdpsim: set
+// XDPTEST_PCAP to a file name and run the failing input again (go test -run=FuzzX/ID) to get it as a
+// pcap for xdpsim run and xdpsim diff.
+package xdptest
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/maps"
+	"github.com/xdpsim/xdpsim/sim/xdptest/internal/fuzzcov"
+	"github.com/xdpsim/xdpsim/vm"
+)
+
+// Program is an XDP program loaded for tests. It runs one input at a time: use it from one
+// goroutine (a fuzz target's inputs come one at a time).
+type Program struct {
+	// Object is the loaded object; its maps can be filled before the first Run (then call
+	// Snapshot) and read after any Run.
+	Object *sim.Object
+	// Prog is the program that runs.
+	Prog *sim.Program
+
+	x      *sim.XDP
+	path   string
+	snaps  []*maps.Snapshot
+	cfg    config
+	cov    *vm.Coverage // this input's coverage, when guiding a fuzzer or collecting
+	total  *vm.Coverage // everything run since CollectCoverage, or nil
+	guide  *features
+	failed []string
+}
+
+// Option changes how Load loads and runs a program.
+type Option func(*config)
+
+type config struct {
+	prog   string
+	load   sim.LoadOptions
+	checks []Check
+	budget uint64
+	seed   uint64
+	cond   sim.Conditions
+	device *sim.Device
+}
+
+// WithProgram picks the program by function or section name (default: the object's only XDP
+// program).
+func WithProgram(name string) Option { return func(c *config) { c.prog = name } }
+
+// WithLoadOptions loads the object with o (variables set before load, map sizes, features, ...).
+func WithLoadOptions(o sim.LoadOptions) Option { return func(c *config) { c.load = o } }
+
+// WithChecks replaces the checks every input must pass (DefaultChecks) by checks.
+func WithChecks(checks ...Check) Option { return func(c *config) { c.checks = checks } }
+
+// WithBudget limits the instructions one input may run (default 1,000,000: far more than any
+// program the kernel accepts runs on one packet). A program that runs out faults.
+func WithBudget(n uint64) Option { return func(c *config) { c.budget = n } }
+
+// WithSeed seeds bpf_get_prandom_u32 afresh for every input (default 1, as xdpsim run starts).
+func WithSeed(seed uint64) Option { return func(c *config) { c.seed = seed } }
+
+// WithConditions sets the conditions packets run under (ingress ifindex, RX queue, CPU, time);
+// an Input's own RxQueue replaces the queue. Default: BPF_PROG_TEST_RUN's (ingress ifindex 1).
+func WithConditions(cond sim.Conditions) Option { return func(c *config) { c.cond = cond } }
+
+// WithDevice makes packets arrive on a simulated NIC (RX-metadata hints, RSS, VLAN offload).
+func WithDevice(d *sim.Device) Option { return func(c *config) { c.device = d } }
+
+// Load loads the object file at path and prepares its program, as Open does; it stops the test
+// (tb.Fatal) if it cannot. tb is usually the *testing.F of a fuzz target or the *testing.T of a
+// test.
+func Load(tb testing.TB, path string, opts ...Option) *Program {
+	tb.Helper()
+	p, err := Open(path, opts...)
+	if err != nil {
+		tb.Fatalf("xdptest: %v", err)
+	}
+	return p
+}
+
+// LoadBytes is Load for an object held in memory (say, one embedded with go:embed); name names it
+// in messages.
+func LoadBytes(tb testing.TB, name string, elf []byte, opts ...Option) *Program {
+	tb.Helper()
+	p, err := OpenBytes(name, elf, opts...)
+	if err != nil {
+		tb.Fatalf("xdptest: %v", err)
+	}
+	return p
+}
+
+// Open loads the object file at path and prepares its program, outside a test.
+func Open(path string, opts ...Option) (*Program, error) {
+	cfg := configure(opts)
+	obj, err := sim.Load(path, cfg.load)
+	if err != nil {
+		return nil, err
+	}
+	return newProgram(obj, path, cfg)
+}
+
+// OpenBytes is Open for an object held in memory; name names it in messages.
+func OpenBytes(name string, elf []byte, opts ...Option) (*Program, error) {
+	cfg := configure(opts)
+	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(elf))
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a loadable BPF object: %w", name, err)
+	}
+	obj, err := sim.LoadSpec(name, spec, cfg.load)
+	if err != nil {
+		return nil, err
+	}
+	return newProgram(obj, name, cfg)
+}
+
+func configure(opts []Option) config {
+	cfg := config{checks: DefaultChecks, budget: 1_000_000, seed: 1, cond: sim.Conditions{IngressIfindex: 1}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return cfg
+}
+
+func newProgram(obj *sim.Object, path string, cfg config) (*Program, error) {
+	prog, err := obj.FindProgram(cfg.prog)
+	if err != nil {
+		return nil, err
+	}
+	x, err := sim.NewXDP(prog)
+	if err != nil {
+		return nil, err
+	}
+	x.Machine().SetBudget(cfg.budget)
+	if cfg.device != nil {
+		x.SetDevice(cfg.device)
+	}
+	p := &Program{Object: obj, Prog: prog, x: x, path: path, cfg: cfg}
+	if fuzzcov.Active() {
+		p.guide = newFeatures(obj)
+		p.cov = vm.NewCoverage()
+		x.Machine().SetCoverage(p.cov)
+	}
+	p.Snapshot()
+	return p, nil
+}
+
+// Snapshot makes the maps as they are now the state every later input starts from (Load takes
+// the first one). Fill maps through p.Object.Maps, then call Snapshot.
+func (p *Program) Snapshot() {
+	p.snaps = p.snaps[:0]
+	for _, m := range p.Object.MapOrder() {
+		p.snaps = append(p.snaps, m.Snapshot())
+	}
+}
+
+// Input is one input to a program: a packet and what else a fuzz target may vary.
+type Input struct {
+	// Packet is the frame, from the Ethernet header on.
+	Packet []byte
+	// Meta is XDP metadata in front of the packet (a multiple of 4 bytes, at most 216).
+	Meta []byte
+	// RxQueue is the queue the packet arrives on (xdp_md.rx_queue_index), unless a device
+	// spreads packets over queues itself.
+	RxQueue uint32
+	// Maps are written into the maps after they are restored, before the packet runs.
+	Maps []MapEntry
+}
+
+// MapEntry is a value to put into a map (with BPF_ANY; for per-CPU maps, into every CPU's value).
+type MapEntry struct {
+	Map        string
+	Key, Value []byte
+}
+
+// Run runs one packet, as Input{Packet: pkt}, and returns what happened (see RunInput).
+func (p *Program) Run(t testing.TB, pkt []byte) sim.Outcome {
+	t.Helper()
+	return p.RunInput(t, Input{Packet: pkt})
+}
+
+// RunInput restores the maps, runs the input and checks the outcome against the checks (by
+// default DefaultChecks), failing t (t.Errorf) with every check that fails. A packet the kernel
+// would refuse (shorter than an Ethernet header, say) is not run; the outcome's Err says why and
+// checks do not fail it. The outcome's Data and Meta stay valid until the next run.
+func (p *Program) RunInput(t testing.TB, in Input) sim.Outcome {
+	t.Helper()
+	out, msgs, err := p.run(in, p.cfg.checks)
+	if err != nil {
+		t.Fatalf("xdptest: %v", err)
+	}
+	if len(msgs) > 0 {
+		t.Errorf("%s", p.failure(in, msgs))
+	}
+	return out
+}
+
+// Outcome runs an input as RunInput does, without checks and without a test: the outcome, or an
+// error for an input that cannot be set up (a map entry that does not fit its map).
+func (p *Program) Outcome(in Input) (sim.Outcome, error) {
+	out, _, err := p.run(in, nil)
+	return out, err
+}
+
+// run restores the maps, runs the input and checks the outcome. Under go test -fuzz, all of it
+// happens with the fuzzer's counters masked (the checks' own branches would otherwise pass for
+// coverage too); the program's features are shown to the fuzzer afterwards.
+func (p *Program) run(in Input, checks []Check) (out sim.Outcome, msgs []string, err error) {
+	if p.guide != nil {
+		fuzzcov.Mask()
+		p.cov.Reset()
+	}
+	for _, s := range p.snaps {
+		s.Restore()
+	}
+	for _, e := range in.Maps {
+		if err = p.setEntry(e); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		p.x.SetSeed(p.cfg.seed)
+		cond := p.cfg.cond
+		cond.RxQueue = in.RxQueue
+		out = p.x.Run(in.Packet, in.Meta, cond)
+		for _, c := range checks {
+			if cerr := c(in, out); cerr != nil {
+				msgs = append(msgs, cerr.Error())
+			}
+		}
+	}
+	if p.guide != nil {
+		p.guide.collect(p.cov, &out)
+		fuzzcov.Unmask()
+		p.guide.show()
+		if p.total != nil {
+			p.total.Merge(p.cov)
+		}
+	}
+	return out, msgs, err
+}
+
+func (p *Program) setEntry(e MapEntry) error {
+	m := p.Object.Maps[e.Map]
+	if m == nil {
+		return fmt.Errorf("input: no map %q in %s", e.Map, p.path)
+	}
+	var err error
+	if m.PerCPU() {
+		vals := make([][]byte, m.NumCPU())
+		for i := range vals {
+			vals[i] = e.Value
+		}
+		err = m.UpdatePerCPU(e.Key, vals, maps.UpdateAny)
+	} else {
+		err = m.Update(e.Key, e.Value, maps.UpdateAny, 0)
+	}
+	if err != nil {
+		return fmt.Errorf("input: map %s, key %x: %w", e.Map, e.Key, err)
+	}
+	return nil
+}
+
+// PcapEnv names the environment variable that makes a failing input write its packet to a pcap
+// file (the variable's value), for xdpsim run and xdpsim diff.
+const PcapEnv = "XDPTEST_PCAP"
+
+func (p *Program) failure(in Input, msgs []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "xdptest: %s: %s\n", p.Prog.Name, strings.Join(msgs, "; "))
+	fmt.Fprintf(&b, "  packet (%d bytes): %x\n", len(in.Packet), in.Packet)
+	if len(in.Meta) > 0 {
+		fmt.Fprintf(&b, "  metadata: %x\n", in.Meta)
+	}
+	if in.RxQueue != 0 {
+		fmt.Fprintf(&b, "  rx queue: %d\n", in.RxQueue)
+	}
+	for _, e := range in.Maps {
+		fmt.Fprintf(&b, "  map %s: %x = %x\n", e.Map, e.Key, e.Value)
+	}
+	if path := os.Getenv(PcapEnv); path != "" {
+		if err := WritePcap(path, [][]byte{in.Packet}); err != nil {
+			fmt.Fprintf(&b, "  %s: %v", PcapEnv, err)
+		} else {
+			fmt.Fprintf(&b, "  written to %s: replay it with: xdpsim run %s %s", path, p.path, path)
+		}
+	} else {
+		fmt.Fprintf(&b, "  to replay it in xdpsim, run this input again with %s=crash.pcap, then: xdpsim run %s crash.pcap", PcapEnv, p.path)
+	}
+	return b.String()
+}
+
+// CollectCoverage makes the program count, from now on, which instructions and branches every
+// run executes; Coverage returns the counts.
+func (p *Program) CollectCoverage() {
+	if p.total != nil {
+		return
+	}
+	p.total = vm.NewCoverage()
+	if p.guide == nil {
+		p.x.Machine().SetCoverage(p.total)
+	}
+}
+
+// Coverage is what the runs since CollectCoverage executed (nil before it): cover.New turns it into
+// a report over the C source.
+func (p *Program) Coverage() *vm.Coverage { return p.total }
