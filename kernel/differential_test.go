@@ -1,18 +1,14 @@
 package kernel_test
 
 import (
-	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/gopacket/pcapgo"
-
 	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/kernel"
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/replay"
 	"github.com/xdpsim/xdpsim/sim/result"
 )
 
@@ -21,28 +17,18 @@ type tracePacket struct {
 	tsNs uint64
 }
 
+// readTrace reads a trace through the replay loop's reader, as xdpsim reads it.
 func readTrace(t testing.TB, path string) []tracePacket {
 	t.Helper()
-	f, err := os.Open(path)
+	var out []tracePacket
+	err := replay.ReadAll([]string{path}, func(r *replay.Record) error {
+		out = append(out, tracePacket{append([]byte(nil), r.Data...), uint64(r.Time.UnixNano())})
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	var out []tracePacket
-	for {
-		data, ci, err := r.ReadPacketData()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		out = append(out, tracePacket{data, uint64(ci.Timestamp.UnixNano())})
-	}
+	return out
 }
 
 // diffRun runs one object over one trace on both sides, from fresh maps, and returns every

@@ -15,6 +15,12 @@
 // driver's counters and the xdp:xdp_exception tracepoint (an fexit program would be simpler, but
 // the 6.18 machines this was built on refuse tracing programs with EPERM, even to root).
 //
+// [Verify] asks the kernel's verifier about one program of an object: it loads just that program
+// (with the object's maps, as root, at log level 1 or 2) and returns a [Verdict]: accepted or not,
+// the instruction the log blames ([BlamedInsn]), the error lines ([ErrorMessage]), the final
+// "processed N insns ..." figures ([ParseStats]) and the whole log. It labels the verifier corpus
+// (corpus/verifier), against which xdpsim's own verifier is held.
+//
 // Everything here needs Linux, the bpf() system call and CAP_BPF with CAP_NET_ADMIN (or
 // CAP_SYS_ADMIN). Where that is missing, every entry point returns an error matching [ErrNoKernel]
 // whose message is one line saying why; [Available] checks this cheaply, and tests use it to skip.

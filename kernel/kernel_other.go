@@ -65,3 +65,13 @@ func (p *Program) NumCPU() int { return 0 }
 
 // Close unloads the program.
 func (p *Program) Close() error { return nil }
+
+// Verify asks the kernel's verifier about one program; outside Linux it returns an error matching
+// [ErrNoKernel].
+func Verify(path string, opts VerifyOptions) (*Verdict, error) { return nil, errNotLinux }
+
+// VerifySpec is Verify for a collection spec already at hand; outside Linux it returns an error
+// matching [ErrNoKernel].
+func VerifySpec(name string, spec *ebpf.CollectionSpec, opts VerifyOptions) (*Verdict, error) {
+	return nil, errNotLinux
+}

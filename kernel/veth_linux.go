@@ -105,17 +105,18 @@ func runOnVeth(path string, opts Options, pkts [][]byte, vopts VethOptions, hook
 // thread back afterwards. If the thread cannot be moved back, it stays locked, so that the Go
 // runtime ends it with the goroutine instead of reusing it. The namespace disappears with its
 // last user: the thread and the sockets fn opened and closed.
-func inNetns(fn func() (*VethResult, error)) (_ *VethResult, err error) {
+func inNetns[T any](fn func() (T, error)) (_ T, err error) {
+	var zero T
 	runtime.LockOSThread()
 	orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		runtime.UnlockOSThread()
-		return nil, fmt.Errorf("kernel: veth: open the current network namespace: %w", err)
+		return zero, fmt.Errorf("kernel: veth: open the current network namespace: %w", err)
 	}
 	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		unix.Close(orig)
 		runtime.UnlockOSThread()
-		return nil, fmt.Errorf("kernel: veth: create a network namespace: %w", err)
+		return zero, fmt.Errorf("kernel: veth: create a network namespace: %w", err)
 	}
 	defer func() {
 		if serr := unix.Setns(orig, unix.CLONE_NEWNET); serr != nil {

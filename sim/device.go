@@ -31,7 +31,7 @@ func (x *XDP) SetDevice(d *Device) {
 		d.table = kfuncs.DefaultIndirection(d.Queues, kfuncs.DefaultIndirectionSize)
 	}
 	if d != nil && d.CPUs == 0 {
-		d.CPUs = x.obj.opts.CPUs
+		d.CPUs = x.rs.obj.opts.CPUs
 	}
 	x.dev = d
 }
@@ -66,10 +66,11 @@ func recordKfunc(k *kfuncs.Kfunc) vm.Helper {
 		if err != nil {
 			return r0, err
 		}
-		s, ok := m.Host.(*xdpState)
-		if !ok || s.out == nil {
+		rs, ok := m.Host.(*runState)
+		if !ok || rs.xdp == nil || rs.xdp.out == nil {
 			return r0, nil
 		}
+		s := rs.xdp
 		res := HintResult{Ret: int64(r0)}
 		if int64(r0) == 0 && s.hints != nil {
 			h := s.hints
@@ -99,7 +100,7 @@ func (s *xdpState) Hints() *kfuncs.RxHints { return s.hints }
 
 // traitsLayout is the store layout the features select.
 func (s *xdpState) traitsLayout() traits.Layout {
-	if s.x.obj.opts.Features.TraitsV1 {
+	if s.r.obj.opts.Features.TraitsV1 {
 		return traits.V1
 	}
 	return traits.V2
@@ -120,7 +121,7 @@ func (s *xdpState) UseTraits() []byte {
 	if !s.traitsOK {
 		return nil
 	}
-	if !s.x.obj.opts.Features.TraitsV1 && s.metaOK {
+	if !s.r.obj.opts.Features.TraitsV1 && s.metaOK {
 		s.metaOK = false
 		s.dataMeta = s.data
 		s.window()
@@ -143,10 +144,14 @@ func (s *xdpState) GrowMeta(n int) ([]byte, error) {
 	}
 	s.dataMeta = uint32(meta)
 	s.exported = true
-	if !s.x.obj.opts.Features.TraitsV1 {
+	if !s.r.obj.opts.Features.TraitsV1 {
 		s.traitsOK = false
 	}
 	s.window()
+	if o := s.x.obs; o != nil {
+		m := s.r.m
+		o.FrameMoved(s.x.Frame(), FrameMove{PC: m.PC(), Program: m.Program(), Helper: "bpf_xdp_metadata_export_to_skb", Offset: int32(-n)})
+	}
 	return s.frame[meta : meta+n], nil
 }
 
@@ -196,4 +201,30 @@ func defaultProfile() *kfuncs.DeviceProfile {
 type TraitKV struct {
 	Key   uint64 `json:"key"`
 	Value string `json:"value"`
+}
+
+// The kfuncs find the frame through the machine's Host, the run state: its XDP packet answers.
+
+// Hints is what the device supplied for the frame (nil outside an XDP program).
+func (s *runState) Hints() *kfuncs.RxHints {
+	if s.xdp == nil {
+		return nil
+	}
+	return s.xdp.Hints()
+}
+
+// UseTraits gives a trait kfunc the frame's store (nil outside an XDP program).
+func (s *runState) UseTraits() []byte {
+	if s.xdp == nil {
+		return nil
+	}
+	return s.xdp.UseTraits()
+}
+
+// GrowMeta grows the frame's metadata for bpf_xdp_metadata_export_to_skb.
+func (s *runState) GrowMeta(n int) ([]byte, error) {
+	if s.xdp == nil {
+		return nil, kfuncs.Errno(eOPNOTSUPP)
+	}
+	return s.xdp.GrowMeta(n)
 }

@@ -187,18 +187,13 @@ func (h *Host) lookup(dst netip.Addr) (route, bool) {
 }
 
 // SetHost gives the simulated host a network configuration (nil: a bare namespace).
-func (x *XDP) SetHost(h *Host) {
-	if h == nil {
-		h = bareHost()
-	}
-	x.host = h
-}
+func (x *XDP) SetHost(h *Host) { x.rs.setHost(h) }
 
 // fibLookup is bpf_fib_lookup for XDP, against the simulated host, with the order of the kernel's
 // checks (measured on 6.18): flags, family, device, IPv6 strict-scope addresses, forwarding, the
 // table, the route's type, the MTU (before the neighbour), then the neighbour.
 func (s *xdpState) fibLookup(b []byte, flags uint64) uint64 {
-	h := s.x.host
+	h := s.r.host
 	const afInet, afInet6 = 2, 10
 	const (
 		lookupTBID     = 1 << 3

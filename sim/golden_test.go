@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/xdpsim/xdpsim/sim/replay"
+
 	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/result"
@@ -16,7 +18,6 @@ import (
 // TestGoldenFilesAreTheKernels writes them and checks them against the kernel): this test holds the
 // simulator to the kernel on machines without one.
 func TestGoldenResults(t *testing.T) {
-	pkts := readPcap(t, corpus.TracePath("mixed.pcap"))
 	files, err := filepath.Glob(filepath.Join(corpus.Dir(), "golden", "*.mixed.txt"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no golden files in corpus/golden: %v", err)
@@ -47,25 +48,41 @@ func TestGoldenResults(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer f.Close()
-				sc := bufio.NewScanner(f)
-				mismatches := 0
-				for i, pkt := range pkts {
-					if !sc.Scan() {
-						t.Fatalf("%s ends at packet %d of %d", file, i, len(pkts))
-					}
-					o := x.Run(pkt, nil, sim.Conditions{IngressIfindex: 1})
-					o.Index = i + 1
-					if got, want := result.GoldenLine(o.Packet), sc.Text(); got != want {
-						mismatches++
-						if mismatches <= 5 {
-							t.Errorf("packet %d: simulator %q, kernel %q", i+1, got, want)
-						}
-					}
+				// The packets go through the replay loop, as xdpsim run sends them.
+				g := &goldenSink{t: t, file: file, sc: bufio.NewScanner(f)}
+				l := &replay.Loop{Target: replay.Sim{X: x}, Sinks: []replay.Sink{g}}
+				if err := l.Run(corpus.TracePath("mixed.pcap")); err != nil {
+					t.Fatal(err)
 				}
+				if g.sc.Scan() {
+					t.Errorf("%s holds more lines than the trace has packets", file)
+				}
+				mismatches := g.mismatches
 				if mismatches > 5 {
 					t.Errorf("... %d packets differ in all", mismatches)
 				}
 			})
 		}
 	}
+}
+
+// goldenSink compares each packet's golden line with the next line of a golden file.
+type goldenSink struct {
+	t          *testing.T
+	file       string
+	sc         *bufio.Scanner
+	mismatches int
+}
+
+func (g *goldenSink) Packet(p *replay.Packet) error {
+	if !g.sc.Scan() {
+		g.t.Fatalf("%s ends at packet %d", g.file, p.N-1)
+	}
+	if got, want := result.GoldenLine(p.Outcome.Packet), g.sc.Text(); got != want {
+		g.mismatches++
+		if g.mismatches <= 5 {
+			g.t.Errorf("packet %d: simulator %q, kernel %q", p.N, got, want)
+		}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/xdpsim/xdpsim/vm"
@@ -36,14 +37,65 @@ const (
 // neg is -errno as the 64-bit register value a helper returns.
 func neg(errno int) uint64 { return uint64(-int64(errno)) }
 
-// helperImpl is a helper as the simulator implements it: given the XDP state of the run.
-type helperImpl func(s *xdpState, m *vm.Machine, r1, r2, r3, r4, r5 uint64) (uint64, error)
+// helperImpl is a helper as the simulator implements it: given the run's state, whatever the
+// program's type.
+type helperImpl func(s *runState, m *vm.Machine, r1, r2, r3, r4, r5 uint64) (uint64, error)
 
-// xdpHelpers is the helper table of XDP programs: the kernel's xdp_func_proto and the base helpers it
-// falls back to. A helper not in the table fails the load, naming it.
-var xdpHelpers = map[int32]helperImpl{}
+// The helper tables. baseHelpers holds the helpers every simulated program type may call (the
+// kernel's bpf_base_func_proto and bpf_sk_base_func_proto, which the per-type tables fall back to);
+// xdpHelpers those of XDP programs (xdp_func_proto), skbHelpers those of tc programs
+// (tc_cls_act_func_proto). A per-type entry wins over a base one of the same number. A helper in
+// neither table of a program's type fails the load, naming it.
+var (
+	baseHelpers = map[int32]helperImpl{}
+	xdpHelpers  = map[int32]helperImpl{}
+	skbHelpers  = map[int32]helperImpl{}
+)
 
-func register(f asm.BuiltinFunc, h helperImpl) { xdpHelpers[helperID(f)] = h }
+// registerBase adds a helper every program type may call.
+func registerBase(f asm.BuiltinFunc, h helperImpl) { baseHelpers[helperID(f)] = h }
+
+// registerXDP adds a helper of XDP programs, which works on the xdp_buff.
+func registerXDP(f asm.BuiltinFunc, h func(s *xdpState, m *vm.Machine, r1, r2, r3, r4, r5 uint64) (uint64, error)) {
+	xdpHelpers[helperID(f)] = func(s *runState, m *vm.Machine, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+		return h(s.xdp, m, r1, r2, r3, r4, r5)
+	}
+}
+
+// registerSkb adds a helper of tc programs, which works on the sk_buff.
+func registerSkb(f asm.BuiltinFunc, h func(s *skbState, m *vm.Machine, r1, r2, r3, r4, r5 uint64) (uint64, error)) {
+	skbHelpers[helperID(f)] = func(s *runState, m *vm.Machine, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+		return h(s.skb, m, r1, r2, r3, r4, r5)
+	}
+}
+
+// registerXDPAndTC adds a helper that XDP and tc programs may call (each type's table lists it in the
+// kernel), working on either packet through the run state.
+func registerXDPAndTC(f asm.BuiltinFunc, h helperImpl) {
+	xdpHelpers[helperID(f)] = h
+	skbHelpers[helperID(f)] = h
+}
+
+// helperTable is the table of a program type ("XDP", "SchedCLS"), nil for a type the simulator
+// does not run.
+func helperTable(t ebpf.ProgramType) map[int32]helperImpl {
+	switch t {
+	case ebpf.XDP:
+		return xdpHelpers
+	case ebpf.SchedCLS:
+		return skbHelpers
+	}
+	return nil
+}
+
+// lookupHelper finds helper id for a program of type t.
+func lookupHelper(t ebpf.ProgramType, id int32) (helperImpl, bool) {
+	if h, ok := helperTable(t)[id]; ok {
+		return h, true
+	}
+	h, ok := baseHelpers[id]
+	return h, ok
+}
 
 // helpersFor builds the vm helper table for a program: every helper its calls name, or an error
 // naming the first one the simulator lacks.
@@ -57,7 +109,7 @@ func (o *Object) helpersFor(p *Program, raw []vm.Instruction) (map[int32]vm.Help
 		if _, done := out[in.Imm]; done {
 			continue
 		}
-		impl, ok := xdpHelpers[in.Imm]
+		impl, ok := lookupHelper(p.Type, in.Imm)
 		if !ok {
 			name := helperName(in.Imm)
 			if name == "" {
@@ -68,12 +120,12 @@ func (o *Object) helpersFor(p *Program, raw []vm.Instruction) (map[int32]vm.Help
 			continue
 		}
 		out[in.Imm] = func(m *vm.Machine, r1, r2, r3, r4, r5 uint64) (uint64, error) {
-			return impl(m.Host.(*xdpState), m, r1, r2, r3, r4, r5)
+			return impl(m.Host.(*runState), m, r1, r2, r3, r4, r5)
 		}
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return nil, fmt.Errorf("calls helpers the simulator does not provide for XDP programs: %v", missing)
+		return nil, fmt.Errorf("calls helpers the simulator does not provide for %s programs: %v", typeWord(p.Type), missing)
 	}
 	return out, nil
 }
@@ -87,3 +139,14 @@ func lineSuffix(l string) string {
 
 // HelperName is the C name of a helper number ("bpf_xdp_adjust_head"), "" when unknown.
 func HelperName(id int32) string { return helperName(id) }
+
+// typeWord names a program type as users know it: "XDP", "tc" (SCHED_CLS).
+func typeWord(t ebpf.ProgramType) string {
+	switch t {
+	case ebpf.XDP:
+		return "XDP"
+	case ebpf.SchedCLS:
+		return "tc"
+	}
+	return t.String()
+}

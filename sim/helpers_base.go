@@ -12,42 +12,42 @@ import (
 	"github.com/xdpsim/xdpsim/vm"
 )
 
-// The base helpers (bpf_base_func_proto) XDP programs may call.
+// The base helpers (bpf_base_func_proto) every simulated program type may call.
 
 func init() {
-	register(asm.FnMapLookupElem, mapLookup)
-	register(asm.FnMapUpdateElem, mapUpdate)
-	register(asm.FnMapDeleteElem, mapDelete)
-	register(asm.FnMapPushElem, mapPush)
-	register(asm.FnMapPopElem, func(s *xdpState, m *vm.Machine, mp, val, _, _, _ uint64) (uint64, error) {
+	registerBase(asm.FnMapLookupElem, mapLookup)
+	registerBase(asm.FnMapUpdateElem, mapUpdate)
+	registerBase(asm.FnMapDeleteElem, mapDelete)
+	registerBase(asm.FnMapPushElem, mapPush)
+	registerBase(asm.FnMapPopElem, func(s *runState, m *vm.Machine, mp, val, _, _, _ uint64) (uint64, error) {
 		return s.queueOp(m, mp, val, (*maps.Map).Pop)
 	})
-	register(asm.FnMapPeekElem, func(s *xdpState, m *vm.Machine, mp, val, _, _, _ uint64) (uint64, error) {
+	registerBase(asm.FnMapPeekElem, func(s *runState, m *vm.Machine, mp, val, _, _, _ uint64) (uint64, error) {
 		return s.queueOp(m, mp, val, (*maps.Map).Peek)
 	})
-	clock := func(s *xdpState, m *vm.Machine, _, _, _, _, _ uint64) (uint64, error) { return s.cond.TimeNs, nil }
-	register(asm.FnKtimeGetNs, clock)
-	register(asm.FnKtimeGetBootNs, clock)
-	register(asm.FnKtimeGetCoarseNs, clock)
-	register(asm.FnKtimeGetTaiNs, clock)
-	register(asm.FnJiffies64, func(s *xdpState, m *vm.Machine, _, _, _, _, _ uint64) (uint64, error) {
+	clock := func(s *runState, m *vm.Machine, _, _, _, _, _ uint64) (uint64, error) { return s.cond.TimeNs, nil }
+	registerBase(asm.FnKtimeGetNs, clock)
+	registerBase(asm.FnKtimeGetBootNs, clock)
+	registerBase(asm.FnKtimeGetCoarseNs, clock)
+	registerBase(asm.FnKtimeGetTaiNs, clock)
+	registerBase(asm.FnJiffies64, func(s *runState, m *vm.Machine, _, _, _, _, _ uint64) (uint64, error) {
 		return s.cond.TimeNs / (1e9 / jiffiesHZ), nil
 	})
-	register(asm.FnGetPrandomU32, func(s *xdpState, m *vm.Machine, _, _, _, _, _ uint64) (uint64, error) {
+	registerBase(asm.FnGetPrandomU32, func(s *runState, m *vm.Machine, _, _, _, _, _ uint64) (uint64, error) {
 		return uint64(s.random()), nil
 	})
-	register(asm.FnGetSmpProcessorId, func(s *xdpState, m *vm.Machine, _, _, _, _, _ uint64) (uint64, error) {
+	registerBase(asm.FnGetSmpProcessorId, func(s *runState, m *vm.Machine, _, _, _, _, _ uint64) (uint64, error) {
 		return uint64(s.cond.CPU), nil
 	})
-	register(asm.FnTailCall, tailCall)
+	registerBase(asm.FnTailCall, tailCall)
 	// XDP runs in the RX softirq, where "current" is whatever task the interrupt found; the
 	// simulated host runs packets from its idle task (pid 0, uid 0, comm "swapper/N").
-	zero := func(*xdpState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil }
-	register(asm.FnGetCurrentPidTgid, zero)
-	register(asm.FnGetCurrentUidGid, zero)
-	register(asm.FnGetCurrentTask, zero)
-	register(asm.FnGetCurrentCgroupId, zero)
-	register(asm.FnGetCurrentComm, func(s *xdpState, m *vm.Machine, buf, size, _, _, _ uint64) (uint64, error) {
+	zero := func(*runState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil }
+	registerBase(asm.FnGetCurrentPidTgid, zero)
+	registerBase(asm.FnGetCurrentUidGid, zero)
+	registerBase(asm.FnGetCurrentTask, zero)
+	registerBase(asm.FnGetCurrentCgroupId, zero)
+	registerBase(asm.FnGetCurrentComm, func(s *runState, m *vm.Machine, buf, size, _, _, _ uint64) (uint64, error) {
 		b, err := m.Bytes(buf, int(uint32(size)), true)
 		if err != nil {
 			return 0, err
@@ -58,8 +58,8 @@ func init() {
 		}
 		return 0, nil
 	})
-	register(asm.FnSpinLock, func(*xdpState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil })
-	register(asm.FnSpinUnlock, func(*xdpState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil })
+	registerBase(asm.FnSpinLock, func(*runState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil })
+	registerBase(asm.FnSpinUnlock, func(*runState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil })
 }
 
 // errNotAMap ends a run whose program passed something other than a map where a helper wants one:
@@ -70,7 +70,7 @@ var errNotAMap = errors.New("helper argument is not a map")
 const jiffiesHZ = 250
 
 // random is bpf_get_prandom_u32 from a seeded generator (xorshift64*), so runs are reproducible.
-func (s *xdpState) random() uint32 {
+func (s *runState) random() uint32 {
 	x := s.rng
 	x ^= x >> 12
 	x ^= x << 25
@@ -80,14 +80,9 @@ func (s *xdpState) random() uint32 {
 }
 
 // SetSeed seeds bpf_get_prandom_u32.
-func (x *XDP) SetSeed(seed uint64) {
-	if seed == 0 {
-		seed = 0x9e3779b97f4a7c15
-	}
-	x.st.rng = seed
-}
+func (x *XDP) SetSeed(seed uint64) { x.rs.setSeed(seed) }
 
-func mapLookup(s *xdpState, m *vm.Machine, mp, key, _, _, _ uint64) (uint64, error) {
+func mapLookup(s *runState, m *vm.Machine, mp, key, _, _, _ uint64) (uint64, error) {
 	mm, k, err := s.mapArg(m, mp, key, false, false)
 	if err != nil {
 		return 0, err
@@ -99,11 +94,11 @@ func mapLookup(s *xdpState, m *vm.Machine, mp, key, _, _, _ uint64) (uint64, err
 		if err != nil || !ok {
 			return 0, nil
 		}
-		i, ok := s.x.obj.mapIdx[inner]
+		i, ok := s.obj.mapIdx[inner]
 		if !ok {
 			return 0, nil
 		}
-		return vm.Address(s.x.obj.MapRegion(i), 0), nil
+		return vm.Address(s.obj.MapRegion(i), 0), nil
 	}
 	v, err := mm.Lookup(k, s.cond.CPU)
 	if err != nil || v == nil {
@@ -111,12 +106,12 @@ func mapLookup(s *xdpState, m *vm.Machine, mp, key, _, _, _ uint64) (uint64, err
 	}
 	id, _ := vm.SplitAddress(mp)
 	idx := id - vm.FirstHostRegion
-	return m.AddTempRegion(vm.Region{Data: v, Hi: uint32(len(v)), Name: s.x.valueNames[idx]}), nil
+	return m.AddTempRegion(vm.Region{Data: v, Hi: uint32(len(v)), Name: s.valueNames[idx]}), nil
 }
 
 // mapArg finds the map a helper's map argument names and the n bytes its pointer argument points
 // at (the key or the value, as the helper's prototype sizes it).
-func (s *xdpState) mapArg(m *vm.Machine, mp, ptr uint64, value, write bool) (*maps.Map, []byte, error) {
+func (s *runState) mapArg(m *vm.Machine, mp, ptr uint64, value, write bool) (*maps.Map, []byte, error) {
 	mm := s.mapAt(mp)
 	if mm == nil {
 		return nil, nil, errNotAMap
@@ -137,7 +132,7 @@ func errnoResult(err error) (uint64, error) {
 	return 0, nil
 }
 
-func mapUpdate(s *xdpState, m *vm.Machine, mp, key, val, flags, _ uint64) (uint64, error) {
+func mapUpdate(s *runState, m *vm.Machine, mp, key, val, flags, _ uint64) (uint64, error) {
 	mm, k, err := s.mapArg(m, mp, key, false, false)
 	if err != nil {
 		return 0, err
@@ -149,7 +144,7 @@ func mapUpdate(s *xdpState, m *vm.Machine, mp, key, val, flags, _ uint64) (uint6
 	return errnoResult(mm.Update(k, v, flags, s.cond.CPU))
 }
 
-func mapDelete(s *xdpState, m *vm.Machine, mp, key, _, _, _ uint64) (uint64, error) {
+func mapDelete(s *runState, m *vm.Machine, mp, key, _, _, _ uint64) (uint64, error) {
 	mm, k, err := s.mapArg(m, mp, key, false, false)
 	if err != nil {
 		return 0, err
@@ -157,7 +152,7 @@ func mapDelete(s *xdpState, m *vm.Machine, mp, key, _, _, _ uint64) (uint64, err
 	return errnoResult(mm.Delete(k))
 }
 
-func mapPush(s *xdpState, m *vm.Machine, mp, val, flags, _, _ uint64) (uint64, error) {
+func mapPush(s *runState, m *vm.Machine, mp, val, flags, _, _ uint64) (uint64, error) {
 	mm, v, err := s.mapArg(m, mp, val, true, false)
 	if err != nil {
 		return 0, err
@@ -165,7 +160,7 @@ func mapPush(s *xdpState, m *vm.Machine, mp, val, flags, _, _ uint64) (uint64, e
 	return errnoResult(mm.Push(v, flags))
 }
 
-func (s *xdpState) queueOp(m *vm.Machine, mp, val uint64, op func(*maps.Map, []byte) error) (uint64, error) {
+func (s *runState) queueOp(m *vm.Machine, mp, val uint64, op func(*maps.Map, []byte) error) (uint64, error) {
 	mm, v, err := s.mapArg(m, mp, val, true, true)
 	if err != nil {
 		return 0, err
@@ -173,7 +168,7 @@ func (s *xdpState) queueOp(m *vm.Machine, mp, val uint64, op func(*maps.Map, []b
 	return errnoResult(op(mm, v))
 }
 
-func tailCall(s *xdpState, m *vm.Machine, ctx, mp, index, _, _ uint64) (uint64, error) {
+func tailCall(s *runState, m *vm.Machine, ctx, mp, index, _, _ uint64) (uint64, error) {
 	mm := s.mapAt(mp)
 	if mm == nil {
 		return 0, errNotAMap

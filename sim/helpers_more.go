@@ -11,40 +11,40 @@ import (
 )
 
 func init() {
-	register(asm.FnCsumDiff, csumDiff)
-	register(asm.FnLoop, bpfLoop)
-	register(asm.FnForEachMapElem, forEachMapElem)
-	register(asm.FnRedirectMap, redirectMap)
-	register(asm.FnRingbufOutput, ringbufOutput)
-	register(asm.FnRingbufReserve, ringbufReserve)
-	register(asm.FnRingbufSubmit, func(s *xdpState, m *vm.Machine, sample, flags, _, _, _ uint64) (uint64, error) {
+	registerXDPAndTC(asm.FnCsumDiff, csumDiff)
+	registerBase(asm.FnLoop, bpfLoop)
+	registerBase(asm.FnForEachMapElem, forEachMapElem)
+	registerXDP(asm.FnRedirectMap, redirectMap)
+	registerBase(asm.FnRingbufOutput, ringbufOutput)
+	registerBase(asm.FnRingbufReserve, ringbufReserve)
+	registerBase(asm.FnRingbufSubmit, func(s *runState, m *vm.Machine, sample, flags, _, _, _ uint64) (uint64, error) {
 		return s.ringbufFinish(m, sample, flags, false)
 	})
-	register(asm.FnRingbufDiscard, func(s *xdpState, m *vm.Machine, sample, flags, _, _, _ uint64) (uint64, error) {
+	registerBase(asm.FnRingbufDiscard, func(s *runState, m *vm.Machine, sample, flags, _, _, _ uint64) (uint64, error) {
 		return s.ringbufFinish(m, sample, flags, true)
 	})
-	register(asm.FnRingbufQuery, func(s *xdpState, m *vm.Machine, mp, flags, _, _, _ uint64) (uint64, error) {
+	registerBase(asm.FnRingbufQuery, func(s *runState, m *vm.Machine, mp, flags, _, _, _ uint64) (uint64, error) {
 		mm := s.mapAt(mp)
 		if mm == nil || mm.RingBuf() == nil {
 			return 0, errNotAMap
 		}
 		return mm.RingBuf().Query(flags), nil
 	})
-	register(asm.FnPerfEventOutput, perfEventOutput)
-	register(asm.FnCheckMtu, checkMTU)
-	register(asm.FnFibLookup, fibLookup)
+	registerXDPAndTC(asm.FnPerfEventOutput, perfEventOutput)
+	registerXDP(asm.FnCheckMtu, checkMTU)
+	registerXDP(asm.FnFibLookup, fibLookup)
 	// No sockets exist in the simulated host: lookups find nothing.
-	none := func(*xdpState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil }
-	register(asm.FnSkLookupTcp, none)
-	register(asm.FnSkLookupUdp, none)
-	register(asm.FnSkcLookupTcp, none)
-	register(asm.FnSkRelease, none)
+	none := func(*runState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil }
+	registerXDPAndTC(asm.FnSkLookupTcp, none)
+	registerXDPAndTC(asm.FnSkLookupUdp, none)
+	registerXDPAndTC(asm.FnSkcLookupTcp, none)
+	registerXDPAndTC(asm.FnSkRelease, none)
 }
 
 // csumDiff is bpf_csum_diff as Linux 6.18 computes it (measured; the result is the same on every
 // architecture since the helper was reworked in 6.13): the one's complement sum of "to" plus seed,
 // minus that of "from", folded to 16 bits (not complemented). Sizes need not be multiples of 4.
-func csumDiff(s *xdpState, m *vm.Machine, from, fromSize, to, toSize, seed uint64) (uint64, error) {
+func csumDiff(s *runState, m *vm.Machine, from, fromSize, to, toSize, seed uint64) (uint64, error) {
 	fs, ts := uint32(fromSize), uint32(toSize)
 	if uint64(fs)+uint64(ts) > csumDiffMax {
 		return neg(eINVAL), nil
@@ -115,7 +115,7 @@ func csumFold16(x uint32) uint16 {
 // maxLoops is BPF_MAX_LOOPS.
 const maxLoops = 8 * 1024 * 1024
 
-func bpfLoop(s *xdpState, m *vm.Machine, nr, fn, ctx, flags, _ uint64) (uint64, error) {
+func bpfLoop(s *runState, m *vm.Machine, nr, fn, ctx, flags, _ uint64) (uint64, error) {
 	if flags != 0 {
 		return neg(eINVAL), nil
 	}
@@ -135,7 +135,7 @@ func bpfLoop(s *xdpState, m *vm.Machine, nr, fn, ctx, flags, _ uint64) (uint64, 
 	return uint64(n), nil
 }
 
-func forEachMapElem(s *xdpState, m *vm.Machine, mp, fn, ctx, flags, _ uint64) (uint64, error) {
+func forEachMapElem(s *runState, m *vm.Machine, mp, fn, ctx, flags, _ uint64) (uint64, error) {
 	mm := s.mapAt(mp)
 	if mm == nil {
 		return 0, errNotAMap
@@ -171,7 +171,7 @@ const (
 )
 
 func redirectMap(s *xdpState, m *vm.Machine, mp, key, flags, _, _ uint64) (uint64, error) {
-	mm := s.mapAt(mp)
+	mm := s.r.mapAt(mp)
 	if mm == nil {
 		return 0, errNotAMap
 	}
@@ -194,7 +194,7 @@ func redirectMap(s *xdpState, m *vm.Machine, mp, key, flags, _, _ uint64) (uint6
 	if flags&flagBroadcast != 0 {
 		_, err := mm.ForEach(0, func(_, value []byte) bool {
 			ifx := le.Uint32(value)
-			if flags&flagExcludeIngress != 0 && ifx == s.cond.IngressIfindex {
+			if flags&flagExcludeIngress != 0 && ifx == s.r.cond.IngressIfindex {
 				return true
 			}
 			r.Targets = append(r.Targets, ifx)
@@ -202,7 +202,7 @@ func redirectMap(s *xdpState, m *vm.Machine, mp, key, flags, _, _ uint64) (uint6
 		})
 		if err != nil {
 			// devmap iteration through ForEach is not offered: walk the keys instead.
-			r.Targets = broadcastTargets(mm, s.cond.IngressIfindex, flags&flagExcludeIngress != 0)
+			r.Targets = broadcastTargets(mm, s.r.cond.IngressIfindex, flags&flagExcludeIngress != 0)
 		}
 		s.redirect, s.redirSet = r, true
 		return 4, nil
@@ -254,7 +254,7 @@ func broadcastTargets(mm *maps.Map, ingress uint32, exclude bool) []uint32 {
 	return out
 }
 
-func ringbufOutput(s *xdpState, m *vm.Machine, mp, data, size, flags, _ uint64) (uint64, error) {
+func ringbufOutput(s *runState, m *vm.Machine, mp, data, size, flags, _ uint64) (uint64, error) {
 	mm := s.mapAt(mp)
 	if mm == nil || mm.RingBuf() == nil {
 		return 0, errNotAMap
@@ -269,7 +269,7 @@ func ringbufOutput(s *xdpState, m *vm.Machine, mp, data, size, flags, _ uint64) 
 	return 0, nil
 }
 
-func ringbufReserve(s *xdpState, m *vm.Machine, mp, size, flags, _, _ uint64) (uint64, error) {
+func ringbufReserve(s *runState, m *vm.Machine, mp, size, flags, _, _ uint64) (uint64, error) {
 	mm := s.mapAt(mp)
 	if mm == nil || mm.RingBuf() == nil {
 		return 0, errNotAMap
@@ -290,7 +290,7 @@ type reservation struct {
 	sample []byte
 }
 
-func (s *xdpState) ringbufFinish(m *vm.Machine, ptr, flags uint64, discard bool) (uint64, error) {
+func (s *runState) ringbufFinish(m *vm.Machine, ptr, flags uint64, discard bool) (uint64, error) {
 	for i, r := range s.reserved {
 		if r.ptr != ptr {
 			continue
@@ -315,7 +315,7 @@ const (
 	perfCtxLenMask = 0xfffff << 32
 )
 
-func perfEventOutput(s *xdpState, m *vm.Machine, ctx, mp, flags, data, size uint64) (uint64, error) {
+func perfEventOutput(s *runState, m *vm.Machine, ctx, mp, flags, data, size uint64) (uint64, error) {
 	mm := s.mapAt(mp)
 	if mm == nil || mm.PerfEventArray() == nil {
 		return 0, errNotAMap
@@ -324,8 +324,7 @@ func perfEventOutput(s *xdpState, m *vm.Machine, ctx, mp, flags, data, size uint
 		return neg(eINVAL), nil
 	}
 	ctxLen := (flags & perfCtxLenMask) >> 32
-	total := uint64(int(s.dataEnd-s.data) + s.fragsSize())
-	if ctxLen > total {
+	if ctxLen > uint64(s.packetLen()) {
 		return neg(eFAULT), nil
 	}
 	b, err := m.Bytes(data, int(size), false)
@@ -334,7 +333,7 @@ func perfEventOutput(s *xdpState, m *vm.Machine, ctx, mp, flags, data, size uint
 	}
 	pkt := make([]byte, ctxLen)
 	if ctxLen > 0 {
-		s.copyBytes(0, ctxLen, pkt, false)
+		s.readPacket(pkt)
 	}
 	if err := mm.PerfEventArray().Output(s.cond.CPU, flags&perfIndexMask, b, pkt); err != nil {
 		return errnoOf(err), nil
@@ -350,9 +349,9 @@ func checkMTU(s *xdpState, m *vm.Machine, ctx, ifindex, mtuLen, lenDiff, flags u
 	}
 	ifx := uint32(ifindex)
 	if ifx == 0 {
-		ifx = s.cond.IngressIfindex
+		ifx = s.r.cond.IngressIfindex
 	}
-	dev, ok := s.x.host.byIndex[ifx]
+	dev, ok := s.r.host.byIndex[ifx]
 	if !ok {
 		return neg(eNODEV), nil
 	}

@@ -9,15 +9,15 @@ import (
 // The XDP helpers, with the limits and error codes of net/core/filter.c as the spec describes them.
 
 func init() {
-	register(asm.FnXdpAdjustHead, xdpAdjustHead)
-	register(asm.FnXdpAdjustMeta, xdpAdjustMeta)
-	register(asm.FnXdpAdjustTail, xdpAdjustTail)
-	register(asm.FnXdpGetBuffLen, func(s *xdpState, m *vm.Machine, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+	registerXDP(asm.FnXdpAdjustHead, observed("bpf_xdp_adjust_head", xdpAdjustHead))
+	registerXDP(asm.FnXdpAdjustMeta, observed("bpf_xdp_adjust_meta", xdpAdjustMeta))
+	registerXDP(asm.FnXdpAdjustTail, observed("bpf_xdp_adjust_tail", xdpAdjustTail))
+	registerXDP(asm.FnXdpGetBuffLen, func(s *xdpState, m *vm.Machine, r1, r2, r3, r4, r5 uint64) (uint64, error) {
 		return uint64(int(s.dataEnd-s.data) + s.fragsSize()), nil
 	})
-	register(asm.FnXdpLoadBytes, xdpLoadBytes)
-	register(asm.FnXdpStoreBytes, xdpStoreBytes)
-	register(asm.FnRedirect, xdpRedirect)
+	registerXDP(asm.FnXdpLoadBytes, xdpLoadBytes)
+	registerXDP(asm.FnXdpStoreBytes, xdpStoreBytes)
+	registerXDP(asm.FnRedirect, xdpRedirect)
 }
 
 func xdpAdjustHead(s *xdpState, m *vm.Machine, ctx, off, _, _, _ uint64) (uint64, error) {
@@ -58,7 +58,7 @@ func xdpAdjustMeta(s *xdpState, m *vm.Machine, ctx, off, _, _, _ uint64) (uint64
 		return neg(eACCES), nil
 	}
 	s.dataMeta = uint32(meta)
-	if !s.x.obj.opts.Features.TraitsV1 {
+	if !s.r.obj.opts.Features.TraitsV1 {
 		s.traitsOK = false // the traits RFC (v2): metadata excludes traits
 	}
 	s.window()

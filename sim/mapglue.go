@@ -28,13 +28,13 @@ func globalValue(m *maps.Map) ([]byte, error) {
 }
 
 // mapAt finds the map a map pointer (r1 of a map helper) names.
-func (s *xdpState) mapAt(ptr uint64) *maps.Map {
+func (s *runState) mapAt(ptr uint64) *maps.Map {
 	id, off := vm.SplitAddress(ptr)
 	i := id - vm.FirstHostRegion
-	if off != 0 || i < 0 || i >= len(s.x.obj.mapOrder) {
+	if off != 0 || i < 0 || i >= len(s.obj.mapOrder) {
 		return nil
 	}
-	return s.x.obj.mapOrder[i]
+	return s.obj.mapOrder[i]
 }
 
 // errnoOf turns a maps error into the negative errno a helper returns.

@@ -12,10 +12,10 @@ import (
 )
 
 func init() {
-	register(asm.FnTracePrintk, func(s *xdpState, m *vm.Machine, fmtp, size, a1, a2, a3 uint64) (uint64, error) {
+	registerBase(asm.FnTracePrintk, func(s *runState, m *vm.Machine, fmtp, size, a1, a2, a3 uint64) (uint64, error) {
 		return s.printk(m, fmtp, size, []uint64{a1, a2, a3})
 	})
-	register(asm.FnTraceVprintk, func(s *xdpState, m *vm.Machine, fmtp, size, data, dataLen, _ uint64) (uint64, error) {
+	registerBase(asm.FnTraceVprintk, func(s *runState, m *vm.Machine, fmtp, size, data, dataLen, _ uint64) (uint64, error) {
 		if dataLen%8 != 0 || dataLen > 8*maxPrintkArgs || (data == 0 && dataLen != 0) {
 			return neg(eINVAL), nil
 		}
@@ -38,7 +38,7 @@ const maxPrintkArgs = 12
 
 // printk formats as bpf_trace_printk does and captures the line as the run's output. It returns
 // the number of bytes written, or -EINVAL for a format the kernel rejects.
-func (s *xdpState) printk(m *vm.Machine, fmtp, size uint64, args []uint64) (uint64, error) {
+func (s *runState) printk(m *vm.Machine, fmtp, size uint64, args []uint64) (uint64, error) {
 	if size == 0 {
 		return neg(eINVAL), nil
 	}
@@ -57,9 +57,7 @@ func (s *xdpState) printk(m *vm.Machine, fmtp, size uint64, args []uint64) (uint
 	if err != nil {
 		return neg(eINVAL), nil
 	}
-	if s.out != nil {
-		s.out.Printk = append(s.out.Printk, strings.TrimSuffix(line, "\n"))
-	}
+	s.printed = append(s.printed, strings.TrimSuffix(line, "\n"))
 	return uint64(len(line)), nil
 }
 

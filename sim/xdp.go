@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/cilium/ebpf"
+
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/vm"
@@ -27,9 +29,12 @@ const (
 	maxPacketSize = Headroom + MaxLinear + MaxFrags*FrameSize
 )
 
-// Conditions are the per-packet conditions of a run: BPF_PROG_TEST_RUN's defaults unless changed.
+// Conditions are the per-packet conditions of a run. The zero value is BPF_PROG_TEST_RUN's
+// default: the packet arrives on the loopback device (ingress_ifindex 1), RX queue 0, CPU 0.
 type Conditions struct {
-	IngressIfindex uint32 // 1 (loopback) by default
+	// IngressIfindex is the interface the packet arrives on; 0 means 1 (the loopback device),
+	// as BPF_PROG_TEST_RUN takes a context without one.
+	IngressIfindex uint32
 	RxQueue        uint32
 	// CPU is the simulated CPU the packet runs on (per-CPU maps, bpf_get_smp_processor_id).
 	CPU int
@@ -100,20 +105,18 @@ type Redirect struct {
 // machine and a frame; use one XDP per goroutine.
 type XDP struct {
 	prog *Program
-	obj  *Object
 	dev  *Device
-	host *Host
-	m    *vm.Machine
+	rs   *runState
 	st   *xdpState
 	pkt  int // region numbers
 	ctx  int
-	// valueNames names the regions of map values lookups return, per map, made once.
-	valueNames []string
+	obs  FrameObserver
 }
 
-// xdpState is the kernel's view of the packet while the program runs: the xdp_buff.
+// xdpState is the kernel's view of the packet while an XDP program runs: the xdp_buff.
 type xdpState struct {
 	x          *XDP
+	r          *runState
 	frame      []byte
 	data       uint32 // offsets into frame
 	dataEnd    uint32
@@ -121,12 +124,9 @@ type xdpState struct {
 	metaOK     bool
 	frags      [][]byte // fragment contents, each at most FrameSize
 	fragStore  [MaxFrags][FrameSize]byte
-	cond       Conditions
 	out        *Outcome
 	redirect   Redirect
 	redirSet   bool
-	rng        uint64
-	reserved   []reservation
 	outBuf     []byte
 	outcome    Outcome
 	hints      *kfuncs.RxHints
@@ -144,33 +144,23 @@ type xdpState struct {
 
 // NewXDP prepares p to run over packets.
 func NewXDP(p *Program) (*XDP, error) {
-	if p.Type.String() != "XDP" {
+	if p.Type != ebpf.XDP {
 		return nil, fmt.Errorf("program %s is of type %s, not XDP", p.Name, p.Type)
 	}
-	x := &XDP{prog: p, obj: p.obj, m: vm.NewMachine(nil), host: bareHost()}
-	x.st = &xdpState{x: x, frame: make([]byte, FrameSize), rng: 1, dirtyHi: FrameSize}
-	x.m.Host = x.st
-	for i, mp := range p.obj.mapOrder {
-		r := vm.Region{Name: "map " + mp.Name()}
-		if isGlobalData(mp) {
-			v, err := globalValue(mp)
-			if err != nil {
-				return nil, fmt.Errorf("map %s: %w", mp.Name(), err)
-			}
-			r = vm.NewRegion(mp.Name(), v, isReadOnlyData(mp))
-		}
-		x.valueNames = append(x.valueNames, "value of map "+mp.Name())
-		if id := x.m.AddRegion(r); id != p.obj.MapRegion(i) {
-			return nil, fmt.Errorf("internal: map region %d got number %d", i, id)
-		}
+	rs, err := newRunState(p.obj)
+	if err != nil {
+		return nil, err
 	}
-	x.pkt = x.m.AddRegion(vm.Region{Name: "packet", Data: x.st.frame})
-	x.ctx = x.m.AddRegion(vm.Region{Name: "ctx", Data: nil, Load: x.st.loadCtx})
+	x := &XDP{prog: p, rs: rs}
+	x.st = &xdpState{x: x, r: rs, frame: make([]byte, FrameSize), dirtyHi: FrameSize}
+	rs.xdp = x.st
+	x.pkt = rs.m.AddRegion(vm.Region{Name: "packet", Data: x.st.frame})
+	x.ctx = rs.m.AddRegion(vm.Region{Name: "ctx", Data: nil, Load: x.st.loadCtx})
 	return x, nil
 }
 
 // Machine is the machine the program runs on (for tracing and budgets).
-func (x *XDP) Machine() *vm.Machine { return x.m }
+func (x *XDP) Machine() *vm.Machine { return x.rs.m }
 
 // Program is the program being run.
 func (x *XDP) Program() *Program { return x.prog }
@@ -189,9 +179,9 @@ func (s *xdpState) loadCtx(m *vm.Machine, off, size uint32) (uint64, bool) {
 	case 8:
 		return vm.Address(s.x.pkt, s.dataMeta), true
 	case 12:
-		return uint64(s.cond.IngressIfindex), true
+		return uint64(s.r.cond.IngressIfindex), true
 	case 16:
-		return uint64(s.cond.RxQueue), true
+		return uint64(s.r.cond.RxQueue), true
 	case 20:
 		// egress_ifindex: only programs attached to devmap entries may read it.
 		if s.egress == 0 {
@@ -208,7 +198,7 @@ func (s *xdpState) window() {
 	if !s.metaOK {
 		lo = s.data
 	}
-	s.x.m.SetWindow(s.x.pkt, lo, s.dataEnd)
+	s.r.m.SetWindow(s.x.pkt, lo, s.dataEnd)
 	s.dirtyLo = min(s.dirtyLo, lo)
 	s.dirtyHi = max(s.dirtyHi, s.dataEnd)
 }
@@ -239,9 +229,14 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 		return *out
 	}
 	s.out = out
-	r0, err := x.m.Run(x.prog.VM, vm.Address(x.ctx, 0))
-	out.Executed = x.m.Executed()
+	if x.obs != nil {
+		x.obs.FrameStart(x.Frame())
+		defer func() { x.obs.FrameEnd(x.Frame(), out) }()
+	}
+	r0, err := x.rs.m.Run(x.prog.VM, vm.Address(x.ctx, 0))
+	out.Executed = x.rs.m.Executed()
 	s.out = nil
+	out.Printk = x.rs.printed
 	if err != nil {
 		out.Err = "program fault: " + err.Error()
 		out.Fault = err
@@ -318,7 +313,7 @@ func (s *xdpState) setup(pkt, meta []byte, cond Conditions) error {
 		clear(s.frame[s.dirtyLo:s.dirtyHi])
 	}
 	s.dirtyLo, s.dirtyHi = FrameSize, 0
-	s.cond = cond
+	s.r.begin(cond)
 	s.metaOK = true
 	s.data = Headroom
 	s.dataMeta = Headroom - uint32(len(meta))
@@ -337,12 +332,11 @@ func (s *xdpState) setup(pkt, meta []byte, cond Conditions) error {
 	s.egress = 0
 	s.exported, s.traitsUsed = false, false
 	s.traitsOK = false
-	if s.x.obj.opts.Features.Traits {
+	if s.r.obj.opts.Features.Traits {
 		// xdp_prepare_buff initialises the store right after the xdp_frame (traits RFC).
 		s.traitsOK = s.traitsLayout().Init(s.frame[XDPFrameSize:s.dataMeta]) == nil
 		s.dirtyLo = min(s.dirtyLo, XDPFrameSize)
 	}
-	s.reserved = s.reserved[:0]
 	s.window()
 	return nil
 }
@@ -377,7 +371,7 @@ func skbProtocol(frame []byte) EtherType {
 func (x *XDP) runAttached(out *Outcome) error {
 	s := x.st
 	r := &s.redirect
-	p, err := x.obj.ProgramByID(r.progID)
+	p, err := x.rs.obj.ProgramByID(r.progID)
 	if err != nil {
 		return err
 	}
@@ -385,8 +379,9 @@ func (x *XDP) runAttached(out *Outcome) error {
 	if r.MapType == "DevMap" || r.MapType == "DevMapHash" {
 		s.egress = r.Ifindex
 	}
-	r0, err := x.m.Run(p.VM, vm.Address(x.ctx, 0))
-	out.Executed += x.m.Executed()
+	r0, err := x.rs.m.Run(p.VM, vm.Address(x.ctx, 0))
+	out.Executed += x.rs.m.Executed()
+	out.Printk = x.rs.printed
 	s.egress = 0
 	if err != nil {
 		return err

@@ -10,7 +10,7 @@ var Interpreter Engine = interpreter{}
 
 type interpreter struct{}
 
-func (interpreter) Name() string { return "interpreter" }
+func (interpreter) Name() string { return "interp" }
 
 // access returns the size bytes at addr if the region they fall in allows it, else nil.
 func (m *Machine) access(addr uint64, size uint32, write bool) []byte {

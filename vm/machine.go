@@ -57,10 +57,10 @@ const MaxTailCalls = 33
 // TraceFunc sees every instruction before it executes, with the registers as they are.
 type TraceFunc func(p *Program, pc int, regs *[11]uint64)
 
-// NewMachine returns a machine that runs programs on engine e (nil means the interpreter).
+// NewMachine returns a machine that runs programs on engine e (nil means DefaultEngine).
 func NewMachine(e Engine) *Machine {
 	if e == nil {
-		e = Interpreter
+		e = DefaultEngine()
 	}
 	m := &Machine{engine: e, budget: DefaultBudget, stack: make([]byte, MaxFrames*StackSize), maxDepth: MaxFrames - 1}
 	m.regions = make([]Region, firstHost, 16)
@@ -72,6 +72,18 @@ func NewMachine(e Engine) *Machine {
 
 // Engine is the engine the machine runs programs on.
 func (m *Machine) Engine() Engine { return m.engine }
+
+// SetEngine makes the machine run programs on e from its next Run on (nil means DefaultEngine). All
+// engines give identical results, so a machine may change engines between runs; its regions, budget
+// and trace stay as they are.
+func (m *Machine) SetEngine(e Engine) {
+	if e == nil {
+		e = DefaultEngine()
+	}
+	if !m.running {
+		m.engine = e
+	}
+}
 
 // SetBudget limits the instructions one run may execute (counting those of helpers' callbacks and
 // tail-called programs); 0 restores DefaultBudget.
@@ -166,16 +178,13 @@ func (m *Machine) Callback(fn uint64, args ...uint64) (uint64, error) {
 }
 
 // Engine runs prepared programs. The interpreter is one; a faster engine slots in behind the same
-// interface without changing callers: they pick it when they make the Machine.
+// interface without changing callers: they pick it when they make the Machine (or with SetEngine).
 type Engine interface {
-	// Name names the engine ("interpreter").
+	// Name names the engine as EngineByName knows it ("interp", "closures", "jit").
 	Name() string
 	// exec runs p from pc until an exit at call depth stop, and returns r0.
 	exec(m *Machine, p *Program, pc int, stop int) (uint64, error)
 }
-
-// Engines lists every engine the machine has, for tests that must run on each.
-func Engines() []Engine { return []Engine{Interpreter, Closures} }
 
 // pushFrame enters a bpf-to-bpf call from p, to return to instruction ret: it saves the caller's
 // r6-r9 and frame pointer and gives the callee the next 512-byte frame. The caller has checked

@@ -7,20 +7,18 @@ import (
 	"io"
 	"strings"
 
-	"github.com/spf13/pflag"
-
 	"github.com/xdpsim/xdpsim/kfuncs"
 )
 
 // cmdDevices lists the simulated device profiles and what each supplies.
 func cmdDevices(args []string, stdout io.Writer) error {
-	fs := pflag.NewFlagSet("devices", pflag.ContinueOnError)
+	fs := newFlagSet("devices", "[--json]", stdout)
 	asJSON := fs.Bool("json", false, "print the profiles as JSON")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
+	if err := parseFlags(fs, args); err != nil {
+		if errors.Is(err, errHelp) {
 			return nil
 		}
-		return &exitError{2, err}
+		return err
 	}
 	profiles := kfuncs.Profiles()
 	if *asJSON {

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/btf"
-	"github.com/spf13/pflag"
 
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
@@ -24,24 +24,23 @@ import (
 // after the kernel's context rewriting), in the kernel's notation with the C source lines
 // interleaved as `bpftool prog dump xlated` does.
 func cmdDump(args []string, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet("dump", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("dump", "[flags] PROG.o", stdout)
 	prog := fs.StringP("prog", "p", "", "print this program's instructions, by function or section name")
 	xlated := fs.Bool("xlated", false, "print the program as the kernel's verifier rewrites it (context accesses expanded)")
 	typ := fs.String("type", "", `program type for a section that carries none ("xdp"); needs --prog`)
 	set := fs.StringArray("set", nil, "set a global variable before load: NAME=VALUE (repeatable)")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: xdpsim dump [flags] PROG.o\n%s", fs.FlagUsages())
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
+	showMaps := fs.Bool("maps", false, "print the maps' contents as loaded (global variables, statically filled maps, --maps-in) as JSON")
+	mapsFormat := fs.String("maps-format", mapsHex, `how --maps prints keys and values and --maps-in reads them: "hex", or "btf" (as the C types the object's BTF declares, like bpftool map dump -j)`)
+	mapsIn := fs.String("maps-in", "", "preload maps from a JSON file before printing them")
+	mapsInFormat := fs.String("maps-in-format", "", "the form of --maps-in: hex or btf (default: --maps-format's)")
+	if err := parseFlags(fs, args); err != nil {
+		if errors.Is(err, errHelp) {
 			return nil
 		}
-		return &exitError{2, err}
+		return err
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return &exitError{2, errors.New("need exactly one object")}
+		return usageErr(errors.New("need exactly one object (see xdpsim dump --help)"))
 	}
 	// Dumping runs nothing: let every proposal's kfuncs resolve.
 	opts := sim.LoadOptions{Set: map[string]any{}, Features: kfuncs.Features{Traits: true, ExportToSkb: true}}
@@ -65,12 +64,29 @@ func cmdDump(args []string, stdout, stderr io.Writer) error {
 		}
 		opts.Types = map[string]ebpf.ProgramType{*prog: ebpf.XDP}
 	}
+	if *mapsInFormat == "" {
+		*mapsInFormat = *mapsFormat
+	}
+	for _, f := range []string{*mapsFormat, *mapsInFormat} {
+		if err := checkMapsFormat(f); err != nil {
+			return &exitError{2, err}
+		}
+	}
+	if (*mapsIn != "" || *mapsFormat != mapsHex) && !*showMaps {
+		return &exitError{2, errors.New("--maps-in and --maps-format go with --maps")}
+	}
+	if *showMaps && (*prog != "" || *xlated) {
+		return &exitError{2, errors.New("--maps prints the object's maps: leave out --prog and --xlated")}
+	}
 	if *xlated && *prog == "" {
 		return &exitError{2, errors.New("--xlated needs --prog to say which program to print")}
 	}
 	obj, err := sim.Load(fs.Arg(0), opts)
 	if err != nil {
 		return err
+	}
+	if *showMaps {
+		return dumpMaps(obj, *mapsIn, *mapsInFormat, *mapsFormat, stdout)
 	}
 	if *prog == "" {
 		return listObject(obj, stdout)
@@ -323,4 +339,36 @@ func writeBTFFunc(b *strings.Builder, proto *btf.FuncProto, name string) bool {
 	}
 	b.WriteString(")")
 	return true
+}
+
+// dumpMaps prints the maps as loaded, after preloading mapsIn.
+func dumpMaps(obj *sim.Object, mapsIn, inFormat, format string, w io.Writer) error {
+	if mapsIn != "" {
+		in, err := readMaps(mapsIn, inFormat, obj.Spec)
+		if err != nil {
+			return &exitError{2, err}
+		}
+		if err := obj.LoadMaps(in); err != nil {
+			return &exitError{2, fmt.Errorf("%s: %w", mapsIn, err)}
+		}
+	}
+	dump, err := obj.DumpMaps()
+	if err != nil {
+		return err
+	}
+	b, err := encodeMaps(dump, format, obj.Spec)
+	if err != nil {
+		return fmt.Errorf("%s: %w", obj.Path, err)
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

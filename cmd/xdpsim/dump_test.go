@@ -2,9 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/xdpsim/xdpsim/corpus"
 )
 
 const ctxTestdata = "../../sim/testdata/ctx/"
@@ -156,4 +161,119 @@ func TestDumpFailsClearly(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDumpMaps(t *testing.T) {
+	obj := objectOf(t, "globals")
+	t.Run("prints global variables as their C types with --maps-format btf", func(t *testing.T) {
+		rc, out, stderr := runCmd(t, "dump", obj, "--maps", "--maps-format", "btf")
+		if rc != 0 {
+			t.Fatalf("exit %d: %s", rc, stderr)
+		}
+		// globals.c: __u32 frame_budget = 3000; char banner[] = "xdpsim globals";
+		for _, want := range []string{`"frame_budget": 3000`, `"banner": "xdpsim globals"`, `".data": [`} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %s:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("reads --maps-in in the same form and prints it back as hex", func(t *testing.T) {
+		in := filepath.Join(t.TempDir(), "in.json")
+		os.WriteFile(in, []byte(`{".data": [{"value": {".data": [{"frame_budget": 5}]}}]}`), 0o644)
+		rc, out, stderr := runCmd(t, "dump", obj, "--maps", "--maps-format", "btf", "--maps-in", in)
+		if rc != 0 || !strings.Contains(out, `"frame_budget": 5`) {
+			t.Fatalf("exit %d: %s\n%s", rc, stderr, out)
+		}
+		rc, out, _ = runCmd(t, "dump", obj, "--maps", "--maps-in", hexBudget(t, obj))
+		if rc != 0 || !strings.Contains(out, `"value": "0500000000000000`) {
+			t.Errorf("hex dump after a hex preload: exit %d\n%s", rc, out)
+		}
+	})
+	t.Run("a value that does not fit names the map and the member", func(t *testing.T) {
+		in := filepath.Join(t.TempDir(), "in.json")
+		os.WriteFile(in, []byte(`{".data": [{"value": {".data": [{"frame_budget": 99999999999999999999}]}}]}`), 0o644)
+		rc, _, stderr := runCmd(t, "dump", obj, "--maps", "--maps-format", "btf", "--maps-in", in)
+		if rc != 2 || !strings.Contains(stderr, "map .data") || !strings.Contains(stderr, "frame_budget") {
+			t.Errorf("exit %d, stderr %q", rc, stderr)
+		}
+	})
+	t.Run("an unknown form is refused", func(t *testing.T) {
+		if rc, _, stderr := runCmd(t, "dump", obj, "--maps", "--maps-format", "yaml"); rc != 2 || !strings.Contains(stderr, "want hex or btf") {
+			t.Errorf("exit %d, stderr %q", rc, stderr)
+		}
+	})
+}
+
+// hexBudget writes a hex-form maps file that sets globals.c's 64-bit frame_budget to 5.
+func hexBudget(t *testing.T, obj string) string {
+	rc, out, stderr := runCmd(t, "dump", obj, "--maps")
+	if rc != 0 {
+		t.Fatal(stderr)
+	}
+	var m map[string][]map[string]string
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatal(err)
+	}
+	m[".data"][0]["value"] = "0500000000000000" + m[".data"][0]["value"][16:]
+	b, _ := json.Marshal(map[string]any{".data": m[".data"]})
+	p := filepath.Join(t.TempDir(), "hex.json")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRunMapsFormatBTF(t *testing.T) {
+	obj := objectOf(t, "globals")
+	trace := corpus.TracePath("mixed.pcap")
+	dir := t.TempDir()
+	out := filepath.Join(dir, "maps.json")
+	t.Run("--maps writes the maps as their C types", func(t *testing.T) {
+		rc, _, stderr := runCmd(t, "run", obj, trace, "--maps", out, "--maps-format", "btf")
+		if rc != 0 {
+			t.Fatalf("exit %d: %s", rc, stderr)
+		}
+		b, _ := os.ReadFile(out)
+		// globals.c counts down frame_budget from 3000 by one per frame: 4000 frames spend it.
+		for _, want := range []string{`"banner": "xdpsim globals"`, `"class_counts": [`, `"frame_budget": `} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("the dump lacks %s:\n%s", want, b)
+			}
+		}
+	})
+	t.Run("--maps-in reads that form back and the run goes on from it", func(t *testing.T) {
+		again := filepath.Join(dir, "again.json")
+		rc, _, stderr := runCmd(t, "run", obj, corpus.TracePath("vlan.pcap"), "--maps-in", out, "--maps", again, "--maps-format", "btf")
+		if rc != 0 {
+			t.Fatalf("exit %d: %s", rc, stderr)
+		}
+		a, _ := os.ReadFile(out)
+		b, _ := os.ReadFile(again)
+		if bytes.Equal(a, b) {
+			t.Error("400 more packets changed nothing in the maps")
+		}
+	})
+	t.Run("after --jsonl - the typed dump is one last line", func(t *testing.T) {
+		rc, stdout, stderr := runCmd(t, "run", obj, corpus.TracePath("vlan.pcap"), "--jsonl", "-", "--maps", "-", "--maps-format", "btf")
+		if rc != 0 {
+			t.Fatalf("exit %d: %s", rc, stderr)
+		}
+		lines := strings.Split(strings.TrimRight(stdout, "\n"), "\n")
+		last := lines[len(lines)-1]
+		var v map[string]any
+		if err := json.Unmarshal([]byte(last), &v); err != nil || v["maps"] == nil || !strings.Contains(last, `"banner":"xdpsim globals"`) {
+			t.Errorf("last line %q: %v", last, err)
+		}
+	})
+	t.Run("a hex file read as btf says which map and what it wanted", func(t *testing.T) {
+		hexOut := filepath.Join(dir, "hex.json")
+		runCmd(t, "run", obj, trace, "--maps", hexOut)
+		rc, _, stderr := runCmd(t, "run", obj, trace, "--maps-in", hexOut, "--maps-format", "btf")
+		if rc != 2 || !strings.Contains(stderr, "map .bss") {
+			t.Errorf("exit %d: %s", rc, stderr)
+		}
+		if rc, _, stderr := runCmd(t, "run", obj, trace, "--maps-in", hexOut, "--maps-in-format", "hex", "--maps-format", "btf"); rc != 0 {
+			t.Errorf("--maps-in-format hex: exit %d: %s", rc, stderr)
+		}
+	})
 }

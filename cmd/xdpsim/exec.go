@@ -7,8 +7,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/spf13/pflag"
-
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -16,17 +14,14 @@ import (
 // stdin or after --program, the memory as space-separated hex in the first argument; it prints the
 // final r0 in hex, or exits non-zero with the reason on stderr.
 func cmdExec(args []string, stdin io.Reader, stdout io.Writer) error {
-	fs := pflag.NewFlagSet("exec", pflag.ContinueOnError)
+	fs := newFlagSet("exec", "[--program HEX] [MEMORY-HEX]", stdout)
 	program := fs.String("program", "", "the program as hex bytes (default: read from standard input)")
 	budget := fs.Uint64("budget", 0, "instruction budget (0: the machine's default)")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: xdpsim exec [--program HEX] [MEMORY-HEX]\n%s", fs.FlagUsages())
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
+	if err := parseFlags(fs, args); err != nil {
+		if errors.Is(err, errHelp) {
 			return nil
 		}
-		return &exitError{2, err}
+		return err
 	}
 	text := *program
 	if !fs.Changed("program") {

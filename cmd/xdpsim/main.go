@@ -3,9 +3,17 @@
 //
 //	xdpsim run PROG.o TRACE.pcap...   run a program over traces
 //	xdpsim diff PROG.o TRACE.pcap     compare the simulator with the real kernel
+//	xdpsim test [EXPECT.json...]      check a program against its expectation files
 //	xdpsim dump PROG.o                list programs, maps, variables; print instructions
 //	xdpsim exec [--program HEX] MEM   the conformance plugin protocol
+//	xdpsim show PROG.o TRACE --packet N  draw a packet's frame before and after the run
+//	xdpsim debug PROG.o TRACE.pcap    a step debugger
 //	xdpsim devices                    list the simulated device profiles
+//
+// Exit status, the same for every command: 0 success; 1 the check said no (diff found a
+// divergence, a test failed, --fail-on matched, the verifier rejected the program); 2 bad usage or
+// unusable input (the message names the file and, for a trace, the record); 3 the real kernel was
+// asked for and cannot be used.
 package main
 
 import (
@@ -13,27 +21,57 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
+
+	"github.com/spf13/pflag"
+
+	"github.com/xdpsim/xdpsim/kernel"
 )
 
-// exitError carries a process exit code through returns.
+// Exit codes, the same for every command.
+const (
+	exitOK       = 0
+	exitFailed   = 1 // the check said no: divergence, failed test, --fail-on, verifier rejection
+	exitUsage    = 2 // bad usage or unusable input or output
+	exitNoKernel = 3 // the real kernel was asked for and cannot be used
+)
+
+// exitError carries a process exit code through returns; a nil err prints nothing.
 type exitError struct {
 	code int
 	err  error
 }
 
-func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErr and failed wrap errors with their exit codes.
+func usageErr(err error) error { return &exitError{exitUsage, err} }
 
 const usage = `usage: xdpsim COMMAND [flags] ARGS
 
 commands:
   run PROG.o TRACE.pcap...   run an XDP program over pcap/pcapng traces
   diff PROG.o TRACE.pcap...  run it in the simulator and the real kernel and compare
+  test [EXPECT.json...]      check programs against expectation files (default: *.expect.json here)
   dump PROG.o [-p NAME]      list programs, maps and variables; print instructions (--xlated)
+  show PROG.o TRACE.pcap --packet N  draw packet N's frame before and after the program (--html FILE)
+  debug PROG.o TRACE.pcap    step through the program packet by packet (help inside lists the commands)
   devices [--json]           list the simulated NIC profiles and the RX-metadata hints each supplies
   exec [--program HEX] MEM   run raw instructions (the bpf_conformance plugin protocol)
+  version                    print xdpsim's version
   help                       this text
 
 Run "xdpsim COMMAND --help" for a command's flags.
+
+Exit status: 0 success; 1 the check said no (a divergence, a failed test, --fail-on, a verifier
+rejection); 2 bad usage or unusable input; 3 the real kernel was asked for and cannot be used.
 `
 
 func main() {
@@ -43,7 +81,7 @@ func main() {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return 2
+		return exitUsage
 	}
 	var err error
 	switch args[0] {
@@ -53,27 +91,98 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdRun(args[1:], stdout, stderr)
 	case "diff":
 		err = cmdDiff(args[1:], stdout, stderr)
+	case "test":
+		err = cmdTest(args[1:], stdout, stderr)
 	case "dump":
 		err = cmdDump(args[1:], stdout, stderr)
 	case "devices":
 		err = cmdDevices(args[1:], stdout)
+	case "show":
+		err = cmdShow(args[1:], stdout, stderr)
+	case "debug":
+		err = cmdDebug(args[1:], stdin, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintf(stdout, "xdpsim %s\n", version())
+		return exitOK
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
-		return 0
+		return exitOK
 	default:
 		fmt.Fprintf(stderr, "xdpsim: unknown command %q\n%s", args[0], usage)
-		return 2
+		return exitUsage
 	}
 	if err == nil {
-		return 0
+		return exitOK
 	}
+	code := exitCode(err)
 	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintf(stderr, "xdpsim %s: %v\n", args[0], ee.err)
-		}
-		return ee.code
+	if errors.As(err, &ee) && ee.err == nil {
+		return code
 	}
 	fmt.Fprintf(stderr, "xdpsim %s: %v\n", args[0], err)
-	return 1
+	return code
+}
+
+// exitCode is the exit status for an error: its own, 3 when the kernel cannot be used, 2 for
+// anything else (an input, output or usage problem).
+func exitCode(err error) int {
+	var ee *exitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.Is(err, kernel.ErrNoKernel):
+		return exitNoKernel
+	}
+	return exitUsage
+}
+
+// version is the module version and VCS revision the binary was built from.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown version)"
+	}
+	v := bi.Main.Version
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+modified"
+			}
+		}
+	}
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		v += " (" + rev + dirty + ")"
+	}
+	return v + " " + bi.GoVersion
+}
+
+// newFlagSet makes a command's flag set: --help prints the usage line and the flags on stdout.
+func newFlagSet(name, synopsis string, stdout io.Writer) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "usage: xdpsim %s %s\n%s", name, synopsis, fs.FlagUsages())
+	}
+	return fs
+}
+
+// errHelp is returned by parseFlags after --help printed the usage: the command ends with 0.
+var errHelp = errors.New("help printed")
+
+// parseFlags parses args; a parse error is a usage error (2), --help is errHelp.
+func parseFlags(fs *pflag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return errHelp
+		}
+		return usageErr(fmt.Errorf("%w (see xdpsim %s --help)", err, fs.Name()))
+	}
+	return nil
 }

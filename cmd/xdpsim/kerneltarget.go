@@ -1,0 +1,37 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/xdpsim/xdpsim/kernel"
+	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/result"
+)
+
+// kernelTarget is the real kernel as a replay.Target: each packet is one BPF_PROG_TEST_RUN under
+// the same conditions the simulator gets (sim never imports kernel; this adapter joins them).
+type kernelTarget struct{ p *kernel.Program }
+
+func (k kernelTarget) Run(pkt, meta []byte, c sim.Conditions) sim.Outcome {
+	o := sim.Outcome{Packet: k.p.Run(pkt, meta, kernel.Context{IngressIfindex: c.IngressIfindex, RxQueue: c.RxQueue, CPU: c.CPU})}
+	if o.Err == "" {
+		switch {
+		case o.Ret == result.XDPAborted:
+			o.Exception = "XDP_ABORTED"
+		case o.Ret > result.XDPRedirect:
+			o.Exception = fmt.Sprintf("invalid action %d", o.Ret)
+		}
+	}
+	return o
+}
+
+// RedirectBlind: BPF_PROG_TEST_RUN returns XDP_REDIRECT but not where to.
+func (kernelTarget) RedirectBlind() {}
+
+func (k kernelTarget) DumpMaps() (result.Maps, error) {
+	m, err := k.p.DumpMaps()
+	if err != nil {
+		return nil, fmt.Errorf("kernel: %w", err)
+	}
+	return m, nil
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/xdpsim/xdpsim/sim/btfjson"
+	"github.com/xdpsim/xdpsim/sim/result"
+)
+
+// Map dumps are written and read in one of two forms: "hex" (keys and values as hex strings) or
+// "btf" (as the C types the object's BTF declares, the way bpftool prints them).
+const (
+	mapsHex = "hex"
+	mapsBTF = "btf"
+)
+
+func checkMapsFormat(f string) error {
+	if f != mapsHex && f != mapsBTF {
+		return fmt.Errorf("maps format %q: want hex or btf", f)
+	}
+	return nil
+}
+
+// encodeMaps writes a dump in the given form.
+func encodeMaps(dump result.Maps, format string, spec *ebpf.CollectionSpec) ([]byte, error) {
+	if format == mapsBTF {
+		return btfjson.FormatMaps(dump, btfjson.SpecTypes(spec))
+	}
+	b, err := json.MarshalIndent(dump, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// readMaps reads a --maps-in file in the given form.
+func readMaps(path, format string, spec *ebpf.CollectionSpec) (result.Maps, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if format == mapsBTF {
+		m, err := btfjson.ParseMaps(b, btfjson.SpecTypes(spec))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return m, nil
+	}
+	var m result.Maps
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}

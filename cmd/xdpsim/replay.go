@@ -1,0 +1,487 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/spf13/pflag"
+
+	"github.com/xdpsim/xdpsim/kernel"
+	"github.com/xdpsim/xdpsim/kfuncs"
+	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/btfjson"
+	"github.com/xdpsim/xdpsim/sim/replay"
+	"github.com/xdpsim/xdpsim/sim/result"
+	"github.com/xdpsim/xdpsim/vm"
+)
+
+// runFlags are the flags of every command that replays packets (run, diff, test): what to load,
+// under which conditions, on which engine, and the outputs. They are registered once, so each means
+// the same in every command.
+type runFlags struct {
+	prog    string
+	typ     string
+	ifindex uint32
+	rxq     uint32
+	cpus    int
+	seed    uint64
+	set     []string
+	resize  []string
+	btf     string
+	mapsIn  string
+	budget  uint64
+	host    string
+	device  string
+	rssKey  string
+	queues  int
+	feature []string
+	engine  string
+	snapped string
+
+	// Outputs.
+	jsonl   string
+	mapsOut string
+	// mapsFormat is how --maps writes keys and values and --maps-in reads them (mapsInFormat
+	// when set): hex, or btf (as the object's BTF C types).
+	mapsFormat   string
+	mapsInFormat string
+	writeDir     string
+	verbose      bool
+	trace        bool
+	packets      string
+	failOn       string
+}
+
+func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
+	fs.StringVarP(&f.prog, "prog", "p", "", "program to run, by function or section name (default: the only XDP program)")
+	fs.StringVar(&f.typ, "type", "", `program type for a section that carries none ("xdp")`)
+	fs.Uint32Var(&f.ifindex, "ifindex", 1, "ingress ifindex the program sees (BPF_PROG_TEST_RUN's default is 1, loopback)")
+	fs.Uint32Var(&f.rxq, "rxq", 0, "RX queue index the program sees")
+	fs.IntVar(&f.cpus, "cpus", 1, "number of simulated CPUs (per-CPU maps keep one value each); a packet runs on its RX queue's CPU (queue mod CPUs)")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of bpf_get_prandom_u32")
+	fs.StringArrayVar(&f.set, "set", nil, "set a const volatile variable before load: NAME=VALUE (repeatable)")
+	fs.StringArrayVar(&f.resize, "resize", nil, "set a map's max_entries: MAP=N (repeatable)")
+	fs.StringVar(&f.btf, "btf", "", "vmlinux BTF to resolve CO-RE relocations against (default: the simulator's Linux 6.18 BTF)")
+	fs.StringVar(&f.mapsIn, "maps-in", "", "preload maps from a JSON file shaped as --maps writes it")
+	fs.Uint64Var(&f.budget, "budget", 0, "the simulator's instruction budget per packet; a packet that exceeds it faults (default: the machine's)")
+	fs.StringVar(&f.host, "host", "", "the simulated host's devices, routes and neighbours as JSON, for bpf_fib_lookup and bpf_check_mtu (see sim.Host); default: a bare namespace that forwards nothing")
+	fs.StringVar(&f.device, "device", "", "simulated NIC the packets arrive on, for RX-metadata hints and RSS (see xdpsim devices); default: BPF_PROG_TEST_RUN's loopback, or veth for device-bound programs")
+	fs.StringVar(&f.rssKey, "rss-key", "", "Toeplitz RSS key as hex (default: the device's, the standard 40-byte key)")
+	fs.IntVar(&f.queues, "queues", 0, "spread packets over N RX queues by RSS hash (needs --device)")
+	fs.StringArrayVar(&f.feature, "feature", nil, "switch on a proposal that never merged: traits, traits-v1, export-to-skb (repeatable)")
+	fs.StringVar(&f.engine, "engine", "", engineHelp)
+	fs.StringVar(&f.snapped, "snapped", "report", "records the capture cut short (caplen < len): report (not run, counted), run (the captured bytes), error (exit 2)")
+	fs.StringVar(&f.jsonl, "jsonl", "", "write one JSON object per packet to FILE (- for stdout)")
+	fs.StringVar(&f.mapsOut, "maps", "", `write map contents after the run to FILE as JSON (- for stdout; after --jsonl - it is one last line {"maps":...})`)
+	fs.StringVar(&f.mapsFormat, "maps-format", mapsHex, `how --maps writes keys and values and --maps-in reads them: "hex", or "btf" (as the C types the object's BTF declares, like bpftool map dump -j)`)
+	fs.StringVar(&f.mapsInFormat, "maps-in-format", "", "the form of --maps-in: hex or btf (default: --maps-format's)")
+	fs.StringVarP(&f.writeDir, "write", "w", "", "write one pcap per verdict and per redirect target into DIR")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print one line per packet: what tcpdump -n prints for it, and the verdict")
+	fs.BoolVar(&f.trace, "trace", false, "print every instruction each packet executes, with source lines and register changes")
+	fs.StringVar(&f.packets, "packet", "", "limit --trace, -v and --jsonl to these packets: N, N-M, or a list (1,5,9-12); all packets still run")
+	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when any packet ends so: a list of fault, aborted, refused, snapped, exception, drop, pass, tx, redirect")
+}
+
+// engine is what --engine selected: a simulator engine, or the real kernel.
+type engine struct {
+	vm     vm.Engine // nil with kernel
+	kernel bool
+	name   string
+}
+
+// engineNames lists the names --engine takes: the vm's engines, then the kernel.
+func engineNames() []string { return append(vm.EngineNames(), "kernel") }
+
+// lookupEngine finds an engine by name: the vm's engines by their names ("" and "sim" are the
+// simulator's default engine), or "kernel".
+func lookupEngine(name string) (engine, error) {
+	switch name {
+	case "", "sim":
+		e := vm.DefaultEngine()
+		return engine{vm: e, name: e.Name()}, nil
+	case "kernel":
+		return engine{kernel: true, name: "kernel"}, nil
+	}
+	e, err := vm.EngineByName(name)
+	if err != nil {
+		return engine{}, fmt.Errorf("--engine %q: want one of %s", name, strings.Join(engineNames(), ", "))
+	}
+	return engine{vm: e, name: e.Name()}, nil
+}
+
+// loadOptions turns the flags into sim.LoadOptions.
+func (f *runFlags) loadOptions() (sim.LoadOptions, error) {
+	opts := sim.LoadOptions{CPUs: f.cpus, BTF: f.btf, Set: map[string]any{}, Resize: map[string]uint32{}}
+	if f.cpus < 1 {
+		return opts, fmt.Errorf("--cpus %d: need at least one CPU", f.cpus)
+	}
+	for _, kv := range f.set {
+		name, val, ok := strings.Cut(kv, "=")
+		if !ok || name == "" {
+			return opts, fmt.Errorf("--set %q: want NAME=VALUE", kv)
+		}
+		v, err := parseValue(val)
+		if err != nil {
+			return opts, fmt.Errorf("--set %s: %w", name, err)
+		}
+		opts.Set[name] = v
+	}
+	for _, kv := range f.resize {
+		name, val, ok := strings.Cut(kv, "=")
+		n, err := strconv.ParseUint(val, 0, 32)
+		if !ok || name == "" || err != nil || n == 0 {
+			return opts, fmt.Errorf("--resize %q: want MAP=N with N > 0", kv)
+		}
+		opts.Resize[name] = uint32(n)
+	}
+	for _, name := range f.feature {
+		if err := opts.Features.Enable(name); err != nil {
+			return opts, fmt.Errorf("--feature %s: %w", name, err)
+		}
+	}
+	if f.typ != "" {
+		if f.typ != "xdp" {
+			return opts, fmt.Errorf("--type %q: only xdp is simulated", f.typ)
+		}
+		if f.prog == "" {
+			return opts, errors.New("--type needs --prog to say which program it types")
+		}
+		opts.Types = map[string]ebpf.ProgramType{f.prog: ebpf.XDP}
+	}
+	return opts, nil
+}
+
+// parseValue reads a --set value: a number (decimal, 0x hex), true/false, or hex bytes as "hex:..".
+func parseValue(s string) (any, error) {
+	switch s {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	if rest, ok := strings.CutPrefix(s, "hex:"); ok {
+		return parseHex(rest)
+	}
+	if strings.HasPrefix(s, "-") {
+		v, err := strconv.ParseInt(s, 0, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", s)
+		}
+		return v, nil
+	}
+	v, err := strconv.ParseUint(s, 0, 64)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a number (use hex:.. for bytes)", s)
+	}
+	return v, nil
+}
+
+// session is a loaded object ready to replay packets: the simulator, and the kernel when the
+// command asked for it.
+type session struct {
+	objPath string
+	obj     *sim.Object
+	prog    *sim.Program
+	x       *sim.XDP
+	kp      *kernel.Program
+	engine  engine
+	// target is where the loop runs packets: the simulator, or the kernel with --engine kernel.
+	target replay.Target
+	// kernel is the kernel as a target, when the command uses it.
+	kernel replay.Target
+	loop   *replay.Loop
+}
+
+func (s *session) close() {
+	if s.kp != nil {
+		s.kp.Close()
+	}
+}
+
+// kernelUse says what a command needs of the real kernel.
+type kernelUse int
+
+const (
+	kernelIfAsked kernelUse = iota // run, test: --engine kernel runs there
+	kernelAlso                     // diff: the kernel beside the simulator
+)
+
+// open loads the object on the engines the command needs and sets up the loop's target and
+// conditions (not its outputs: see sinks). Errors carry exit codes.
+func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*session, error) {
+	eng, err := lookupEngine(f.engine)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	if use == kernelAlso && eng.kernel {
+		return nil, usageErr(errors.New("--engine kernel: diff compares a simulator engine with the kernel; name the simulator's engine (" + strings.Join(engineNames()[:len(engineNames())-1], ", ") + ")"))
+	}
+	opts, err := f.loadOptions()
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	if f.mapsInFormat == "" {
+		f.mapsInFormat = f.mapsFormat
+	}
+	for _, mf := range []string{f.mapsFormat, f.mapsInFormat} {
+		if err := checkMapsFormat(mf); err != nil {
+			return nil, usageErr(err)
+		}
+	}
+	snap, err := replay.ParseSnapPolicy(f.snapped)
+	if err != nil {
+		return nil, usageErr(fmt.Errorf("--snapped %w", err))
+	}
+	host, err := f.hostConfig()
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	dev, err := f.deviceConfig()
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	useKernel := eng.kernel || use == kernelAlso
+	if useKernel {
+		switch {
+		case dev != nil:
+			return nil, usageErr(errors.New("--device: the kernel cannot test-run packets as a device delivers them (RX-metadata hints, VLAN offload, RSS queues); run it in the simulator"))
+		case f.trace && eng.kernel:
+			return nil, usageErr(errors.New("--trace needs the simulator: the kernel does not show the instructions it runs"))
+		}
+		if err := kernel.Available(); err != nil {
+			return nil, &exitError{exitNoKernel, err}
+		}
+	}
+	s := &session{objPath: objPath, engine: eng}
+	if useKernel {
+		kopts := kernel.Options{Program: f.prog, Variables: opts.Set, MapSizes: opts.Resize}
+		if host != nil {
+			kopts.HostSetup = host.Commands()
+		}
+		if s.kp, err = kernel.Load(objPath, kopts); err != nil {
+			return nil, usageErr(fmt.Errorf("kernel: %w", err))
+		}
+		// Per-CPU maps hold one value per possible CPU in the kernel: simulate as many.
+		opts.CPUs = s.kp.NumCPU()
+		s.kernel = kernelTarget{s.kp}
+	}
+	fail := func(err error) (*session, error) {
+		s.close()
+		return nil, err
+	}
+	// Unreadable or unusable input exits 2, as bad usage does.
+	if s.obj, err = sim.Load(objPath, opts); err != nil {
+		return fail(usageErr(err))
+	}
+	if s.prog, err = s.obj.FindProgram(f.prog); err != nil {
+		return fail(usageErr(err))
+	}
+	for _, n := range s.obj.Notices {
+		fmt.Fprintf(stderr, "xdpsim: %s\n", n)
+	}
+	if s.x, err = sim.NewXDP(s.prog); err != nil {
+		return fail(usageErr(err))
+	}
+	if eng.vm != nil {
+		s.x.Machine().SetEngine(eng.vm)
+	}
+	s.x.Machine().SetBudget(f.budget)
+	s.x.SetSeed(f.seed)
+	s.x.SetHost(host)
+	s.x.SetDevice(dev)
+	if dev != nil {
+		fmt.Fprintf(stderr, "xdpsim: packets arrive on a simulated %s device\n", dev.Profile.Name)
+	}
+	if f.mapsIn != "" {
+		in, err := readMaps(f.mapsIn, f.mapsInFormat, s.obj.Spec)
+		if err != nil {
+			return fail(usageErr(fmt.Errorf("--maps-in: %w", err)))
+		}
+		if err := s.obj.LoadMaps(in); err != nil {
+			return fail(usageErr(fmt.Errorf("--maps-in %s: %w", f.mapsIn, err)))
+		}
+		if s.kp != nil {
+			if err := s.kp.LoadMaps(in); err != nil {
+				return fail(usageErr(fmt.Errorf("--maps-in %s: kernel: %w", f.mapsIn, err)))
+			}
+		}
+	}
+	s.target = replay.Sim{X: s.x}
+	if eng.kernel {
+		s.target = s.kernel
+	}
+	s.loop = &replay.Loop{
+		Target:     s.target,
+		Conditions: sim.Conditions{IngressIfindex: f.ifindex, RxQueue: f.rxq},
+		CPUs:       opts.CPUs,
+		Snapped:    snap,
+	}
+	if f.packets != "" {
+		sel, err := parsePackets(f.packets)
+		if err != nil {
+			return fail(usageErr(fmt.Errorf("--packet %w", err)))
+		}
+		s.loop.Select = sel
+	}
+	return s, nil
+}
+
+// sinks adds the outputs the flags ask for to the session's loop, in the order they print: the
+// trace, then -v lines, JSON lines, pcaps and the map dump.
+func (f *runFlags) sinks(s *session, stdout io.Writer) error {
+	l := s.loop
+	if f.trace {
+		// Each packet's trace ends with the picture of its frame.
+		l.Sinks = append(l.Sinks, replay.NewTrace(stdout, s.x.Machine()), &frames{x: s.x, w: stdout})
+	}
+	if f.verbose {
+		l.Sinks = append(l.Sinks, replay.NewVerbose(stdout))
+	}
+	if f.jsonl != "" {
+		j, err := replay.NewJSONL(f.jsonl, stdout)
+		if err != nil {
+			return usageErr(err)
+		}
+		l.Sinks = append(l.Sinks, j)
+	}
+	if f.writeDir != "" {
+		d, err := replay.NewPcapDir(f.writeDir)
+		if err != nil {
+			l.Abort()
+			return usageErr(err)
+		}
+		l.Sinks = append(l.Sinks, d)
+	}
+	if f.mapsOut != "" {
+		m, err := replay.NewMapsOut(f.mapsOut, stdout)
+		if err != nil {
+			l.Abort()
+			return usageErr(err)
+		}
+		m.Line = f.mapsOut == "-" && f.jsonl == "-"
+		if f.mapsFormat == mapsBTF {
+			types := btfjson.SpecTypes(s.obj.Spec)
+			m.Format = func(d result.Maps) ([]byte, error) { return btfjson.FormatMaps(d, types) }
+		}
+		l.Sinks = append(l.Sinks, m)
+	}
+	return nil
+}
+
+// quietSummary says the summary would mix into machine-readable output on stdout.
+func (f *runFlags) quietSummary() bool { return f.jsonl == "-" || f.mapsOut == "-" }
+
+// failOnCheck reads --fail-on into a check of the run's counts: it returns what matched.
+func (f *runFlags) failOnCheck() (func(*replay.Stats) string, error) {
+	if f.failOn == "" {
+		return nil, nil
+	}
+	counters := map[string]func(*replay.Stats) int{
+		"fault":     func(s *replay.Stats) int { return s.Count(replay.VerdictFault) },
+		"aborted":   func(s *replay.Stats) int { return s.Aborted() },
+		"refused":   func(s *replay.Stats) int { return s.Count(replay.VerdictRefused) },
+		"snapped":   func(s *replay.Stats) int { return s.Count(replay.VerdictSnapped) },
+		"exception": func(s *replay.Stats) int { return s.Exceptions },
+		"drop":      func(s *replay.Stats) int { return s.Count("XDP_DROP") },
+		"pass":      func(s *replay.Stats) int { return s.Count("XDP_PASS") },
+		"tx":        func(s *replay.Stats) int { return s.Count("XDP_TX") },
+		"redirect":  func(s *replay.Stats) int { return s.Count("XDP_REDIRECT") },
+	}
+	var names []string
+	for _, n := range strings.Split(f.failOn, ",") {
+		n = strings.ToLower(strings.TrimSpace(n))
+		if counters[n] == nil {
+			return nil, fmt.Errorf("--fail-on %q: want a list of fault, aborted, refused, snapped, exception, drop, pass, tx, redirect", n)
+		}
+		names = append(names, n)
+	}
+	return func(s *replay.Stats) string {
+		var hits []string
+		for _, n := range names {
+			if c := counters[n](s); c > 0 {
+				hits = append(hits, fmt.Sprintf("%d %s", c, n))
+			}
+		}
+		return strings.Join(hits, ", ")
+	}, nil
+}
+
+// parsePackets reads a packet selection: N, N-M, or a comma-separated list of both.
+func parsePackets(s string) (func(int) bool, error) {
+	type span struct{ lo, hi int }
+	var spans []span
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
+		a, err1 := strconv.Atoi(lo)
+		b := a
+		var err2 error
+		if isRange {
+			b, err2 = strconv.Atoi(hi)
+		}
+		if err1 != nil || err2 != nil || a < 1 || b < a {
+			return nil, fmt.Errorf("%q: want packet numbers from 1: N, N-M or a list of them", s)
+		}
+		spans = append(spans, span{a, b})
+	}
+	return func(n int) bool {
+		for _, sp := range spans {
+			if n >= sp.lo && n <= sp.hi {
+				return true
+			}
+		}
+		return false
+	}, nil
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// deviceConfig turns the device flags into a simulated device (nil: none).
+func (f *runFlags) deviceConfig() (*sim.Device, error) {
+	if f.device == "" {
+		if f.queues > 1 || f.rssKey != "" {
+			return nil, errors.New("--queues and --rss-key need --device")
+		}
+		return nil, nil
+	}
+	p, err := kfuncs.Profile(f.device)
+	if err != nil {
+		return nil, fmt.Errorf("--device %s: %w", f.device, err)
+	}
+	d := &sim.Device{Profile: p, Queues: f.queues}
+	if f.rssKey != "" {
+		if d.RSSKey, err = parseHex(f.rssKey); err != nil {
+			return nil, fmt.Errorf("--rss-key: %w", err)
+		}
+		if len(d.RSSKey) < 4 {
+			return nil, errors.New("--rss-key: a Toeplitz key needs at least 4 bytes")
+		}
+	}
+	return d, nil
+}
+
+// hostConfig reads --host (nil: none).
+func (f *runFlags) hostConfig() (*sim.Host, error) {
+	if f.host == "" {
+		return nil, nil
+	}
+	h, err := sim.LoadHost(f.host)
+	if err != nil {
+		return nil, fmt.Errorf("--host: %w", err)
+	}
+	return h, nil
+}

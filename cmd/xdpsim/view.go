@@ -1,0 +1,52 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/pflag"
+)
+
+// view is a command that looks inside the simulator's run (show, debug): it takes run's flags and
+// outputs, and runs only in the simulator.
+type view struct {
+	rf runFlags
+	fs *pflag.FlagSet
+	s  *session
+}
+
+// openView parses a view command's flags (run's, and those extra adds) and opens its session with
+// run's outputs. A nil view and nil error mean --help was printed.
+func openView(name, synopsis string, args []string, stdout, stderr io.Writer, extra func(*pflag.FlagSet)) (*view, error) {
+	v := &view{fs: newFlagSet(name, synopsis, stdout)}
+	v.rf.register(v.fs, `the simulator engine to run on (interp, closures)`)
+	if extra != nil {
+		extra(v.fs)
+	}
+	if err := parseFlags(v.fs, args); err != nil {
+		if errors.Is(err, errHelp) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if v.fs.NArg() < 2 {
+		return nil, usageErr(fmt.Errorf("need an object and at least one trace (see xdpsim %s --help)", name))
+	}
+	if v.rf.engine == "kernel" {
+		return nil, usageErr(fmt.Errorf("--engine kernel: %s looks inside the simulator's run; the kernel shows nothing of it", name))
+	}
+	s, err := v.rf.open(v.fs.Arg(0), kernelIfAsked, stderr)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.rf.sinks(s, stdout); err != nil {
+		s.close()
+		return nil, err
+	}
+	v.s = s
+	return v, nil
+}
+
+// traces are the trace files the command names.
+func (v *view) traces() []string { return v.fs.Args()[1:] }

@@ -1,0 +1,216 @@
+/* refs: references the program must give back. A socket from bpf_sk_lookup_tcp/udp or
+ * bpf_skc_lookup_tcp goes back through bpf_sk_release; ring buffer memory from
+ * bpf_ringbuf_reserve through bpf_ringbuf_submit or _discard. Each after its NULL check, each
+ * once, and none may be held at exit.
+ */
+#include "vc.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} rb SEC(".maps");
+
+static __always_inline struct bpf_sock *lookup(struct xdp_md *ctx)
+{
+	struct bpf_sock_tuple t = {};
+
+	t.ipv4.daddr = bpf_htonl(0x7f000001);
+	t.ipv4.dport = bpf_htons(80);
+	return bpf_sk_lookup_tcp(ctx, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+}
+
+/* accept: a socket looked up, checked and released */
+SEC("xdp")
+int sk_release(struct xdp_md *ctx)
+{
+	struct bpf_sock *sk = lookup(ctx);
+
+	if (sk)
+		bpf_sk_release(sk);
+	return XDP_PASS;
+}
+
+/* reject: a socket looked up and never released */
+SEC("xdp")
+int sk_leak(struct xdp_md *ctx)
+{
+	struct bpf_sock *sk = lookup(ctx);
+
+	return sk ? XDP_DROP : XDP_PASS;
+}
+
+/* accept: a field of the socket read before the release */
+SEC("xdp")
+int sk_field(struct xdp_md *ctx)
+{
+	struct bpf_sock *sk = lookup(ctx);
+	int family;
+
+	if (!sk)
+		return XDP_PASS;
+	family = sk->family;
+	bpf_sk_release(sk);
+	return family == 2 ? XDP_DROP : XDP_PASS;
+}
+
+/* reject: the same field read after the release */
+SEC("xdp")
+int sk_use_after_release(struct xdp_md *ctx)
+{
+	struct bpf_sock *sk = lookup(ctx);
+
+	if (!sk)
+		return XDP_PASS;
+	bpf_sk_release(sk);
+	return sk->family == 2 ? XDP_DROP : XDP_PASS;
+}
+
+/* reject: the socket released before its NULL check */
+SEC("xdp")
+int sk_release_unchecked(struct xdp_md *ctx)
+{
+	struct bpf_sock *sk = lookup(ctx);
+
+	bpf_sk_release(sk);
+	return XDP_PASS;
+}
+
+/* reject: the socket released twice */
+SEC("xdp")
+__naked void sk_release_twice(void)
+{
+	asm volatile ("r7 = r1; r1 = 0; *(u64 *)(r10 - 8) = r1; *(u64 *)(r10 - 16) = r1; *(u64 *)(r10 - 24) = r1; *(u64 *)(r10 - 32) = r1;"
+		      "*(u64 *)(r10 - 40) = r1; *(u64 *)(r10 - 48) = r1;"
+		      "r1 = r7; r2 = r10; r2 += -48; r3 = 12; r4 = -1; r5 = 0; call %[bpf_sk_lookup_tcp];"
+		      "if r0 == 0 goto l_out_%=; r6 = r0; r1 = r6; call %[bpf_sk_release]; r1 = r6; call %[bpf_sk_release];" OUT
+		      :: __imm(bpf_sk_lookup_tcp), __imm(bpf_sk_release) : __clobber_all);
+}
+
+/* reject: a stack pointer given to bpf_sk_release */
+SEC("xdp")
+__naked void sk_release_stack(void)
+{
+	asm volatile ("r1 = r10; r1 += -8; call %[bpf_sk_release];" OUT :: __imm(bpf_sk_release) : __clobber_all);
+}
+
+/* accept: bpf_skc_lookup_tcp and bpf_sk_lookup_udp, each released */
+SEC("xdp")
+int skc_and_udp(struct xdp_md *ctx)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+
+	sk = bpf_skc_lookup_tcp(ctx, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+	if (sk)
+		bpf_sk_release(sk);
+	sk = bpf_sk_lookup_udp(ctx, &t, sizeof(t.ipv6), BPF_F_CURRENT_NETNS, 0);
+	if (sk)
+		bpf_sk_release(sk);
+	return XDP_PASS;
+}
+
+/* reject: released on one path only */
+SEC("xdp")
+int sk_leak_one_path(struct xdp_md *ctx)
+{
+	struct bpf_sock *sk = lookup(ctx);
+
+	if (!sk)
+		return XDP_PASS;
+	if (ctx->rx_queue_index == 0)
+		return XDP_DROP;
+	bpf_sk_release(sk);
+	return XDP_PASS;
+}
+
+/* accept: ring buffer memory reserved, written and submitted */
+SEC("xdp")
+int rb_submit(struct xdp_md *ctx)
+{
+	__u64 *e = bpf_ringbuf_reserve(&rb, 8, 0);
+
+	if (!e)
+		return XDP_PASS;
+	*e = 1;
+	bpf_ringbuf_submit(e, 0);
+	return XDP_PASS;
+}
+
+/* accept: reserved and discarded */
+SEC("xdp")
+int rb_discard(struct xdp_md *ctx)
+{
+	__u64 *e = bpf_ringbuf_reserve(&rb, 8, 0);
+
+	if (e)
+		bpf_ringbuf_discard(e, 0);
+	return XDP_PASS;
+}
+
+/* reject: reserved and kept */
+SEC("xdp")
+int rb_leak(struct xdp_md *ctx)
+{
+	__u64 *e = bpf_ringbuf_reserve(&rb, 8, 0);
+
+	if (!e)
+		return XDP_PASS;
+	*e = 1;
+	return XDP_PASS;
+}
+
+/* reject: written past the 8 bytes reserved */
+SEC("xdp")
+int rb_past(struct xdp_md *ctx)
+{
+	__u64 *e = bpf_ringbuf_reserve(&rb, 8, 0);
+
+	if (!e)
+		return XDP_PASS;
+	e[1] = 1;
+	bpf_ringbuf_submit(e, 0);
+	return XDP_PASS;
+}
+
+/* reject: submitted before the NULL check */
+SEC("xdp")
+__naked void rb_submit_unchecked(void)
+{
+	asm volatile ("r1 = %[rb] ll; r2 = 8; r3 = 0; call %[bpf_ringbuf_reserve]; r1 = r0; r2 = 0; call %[bpf_ringbuf_submit];" OUT
+		      :: __imm(bpf_ringbuf_reserve), __imm(bpf_ringbuf_submit), __imm_addr(rb) : __clobber_all);
+}
+
+/* reject: submitted twice */
+SEC("xdp")
+__naked void rb_submit_twice(void)
+{
+	asm volatile ("r1 = %[rb] ll; r2 = 8; r3 = 0; call %[bpf_ringbuf_reserve]; if r0 == 0 goto l_out_%=; r6 = r0;"
+		      "r1 = r6; r2 = 0; call %[bpf_ringbuf_submit]; r1 = r6; r2 = 0; call %[bpf_ringbuf_submit];" OUT
+		      :: __imm(bpf_ringbuf_reserve), __imm(bpf_ringbuf_submit), __imm_addr(rb) : __clobber_all);
+}
+
+/* reject: a size that is not a constant */
+SEC("xdp")
+__naked void rb_var_size(void)
+{
+	asm volatile ("call %[bpf_get_prandom_u32]; r2 = r0; r2 &= 8; r1 = %[rb] ll; r3 = 0; call %[bpf_ringbuf_reserve];"
+		      "if r0 == 0 goto l_out_%=; r1 = r0; r2 = 0; call %[bpf_ringbuf_discard];" OUT
+		      :: __imm(bpf_ringbuf_reserve), __imm(bpf_ringbuf_discard), __imm(bpf_get_prandom_u32), __imm_addr(rb) : __clobber_all);
+}
+
+/* reject: stack memory given to bpf_ringbuf_submit */
+SEC("xdp")
+__naked void rb_submit_stack(void)
+{
+	asm volatile ("r1 = r10; r1 += -8; r2 = 0; call %[bpf_ringbuf_submit];" OUT :: __imm(bpf_ringbuf_submit) : __clobber_all);
+}
+
+/* accept: bpf_ringbuf_output copies from the stack and takes no reference */
+SEC("xdp")
+int rb_output(struct xdp_md *ctx)
+{
+	__u64 v = 7;
+
+	bpf_ringbuf_output(&rb, &v, sizeof(v), 0);
+	return XDP_PASS;
+}

@@ -1,0 +1,447 @@
+package replay
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+
+	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/result"
+)
+
+// PacketJSON is one JSON line of a replay (xdpsim run --jsonl): the fixed keys first, then what
+// else the run produced. A packet that did not run has only packet, error, file and record.
+type PacketJSON struct {
+	Packet    int                       `json:"packet"`
+	Ret       *uint32                   `json:"ret,omitempty"`
+	Verdict   string                    `json:"verdict,omitempty"`
+	Data      *string                   `json:"data,omitempty"`
+	Meta      *string                   `json:"meta,omitempty"`
+	Error     string                    `json:"error,omitempty"`
+	Redirect  *sim.Redirect             `json:"redirect,omitempty"`
+	Exception string                    `json:"exception,omitempty"`
+	Skb       *sim.SkbHandoff           `json:"skb,omitempty"`
+	Hints     map[string]sim.HintResult `json:"hints,omitempty"`
+	Traits    map[string]string         `json:"traits,omitempty"`
+	Printk    []string                  `json:"printk,omitempty"`
+	Insns     uint64                    `json:"insns,omitempty"`
+	// Snapped is the frame's length on the wire when the capture cut it short.
+	Snapped int    `json:"snapped,omitempty"`
+	File    string `json:"file"`
+	Record  int    `json:"record"`
+}
+
+// NewPacketJSON describes a packet as its JSON line.
+func NewPacketJSON(p *Packet) PacketJSON {
+	o := &p.Outcome
+	j := PacketJSON{Packet: p.N, Error: o.Err, Printk: o.Printk, Insns: o.Executed}
+	if p.Record != nil {
+		j.File, j.Record = p.Record.File, p.Record.Index
+		if p.Record.Snapped() {
+			j.Snapped = p.Record.OrigLen
+		}
+	}
+	if o.Err == "" {
+		ret := o.Ret
+		d, m := result.Hex(o.Data), result.Hex(o.Meta)
+		j.Ret, j.Verdict, j.Data, j.Meta = &ret, result.VerdictName(o.Ret), &d, &m
+		j.Redirect, j.Exception, j.Skb = o.Redirect, o.Exception, o.Skb
+		if len(o.Traits) > 0 {
+			j.Traits = map[string]string{}
+			for _, t := range o.Traits {
+				j.Traits[strconv.FormatUint(t.Key, 10)] = t.Value
+			}
+		}
+	}
+	j.Hints = o.Hints
+	return j
+}
+
+// JSONL writes one JSON object per selected packet.
+type JSONL struct {
+	out *File
+	buf []byte
+}
+
+// NewJSONL writes JSON lines to path ("-": stdout); see File for how the file is written.
+func NewJSONL(path string, stdout io.Writer) (*JSONL, error) {
+	f, err := CreateFile(path, stdout)
+	if err != nil {
+		return nil, fmt.Errorf("--jsonl: %w", err)
+	}
+	return &JSONL{out: f}, nil
+}
+
+func (j *JSONL) Packet(p *Packet) error {
+	if !p.Selected {
+		return nil
+	}
+	var err error
+	j.buf, err = AppendPacketJSON(j.buf[:0], p)
+	if err != nil {
+		return err
+	}
+	_, err = j.out.Write(append(j.buf, '\n'))
+	return err
+}
+
+func (j *JSONL) Commit() error { return j.out.Commit() }
+func (j *JSONL) Abort()        { j.out.Abort() }
+
+// AppendPacketJSON appends the packet's JSON line (without the newline) to b: the bytes
+// encoding/json writes for NewPacketJSON(p), written by hand so that the everyday packet allocates
+// nothing (redirects, hints, traits and printk lines, which are rarer, go through encoding/json).
+func AppendPacketJSON(b []byte, p *Packet) ([]byte, error) {
+	o := &p.Outcome
+	b = append(b, `{"packet":`...)
+	b = strconv.AppendInt(b, int64(p.N), 10)
+	if o.Err == "" {
+		b = append(b, `,"ret":`...)
+		b = strconv.AppendUint(b, uint64(o.Ret), 10)
+		b = append(b, `,"verdict":"`...)
+		b = append(b, result.VerdictName(o.Ret)...)
+		b = append(b, `","data":"`...)
+		b = hex.AppendEncode(b, o.Data)
+		b = append(b, `","meta":"`...)
+		b = hex.AppendEncode(b, o.Meta)
+		b = append(b, '"')
+	} else {
+		b = append(b, `,"error":`...)
+		b = appendJSONString(b, o.Err)
+	}
+	var err error
+	if o.Err == "" {
+		if o.Redirect != nil {
+			if b, err = appendMarshal(append(b, `,"redirect":`...), o.Redirect); err != nil {
+				return b, err
+			}
+		}
+		if o.Exception != "" {
+			b = appendJSONString(append(b, `,"exception":`...), o.Exception)
+		}
+		if sk := o.Skb; sk != nil {
+			if sk.Exported != nil {
+				if b, err = appendMarshal(append(b, `,"skb":`...), sk); err != nil {
+					return b, err
+				}
+			} else {
+				b = append(b, `,"skb":{"len":`...)
+				b = strconv.AppendInt(b, int64(sk.Len), 10)
+				b = append(b, `,"protocol":`...)
+				pb, _ := sk.Protocol.MarshalJSON()
+				b = append(b, pb...)
+				b = append(b, `,"meta_len":`...)
+				b = strconv.AppendInt(b, int64(sk.MetaLen), 10)
+				b = append(b, '}')
+			}
+		}
+	}
+	if len(o.Hints) > 0 {
+		if b, err = appendMarshal(append(b, `,"hints":`...), o.Hints); err != nil {
+			return b, err
+		}
+	}
+	if o.Err == "" && len(o.Traits) > 0 {
+		traits := map[string]string{}
+		for _, t := range o.Traits {
+			traits[strconv.FormatUint(t.Key, 10)] = t.Value
+		}
+		if b, err = appendMarshal(append(b, `,"traits":`...), traits); err != nil {
+			return b, err
+		}
+	}
+	if len(o.Printk) > 0 {
+		if b, err = appendMarshal(append(b, `,"printk":`...), o.Printk); err != nil {
+			return b, err
+		}
+	}
+	if o.Executed != 0 {
+		b = append(b, `,"insns":`...)
+		b = strconv.AppendUint(b, o.Executed, 10)
+	}
+	file, record := "", 0
+	if r := p.Record; r != nil {
+		file, record = r.File, r.Index
+		if r.Snapped() {
+			b = append(b, `,"snapped":`...)
+			b = strconv.AppendInt(b, int64(r.OrigLen), 10)
+		}
+	}
+	b = appendJSONString(append(b, `,"file":`...), file)
+	b = append(b, `,"record":`...)
+	b = strconv.AppendInt(b, int64(record), 10)
+	return append(b, '}'), nil
+}
+
+func appendMarshal(b []byte, v any) ([]byte, error) {
+	m, err := json.Marshal(v)
+	return append(b, m...), err
+}
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json escapes it.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			m, _ := json.Marshal(s)
+			return append(b, m...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// MapsOut writes the target's maps after the run as JSON keyed by map name. With Line set the
+// dump is one line, {"maps":{...}}, so that it can follow JSON lines on the same stream.
+type MapsOut struct {
+	Line bool
+	// Format, when set, writes the dump instead of the hex JSON (the maps as their BTF types, say);
+	// with Line its output is made one line.
+	Format func(result.Maps) ([]byte, error)
+	out    *File
+	dump   []byte
+}
+
+// NewMapsOut writes the map dump to path ("-": stdout).
+func NewMapsOut(path string, stdout io.Writer) (*MapsOut, error) {
+	f, err := CreateFile(path, stdout)
+	if err != nil {
+		return nil, fmt.Errorf("--maps: %w", err)
+	}
+	return &MapsOut{out: f}, nil
+}
+
+func (m *MapsOut) Packet(*Packet) error { return nil }
+
+func (m *MapsOut) Finish(l *Loop) error {
+	dump, err := l.Target.DumpMaps()
+	if err != nil {
+		return fmt.Errorf("dumping maps: %w", err)
+	}
+	var b []byte
+	switch {
+	case m.Format != nil:
+		if b, err = m.Format(dump); err != nil {
+			return fmt.Errorf("dumping maps: %w", err)
+		}
+		b = bytes.TrimRight(b, "\n")
+		if m.Line {
+			var c bytes.Buffer
+			if err := json.Compact(&c, b); err != nil {
+				return fmt.Errorf("dumping maps: %w", err)
+			}
+			b = append(append([]byte(`{"maps":`), c.Bytes()...), '}')
+		}
+	case m.Line:
+		b, err = json.Marshal(struct {
+			Maps result.Maps `json:"maps"`
+		}{dump})
+	default:
+		b, err = json.MarshalIndent(dump, "", "  ")
+	}
+	m.dump = append(b, '\n')
+	return err
+}
+
+// Commit writes the dump, after what earlier sinks wrote to the same stream.
+func (m *MapsOut) Commit() error {
+	if _, err := m.out.Write(m.dump); err != nil {
+		m.out.Abort()
+		return err
+	}
+	return m.out.Commit()
+}
+func (m *MapsOut) Abort() { m.out.Abort() }
+
+// verdictPcaps are the pcaps every run writes, empty when no packet had that verdict, so that a
+// directory never holds an earlier run's file as if it were this run's.
+var verdictPcaps = []string{"aborted.pcap", "drop.pcap", "pass.pcap", "tx.pcap"}
+
+// PcapDir writes one pcap per verdict and per redirect target into a directory: the frames as the
+// program left them, with the records' times in nanoseconds. On Commit, every verdict pcap is
+// replaced (empty when no packet had that verdict) and redirect pcaps of an earlier run that this
+// run did not write are removed.
+type PcapDir struct {
+	dir  string
+	outs map[string]*pcapFile
+	// Written lists the files of the last commit.
+	Written []string
+}
+
+// NewPcapDir writes pcaps into dir, creating it.
+func NewPcapDir(dir string) (*PcapDir, error) {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return nil, fmt.Errorf("-w: %w", err)
+	}
+	d := &PcapDir{dir: dir, outs: map[string]*pcapFile{}}
+	for _, name := range verdictPcaps {
+		if _, err := d.open(name); err != nil {
+			d.Abort()
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// PcapName is the output pcap a packet's outcome sends it to.
+func PcapName(o *sim.Outcome) string {
+	switch o.Ret {
+	case result.XDPDrop:
+		return "drop.pcap"
+	case result.XDPPass:
+		return "pass.pcap"
+	case result.XDPTX:
+		return "tx.pcap"
+	case result.XDPRedirect:
+		if r := o.Redirect; r != nil {
+			if r.Map != "" {
+				return fmt.Sprintf("redirect-%s-%d.pcap", r.Map, r.Key)
+			}
+			return fmt.Sprintf("redirect-ifindex-%d.pcap", r.Ifindex)
+		}
+		return "redirect.pcap"
+	}
+	return "aborted.pcap"
+}
+
+func (d *PcapDir) open(name string) (*pcapFile, error) {
+	if pf := d.outs[name]; pf != nil {
+		return pf, nil
+	}
+	pf, err := newPcapFile(filepath.Join(d.dir, name))
+	if err != nil {
+		return nil, fmt.Errorf("-w: %w", err)
+	}
+	d.outs[name] = pf
+	return pf, nil
+}
+
+func (d *PcapDir) Packet(p *Packet) error {
+	o := &p.Outcome
+	if o.Err != "" {
+		return nil
+	}
+	name := PcapName(o)
+	pf, err := d.open(name)
+	if err != nil {
+		return err
+	}
+	return pf.write(p.Record, o.Data)
+}
+
+func (d *PcapDir) Commit() error {
+	names := make([]string, 0, len(d.outs))
+	for name := range d.outs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := d.outs[name].out.Commit(); err != nil {
+			return fmt.Errorf("-w: %w", err)
+		}
+	}
+	// Redirect pcaps of an earlier run would read as this run's: remove them.
+	entries, err := os.ReadDir(d.dir)
+	if err != nil {
+		return fmt.Errorf("-w: %w", err)
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if e.Type().IsRegular() && strings.HasPrefix(n, "redirect") && strings.HasSuffix(n, ".pcap") && d.outs[n] == nil {
+			if err := os.Remove(filepath.Join(d.dir, n)); err != nil {
+				return fmt.Errorf("-w: removing %s of an earlier run: %w", n, err)
+			}
+		}
+	}
+	d.Written = names
+	return nil
+}
+
+func (d *PcapDir) Abort() {
+	for _, pf := range d.outs {
+		pf.out.Abort()
+	}
+}
+
+// pcapFile is one output pcap.
+type pcapFile struct {
+	out *File
+	w   *pcapgo.Writer
+	ci  gopacket.CaptureInfo
+}
+
+func newPcapFile(path string) (*pcapFile, error) {
+	f, err := CreateFile(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	w := pcapgo.NewWriterNanos(f)
+	if err := w.WriteFileHeader(MaxSnaplen, layers.LinkTypeEthernet); err != nil {
+		f.Abort()
+		return nil, err
+	}
+	return &pcapFile{out: f, w: w}, nil
+}
+
+func (p *pcapFile) write(rec *Record, data []byte) error {
+	p.ci.Timestamp = rec.Time
+	p.ci.CaptureLength, p.ci.Length = len(data), len(data)
+	return p.w.WritePacket(p.ci, data)
+}
+
+// Verbose prints one line per selected packet: its number, time, what tcpdump -n would print for
+// it, and the verdict; then any printk lines.
+type Verbose struct {
+	w *bufio.Writer
+}
+
+// NewVerbose prints to w.
+func NewVerbose(w io.Writer) *Verbose { return &Verbose{w: bufio.NewWriter(w)} }
+
+func (v *Verbose) Packet(p *Packet) error {
+	if !p.Selected {
+		return nil
+	}
+	fmt.Fprintf(v.w, "%5d %s %s", p.N, p.Record.Time.UTC().Format("15:04:05.000000000"), Describe(p.Record.Data, p.Record.OrigLen))
+	if o := &p.Outcome; o.Err != "" {
+		fmt.Fprintf(v.w, " -> %s: %s\n", p.Verdict, o.Err)
+	} else {
+		fmt.Fprintf(v.w, " -> %s\n", p.Verdict)
+	}
+	for _, line := range p.Outcome.Printk {
+		fmt.Fprintf(v.w, "      printk: %s\n", line)
+	}
+	return v.w.Flush()
+}
+
+// WritePcap writes frames as a pcap trace xdpsim run and diff replay (nanosecond times from start,
+// one microsecond apart; tcpdump's snap length), for example a fuzzer's crashing input. The file
+// appears whole or not at all, as File describes.
+func WritePcap(path string, start time.Time, frames ...[]byte) error {
+	pf, err := newPcapFile(path)
+	if err != nil {
+		return err
+	}
+	rec := Record{}
+	for i, f := range frames {
+		rec.Time = start.Add(time.Duration(i) * time.Microsecond)
+		if err := pf.write(&rec, f); err != nil {
+			pf.out.Abort()
+			return err
+		}
+	}
+	return pf.out.Commit()
+}

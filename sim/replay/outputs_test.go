@@ -1,0 +1,102 @@
+package replay_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/google/gopacket/layers"
+
+	"github.com/xdpsim/xdpsim/corpus"
+	"github.com/xdpsim/xdpsim/kfuncs"
+	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/replay"
+)
+
+// jsonCheck compares each packet's hand-written JSON line with encoding/json's for the same
+// PacketJSON.
+type jsonCheck struct {
+	t      *testing.T
+	buf    []byte
+	n      int
+	seen   map[string]bool
+	failed int
+}
+
+func (c *jsonCheck) Packet(p *replay.Packet) error {
+	var err error
+	c.buf, err = replay.AppendPacketJSON(c.buf[:0], p)
+	if err != nil {
+		return err
+	}
+	want, err := json.Marshal(replay.NewPacketJSON(p))
+	if err != nil {
+		return err
+	}
+	c.n++
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(want, &keys); err != nil {
+		return err
+	}
+	for k := range keys {
+		c.seen[k] = true
+	}
+	if !bytes.Equal(c.buf, want) && c.failed < 3 {
+		c.failed++
+		c.t.Errorf("packet %d:\nhand-written %s\nencoding/json %s", p.N, c.buf, want)
+	}
+	return nil
+}
+
+// TestJSONLinesAreEncodingJSONs holds the hand-written JSON lines to encoding/json's bytes for the
+// documented PacketJSON over runs that produce every key.
+func TestJSONLinesAreEncodingJSONs(t *testing.T) {
+	var feat kfuncs.Features
+	if err := feat.Enable("traits"); err != nil {
+		t.Fatal(err)
+	}
+	var export kfuncs.Features
+	if err := export.Enable("export-to-skb"); err != nil {
+		t.Fatal(err)
+	}
+	snapped := writeNg(t, []layers.LinkType{layers.LinkTypeEthernet}, []ngRecord{{0, frame(60, 1), 0}, {0, frame(96, 2), 1514}})
+	check := &jsonCheck{t: t, seen: map[string]bool{}}
+	for _, run := range []struct {
+		prog   string
+		opts   sim.LoadOptions
+		trace  string
+		budget uint64
+		dev    string
+	}{
+		{prog: "eth_stats", trace: corpus.TracePath("mixed.pcap")},
+		{prog: "perf_event", trace: corpus.TracePath("mixed.pcap")},
+		{prog: "devmap", trace: corpus.TracePath("mixed.pcap")},
+		{prog: "arp_responder", trace: corpus.TracePath("mixed.pcap")},
+		{prog: "time_rand", trace: corpus.TracePath("vlan.pcap")},
+		{prog: "hints", trace: corpus.TracePath("vlan.pcap"), dev: "mlx5"},
+		{prog: "traits", opts: sim.LoadOptions{Features: feat}, trace: corpus.TracePath("vlan.pcap")},
+		{prog: "export_skb", opts: sim.LoadOptions{Features: export}, trace: corpus.TracePath("vlan.pcap"), dev: "mlx5"},
+		{prog: "udp_filter", trace: corpus.TracePath("vlan.pcap"), budget: 3},
+		{prog: "udp_filter", trace: snapped},
+	} {
+		_, x := newSim(t, run.prog, run.opts)
+		x.Machine().SetBudget(run.budget)
+		if run.dev != "" {
+			p, err := kfuncs.Profile(run.dev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x.SetDevice(&sim.Device{Profile: p})
+		}
+		l := &replay.Loop{Target: replay.Sim{X: x}, Sinks: []replay.Sink{check}}
+		if err := l.Run(run.trace); err != nil {
+			t.Fatalf("%s: %v", run.prog, err)
+		}
+	}
+	for _, k := range []string{"packet", "ret", "verdict", "data", "meta", "error", "redirect", "exception", "skb", "hints", "traits", "printk", "insns", "snapped", "file", "record"} {
+		if !check.seen[k] {
+			t.Errorf("no packet had %q: the comparison does not cover it", k)
+		}
+	}
+	t.Logf("%d packets compared", check.n)
+}

@@ -1,0 +1,189 @@
+package replay
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+)
+
+// MaxSnaplen is the largest record length read and the snap length written: tcpdump's own maximum
+// (MAXIMUM_SNAPLEN, 262144), well above the longest frame BPF_PROG_TEST_RUN takes (3,520 linear
+// bytes and 17 fragments of 4,096, 73,152 bytes) and what a program can grow it to.
+const MaxSnaplen = 262144
+
+// Record is one packet of an input trace. Data is the reader's own buffer: it is valid until the
+// next call to Next.
+type Record struct {
+	// File is the trace's path; Index numbers records from 1 within it.
+	File  string
+	Index int
+	// Time is the record's capture time (the virtual clock of its run).
+	Time time.Time
+	// Data holds the captured bytes; OrigLen is the frame's length on the wire. A record with
+	// len(Data) < OrigLen was snapped (cut short by the capture's snap length).
+	Data    []byte
+	OrigLen int
+	// Interface is the pcapng interface the record was captured on (0 for pcap).
+	Interface int
+}
+
+// Snapped says the capture cut the frame short: the program would see a shorter frame than the one
+// that was on the wire.
+func (r *Record) Snapped() bool { return len(r.Data) < r.OrigLen }
+
+// TraceError is a trace that cannot be read. Its message names the file and, where it applies, the
+// record.
+type TraceError struct {
+	File   string
+	Record int // 0: the file as a whole
+	Err    error
+}
+
+func (e *TraceError) Error() string {
+	if e.Record == 0 {
+		return fmt.Sprintf("%s: %v", e.File, e.Err)
+	}
+	return fmt.Sprintf("%s: record %d: %v", e.File, e.Record, e.Err)
+}
+
+func (e *TraceError) Unwrap() error { return e.Err }
+
+// source is what both pcapgo readers offer.
+type source interface {
+	ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error)
+}
+
+// Reader reads the records of a pcap or pcapng trace with an Ethernet link type, into buffers it
+// reuses: reading a trace allocates nothing per record once the buffers have grown.
+type Reader struct {
+	path string
+	f    *os.File
+	src  source
+	ng   *pcapgo.NgReader
+	rec  Record
+	n    int
+}
+
+// Open opens a pcap or pcapng trace. Every error is a *TraceError.
+func Open(path string) (*Reader, error) {
+	bad := func(record int, format string, args ...any) error {
+		return &TraceError{File: path, Record: record, Err: fmt.Errorf(format, args...)}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &TraceError{File: path, Err: unwrapPath(err)}
+	}
+	br := bufio.NewReaderSize(f, 1<<16)
+	magic, err := br.Peek(4)
+	if err != nil {
+		f.Close()
+		return nil, bad(0, "not a pcap or pcapng file (too short)")
+	}
+	r := &Reader{path: path, f: f, rec: Record{File: path}}
+	if magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a {
+		// Mixed link types are read so that a record of a non-Ethernet interface is an error
+		// naming it, not silently skipped (which would renumber every later record).
+		ng, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+		if err != nil {
+			f.Close()
+			return nil, bad(0, "pcapng: %w", err)
+		}
+		r.src, r.ng = ng, ng
+		return r, nil
+	}
+	pr, err := pcapgo.NewReader(br)
+	if err != nil {
+		f.Close()
+		return nil, bad(0, "not a pcap or pcapng file: %w", err)
+	}
+	if lt := pr.LinkType(); lt != layers.LinkTypeEthernet {
+		f.Close()
+		return nil, bad(0, "link type %s (%d) is not Ethernet; XDP programs see Ethernet frames", lt, int(lt))
+	}
+	// Readers such as tcpdump take records longer than the file's snap length; so do we, up to
+	// tcpdump's own maximum.
+	pr.SetSnaplen(max(pr.Snaplen(), MaxSnaplen))
+	r.src = pr
+	return r, nil
+}
+
+// Next returns the next record, or io.EOF after the last. The record and its data are valid until
+// the next call. Every other error is a *TraceError naming the record.
+func (r *Reader) Next() (*Record, error) {
+	data, ci, err := r.src.ZeroCopyReadPacketData()
+	n := r.n + 1
+	if errors.Is(err, io.EOF) {
+		return nil, io.EOF
+	}
+	if err != nil {
+		return nil, &TraceError{File: r.path, Record: n, Err: fmt.Errorf("%w (truncated file?)", err)}
+	}
+	r.n = n
+	if r.ng != nil {
+		if iface, err := r.ng.Interface(ci.InterfaceIndex); err == nil && iface.LinkType != layers.LinkTypeEthernet {
+			return nil, &TraceError{File: r.path, Record: n, Err: fmt.Errorf("captured on interface %d (%s) with link type %s (%d), not Ethernet; XDP programs see Ethernet frames",
+				ci.InterfaceIndex, ifaceName(iface), iface.LinkType, int(iface.LinkType))}
+		}
+	}
+	if ci.CaptureLength > MaxSnaplen {
+		return nil, &TraceError{File: r.path, Record: n, Err: fmt.Errorf("%d bytes is longer than any frame (%d at most)", ci.CaptureLength, MaxSnaplen)}
+	}
+	r.rec.Index = n
+	r.rec.Time = ci.Timestamp
+	r.rec.Data = data
+	r.rec.OrigLen = max(ci.Length, len(data))
+	r.rec.Interface = ci.InterfaceIndex
+	return &r.rec, nil
+}
+
+// Close closes the trace file.
+func (r *Reader) Close() error { return r.f.Close() }
+
+func ifaceName(i pcapgo.NgInterface) string {
+	if i.Name != "" {
+		return fmt.Sprintf("%q", i.Name)
+	}
+	return "unnamed"
+}
+
+// unwrapPath drops the path an *os.PathError repeats, since TraceError names the file itself.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
+}
+
+// ReadAll calls fn for every record of every trace in order. It stops at the first error: a
+// *TraceError for the traces, or fn's error as it came.
+func ReadAll(traces []string, fn func(*Record) error) error {
+	for _, path := range traces {
+		r, err := Open(path)
+		if err != nil {
+			return err
+		}
+		for {
+			rec, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err == nil {
+				err = fn(rec)
+			}
+			if err != nil {
+				r.Close()
+				return err
+			}
+		}
+		r.Close()
+	}
+	return nil
+}

@@ -1,0 +1,42 @@
+package replay
+
+import (
+	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/result"
+	"github.com/xdpsim/xdpsim/vm"
+)
+
+// Target runs packets: the simulator (Sim), or anything else that produces the same outcomes, such
+// as the real kernel through an adapter that lives above this package (sim never imports kernel).
+type Target interface {
+	// Run runs one packet, with metadata meta in front of it (nil for none), under cond. The
+	// outcome may alias the target's buffers until the next Run.
+	Run(pkt, meta []byte, cond sim.Conditions) sim.Outcome
+	// DumpMaps returns the maps' contents.
+	DumpMaps() (result.Maps, error)
+}
+
+// RedirectBlind is implemented by targets that cannot tell where an XDP_REDIRECT goes (the kernel's
+// test run reports the return value only): outcomes from them carry no Redirect.
+type RedirectBlind interface {
+	RedirectBlind()
+}
+
+// Tracer is a Target whose instructions can be traced (the simulator).
+type Tracer interface {
+	Machine() *vm.Machine
+}
+
+// Sim is the simulator as a Target: an XDP program over packets, maps carrying over.
+type Sim struct {
+	X *sim.XDP
+}
+
+// Run runs one packet through the simulator.
+func (s Sim) Run(pkt, meta []byte, cond sim.Conditions) sim.Outcome { return s.X.Run(pkt, meta, cond) }
+
+// DumpMaps dumps the object's maps.
+func (s Sim) DumpMaps() (result.Maps, error) { return s.X.Program().Object().DumpMaps() }
+
+// Machine is the machine the program runs on, for the tracer.
+func (s Sim) Machine() *vm.Machine { return s.X.Machine() }
