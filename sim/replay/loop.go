@@ -231,7 +231,7 @@ func (l *Loop) record(rec *Record) error {
 		p.Outcome.Index = n
 		p.Verdict = VerdictSnapped
 	} else {
-		p.Outcome = l.Target.Run(rec.Data, nil, p.Cond)
+		p.Outcome = l.Target.Run(rec.Data, rec.Meta, p.Cond)
 		p.Outcome.Index = n
 		p.Verdict = Verdict(&p.Outcome)
 	}

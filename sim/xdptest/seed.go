@@ -1,19 +1,11 @@
 package xdptest
 
 import (
-	"bufio"
-	"errors"
-	"fmt"
-	"io"
 	"math/bits"
-	"os"
 	"slices"
 	"testing"
-	"time"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
+	"github.com/xdpsim/xdpsim/sim/replay"
 )
 
 // AddSeeds adds to the fuzz target's seed corpus the packets of the traces (pcap or pcapng files)
@@ -23,13 +15,9 @@ import (
 // signatures, call Distill and f.Add yourself.
 func (p *Program) AddSeeds(f *testing.F, traces ...string) {
 	f.Helper()
-	var pkts [][]byte
-	for _, path := range traces {
-		got, err := ReadPcap(path)
-		if err != nil {
-			f.Fatalf("xdptest: %v", err)
-		}
-		pkts = append(pkts, got...)
+	pkts, err := ReadPcap(traces...)
+	if err != nil {
+		f.Fatalf("xdptest: %v", err)
 	}
 	for _, pkt := range p.Distill(pkts) {
 		f.Add(pkt)
@@ -81,88 +69,13 @@ func (p *Program) Distill(pkts [][]byte) [][]byte {
 	return out
 }
 
-// ReadPcap returns the records of a pcap or pcapng file of Ethernet frames.
-func ReadPcap(path string) ([][]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	br := bufio.NewReader(f)
-	magic, err := br.Peek(4)
-	if err != nil {
-		return nil, fmt.Errorf("%s: not a pcap or pcapng file (too short)", path)
-	}
-	var src interface {
-		ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
-	}
-	var link layers.LinkType
-	if magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a {
-		r, err := pcapgo.NewNgReader(br, pcapgo.DefaultNgReaderOptions)
-		if err != nil {
-			return nil, fmt.Errorf("%s: pcapng: %w", path, err)
-		}
-		src, link = r, r.LinkType()
-	} else {
-		r, err := pcapgo.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("%s: not a pcap or pcapng file: %w", path, err)
-		}
-		src, link = r, r.LinkType()
-	}
-	if link != layers.LinkTypeEthernet {
-		return nil, fmt.Errorf("%s: link type %s is not Ethernet", path, link)
-	}
+// ReadPcap returns the records of pcap or pcapng traces of Ethernet frames, in order (read by the
+// replay loop's reader: errors name the file and the record).
+func ReadPcap(paths ...string) ([][]byte, error) {
 	var pkts [][]byte
-	for i := 1; ; i++ {
-		data, _, err := src.ReadPacketData()
-		if errors.Is(err, io.EOF) {
-			return pkts, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: record %d: %w", path, i, err)
-		}
-		pkts = append(pkts, data)
-	}
-}
-
-// WritePcap writes packets to a pcap file (Ethernet, nanosecond timestamps from zero, a
-// microsecond apart), replacing it: what xdpsim run and xdpsim diff read.
-func WritePcap(path string, pkts [][]byte) error {
-	tmp, err := os.CreateTemp(dirOf(path), ".xdptest-*.pcap")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	w := pcapgo.NewWriterNanos(tmp)
-	err = w.WriteFileHeader(262144, layers.LinkTypeEthernet)
-	for i, pkt := range pkts {
-		if err != nil {
-			break
-		}
-		ci := gopacket.CaptureInfo{Timestamp: time.Unix(0, int64(i)*1000), CaptureLength: len(pkt), Length: len(pkt)}
-		err = w.WritePacket(ci, pkt)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
-}
-
-func dirOf(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if path[i] == '/' || path[i] == os.PathSeparator {
-			return path[:i+1]
-		}
-	}
-	return "."
+	err := replay.ReadAll(paths, func(r *replay.Record) error {
+		pkts = append(pkts, append([]byte(nil), r.Data...))
+		return nil
+	})
+	return pkts, err
 }

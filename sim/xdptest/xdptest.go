@@ -27,11 +27,13 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
 
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/maps"
+	"github.com/xdpsim/xdpsim/sim/replay"
 	"github.com/xdpsim/xdpsim/sim/xdptest/internal/fuzzcov"
 	"github.com/xdpsim/xdpsim/vm"
 )
@@ -46,6 +48,8 @@ type Program struct {
 	Prog *sim.Program
 
 	x      *sim.XDP
+	loop   replay.Loop
+	rec    replay.Record
 	path   string
 	snaps  []*maps.Snapshot
 	cfg    config
@@ -85,8 +89,9 @@ func WithBudget(n uint64) Option { return func(c *config) { c.budget = n } }
 // WithSeed seeds bpf_get_prandom_u32 afresh for every input (default 1, as xdpsim run starts).
 func WithSeed(seed uint64) Option { return func(c *config) { c.seed = seed } }
 
-// WithConditions sets the conditions packets run under (ingress ifindex, RX queue, CPU, time);
-// an Input's own RxQueue replaces the queue. Default: BPF_PROG_TEST_RUN's (ingress ifindex 1).
+// WithConditions sets the conditions packets run under (ingress ifindex, time); an Input's
+// RxQueue gives the queue, and the queue the CPU (as in xdpsim run: queue mod the object's CPUs).
+// Default: BPF_PROG_TEST_RUN's (ingress ifindex 1, time 0).
 func WithConditions(cond sim.Conditions) Option { return func(c *config) { c.cond = cond } }
 
 // WithDevice makes packets arrive on a simulated NIC (RX-metadata hints, RSS, VLAN offload).
@@ -161,6 +166,10 @@ func newProgram(obj *sim.Object, path string, cfg config) (*Program, error) {
 		x.SetDevice(cfg.device)
 	}
 	p := &Program{Object: obj, Prog: prog, x: x, path: path, cfg: cfg}
+	// Inputs run through the replay loop, so that their conditions are those xdpsim run gives a
+	// packet: the time, the RX queue and the CPU it maps to.
+	p.loop = replay.Loop{Target: replay.Sim{X: x}, Conditions: cfg.cond, CPUs: cfg.load.CPUs}
+	p.rec = replay.Record{Time: time.Unix(0, int64(cfg.cond.TimeNs)), Index: 1, File: path}
 	if fuzzcov.Active() {
 		p.guide = newFeatures(obj)
 		p.cov = vm.NewCoverage()
@@ -245,9 +254,12 @@ func (p *Program) run(in Input, checks []Check) (out sim.Outcome, msgs []string,
 	}
 	if err == nil {
 		p.x.SetSeed(p.cfg.seed)
-		cond := p.cfg.cond
-		cond.RxQueue = in.RxQueue
-		out = p.x.Run(in.Packet, in.Meta, cond)
+		p.loop.Conditions.RxQueue = in.RxQueue
+		p.rec.Data, p.rec.OrigLen, p.rec.Meta = in.Packet, len(in.Packet), in.Meta
+		var pkt *replay.Packet
+		if pkt, err = p.loop.Packet(&p.rec); err == nil {
+			out = pkt.Outcome
+		}
 		for _, c := range checks {
 			if cerr := c(in, out); cerr != nil {
 				msgs = append(msgs, cerr.Error())
@@ -304,7 +316,7 @@ func (p *Program) failure(in Input, msgs []string) string {
 		fmt.Fprintf(&b, "  map %s: %x = %x\n", e.Map, e.Key, e.Value)
 	}
 	if path := os.Getenv(PcapEnv); path != "" {
-		if err := WritePcap(path, [][]byte{in.Packet}); err != nil {
+		if err := replay.WritePcap(path, time.Unix(0, int64(p.cfg.cond.TimeNs)), in.Packet); err != nil {
 			fmt.Fprintf(&b, "  %s: %v", PcapEnv, err)
 		} else {
 			fmt.Fprintf(&b, "  written to %s: replay it with: xdpsim run %s %s", path, p.path, path)
