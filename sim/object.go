@@ -85,7 +85,7 @@ type Program struct {
 	// comes from (nil where the line is not BTF's).
 	lines    []string
 	lineInfo []*btf.Line
-	obj   *Object
+	obj      *Object
 }
 
 // Object returns the object the program belongs to.
