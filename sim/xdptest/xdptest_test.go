@@ -227,11 +227,11 @@ func TestChecks(t *testing.T) {
 		want  string // "" for no error
 	}{
 		{"a well-formed packet passed on is well formed", xdptest.WellFormed, good, pass(good), ""},
-		{"a broken IPv4 header checksum is malformed", xdptest.WellFormed, good, pass(badIPSum), "bad header checksum"},
+		{"a broken IPv4 header checksum is malformed", xdptest.WellFormed, good, pass(badIPSum), "IPv4 header checksum"},
 		{"a broken UDP checksum is malformed", xdptest.WellFormed, good, pass(badUDPSum), "UDP checksum"},
 		{"a broken TCP checksum is malformed", xdptest.WellFormed, goodTCP, pass(badTCPSum), "TCP checksum"},
 		{"a rewritten address without a UDP checksum fix is malformed", xdptest.WellFormed, good, pass(natWithoutFix), "UDP checksum"},
-		{"a total length beyond the frame is malformed", xdptest.WellFormed, good, pass(longTotal), "total length"},
+		{"a total length beyond the frame is malformed", xdptest.WellFormed, good, pass(longTotal), "malformed IPv4 header"},
 		{"a zero UDP checksum over IPv4 means none", xdptest.WellFormed, good, pass(noUDPSum), ""},
 		{"garbage in may go out as it came", xdptest.WellFormed, badIPSum, pass(badIPSum), ""},
 		{"frames that are not IP pass", xdptest.WellFormed, arp, pass(arp), ""},
