@@ -42,6 +42,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	if !rf.quietSummary() {
 		printSummary(stdout, s)
+		if s.cover != nil {
+			s.cover.printSummary(stdout)
+		}
 	}
 	if failOn != nil {
 		if hit := failOn(&s.loop.Stats); hit != "" {

@@ -39,13 +39,20 @@ func (p *Profile) WriteSummary(w io.Writer) error {
 		}
 		name := shortName(f.Name)
 		if len(never) > 0 {
-			fmt.Fprintf(bw, "  %s: %d lines never ran: %s\n", name, len(never), ranges(never, f.Lines))
+			fmt.Fprintf(bw, "  %s: %s never ran: %s\n", name, plural(len(never), "line"), ranges(never, f.Lines))
 		}
 		if len(oneWay) > 0 {
-			fmt.Fprintf(bw, "  %s: %d lines with a branch that went one way only: %s\n", name, len(oneWay), ranges(oneWay, f.Lines))
+			fmt.Fprintf(bw, "  %s: %s with a branch that went one way only: %s\n", name, plural(len(oneWay), "line"), ranges(oneWay, f.Lines))
 		}
 	}
 	return bw.Flush()
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
 }
 
 func percent(n, of int) string {

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/xdpsim/xdpsim/sim/cover"
+	"github.com/xdpsim/xdpsim/sim/replay"
+	"github.com/xdpsim/xdpsim/vm"
+)
+
+// coverageFlags ask for the coverage of the program over the packets a command runs: a summary,
+// an lcov tracefile, an HTML page.
+type coverageFlags struct {
+	summary bool
+	lcov    string
+	html    string
+}
+
+func (c *coverageFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVar(&c.summary, "coverage", false, "print which instructions, branches and C source lines of the program ran (simulator engines only)")
+	fs.StringVar(&c.lcov, "coverage-lcov", "", "write the coverage as an lcov tracefile to FILE (genhtml and CI coverage tools read it)")
+	fs.StringVar(&c.html, "coverage-html", "", "write the coverage as an HTML page of the C source to FILE")
+}
+
+func (c *coverageFlags) wanted() bool { return c.summary || c.lcov != "" || c.html != "" }
+
+// errCoverageKernel is the answer to coverage asked of the real kernel.
+var errCoverageKernel = errors.New("--coverage needs the simulator: the kernel does not say which instructions it runs (use --engine interp or closures)")
+
+// coverageOut writes a profile's tracefile and page; they appear whole or not at all, with the
+// other outputs of the run.
+type coverageOut struct {
+	flags      *coverageFlags
+	title      string
+	lcov, html *replay.File
+	summary    bytes.Buffer
+}
+
+// write makes the files of prof (committed by commit) and keeps its summary for printSummary.
+func (o *coverageOut) write(prof *cover.Profile, stdout io.Writer) error {
+	if o.flags.summary {
+		if err := prof.WriteSummary(&o.summary); err != nil {
+			return err
+		}
+	}
+	var err error
+	if o.flags.lcov != "" {
+		if o.lcov, err = replay.CreateFile(o.flags.lcov, stdout); err != nil {
+			return fmt.Errorf("--coverage-lcov: %w", err)
+		}
+		if err := prof.WriteLCOV(o.lcov, o.title); err != nil {
+			return fmt.Errorf("--coverage-lcov: %w", err)
+		}
+	}
+	if o.flags.html != "" {
+		if o.html, err = replay.CreateFile(o.flags.html, stdout); err != nil {
+			return fmt.Errorf("--coverage-html: %w", err)
+		}
+		if err := prof.WriteHTML(o.html, "xdpsim coverage: "+o.title); err != nil {
+			return fmt.Errorf("--coverage-html: %w", err)
+		}
+	}
+	return nil
+}
+
+func (o *coverageOut) commit() error {
+	for _, f := range []*replay.File{o.lcov, o.html} {
+		if f != nil {
+			if err := f.Commit(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (o *coverageOut) abort() {
+	for _, f := range []*replay.File{o.lcov, o.html} {
+		if f != nil {
+			f.Abort()
+		}
+	}
+}
+
+// printSummary prints the summary under a heading.
+func (o *coverageOut) printSummary(w io.Writer) {
+	if o.summary.Len() > 0 {
+		fmt.Fprintf(w, "coverage:\n%s", indentLines(o.summary.String(), "  "))
+	}
+}
+
+// indentLines puts prefix in front of every line of s.
+func indentLines(s, prefix string) string {
+	return prefix + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n"+prefix) + "\n"
+}
+
+// suiteCoverage adds up the coverage of every test of xdpsim test.
+type suiteCoverage struct {
+	coverageOut
+	prof *cover.Profile
+	err  error
+}
+
+// record starts recording a test's session; done adds what it recorded to the suite's profile.
+func (sc *suiteCoverage) record(s *session) (done func(), err error) {
+	if s.engine.vm == nil {
+		return nil, errCoverageKernel
+	}
+	cov := vm.NewCoverage()
+	s.x.Machine().SetCoverage(cov)
+	return func() {
+		if err := sc.prof.Merge(cover.ForObject(cov, s.obj, s.prog)); err != nil && sc.err == nil {
+			sc.err = err
+		}
+	}, nil
+}
+
+// coverageSink records a session's coverage and writes it when the loop finishes: a replay sink
+// (Finisher, Committer), so that its files join the run's other outputs.
+type coverageSink struct {
+	coverageOut
+	s      *session
+	cov    *vm.Coverage
+	stdout io.Writer
+}
+
+// newCoverageSink starts recording the session's coverage.
+func newCoverageSink(s *session, flags *coverageFlags, stdout io.Writer) (*coverageSink, error) {
+	if s.engine.vm == nil {
+		return nil, errCoverageKernel
+	}
+	c := &coverageSink{coverageOut: coverageOut{flags: flags, title: s.objPath}, s: s, cov: vm.NewCoverage(), stdout: stdout}
+	s.x.Machine().SetCoverage(c.cov)
+	return c, nil
+}
+
+func (c *coverageSink) Packet(*replay.Packet) error { return nil }
+
+func (c *coverageSink) Finish(*replay.Loop) error {
+	return c.write(cover.ForObject(c.cov, c.s.obj, c.s.prog), c.stdout)
+}
+
+func (c *coverageSink) Commit() error { return c.commit() }
+func (c *coverageSink) Abort()        { c.abort() }
