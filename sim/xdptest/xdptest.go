@@ -70,6 +70,7 @@ type config struct {
 	seed   uint64
 	cond   sim.Conditions
 	device *sim.Device
+	engine vm.Engine
 }
 
 // WithProgram picks the program by function or section name (default: the object's only XDP
@@ -93,6 +94,11 @@ func WithSeed(seed uint64) Option { return func(c *config) { c.seed = seed } }
 // RxQueue gives the queue, and the queue the CPU (as in xdpsim run: queue mod the object's CPUs).
 // Default: BPF_PROG_TEST_RUN's (ingress ifindex 1, time 0).
 func WithConditions(cond sim.Conditions) Option { return func(c *config) { c.cond = cond } }
+
+// WithEngine runs the program on engine e (vm.Interpreter, vm.Closures, ...). Every engine gives
+// the same results and the same coverage; the default is the compiled-blocks engine, which
+// records coverage a block at a time rather than an instruction at a time.
+func WithEngine(e vm.Engine) Option { return func(c *config) { c.engine = e } }
 
 // WithDevice makes packets arrive on a simulated NIC (RX-metadata hints, RSS, VLAN offload).
 func WithDevice(d *sim.Device) Option { return func(c *config) { c.device = d } }
@@ -145,7 +151,7 @@ func OpenBytes(name string, elf []byte, opts ...Option) (*Program, error) {
 }
 
 func configure(opts []Option) config {
-	cfg := config{checks: DefaultChecks, budget: 1_000_000, seed: 1, cond: sim.Conditions{IngressIfindex: 1}}
+	cfg := config{checks: DefaultChecks, budget: 1_000_000, seed: 1, cond: sim.Conditions{IngressIfindex: 1}, engine: vm.Closures}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -162,6 +168,7 @@ func newProgram(obj *sim.Object, path string, cfg config) (*Program, error) {
 		return nil, err
 	}
 	x.Machine().SetBudget(cfg.budget)
+	x.Machine().SetEngine(cfg.engine)
 	if cfg.device != nil {
 		x.SetDevice(cfg.device)
 	}
@@ -209,8 +216,13 @@ type MapEntry struct {
 
 // Run runs one packet, as Input{Packet: pkt}, and returns what happened (see RunInput).
 func (p *Program) Run(t testing.TB, pkt []byte) sim.Outcome {
-	t.Helper()
-	return p.RunInput(t, Input{Packet: pkt})
+	out, failure := p.runChecked(Input{Packet: pkt})
+	if failure != "" {
+		// Helper costs a stack walk: only a failing input pays it.
+		t.Helper()
+		t.Errorf("%s", failure)
+	}
+	return out
 }
 
 // RunInput restores the maps, runs the input and checks the outcome against the checks (by
@@ -218,15 +230,24 @@ func (p *Program) Run(t testing.TB, pkt []byte) sim.Outcome {
 // would refuse (shorter than an Ethernet header, say) is not run; the outcome's Err says why and
 // checks do not fail it. The outcome's Data and Meta stay valid until the next run.
 func (p *Program) RunInput(t testing.TB, in Input) sim.Outcome {
-	t.Helper()
-	out, msgs, err := p.run(in, p.cfg.checks)
-	if err != nil {
-		t.Fatalf("xdptest: %v", err)
-	}
-	if len(msgs) > 0 {
-		t.Errorf("%s", p.failure(in, msgs))
+	out, failure := p.runChecked(in)
+	if failure != "" {
+		t.Helper()
+		t.Errorf("%s", failure)
 	}
 	return out
+}
+
+// runChecked runs an input with the checks and describes its failure, "" if none.
+func (p *Program) runChecked(in Input) (sim.Outcome, string) {
+	out, msgs, err := p.run(in, p.cfg.checks)
+	if err != nil {
+		return out, "xdptest: " + err.Error()
+	}
+	if len(msgs) > 0 {
+		return out, p.failure(in, msgs)
+	}
+	return out, ""
 }
 
 // Outcome runs an input as RunInput does, without checks and without a test: the outcome, or an

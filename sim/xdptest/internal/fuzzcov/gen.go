@@ -11,7 +11,7 @@ import (
 	"os"
 )
 
-const slots = 4096
+const slots = 2048
 
 func main() {
 	var b bytes.Buffer
