@@ -13,6 +13,7 @@ import (
 	"github.com/google/gopacket/layers"
 
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/expect"
 	"github.com/xdpsim/xdpsim/sim/maps"
 	"github.com/xdpsim/xdpsim/sim/xdptest"
 )
@@ -273,4 +274,26 @@ func sum(b []byte) uint32 {
 		s = s&0xffff + s>>16
 	}
 	return s
+}
+
+func TestDistillShortensSeedsThatStillReachTheSame(t *testing.T) {
+	p := xdptest.Load(t, planted)
+	long := telemetry(t, 1, "abcd and a long trailing payload that the parser never reads")
+	got := p.Distill([][]byte{long})
+	if len(got) != 1 {
+		t.Fatalf("Distill kept %d packets of one", len(got))
+	}
+	short := got[0]
+	if len(short) >= len(long) {
+		t.Fatalf("the seed was not shortened: %d bytes, was %d", len(short), len(long))
+	}
+	if bad := expect.Checksums(short); bad != nil {
+		t.Fatalf("the shortened seed is malformed: %v\n%x", bad, short)
+	}
+	// It is still a record the parser counts, and it still ends as the long one did.
+	for _, pkt := range [][]byte{long, short} {
+		if out := p.Run(t, pkt); out.Ret != 2 || counter(t, p, "tlm_stats", binary.LittleEndian.AppendUint32(nil, 0)) != 1 {
+			t.Fatalf("%x: verdict %d, records %d; want XDP_PASS and 1", pkt, out.Ret, counter(t, p, "tlm_stats", binary.LittleEndian.AppendUint32(nil, 0)))
+		}
+	}
 }

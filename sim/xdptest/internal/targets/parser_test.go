@@ -1,4 +1,4 @@
-package xdptest_test
+package targets_test
 
 import (
 	"testing"
@@ -7,11 +7,11 @@ import (
 )
 
 // FuzzParser fuzzes the ~40-instruction Ethernet/IPv4/UDP parser of sim/testdata, the program the
-// execs/s figures of the README are measured on (go test -fuzz=FuzzParser ./sim/xdptest). Seeds:
+// execs/s figures of the README are measured on (go test -fuzz=FuzzParser ./sim/xdptest/internal/targets). Seeds:
 // the first 20 packets of the mixed trace, as the measurement's baseline harness has them.
 func FuzzParser(f *testing.F) {
-	p := xdptest.Load(f, "../testdata/parser.o")
-	pkts, err := xdptest.ReadPcap("../../corpus/traces/mixed.pcap")
+	p := xdptest.Load(f, "../../../testdata/parser.o")
+	pkts, err := xdptest.ReadPcap("../../../../corpus/traces/mixed.pcap")
 	if err != nil {
 		f.Fatal(err)
 	}
