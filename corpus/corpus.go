@@ -15,7 +15,7 @@ const (
 	NeedsExportToSkb = "feature export-to-skb"
 )
 
-// Program is one XDP program of the corpus.
+// Program is one program of the corpus: an XDP program (Programs), or a tc program (TCPrograms).
 type Program struct {
 	// Name is the base name of the files: NAME.c, NAME.v3.o, NAME.v4.o.
 	Name string
@@ -47,6 +47,12 @@ type Program struct {
 	Needs string
 	// Covers says in a line what the program exercises.
 	Covers string
+	// Chain names, for tc programs meant to run as a tcx chain, the chain's programs in order
+	// (Entry first); each also runs alone as BPF_PROG_TEST_RUN runs it.
+	Chain []string
+	// XDP names, for a tc program, the XDP program of the same object whose passed frames it is
+	// meant to see at tc ingress.
+	XDP string
 }
 
 // Map names a map of a program and how to compare its contents.

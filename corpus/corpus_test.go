@@ -22,7 +22,7 @@ func TestEveryCSourceIsListedAndEveryListedProgramHasItsFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	listed := map[string]bool{}
-	for _, p := range corpus.Programs() {
+	for _, p := range append(corpus.Programs(), corpus.TCPrograms()...) {
 		if listed[p.Name] {
 			t.Errorf("%s is listed twice", p.Name)
 		}
@@ -36,11 +36,52 @@ func TestEveryCSourceIsListedAndEveryListedProgramHasItsFiles(t *testing.T) {
 	for _, src := range sources {
 		name := strings.TrimSuffix(filepath.Base(src), ".c")
 		if !listed[name] {
-			t.Errorf("%s is not listed in corpus.Programs()", src)
+			t.Errorf("%s is not listed in corpus.Programs() or corpus.TCPrograms()", src)
 		}
 	}
 	if len(listed) < 25 {
 		t.Errorf("the corpus has %d programs, want at least 25", len(listed))
+	}
+	if n := len(corpus.TCPrograms()); n < 12 {
+		t.Errorf("the corpus has %d tc programs, want at least 12", n)
+	}
+}
+
+func TestEachTCObjectHoldsItsProgramsAndTheMapsItNames(t *testing.T) {
+	for _, p := range corpus.TCPrograms() {
+		for _, cpu := range corpus.CPUs {
+			t.Run(p.Name+"."+cpu, func(t *testing.T) {
+				spec, err := ebpf.LoadCollectionSpec(p.Object(cpu))
+				if err != nil {
+					t.Fatal(err)
+				}
+				progs := append([]string{p.Entry}, p.Chain...)
+				for _, name := range progs {
+					prog, ok := spec.Programs[name]
+					if !ok {
+						t.Fatalf("no program %q in %s", name, p.Object(cpu))
+					}
+					if prog.Type != ebpf.SchedCLS || prog.SectionName != p.Section {
+						t.Errorf("%s is a %v program in section %q, want SchedCLS in %q", name, prog.Type, prog.SectionName, p.Section)
+					}
+				}
+				if p.XDP != "" {
+					if prog, ok := spec.Programs[p.XDP]; !ok || prog.Type != ebpf.XDP {
+						t.Errorf("%s names XDP program %q, which the object does not hold as one", p.Name, p.XDP)
+					}
+				}
+				for _, m := range p.Maps {
+					if _, ok := spec.Maps[m.Name]; !ok {
+						t.Errorf("no map %q in %s", m.Name, p.Object(cpu))
+					}
+				}
+				for _, tr := range p.Traces {
+					if _, err := os.Stat(corpus.TracePath(tr)); err != nil {
+						t.Errorf("trace %s: %v", tr, err)
+					}
+				}
+			})
+		}
 	}
 }
 
@@ -190,7 +231,7 @@ func TestProgramsListTracesThatExist(t *testing.T) {
 	for _, tr := range corpus.Traces() {
 		names = append(names, tr.Name)
 	}
-	for _, p := range corpus.Programs() {
+	for _, p := range append(corpus.Programs(), corpus.TCPrograms()...) {
 		for _, tr := range p.Traces {
 			if !slices.Contains(names, tr) {
 				t.Errorf("%s names trace %s, which corpus.Traces() does not list", p.Name, tr)

@@ -10,6 +10,7 @@ import (
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/replay"
 	"github.com/xdpsim/xdpsim/sim/result"
+	"github.com/xdpsim/xdpsim/vm"
 )
 
 type tracePacket struct {
@@ -31,44 +32,60 @@ func readTrace(t testing.TB, path string) []tracePacket {
 	return out
 }
 
-// diffRun runs one object over one trace on both sides, from fresh maps, and returns every
-// divergence.
+// diffRun runs one object over one trace in the kernel and, from fresh maps, in the simulator on
+// every engine, and returns every divergence (each naming its engine).
 func diffRun(t testing.TB, obj, entry string, pkts []tracePacket) (divergences []string, packets int) {
 	kp, err := kernel.Load(obj, kernel.Options{Program: entry})
 	if err != nil {
 		t.Fatalf("kernel: %v", err)
 	}
 	defer kp.Close()
-	o, err := sim.Load(obj, sim.LoadOptions{CPUs: kp.NumCPU()})
+	want := make([]result.Packet, len(pkts))
+	err = kp.OnTestThread(func() error {
+		for i, pkt := range pkts {
+			want[i] = kp.Run(pkt.data, nil, kernel.Context{IngressIfindex: 1})
+		}
+		return nil
+	})
 	if err != nil {
-		t.Fatalf("simulator: %v", err)
-	}
-	p, err := o.FindProgram(entry)
-	if err != nil {
-		t.Fatalf("simulator: %v", err)
-	}
-	x, err := sim.NewXDP(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, pkt := range pkts {
-		s := x.Run(pkt.data, nil, sim.Conditions{IngressIfindex: 1, TimeNs: pkt.tsNs})
-		k := kp.Run(pkt.data, nil, kernel.Context{IngressIfindex: 1})
-		divergences = append(divergences, result.ComparePackets(i+1, s.Packet, k)...)
-	}
-	sm, err := o.DumpMaps()
-	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("kernel: %v", err)
 	}
 	km, err := kp.DumpMaps()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return append(divergences, result.CompareMaps(sm, km)...), len(pkts)
+	for _, e := range vm.Engines() {
+		o, err := sim.Load(obj, sim.LoadOptions{CPUs: kp.NumCPU()})
+		if err != nil {
+			t.Fatalf("simulator: %v", err)
+		}
+		p, err := o.FindProgram(entry)
+		if err != nil {
+			t.Fatalf("simulator: %v", err)
+		}
+		x, err := sim.NewXDP(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.Machine().SetEngine(e)
+		var divs []string
+		for i, pkt := range pkts {
+			s := x.Run(pkt.data, nil, sim.Conditions{IngressIfindex: 1, TimeNs: pkt.tsNs})
+			divs = append(divs, result.ComparePackets(i+1, s.Packet, want[i])...)
+		}
+		sm, err := o.DumpMaps()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range append(divs, result.CompareMaps(sm, km)...) {
+			divergences = append(divergences, e.Name()+" engine: "+d)
+		}
+	}
+	return divergences, len(pkts)
 }
 
 // TestSimulatorAgreesWithKernel runs every corpus program, at both ISA levels, over every corpus
-// trace in the simulator and in the real kernel, and requires full agreement: return value, output
+// trace in the simulator (on every engine) and in the real kernel, and requires full agreement: return value, output
 // bytes, metadata, and the contents of every map after each trace.
 func TestSimulatorAgreesWithKernel(t *testing.T) {
 	if err := kernel.Available(); err != nil {
@@ -111,8 +128,8 @@ func TestSimulatorAgreesWithKernel(t *testing.T) {
 		runnable, len(corpus.Programs()), len(corpus.CPUs), len(corpus.Traces()), runs, total)
 }
 
-// FuzzSimulatorAgainstKernel sends fuzzed packets through several corpus programs on both sides and
-// fails on the first divergence. Map state carries over between inputs, as in a trace.
+// FuzzSimulatorAgainstKernel sends fuzzed packets through several corpus programs in the kernel and
+// in the simulator on every engine, and fails on the first divergence. Map state carries over between inputs, as in a trace.
 func FuzzSimulatorAgainstKernel(f *testing.F) {
 	if err := kernel.Available(); err != nil {
 		f.Skipf("SKIP: %v", err)
@@ -126,7 +143,7 @@ func FuzzSimulatorAgainstKernel(f *testing.F) {
 	}
 	type side struct {
 		name string
-		x    *sim.XDP
+		xs   []*sim.XDP // one per engine
 		kp   *kernel.Program
 	}
 	var sides []side
@@ -140,29 +157,36 @@ func FuzzSimulatorAgainstKernel(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Cleanup(func() { kp.Close() })
-		o, err := sim.Load(p.Object("v4"), sim.LoadOptions{CPUs: kp.NumCPU()})
-		if err != nil {
-			f.Fatal(err)
+		sd := side{name: name, kp: kp}
+		for _, e := range vm.Engines() {
+			o, err := sim.Load(p.Object("v4"), sim.LoadOptions{CPUs: kp.NumCPU()})
+			if err != nil {
+				f.Fatal(err)
+			}
+			prog, err := o.FindProgram(p.Entry)
+			if err != nil {
+				f.Fatal(err)
+			}
+			x, err := sim.NewXDP(prog)
+			if err != nil {
+				f.Fatal(err)
+			}
+			x.Machine().SetEngine(e)
+			sd.xs = append(sd.xs, x)
 		}
-		prog, err := o.FindProgram(p.Entry)
-		if err != nil {
-			f.Fatal(err)
-		}
-		x, err := sim.NewXDP(prog)
-		if err != nil {
-			f.Fatal(err)
-		}
-		sides = append(sides, side{name, x, kp})
+		sides = append(sides, sd)
 	}
 	f.Fuzz(func(t *testing.T, pkt []byte) {
 		if len(pkt) > kernel.MaxPacket {
 			return
 		}
 		for _, sd := range sides {
-			s := sd.x.Run(pkt, nil, sim.Conditions{IngressIfindex: 1})
 			k := sd.kp.Run(pkt, nil, kernel.Context{IngressIfindex: 1})
-			if d := result.ComparePackets(1, s.Packet, k); len(d) > 0 {
-				t.Fatalf("%s diverges on %x:\n%s", sd.name, pkt, strings.Join(d, "\n"))
+			for _, x := range sd.xs {
+				s := x.Run(pkt, nil, sim.Conditions{IngressIfindex: 1})
+				if d := result.ComparePackets(1, s.Packet, k); len(d) > 0 {
+					t.Fatalf("%s on the %s engine diverges on %x:\n%s", sd.name, x.Machine().Engine().Name(), pkt, strings.Join(d, "\n"))
+				}
 			}
 		}
 	})

@@ -13,6 +13,7 @@ import (
 	"github.com/xdpsim/xdpsim/kernel"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/result"
+	"github.com/xdpsim/xdpsim/vm"
 )
 
 // TestFibLookupAgreesWithKernel runs the corpus router over packets toward every kind of
@@ -39,51 +40,65 @@ func TestFibLookupAgreesWithKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer kp.Close()
-	obj, err := sim.Load(p.Object("v4"), sim.LoadOptions{CPUs: kp.NumCPU(), Set: vars})
-	if err != nil {
-		t.Fatal(err)
+	// The kernel's answers, then the simulator's on every engine.
+	type probe struct {
+		dst  string
+		size int
+		pkt  []byte
+		k    result.Packet
 	}
-	prog, err := obj.FindProgram(p.Entry)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := sim.NewXDP(prog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x.SetHost(host)
-	n := 0
+	var probes []probe
 	for _, dst := range []string{"192.0.2.7", "198.51.100.9", "203.0.113.5", "198.18.1.1", "100.64.1.1", "10.1.0.2",
 		"10.1.0.77", "8.8.8.8", "10.1.0.1", "127.0.0.1", "2001:db8:99::5", "2001:db8:1::2", "2001:db8:1::9", "2001:db8:77::1", "ff02::1"} {
 		for _, size := range []int{100, 1500} {
-			n++
 			pkt := routedPacket(t, dst, size)
-			s := x.Run(pkt, nil, sim.Conditions{IngressIfindex: 1})
-			k := kp.Run(pkt, nil, kernel.Context{IngressIfindex: 1})
-			for _, d := range result.ComparePackets(n, s.Packet, k) {
-				t.Errorf("to %s, %d bytes of payload: %s", dst, size, d)
-			}
+			probes = append(probes, probe{dst, size, pkt, kp.Run(pkt, nil, kernel.Context{IngressIfindex: 1})})
 		}
 	}
-	sm, _ := obj.DumpMaps()
 	km, _ := kp.DumpMaps()
-	for _, d := range result.CompareMaps(sm, km) {
-		t.Error(d)
-	}
-	// The count of each answer, by hand from the configuration and the measured rules: success
-	// for the small packets to 192.0.2.7, 10.1.0.2, 2001:db8:99::5 and 2001:db8:1::2; FRAG_NEEDED
-	// (MTU 1400) for the large ones and for the large packets toward unresolved neighbours;
-	// NO_NEIGH for the small ones to 198.51.100.9, 10.1.0.77 and 2001:db8:1::9; each special
-	// route type twice; NOT_FWDED for the unrouted, local and multicast destinations.
-	want := map[uint32]uint64{0: 4, 1: 2, 2: 2, 3: 2, 4: 10, 7: 3, 8: 7}
-	for rc := uint32(0); rc < 16; rc++ {
-		v, err := obj.Maps["fib_results"].Lookup([]byte{byte(rc), 0, 0, 0}, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := binary.LittleEndian.Uint64(v); got != want[rc] {
-			t.Errorf("answer %d given %d times, want %d", rc, got, want[rc])
-		}
+	for _, e := range vm.Engines() {
+		t.Run("on the "+e.Name()+" engine", func(t *testing.T) {
+			obj, err := sim.Load(p.Object("v4"), sim.LoadOptions{CPUs: kp.NumCPU(), Set: vars})
+			if err != nil {
+				t.Fatal(err)
+			}
+			prog, err := obj.FindProgram(p.Entry)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, err := sim.NewXDP(prog)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x.SetHost(host)
+			x.Machine().SetEngine(e)
+			for n, pr := range probes {
+				s := x.Run(pr.pkt, nil, sim.Conditions{IngressIfindex: 1})
+				for _, d := range result.ComparePackets(n+1, s.Packet, pr.k) {
+					t.Errorf("to %s, %d bytes of payload: %s", pr.dst, pr.size, d)
+				}
+			}
+			sm, _ := obj.DumpMaps()
+			for _, d := range result.CompareMaps(sm, km) {
+				t.Error(d)
+			}
+			// The count of each answer, by hand from the configuration and the measured rules:
+			// success for the small packets to 192.0.2.7, 10.1.0.2, 2001:db8:99::5 and
+			// 2001:db8:1::2; FRAG_NEEDED (MTU 1400) for the large ones and for the large packets
+			// toward unresolved neighbours; NO_NEIGH for the small ones to 198.51.100.9, 10.1.0.77
+			// and 2001:db8:1::9; each special route type twice; NOT_FWDED for the unrouted, local
+			// and multicast destinations.
+			want := map[uint32]uint64{0: 4, 1: 2, 2: 2, 3: 2, 4: 10, 7: 3, 8: 7}
+			for rc := uint32(0); rc < 16; rc++ {
+				v, err := obj.Maps["fib_results"].Lookup([]byte{byte(rc), 0, 0, 0}, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := binary.LittleEndian.Uint64(v); got != want[rc] {
+					t.Errorf("answer %d given %d times, want %d", rc, got, want[rc])
+				}
+			}
+		})
 	}
 }
 

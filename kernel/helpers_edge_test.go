@@ -10,6 +10,7 @@ import (
 
 	"github.com/xdpsim/xdpsim/kernel"
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/vm"
 )
 
 // edgeCase is one call of an XDP helper at the edge of what the kernel allows. want is the return
@@ -183,27 +184,32 @@ func TestHelperEdgeConditions(t *testing.T) {
 				pkt[i] = byte(i*7 + 1)
 			}
 			meta := bytes.Repeat([]byte{0xaa}, c.metaLen)
-			o, err := sim.LoadSpec("edge", edgeSpec(c), sim.LoadOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := o.FindProgram("edge")
-			if err != nil {
-				t.Fatal(err)
-			}
-			x, err := sim.NewXDP(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := x.Run(pkt, meta, sim.Conditions{IngressIfindex: 1})
-			if s.Err != "" {
-				t.Fatalf("simulator: %s", s.Err)
-			}
-			if int32(s.Ret) != c.want && !(c.want == 4 && s.Ret == 4) {
-				t.Errorf("simulator returned %d, the spec says %d", int32(s.Ret), c.want)
-			}
-			if c.wantLen >= 0 && len(s.Data) != c.wantLen {
-				t.Errorf("simulator left %d bytes of data, the spec says %d", len(s.Data), c.wantLen)
+			var s sim.Outcome
+			for _, e := range vm.Engines() {
+				o, err := sim.LoadSpec("edge", edgeSpec(c), sim.LoadOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := o.FindProgram("edge")
+				if err != nil {
+					t.Fatal(err)
+				}
+				x, err := sim.NewXDP(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				x.Machine().SetEngine(e)
+				s = x.Run(pkt, meta, sim.Conditions{IngressIfindex: 1})
+				if s.Err != "" {
+					t.Fatalf("simulator (%s engine): %s", e.Name(), s.Err)
+				}
+				if int32(s.Ret) != c.want && !(c.want == 4 && s.Ret == 4) {
+					t.Errorf("simulator (%s engine) returned %d, the spec says %d", e.Name(), int32(s.Ret), c.want)
+				}
+				if c.wantLen >= 0 && len(s.Data) != c.wantLen {
+					t.Errorf("simulator (%s engine) left %d bytes of data, the spec says %d", e.Name(), len(s.Data), c.wantLen)
+				}
+				s.Data, s.Meta = bytes.Clone(s.Data), bytes.Clone(s.Meta)
 			}
 			if kerr != nil {
 				t.Logf("kernel side skipped: %v", kerr)

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,6 +28,11 @@ type hostRequest struct {
 
 type testHost struct {
 	reqs chan hostRequest
+	tid  int // the host's thread
+	cpu  int // the CPU the thread is pinned to, -1 at first; only the thread touches it
+	// inside is set while the thread runs a function of OnTestThread, whose Run calls then run
+	// directly instead of handing the test run to the thread they are on.
+	inside atomic.Bool
 }
 
 var host = sync.OnceValues(func() (*testHost, error) { return startTestHost(nil) })
@@ -34,7 +40,7 @@ var host = sync.OnceValues(func() (*testHost, error) { return startTestHost(nil)
 // startTestHost starts a test host thread in a new network namespace and runs the setup commands
 // in it (a child process forked from the thread inherits its namespace).
 func startTestHost(setup [][]string) (*testHost, error) {
-	h := &testHost{reqs: make(chan hostRequest)}
+	h := &testHost{reqs: make(chan hostRequest), cpu: -1}
 	started := make(chan error)
 	go func() {
 		// The thread is never unlocked: when this goroutine ends the runtime discards the
@@ -54,17 +60,12 @@ func startTestHost(setup [][]string) (*testHost, error) {
 				return
 			}
 		}
+		h.tid = unix.Gettid()
 		started <- nil
-		cpu := -1
 		for r := range h.reqs {
-			if r.cpu != cpu {
-				var set unix.CPUSet
-				set.Set(r.cpu)
-				if err := unix.SchedSetaffinity(0, &set); err != nil {
-					r.done <- fmt.Errorf("pinning the test run to CPU %d: %w", r.cpu, err)
-					continue
-				}
-				cpu = r.cpu
+			if err := h.pin(r.cpu); err != nil {
+				r.done <- err
+				continue
 			}
 			r.done <- r.fn()
 		}
@@ -87,9 +88,45 @@ func onTestHost(cpu int, fn func() error) error {
 	return h.do(cpu, fn)
 }
 
-// do runs fn on the host's thread, on the given CPU.
+// do runs fn on the host's thread, on the given CPU (-1: wherever the thread is pinned). Called on
+// the host's thread itself (inside OnTestThread), it runs fn there directly.
 func (h *testHost) do(cpu int, fn func() error) error {
-	done := make(chan error, 1)
+	if h.inside.Load() && unix.Gettid() == h.tid {
+		if err := h.pin(cpu); err != nil {
+			return err
+		}
+		return fn()
+	}
+	done := doneChans.Get().(chan error)
 	h.reqs <- hostRequest{cpu: cpu, fn: fn, done: done}
-	return <-done
+	err := <-done
+	doneChans.Put(done)
+	return err
+}
+
+var doneChans = sync.Pool{New: func() any { return make(chan error, 1) }}
+
+// pin moves the host's thread to cpu, unless it is there (or cpu is -1). Only the host's thread
+// calls it.
+func (h *testHost) pin(cpu int) error {
+	if cpu < 0 || cpu == h.cpu {
+		return nil
+	}
+	var set unix.CPUSet
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return fmt.Errorf("pinning the test run to CPU %d: %w", cpu, err)
+	}
+	h.cpu = cpu
+	return nil
+}
+
+// inThread runs fn on the host's thread as do does, telling Run calls that fn makes that they are
+// on that thread already.
+func (h *testHost) inThread(fn func() error) error {
+	return h.do(-1, func() error {
+		h.inside.Store(true)
+		defer h.inside.Store(false)
+		return fn()
+	})
 }

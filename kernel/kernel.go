@@ -94,6 +94,17 @@ type VethOptions struct {
 
 	// MTU of both veth ends; 0 means large enough for the longest packet (at least 1500).
 	MTU int
+
+	// TCX names tc programs of the same object to attach, in this order, to the tcx ingress
+	// hook of the device the XDP program is attached to: the packets XDP passes reach them, as
+	// on any device.
+	TCX []string
+
+	// Settle, when set, is asked after the last packet whether the maps (dumped as Maps says)
+	// show that every program is done with the packets: the tc programs run after XDP, later
+	// than the driver's counters move. RunOnVeth dumps the maps again until it says so, or
+	// fails after Timeout.
+	Settle func(result.Maps) bool
 }
 
 // VethResult is what [RunOnVeth] observed.

@@ -4,6 +4,7 @@ package kernel
 
 import (
 	"runtime"
+	"time"
 
 	"github.com/cilium/ebpf"
 
@@ -41,6 +42,12 @@ func (p *Program) Run(pkt []byte, meta []byte, ctx Context) result.Packet {
 
 // DumpMaps dumps the maps; outside Linux it returns an error matching [ErrNoKernel].
 func (p *Program) DumpMaps() (result.Maps, error) { return nil, errNotLinux }
+
+// RunTime is the kernel's own time per test run (Linux only).
+func (p *Program) RunTime(pkt []byte, repeat uint32) (time.Duration, error) { return 0, errNotLinux }
+
+// OnTestThread runs fn on the thread of the program's test runs (Linux only).
+func (p *Program) OnTestThread(fn func() error) error { return errNotLinux }
 
 // LoadMaps preloads the maps; outside Linux it returns an error matching [ErrNoKernel].
 func (p *Program) LoadMaps(maps result.Maps) error { return errNotLinux }

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -616,4 +617,71 @@ func TestPreloadedDevmapRedirects(t *testing.T) {
 	if d := diffMaps(got, result.Maps{".bss": {{Key: "00000000", Value: le32(2)}}}); d != "" {
 		t.Errorf("devmaps are left out of dumps: %s", d)
 	}
+}
+
+func TestOnTestThread(t *testing.T) {
+	requireKernel(t)
+	pkts := [][]byte{frame(0x0800, 60), frame(0x86dd, 100), frame(0x0800, 70), frame(0x0806, 64)}
+	t.Run("runs inside give what runs from outside give", func(t *testing.T) {
+		outside := load(t, "testdata/xdp_maps.o", mapsOpts)
+		inside := load(t, "testdata/xdp_maps.o", mapsOpts)
+		var want []result.Packet
+		for _, pkt := range pkts {
+			want = append(want, outside.Run(pkt, nil, Context{}))
+		}
+		var got []result.Packet
+		err := inside.OnTestThread(func() error {
+			for _, pkt := range pkts {
+				got = append(got, inside.Run(pkt, nil, Context{}))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range pkts {
+			if d := result.ComparePackets(i+1, got[i], want[i]); len(d) > 0 {
+				t.Errorf("%s", strings.Join(d, "\n"))
+			}
+		}
+		wm, _ := outside.DumpMaps()
+		gm, _ := inside.DumpMaps()
+		if d := result.CompareMaps(gm, wm); len(d) > 0 {
+			t.Errorf("maps: %s", strings.Join(d, "\n"))
+		}
+	})
+	t.Run("each packet runs on the CPU it asks for", func(t *testing.T) {
+		p := load(t, "testdata/xdp_maps.o", mapsOpts)
+		cpus := min(p.NumCPU(), runtime.NumCPU())
+		err := p.OnTestThread(func() error {
+			for cpu := range cpus {
+				for range cpu + 1 {
+					if r := p.Run(frame(0x0800, 60), nil, Context{CPU: cpu}); r.Err != "" {
+						return errors.New(r.Err)
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := p.DumpMaps()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// per_cpu slot 0 counts packets on each CPU: CPU n ran n+1 of them.
+		for cpu, v := range got["per_cpu"][0].Values[:cpus] {
+			if v != le64(uint64(cpu+1)) {
+				t.Errorf("CPU %d counted %s packets, want %d", cpu, v, cpu+1)
+			}
+		}
+	})
+	t.Run("a closed program says so", func(t *testing.T) {
+		p := load(t, "testdata/xdp_maps.o", mapsOpts)
+		p.Close()
+		if err := p.OnTestThread(func() error { return nil }); !errors.Is(err, errClosed) {
+			t.Errorf("got %v, want errClosed", err)
+		}
+	})
 }

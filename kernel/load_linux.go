@@ -36,6 +36,7 @@ type Program struct {
 	skipped []string
 	ncpu    int
 	host    *testHost // the program's own namespace, when Options.HostSetup asked for one
+	tr      *testRunner
 }
 
 // Available reports whether the kernel side can be used: it loads a two-instruction XDP program and
@@ -214,47 +215,65 @@ func variableBytes(val any, size int) ([]byte, error) {
 	return b[:size], nil
 }
 
-// isTestRunnable says whether an XDP program is one BPF_PROG_TEST_RUN accepts at all.
+// isTestRunnable says whether a program is one BPF_PROG_TEST_RUN accepts at all: an XDP program
+// not meant for devmap or cpumap entries, or a tc (SCHED_CLS) program.
 func isTestRunnable(ps *ebpf.ProgramSpec) bool {
-	return ps.Type == ebpf.XDP && ps.AttachType != ebpf.AttachXDPDevMap && ps.AttachType != ebpf.AttachXDPCPUMap
+	switch ps.Type {
+	case ebpf.XDP:
+		return ps.AttachType != ebpf.AttachXDPDevMap && ps.AttachType != ebpf.AttachXDPCPUMap
+	case ebpf.SchedCLS:
+		return true
+	}
+	return false
 }
 
-// choose picks the program to run by function name, section name, or as the only XDP program.
+// choose picks the program to run by function name, section name, or as the only XDP program
+// (or, in an object without XDP programs, the only tc program).
 func choose(spec *ebpf.CollectionSpec, want string) (string, error) {
-	var xdp []string
+	var xdp, tc []string
 	for _, n := range sortedKeys(spec.Programs) {
-		if isTestRunnable(spec.Programs[n]) {
+		if !isTestRunnable(spec.Programs[n]) {
+			continue
+		}
+		if spec.Programs[n].Type == ebpf.XDP {
 			xdp = append(xdp, n)
+		} else {
+			tc = append(tc, n)
 		}
 	}
 	list := func() string {
-		if len(xdp) == 0 {
+		all := append(append([]string(nil), xdp...), tc...)
+		if len(all) == 0 {
 			return "none"
 		}
 		var s []string
-		for _, n := range xdp {
+		for _, n := range all {
 			s = append(s, fmt.Sprintf("%s (section %s)", n, spec.Programs[n].SectionName))
 		}
 		return strings.Join(s, ", ")
 	}
 	if want == "" {
-		if len(xdp) == 1 {
+		switch {
+		case len(xdp) == 1:
 			return xdp[0], nil
+		case len(xdp) > 1:
+			return "", fmt.Errorf("%d XDP programs, choose one by function or section name: %s", len(xdp), list())
+		case len(tc) == 1:
+			return tc[0], nil
+		case len(tc) > 1:
+			return "", fmt.Errorf("%d tc programs, choose one by function or section name: %s", len(tc), list())
 		}
-		if len(xdp) == 0 {
-			return "", fmt.Errorf("no XDP program to run in the object")
-		}
-		return "", fmt.Errorf("%d XDP programs, choose one by function or section name: %s", len(xdp), list())
+		return "", fmt.Errorf("no XDP or tc program to run in the object")
 	}
 	if ps, ok := spec.Programs[want]; ok {
-		if ps.Type != ebpf.XDP {
-			return "", fmt.Errorf("program %s is of type %s, not XDP", want, ps.Type)
+		if ps.Type != ebpf.XDP && ps.Type != ebpf.SchedCLS {
+			return "", fmt.Errorf("program %s is of type %s, not XDP or tc (SchedCLS)", want, ps.Type)
 		}
 		return want, nil
 	}
 	var bySection []string
 	for _, n := range sortedKeys(spec.Programs) {
-		if spec.Programs[n].SectionName == want && spec.Programs[n].Type == ebpf.XDP {
+		if t := spec.Programs[n].Type; spec.Programs[n].SectionName == want && (t == ebpf.XDP || t == ebpf.SchedCLS) {
 			bySection = append(bySection, n)
 		}
 	}
@@ -262,10 +281,13 @@ func choose(spec *ebpf.CollectionSpec, want string) (string, error) {
 	case 1:
 		return bySection[0], nil
 	case 0:
-		return "", fmt.Errorf("no XDP program with function or section name %q; XDP programs: %s", want, list())
+		return "", fmt.Errorf("no XDP or tc program with function or section name %q; programs: %s", want, list())
 	}
 	return "", fmt.Errorf("section %q holds %d programs (%s): choose one by function name", want, len(bySection), strings.Join(bySection, ", "))
 }
+
+// IsTC says whether the program is a tc (SCHED_CLS) program, which runs with RunTC.
+func (p *Program) IsTC() bool { return p.spec.Programs[p.name].Type == ebpf.SchedCLS }
 
 // load creates the collection from p.spec, replacing any previous one only on success.
 func (p *Program) load() error {

@@ -179,6 +179,17 @@ func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte,
 		return nil, fmt.Errorf("kernel: veth: attach %s in native mode to %s: %w", name, vethProg, err)
 	}
 	defer l.Close()
+	for _, name := range vopts.TCX {
+		tp := p.coll.Programs[name]
+		if tp == nil {
+			return nil, fmt.Errorf("kernel: veth: no tc program %q in %s", name, path)
+		}
+		tl, err := link.AttachTCX(link.TCXOptions{Interface: progIf.Index, Program: tp, Attach: ebpf.AttachTCXIngress})
+		if err != nil {
+			return nil, fmt.Errorf("kernel: veth: attach %s to the tcx ingress hook of %s: %w", name, vethProg, err)
+		}
+		defer tl.Close()
+	}
 
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -222,11 +233,20 @@ func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte,
 	for _, r := range res.Rets {
 		res.Verdicts[result.VerdictName(r)]++
 	}
-	res.Maps, err = dumpMaps(p.coll, vopts.Maps)
-	if err != nil {
-		return nil, err
+	deadline := time.Now().Add(timeout)
+	for {
+		res.Maps, err = dumpMaps(p.coll, vopts.Maps)
+		if err != nil {
+			return nil, err
+		}
+		if vopts.Settle == nil || vopts.Settle(res.Maps) {
+			return res, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("kernel: veth: the maps did not settle within %v", timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	return res, nil
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }

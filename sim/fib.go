@@ -43,6 +43,8 @@ type HostDevice struct {
 	MTU       uint32   `json:"mtu"`
 	Addresses []string `json:"addresses"`
 	mac       net.HardwareAddr
+	// down: the device is not up (a fresh namespace's loopback).
+	down bool
 }
 
 // HostRoute is a route of the main table.
@@ -83,12 +85,14 @@ func LoadHost(path string) (*Host, error) {
 	return &h, nil
 }
 
-// bareHost is a fresh network namespace: a loopback device that does not forward.
+// bareHost is a fresh network namespace: a loopback device, down, that does not forward. (A host
+// read from a file has loopback up, as Commands brings it up.)
 func bareHost() *Host {
 	h := &Host{}
 	if err := h.compile(); err != nil {
 		panic(err)
 	}
+	h.byIndex[1].down = true
 	return h
 }
 
@@ -189,11 +193,11 @@ func (h *Host) lookup(dst netip.Addr) (route, bool) {
 // SetHost gives the simulated host a network configuration (nil: a bare namespace).
 func (x *XDP) SetHost(h *Host) { x.rs.setHost(h) }
 
-// fibLookup is bpf_fib_lookup for XDP, against the simulated host, with the order of the kernel's
-// checks (measured on 6.18): flags, family, device, IPv6 strict-scope addresses, forwarding, the
-// table, the route's type, the MTU (before the neighbour), then the neighbour.
-func (s *xdpState) fibLookup(b []byte, flags uint64) uint64 {
-	h := s.r.host
+// fibLookup is bpf_fib_lookup against the simulated host, with the order of the kernel's checks
+// (measured on 6.18): flags, family, device, IPv6 strict-scope addresses, forwarding, the table,
+// the route's type, the MTU (before the neighbour), then the neighbour. checkMTU compares tot_len
+// with the route's MTU: XDP programs always ask for that, tc programs when they give a tot_len.
+func (h *Host) fibLookup(b []byte, flags uint64, checkMTU bool) uint64 {
 	const afInet, afInet6 = 2, 10
 	const (
 		lookupTBID     = 1 << 3
@@ -229,7 +233,7 @@ func (s *xdpState) fibLookup(b []byte, flags uint64) uint64 {
 		return r.typ
 	}
 	// tot_len (host order) against the egress device's MTU.
-	if totLen := uint32(le.Uint16(b[6:])); totLen > r.dev.MTU {
+	if totLen := uint32(le.Uint16(b[6:])); checkMTU && totLen > r.dev.MTU {
 		le.PutUint16(b[6:], uint16(r.dev.MTU))
 		return 8 // BPF_FIB_LKUP_RET_FRAG_NEEDED
 	}

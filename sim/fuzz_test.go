@@ -10,10 +10,12 @@ import (
 	"github.com/cilium/ebpf"
 
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/vm"
 )
 
 // FuzzLoad feeds malformed and truncated objects to the loader: every input must end in an error
-// or in a run of its only XDP program over one frame, never in a panic or a hang. The seeds are
+// or in a run of its only XDP program over one frame, never in a panic or a hang, and every engine
+// must run the program to the interpreter's outcome. The seeds are
 // the objects of testdata/, which the fuzzer mutates; crashers it found are kept in
 // testdata/fuzz/FuzzLoad.
 //
@@ -65,21 +67,33 @@ func FuzzLoad(f *testing.F) {
 		case tooBigToSimulate(spec):
 			t.Skip("the object's maps would take more memory than a fuzzing worker has")
 		}
-		obj, err = sim.LoadSpec("fuzz.o", spec, opts)
-		if err != nil {
-			return
+		// The program runs on every engine, each from a fresh load, and every engine must
+		// give the interpreter's outcome.
+		var want string
+		for _, e := range vm.Engines() {
+			obj, err = sim.LoadSpec("fuzz.o", spec, opts)
+			if err != nil {
+				return
+			}
+			p, err := obj.FindProgram("")
+			if err != nil {
+				return
+			}
+			x, err := sim.NewXDP(p)
+			if err != nil {
+				return
+			}
+			x.Machine().SetEngine(e)
+			// Mutated jumps make loops; a million instructions is plenty for the seeds.
+			x.Machine().SetBudget(1 << 20)
+			o := x.Run(frame, nil, sim.Conditions{IngressIfindex: 1})
+			got := fmt.Sprintf("ret %d data %x meta %x err %q executed %d printk %q", o.Ret, o.Data, o.Meta, o.Err, o.Executed, o.Printk)
+			if e == vm.Interpreter {
+				want = got
+			} else if got != want {
+				t.Fatalf("the %s engine disagrees with the interpreter:\n%s\n%s", e.Name(), got, want)
+			}
 		}
-		p, err := obj.FindProgram("")
-		if err != nil {
-			return
-		}
-		x, err := sim.NewXDP(p)
-		if err != nil {
-			return
-		}
-		// Mutated jumps make loops; a million instructions is plenty for the seeds.
-		x.Machine().SetBudget(1 << 20)
-		x.Run(frame, nil, sim.Conditions{IngressIfindex: 1})
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/result"
+	"github.com/xdpsim/xdpsim/vm"
 )
 
 // TestGoldenResults runs corpus programs over the mixed trace in the simulator and compares each
@@ -26,43 +27,50 @@ func TestGoldenResults(t *testing.T) {
 		name := filepath.Base(file)
 		name = name[:len(name)-len(".mixed.txt")]
 		for _, cpu := range corpus.CPUs {
-			t.Run(name+"."+cpu, func(t *testing.T) {
-				p, ok := corpus.Lookup(name)
-				if !ok {
-					t.Fatalf("golden file for unknown program %s", name)
-				}
-				obj, err := sim.Load(p.Object(cpu), sim.LoadOptions{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				prog, err := obj.FindProgram(p.Entry)
-				if err != nil {
-					t.Fatal(err)
-				}
-				x, err := sim.NewXDP(prog)
-				if err != nil {
-					t.Fatal(err)
-				}
-				f, err := os.Open(file)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer f.Close()
-				// The packets go through the replay loop, as xdpsim run sends them.
-				g := &goldenSink{t: t, file: file, sc: bufio.NewScanner(f)}
-				l := &replay.Loop{Target: replay.Sim{X: x}, Sinks: []replay.Sink{g}}
-				if err := l.Run(corpus.TracePath("mixed.pcap")); err != nil {
-					t.Fatal(err)
-				}
-				if g.sc.Scan() {
-					t.Errorf("%s holds more lines than the trace has packets", file)
-				}
-				mismatches := g.mismatches
-				if mismatches > 5 {
-					t.Errorf("... %d packets differ in all", mismatches)
-				}
-			})
+			for _, e := range vm.Engines() {
+				t.Run(name+"."+cpu+"/"+e.Name(), func(t *testing.T) { goldenRun(t, file, name, cpu, e) })
+			}
 		}
+	}
+}
+
+// goldenRun runs one program on engine e over the mixed trace and compares every packet with the
+// golden file.
+func goldenRun(t *testing.T, file, name, cpu string, e vm.Engine) {
+	p, ok := corpus.Lookup(name)
+	if !ok {
+		t.Fatalf("golden file for unknown program %s", name)
+	}
+	obj, err := sim.Load(p.Object(cpu), sim.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := obj.FindProgram(p.Entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := sim.NewXDP(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.Machine().SetEngine(e)
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// The packets go through the replay loop, as xdpsim run sends them.
+	g := &goldenSink{t: t, file: file, sc: bufio.NewScanner(f)}
+	l := &replay.Loop{Target: replay.Sim{X: x}, Sinks: []replay.Sink{g}}
+	if err := l.Run(corpus.TracePath("mixed.pcap")); err != nil {
+		t.Fatal(err)
+	}
+	if g.sc.Scan() {
+		t.Errorf("%s holds more lines than the trace has packets", file)
+	}
+	mismatches := g.mismatches
+	if mismatches > 5 {
+		t.Errorf("... %d packets differ in all", mismatches)
 	}
 }
 

@@ -384,7 +384,7 @@ func fibLookup(s *xdpState, m *vm.Machine, ctx, params, plen, flags, _ uint64) (
 	if err != nil {
 		return 0, err
 	}
-	return s.fibLookup(b, flags), nil
+	return s.r.host.fibLookup(b, flags, true), nil
 }
 
 // strictScope6 reports whether an IPv6 address is multicast, link-local or loopback: addresses

@@ -946,9 +946,7 @@ func TestObjectsWithOtherProgramTypes(t *testing.T) {
 			name, prog string
 			want       []string
 		}{
-			{"the TC program by function name", "tc_count", []string{"tc_count (section tc)", "SchedCLS", "not simulated (only XDP is)"}},
-			{"the TC program by section name", "tc", []string{"tc_count (section tc)", "SchedCLS", "not simulated"}},
-			{"the tracepoint program", "trace_write", []string{"trace_write", "TracePoint", "not simulated"}},
+			{"the tracepoint program", "trace_write", []string{"trace_write", "TracePoint", "not simulated (XDP and tc programs are)"}},
 			{"the kprobe program", "kprobe_open", []string{"kprobe_open", "Kprobe", "not simulated"}},
 			{"the program whose section carries no type", "custom_section", []string{"custom_section", `section "foo" carries no program type`, "--type xdp"}},
 		} {
@@ -956,6 +954,18 @@ func TestObjectsWithOtherProgramTypes(t *testing.T) {
 				_, err := obj.FindProgram(tc.prog)
 				wantError(t, err, tc.want...)
 			})
+		}
+	})
+	t.Run("the tc program loads, by function or section name", func(t *testing.T) {
+		obj := load(t, "mixed", sim.LoadOptions{})
+		for _, name := range []string{"tc_count", "tc"} {
+			p, err := obj.FindProgram(name)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if p.Name != "tc_count" || p.Type != ebpf.SchedCLS {
+				t.Errorf("%s: got program %s of type %s", name, p.Name, p.Type)
+			}
 		}
 	})
 	untyped := []frame{

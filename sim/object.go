@@ -77,6 +77,9 @@ type Program struct {
 	DevBound bool
 	// Kfuncs names the kfuncs the program calls.
 	Kfuncs []string
+	// tstampTypeAccess: a tc program reads __sk_buff's tstamp_type, so the kernel gives it tstamp
+	// as a plain field.
+	tstampTypeAccess bool
 	// Insns are the instructions as loaded: linked, CO-RE relocated and with map references
 	// resolved, before context rewriting.
 	Insns asm.Instructions
@@ -177,7 +180,7 @@ func LoadSpec(path string, spec *ebpf.CollectionSpec, opts LoadOptions) (*Object
 	}
 	for _, name := range sortedKeys(spec.Programs) {
 		ps := spec.Programs[name]
-		if t := o.progType(ps); t != ebpf.XDP && t != ebpf.UnspecifiedProgram {
+		if t := o.progType(ps); t != ebpf.XDP && t != ebpf.SchedCLS && t != ebpf.UnspecifiedProgram {
 			o.Notices = append(o.Notices, fmt.Sprintf("program %s (section %s) is a %s program: not simulated, skipped", name, ps.SectionName, t))
 		}
 	}
@@ -339,11 +342,15 @@ func (o *Object) ProgramNames() []string {
 }
 
 // XDPPrograms lists the function names of the XDP programs.
-func (o *Object) XDPPrograms() []string {
+func (o *Object) XDPPrograms() []string { return o.programsOf(ebpf.XDP) }
+
+// TCPrograms lists the function names of the tc (SCHED_CLS) programs.
+func (o *Object) TCPrograms() []string { return o.programsOf(ebpf.SchedCLS) }
+
+func (o *Object) programsOf(t ebpf.ProgramType) []string {
 	var out []string
 	for _, name := range sortedKeys(o.Spec.Programs) {
-		ps := o.Spec.Programs[name]
-		if o.progType(ps) == ebpf.XDP {
+		if o.progType(o.Spec.Programs[name]) == t {
 			out = append(out, name)
 		}
 	}
@@ -361,17 +368,22 @@ func (o *Object) progType(ps *ebpf.ProgramSpec) ebpf.ProgramType {
 }
 
 // FindProgram picks a program by function or section name; with name "" it picks the only XDP
-// program, or fails listing the choices.
+// program, or, in an object without XDP programs, the only tc program, or fails listing the
+// choices.
 func (o *Object) FindProgram(name string) (*Program, error) {
 	if name == "" {
-		xdp := o.XDPPrograms()
-		switch len(xdp) {
-		case 1:
+		xdp, tc := o.XDPPrograms(), o.TCPrograms()
+		switch {
+		case len(xdp) == 1:
 			return o.Program(xdp[0])
-		case 0:
-			return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("no XDP program in the object; programs: %s (pick one with --prog and type it with --type xdp)", strings.Join(o.ProgramNames(), ", "))}
+		case len(xdp) > 1:
+			return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("%d XDP programs, pick one with --prog: %s", len(xdp), strings.Join(xdp, ", "))}
+		case len(tc) == 1:
+			return o.Program(tc[0])
+		case len(tc) > 1:
+			return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("%d tc programs, pick one with --prog: %s", len(tc), strings.Join(tc, ", "))}
 		}
-		return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("%d XDP programs, pick one with --prog: %s", len(xdp), strings.Join(xdp, ", "))}
+		return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("no XDP or tc program in the object; programs: %s (pick one with --prog and type it with --type xdp or --type tc)", strings.Join(o.ProgramNames(), ", "))}
 	}
 	if _, ok := o.Spec.Programs[name]; ok {
 		return o.Program(name)
@@ -442,11 +454,11 @@ func (f fakeFD) FD() int { return int(f) }
 func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 	typ := o.progType(ps)
 	switch typ {
-	case ebpf.XDP:
+	case ebpf.XDP, ebpf.SchedCLS:
 	case ebpf.UnspecifiedProgram:
-		return nil, fmt.Errorf("section %q carries no program type: give one with --type xdp", ps.SectionName)
+		return nil, fmt.Errorf("section %q carries no program type: give one with --type xdp or --type tc", ps.SectionName)
 	default:
-		return nil, fmt.Errorf("program type %s is not simulated (only XDP is)", typ)
+		return nil, fmt.Errorf("program type %s is not simulated (XDP and tc programs are)", typ)
 	}
 	p := &Program{Name: ps.Name, Section: ps.SectionName, Type: typ, AttachType: ps.AttachType,
 		Frags: ps.Flags&(1<<5) != 0 || strings.HasPrefix(ps.SectionName, "xdp.frags") || strings.HasPrefix(ps.SectionName, "xdp/frags"), obj: o}
@@ -493,6 +505,9 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 				k, err := kfuncs.Lookup(name, o.opts.Features)
 				if err != nil {
 					return nil, fmt.Errorf("instruction %d calls %w", i, err)
+				}
+				if typ != ebpf.XDP {
+					return nil, fmt.Errorf("instruction %d%s calls kfunc %s, which the simulator provides for XDP programs only", i, lineSuffix(formatSource(ins)), name)
 				}
 				id = int32(len(kfns))
 				kfnIdx[name] = id
@@ -580,11 +595,14 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 			p.Name, strings.Join(devKfuncs, ", ")))
 	}
 	// Check every context access as the kernel's verifier does (size, offset, writes, the
-	// devmap-only egress_ifindex); the rewritten program itself is what dump --xlated prints,
-	// while the machine serves context loads through the ctx region's hook.
-	if _, err := RewriteXDPContext(p.VM.Instructions(), p.AttachType == ebpf.AttachXDPDevMap, p.Line); err != nil {
+	// devmap-only egress_ifindex, the __sk_buff rules of tc programs); the rewritten program
+	// itself is what dump --xlated prints, while the machine serves context accesses through the
+	// ctx region's hooks.
+	_, _, info, err := rewriteContext(p.VM.Instructions(), p.ctxRules(), p.Line)
+	if err != nil {
 		return nil, err
 	}
+	p.tstampTypeAccess = info.tstampTypeAccess
 	return p, nil
 }
 
@@ -617,6 +635,14 @@ func splitPoisonedLoads(insns asm.Instructions) asm.Instructions {
 		return insns
 	}
 	return out
+}
+
+// formatSource is the source line an instruction carries, "" when none.
+func formatSource(ins *asm.Instruction) string {
+	if src := ins.Source(); src != nil {
+		return formatLine(src)
+	}
+	return ""
 }
 
 func formatLine(src fmt.Stringer) string {

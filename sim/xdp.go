@@ -63,6 +63,9 @@ type Outcome struct {
 	// Traits holds the packet traits after the run (with the traits feature), in key order:
 	// they travel with XDP_PASS to the skb and with redirects.
 	Traits []TraitKV
+	// TC is what tc programs did to the packet: the tc ingress hook after XDP_PASS (see
+	// XDP.SetIngress), or the tc program a TC runs alone.
+	TC *TCOutcome
 }
 
 // SkbHandoff is what the stack receives for XDP_PASS: the frame from data and the metadata in
@@ -111,12 +114,15 @@ type XDP struct {
 	pkt  int // region numbers
 	ctx  int
 	obs  FrameObserver
+	// ingress runs the tc ingress hook on what the program passes (SetIngress).
+	ingress *TC
 }
 
 // xdpState is the kernel's view of the packet while an XDP program runs: the xdp_buff.
 type xdpState struct {
 	x          *XDP
 	r          *runState
+	ctxWords   [5 * 8]byte // the wide fields of xdp_md as loadCtx gives them, 8 bytes each
 	frame      []byte
 	data       uint32 // offsets into frame
 	dataEnd    uint32
@@ -155,7 +161,9 @@ func NewXDP(p *Program) (*XDP, error) {
 	x.st = &xdpState{x: x, r: rs, frame: make([]byte, FrameSize), dirtyHi: FrameSize}
 	rs.xdp = x.st
 	x.pkt = rs.m.AddRegion(vm.Region{Name: "packet", Data: x.st.frame})
-	x.ctx = rs.m.AddRegion(vm.Region{Name: "ctx", Data: nil, Load: x.st.loadCtx})
+	// data, data_end, data_meta, ingress_ifindex and rx_queue_index are wide fields the
+	// machine reads from ctxWords without calling loadCtx (see fields); loadCtx answers the rest.
+	x.ctx = rs.m.AddRegion(vm.Region{Name: "ctx", Data: x.st.ctxWords[:], WideMask: 0b11111, Load: x.st.loadCtx})
 	return x, nil
 }
 
@@ -201,6 +209,18 @@ func (s *xdpState) window() {
 	s.r.m.SetWindow(s.x.pkt, lo, s.dataEnd)
 	s.dirtyLo = min(s.dirtyLo, lo)
 	s.dirtyHi = max(s.dirtyHi, s.dataEnd)
+	s.fields()
+}
+
+// fields writes the xdp_md fields loadCtx would answer into the context's wide fields, after the
+// packet pointers moved or a run began.
+func (s *xdpState) fields() {
+	w := s.ctxWords[:]
+	binary.LittleEndian.PutUint64(w[0:], vm.Address(s.x.pkt, s.data))
+	binary.LittleEndian.PutUint64(w[8:], vm.Address(s.x.pkt, s.dataEnd))
+	binary.LittleEndian.PutUint64(w[16:], vm.Address(s.x.pkt, s.dataMeta))
+	binary.LittleEndian.PutUint64(w[24:], uint64(s.r.cond.IngressIfindex))
+	binary.LittleEndian.PutUint64(w[32:], uint64(s.r.cond.RxQueue))
 }
 
 func (s *xdpState) fragsSize() int {
@@ -290,6 +310,11 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 		for k, v := range s.traitsLayout().All(s.traitsArea()) {
 			out.Traits = append(out.Traits, TraitKV{Key: k, Value: fmt.Sprintf("%x", v)})
 		}
+	}
+	if out.Ret == 2 && x.ingress != nil {
+		x.ingress.ingressFromXDP(x, out, cond)
+		out.TC = &x.ingress.tc
+		out.Executed += x.ingress.tc.Executed
 	}
 	return *out
 }

@@ -9,18 +9,22 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/xdpsim/xdpsim/verifier"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
-// Context rewriting: what the kernel's verifier does to the loads of an XDP program's context
-// (struct xdp_md) before the program runs. The program reads 32-bit fields of struct xdp_md; the
-// kernel hands it a struct xdp_buff and rewrites every such load into loads of the real fields
-// (xdp_convert_ctx_access in net/core/filter.c). Which instructions read the context is a
-// property of the registers, not of the instructions, so finding them takes a dataflow analysis
-// over every path of every function, as the verifier's exploration does.
+// Context rewriting: what the kernel's verifier does to the accesses of a program to its context
+// before the program runs. An XDP program reads 32-bit fields of struct xdp_md; the kernel hands
+// it a struct xdp_buff and rewrites every such load into loads of the real fields
+// (xdp_convert_ctx_access in net/core/filter.c). A tc program reads and writes struct __sk_buff,
+// which the kernel rewrites into accesses of the struct sk_buff behind it (the rules and rewrites
+// live in package verifier, verifier/skb.go). Which instructions access the context is a property
+// of the registers, not of the instructions, so finding them takes a dataflow analysis over every
+// path of every function, as the verifier's exploration does; the same analysis serves every
+// program type, each bringing its rules (ctxRules).
 //
-// The simulator's machine does not need the rewrite (it serves xdp_md loads through a region
-// hook); the rewritten, "xlated" program is what `xdpsim dump --xlated` prints, and the access
+// The simulator's machine does not need the rewrite (it serves context accesses through region
+// hooks); the rewritten, "xlated" program is what `xdpsim dump --xlated` prints, and the access
 // checks are the kernel's, so a program the kernel would refuse for its context accesses fails
 // to load here too, with the kernel's words.
 
@@ -71,7 +75,75 @@ const (
 // Xlated is the program after context rewriting, with, for every slot of it, the slot of the
 // loaded program it comes from (so that line info and names follow the instructions).
 func (p *Program) Xlated() (insns []vm.Instruction, origin []int, err error) {
-	return rewriteXDPContext(p.VM.Instructions(), p.AttachType == ebpf.AttachXDPDevMap, p.Line)
+	insns, origin, _, err = rewriteContext(p.VM.Instructions(), p.ctxRules(), p.Line)
+	return insns, origin, err
+}
+
+// ctxRules are the context rules of the program's type.
+func (p *Program) ctxRules() ctxRules {
+	if p.Type == ebpf.SchedCLS {
+		return skbCtxRules{}
+	}
+	return xdpCtxRules{devmap: p.AttachType == ebpf.AttachXDPDevMap}
+}
+
+// ctxRules are what a program type brings to the context analysis: which accesses the kernel
+// allows and what a load gives (is_valid_access), how it rewrites them (convert_ctx_access), and
+// what it puts in front of a program that writes packet data directly (gen_prologue).
+type ctxRules interface {
+	// access checks an access of size bytes at off, a store when write, a sign-extending load
+	// when ldsx; pkt says a load gives a pointer into the packet (data or data_meta).
+	access(off, size int, write, ldsx bool) (pkt, ok bool)
+	// convert rewrites a valid access; info holds what the analysis learnt of the program.
+	convert(ins vm.Instruction, info ctxInfo) []vm.Instruction
+	// prologue is what the kernel puts in front of the program, given what the analysis learnt;
+	// nil for nothing.
+	prologue(info ctxInfo) []vm.Instruction
+}
+
+// ctxInfo is what the analysis learnt of a program as a whole.
+type ctxInfo struct {
+	// directWrite: the program stores through a packet pointer (the verifier's
+	// seen_direct_write).
+	directWrite bool
+	// tstampTypeAccess: a tc program reads __sk_buff's tstamp_type, which makes tstamp a plain
+	// field for it.
+	tstampTypeAccess bool
+}
+
+// xdpCtxRules are the rules of struct xdp_md.
+type xdpCtxRules struct{ devmap bool }
+
+func (r xdpCtxRules) access(off, size int, write, ldsx bool) (bool, bool) {
+	return !write && (off == xdpMdData || off == xdpMdDataMeta), validXDPAccess(r.devmap, off, size, write, ldsx)
+}
+
+func (xdpCtxRules) convert(ins vm.Instruction, _ ctxInfo) []vm.Instruction {
+	if ins.Class() != vm.ClassLDX {
+		return []vm.Instruction{ins}
+	}
+	return convertXDPCtxLoad(ins)
+}
+
+func (xdpCtxRules) prologue(ctxInfo) []vm.Instruction { return nil }
+
+// skbCtxRules are the rules of struct __sk_buff for tc programs (verifier/skb.go).
+type skbCtxRules struct{}
+
+func (skbCtxRules) access(off, size int, write, ldsx bool) (bool, bool) {
+	reg, ok := verifier.SkbTCAccess(off, size, write, ldsx)
+	return reg == verifier.SkbPacket || reg == verifier.SkbPacketMeta, ok
+}
+
+func (skbCtxRules) convert(ins vm.Instruction, info ctxInfo) []vm.Instruction {
+	return verifier.SkbTCConvert(ins, info.tstampTypeAccess)
+}
+
+func (skbCtxRules) prologue(info ctxInfo) []vm.Instruction {
+	if !info.directWrite {
+		return nil
+	}
+	return verifier.SkbTCPrologue()
 }
 
 // RewriteXDPContext checks every access of an XDP program to its context as the kernel's verifier
@@ -87,16 +159,18 @@ func (p *Program) Xlated() (insns []vm.Instruction, origin []int, err error) {
 // context accesses go: the kernel's other rewrites (helper inlining, dead code removal, map
 // pointer loads) are not made. An error is a *vm.LoadError with the kernel's message.
 func RewriteXDPContext(insns []vm.Instruction, attachDevmap bool, lines func(pc int) string) (xlated []vm.Instruction, err error) {
-	xlated, _, err = rewriteXDPContext(insns, attachDevmap, lines)
+	xlated, _, _, err = rewriteContext(insns, xdpCtxRules{devmap: attachDevmap}, lines)
 	return xlated, err
 }
 
-func rewriteXDPContext(insns []vm.Instruction, attachDevmap bool, lines func(pc int) string) ([]vm.Instruction, []int, error) {
-	a := newCtxAnalysis(insns, attachDevmap, lines)
+// rewriteContext checks and rewrites the context accesses of a program under the rules of its type.
+func rewriteContext(insns []vm.Instruction, rules ctxRules, lines func(pc int) string) ([]vm.Instruction, []int, ctxInfo, error) {
+	a := newCtxAnalysis(insns, rules, lines)
 	if err := a.run(); err != nil {
-		return nil, nil, err
+		return nil, nil, ctxInfo{}, err
 	}
-	return a.rewrite()
+	x, origin, err := a.rewrite()
+	return x, origin, a.info, err
 }
 
 // ctxKind is what the analysis knows of a register or a stack slot.
@@ -110,6 +184,7 @@ const (
 	ctxPtrVar                // the context pointer plus a variable offset
 	ctxFP                    // the frame pointer of frame `frame`, plus off
 	ctxFunc                  // the address of the function at instruction off
+	ctxPkt                   // a pointer into the packet (from data or data_meta), any offset
 )
 
 // ctxVal is an abstract value. mixed marks a context pointer on some paths and something else
@@ -150,6 +225,9 @@ func joinCtxVal(a, b ctxVal) ctxVal {
 	case bc:
 		b.mixed = true
 		return b
+	case a.kind == ctxPkt || b.kind == ctxPkt:
+		// A packet pointer on some path: a store through it is a direct write on that path.
+		return ctxVal{kind: ctxPkt, mixed: a.kind != b.kind || a.mixed || b.mixed}
 	}
 	return ctxUnknown
 }
@@ -322,7 +400,8 @@ type ctxExit struct {
 
 type ctxAnalysis struct {
 	insns   []vm.Instruction
-	devmap  bool
+	rules   ctxRules
+	info    ctxInfo
 	lines   func(int) string
 	leader  []bool // instruction starts a block
 	second  []bool // second word of a lddw
@@ -334,9 +413,9 @@ type ctxAnalysis struct {
 	steps   int // instructions visited, against ctxMaxSteps
 }
 
-func newCtxAnalysis(insns []vm.Instruction, devmap bool, lines func(int) string) *ctxAnalysis {
+func newCtxAnalysis(insns []vm.Instruction, rules ctxRules, lines func(int) string) *ctxAnalysis {
 	n := len(insns)
-	a := &ctxAnalysis{insns: insns, devmap: devmap, lines: lines, leader: make([]bool, n+1), second: make([]bool, n+1),
+	a := &ctxAnalysis{insns: insns, rules: rules, lines: lines, leader: make([]bool, n+1), second: make([]bool, n+1),
 		access: map[int]*ctxAccess{}, errs: map[int]*ctxError{}, memo: map[string]*ctxExit{}}
 	if n > 0 {
 		a.leader[0] = true
@@ -560,8 +639,11 @@ func (a *ctxAnalysis) transfer(pc int, s *ctxState, depth int) bool {
 		}
 	case vm.ClassLDX:
 		base := s.regs[src]
-		a.check(pc, src, base, size, false, ins.Op&0xe0 == vm.ModeMEMSX, false)
+		pkt := a.check(pc, src, base, size, false, ins.Op&0xe0 == vm.ModeMEMSX, false)
 		v := ctxUnknown
+		if pkt {
+			v = ctxVal{kind: ctxPkt}
+		}
 		if base.kind == ctxFP && ins.Op&0xe0 == vm.ModeMEM && size == 8 {
 			if o := base.off + int64(ins.Off); o%8 == 0 && o >= -ctxMaxStack && o < 0 {
 				v = s.slot(base.frame, int16(o))
@@ -692,14 +774,23 @@ func (a *ctxAnalysis) alu(ins vm.Instruction, s *ctxState) {
 			s.regs[dst] = d
 			return
 		}
+		if d.kind == ctxPkt && k.kind != ctxPkt { // pkt + scalar; pkt - pkt is a scalar
+			s.regs[dst] = d
+			return
+		}
+		if op == vm.AluAdd && k.kind == ctxPkt && d.kind != ctxPkt {
+			s.regs[dst] = k
+			return
+		}
 	}
 	s.regs[dst] = ctxUnknown
 }
 
 // check records the memory access of the instruction at pc through register reg holding base,
 // and refuses it with the kernel's words where the kernel does (check_mem_access for
-// PTR_TO_CTX, check_atomic, xdp_is_valid_access).
-func (a *ctxAnalysis) check(pc int, reg uint8, base ctxVal, size int, write, ldsx, atomic bool) {
+// PTR_TO_CTX, check_atomic, and the program type's is_valid_access). It reports whether a load
+// gives a packet pointer.
+func (a *ctxAnalysis) check(pc int, reg uint8, base ctxVal, size int, write, ldsx, atomic bool) bool {
 	acc := a.access[pc]
 	if acc == nil {
 		acc = &ctxAccess{}
@@ -707,7 +798,10 @@ func (a *ctxAnalysis) check(pc int, reg uint8, base ctxVal, size int, write, lds
 	}
 	if !base.isCtx() {
 		acc.other = true
-		return
+		if base.kind == ctxPkt && write && !atomic {
+			a.info.directWrite = true
+		}
+		return false
 	}
 	if base.mixed {
 		acc.other = true
@@ -723,14 +817,23 @@ func (a *ctxAnalysis) check(pc int, reg uint8, base ctxVal, size int, write, lds
 		a.fail(pc, "variable ctx access var_off=(unknown) disallowed")
 	case base.kind == ctxPtrMod || base.off != 0:
 		a.fail(pc, "dereference of modified ctx ptr R%d off=%d disallowed", reg, base.off)
-	case !a.validXDPAccess(off, size, write, ldsx):
-		a.fail(pc, "invalid bpf_context access off=%d size=%d", off, size)
+	default:
+		pkt, ok := a.rules.access(off, size, write, ldsx)
+		if !ok {
+			a.fail(pc, "invalid bpf_context access off=%d size=%d", off, size)
+			return false
+		}
+		if _, isSkb := a.rules.(skbCtxRules); isSkb && off == verifier.SkbTstampType {
+			a.info.tstampTypeAccess = true
+		}
+		return pkt && !write
 	}
+	return false
 }
 
 // validXDPAccess is the kernel's xdp_is_valid_access for a program that is not offloaded.
-func (a *ctxAnalysis) validXDPAccess(off, size int, write, ldsx bool) bool {
-	if off == xdpMdEgressIfindex && !a.devmap {
+func validXDPAccess(devmap bool, off, size int, write, ldsx bool) bool {
+	if off == xdpMdEgressIfindex && !devmap {
 		return false
 	}
 	if write {
@@ -853,16 +956,21 @@ func (a *ctxAnalysis) rewrite() ([]vm.Instruction, []int, error) {
 	out := make([]vm.Instruction, 0, n+8)
 	origin := make([]int, 0, n+8)
 	newPos := make([]int, n+1)
+	prologue := a.rules.prologue(a.info)
+	for _, x := range prologue {
+		out = append(out, x)
+		origin = append(origin, 0)
+	}
 	for pc := 0; pc < n; pc++ {
 		newPos[pc] = len(out)
 		ins := a.insns[pc]
 		acc := a.access[pc]
-		if acc == nil || !acc.ctx || ins.Class() != vm.ClassLDX {
+		if acc == nil || !acc.ctx {
 			out = append(out, ins)
 			origin = append(origin, pc)
 			continue
 		}
-		for _, x := range convertXDPCtxLoad(ins) {
+		for _, x := range a.rules.convert(ins, a.info) {
 			out = append(out, x)
 			origin = append(origin, pc)
 		}
@@ -870,6 +978,13 @@ func (a *ctxAnalysis) rewrite() ([]vm.Instruction, []int, error) {
 	newPos[n] = len(out)
 	if len(out) == n {
 		return out, origin, nil
+	}
+	// A jump to the first instruction lands on the prologue, as bpf_patch_insn_data leaves it.
+	target := func(t int) int {
+		if t == 0 {
+			return 0
+		}
+		return newPos[t]
 	}
 	for pc := 0; pc < n; pc++ {
 		if a.second[pc] {
@@ -882,7 +997,7 @@ func (a *ctxAnalysis) rewrite() ([]vm.Instruction, []int, error) {
 			if t < 0 || t > n {
 				return delta, false
 			}
-			return newPos[t] - at - 1, true
+			return target(t) - at - 1, true
 		}
 		switch {
 		case ins.Op == vm.OpLdImm64 && ins.Src() == vm.PseudoFunc,

@@ -485,7 +485,7 @@ func TestRewriteXDPContextOfTestObjects(t *testing.T) {
 		path, name, _ := strings.Cut(strings.Replace(key, ".o/", ".o\x00", 1), "\x00")
 		t.Run(fmt.Sprintf("%s %s", path, name), func(t *testing.T) {
 			raw, lines, ps := loadRaw(t, path, name)
-			got, origin, err := rewriteXDPContext(raw, ps.AttachType == ebpf.AttachXDPDevMap, lines)
+			got, origin, _, err := rewriteContext(raw, xdpCtxRules{devmap: ps.AttachType == ebpf.AttachXDPDevMap}, lines)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -595,7 +595,7 @@ func TestRewriteXDPContextAgreesWithTheLiveKernel(t *testing.T) {
 		path, name, _ := strings.Cut(strings.Replace(key, ".o/", ".o\x00", 1), "\x00")
 		t.Run(fmt.Sprintf("%s %s", path, name), func(t *testing.T) {
 			raw, lines, ps := loadRaw(t, path, name)
-			mine, origin, err := rewriteXDPContext(raw, ps.AttachType == ebpf.AttachXDPDevMap, lines)
+			mine, origin, _, err := rewriteContext(raw, xdpCtxRules{devmap: ps.AttachType == ebpf.AttachXDPDevMap}, lines)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -708,7 +708,7 @@ func FuzzRewriteXDPContext(f *testing.F) {
 			}
 		}
 		_, inErr := vm.NewProgram(insns, opts)
-		out, origin, err := rewriteXDPContext(insns, devmap, nil)
+		out, origin, _, err := rewriteContext(insns, xdpCtxRules{devmap: devmap}, nil)
 		if err != nil {
 			return
 		}

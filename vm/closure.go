@@ -841,7 +841,8 @@ func pick(taken bool, u *uop) int32 {
 }
 
 // memSlow carries out the memory instruction at pc whose access the region's window refused, as
-// the interpreter does: a load may still be served by the region's Load hook; anything else faults.
+// the interpreter does: a load may still be served by the region's Load hook, a store by its Store
+// hook; anything else faults.
 // left is the budget after charging the instruction.
 func (m *Machine) memSlow(p *Program, pc int, left uint64) error {
 	in := &p.code[pc]
@@ -851,11 +852,12 @@ func (m *Machine) memSlow(p *Program, pc int, left uint64) error {
 	switch in.code & 0x07 {
 	case ClassLDX:
 		a := regs[src] + uint64(in.off)
-		hookSize := size
-		if in.code&0xe0 == ModeMEMSX {
-			hookSize = 0 // as in the interpreter: sign-extending loads are never hooked
-		}
-		if v, ok := m.hookLoad(a, hookSize, pc+1, left); ok {
+		if v, ok := m.hookLoad(a, size, pc+1, left); ok {
+			if in.code&0xe0 == ModeMEMSX {
+				// As in the interpreter: the hook answers zero-extended, the load extends the sign.
+				shift := 64 - size*8
+				v = uint64(int64(v<<shift) >> shift)
+			}
 			regs[dst] = v
 			return nil
 		}
@@ -865,6 +867,17 @@ func (m *Machine) memSlow(p *Program, pc int, left uint64) error {
 		access := accessStore
 		if in.code&0xe0 == ModeATOMIC {
 			access = accessAtomic
+		} else {
+			v := uint64(in.imm)
+			if in.code&0x07 == ClassSTX {
+				v = regs[src]
+			}
+			if size < 8 {
+				v &= 1<<(size*8) - 1
+			}
+			if m.hookStore(regs[dst]+uint64(in.off), size, v, pc+1, left) {
+				return nil
+			}
 		}
 		_, err := m.memFault(left, pc+1, regs[dst]+uint64(in.off), int(size), access)
 		return err

@@ -7,7 +7,7 @@ import (
 
 // The engines, by the names users choose them with (xdpsim's --engine flag, EngineByName). Every
 // engine gives the interpreter's results in every respect; they differ only in speed.
-var engines = []Engine{Interpreter, Closures}
+var engines = []Engine{Interpreter, Closures, JIT}
 
 // Engines lists every engine the machine has, the reference interpreter first: for users to choose
 // from and for tests that must run on each.
@@ -35,4 +35,4 @@ func EngineByName(name string) (Engine, error) {
 
 // DefaultEngine is the engine a Machine made with a nil engine runs on: the fastest one that gives
 // exactly the interpreter's results.
-func DefaultEngine() Engine { return Interpreter }
+func DefaultEngine() Engine { return JIT }

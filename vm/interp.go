@@ -20,7 +20,8 @@ func (m *Machine) access(addr uint64, size uint32, write bool) []byte {
 	}
 	r := &m.regions[id]
 	o := uint32(addr)
-	if o < r.Lo || uint64(o)+uint64(size) > uint64(r.Hi) || (write && r.ReadOnly) {
+	end := uint64(o) + uint64(size)
+	if o < r.Lo || end > uint64(r.Hi) || end > uint64(len(r.Data)) || (write && r.ReadOnly) {
 		return nil
 	}
 	return r.Data[o : o+size : o+size]
@@ -405,8 +406,8 @@ func (interpreter) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, er
 			a := regs[src] + uint64(in.off)
 			if b := m.access(a, 4, false); b != nil {
 				regs[dst] = uint64(int32(le.Uint32(b)))
-			} else if v, ok := m.hookLoad(a, 0, pc, left); ok {
-				regs[dst] = v
+			} else if v, ok := m.hookLoad(a, 4, pc, left); ok {
+				regs[dst] = uint64(int32(v))
 			} else {
 				return m.memFault(left, pc, a, 4, accessLoad)
 			}
@@ -414,8 +415,8 @@ func (interpreter) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, er
 			a := regs[src] + uint64(in.off)
 			if b := m.access(a, 2, false); b != nil {
 				regs[dst] = uint64(int16(le.Uint16(b)))
-			} else if v, ok := m.hookLoad(a, 0, pc, left); ok {
-				regs[dst] = v
+			} else if v, ok := m.hookLoad(a, 2, pc, left); ok {
+				regs[dst] = uint64(int16(v))
 			} else {
 				return m.memFault(left, pc, a, 2, accessLoad)
 			}
@@ -423,62 +424,70 @@ func (interpreter) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, er
 			a := regs[src] + uint64(in.off)
 			if b := m.access(a, 1, false); b != nil {
 				regs[dst] = uint64(int8(b[0]))
-			} else if v, ok := m.hookLoad(a, 0, pc, left); ok {
-				regs[dst] = v
+			} else if v, ok := m.hookLoad(a, 1, pc, left); ok {
+				regs[dst] = uint64(int8(v))
 			} else {
 				return m.memFault(left, pc, a, 1, accessLoad)
 			}
 
 		// Stores of an immediate.
 		case 0x62:
-			b := m.access(regs[dst]+uint64(in.off), 4, true)
-			if b == nil {
-				return m.memFault(left, pc, regs[dst]+uint64(in.off), 4, accessStore)
+			a := regs[dst] + uint64(in.off)
+			if b := m.access(a, 4, true); b != nil {
+				le.PutUint32(b, uint32(in.imm))
+			} else if !m.hookStore(a, 4, uint64(uint32(in.imm)), pc, left) {
+				return m.memFault(left, pc, a, 4, accessStore)
 			}
-			le.PutUint32(b, uint32(in.imm))
 		case 0x6a:
-			b := m.access(regs[dst]+uint64(in.off), 2, true)
-			if b == nil {
-				return m.memFault(left, pc, regs[dst]+uint64(in.off), 2, accessStore)
+			a := regs[dst] + uint64(in.off)
+			if b := m.access(a, 2, true); b != nil {
+				le.PutUint16(b, uint16(in.imm))
+			} else if !m.hookStore(a, 2, uint64(uint16(in.imm)), pc, left) {
+				return m.memFault(left, pc, a, 2, accessStore)
 			}
-			le.PutUint16(b, uint16(in.imm))
 		case 0x72:
-			b := m.access(regs[dst]+uint64(in.off), 1, true)
-			if b == nil {
-				return m.memFault(left, pc, regs[dst]+uint64(in.off), 1, accessStore)
+			a := regs[dst] + uint64(in.off)
+			if b := m.access(a, 1, true); b != nil {
+				b[0] = uint8(in.imm)
+			} else if !m.hookStore(a, 1, uint64(uint8(in.imm)), pc, left) {
+				return m.memFault(left, pc, a, 1, accessStore)
 			}
-			b[0] = uint8(in.imm)
 		case 0x7a:
-			b := m.access(regs[dst]+uint64(in.off), 8, true)
-			if b == nil {
-				return m.memFault(left, pc, regs[dst]+uint64(in.off), 8, accessStore)
+			a := regs[dst] + uint64(in.off)
+			if b := m.access(a, 8, true); b != nil {
+				le.PutUint64(b, uint64(in.imm))
+			} else if !m.hookStore(a, 8, uint64(in.imm), pc, left) {
+				return m.memFault(left, pc, a, 8, accessStore)
 			}
-			le.PutUint64(b, uint64(in.imm))
 		// Stores of a register.
 		case 0x63:
-			b := m.access(regs[dst]+uint64(in.off), 4, true)
-			if b == nil {
-				return m.memFault(left, pc, regs[dst]+uint64(in.off), 4, accessStore)
+			a := regs[dst] + uint64(in.off)
+			if b := m.access(a, 4, true); b != nil {
+				le.PutUint32(b, uint32(regs[src]))
+			} else if !m.hookStore(a, 4, uint64(uint32(regs[src])), pc, left) {
+				return m.memFault(left, pc, a, 4, accessStore)
 			}
-			le.PutUint32(b, uint32(regs[src]))
 		case 0x6b:
-			b := m.access(regs[dst]+uint64(in.off), 2, true)
-			if b == nil {
-				return m.memFault(left, pc, regs[dst]+uint64(in.off), 2, accessStore)
+			a := regs[dst] + uint64(in.off)
+			if b := m.access(a, 2, true); b != nil {
+				le.PutUint16(b, uint16(regs[src]))
+			} else if !m.hookStore(a, 2, uint64(uint16(regs[src])), pc, left) {
+				return m.memFault(left, pc, a, 2, accessStore)
 			}
-			le.PutUint16(b, uint16(regs[src]))
 		case 0x73:
-			b := m.access(regs[dst]+uint64(in.off), 1, true)
-			if b == nil {
-				return m.memFault(left, pc, regs[dst]+uint64(in.off), 1, accessStore)
+			a := regs[dst] + uint64(in.off)
+			if b := m.access(a, 1, true); b != nil {
+				b[0] = uint8(regs[src])
+			} else if !m.hookStore(a, 1, uint64(uint8(regs[src])), pc, left) {
+				return m.memFault(left, pc, a, 1, accessStore)
 			}
-			b[0] = uint8(regs[src])
 		case 0x7b:
-			b := m.access(regs[dst]+uint64(in.off), 8, true)
-			if b == nil {
-				return m.memFault(left, pc, regs[dst]+uint64(in.off), 8, accessStore)
+			a := regs[dst] + uint64(in.off)
+			if b := m.access(a, 8, true); b != nil {
+				le.PutUint64(b, regs[src])
+			} else if !m.hookStore(a, 8, regs[src], pc, left) {
+				return m.memFault(left, pc, a, 8, accessStore)
 			}
-			le.PutUint64(b, regs[src])
 		// Atomics.
 		case 0xc3:
 			b := m.access(regs[dst]+uint64(in.off), 4, true)
@@ -589,15 +598,36 @@ func (m *Machine) watch(p *Program, pc int) {
 	}
 }
 
-// hookLoad serves a load the region's bytes cannot: a region with a Load hook (an XDP context, whose
-// 4-byte fields yield 64-bit pointers) answers it. size 0 means the load may not use a hook.
+// hookLoad serves a load the region's window refuses: the region's wide fields or its Load hook (an
+// XDP context, whose 4-byte fields yield 64-bit pointers) answer it, zero-extended; a
+// sign-extending load extends the answer itself. size 0 means the load may use neither.
 func (m *Machine) hookLoad(addr uint64, size uint32, pc int, left uint64) (uint64, bool) {
 	id := addr >> regionShift
-	if size == 0 || id >= uint64(len(m.regions)) || m.regions[id].Load == nil {
+	if size == 0 || id >= uint64(len(m.regions)) {
+		return 0, false
+	}
+	r := &m.regions[id]
+	if size == 4 && r.WideMask != 0 {
+		if v, ok := r.wide(uint32(addr)); ok {
+			return v, true
+		}
+	}
+	if r.Load == nil {
 		return 0, false
 	}
 	m.pc, m.left = pc-1, left
-	return m.regions[id].Load(m, uint32(addr), size)
+	return r.Load(m, uint32(addr), size)
+}
+
+// hookStore serves a store the region's bytes cannot: a region with a Store hook (a tc program's
+// __sk_buff, whose writable fields are not plain memory) takes it, or refuses it.
+func (m *Machine) hookStore(addr uint64, size uint32, v uint64, pc int, left uint64) bool {
+	id := addr >> regionShift
+	if id >= uint64(len(m.regions)) || m.regions[id].Store == nil {
+		return false
+	}
+	m.pc, m.left = pc-1, left
+	return m.regions[id].Store(m, uint32(addr), size, v)
 }
 
 func (m *Machine) memFault(left uint64, pc int, addr uint64, size int, access string) (uint64, error) {

@@ -28,6 +28,7 @@ type Machine struct {
 	tails    int
 	exitVal  uint64
 	entryArg uint64 // r1 at entry: the context a tail call hands on
+	nat      natState
 
 	// Host is the host's per-machine state, for helpers to find (the simulated kernel's packet
 	// state, say).
@@ -191,6 +192,9 @@ type Engine interface {
 // that a frame is free (depth+1 < MaxFrames).
 func (m *Machine) pushFrame(p *Program, ret int) {
 	f := &m.frames[m.depth]
+	if p != m.nat.fillProg && m.depth >= m.nat.fillFrom {
+		m.nat.fillFrom = m.depth + 1
+	}
 	f.prog, f.ret, f.fp = p, ret, m.regs[10]
 	f.saved = [4]uint64{m.regs[6], m.regs[7], m.regs[8], m.regs[9]}
 	m.depth++

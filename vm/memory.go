@@ -41,14 +41,34 @@ type Region struct {
 	Data     []byte
 	Lo, Hi   uint32
 	ReadOnly bool
+	// WideMask marks the fields of a context that a program reads with 4-byte loads yielding
+	// 64-bit values (an XDP program's xdp_md, whose data, data_end and data_meta are pointers):
+	// a 4-byte load at offset 4·i that the window refuses, for bit i set, yields the 8 bytes of
+	// Data at 8·i as one little-endian value, before Load is asked (a sign-extending load extends
+	// its low 32 bits, as it extends a Load answer). Engines serve these loads
+	// without calling into the host, so the host keeps those bytes up to date instead.
+	WideMask uint32
 	// Load, when set, serves loads the window does not allow (the window may then be empty): it
 	// gets the offset and size and answers the value, or false to fault. It exists for contexts
 	// whose fields are not plain memory, as an XDP program's xdp_md, where a 4-byte load of data
 	// yields a 64-bit packet pointer.
 	Load func(m *Machine, off, size uint32) (uint64, bool)
+	// Store, when set, serves stores the window does not allow: it gets the offset, the size and
+	// the value (truncated to the size) and reports false to fault. It exists for contexts with
+	// writable fields that are not plain memory, as a tc program's __sk_buff.
+	Store func(m *Machine, off, size uint32, v uint64) bool
 	// Name says what the region holds, for faults and traces: "stack", "packet", "ctx",
 	// "map value (counters)".
 	Name string
+}
+
+// wide answers a 4-byte load at off from the fields WideMask marks.
+func (r *Region) wide(off uint32) (uint64, bool) {
+	i := off / 4
+	if off%4 != 0 || i >= 32 || r.WideMask&(1<<i) == 0 || uint64(i)*8+8 > uint64(len(r.Data)) {
+		return 0, false
+	}
+	return le.Uint64(r.Data[i*8:]), true
 }
 
 // NewRegion returns a region whose whole data is accessible.
@@ -106,7 +126,7 @@ func (m *Machine) Bytes(addr uint64, n int, write bool) ([]byte, error) {
 		return nil, m.fault(addr, n, accessHelper, "")
 	}
 	r := &m.regions[id]
-	if off < r.Lo || uint64(off)+uint64(n) > uint64(r.Hi) {
+	if off < r.Lo || uint64(off)+uint64(n) > uint64(r.Hi) || uint64(off)+uint64(n) > uint64(len(r.Data)) {
 		return nil, m.fault(addr, n, accessHelper, "")
 	}
 	if write && r.ReadOnly {

@@ -55,6 +55,7 @@ type Program struct {
 	// funcStart marks instructions that begin a function (entry and call targets).
 	funcStart []bool
 	compiled  any // engine-specific form, owned by the engine that made it
+	native    nativeCache
 }
 
 // Name is the program's name.

@@ -57,7 +57,7 @@ func TestExitCodes(t *testing.T) {
 		{"no command is a usage error", nil, 2, "usage"},
 		{"an unknown command is a usage error", []string{"frobnicate"}, 2, "unknown command"},
 		{"an unknown flag is a usage error naming the command's help", []string{"run", "--nope", obj, trace}, 2, "see xdpsim run --help"},
-		{"an unknown engine lists the engines", []string{"run", "--engine", "jit9", obj, trace}, 2, "interp, closures, kernel"},
+		{"an unknown engine lists the engines", []string{"run", "--engine", "jit9", obj, trace}, 2, "interp, closures, jit, kernel"},
 		{"a missing trace argument", []string{"diff", obj}, 2, "need an object and at least one trace"},
 		{"an unreadable trace in dump's sibling command run", []string{"run", obj, filepath.Join(dir, "none.pcap")}, 2, "none.pcap"},
 		{"a trace that is not Ethernet", []string{"run", obj, raw}, 2, "is not Ethernet"},
@@ -182,7 +182,7 @@ func TestDiffTakesEveryFlagRunTakes(t *testing.T) {
 	})
 	t.Run("run's outputs are the simulator's", func(t *testing.T) {
 		rc, stdout, stderr := runCmd(t, "diff", "--jsonl", "-", "--packet", "2", obj, trace)
-		if rc != 0 || !strings.HasPrefix(stdout, `{"packet":2,"ret":`) || !strings.Contains(stdout, "simulator (interp) and kernel agree") {
+		if rc != 0 || !strings.HasPrefix(stdout, `{"packet":2,"ret":`) || !strings.Contains(stdout, "simulator ("+vm.DefaultEngine().Name()+") and kernel agree") {
 			t.Errorf("exit %d, stderr %s:\n%s", rc, stderr, stdout)
 		}
 	})

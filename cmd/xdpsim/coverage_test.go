@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/xdpsim/xdpsim/corpus"
+	"github.com/xdpsim/xdpsim/vm"
 )
 
 func TestRunCoverage(t *testing.T) {
@@ -53,7 +54,7 @@ func TestRunCoverage(t *testing.T) {
 	})
 	t.Run("every engine gives the same coverage", func(t *testing.T) {
 		var want string
-		for _, e := range []string{"interp", "closures"} {
+		for _, e := range vm.EngineNames() {
 			lcov := filepath.Join(t.TempDir(), "cov.info")
 			if rc, _, stderr := runCmd(t, "run", obj, trace, "--engine", e, "--coverage-lcov", lcov); rc != 0 {
 				t.Fatalf("%s: exit %d: %s", e, rc, stderr)

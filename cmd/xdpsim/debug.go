@@ -21,6 +21,10 @@ func cmdDebug(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	s := v.s
 	defer s.close()
+	if s.x == nil {
+		s.loop.Abort()
+		return usageErr(fmt.Errorf("debug steps through XDP programs; %s is a tc program (run it with xdpsim run --trace)", s.prog.Name))
+	}
 	var recs []*replay.Record
 	if err := replay.ReadAll(v.traces(), func(r *replay.Record) error {
 		c := *r

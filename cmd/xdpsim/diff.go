@@ -49,7 +49,7 @@ func cmdDiff(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	s.loop.Sinks = append(s.loop.Sinks, cmp)
-	if err := s.loop.Run(traces...); err != nil {
+	if err := s.runLoop(traces); err != nil {
 		return usageErr(err)
 	}
 	if cmp.PacketDiffs > *maxShown {
@@ -63,7 +63,11 @@ func cmdDiff(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%s: %d packets: %d packet divergences, %d map divergences\n", objPath, n, cmp.PacketDiffs, cmp.MapDiffs)
 		return &exitError{exitFailed, nil}
 	}
-	fmt.Fprintf(stdout, "%s: %d packets: simulator (%s) and kernel agree (return values, data, metadata, maps)\n", objPath, n, s.engine.name)
+	what := "return values, data, metadata, maps"
+	if s.x == nil {
+		what = "return values, data, the __sk_buff given back, maps"
+	}
+	fmt.Fprintf(stdout, "%s: %d packets: simulator (%s) and kernel agree (%s)\n", objPath, n, s.engine.name, what)
 	if failOn != nil {
 		if hit := failOn(&s.loop.Stats); hit != "" {
 			return &exitError{exitFailed, fmt.Errorf("--fail-on %s: %s", rf.failOn, hit)}

@@ -83,6 +83,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
+	args = pluginArgs(args)
 	var err error
 	switch args[0] {
 	case "exec":

@@ -43,6 +43,9 @@ type runFlags struct {
 	feature []string
 	engine  string
 	snapped string
+	// tc names tc programs (PROG.o[:NAME]) at the tc ingress hook behind the XDP program, in tcx
+	// order.
+	tc []string
 
 	// Outputs.
 	jsonl   string
@@ -60,8 +63,9 @@ type runFlags struct {
 }
 
 func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
-	fs.StringVarP(&f.prog, "prog", "p", "", "program to run, by function or section name (default: the only XDP program)")
-	fs.StringVar(&f.typ, "type", "", `program type for a section that carries none ("xdp")`)
+	fs.StringVarP(&f.prog, "prog", "p", "", "program to run, by function or section name (default: the only XDP program, or the only tc program of an object without XDP programs)")
+	fs.StringVar(&f.typ, "type", "", `program type for a section that carries none ("xdp" or "tc")`)
+	fs.StringArrayVar(&f.tc, "tc", nil, "a tc program at the device's tc ingress hook, which the packets the XDP program passes reach: PROG.o or PROG.o:NAME (repeatable: the chain in tcx order)")
 	fs.Uint32Var(&f.ifindex, "ifindex", 1, "ingress ifindex the program sees (BPF_PROG_TEST_RUN's default is 1, loopback)")
 	fs.Uint32Var(&f.rxq, "rxq", 0, "RX queue index the program sees")
 	fs.IntVar(&f.cpus, "cpus", 1, "number of simulated CPUs (per-CPU maps keep one value each); a packet runs on its RX queue's CPU (queue mod CPUs)")
@@ -148,13 +152,14 @@ func (f *runFlags) loadOptions() (sim.LoadOptions, error) {
 		}
 	}
 	if f.typ != "" {
-		if f.typ != "xdp" {
-			return opts, fmt.Errorf("--type %q: only xdp is simulated", f.typ)
+		t, ok := map[string]ebpf.ProgramType{"xdp": ebpf.XDP, "tc": ebpf.SchedCLS, "sched_cls": ebpf.SchedCLS}[f.typ]
+		if !ok {
+			return opts, fmt.Errorf("--type %q: xdp and tc programs are simulated", f.typ)
 		}
 		if f.prog == "" {
 			return opts, errors.New("--type needs --prog to say which program it types")
 		}
-		opts.Types = map[string]ebpf.ProgramType{f.prog: ebpf.XDP}
+		opts.Types = map[string]ebpf.ProgramType{f.prog: t}
 	}
 	return opts, nil
 }
@@ -190,9 +195,11 @@ type session struct {
 	objPath string
 	obj     *sim.Object
 	prog    *sim.Program
-	x       *sim.XDP
-	kp      *kernel.Program
-	engine  engine
+	x       *sim.XDP // the XDP program, nil when the program is a tc program
+	// tc runs the tc program run alone, or the tc programs behind the XDP program (--tc).
+	tc     *sim.TC
+	kp     *kernel.Program
+	engine engine
 	// target is where the loop runs packets: the simulator, or the kernel with --engine kernel.
 	target replay.Target
 	// kernel is the kernel as a target, when the command uses it.
@@ -277,6 +284,9 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 		// Per-CPU maps hold one value per possible CPU in the kernel: simulate as many.
 		opts.CPUs = s.kp.NumCPU()
 		s.kernel = kernelTarget{s.kp}
+		if s.kp.IsTC() {
+			s.kernel = kernelTCTarget{s.kp}
+		}
 	}
 	fail := func(err error) (*session, error) {
 		s.close()
@@ -292,18 +302,35 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	for _, n := range s.obj.Notices {
 		fmt.Fprintf(stderr, "xdpsim: %s\n", n)
 	}
-	if s.x, err = sim.NewXDP(s.prog); err != nil {
-		return fail(usageErr(err))
-	}
-	if eng.vm != nil {
-		s.x.Machine().SetEngine(eng.vm)
-	}
-	s.x.Machine().SetBudget(f.budget)
-	s.x.SetSeed(f.seed)
-	s.x.SetHost(host)
-	s.x.SetDevice(dev)
-	if dev != nil {
-		fmt.Fprintf(stderr, "xdpsim: packets arrive on a simulated %s device\n", dev.Profile.Name)
+	if s.prog.Type == ebpf.SchedCLS {
+		if err := s.openTC(f, eng, host, dev); err != nil {
+			return fail(err)
+		}
+	} else {
+		if s.x, err = sim.NewXDP(s.prog); err != nil {
+			return fail(usageErr(err))
+		}
+		if eng.vm != nil {
+			s.x.Machine().SetEngine(eng.vm)
+		}
+		s.x.Machine().SetBudget(f.budget)
+		s.x.SetSeed(f.seed)
+		s.x.SetHost(host)
+		s.x.SetDevice(dev)
+		if dev != nil {
+			fmt.Fprintf(stderr, "xdpsim: packets arrive on a simulated %s device\n", dev.Profile.Name)
+		}
+		if len(f.tc) > 0 {
+			if useKernel {
+				return fail(usageErr(errors.New("--tc needs the simulator: BPF_PROG_TEST_RUN runs one program, not the path from XDP to tc")))
+			}
+			if s.tc, err = f.ingressChain(s, opts); err != nil {
+				return fail(err)
+			}
+			s.x.SetIngress(s.tc)
+			f.tune(s.tc, eng)
+			s.tc.SetSeed(f.seed)
+		}
 	}
 	if f.mapsIn != "" {
 		in, err := readMaps(f.mapsIn, f.mapsInFormat, s.obj.Spec)
@@ -319,7 +346,11 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 			}
 		}
 	}
-	s.target = replay.Sim{X: s.x}
+	if s.x != nil {
+		s.target = replay.Sim{X: s.x}
+	} else {
+		s.target = replay.SimTC{T: s.tc}
+	}
 	if eng.kernel {
 		s.target = s.kernel
 	}
@@ -344,8 +375,16 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 func (f *runFlags) sinks(s *session, stdout io.Writer) error {
 	l := s.loop
 	if f.trace {
-		// Each packet's trace ends with the picture of its frame.
-		l.Sinks = append(l.Sinks, replay.NewTrace(stdout, s.x.Machine()), &frames{x: s.x, w: stdout})
+		if s.x == nil {
+			l.Sinks = append(l.Sinks, replay.NewTrace(stdout, s.tc.Machine()))
+		} else {
+			// Each packet's trace ends with the picture of its frame.
+			tr := replay.NewTrace(stdout, s.x.Machine())
+			if s.tc != nil {
+				tr.Also(s.tc.Machines()...)
+			}
+			l.Sinks = append(l.Sinks, tr, &frames{x: s.x, w: stdout})
+		}
 	}
 	if f.verbose {
 		l.Sinks = append(l.Sinks, replay.NewVerbose(stdout))
@@ -358,7 +397,11 @@ func (f *runFlags) sinks(s *session, stdout io.Writer) error {
 		l.Sinks = append(l.Sinks, j)
 	}
 	if f.writeDir != "" {
-		d, err := replay.NewPcapDir(f.writeDir)
+		newDir := replay.NewPcapDir
+		if s.x == nil {
+			newDir = replay.NewTCPcapDir
+		}
+		d, err := newDir(f.writeDir)
 		if err != nil {
 			l.Abort()
 			return usageErr(err)
@@ -404,10 +447,10 @@ func (f *runFlags) failOnCheck() (func(*replay.Stats) string, error) {
 		"refused":   func(s *replay.Stats) int { return s.Count(replay.VerdictRefused) },
 		"snapped":   func(s *replay.Stats) int { return s.Count(replay.VerdictSnapped) },
 		"exception": func(s *replay.Stats) int { return s.Exceptions },
-		"drop":      func(s *replay.Stats) int { return s.Count("XDP_DROP") },
-		"pass":      func(s *replay.Stats) int { return s.Count("XDP_PASS") },
+		"drop":      func(s *replay.Stats) int { return s.Count("XDP_DROP") + s.Count("TC_ACT_SHOT") },
+		"pass":      func(s *replay.Stats) int { return s.Count("XDP_PASS") + s.Count("TC_ACT_OK") },
 		"tx":        func(s *replay.Stats) int { return s.Count("XDP_TX") },
-		"redirect":  func(s *replay.Stats) int { return s.Count("XDP_REDIRECT") },
+		"redirect":  func(s *replay.Stats) int { return s.Count("XDP_REDIRECT") + s.Count("TC_ACT_REDIRECT") },
 	}
 	var names []string
 	for _, n := range strings.Split(f.failOn, ",") {
@@ -500,4 +543,78 @@ func (f *runFlags) hostConfig() (*sim.Host, error) {
 		return nil, fmt.Errorf("--host: %w", err)
 	}
 	return h, nil
+}
+
+// openTC sets the session up for a tc program run alone, as BPF_PROG_TEST_RUN runs it.
+func (s *session) openTC(f *runFlags, eng engine, host *sim.Host, dev *sim.Device) error {
+	switch {
+	case len(f.tc) > 0:
+		return usageErr(fmt.Errorf("--tc puts tc programs behind an XDP program; %s is a tc program itself", s.prog.Name))
+	case dev != nil:
+		return usageErr(errors.New("--device: a tc program runs alone as BPF_PROG_TEST_RUN runs it, on loopback; put it behind an XDP program with --tc to see packets arrive on a device"))
+	}
+	var err error
+	if s.tc, err = sim.NewTC(s.prog); err != nil {
+		return usageErr(err)
+	}
+	f.tune(s.tc, eng)
+	s.tc.SetSeed(f.seed)
+	s.tc.SetHost(host)
+	return nil
+}
+
+// tune gives the tc programs' machines the engine and budget the flags ask for.
+func (f *runFlags) tune(t *sim.TC, eng engine) {
+	for _, m := range t.Machines() {
+		if eng.vm != nil {
+			m.SetEngine(eng.vm)
+		}
+		m.SetBudget(f.budget)
+	}
+}
+
+// ingressChain loads the tc programs --tc names: PROG.o (its only tc program) or PROG.o:NAME. An
+// object named more than once is loaded once; the XDP program's own object is the session's.
+func (f *runFlags) ingressChain(s *session, opts sim.LoadOptions) (*sim.TC, error) {
+	objs := map[string]*sim.Object{s.objPath: s.obj}
+	var progs []*sim.Program
+	for _, spec := range f.tc {
+		path, name := spec, ""
+		if i := strings.LastIndexByte(spec, ':'); i > 0 && !strings.ContainsRune(spec[i+1:], '/') {
+			path, name = spec[:i], spec[i+1:]
+		}
+		obj := objs[path]
+		if obj == nil {
+			var err error
+			if obj, err = sim.Load(path, opts); err != nil {
+				return nil, usageErr(fmt.Errorf("--tc %s: %w", spec, err))
+			}
+			objs[path] = obj
+		}
+		var p *sim.Program
+		var err error
+		if name == "" {
+			tcs := obj.TCPrograms()
+			if len(tcs) != 1 {
+				return nil, usageErr(fmt.Errorf("--tc %s: the object holds %d tc programs (%s): name one as %s:NAME", spec, len(tcs), strings.Join(tcs, ", "), path))
+			}
+			name = tcs[0]
+		}
+		if p, err = obj.FindProgram(name); err != nil {
+			return nil, usageErr(fmt.Errorf("--tc %s: %w", spec, err))
+		}
+		if p.Type != ebpf.SchedCLS {
+			return nil, usageErr(fmt.Errorf("--tc %s: %s is a %s program, not a tc program", spec, p.Name, p.Type))
+		}
+		switch p.AttachType {
+		case ebpf.AttachTCXEgress, ebpf.AttachNetkitPrimary, ebpf.AttachNetkitPeer:
+			return nil, usageErr(fmt.Errorf("--tc %s: %s (section %s) does not run at tc ingress; tc, classifier and tcx/ingress programs do", spec, p.Name, p.Section))
+		}
+		progs = append(progs, p)
+	}
+	t, err := sim.NewTC(progs...)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	return t, nil
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 
 	"github.com/xdpsim/xdpsim/sim/replay"
 	"github.com/xdpsim/xdpsim/vm"
@@ -37,7 +39,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err := rf.sinks(s, stdout); err != nil {
 		return err
 	}
-	if err := s.loop.Run(traces...); err != nil {
+	if err := s.runLoop(traces); err != nil {
 		return usageErr(err)
 	}
 	if !rf.quietSummary() {
@@ -64,8 +66,26 @@ func printSummary(w io.Writer, s *session) {
 		where = "simulator, " + s.engine.name
 	}
 	fmt.Fprintf(w, "%s: %s: %d packets (%s)\n", s.objPath, s.prog.Name, st.Packets, where)
+	width := 14
 	for _, v := range st.Names() {
-		fmt.Fprintf(w, "  %-14s %d\n", v, st.Verdicts[v])
+		width = max(width, len(v)+1)
+	}
+	for _, v := range st.Names() {
+		fmt.Fprintf(w, "  %-*s %d\n", width, v, st.Verdicts[v])
+	}
+	if len(st.TC) > 0 {
+		if s.x != nil {
+			fmt.Fprintf(w, "  at tc ingress (%s):\n", tcNames(s))
+		} else {
+			fmt.Fprintf(w, "  what the tc hook does with them:\n")
+		}
+		width := 12
+		for a := range st.TC {
+			width = max(width, len(a)+1)
+		}
+		for _, a := range sortedKeys(st.TC) {
+			fmt.Fprintf(w, "    %-*s %d\n", width, a, st.TC[a])
+		}
 	}
 	if st.Exceptions > 0 {
 		fmt.Fprintf(w, "  %d exceptions (XDP_ABORTED, invalid actions or failed redirects, as the xdp_exception tracepoint reports them)\n", st.Exceptions)
@@ -78,4 +98,22 @@ func printSummary(w io.Writer, s *session) {
 		}
 		fmt.Fprintf(w, "; see -v or --jsonl for each\n")
 	}
+}
+
+// tcNames names the tc programs of the session in the order they run.
+func tcNames(s *session) string {
+	var names []string
+	for _, p := range s.tc.Programs() {
+		names = append(names, p.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

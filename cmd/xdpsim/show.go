@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/spf13/pflag"
@@ -26,6 +27,10 @@ func cmdShow(args []string, stdout, stderr io.Writer) error {
 	}
 	s, rf := v.s, &v.rf
 	defer s.close()
+	if s.x == nil {
+		s.loop.Abort()
+		return usageErr(fmt.Errorf("show draws the frames of XDP programs; %s is a tc program", s.prog.Name))
+	}
 	if rf.packets == "" {
 		s.loop.Abort()
 		return usageErr(errors.New("--packet N: say which packet to draw"))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/kernel"
+	"github.com/xdpsim/xdpsim/vm"
 )
 
 // TestCorpusExpectationsHoldOnEveryEngine runs the corpus's expectation files, whose values come
@@ -61,7 +62,7 @@ func TestTestReportsEveryFailure(t *testing.T) {
 		"    packet 1: field ipv4.ttl: got 64 (0x40), want 63 (0x3f)\n",
 		"    packet 1: data differs:\n        lengths: want 1, got 60\n        -0000  00\n        +0000  02 00 00 00 00 02",
 		"    map replies key 00000000 (u32:0): value 0100000000000000, want 0200000000000000 (u64:2)\n",
-		"2 tests on interp: 1 passed, 1 failed\n",
+		"2 tests on " + vm.DefaultEngine().Name() + ": 1 passed, 1 failed\n",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)

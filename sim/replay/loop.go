@@ -55,6 +55,9 @@ type Packet struct {
 	Verdict string
 }
 
+// TCDroppedBefore counts, in Stats.TC, the packets the stack dropped on their way to tc.
+const TCDroppedBefore = "dropped before tc"
+
 // Verdict classes that are not XDP actions.
 const (
 	VerdictRefused = "refused" // the kernel refuses to run the packet
@@ -63,13 +66,16 @@ const (
 )
 
 // Verdict classifies an outcome: an XDP action name ("XDP_PASS"), "XDP_ABORTED (invalid action
-// N)" for return values past XDP_REDIRECT, or VerdictRefused, VerdictFault.
+// N)" for return values past XDP_REDIRECT, a tc return value's name for a tc program run alone
+// ("TC_ACT_OK"), or VerdictRefused, VerdictFault.
 func Verdict(o *sim.Outcome) string {
 	switch {
 	case o.Err != "" && o.Fault != nil:
 		return VerdictFault
 	case o.Err != "":
 		return VerdictRefused
+	case o.Packet.Type == result.TypeTC:
+		return o.Packet.Verdict()
 	case o.Ret > result.XDPRedirect:
 		return "XDP_ABORTED (invalid action " + strconv.FormatUint(uint64(o.Ret), 10) + ")"
 	}
@@ -103,6 +109,9 @@ type Stats struct {
 	Packets int
 	// Verdicts counts packets by Verdict.
 	Verdicts map[string]int
+	// TC counts what the tc hook did with the packets that reached tc programs (sim.TCPass,
+	// sim.TCDrop, ...; VerdictFault for a tc program's fault).
+	TC map[string]int
 	// Exceptions counts packets the kernel's xdp_exception tracepoint reports (XDP_ABORTED,
 	// invalid actions, redirects that fail).
 	Exceptions int
@@ -238,6 +247,19 @@ func (l *Loop) record(rec *Record) error {
 	l.Stats.Verdicts[p.Verdict]++
 	if p.Outcome.Exception != "" {
 		l.Stats.Exceptions++
+	}
+	if tc := p.Outcome.TC; tc != nil && (len(tc.Programs) > 0 || tc.Dropped != "") {
+		if l.Stats.TC == nil {
+			l.Stats.TC = map[string]int{}
+		}
+		switch {
+		case tc.Fault != nil:
+			l.Stats.TC[VerdictFault]++
+		case tc.Dropped != "":
+			l.Stats.TC[TCDroppedBefore]++
+		default:
+			l.Stats.TC[tc.Action]++
+		}
 	}
 	for _, s := range l.Sinks {
 		if err := s.Packet(p); err != nil {

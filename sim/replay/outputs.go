@@ -25,19 +25,24 @@ import (
 // PacketJSON is one JSON line of a replay (xdpsim run --jsonl): the fixed keys first, then what
 // else the run produced. A packet that did not run has only packet, error, file and record.
 type PacketJSON struct {
-	Packet    int                       `json:"packet"`
-	Ret       *uint32                   `json:"ret,omitempty"`
-	Verdict   string                    `json:"verdict,omitempty"`
-	Data      *string                   `json:"data,omitempty"`
-	Meta      *string                   `json:"meta,omitempty"`
-	Error     string                    `json:"error,omitempty"`
+	Packet int `json:"packet"`
+	// Ret is the return value: an XDP action, or for a tc program a signed TC_ACT_* value.
+	Ret     *int64  `json:"ret,omitempty"`
+	Verdict string  `json:"verdict,omitempty"`
+	Data    *string `json:"data,omitempty"`
+	Meta    *string `json:"meta,omitempty"`
+	Error   string  `json:"error,omitempty"`
+	// Ctx is, for a tc program run as BPF_PROG_TEST_RUN runs it, the __sk_buff given back.
+	Ctx       *string                   `json:"ctx,omitempty"`
 	Redirect  *sim.Redirect             `json:"redirect,omitempty"`
 	Exception string                    `json:"exception,omitempty"`
 	Skb       *sim.SkbHandoff           `json:"skb,omitempty"`
 	Hints     map[string]sim.HintResult `json:"hints,omitempty"`
 	Traits    map[string]string         `json:"traits,omitempty"`
-	Printk    []string                  `json:"printk,omitempty"`
-	Insns     uint64                    `json:"insns,omitempty"`
+	// TC is what tc programs did: at tc ingress after XDP_PASS, or the tc program run alone.
+	TC     *sim.TCOutcome `json:"tc,omitempty"`
+	Printk []string       `json:"printk,omitempty"`
+	Insns  uint64         `json:"insns,omitempty"`
 	// Snapped is the frame's length on the wire when the capture cut it short.
 	Snapped int    `json:"snapped,omitempty"`
 	File    string `json:"file"`
@@ -55,9 +60,13 @@ func NewPacketJSON(p *Packet) PacketJSON {
 		}
 	}
 	if o.Err == "" {
-		ret := o.Ret
+		ret := retValue(&o.Packet)
 		d, m := result.Hex(o.Data), result.Hex(o.Meta)
-		j.Ret, j.Verdict, j.Data, j.Meta = &ret, result.VerdictName(o.Ret), &d, &m
+		j.Ret, j.Verdict, j.Data, j.Meta = &ret, o.Packet.Verdict(), &d, &m
+		if o.Ctx != nil {
+			c := result.Hex(o.Ctx)
+			j.Ctx = &c
+		}
 		j.Redirect, j.Exception, j.Skb = o.Redirect, o.Exception, o.Skb
 		if len(o.Traits) > 0 {
 			j.Traits = map[string]string{}
@@ -67,7 +76,17 @@ func NewPacketJSON(p *Packet) PacketJSON {
 		}
 	}
 	j.Hints = o.Hints
+	j.TC = o.TC
 	return j
+}
+
+// retValue is the return value as the JSON line gives it: tc programs' values are signed
+// (TC_ACT_UNSPEC and TCX_NEXT are -1).
+func retValue(p *result.Packet) int64 {
+	if p.Type == result.TypeTC {
+		return int64(int32(p.Ret))
+	}
+	return int64(p.Ret)
 }
 
 // JSONL writes one JSON object per selected packet.
@@ -110,10 +129,9 @@ func AppendPacketJSON(b []byte, p *Packet) ([]byte, error) {
 	b = strconv.AppendInt(b, int64(p.N), 10)
 	if o.Err == "" {
 		b = append(b, `,"ret":`...)
-		b = strconv.AppendUint(b, uint64(o.Ret), 10)
-		b = append(b, `,"verdict":"`...)
-		b = append(b, result.VerdictName(o.Ret)...)
-		b = append(b, `","data":"`...)
+		b = strconv.AppendInt(b, retValue(&o.Packet), 10)
+		b = appendJSONString(append(b, `,"verdict":`...), o.Packet.Verdict())
+		b = append(b, `,"data":"`...)
 		b = hex.AppendEncode(b, o.Data)
 		b = append(b, `","meta":"`...)
 		b = hex.AppendEncode(b, o.Meta)
@@ -121,6 +139,11 @@ func AppendPacketJSON(b []byte, p *Packet) ([]byte, error) {
 	} else {
 		b = append(b, `,"error":`...)
 		b = appendJSONString(b, o.Err)
+	}
+	if o.Err == "" && o.Ctx != nil {
+		b = append(b, `,"ctx":"`...)
+		b = hex.AppendEncode(b, o.Ctx)
+		b = append(b, '"')
 	}
 	var err error
 	if o.Err == "" {
@@ -160,6 +183,11 @@ func AppendPacketJSON(b []byte, p *Packet) ([]byte, error) {
 			traits[strconv.FormatUint(t.Key, 10)] = t.Value
 		}
 		if b, err = appendMarshal(append(b, `,"traits":`...), traits); err != nil {
+			return b, err
+		}
+	}
+	if o.TC != nil {
+		if b, err = appendMarshal(append(b, `,"tc":`...), o.TC); err != nil {
 			return b, err
 		}
 	}
@@ -266,14 +294,28 @@ func (m *MapsOut) Commit() error {
 }
 func (m *MapsOut) Abort() { m.out.Abort() }
 
-// verdictPcaps are the pcaps every run writes, empty when no packet had that verdict, so that a
-// directory never holds an earlier run's file as if it were this run's.
-var verdictPcaps = []string{"aborted.pcap", "drop.pcap", "pass.pcap", "tx.pcap"}
+// verdictPcaps are the pcaps every run of an XDP program writes, empty when no packet had that
+// verdict, so that a directory never holds an earlier run's file as if it were this run's;
+// tcVerdictPcaps those of a tc program run alone.
+var (
+	verdictPcaps   = []string{"aborted.pcap", "drop.pcap", "pass.pcap", "tx.pcap"}
+	tcVerdictPcaps = []string{"drop.pcap", "pass.pcap"}
+)
+
+// stalePcap tells whether a pcap in the output directory that this run did not write is an earlier
+// run's output: a verdict pcap of either program type, a redirect or a tc- pcap.
+func stalePcap(name string) bool {
+	switch name {
+	case "aborted.pcap", "drop.pcap", "pass.pcap", "tx.pcap", "stolen.pcap":
+		return true
+	}
+	return strings.HasPrefix(name, "redirect") || strings.HasPrefix(name, "tc-")
+}
 
 // PcapDir writes one pcap per verdict and per redirect target into a directory: the frames as the
 // program left them, with the records' times in nanoseconds. On Commit, every verdict pcap is
-// replaced (empty when no packet had that verdict) and redirect pcaps of an earlier run that this
-// run did not write are removed.
+// replaced (empty when no packet had that verdict) and the verdict, redirect and tc- pcaps of an
+// earlier run that this run did not write are removed.
 type PcapDir struct {
 	dir  string
 	outs map[string]*pcapFile
@@ -281,13 +323,19 @@ type PcapDir struct {
 	Written []string
 }
 
-// NewPcapDir writes pcaps into dir, creating it.
-func NewPcapDir(dir string) (*PcapDir, error) {
+// NewPcapDir writes the pcaps of an XDP program's run into dir, creating it.
+func NewPcapDir(dir string) (*PcapDir, error) { return newPcapDir(dir, verdictPcaps) }
+
+// NewTCPcapDir writes the pcaps of a tc program run alone into dir, creating it: pass.pcap and
+// drop.pcap always, stolen.pcap and redirect-ifindex-N-ingress|egress.pcap when a packet went there.
+func NewTCPcapDir(dir string) (*PcapDir, error) { return newPcapDir(dir, tcVerdictPcaps) }
+
+func newPcapDir(dir string, always []string) (*PcapDir, error) {
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return nil, fmt.Errorf("-w: %w", err)
 	}
 	d := &PcapDir{dir: dir, outs: map[string]*pcapFile{}}
-	for _, name := range verdictPcaps {
+	for _, name := range always {
 		if _, err := d.open(name); err != nil {
 			d.Abort()
 			return nil, err
@@ -296,8 +344,12 @@ func NewPcapDir(dir string) (*PcapDir, error) {
 	return d, nil
 }
 
-// PcapName is the output pcap a packet's outcome sends it to.
+// PcapName is the output pcap a packet's outcome sends it to: by XDP verdict, or for a tc program
+// run alone by what its hook does with the packet (pass, drop, stolen, a redirect target).
 func PcapName(o *sim.Outcome) string {
+	if o.Packet.Type == result.TypeTC && o.TC != nil {
+		return tcPcapName("", o.TC)
+	}
 	switch o.Ret {
 	case result.XDPDrop:
 		return "drop.pcap"
@@ -315,6 +367,18 @@ func PcapName(o *sim.Outcome) string {
 		return "redirect.pcap"
 	}
 	return "aborted.pcap"
+}
+
+// tcPcapName is the pcap for what a tc hook did with a packet, prefixed.
+func tcPcapName(prefix string, tc *sim.TCOutcome) string {
+	if tc.Action == sim.TCRedirected && tc.Redirect != nil {
+		dir := "egress"
+		if tc.Redirect.Ingress {
+			dir = "ingress"
+		}
+		return fmt.Sprintf("%sredirect-ifindex-%d-%s.pcap", prefix, tc.Redirect.Ifindex, dir)
+	}
+	return prefix + tc.Action + ".pcap"
 }
 
 func (d *PcapDir) open(name string) (*pcapFile, error) {
@@ -339,7 +403,17 @@ func (d *PcapDir) Packet(p *Packet) error {
 	if err != nil {
 		return err
 	}
-	return pf.write(p.Record, o.Data)
+	if err := pf.write(p.Record, o.Data); err != nil {
+		return err
+	}
+	if tc := o.TC; tc != nil && o.Packet.Type != result.TypeTC && tc.Err == "" && len(tc.Programs) > 0 {
+		// The packet went on to tc ingress: what left the hook goes to a tc- pcap too.
+		if pf, err = d.open(tcPcapName("tc-", tc)); err != nil {
+			return err
+		}
+		return pf.write(p.Record, tc.Data)
+	}
+	return nil
 }
 
 func (d *PcapDir) Commit() error {
@@ -353,14 +427,14 @@ func (d *PcapDir) Commit() error {
 			return fmt.Errorf("-w: %w", err)
 		}
 	}
-	// Redirect pcaps of an earlier run would read as this run's: remove them.
+	// Pcaps of an earlier run would read as this run's: remove them.
 	entries, err := os.ReadDir(d.dir)
 	if err != nil {
 		return fmt.Errorf("-w: %w", err)
 	}
 	for _, e := range entries {
 		n := e.Name()
-		if e.Type().IsRegular() && strings.HasPrefix(n, "redirect") && strings.HasSuffix(n, ".pcap") && d.outs[n] == nil {
+		if e.Type().IsRegular() && stalePcap(n) && strings.HasSuffix(n, ".pcap") && d.outs[n] == nil {
 			if err := os.Remove(filepath.Join(d.dir, n)); err != nil {
 				return fmt.Errorf("-w: removing %s of an earlier run: %w", n, err)
 			}
@@ -411,14 +485,54 @@ type Verbose struct {
 // NewVerbose prints to w.
 func NewVerbose(w io.Writer) *Verbose { return &Verbose{w: bufio.NewWriter(w)} }
 
+// TCHookLine says in a few words what a tc hook did with a packet: "pass", "drop", "stolen", "redirect
+// to ifindex 2 ingress", "drop (redirect: ...)", "dropped before tc: ...", or the fault.
+func TCHookLine(tc *sim.TCOutcome) string {
+	switch {
+	case tc.Err != "":
+		return tc.Err
+	case tc.Dropped != "":
+		return "dropped before tc: " + tc.Dropped
+	case tc.Redirect != nil && tc.Redirect.Dropped != "":
+		return "drop (redirect: " + tc.Redirect.Dropped + ")"
+	case tc.Redirect != nil:
+		r := tc.Redirect
+		dir, how := "egress", ""
+		if r.Ingress {
+			dir = "ingress"
+		}
+		switch {
+		case r.Peer:
+			how = " (peer)"
+		case r.Neigh && r.Nexthop != "":
+			how = " (neigh via " + r.Nexthop + ")"
+		case r.Neigh:
+			how = " (neigh)"
+		}
+		return fmt.Sprintf("redirect to ifindex %d %s%s", r.Ifindex, dir, how)
+	}
+	return tc.Action
+}
+
 func (v *Verbose) Packet(p *Packet) error {
 	if !p.Selected {
 		return nil
 	}
 	fmt.Fprintf(v.w, "%5d %s %s", p.N, p.Record.Time.UTC().Format("15:04:05.000000000"), Describe(p.Record.Data, p.Record.OrigLen))
-	if o := &p.Outcome; o.Err != "" {
+	o := &p.Outcome
+	switch {
+	case o.Err != "":
 		fmt.Fprintf(v.w, " -> %s: %s\n", p.Verdict, o.Err)
-	} else {
+	case o.TC != nil && o.Packet.Type == result.TypeTC:
+		// A tc program alone: where a redirect goes, or why it drops.
+		if o.TC.Redirect != nil {
+			fmt.Fprintf(v.w, " -> %s (%s)\n", p.Verdict, TCHookLine(o.TC))
+		} else {
+			fmt.Fprintf(v.w, " -> %s\n", p.Verdict)
+		}
+	case o.TC != nil && (len(o.TC.Programs) > 0 || o.TC.Dropped != "" || o.TC.Err != ""):
+		fmt.Fprintf(v.w, " -> %s -> tc ingress: %s\n", p.Verdict, TCHookLine(o.TC))
+	default:
 		fmt.Fprintf(v.w, " -> %s\n", p.Verdict)
 	}
 	for _, line := range p.Outcome.Printk {

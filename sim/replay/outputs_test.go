@@ -93,7 +93,32 @@ func TestJSONLinesAreEncodingJSONs(t *testing.T) {
 			t.Fatalf("%s: %v", run.prog, err)
 		}
 	}
-	for _, k := range []string{"packet", "ret", "verdict", "data", "meta", "error", "redirect", "exception", "skb", "hints", "traits", "printk", "insns", "snapped", "file", "record"} {
+	// tc programs: alone, as BPF_PROG_TEST_RUN runs them (ctx, tc), and behind an XDP program.
+	for _, name := range []string{"tc_redirect", "tc_events"} {
+		var tp corpus.Program
+		for _, p := range corpus.TCPrograms() {
+			if p.Name == name {
+				tp = p
+			}
+		}
+		o, err := sim.Load(tp.Object("v4"), sim.LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := o.FindProgram(tp.Entry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc, err := sim.NewTC(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := &replay.Loop{Target: replay.SimTC{T: tc}, Sinks: []replay.Sink{check}}
+		if err := l.Run(corpus.TracePath("mixed.pcap")); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	for _, k := range []string{"packet", "ret", "verdict", "data", "meta", "error", "redirect", "exception", "skb", "hints", "traits", "printk", "insns", "snapped", "file", "record", "ctx", "tc"} {
 		if !check.seen[k] {
 			t.Errorf("no packet had %q: the comparison does not cover it", k)
 		}

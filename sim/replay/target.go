@@ -40,3 +40,22 @@ func (s Sim) DumpMaps() (result.Maps, error) { return s.X.Program().Object().Dum
 
 // Machine is the machine the program runs on, for the tracer.
 func (s Sim) Machine() *vm.Machine { return s.X.Machine() }
+
+// SimTC is the simulator running a tc program alone as a Target, as BPF_PROG_TEST_RUN runs it: each
+// packet in an skb on the device the conditions name (loopback by default), with a __sk_buff
+// passed in whose ifindex that is.
+type SimTC struct {
+	T *sim.TC
+}
+
+// Run runs one packet through the tc program.
+func (s SimTC) Run(pkt, meta []byte, cond sim.Conditions) sim.Outcome {
+	ctx := sim.SkbContext{Ifindex: cond.IngressIfindex}
+	return s.T.Run(pkt, &ctx, cond)
+}
+
+// DumpMaps dumps the object's maps.
+func (s SimTC) DumpMaps() (result.Maps, error) { return s.T.Programs()[0].Object().DumpMaps() }
+
+// Machine is the machine the program runs on, for the tracer.
+func (s SimTC) Machine() *vm.Machine { return s.T.Machine() }

@@ -21,8 +21,13 @@ import (
 // Trace is a Sink (and a Starter); sinks placed after it in a Loop print after each packet's
 // trace, so views of the packet (a frame picture) extend it without changing it.
 type Trace struct {
-	w        *bufio.Writer
-	m        *vm.Machine
+	w *bufio.Writer
+	m *vm.Machine
+	// others are more machines a packet's run may continue on (the tc programs after an XDP
+	// program), each with its step function; cur is the machine of the instruction traced last.
+	others   []*vm.Machine
+	steps    []vm.TraceFunc
+	cur      *vm.Machine
 	prev     [11]uint64
 	started  bool
 	lastLine string
@@ -33,7 +38,7 @@ type Trace struct {
 
 // NewTrace traces the machine m (see Tracer) onto w.
 func NewTrace(w io.Writer, m *vm.Machine) *Trace {
-	t := &Trace{w: bufio.NewWriter(w), m: m}
+	t := &Trace{w: bufio.NewWriter(w), m: m, cur: m}
 	t.opts.CallName = func(in vm.Instruction) string {
 		if in.Src() == 0 {
 			return sim.HelperName(in.Imm)
@@ -43,18 +48,44 @@ func NewTrace(w io.Writer, m *vm.Machine) *Trace {
 	return t
 }
 
+// Also traces more machines a packet's run continues on: the tc programs an XDP program passes
+// packets to (sim.XDP.SetIngress), which run on machines of their own.
+func (t *Trace) Also(ms ...*vm.Machine) {
+	for _, m := range ms {
+		if m == t.m {
+			continue
+		}
+		t.others = append(t.others, m)
+		t.steps = append(t.steps, func(p *vm.Program, pc int, regs *[11]uint64) {
+			t.cur = m
+			t.step(p, pc, regs)
+		})
+	}
+}
+
 // Start begins a packet's trace: only selected packets are traced, the others run at full speed.
 func (t *Trace) Start(p *Packet) error {
 	if !p.Selected {
 		t.m.SetTrace(nil)
+		for _, m := range t.others {
+			m.SetTrace(nil)
+		}
 		return nil
 	}
-	t.m.SetTrace(t.step)
+	t.m.SetTrace(t.stepMain)
+	for i, m := range t.others {
+		m.SetTrace(t.steps[i])
+	}
 	fmt.Fprintf(t.w, "--- packet %d\n", p.N)
 	t.started = false
 	t.lastLine = ""
 	t.lastProg = nil
 	return nil
+}
+
+func (t *Trace) stepMain(p *vm.Program, pc int, regs *[11]uint64) {
+	t.cur = t.m
+	t.step(p, pc, regs)
 }
 
 func (t *Trace) step(p *vm.Program, pc int, regs *[11]uint64) {
@@ -84,7 +115,7 @@ func (t *Trace) value(v uint64) string {
 		return "fp" + strconv.Itoa(int(off)-vm.MaxFrames*vm.StackSize)
 	}
 	if id >= vm.FirstHostRegion {
-		if r := t.m.Region(id); r != nil && r.Name != "" {
+		if r := t.cur.Region(id); r != nil && r.Name != "" {
 			return r.Name + "+" + strconv.FormatUint(uint64(off), 10)
 		}
 	}
@@ -123,6 +154,8 @@ func (t *Trace) Packet(p *Packet) error {
 		fmt.Fprintf(t.w, "; FAULT: %v\n", o.Fault)
 	case o.Err != "":
 		fmt.Fprintf(t.w, "; not run: %s\n", o.Err)
+	case o.Packet.Type == result.TypeTC:
+		fmt.Fprintf(t.w, "; returned %d (%s)\n", int32(o.Ret), o.Packet.Verdict())
 	default:
 		fmt.Fprintf(t.w, "; returned %d (%s)", o.Ret, result.VerdictName(o.Ret))
 		if o.Ret > result.XDPRedirect {

@@ -20,13 +20,52 @@ func ComparePackets(n int, s, k Packet) []string {
 		return nil // both refused it
 	}
 	if s.Ret != k.Ret {
-		out = append(out, fmt.Sprintf("packet %d: return value: simulator %d (%s), kernel %d (%s)", n, s.Ret, VerdictName(s.Ret), k.Ret, VerdictName(k.Ret)))
+		if s.Type == TypeTC {
+			out = append(out, fmt.Sprintf("packet %d: return value: simulator %d (%s), kernel %d (%s)", n, int32(s.Ret), s.Verdict(), int32(k.Ret), k.Verdict()))
+		} else {
+			out = append(out, fmt.Sprintf("packet %d: return value: simulator %d (%s), kernel %d (%s)", n, s.Ret, VerdictName(s.Ret), k.Ret, VerdictName(k.Ret)))
+		}
 	}
 	if !bytes.Equal(s.Data, k.Data) {
 		out = append(out, fmt.Sprintf("packet %d: data: %s", n, byteDiff(s.Data, k.Data, true)))
 	}
 	if !bytes.Equal(s.Meta, k.Meta) {
 		out = append(out, fmt.Sprintf("packet %d: metadata: %s", n, byteDiff(s.Meta, k.Meta, false)))
+	}
+	return append(out, compareSkbCtx(n, s.Ctx, k.Ctx)...)
+}
+
+// skbCtxFields names the fields of struct __sk_buff that BPF_PROG_TEST_RUN gives back, by offset
+// and size.
+var skbCtxFields = []struct {
+	name      string
+	off, size int
+}{
+	{"mark", 8, 4}, {"priority", 32, 4}, {"ingress_ifindex", 36, 4}, {"ifindex", 40, 4},
+	{"cb[0]", 48, 4}, {"cb[1]", 52, 4}, {"cb[2]", 56, 4}, {"cb[3]", 60, 4}, {"cb[4]", 64, 4},
+	{"tstamp", 152, 8}, {"wire_len", 160, 4}, {"gso_segs", 164, 4}, {"gso_size", 176, 4}, {"hwtstamp", 184, 8},
+}
+
+// compareSkbCtx describes how two __sk_buff contexts a tc test run gave back differ, field by field.
+func compareSkbCtx(n int, s, k []byte) []string {
+	if bytes.Equal(s, k) {
+		return nil
+	}
+	if len(s) != len(k) {
+		return []string{fmt.Sprintf("packet %d: __sk_buff: simulator gave %d bytes back, kernel %d", n, len(s), len(k))}
+	}
+	var out []string
+	for _, f := range skbCtxFields {
+		if f.off+f.size > len(s) {
+			continue
+		}
+		a, b := s[f.off:f.off+f.size], k[f.off:f.off+f.size]
+		if !bytes.Equal(a, b) {
+			out = append(out, fmt.Sprintf("packet %d: __sk_buff %s: simulator %s, kernel %s", n, f.name, Hex(a), Hex(b)))
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, fmt.Sprintf("packet %d: __sk_buff: %s", n, byteDiff(s, k, false)))
 	}
 	return out
 }

@@ -6,6 +6,7 @@ package result
 import (
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 )
 
 // XDP actions as the kernel numbers them.
@@ -35,7 +36,33 @@ func VerdictName(ret uint32) string {
 	return "XDP_ABORTED"
 }
 
-// Packet is the outcome of running one packet through an XDP program.
+// Program types a Packet can come from.
+const (
+	// TypeXDP is an XDP program (the zero value).
+	TypeXDP = ""
+	// TypeTC is a tc program (BPF_PROG_TYPE_SCHED_CLS).
+	TypeTC = "tc"
+)
+
+// TC return values (include/uapi/linux/pkt_cls.h) by name; tcx's TCX_NEXT, TCX_PASS, TCX_DROP and
+// TCX_REDIRECT are -1, 0, 2 and 7.
+var tcVerdicts = map[int32]string{
+	-1: "TC_ACT_UNSPEC", 0: "TC_ACT_OK", 1: "TC_ACT_RECLASSIFY", 2: "TC_ACT_SHOT", 3: "TC_ACT_PIPE",
+	4: "TC_ACT_STOLEN", 5: "TC_ACT_QUEUED", 6: "TC_ACT_REPEAT", 7: "TC_ACT_REDIRECT", 8: "TC_ACT_TRAP",
+}
+
+// TCVerdictName names a tc program's return value as pkt_cls.h does ("TC_ACT_OK"), or
+// "TC_ACT_UNSPEC (N)" for a value the kernel does not know, which cls_bpf treats as
+// TC_ACT_UNSPEC.
+func TCVerdictName(ret uint32) string {
+	if n, ok := tcVerdicts[int32(ret)]; ok {
+		return n
+	}
+	return fmt.Sprintf("TC_ACT_UNSPEC (%d)", int32(ret))
+}
+
+// Packet is the outcome of running one packet through a program: an XDP program, or a tc program
+// (Type TypeTC).
 type Packet struct {
 	// Index counts packets from 1 across all input traces.
 	Index int
@@ -48,6 +75,19 @@ type Packet struct {
 	Data []byte
 	// Meta holds the bytes from data_meta to data after the run.
 	Meta []byte
+	// Type is the program's type: TypeXDP or TypeTC.
+	Type string
+	// Ctx is, for a tc program, the struct __sk_buff BPF_PROG_TEST_RUN gives back (ctx_out);
+	// nil when none was passed in.
+	Ctx []byte
+}
+
+// Verdict names the return value as the program's type does.
+func (p Packet) Verdict() string {
+	if p.Type == TypeTC {
+		return TCVerdictName(p.Ret)
+	}
+	return VerdictName(p.Ret)
 }
 
 // MapEntry is one key of a map dump. Per-CPU maps fill Values (one per CPU) instead of Value.
@@ -70,6 +110,17 @@ func (p Packet) MarshalJSON() ([]byte, error) {
 			Packet int    `json:"packet"`
 			Error  string `json:"error"`
 		}{p.Index, p.Err})
+	}
+	if p.Type == TypeTC {
+		return json.Marshal(struct {
+			Packet  int    `json:"packet"`
+			Type    string `json:"type"`
+			Ret     int32  `json:"ret"`
+			Verdict string `json:"verdict"`
+			Data    string `json:"data"`
+			Meta    string `json:"meta"`
+			Ctx     string `json:"ctx,omitempty"`
+		}{p.Index, p.Type, int32(p.Ret), p.Verdict(), Hex(p.Data), Hex(p.Meta), Hex(p.Ctx)})
 	}
 	return json.Marshal(struct {
 		Packet  int    `json:"packet"`

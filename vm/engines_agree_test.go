@@ -10,8 +10,8 @@ import (
 	"testing"
 )
 
-// The closure engine must give the interpreter's results in every respect. These tests run the
-// same programs on both engines and compare everything a caller can see: r0, the error with all
+// Every engine must give the interpreter's results in every respect. These tests run the
+// same programs on every engine and compare everything a caller can see: r0, the error with all
 // its fields, Executed, PC, Program, the registers, the frames, every region's bytes, and what
 // helpers and Load hooks observe while the program runs.
 
@@ -73,23 +73,29 @@ func observe(t *testing.T, e Engine, s scenario, budget uint64, cov *Coverage) o
 	return o
 }
 
-// agree runs s on the interpreter and on the closure engine and fails on any difference; then
-// again on both with a coverage record, which must change nothing else and be the same for both.
+// agree runs s on the interpreter and on every other engine and fails on any difference; then
+// again on every engine with a coverage record, which must change nothing else and be the same
+// for all.
 func agree(t *testing.T, s scenario, budget uint64) outcome {
 	t.Helper()
 	want := observe(t, Interpreter, s, budget, nil)
-	got := observe(t, Closures, s, budget, nil)
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("budget %d: the engines disagree\n%s", budget, diffOutcomes(want, got))
-	}
 	covWant := observe(t, Interpreter, s, budget, NewCoverage())
-	covGot := observe(t, Closures, s, budget, NewCoverage())
-	if !reflect.DeepEqual(covGot, covWant) {
-		t.Fatalf("budget %d: with coverage, the engines disagree\n%s", budget, diffOutcomes(covWant, covGot))
+	for _, e := range Engines() {
+		if e == Interpreter {
+			continue
+		}
+		got := observe(t, e, s, budget, nil)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("budget %d: %s disagrees with the interpreter\n%s", budget, e.Name(), diffOutcomes(e.Name(), want, got))
+		}
+		covGot := observe(t, e, s, budget, NewCoverage())
+		if !reflect.DeepEqual(covGot, covWant) {
+			t.Fatalf("budget %d: with coverage, %s disagrees with the interpreter\n%s", budget, e.Name(), diffOutcomes(e.Name(), covWant, covGot))
+		}
 	}
 	covWant.Coverage = ""
 	if !reflect.DeepEqual(covWant, want) {
-		t.Fatalf("budget %d: recording coverage changed the run\n%s", budget, diffOutcomes(want, covWant))
+		t.Fatalf("budget %d: recording coverage changed the run\n%s", budget, diffOutcomes("interp with coverage", want, covWant))
 	}
 	return want
 }
@@ -126,14 +132,14 @@ func dumpCoverage(c *Coverage) string {
 	return b.String()
 }
 
-func diffOutcomes(want, got outcome) string {
+func diffOutcomes(name string, want, got outcome) string {
 	var b strings.Builder
 	wv, gv := reflect.ValueOf(want), reflect.ValueOf(got)
 	for i := range wv.NumField() {
 		w, g := wv.Field(i).Interface(), gv.Field(i).Interface()
 		if !reflect.DeepEqual(w, g) {
-			fmt.Fprintf(&b, "  %s: interpreter %#v\n  %s: closures    %#v\n", wv.Type().Field(i).Name, w,
-				wv.Type().Field(i).Name, g)
+			fmt.Fprintf(&b, "  %s: interp %#v\n  %s: %s %#v\n", wv.Type().Field(i).Name, w,
+				wv.Type().Field(i).Name, name, g)
 		}
 	}
 	return b.String()
@@ -174,14 +180,14 @@ func simple(insns []Instruction, helpers func(rec *recorder) map[int32]Helper, e
 
 func exit() Instruction { return Make(0x95, 0, 0, 0, 0) }
 
-func TestClosuresAgreeOnTheReferencePrograms(t *testing.T) {
+func TestEnginesAgreeOnTheReferencePrograms(t *testing.T) {
 	small := sumLoop()
 	small[2] = Make(0xb7, 2, 0, 0, 20)
 	t.Run("the sum loop", func(t *testing.T) { agreeAtEveryBudget(t, simple(small, nil)) })
 	t.Run("the byte sum", func(t *testing.T) { agreeAtEveryBudget(t, simple(byteSum(), nil)) })
 }
 
-func TestClosuresAgreeOnFaults(t *testing.T) {
+func TestEnginesAgreeOnFaults(t *testing.T) {
 	tests := []struct {
 		name  string
 		insns []Instruction
@@ -247,7 +253,7 @@ var aluOps = func() (ops []struct {
 
 var interesting = []int32{0, 1, -1, 2, 7, 31, 32, 33, 63, 64, 65, 0x7fffffff, -0x80000000, 0x12345678, -3, 255, 0x8000}
 
-func TestClosuresAgreeOnEveryALUInstruction(t *testing.T) {
+func TestEnginesAgreeOnEveryALUInstruction(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, a := range aluOps {
 		t.Run(fmt.Sprintf("op %#02x off %d", a.code, a.off), func(t *testing.T) {
@@ -270,7 +276,7 @@ func TestClosuresAgreeOnEveryALUInstruction(t *testing.T) {
 	}
 }
 
-func TestClosuresAgreeOnEveryJump(t *testing.T) {
+func TestEnginesAgreeOnEveryJump(t *testing.T) {
 	values := []uint64{0, 1, 2, 0x7fffffff, 0x80000000, 0xffffffff, 1 << 32, 1<<63 - 1, 1 << 63, ^uint64(0), ^uint64(1)}
 	for _, cls := range []uint8{ClassJMP, ClassJMP32} {
 		for _, o := range []uint8{JmpJEQ, JmpJGT, JmpJGE, JmpJSET, JmpJNE, JmpJSGT, JmpJSGE, JmpJLT, JmpJLE, JmpJSLT, JmpJSLE} {
@@ -301,7 +307,7 @@ func TestClosuresAgreeOnEveryJump(t *testing.T) {
 	}
 }
 
-func TestClosuresAgreeOnAtomics(t *testing.T) {
+func TestEnginesAgreeOnAtomics(t *testing.T) {
 	for _, width := range []uint8{SizeW, SizeDW} {
 		for _, op := range []int32{AtomicAdd, AtomicOr, AtomicAnd, AtomicXor, AtomicAdd | AtomicFetch,
 			AtomicOr | AtomicFetch, AtomicAnd | AtomicFetch, AtomicXor | AtomicFetch, AtomicXchg, AtomicCmpXchg} {
@@ -322,7 +328,7 @@ func TestClosuresAgreeOnAtomics(t *testing.T) {
 	}
 }
 
-func TestClosuresAgreeOnLoadsAndStores(t *testing.T) {
+func TestEnginesAgreeOnLoadsAndStores(t *testing.T) {
 	var insns []Instruction
 	for _, size := range []uint8{SizeB, SizeH, SizeW, SizeDW} {
 		insns = append(insns,
@@ -341,7 +347,8 @@ func TestClosuresAgreeOnLoadsAndStores(t *testing.T) {
 }
 
 // ctxScenario runs a program over a context region whose bytes are all served by a Load hook, as
-// an XDP context is, and a packet region; the hook records what it sees.
+// an XDP context is, and whose 4-byte field at 16 is written through a Store hook, as a tc
+// program's mark is; and a packet region. The hooks record what they see.
 func ctxScenario(insns []Instruction) scenario {
 	return func(rec *recorder, e Engine) (*Program, *Machine, []uint64) {
 		p, err := NewProgram(insns, ProgramOptions{Name: "ctx"})
@@ -350,18 +357,29 @@ func ctxScenario(insns []Instruction) scenario {
 		}
 		m := NewMachine(e)
 		pkt := m.AddRegion(Region{Name: "packet", Data: []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, Lo: 2, Hi: 8})
+		field := uint64(0x80000001)
 		m.AddRegion(Region{Name: "ctx", Load: func(m *Machine, off, size uint32) (uint64, bool) {
 			rec.note(m, "load", off, size)
-			if size != 4 || off > 8 {
+			switch {
+			case off == 16 && size == 4:
+				return field, true
+			case size != 4 || off > 8:
 				return 0, false
 			}
 			return Address(pkt, off), true
+		}, Store: func(m *Machine, off, size uint32, v uint64) bool {
+			rec.note(m, "store", off, size, v)
+			if off != 16 || size != 4 {
+				return false
+			}
+			field = v
+			return true
 		}})
 		return p, m, []uint64{Address(pkt+1, 0)}
 	}
 }
 
-func TestClosuresAgreeOnLoadHooks(t *testing.T) {
+func TestEnginesAgreeOnLoadHooks(t *testing.T) {
 	tests := []struct {
 		name  string
 		insns []Instruction
@@ -378,13 +396,85 @@ func TestClosuresAgreeOnLoadHooks(t *testing.T) {
 			exit()}},
 		{"a load the hook refuses", []Instruction{Make(0xb7, 0, 0, 0, 1), Make(0x61, 2, 1, 12, 0), exit()}},
 		{"a 1-byte load the hook refuses", []Instruction{Make(0x71, 2, 1, 0, 0), exit()}},
-		{"a sign-extending load is never hooked", []Instruction{Make(0x81, 2, 1, 0, 0), exit()}},
-		{"a store to the context faults", []Instruction{Make(0x62, 1, 0, 0, 1), exit()}},
+		{"a sign-extending load the hook serves extends the sign", []Instruction{Make(0x81, 0, 1, 16, 0), exit()}},
+		{"a sign-extending load the hook refuses", []Instruction{Make(0x89, 0, 1, 16, 0), exit()}},
+		{"a store the hook refuses faults", []Instruction{Make(0x62, 1, 0, 0, 1), exit()}},
+		{"stores the hook takes, then read back", []Instruction{
+			Make(0x62, 1, 0, 16, -5), Make(0x61, 2, 1, 16, 0),
+			Make(0xb7, 3, 0, 0, 7), Make(0x63, 1, 3, 16, 0), Make(0x61, 0, 1, 16, 0),
+			Make(0x0f, 0, 2, 0, 0), exit()}},
+		{"a 2-byte store the hook refuses", []Instruction{Make(0x6b, 1, 1, 16, 0), exit()}},
 		{"a load outside the packet window", []Instruction{
 			Make(0x61, 2, 1, 0, 0), Make(0x71, 0, 2, -1, 0), Make(0x71, 0, 2, 6, 0), exit()}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { agreeAtEveryBudget(t, ctxScenario(tt.insns)) })
+	}
+}
+
+// wideScenario has a context region whose fields 0, 1 and 3 (offsets 0, 4 and 12) are wide: 64-bit
+// packet pointers and a number in Data; field 2 and everything else go to its Load hook, which
+// serves 4-byte loads up to offset 20 with a scalar. Bytes 2..4 of Data are a window too.
+func wideScenario(insns []Instruction) scenario {
+	return func(rec *recorder, e Engine) (*Program, *Machine, []uint64) {
+		p, err := NewProgram(insns, ProgramOptions{Name: "wide", Lines: func(pc int) string { return fmt.Sprint("wide.c:", pc) }})
+		if err != nil {
+			panic(err)
+		}
+		m := NewMachine(e)
+		pkt := m.AddRegion(Region{Name: "packet", Data: []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, Lo: 2, Hi: 8})
+		fields := make([]byte, 40)
+		le.PutUint64(fields[0:], Address(pkt, 2))
+		le.PutUint64(fields[8:], Address(pkt, 8))
+		le.PutUint64(fields[16:], 0xdeadbeef)
+		le.PutUint64(fields[24:], 0x1122334455667788)
+		m.AddRegion(Region{Name: "ctx", Data: fields, Lo: 2, Hi: 4, WideMask: 0b1011, Load: func(m *Machine, off, size uint32) (uint64, bool) {
+			rec.note(m, "load", off, size)
+			return uint64(off) * 1000, size == 4 && off <= 20
+		}})
+		return p, m, []uint64{Address(pkt+1, 0)}
+	}
+}
+
+func TestEnginesAgreeOnWideFields(t *testing.T) {
+	tests := []struct {
+		name  string
+		insns []Instruction
+	}{
+		{"the wide fields give 64-bit pointers that work as such", []Instruction{
+			Make(0xb7, 0, 0, 0, 0),
+			Make(0x61, 2, 1, 0, 0), // r2 = ctx->data
+			Make(0x61, 3, 1, 4, 0), // r3 = ctx->data_end
+			Make(0xbf, 4, 2, 0, 0),
+			Make(0x07, 4, 0, 0, 4),
+			Make(0x2d, 4, 3, 2, 0),
+			Make(0x71, 0, 2, 2, 0),
+			Make(0x61, 5, 1, 12, 0), // r5 = a wide number
+			Make(0x0f, 0, 5, 0, 0),
+			exit()}},
+		{"a field that is not wide goes to the hook", []Instruction{Make(0x61, 0, 1, 8, 0), exit()}},
+		{"a load inside the window is plain memory", []Instruction{Make(0x69, 0, 1, 2, 0), Make(0x61, 2, 1, 0, 0), exit()}},
+		{"a misaligned 4-byte load goes to the hook", []Instruction{Make(0x61, 0, 1, 5, 0), exit()}},
+		{"other sizes are never wide", []Instruction{Make(0x79, 0, 1, 0, 0), exit()}},
+		{"a sign-extending load of a wide field extends its low half", []Instruction{Make(0x81, 0, 1, 0, 0), Make(0x81, 2, 1, 12, 0), exit()}},
+		{"a wide field beyond the data faults", []Instruction{Make(0x61, 0, 1, 24, 0), Make(0x61, 0, 1, 40, 0), exit()}},
+		{"a field beyond the mask faults", []Instruction{Make(0x61, 0, 1, 128, 0), exit()}},
+		{"every register may receive a wide field", func() []Instruction {
+			var insns []Instruction
+			for r := uint8(0); r < 10; r++ {
+				insns = append(insns, Make(0xbf, r, 1, 0, 0))
+			}
+			for r := uint8(0); r < 10; r++ {
+				insns = append(insns, Make(0x61, r, r, int16(4*(r%2)), 0))
+			}
+			for r := uint8(1); r < 10; r++ {
+				insns = append(insns, Make(0x0f, 0, r, 0, 0))
+			}
+			return append(insns, exit())
+		}()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { agreeAtEveryBudget(t, wideScenario(tt.insns)) })
 	}
 }
 
@@ -469,7 +559,7 @@ func callScenario(insns []Instruction, kfuncs bool, otherInsns []Instruction, ex
 	}
 }
 
-func TestClosuresAgreeOnCalls(t *testing.T) {
+func TestEnginesAgreeOnCalls(t *testing.T) {
 	recursion := []Instruction{
 		Make(0x15, 2, 0, 3, 0),           // 0: if r2 == 0 goto 4
 		Make(0x07, 2, 0, 0, -1),          // 1: r2 -= 1
@@ -590,7 +680,7 @@ func TestClosuresAgreeOnCalls(t *testing.T) {
 	})
 }
 
-func TestClosuresAgreeOnTailCalls(t *testing.T) {
+func TestEnginesAgreeOnTailCalls(t *testing.T) {
 	counter := []Instruction{
 		Make(0xb7, 2, 0, 0, 1),
 		Make(0xdb, 1, 2, 0, AtomicAdd),
@@ -628,7 +718,7 @@ func TestClosuresAgreeOnTailCalls(t *testing.T) {
 	})
 }
 
-func TestClosuresAgreeOnRandomPrograms(t *testing.T) {
+func TestEnginesAgreeOnRandomPrograms(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	n, ran := 3000, 0
 	if testing.Short() {
@@ -708,7 +798,7 @@ func randomProgram(rng *rand.Rand) []Instruction {
 	return append(insns, exit())
 }
 
-func TestClosuresHandTracingToTheInterpreter(t *testing.T) {
+func TestEnginesHandTracingToTheInterpreter(t *testing.T) {
 	trace := func(e Engine) []string {
 		p := mustProgram(t, byteSum(), ProgramOptions{})
 		m := NewMachine(e)
@@ -720,38 +810,55 @@ func TestClosuresHandTracingToTheInterpreter(t *testing.T) {
 		}
 		return seen
 	}
-	want, got := trace(Interpreter), trace(Closures)
-	if len(want) == 0 || !reflect.DeepEqual(got, want) {
-		t.Fatalf("traces differ:\ninterpreter %v\nclosures    %v", want, got)
+	want := trace(Interpreter)
+	for _, e := range Engines() {
+		if got := trace(e); len(want) == 0 || !reflect.DeepEqual(got, want) {
+			t.Fatalf("traces differ:\ninterp %v\n%s %v", want, e.Name(), got)
+		}
 	}
 }
 
-func TestClosuresCompileOnceForConcurrentMachines(t *testing.T) {
-	p := mustProgram(t, byteSum(), ProgramOptions{})
-	var wg sync.WaitGroup
-	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			m := NewMachine(Closures)
-			buf := make([]byte, 100+g)
-			var want uint64
-			for i := range buf {
-				buf[i] = byte(i + g)
-				want += uint64(buf[i])
+func TestEnginesCompileOnceForConcurrentMachines(t *testing.T) {
+	for _, e := range Engines() {
+		t.Run(e.Name(), func(t *testing.T) {
+			p := mustProgram(t, byteSum(), ProgramOptions{})
+			var wg sync.WaitGroup
+			for g := range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					m := NewMachine(e)
+					buf := make([]byte, 100+g)
+					var want uint64
+					for i := range buf {
+						buf[i] = byte(i + g)
+						want += uint64(buf[i])
+					}
+					id := m.AddRegion(NewRegion("memory", buf, false))
+					for range 50 {
+						if r0, err := m.Run(p, Address(id, 0), uint64(len(buf))); err != nil || r0 != want {
+							t.Errorf("r0 = %d, err = %v; want %d", r0, err, want)
+							return
+						}
+					}
+				}()
 			}
-			id := m.AddRegion(NewRegion("memory", buf, false))
-			for range 50 {
-				if r0, err := m.Run(p, Address(id, 0), uint64(len(buf))); err != nil || r0 != want {
-					t.Errorf("r0 = %d, err = %v; want %d", r0, err, want)
-					return
+			wg.Wait()
+			switch e {
+			case Closures:
+				if compiledProgram(p) != compiledProgram(p) {
+					t.Fatal("the program was compiled more than once")
+				}
+			case JIT:
+				nc := p.native.code.Load()
+				if JITNative() && (nc == nil || p.native.failed.Load()) {
+					t.Fatal("the program was not compiled to native code")
+				}
+				if _, err := NewMachine(e).Run(p, 0, 0); err != nil || p.native.code.Load() != nc {
+					t.Fatalf("err = %v; the program was compiled more than once", err)
 				}
 			}
-		}()
-	}
-	wg.Wait()
-	if compiledProgram(p) != compiledProgram(p) {
-		t.Fatal("the program was compiled more than once")
+		})
 	}
 }
 
@@ -941,9 +1048,9 @@ func TestEveryEngineSteadyStateRunsDoNotAllocate(t *testing.T) {
 	}
 }
 
-// FuzzClosures runs arbitrary programs on both engines, with helpers, a memory region and a
+// FuzzEngines runs arbitrary programs on every engine, with helpers, a memory region and a
 // context region served by a Load hook, and fails on any difference at all.
-func FuzzClosures(f *testing.F) {
+func FuzzEngines(f *testing.F) {
 	f.Add(Encode(sumLoop()), []byte{1, 2, 3}, uint16(0))
 	f.Add(Encode(byteSum()), []byte{1, 2, 3, 4, 5, 6, 7, 8, 9}, uint16(17))
 	f.Add(Encode([]Instruction{Make(0x61, 2, 3, 0, 0), Make(0x71, 0, 2, 0, 0), exit()}), []byte{9, 8, 7}, uint16(0))
@@ -969,7 +1076,8 @@ func FuzzClosures(f *testing.F) {
 				Kfuncs: map[int32]Helper{1: helpers[3]}})
 			m := NewMachine(e)
 			id := m.AddRegion(NewRegion("memory", append([]byte(nil), mem...), false))
-			ctx := m.AddRegion(Region{Name: "ctx", Data: []byte{1, 2, 3, 4}, Hi: 2, Load: func(m *Machine, off, size uint32) (uint64, bool) {
+			fields := []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}
+			ctx := m.AddRegion(Region{Name: "ctx", Data: fields, Hi: 2, WideMask: 0b101, Load: func(m *Machine, off, size uint32) (uint64, bool) {
 				rec.note(m, "load", off, size)
 				return Address(id, off), size == 4
 			}})
@@ -977,4 +1085,29 @@ func FuzzClosures(f *testing.F) {
 		}
 		agree(t, s, uint64(budget)%5000+1)
 	})
+}
+
+func TestEveryEngineServesStoresAndSignExtendingLoadsThroughHooks(t *testing.T) {
+	tests := []struct {
+		name  string
+		insns []Instruction
+		want  uint64
+	}{
+		{"a sign-extending load extends the hook's answer", []Instruction{Make(0x81, 0, 1, 16, 0), exit()}, 0xffffffff80000001},
+		{"a plain load of the same field does not", []Instruction{Make(0x61, 0, 1, 16, 0), exit()}, 0x80000001},
+		{"a stored immediate reaches the hook truncated to the size", []Instruction{Make(0x62, 1, 0, 16, -5), Make(0x61, 0, 1, 16, 0), exit()}, 0xfffffffb},
+		{"a stored register reaches the hook", []Instruction{Make(0xb7, 3, 0, 0, 7), Make(0x63, 1, 3, 16, 0), Make(0x61, 0, 1, 16, 0), exit()}, 7},
+	}
+	for _, e := range Engines() {
+		for _, tt := range tests {
+			t.Run(e.Name()+": "+tt.name, func(t *testing.T) {
+				p, m, args := ctxScenario(tt.insns)(&recorder{}, e)
+				args[0] = Address(FirstHostRegion+1, 0)
+				r0, err := m.Run(p, args...)
+				if err != nil || r0 != tt.want {
+					t.Errorf("r0 = %#x, err = %v; want %#x", r0, err, tt.want)
+				}
+			})
+		}
+	}
 }
