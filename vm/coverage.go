@@ -16,11 +16,22 @@ type Coverage struct {
 	order []*ProgramCoverage // in the order programs first ran
 	last  *ProgramCoverage
 	// lastCmp is the comparing jump that ran last, and how close it came.
-	lastCmp struct {
-		rec  *ProgramCoverage
-		pc   int
-		near uint8
-	}
+	lastCmp Comparison
+}
+
+// Comparison is a comparing jump (any conditional jump but jset) as it ran: the record of its
+// program, its pc, its operands and how close they came (see ProgramCoverage.Near).
+type Comparison struct {
+	Rec  *ProgramCoverage
+	PC   int
+	Near int
+	// Bits is the width compared: 64, or 32 for the 32-bit forms.
+	Bits int
+	// A and B are the operands (dst, and the immediate or src), the low 32 bits of each for the
+	// 32-bit forms.
+	A, B uint64
+	// Equality says the jump tests equality (jeq or jne).
+	Equality bool
 }
 
 // NewCoverage returns an empty coverage record.
@@ -80,17 +91,16 @@ func (c *Coverage) Reset() {
 		clear(pc.near)
 		pc.dirty = false
 	}
-	c.lastCmp.rec = nil
+	c.lastCmp.Rec = nil
 }
 
-// LastComparison returns the comparing jump that ran last since the record was made or reset (the
-// record of its program and its pc) and how close its operands came then (see Near); ok is false
-// when none ran. A fuzzer that rewards closeness only there, at the test an input's path ends on,
-// climbs towards the next branch of its deepest path without keeping inputs that merely come
-// closer to tests they already pass.
-func (c *Coverage) LastComparison() (rec *ProgramCoverage, pc, near int, ok bool) {
-	l := c.lastCmp
-	return l.rec, l.pc, int(l.near), l.rec != nil
+// LastComparison returns the comparing jump that ran last since the record was made or reset (not
+// counting tests of pointers, see Near); ok is false when none ran. A fuzzer that rewards
+// closeness only there, at the test an input's path ends on, climbs towards the next branch of its
+// deepest path without keeping inputs that merely come closer to tests they already pass; and
+// its operands say what the input would have to hold instead.
+func (c *Coverage) LastComparison() (cmp Comparison, ok bool) {
+	return c.lastCmp, c.lastCmp.Rec != nil
 }
 
 // Merge adds the counts of o to c (the closeness of equality tests keeps the larger).
@@ -247,15 +257,19 @@ func (pc *ProgramCoverage) compare(i int, in *op, regs *[16]uint64) {
 	if in.code&SrcX != 0 {
 		b = regs[in.src&0xf]
 	}
-	n, ok := closeness(in.code, regs[in.dst&0xf], b)
+	a := regs[in.dst&0xf]
+	n, ok := closeness(in.code, a, b)
 	if !ok {
 		return
 	}
 	if n > pc.near[i] {
 		pc.near[i] = n
 	}
-	l := &pc.cov.lastCmp
-	l.rec, l.pc, l.near = pc, i, n
+	bits := 64
+	if in.code&0x07 == ClassJMP32 {
+		a, b, bits = uint64(uint32(a)), uint64(uint32(b)), 32
+	}
+	pc.cov.lastCmp = Comparison{Rec: pc, PC: i, Near: int(n), Bits: bits, A: a, B: b, Equality: in.code&0xf0 == JmpJEQ || in.code&0xf0 == JmpJNE}
 }
 
 // interpStep records, for the interpreter, that instruction i of the record's program is about to

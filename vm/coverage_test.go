@@ -58,7 +58,12 @@ func (tc *traceCounts) step(p *Program, pc int, regs *[11]uint64) {
 		}
 		if n, ok := slowCloseness(in.Op, regs[in.Dst()], b); ok {
 			tp.near[pc] = max(tp.near[pc], n)
-			tc.last = fmt.Sprintf("last comparison: %s %d %d\n", p.Name(), pc, n)
+			a := regs[in.Dst()]
+			if in.Class() == ClassJMP32 {
+				a, b = a&0xffffffff, b&0xffffffff
+			}
+			eq := in.Op&0xf0 == JmpJEQ || in.Op&0xf0 == JmpJNE
+			tc.last = fmt.Sprintf("last comparison: %s %d %d %#x %#x %v\n", p.Name(), pc, n, a, b, eq)
 		}
 	}
 	tc.lastProg, tc.lastPC = p, pc
@@ -145,8 +150,8 @@ func dumpSorted(c *Coverage) string {
 		one := &Coverage{progs: map[*Program]*ProgramCoverage{p: c.progs[p]}, order: []*ProgramCoverage{c.progs[p]}}
 		b.WriteString(dumpCoverage(one))
 	}
-	if rec, pc, near, ok := c.LastComparison(); ok {
-		fmt.Fprintf(&b, "last comparison: %s %d %d\n", rec.Prog().Name(), pc, near)
+	if cmp, ok := c.LastComparison(); ok {
+		fmt.Fprintf(&b, "last comparison: %s %d %d %#x %#x %v\n", cmp.Rec.Prog().Name(), cmp.PC, cmp.Near, cmp.A, cmp.B, cmp.Equality)
 	}
 	return b.String()
 }

@@ -126,8 +126,8 @@ func dumpCoverage(c *Coverage) string {
 		}
 		b.WriteString("\n")
 	}
-	if rec, pc, near, ok := c.LastComparison(); ok {
-		fmt.Fprintf(&b, "last comparison: %s %d %d\n", rec.Prog().Name(), pc, near)
+	if cmp, ok := c.LastComparison(); ok {
+		fmt.Fprintf(&b, "last comparison: %s %d %d %#x %#x %v\n", cmp.Rec.Prog().Name(), cmp.PC, cmp.Near, cmp.A, cmp.B, cmp.Equality)
 	}
 	return b.String()
 }

@@ -70,9 +70,8 @@ func newFeatures(obj *sim.Object) *features {
 	return f
 }
 
-// collect notes the features of a run, while the fuzzer's counters are masked.
+// collect adds the features of a run to pending (while the fuzzer's counters are masked).
 func (f *features) collect(cov *vm.Coverage, out *sim.Outcome) {
-	f.pending = f.pending[:0]
 	switch {
 	case out.Fault != nil:
 		f.pending = append(f.pending, hit{slotFault, 1, false})
@@ -101,8 +100,9 @@ func (f *features) collect(cov *vm.Coverage, out *sim.Outcome) {
 	// How close the comparison the run ended on came to its other outcome, when no run has had
 	// that outcome yet: the next branch of the input's path. (Once one has, coming closer to it
 	// is nothing new; and so a seed that reaches both outcomes leaves no ladder to climb.)
-	if rec, i, near, ok := cov.LastComparison(); ok {
-		if ps := f.progs[rec.Prog()]; ps != nil && near > 0 && near < rec.Prog().CompareBits(i) {
+	if cmp, ok := cov.LastComparison(); ok {
+		rec, i, near := cmp.Rec, cmp.PC, cmp.Near
+		if ps := f.progs[rec.Prog()]; ps != nil && near > 0 && near < cmp.Bits {
 			var other uint8
 			switch taken, fell := rec.Branch(i); {
 			case taken == 0:

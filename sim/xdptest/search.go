@@ -3,8 +3,6 @@ package xdptest
 import (
 	"math/bits"
 	"math/rand/v2"
-
-	"github.com/xdpsim/xdpsim/vm"
 )
 
 // Failure is an input that failed the program's checks.
@@ -19,17 +17,15 @@ type Failure struct {
 // Search looks for an input that fails the program's checks, without go test -fuzz: it mutates the
 // seeds, keeps every mutant that reaches something new in the program (the features go test -fuzz
 // sees through this package), and mutates those in turn, for at most runs inputs. It returns the
-// first failing input, or nil. The search is deterministic for a given rng seed, so a test that
+// first failing input, or nil. Like RunInput, it runs each input's neighbours too (unless
+// WithExactInputs). The search is deterministic for a given rng seed, so a test that
 // uses it passes or fails the same way on a fast machine and on a loaded one; at a few hundred
 // thousand inputs a second it is a quick check to run in go test, while go test -fuzz is the
 // campaign.
 func (p *Program) Search(seeds [][]byte, runs int, seed uint64) *Failure {
 	s := &searcher{p: p, rng: rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)), seen: map[hit]bool{}}
-	s.feats = p.features()
-	rec := newRecorder(p)
-	defer rec.done()
 	for _, pkt := range seeds {
-		if f := s.try(pkt, rec); f != nil {
+		if f := s.try(pkt); f != nil {
 			return f
 		}
 	}
@@ -42,7 +38,7 @@ func (p *Program) Search(seeds [][]byte, runs int, seed uint64) *Failure {
 		n := len(s.corpus)
 		i := n - 1 - int(float64(n)*s.rng.Float64()*s.rng.Float64())
 		buf = s.mutate(append(buf[:0], s.corpus[i].pkt...))
-		if f := s.try(buf, rec); f != nil {
+		if f := s.try(buf); f != nil {
 			return f
 		}
 	}
@@ -57,23 +53,20 @@ type entry struct{ pkt []byte }
 type searcher struct {
 	p      *Program
 	rng    *rand.Rand
-	feats  *features
 	seen   map[hit]bool
 	corpus []entry
 	runs   int
 }
 
-// try runs pkt; it keeps a copy in the corpus if it reached something new.
-func (s *searcher) try(pkt []byte, rec *recorder) *Failure {
+// try runs pkt (and its neighbours); it keeps a copy in the corpus if it reached something new.
+func (s *searcher) try(pkt []byte) *Failure {
 	s.runs++
-	rec.reset()
-	out, msgs, err := s.p.run(Input{Packet: pkt}, s.p.cfg.checks)
+	_, failed, msgs, err := s.p.run(Input{Packet: pkt}, s.p.cfg.checks, s.p.solve)
 	if err == nil && len(msgs) > 0 {
-		return &Failure{Input: Input{Packet: append([]byte(nil), pkt...)}, Problems: msgs, Runs: s.runs}
+		return &Failure{Input: Input{Packet: append([]byte(nil), failed.Packet...)}, Problems: msgs, Runs: s.runs}
 	}
-	s.feats.collect(rec.cov(), &out)
 	added := false
-	for _, h := range s.feats.pending {
+	for _, h := range s.p.feats.pending {
 		h.n = uint64(1) << (bits.Len64(min(h.n, 255)) - 1)
 		if !s.seen[h] {
 			s.seen[h] = true
@@ -141,51 +134,4 @@ func (s *searcher) mutate(b []byte) []byte {
 		}
 	}
 	return b
-}
-
-// features is the program's feature map: the one guiding the fuzzer, or a new one.
-func (p *Program) features() *features {
-	if p.guide != nil {
-		return p.guide
-	}
-	return newFeatures(p.Object)
-}
-
-// recorder gives the runs of Search and Distill a coverage record to take features from: the one
-// the fuzzer's guide uses (reset by every run) or one of its own on the machine for the while.
-type recorder struct {
-	p     *Program
-	c     *vm.Coverage
-	saved *vm.Coverage
-	own   bool
-}
-
-func newRecorder(p *Program) *recorder {
-	if p.guide != nil {
-		return &recorder{p: p, c: p.cov}
-	}
-	r := &recorder{p: p, c: vm.NewCoverage(), own: true, saved: p.x.Machine().Coverage()}
-	p.x.Machine().SetCoverage(r.c)
-	return r
-}
-
-// reset readies the record for a run.
-func (r *recorder) reset() {
-	if r.own {
-		r.c.Reset()
-	}
-}
-
-// cov is the record of the last run; it counts towards CollectCoverage too.
-func (r *recorder) cov() *vm.Coverage {
-	if r.own && r.p.total != nil {
-		r.p.total.Merge(r.c)
-	}
-	return r.c
-}
-
-func (r *recorder) done() {
-	if r.own {
-		r.p.x.Machine().SetCoverage(r.saved)
-	}
 }

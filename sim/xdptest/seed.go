@@ -42,19 +42,13 @@ func (p *Program) Distill(pkts [][]byte) [][]byte {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return len(pkts[a]) - len(pkts[b]) })
-	feats := p.features()
-	rec := newRecorder(p)
-	defer rec.done()
-	// reach runs a packet and returns what it reaches, as the fuzzer sees it, or nil.
+	// reach runs a packet (alone) and returns what it reaches, as the fuzzer sees it, or nil.
 	reach := func(pkt []byte) map[hit]bool {
-		rec.reset()
-		out, _, err := p.run(Input{Packet: pkt}, nil)
-		if err != nil {
+		if _, _, _, err := p.run(Input{Packet: pkt}, nil, false); err != nil {
 			return nil
 		}
-		feats.collect(rec.cov(), &out)
 		got := map[hit]bool{}
-		for _, h := range feats.pending {
+		for _, h := range p.feats.pending {
 			if h.near {
 				continue // closeness is for fuzzing to climb, not for choosing seeds
 			}

@@ -10,10 +10,12 @@
 //	}
 //
 // Under go test -fuzz, a Program steers Go's fuzzer by the BPF program's own coverage: the edges
-// of its branches, how often they ran, and how many bytes of each equality test already agree.
-// The simulator's Go code is instrumented too, but what it counts is hidden from the fuzzer, so
-// that new paths through the interpreter no longer pass for new behaviour of the program (see
-// the internal fuzzcov package). No flags are needed.
+// of its branches, how often they ran, and how close the comparison an input's path ends on came
+// to going the other way. The simulator's Go code is instrumented too, but what it counts is
+// hidden from the fuzzer, so that new paths through the interpreter no longer pass for new
+// behaviour of the program (see the internal fuzzcov package). Each input also brings its
+// neighbours: the packet with the bytes its last equality test compared set to the value tested
+// for (see RunInput). No flags are needed.
 //
 // Every input starts from the maps as they were after Load (or the last Snapshot), with the random
 // number generator reseeded, so a failing input fails again when run alone, and in xdpsim: set
@@ -47,16 +49,18 @@ type Program struct {
 	// Prog is the program that runs.
 	Prog *sim.Program
 
-	x      *sim.XDP
-	loop   replay.Loop
-	rec    replay.Record
-	path   string
-	snaps  []*maps.Snapshot
-	cfg    config
-	cov    *vm.Coverage // this input's coverage, when guiding a fuzzer or collecting
-	total  *vm.Coverage // everything run since CollectCoverage, or nil
-	guide  *features
-	failed []string
+	x     *sim.XDP
+	loop  replay.Loop
+	rec   replay.Record
+	nbuf  [][]byte
+	path  string
+	snaps []*maps.Snapshot
+	cfg   config
+	cov   *vm.Coverage // the coverage of the last run
+	total *vm.Coverage // everything run since CollectCoverage, or nil
+	feats *features    // the program's features, from cov
+	guide bool         // steering go test -fuzz (fuzzcov.Active)
+	solve bool         // RunInput also runs an input's neighbours
 }
 
 // Option changes how Load loads and runs a program.
@@ -71,6 +75,7 @@ type config struct {
 	cond   sim.Conditions
 	device *sim.Device
 	engine vm.Engine
+	exact  bool
 }
 
 // WithProgram picks the program by function or section name (default: the object's only XDP
@@ -99,6 +104,9 @@ func WithConditions(cond sim.Conditions) Option { return func(c *config) { c.con
 // the same results and the same coverage; the default is the compiled-blocks engine, which
 // records coverage a block at a time rather than an instruction at a time.
 func WithEngine(e vm.Engine) Option { return func(c *config) { c.engine = e } }
+
+// WithExactInputs makes Run and RunInput run the input alone, not its neighbours (see RunInput).
+func WithExactInputs() Option { return func(c *config) { c.exact = true } }
 
 // WithDevice makes packets arrive on a simulated NIC (RX-metadata hints, RSS, VLAN offload).
 func WithDevice(d *sim.Device) Option { return func(c *config) { c.device = d } }
@@ -177,11 +185,8 @@ func newProgram(obj *sim.Object, path string, cfg config) (*Program, error) {
 	// packet: the time, the RX queue and the CPU it maps to.
 	p.loop = replay.Loop{Target: replay.Sim{X: x}, Conditions: cfg.cond, CPUs: cfg.load.CPUs}
 	p.rec = replay.Record{Time: time.Unix(0, int64(cfg.cond.TimeNs)), Index: 1, File: path}
-	if fuzzcov.Active() {
-		p.guide = newFeatures(obj)
-		p.cov = vm.NewCoverage()
-		x.Machine().SetCoverage(p.cov)
-	}
+	p.cov, p.feats, p.guide, p.solve = vm.NewCoverage(), newFeatures(obj), fuzzcov.Active(), !cfg.exact
+	x.Machine().SetCoverage(p.cov)
 	p.Snapshot()
 	return p, nil
 }
@@ -228,7 +233,16 @@ func (p *Program) Run(t testing.TB, pkt []byte) sim.Outcome {
 // RunInput restores the maps, runs the input and checks the outcome against the checks (by
 // default DefaultChecks), failing t (t.Errorf) with every check that fails. A packet the kernel
 // would refuse (shorter than an Ethernet header, say) is not run; the outcome's Err says why and
-// checks do not fail it. The outcome's Data and Meta stay valid until the next run.
+// checks do not fail it. The outcome (its Data and Meta valid until the next run) and the maps
+// afterwards are the input's.
+//
+// RunInput also runs the input's neighbours (unless WithExactInputs): when the last equality test
+// the program made on the packet did not hold, it runs the packet with the bytes that held the
+// tested value (each place they occur, up to four, in either byte order) changed to the value
+// tested for, as the fuzzers REDQUEEN and AFL++'s CmpLog do. Go's fuzzer cannot learn from the
+// program's comparisons itself; this way a magic value is met at once rather than a bit at a
+// time. A neighbour that fails is reported with its bytes (it is what XDPTEST_PCAP writes), and
+// since neighbours follow from the input alone, the input fails again whenever it runs.
 func (p *Program) RunInput(t testing.TB, in Input) sim.Outcome {
 	out, failure := p.runChecked(in)
 	if failure != "" {
@@ -238,64 +252,95 @@ func (p *Program) RunInput(t testing.TB, in Input) sim.Outcome {
 	return out
 }
 
-// runChecked runs an input with the checks and describes its failure, "" if none.
+// runChecked runs an input (and its neighbours) with the checks and describes a failure, "" if
+// none.
 func (p *Program) runChecked(in Input) (sim.Outcome, string) {
-	out, msgs, err := p.run(in, p.cfg.checks)
+	out, failed, msgs, err := p.run(in, p.cfg.checks, p.solve)
 	if err != nil {
 		return out, "xdptest: " + err.Error()
 	}
 	if len(msgs) > 0 {
-		return out, p.failure(in, msgs)
+		return out, p.failure(in, failed, msgs)
 	}
 	return out, ""
 }
 
-// Outcome runs an input as RunInput does, without checks and without a test: the outcome, or an
-// error for an input that cannot be set up (a map entry that does not fit its map).
+// Outcome runs an input alone, without checks and without a test: the outcome, or an error for an
+// input that cannot be set up (a map entry that does not fit its map).
 func (p *Program) Outcome(in Input) (sim.Outcome, error) {
-	out, _, err := p.run(in, nil)
+	out, _, _, err := p.run(in, nil, false)
 	return out, err
 }
 
-// run restores the maps, runs the input and checks the outcome. Under go test -fuzz, all of it
-// happens with the fuzzer's counters masked (the checks' own branches would otherwise pass for
-// coverage too); the program's features are shown to the fuzzer afterwards.
-func (p *Program) run(in Input, checks []Check) (out sim.Outcome, msgs []string, err error) {
-	if p.guide != nil {
+// run runs an input with the checks and, with solve, its neighbours (see RunInput); it returns the
+// input's outcome, and the input that failed (the input or a neighbour) with its problems. The
+// features of every run it made are in p.feats.pending. Under go test -fuzz, all of it happens
+// with the fuzzer's counters masked (the simulator's and the checks' own branches would otherwise
+// pass for coverage too); the program's features are shown to the fuzzer afterwards.
+func (p *Program) run(in Input, checks []Check, solve bool) (out sim.Outcome, failed Input, msgs []string, err error) {
+	if p.guide {
 		fuzzcov.Mask()
-		p.cov.Reset()
 	}
+	p.feats.pending = p.feats.pending[:0]
+	out, msgs, err = p.once(in, checks, true)
+	failed = in
+	if solve && err == nil && len(msgs) == 0 {
+		if cmp, ok := p.cov.LastComparison(); ok {
+			p.nbuf = neighbours(in.Packet, cmp, p.nbuf[:0])
+			for _, pkt := range p.nbuf {
+				nb := in
+				nb.Packet = pkt
+				_, nmsgs, nerr := p.once(nb, checks, true)
+				if nerr == nil && len(nmsgs) > 0 {
+					failed, msgs = Input{Packet: append([]byte(nil), pkt...), Meta: in.Meta, RxQueue: in.RxQueue, Maps: in.Maps}, nmsgs
+					break
+				}
+			}
+			if len(p.nbuf) > 0 {
+				// The outcome and the maps are the input's again.
+				out, _, _ = p.once(in, nil, false)
+			}
+		}
+	}
+	if p.guide {
+		fuzzcov.Unmask()
+		p.feats.show()
+	}
+	return out, failed, msgs, err
+}
+
+// once restores the maps and runs one input with the checks, adding its features to
+// p.feats.pending when record is set.
+func (p *Program) once(in Input, checks []Check, record bool) (out sim.Outcome, msgs []string, err error) {
+	p.cov.Reset()
 	for _, s := range p.snaps {
 		s.Restore()
 	}
 	for _, e := range in.Maps {
 		if err = p.setEntry(e); err != nil {
-			break
+			return out, nil, err
 		}
 	}
-	if err == nil {
-		p.x.SetSeed(p.cfg.seed)
-		p.loop.Conditions.RxQueue = in.RxQueue
-		p.rec.Data, p.rec.OrigLen, p.rec.Meta = in.Packet, len(in.Packet), in.Meta
-		var pkt *replay.Packet
-		if pkt, err = p.loop.Packet(&p.rec); err == nil {
-			out = pkt.Outcome
-		}
-		for _, c := range checks {
-			if cerr := c(in, out); cerr != nil {
-				msgs = append(msgs, cerr.Error())
-			}
+	p.x.SetSeed(p.cfg.seed)
+	p.loop.Conditions.RxQueue = in.RxQueue
+	p.rec.Data, p.rec.OrigLen, p.rec.Meta = in.Packet, len(in.Packet), in.Meta
+	pkt, err := p.loop.Packet(&p.rec)
+	if err != nil {
+		return out, nil, err
+	}
+	out = pkt.Outcome
+	for _, c := range checks {
+		if cerr := c(in, out); cerr != nil {
+			msgs = append(msgs, cerr.Error())
 		}
 	}
-	if p.guide != nil {
-		p.guide.collect(p.cov, &out)
-		fuzzcov.Unmask()
-		p.guide.show()
+	if record {
+		p.feats.collect(p.cov, &out)
 		if p.total != nil {
 			p.total.Merge(p.cov)
 		}
 	}
-	return out, msgs, err
+	return out, msgs, nil
 }
 
 func (p *Program) setEntry(e MapEntry) error {
@@ -323,9 +368,12 @@ func (p *Program) setEntry(e MapEntry) error {
 // file (the variable's value), for xdpsim run and xdpsim diff.
 const PcapEnv = "XDPTEST_PCAP"
 
-func (p *Program) failure(in Input, msgs []string) string {
+func (p *Program) failure(orig, in Input, msgs []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "xdptest: %s: %s\n", p.Prog.Name, strings.Join(msgs, "; "))
+	if !bytes.Equal(orig.Packet, in.Packet) {
+		fmt.Fprintf(&b, "  found from the input %x: the bytes its last equality test compared, set to the value it tested for\n", orig.Packet)
+	}
 	fmt.Fprintf(&b, "  packet (%d bytes): %x\n", len(in.Packet), in.Packet)
 	if len(in.Meta) > 0 {
 		fmt.Fprintf(&b, "  metadata: %x\n", in.Meta)
@@ -355,9 +403,6 @@ func (p *Program) CollectCoverage() {
 		return
 	}
 	p.total = vm.NewCoverage()
-	if p.guide == nil {
-		p.x.Machine().SetCoverage(p.total)
-	}
 }
 
 // Coverage is what the runs since CollectCoverage executed (nil before it): cover.New turns it into

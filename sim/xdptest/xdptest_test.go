@@ -297,3 +297,29 @@ func TestDistillShortensSeedsThatStillReachTheSame(t *testing.T) {
 		}
 	}
 }
+
+func TestRunTriesTheNeighbourTheLastEqualityTestAsksFor(t *testing.T) {
+	near := telemetry(t, 2, "xdq!") // one byte off the planted bug
+	t.Run("the neighbour with the tested-for byte fails, and is reported", func(t *testing.T) {
+		p := xdptest.Load(t, planted)
+		ft := &fakeT{}
+		if out := p.Run(ft, near); out.Ret != 2 {
+			t.Errorf("the input's own verdict is %d, want XDP_PASS", out.Ret)
+		}
+		want := strings.Replace(fmt.Sprintf("%x", near), "786471", "786470", 1)
+		if len(ft.errors) != 1 || !strings.Contains(ft.errors[0], "found from the input") || !strings.Contains(ft.errors[0], "packet (") || !strings.Contains(ft.errors[0], want) {
+			t.Fatalf("reported %q, want the neighbour %s", ft.errors, want)
+		}
+		if n := counter(t, p, "tlm_stats", binary.LittleEndian.AppendUint32(nil, 0)); n != 1 {
+			t.Errorf("after Run the maps hold %d records, want the input's 1", n)
+		}
+	})
+	t.Run("WithExactInputs runs the input alone", func(t *testing.T) {
+		p := xdptest.Load(t, planted, xdptest.WithExactInputs())
+		ft := &fakeT{}
+		p.Run(ft, near)
+		if len(ft.errors) != 0 {
+			t.Fatalf("reported %q", ft.errors)
+		}
+	})
+}
