@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/cover"
 	"github.com/xdpsim/xdpsim/sim/replay"
 	"github.com/xdpsim/xdpsim/vm"
@@ -113,12 +115,52 @@ func (sc *suiteCoverage) record(s *session) (done func(), err error) {
 		return nil, errCoverageKernel
 	}
 	cov := vm.NewCoverage()
-	s.x.Machine().SetCoverage(cov)
+	s.setCoverage(cov)
 	return func() {
-		if err := sc.prof.Merge(cover.ForObject(cov, s.obj, s.prog)); err != nil && sc.err == nil {
+		if err := sc.prof.Merge(s.profile(cov)); err != nil && sc.err == nil {
 			sc.err = err
 		}
 	}, nil
+}
+
+// setCoverage makes every machine of the session (the XDP program's, the tc programs') record
+// into cov; they run one after the other, so they share it.
+func (s *session) setCoverage(cov *vm.Coverage) {
+	if s.x != nil {
+		s.x.Machine().SetCoverage(cov)
+	}
+	if s.tc != nil {
+		for _, m := range s.tc.Machines() {
+			m.SetCoverage(cov)
+		}
+	}
+}
+
+// profile makes the coverage profile of the session's programs: the one it runs, the tc programs
+// behind it, and every program of their objects that ran (tail calls, devmap programs).
+func (s *session) profile(cov *vm.Coverage) *cover.Profile {
+	objs := []*sim.Object{s.obj}
+	entries := []*sim.Program{s.prog}
+	if s.tc != nil {
+		for _, p := range s.tc.Programs() {
+			entries = append(entries, p)
+			if !slices.Contains(objs, p.Object()) {
+				objs = append(objs, p.Object())
+			}
+		}
+	}
+	prof := &cover.Profile{}
+	for _, o := range objs {
+		var mine []*sim.Program
+		for _, e := range entries {
+			if e.Object() == o {
+				mine = append(mine, e)
+			}
+		}
+		// Programs of different objects never share a name and an object path: no error.
+		_ = prof.Merge(cover.ForObject(cov, o, mine...))
+	}
+	return prof
 }
 
 // coverageSink records a session's coverage and writes it when the loop finishes: a replay sink
@@ -136,14 +178,14 @@ func newCoverageSink(s *session, flags *coverageFlags, stdout io.Writer) (*cover
 		return nil, errCoverageKernel
 	}
 	c := &coverageSink{coverageOut: coverageOut{flags: flags, title: s.objPath}, s: s, cov: vm.NewCoverage(), stdout: stdout}
-	s.x.Machine().SetCoverage(c.cov)
+	s.setCoverage(c.cov)
 	return c, nil
 }
 
 func (c *coverageSink) Packet(*replay.Packet) error { return nil }
 
 func (c *coverageSink) Finish(*replay.Loop) error {
-	return c.write(cover.ForObject(c.cov, c.s.obj, c.s.prog), c.stdout)
+	return c.write(c.s.profile(c.cov), c.stdout)
 }
 
 func (c *coverageSink) Commit() error { return c.commit() }

@@ -73,6 +73,24 @@ func TestRunCoverage(t *testing.T) {
 	})
 }
 
+func TestRunCoverageOfTCPrograms(t *testing.T) {
+	trace := corpus.TracePath("mixed.pcap")
+	t.Run("a tc program run alone", func(t *testing.T) {
+		obj := tcObjectOf(t, "tc_parser")
+		rc, stdout, stderr := runCmd(t, "run", obj, trace, "--coverage")
+		if rc != 0 || !strings.Contains(stdout, "\ncoverage:\n  tc_parser ("+obj+"): ") {
+			t.Errorf("exit %d: %s\n%s", rc, stdout, stderr)
+		}
+	})
+	t.Run("an XDP program and the tc program behind it", func(t *testing.T) {
+		obj := tcObjectOf(t, "tc_meta")
+		rc, stdout, stderr := runCmd(t, "run", obj, trace, "-p", "xdp_meta_writer", "--tc", obj+":tc_meta_reader", "--coverage")
+		if rc != 0 || !strings.Contains(stdout, "  xdp_meta_writer (") || !strings.Contains(stdout, "  tc_meta_reader (") {
+			t.Errorf("exit %d: %s\n%s", rc, stdout, stderr)
+		}
+	})
+}
+
 func TestTestCoverageAddsUpTheSuite(t *testing.T) {
 	lcov := filepath.Join(t.TempDir(), "suite.info")
 	files := []string{filepath.Join(corpus.Dir(), "eth_stats.expect.json"), filepath.Join(corpus.Dir(), "udp_filter.expect.json")}

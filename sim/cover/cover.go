@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/cilium/ebpf/asm"
@@ -93,16 +94,16 @@ func New(cov *vm.Coverage, progs ...*sim.Program) *Profile {
 	return p
 }
 
-// ForObject is New for every XDP program of obj that the record saw run, and entry (which may be
-// nil) whether it ran or not.
-func ForObject(cov *vm.Coverage, obj *sim.Object, entry *sim.Program) *Profile {
+// ForObject is New for every program of obj (XDP and tc) that the record saw run, and the entries
+// whether they ran or not.
+func ForObject(cov *vm.Coverage, obj *sim.Object, entries ...*sim.Program) *Profile {
 	var progs []*sim.Program
-	for _, name := range obj.XDPPrograms() {
+	for _, name := range append(obj.XDPPrograms(), obj.TCPrograms()...) {
 		sp, err := obj.Program(name)
 		if err != nil {
 			continue
 		}
-		if sp == entry || cov != nil && cov.Program(sp.VM) != nil {
+		if slices.Contains(entries, sp) || cov != nil && cov.Program(sp.VM) != nil {
 			progs = append(progs, sp)
 		}
 	}
