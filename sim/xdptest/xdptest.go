@@ -27,6 +27,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -384,14 +385,16 @@ func (p *Program) failure(orig, in Input, msgs []string) string {
 	for _, e := range in.Maps {
 		fmt.Fprintf(&b, "  map %s: %x = %x\n", e.Map, e.Key, e.Value)
 	}
+	// go test runs in the package's directory: name files so that they work from anywhere.
+	obj := absolute(p.path)
 	if path := os.Getenv(PcapEnv); path != "" {
 		if err := replay.WritePcap(path, time.Unix(0, int64(p.cfg.cond.TimeNs)), in.Packet); err != nil {
 			fmt.Fprintf(&b, "  %s: %v", PcapEnv, err)
 		} else {
-			fmt.Fprintf(&b, "  written to %s: replay it with: xdpsim run %s %s", path, p.path, path)
+			fmt.Fprintf(&b, "  written to %s: replay it with: xdpsim run %s %s", absolute(path), obj, absolute(path))
 		}
 	} else {
-		fmt.Fprintf(&b, "  to replay it in xdpsim, run this input again with %s=crash.pcap, then: xdpsim run %s crash.pcap", PcapEnv, p.path)
+		fmt.Fprintf(&b, "  to replay it in xdpsim, run this input again with %s=/tmp/crash.pcap, then: xdpsim run %s /tmp/crash.pcap", PcapEnv, obj)
 	}
 	return b.String()
 }
@@ -408,3 +411,11 @@ func (p *Program) CollectCoverage() {
 // Coverage is what the runs since CollectCoverage executed (nil before it): cover.New turns it into
 // a report over the C source.
 func (p *Program) Coverage() *vm.Coverage { return p.total }
+
+// absolute is path made absolute, or path as it is if that fails.
+func absolute(path string) string {
+	if a, err := filepath.Abs(path); err == nil {
+		return a
+	}
+	return path
+}

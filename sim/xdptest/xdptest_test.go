@@ -143,7 +143,8 @@ func TestAFailingInputIsReportedForReplay(t *testing.T) {
 		t.Fatalf("reported %d errors, want 1: %q", len(ft.errors), ft.errors)
 	}
 	msg := ft.errors[0]
-	for _, want := range []string{"xdp_exception: XDP_ABORTED", fmt.Sprintf("packet (%d bytes): %x", len(bug), bug), "xdpsim run " + planted + " " + pcap} {
+	abs, _ := filepath.Abs(planted)
+	for _, want := range []string{"xdp_exception: XDP_ABORTED", fmt.Sprintf("packet (%d bytes): %x", len(bug), bug), "xdpsim run " + abs + " " + pcap} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("the report lacks %q:\n%s", want, msg)
 		}
