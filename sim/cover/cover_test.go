@@ -58,14 +58,15 @@ func lineOf(t *testing.T, text string) int {
 	return found
 }
 
-// profileOf runs the frames through the parser with a coverage record and makes the profile.
-func profileOf(t *testing.T, frames ...[]byte) *cover.Profile {
+// recording loads an object's XDP program (by name, "" for the only one) on a machine that
+// records its coverage.
+func recording(t *testing.T, path, name string) (*sim.XDP, *vm.Coverage) {
 	t.Helper()
-	obj, err := sim.Load(parserObj, sim.LoadOptions{})
+	obj, err := sim.Load(path, sim.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := obj.FindProgram("")
+	p, err := obj.FindProgram(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,12 +76,19 @@ func profileOf(t *testing.T, frames ...[]byte) *cover.Profile {
 	}
 	cov := vm.NewCoverage()
 	x.Machine().SetCoverage(cov)
+	return x, cov
+}
+
+// profileOf runs the frames through the parser with a coverage record and makes the profile.
+func profileOf(t *testing.T, frames ...[]byte) *cover.Profile {
+	t.Helper()
+	x, cov := recording(t, parserObj, "")
 	for _, f := range frames {
 		if o := x.Run(f, nil, sim.Conditions{IngressIfindex: 1}); o.Err != "" {
 			t.Fatalf("frame %x: %s", f, o.Err)
 		}
 	}
-	return cover.ForObject(cov, obj, p)
+	return cover.ForObject(cov, x.Program().Object(), x.Program())
 }
 
 // lines maps line numbers to their lines in the profile's one file.
@@ -329,25 +337,12 @@ func TestHTMLShowsTheSourceWithCounts(t *testing.T) {
 // TestTailCallTargetsAreInTheProfile replays the tail-calling corpus program: the profile holds
 // the entry and the programs it tail-called.
 func TestTailCallTargetsAreInTheProfile(t *testing.T) {
-	obj, err := sim.Load("../../corpus/tailcall.v4.o", sim.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := obj.FindProgram("xdp_tailcall_entry")
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := sim.NewXDP(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cov := vm.NewCoverage()
-	x.Machine().SetCoverage(cov)
+	x, cov := recording(t, "../../corpus/tailcall.v4.o", "xdp_tailcall_entry")
 	loop := replay.Loop{Target: replay.Sim{X: x}, Conditions: sim.Conditions{IngressIfindex: 1}}
 	if err := loop.Run("../../corpus/traces/mixed.pcap"); err != nil {
 		t.Fatal(err)
 	}
-	prof := cover.ForObject(cov, obj, p)
+	prof := cover.ForObject(cov, x.Program().Object(), x.Program())
 	if len(prof.Programs) < 2 {
 		t.Fatalf("the profile holds %d programs, want the entry and its tail-call targets", len(prof.Programs))
 	}
