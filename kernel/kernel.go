@@ -115,6 +115,12 @@ type VethResult struct {
 	// that tracepoint is missing).
 	Rets []uint32
 
+	// Frames holds, for every injected packet, the frame the program left when it passed it
+	// (read from a packet tap on its veth end) or sent it back (XDP_TX, read at the other end);
+	// nil for other verdicts, and for a passed frame the stack drops before its taps (one that
+	// says it has a VLAN tag but is too short to take it out). Metadata does not travel with it.
+	Frames [][]byte
+
 	// Verdicts counts Rets by result.VerdictName.
 	Verdicts map[string]int
 

@@ -451,3 +451,16 @@ func (p *Program) Close() error {
 	}
 	return nil
 }
+
+// Tag is the program's tag as the kernel computed it (hex, as bpftool shows it): the first 8
+// bytes of a hash over its instructions as loaded, map references zeroed (SHA-256 on 6.18).
+func (p *Program) Tag() (string, error) {
+	if p.prog == nil {
+		return "", errClosed
+	}
+	info, err := p.prog.Info()
+	if err != nil {
+		return "", fmt.Errorf("kernel: program info: %w", err)
+	}
+	return info.Tag, nil
+}

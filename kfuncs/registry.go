@@ -27,12 +27,41 @@ type Kfunc struct {
 	// ChangesPacketData: the kfunc moves data_meta, so, as after bpf_xdp_adjust_meta, the
 	// verifier must forget every packet pointer the program holds.
 	ChangesPacketData bool
+	// Flags are the kernel's KF_* flags of the kfunc (see [KfuncFlags]), which the verifier
+	// checks calls against.
+	Flags KfuncFlags
+	// Ret is what the kfunc returns, for the verifier.
+	Ret RetKind
 	// Feature is the feature switch the kfunc needs ("" for kfuncs that are in Linux; see
 	// [FeatureTraits] and [FeatureExportToSkb] for proposals that never merged).
 	Feature string
 	// Impl runs the kfunc. It finds the frame in the machine's Host ([Frame]).
 	Impl vm.Helper
 }
+
+// KfuncFlags are the kernel's kfunc flags (include/linux/btf.h) that the verifier needs.
+type KfuncFlags uint32
+
+const (
+	// KfAcquire: the kfunc returns a reference the program must release (KF_ACQUIRE).
+	KfAcquire KfuncFlags = 1 << iota
+	// KfRelease: the kfunc releases the reference its first argument holds (KF_RELEASE).
+	KfRelease
+	// KfRetNull: the returned pointer may be NULL and must be checked (KF_RET_NULL).
+	KfRetNull
+	// KfTrustedArgs: pointer arguments must be trusted, unmodified pointers (KF_TRUSTED_ARGS).
+	KfTrustedArgs
+)
+
+// RetKind says what a kfunc returns.
+type RetKind uint8
+
+const (
+	// RetInt is an integer (the default).
+	RetInt RetKind = iota
+	// RetVoid is nothing.
+	RetVoid
+)
 
 // ArgKind says what an argument is.
 type ArgKind uint8

@@ -171,7 +171,7 @@ func (x *XDP) deviceSetup(pkt []byte, cond *Conditions) []byte {
 	s.hints = nil
 	d := x.dev
 	if d == nil {
-		if x.prog.DevBound {
+		if x.plan == nil && x.prog.DevBound {
 			// A device-bound program runs on the simulated device even when none was chosen.
 			d = &Device{Profile: defaultProfile()}
 			x.dev = d

@@ -191,7 +191,11 @@ func (h *Host) lookup(dst netip.Addr) (route, bool) {
 }
 
 // SetHost gives the simulated host a network configuration (nil: a bare namespace).
-func (x *XDP) SetHost(h *Host) { x.rs.setHost(h) }
+func (x *XDP) SetHost(h *Host) {
+	for _, rs := range x.runStates() {
+		rs.setHost(h)
+	}
+}
 
 // fibLookup is bpf_fib_lookup against the simulated host, with the order of the kernel's checks
 // (measured on 6.18): flags, family, device, IPv6 strict-scope addresses, forwarding, the table,

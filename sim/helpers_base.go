@@ -80,7 +80,11 @@ func (s *runState) random() uint32 {
 }
 
 // SetSeed seeds bpf_get_prandom_u32.
-func (x *XDP) SetSeed(seed uint64) { x.rs.setSeed(seed) }
+func (x *XDP) SetSeed(seed uint64) {
+	for _, rs := range x.runStates() {
+		rs.setSeed(seed)
+	}
+}
 
 func mapLookup(s *runState, m *vm.Machine, mp, key, _, _, _ uint64) (uint64, error) {
 	mm, k, err := s.mapArg(m, mp, key, false, false)

@@ -171,7 +171,6 @@ func xdpRedirect(s *xdpState, m *vm.Machine, ifindex, flags, _, _, _ uint64) (ui
 	if flags != 0 {
 		return 0, nil // XDP_ABORTED
 	}
-	s.redirect = Redirect{Ifindex: uint32(ifindex)}
-	s.redirSet = true
+	s.setRedirect(Redirect{Ifindex: uint32(ifindex)})
 	return 4, nil
 }

@@ -797,8 +797,14 @@ func TestCORERelocations(t *testing.T) {
 			simOnly: "the kernel relocates against its own BTF",
 		}.run(t)
 	})
-	t.Run("a relocation with no match poisons its instruction, which faults when reached", func(t *testing.T) {
+	t.Run("a relocation with no match poisons its instruction, which the verifier refuses to reach", func(t *testing.T) {
 		obj := load(t, "core", sim.LoadOptions{BTF: writeBTF(t, false)})
+		_, err := obj.FindProgram("")
+		// The kernel's words for the call libbpf and cilium/ebpf write in its place.
+		wantError(t, err, "core_reader", "invalid func unknown#195896080", "iphdr___co")
+	})
+	t.Run("unverified, a relocation with no match poisons its instruction, which faults when reached", func(t *testing.T) {
+		obj := load(t, "core", sim.LoadOptions{BTF: writeBTF(t, false), NoVerify: true})
 		x := newXDP(t, obj, "")
 		out := x.Run(udpFrame, nil, sim.Conditions{IngressIfindex: 1})
 		if out.Fault == nil {
@@ -1000,7 +1006,7 @@ func TestUnsupportedCallsFailNamingTheCallee(t *testing.T) {
 		name, prog string
 		want       []string
 	}{
-		{"bpf_skb_vlan_push is named with its number", "vlan_pusher", []string{"program vlan_pusher", "bpf_skb_vlan_push (#18)"}},
+		{"bpf_skb_vlan_push is named with its number, in the kernel's words", "vlan_pusher", []string{"program vlan_pusher", "program of this type cannot use helper bpf_skb_vlan_push#18"}},
 		{"a kfunc the simulator does not provide is named", "kfunc_user", []string{"program kfunc_user", "kfunc bpf_xdpsim_test_kfunc"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

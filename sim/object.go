@@ -1,6 +1,7 @@
 // Package sim is the simulated kernel: it loads clang-built BPF objects (through cilium/ebpf's ELF
 // reader), creates their maps, links and prepares their programs for the vm, and runs XDP programs
-// over packets with the kernel's data-path semantics.
+// over packets with the kernel's data-path semantics: one program (NewXDP), or several on one
+// interface as libxdp's dispatcher runs them (NewDispatcher, planned by package sim/device).
 package sim
 
 import (
@@ -20,6 +21,7 @@ import (
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim/corebtf"
 	"github.com/xdpsim/xdpsim/sim/maps"
+	"github.com/xdpsim/xdpsim/verifier"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -45,6 +47,12 @@ type LoadOptions struct {
 	// Features switches on proposals that never merged (kfuncs.FeatureTraits,
 	// kfuncs.FeatureExportToSkb, ...): their kfuncs resolve only when on.
 	Features kfuncs.Features
+	// NoVerify skips the verifier: programs the kernel would refuse may load (and run until
+	// they fault or exhaust the instruction budget). The object's Notices say so.
+	NoVerify bool
+	// VerifierLogLevel is the log level of the verification at load (0, 1 or 2); the log is in
+	// Program.Verification.
+	VerifierLogLevel int
 }
 
 // Object is a loaded ELF object: its maps, created, and its programs, prepared on demand.
@@ -84,6 +92,10 @@ type Program struct {
 	// resolved, before context rewriting.
 	Insns asm.Instructions
 	VM    *vm.Program
+	// Verification is the verifier's result (log, statistics, the xlated program); nil when
+	// loaded with NoVerify.
+	Verification *verifier.Result
+	vprog        *verifier.Program
 	// lines holds the source line of every raw instruction slot; lineInfo the BTF line info it
 	// comes from (nil where the line is not BTF's).
 	lines    []string
@@ -155,6 +167,9 @@ func LoadSpec(path string, spec *ebpf.CollectionSpec, opts LoadOptions) (*Object
 			v = "v1 (March 2025)"
 		}
 		o.Notices = append(o.Notices, "--feature traits: packet traits are an RFC that never merged into Linux; modelled as its "+v+" patches describe")
+	}
+	if opts.NoVerify {
+		o.Notices = append(o.Notices, "--no-verify: programs are not verified; one the kernel would refuse may run, and fault or exhaust the instruction budget")
 	}
 	if opts.Features.ExportToSkb {
 		o.Notices = append(o.Notices, "--feature export-to-skb: bpf_xdp_metadata_export_to_skb is a 2022 RFC that never merged into Linux; modelled after its description")
@@ -371,22 +386,32 @@ func (o *Object) progType(ps *ebpf.ProgramSpec) ebpf.ProgramType {
 // program, or, in an object without XDP programs, the only tc program, or fails listing the
 // choices.
 func (o *Object) FindProgram(name string) (*Program, error) {
+	fn, err := o.ProgramName(name)
+	if err != nil {
+		return nil, err
+	}
+	return o.Program(fn)
+}
+
+// ProgramName resolves a function or section name as FindProgram does, to the program's
+// function name, without preparing it.
+func (o *Object) ProgramName(name string) (string, error) {
 	if name == "" {
 		xdp, tc := o.XDPPrograms(), o.TCPrograms()
 		switch {
 		case len(xdp) == 1:
-			return o.Program(xdp[0])
+			return xdp[0], nil
 		case len(xdp) > 1:
-			return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("%d XDP programs, pick one with --prog: %s", len(xdp), strings.Join(xdp, ", "))}
+			return "", &LoadError{Path: o.Path, Err: fmt.Errorf("%d XDP programs, pick one with --prog: %s", len(xdp), strings.Join(xdp, ", "))}
 		case len(tc) == 1:
-			return o.Program(tc[0])
+			return tc[0], nil
 		case len(tc) > 1:
-			return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("%d tc programs, pick one with --prog: %s", len(tc), strings.Join(tc, ", "))}
+			return "", &LoadError{Path: o.Path, Err: fmt.Errorf("%d tc programs, pick one with --prog: %s", len(tc), strings.Join(tc, ", "))}
 		}
-		return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("no XDP or tc program in the object; programs: %s (pick one with --prog and type it with --type xdp or --type tc)", strings.Join(o.ProgramNames(), ", "))}
+		return "", &LoadError{Path: o.Path, Err: fmt.Errorf("no XDP or tc program in the object; programs: %s (pick one with --prog and type it with --type xdp or --type tc)", strings.Join(o.ProgramNames(), ", "))}
 	}
 	if _, ok := o.Spec.Programs[name]; ok {
-		return o.Program(name)
+		return name, nil
 	}
 	var bySection []string
 	for _, fn := range sortedKeys(o.Spec.Programs) {
@@ -396,11 +421,11 @@ func (o *Object) FindProgram(name string) (*Program, error) {
 	}
 	switch len(bySection) {
 	case 1:
-		return o.Program(bySection[0])
+		return bySection[0], nil
 	case 0:
-		return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("no program named %q; programs: %s", name, strings.Join(o.ProgramNames(), ", "))}
+		return "", &LoadError{Path: o.Path, Err: fmt.Errorf("no program named %q; programs: %s", name, strings.Join(o.ProgramNames(), ", "))}
 	}
-	return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("section %q holds several programs, name one: %s", name, strings.Join(bySection, ", "))}
+	return "", &LoadError{Path: o.Path, Err: fmt.Errorf("section %q holds several programs, name one: %s", name, strings.Join(bySection, ", "))}
 }
 
 // Program prepares (once) and returns the program with function name name.
@@ -451,24 +476,29 @@ type fakeFD int
 
 func (f fakeFD) FD() int { return int(f) }
 
-func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
+// link makes the program as loaded: CO-RE applied, map references, helpers and kfuncs resolved,
+// source lines; its vprog is what the verifier checks. It returns the raw instructions and the
+// kfuncs by call immediate for preparing the machine.
+func (o *Object) link(ps *ebpf.ProgramSpec) (*Program, []vm.Instruction, map[int32]vm.Helper, error) {
 	typ := o.progType(ps)
 	switch typ {
 	case ebpf.XDP, ebpf.SchedCLS:
 	case ebpf.UnspecifiedProgram:
-		return nil, fmt.Errorf("section %q carries no program type: give one with --type xdp or --type tc", ps.SectionName)
+		return nil, nil, nil, fmt.Errorf("section %q carries no program type: give one with --type xdp or --type tc", ps.SectionName)
 	default:
-		return nil, fmt.Errorf("program type %s is not simulated (XDP and tc programs are)", typ)
+		return nil, nil, nil, fmt.Errorf("program type %s is not simulated (XDP and tc programs are)", typ)
 	}
 	p := &Program{Name: ps.Name, Section: ps.SectionName, Type: typ, AttachType: ps.AttachType,
 		Frags: ps.Flags&(1<<5) != 0 || strings.HasPrefix(ps.SectionName, "xdp.frags") || strings.HasPrefix(ps.SectionName, "xdp/frags"), obj: o}
 	insns := make(asm.Instructions, len(ps.Instructions))
 	copy(insns, ps.Instructions)
 	if err := o.applyCORE(insns); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	insns = splitPoisonedLoads(insns)
 	kfns := map[int32]vm.Helper{}
+	kfnDesc := map[int32]*kfuncs.Kfunc{}
+	poisoned := map[int32]bool{}
 	kfnIdx := map[string]int32{}
 	var devKfuncs []string
 	for i := range insns {
@@ -485,6 +515,7 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 				what = strings.TrimSpace(src.String())
 			}
 			id := int32(len(kfns))
+			poisoned[id] = true
 			kfns[id] = func(*vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
 				return 0, fmt.Errorf("reached an instruction poisoned by CO-RE (%s): the kernel refuses programs that can reach one", what)
 			}
@@ -493,10 +524,10 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 			ref := ins.Reference()
 			idx, ok := o.mapIndex[ref]
 			if !ok {
-				return nil, fmt.Errorf("instruction %d references %q, which is not a map of this object (.kconfig and ksyms are not simulated)", i, ref)
+				return nil, nil, nil, fmt.Errorf("instruction %d references %q, which is not a map of this object (.kconfig and ksyms are not simulated)", i, ref)
 			}
 			if err := ins.AssociateMap(fakeFD(idx)); err != nil {
-				return nil, fmt.Errorf("instruction %d: %w", i, err)
+				return nil, nil, nil, fmt.Errorf("instruction %d: %w", i, err)
 			}
 		case ins.IsKfuncCall():
 			name := ins.Reference()
@@ -504,14 +535,15 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 			if !ok {
 				k, err := kfuncs.Lookup(name, o.opts.Features)
 				if err != nil {
-					return nil, fmt.Errorf("instruction %d calls %w", i, err)
+					return nil, nil, nil, fmt.Errorf("instruction %d calls %w", i, err)
 				}
 				if typ != ebpf.XDP {
-					return nil, fmt.Errorf("instruction %d%s calls kfunc %s, which the simulator provides for XDP programs only", i, lineSuffix(formatSource(ins)), name)
+					return nil, nil, nil, fmt.Errorf("instruction %d%s calls kfunc %s, which the simulator provides for XDP programs only", i, lineSuffix(formatSource(ins)), name)
 				}
 				id = int32(len(kfns))
 				kfnIdx[name] = id
 				kfns[id] = recordKfunc(k)
+				kfnDesc[id] = k
 				p.Kfuncs = append(p.Kfuncs, name)
 				if k.DevBound {
 					p.DevBound = true
@@ -520,16 +552,16 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 			}
 			ins.Constant = int64(id)
 		case ins.OpCode.IsDWordLoad() && ins.Reference() != "" && ins.Src != asm.PseudoFunc && !ins.IsFunctionReference():
-			return nil, fmt.Errorf("instruction %d references symbol %q, which is not simulated (.kconfig and ksyms are not)", i, ins.Reference())
+			return nil, nil, nil, fmt.Errorf("instruction %d references symbol %q, which is not simulated (.kconfig and ksyms are not)", i, ins.Reference())
 		}
 	}
 	var buf bytes.Buffer
 	if err := insns.Marshal(&buf, le); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	raw, err := vm.Decode(buf.Bytes())
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	// Source lines per raw slot, and the kfunc call immediates as we assigned them.
 	p.lines = make([]string, len(raw))
@@ -549,6 +581,29 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 		}
 	}
 	p.Insns = insns
+	p.vprog = o.verifierProgram(p, ps, raw, kfnDesc, poisoned)
+	return p, raw, kfns, nil
+}
+
+func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
+	p, raw, kfns, err := o.link(ps)
+	if err != nil {
+		return nil, err
+	}
+	insns := p.Insns
+	var devKfuncs []string
+	for _, name := range p.Kfuncs {
+		if k, err := kfuncs.Lookup(name, o.opts.Features); err == nil && k.DevBound {
+			devKfuncs = append(devKfuncs, name)
+		}
+	}
+	if !o.opts.NoVerify && verifier.Supported(p.Type) {
+		res, err := verifier.Verify(p.vprog, verifier.Options{LogLevel: o.opts.VerifierLogLevel})
+		if err != nil {
+			return nil, err
+		}
+		p.Verification = res
+	}
 	helpers, err := o.helpersFor(p, raw)
 	if err != nil {
 		return nil, err

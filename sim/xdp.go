@@ -8,6 +8,7 @@ import (
 	"github.com/cilium/ebpf"
 
 	"github.com/xdpsim/xdpsim/kfuncs"
+	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/vm"
 )
@@ -63,6 +64,9 @@ type Outcome struct {
 	// Traits holds the packet traits after the run (with the traits feature), in key order:
 	// they travel with XDP_PASS to the skb and with redirects.
 	Traits []TraitKV
+	// Dispatch lists, for a dispatcher, the slots whose programs ran, in order, with what each
+	// returned; it aliases the XDP's buffer, like Data.
+	Dispatch []SlotRun
 	// TC is what tc programs did to the packet: the tc ingress hook after XDP_PASS (see
 	// XDP.SetIngress), or the tc program a TC runs alone.
 	TC *TCOutcome
@@ -114,6 +118,12 @@ type XDP struct {
 	pkt  int // region numbers
 	ctx  int
 	obs  FrameObserver
+	// A dispatcher (NewDispatcher) runs its slots' programs, each an XDP of its own sharing st,
+	// as planned; prog, rs, pkt and ctx are then the first slot's.
+	plan  *device.Dispatcher
+	slots []*XDP
+	atts  []Attachment // the programs attached, by device.Program.Ref
+	runs  []SlotRun    // per-packet record of the slots that ran
 	// ingress runs the tc ingress hook on what the program passes (SetIngress).
 	ingress *TC
 }
@@ -133,6 +143,7 @@ type xdpState struct {
 	out        *Outcome
 	redirect   Redirect
 	redirSet   bool
+	redirBy    *XDP // the program (of a dispatcher's, the slot) that chose the redirect target
 	outBuf     []byte
 	outcome    Outcome
 	hints      *kfuncs.RxHints
@@ -150,6 +161,11 @@ type xdpState struct {
 
 // NewXDP prepares p to run over packets.
 func NewXDP(p *Program) (*XDP, error) {
+	return newXDP(p, nil)
+}
+
+// newXDP prepares p to run on the xdp_buff st (nil: one of its own).
+func newXDP(p *Program, st *xdpState) (*XDP, error) {
 	if p.Type != ebpf.XDP {
 		return nil, fmt.Errorf("program %s is of type %s, not XDP", p.Name, p.Type)
 	}
@@ -158,14 +174,43 @@ func NewXDP(p *Program) (*XDP, error) {
 		return nil, err
 	}
 	x := &XDP{prog: p, rs: rs}
-	x.st = &xdpState{x: x, r: rs, frame: make([]byte, FrameSize), dirtyHi: FrameSize}
+	if st == nil {
+		st = &xdpState{x: x, r: rs, frame: make([]byte, FrameSize), dirtyHi: FrameSize}
+	}
+	x.st = st
 	rs.xdp = x.st
 	x.pkt = rs.m.AddRegion(vm.Region{Name: "packet", Data: x.st.frame})
 	// data, data_end, data_meta, ingress_ifindex and rx_queue_index are wide fields the
 	// machine reads from ctxWords without calling loadCtx (see fields); loadCtx answers the rest.
 	x.ctx = rs.m.AddRegion(vm.Region{Name: "ctx", Data: x.st.ctxWords[:], WideMask: 0b11111, Load: x.st.loadCtx})
+	if p.Verification == nil {
+		rs.m.SetBudget(UnverifiedBudget)
+	}
 	return x, nil
 }
+
+// UnverifiedBudget is the instruction budget per packet of a program loaded without
+// verification (LoadOptions.NoVerify): a program the kernel's verifier would refuse may never
+// end, and this stops it within milliseconds (1,048,576 instructions, the verifier's own limit of
+// processed instructions). Machine().SetBudget changes it.
+const UnverifiedBudget = 1 << 20
+
+// UnverifiedBudgetError is a run of an unverified program that exhausted its instruction
+// budget. It unwraps to the machine's *vm.BudgetError (and so matches vm.ErrBudget).
+type UnverifiedBudgetError struct {
+	Budget uint64
+	Err    *vm.BudgetError
+}
+
+func (e *UnverifiedBudgetError) Error() string {
+	msg := fmt.Sprintf("instruction %d: the program ran the %d instructions an unverified program may run on one packet (loaded with --no-verify; the kernel's verifier bounds what a program it accepts may run): give a larger budget with --budget N", e.Err.PC, e.Budget)
+	if e.Err.Line != "" {
+		msg += "\n  at " + e.Err.Line
+	}
+	return msg
+}
+
+func (e *UnverifiedBudgetError) Unwrap() error { return e.Err }
 
 // Machine is the machine the program runs on (for tracing and budgets).
 func (x *XDP) Machine() *vm.Machine { return x.rs.m }
@@ -243,6 +288,9 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 	s.outcome = Outcome{}
 	out := &s.outcome
 	clear(s.hintMap)
+	if x.plan != nil {
+		s.x, s.r = x.slots[0], x.slots[0].rs
+	}
 	pkt = x.deviceSetup(pkt, &cond)
 	if err := s.setup(pkt, meta, cond); err != nil {
 		out.Err = err.Error()
@@ -253,11 +301,21 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 		x.obs.FrameStart(x.Frame())
 		defer func() { x.obs.FrameEnd(x.Frame(), out) }()
 	}
-	r0, err := x.rs.m.Run(x.prog.VM, vm.Address(x.ctx, 0))
-	out.Executed = x.rs.m.Executed()
+	var r0 uint64
+	var err error
+	if x.plan != nil {
+		r0, err = x.dispatch(out, cond)
+	} else {
+		r0, err = x.rs.m.Run(x.prog.VM, vm.Address(x.ctx, 0))
+		out.Executed = x.rs.m.Executed()
+		out.Printk = x.rs.printed
+	}
 	s.out = nil
-	out.Printk = x.rs.printed
 	if err != nil {
+		var be *vm.BudgetError
+		if x.prog.Verification == nil && errors.As(err, &be) {
+			err = &UnverifiedBudgetError{Budget: be.Executed, Err: be}
+		}
 		out.Err = "program fault: " + err.Error()
 		out.Fault = err
 		return *out
@@ -353,7 +411,7 @@ func (s *xdpState) setup(pkt, meta []byte, cond Conditions) error {
 		s.frags = append(s.frags, f)
 		rest = rest[n:]
 	}
-	s.redirSet = false
+	s.redirSet, s.redirBy = false, nil
 	s.egress = 0
 	s.exported, s.traitsUsed = false, false
 	s.traitsOK = false
@@ -391,11 +449,24 @@ func skbProtocol(frame []byte) EtherType {
 	return 0x0004 // ETH_P_802_2
 }
 
+// setRedirect records the target bpf_redirect or bpf_redirect_map chose, as the kernel's per-CPU
+// bpf_redirect_info does: it outlives the program that set it, so in a dispatcher a later slot's
+// XDP_REDIRECT goes where an earlier one chose.
+func (s *xdpState) setRedirect(r Redirect) {
+	s.redirect, s.redirSet, s.redirBy = r, true, s.x
+}
+
 // runAttached runs the program attached to the devmap or cpumap entry the packet was redirected to,
 // on the frame as the first program left it, as dev_map_bpf_prog_run and cpu_map_bpf_prog_run do.
+// The entry belongs to a map of the program that chose the target.
 func (x *XDP) runAttached(out *Outcome) error {
 	s := x.st
 	r := &s.redirect
+	dispatcher := x.plan != nil
+	if s.redirBy != nil {
+		x = s.redirBy
+		s.x, s.r = x, x.rs
+	}
 	p, err := x.rs.obj.ProgramByID(r.progID)
 	if err != nil {
 		return err
@@ -404,9 +475,14 @@ func (x *XDP) runAttached(out *Outcome) error {
 	if r.MapType == "DevMap" || r.MapType == "DevMapHash" {
 		s.egress = r.Ifindex
 	}
+	printed := len(x.rs.printed)
 	r0, err := x.rs.m.Run(p.VM, vm.Address(x.ctx, 0))
 	out.Executed += x.rs.m.Executed()
-	out.Printk = x.rs.printed
+	if dispatcher {
+		out.Printk = append(out.Printk, x.rs.printed[printed:]...)
+	} else {
+		out.Printk = x.rs.printed
+	}
 	s.egress = 0
 	if err != nil {
 		return err

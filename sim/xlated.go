@@ -75,6 +75,16 @@ const (
 // Xlated is the program after context rewriting, with, for every slot of it, the slot of the
 // loaded program it comes from (so that line info and names follow the instructions).
 func (p *Program) Xlated() (insns []vm.Instruction, origin []int, err error) {
+	if verifier.Supported(p.Type) && p.vprog != nil {
+		// The verifier owns the program type's rules: its rewrite is the kernel's.
+		res := p.Verification
+		if res == nil {
+			if res, err = verifier.Verify(p.vprog, verifier.Options{}); err != nil {
+				return nil, nil, err
+			}
+		}
+		return res.Xlated, res.Origin, nil
+	}
 	insns, origin, _, err = rewriteContext(p.VM.Instructions(), p.ctxRules(), p.Line)
 	return insns, origin, err
 }
@@ -1063,4 +1073,34 @@ func convertXDPCtxLoad(ins vm.Instruction) []vm.Instruction {
 		out = append(out, vm.Make(vm.ClassALU64|vm.AluMov|vm.SrcX, dst, dst, 32, 0))
 	}
 	return out
+}
+
+// Verify runs the verifier over the program with opts (for a log at another level, or a program
+// loaded with NoVerify). A rejection is a *verifier.Error; the result is there in both cases.
+func (p *Program) Verify(opts verifier.Options) (*verifier.Result, error) {
+	return verifier.Verify(p.vprog, opts)
+}
+
+// VerifierInput is a copy of what the verifier checks for this program (instructions, maps,
+// kfuncs, BTF functions and lines), for callers that verify it under other conditions: a
+// program that is not bound to a device, another log level.
+func (p *Program) VerifierInput() *verifier.Program {
+	c := *p.vprog
+	return &c
+}
+
+// VerifierInput links the program of function name as the kernel would load it and returns what
+// the verifier checks, without preparing it for the machine: a program can be verified even
+// when it calls helpers the simulator does not provide, or holds instructions the machine
+// refuses.
+func (o *Object) VerifierInput(name string) (*verifier.Program, error) {
+	ps, ok := o.Spec.Programs[name]
+	if !ok {
+		return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("no program named %q", name)}
+	}
+	p, _, _, err := o.link(ps)
+	if err != nil {
+		return nil, &LoadError{Path: o.Path, What: fmt.Sprintf("program %s (section %s)", ps.Name, ps.SectionName), Err: err}
+	}
+	return p.VerifierInput(), nil
 }

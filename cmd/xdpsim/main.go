@@ -5,10 +5,12 @@
 //	xdpsim diff PROG.o TRACE.pcap     compare the simulator with the real kernel
 //	xdpsim test [EXPECT.json...]      check a program against its expectation files
 //	xdpsim dump PROG.o                list programs, maps, variables; print instructions
+//	xdpsim verify PROG.o              check programs as the kernel's verifier does
 //	xdpsim exec [--program HEX] MEM   the conformance plugin protocol
 //	xdpsim show PROG.o TRACE --packet N  draw a packet's frame before and after the run
 //	xdpsim debug PROG.o TRACE.pcap    a step debugger
 //	xdpsim devices                    list the simulated device profiles
+//	xdpsim status PROG.o PROG.o...    how libxdp's dispatcher would attach several programs
 //
 // Exit status, the same for every command: 0 success; 1 the check said no (diff found a
 // divergence, a test failed, --fail-on matched, the verifier rejected the program); 2 bad usage or
@@ -26,6 +28,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/xdpsim/xdpsim/kernel"
+	"github.com/xdpsim/xdpsim/verifier"
 )
 
 // Exit codes, the same for every command.
@@ -58,12 +61,15 @@ const usage = `usage: xdpsim COMMAND [flags] ARGS
 
 commands:
   run PROG.o TRACE.pcap...   run an XDP program over pcap/pcapng traces
+  run PROG.o... -- TRACE...  run several, attached through libxdp's dispatcher
   diff PROG.o TRACE.pcap...  run it in the simulator and the real kernel and compare
   test [EXPECT.json...]      check programs against expectation files (default: *.expect.json here)
   dump PROG.o [-p NAME]      list programs, maps and variables; print instructions (--xlated)
+  verify PROG.o [-p NAME]    check programs as the kernel's verifier does (--log-level 1|2, --json)
   show PROG.o TRACE.pcap --packet N  draw packet N's frame before and after the program (--html FILE)
   debug PROG.o TRACE.pcap    step through the program packet by packet (help inside lists the commands)
   devices [--json]           list the simulated NIC profiles and the RX-metadata hints each supplies
+  status PROG.o [PROG.o...]  how libxdp's dispatcher attaches several programs to one interface (--add, --fixed-slots)
   exec [--program HEX] MEM   run raw instructions (the bpf_conformance plugin protocol)
   version                    print xdpsim's version
   help                       this text
@@ -96,8 +102,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdTest(args[1:], stdout, stderr)
 	case "dump":
 		err = cmdDump(args[1:], stdout, stderr)
+	case "verify":
+		err = cmdVerify(args[1:], stdout, stderr)
 	case "devices":
 		err = cmdDevices(args[1:], stdout)
+	case "status":
+		err = cmdStatus(args[1:], stdout, stderr)
 	case "show":
 		err = cmdShow(args[1:], stdout, stderr)
 	case "debug":
@@ -133,6 +143,8 @@ func exitCode(err error) int {
 		return ee.code
 	case errors.Is(err, kernel.ErrNoKernel):
 		return exitNoKernel
+	case errors.As(err, new(*verifier.Error)):
+		return exitFailed
 	}
 	return exitUsage
 }

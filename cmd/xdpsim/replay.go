@@ -18,6 +18,7 @@ import (
 	"github.com/xdpsim/xdpsim/sim/btfjson"
 	"github.com/xdpsim/xdpsim/sim/replay"
 	"github.com/xdpsim/xdpsim/sim/result"
+	"github.com/xdpsim/xdpsim/verifier"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -25,24 +26,25 @@ import (
 // under which conditions, on which engine, and the outputs. They are registered once, so each means
 // the same in every command.
 type runFlags struct {
-	prog    string
-	typ     string
-	ifindex uint32
-	rxq     uint32
-	cpus    int
-	seed    uint64
-	set     []string
-	resize  []string
-	btf     string
-	mapsIn  string
-	budget  uint64
-	host    string
-	device  string
-	rssKey  string
-	queues  int
-	feature []string
-	engine  string
-	snapped string
+	prog     string
+	typ      string
+	ifindex  uint32
+	rxq      uint32
+	cpus     int
+	seed     uint64
+	set      []string
+	resize   []string
+	btf      string
+	mapsIn   string
+	budget   uint64
+	noVerify bool
+	host     string
+	device   string
+	rssKey   string
+	queues   int
+	feature  []string
+	engine   string
+	snapped  string
 	// tc names tc programs (PROG.o[:NAME]) at the tc ingress hook behind the XDP program, in tcx
 	// order.
 	tc []string
@@ -74,7 +76,8 @@ func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.StringArrayVar(&f.resize, "resize", nil, "set a map's max_entries: MAP=N (repeatable)")
 	fs.StringVar(&f.btf, "btf", "", "vmlinux BTF to resolve CO-RE relocations against (default: the simulator's Linux 6.18 BTF)")
 	fs.StringVar(&f.mapsIn, "maps-in", "", "preload maps from a JSON file shaped as --maps writes it")
-	fs.Uint64Var(&f.budget, "budget", 0, "the simulator's instruction budget per packet; a packet that exceeds it faults (default: the machine's)")
+	fs.Uint64Var(&f.budget, "budget", 0, "the simulator's instruction budget per packet; a packet that exceeds it faults (default: the machine's; 1048576 with --no-verify)")
+	fs.BoolVar(&f.noVerify, "no-verify", false, "skip the verifier: run a program the kernel would refuse (says so on stderr; a packet stops after --budget instructions)")
 	fs.StringVar(&f.host, "host", "", "the simulated host's devices, routes and neighbours as JSON, for bpf_fib_lookup and bpf_check_mtu (see sim.Host); default: a bare namespace that forwards nothing")
 	fs.StringVar(&f.device, "device", "", "simulated NIC the packets arrive on, for RX-metadata hints and RSS (see xdpsim devices); default: BPF_PROG_TEST_RUN's loopback, or veth for device-bound programs")
 	fs.StringVar(&f.rssKey, "rss-key", "", "Toeplitz RSS key as hex (default: the device's, the standard 40-byte key)")
@@ -123,7 +126,7 @@ func lookupEngine(name string) (engine, error) {
 
 // loadOptions turns the flags into sim.LoadOptions.
 func (f *runFlags) loadOptions() (sim.LoadOptions, error) {
-	opts := sim.LoadOptions{CPUs: f.cpus, BTF: f.btf, Set: map[string]any{}, Resize: map[string]uint32{}}
+	opts := sim.LoadOptions{CPUs: f.cpus, BTF: f.btf, Set: map[string]any{}, Resize: map[string]uint32{}, NoVerify: f.noVerify}
 	if f.cpus < 1 {
 		return opts, fmt.Errorf("--cpus %d: need at least one CPU", f.cpus)
 	}
@@ -236,30 +239,11 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	if use == kernelAlso && eng.kernel {
 		return nil, usageErr(errors.New("--engine kernel: diff compares a simulator engine with the kernel; name the simulator's engine (" + strings.Join(engineNames()[:len(engineNames())-1], ", ") + ")"))
 	}
-	opts, err := f.loadOptions()
+	opts, c, err := f.conditions()
 	if err != nil {
-		return nil, usageErr(err)
+		return nil, err
 	}
-	if f.mapsInFormat == "" {
-		f.mapsInFormat = f.mapsFormat
-	}
-	for _, mf := range []string{f.mapsFormat, f.mapsInFormat} {
-		if err := checkMapsFormat(mf); err != nil {
-			return nil, usageErr(err)
-		}
-	}
-	snap, err := replay.ParseSnapPolicy(f.snapped)
-	if err != nil {
-		return nil, usageErr(fmt.Errorf("--snapped %w", err))
-	}
-	host, err := f.hostConfig()
-	if err != nil {
-		return nil, usageErr(err)
-	}
-	dev, err := f.deviceConfig()
-	if err != nil {
-		return nil, usageErr(err)
-	}
+	host, dev := c.host, c.dev
 	useKernel := eng.kernel || use == kernelAlso
 	if useKernel {
 		switch {
@@ -297,6 +281,9 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 		return fail(usageErr(err))
 	}
 	if s.prog, err = s.obj.FindProgram(f.prog); err != nil {
+		if errors.As(err, new(*verifier.Error)) {
+			return fail(err) // the verifier's rejection: exit 1
+		}
 		return fail(usageErr(err))
 	}
 	for _, n := range s.obj.Notices {
@@ -313,7 +300,9 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 		if eng.vm != nil {
 			s.x.Machine().SetEngine(eng.vm)
 		}
-		s.x.Machine().SetBudget(f.budget)
+		if f.budget != 0 {
+			s.x.Machine().SetBudget(f.budget)
+		}
 		s.x.SetSeed(f.seed)
 		s.x.SetHost(host)
 		s.x.SetDevice(dev)
@@ -354,20 +343,63 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	if eng.kernel {
 		s.target = s.kernel
 	}
-	s.loop = &replay.Loop{
-		Target:     s.target,
+	if s.loop, err = f.newLoop(s.target, opts.CPUs, c.snap); err != nil {
+		return fail(err)
+	}
+	return s, nil
+}
+
+// runConditions are what the flags say about the conditions packets run under.
+type runConditions struct {
+	snap replay.SnapPolicy
+	host *sim.Host
+	dev  *sim.Device
+}
+
+// conditions reads the flags every replaying command shares: load options, map formats, the
+// snapped-record policy, the host and the device. Errors carry exit codes.
+func (f *runFlags) conditions() (sim.LoadOptions, runConditions, error) {
+	var c runConditions
+	opts, err := f.loadOptions()
+	if err != nil {
+		return opts, c, usageErr(err)
+	}
+	if f.mapsInFormat == "" {
+		f.mapsInFormat = f.mapsFormat
+	}
+	for _, mf := range []string{f.mapsFormat, f.mapsInFormat} {
+		if err := checkMapsFormat(mf); err != nil {
+			return opts, c, usageErr(err)
+		}
+	}
+	if c.snap, err = replay.ParseSnapPolicy(f.snapped); err != nil {
+		return opts, c, usageErr(fmt.Errorf("--snapped %w", err))
+	}
+	if c.host, err = f.hostConfig(); err != nil {
+		return opts, c, usageErr(err)
+	}
+	if c.dev, err = f.deviceConfig(); err != nil {
+		return opts, c, usageErr(err)
+	}
+	return opts, c, nil
+}
+
+// newLoop is the replay loop over target with the flags' conditions and packet selection.
+func (f *runFlags) newLoop(target replay.Target, cpus int, snap replay.SnapPolicy) (*replay.Loop, error) {
+	l := &replay.Loop{
+		Target:     target,
 		Conditions: sim.Conditions{IngressIfindex: f.ifindex, RxQueue: f.rxq},
-		CPUs:       opts.CPUs,
+		CPUs:       cpus,
 		Snapped:    snap,
 	}
 	if f.packets != "" {
 		sel, err := parsePackets(f.packets)
 		if err != nil {
-			return fail(usageErr(fmt.Errorf("--packet %w", err)))
+			return nil, usageErr(fmt.Errorf("--packet %w", err))
 		}
-		s.loop.Select = sel
+		l.Select = sel
 	}
-	return s, nil
+	return l, nil
 }
 
 // sinks adds the outputs the flags ask for to the session's loop, in the order they print: the

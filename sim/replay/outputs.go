@@ -33,12 +33,14 @@ type PacketJSON struct {
 	Meta    *string `json:"meta,omitempty"`
 	Error   string  `json:"error,omitempty"`
 	// Ctx is, for a tc program run as BPF_PROG_TEST_RUN runs it, the __sk_buff given back.
-	Ctx       *string                   `json:"ctx,omitempty"`
-	Redirect  *sim.Redirect             `json:"redirect,omitempty"`
-	Exception string                    `json:"exception,omitempty"`
-	Skb       *sim.SkbHandoff           `json:"skb,omitempty"`
-	Hints     map[string]sim.HintResult `json:"hints,omitempty"`
-	Traits    map[string]string         `json:"traits,omitempty"`
+	Ctx       *string         `json:"ctx,omitempty"`
+	Redirect  *sim.Redirect   `json:"redirect,omitempty"`
+	Exception string          `json:"exception,omitempty"`
+	Skb       *sim.SkbHandoff `json:"skb,omitempty"`
+	// Dispatch lists, for a dispatcher, the slots that ran and what each returned.
+	Dispatch []sim.SlotRun             `json:"dispatch,omitempty"`
+	Hints    map[string]sim.HintResult `json:"hints,omitempty"`
+	Traits   map[string]string         `json:"traits,omitempty"`
 	// TC is what tc programs did: at tc ingress after XDP_PASS, or the tc program run alone.
 	TC     *sim.TCOutcome `json:"tc,omitempty"`
 	Printk []string       `json:"printk,omitempty"`
@@ -75,6 +77,7 @@ func NewPacketJSON(p *Packet) PacketJSON {
 			}
 		}
 	}
+	j.Dispatch = o.Dispatch
 	j.Hints = o.Hints
 	j.TC = o.TC
 	return j
@@ -171,6 +174,23 @@ func AppendPacketJSON(b []byte, p *Packet) ([]byte, error) {
 				b = append(b, '}')
 			}
 		}
+	}
+	if len(o.Dispatch) > 0 {
+		b = append(b, `,"dispatch":[`...)
+		for i, r := range o.Dispatch {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"slot":`...)
+			b = strconv.AppendInt(b, int64(r.Slot), 10)
+			b = appendJSONString(append(b, `,"program":`...), r.Program)
+			b = append(b, `,"ret":`...)
+			b = strconv.AppendUint(b, uint64(r.Ret), 10)
+			b = append(b, `,"continued":`...)
+			b = strconv.AppendBool(b, r.Continued)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
 	}
 	if len(o.Hints) > 0 {
 		if b, err = appendMarshal(append(b, `,"hints":`...), o.Hints); err != nil {

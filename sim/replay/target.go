@@ -35,8 +35,8 @@ type Sim struct {
 // Run runs one packet through the simulator.
 func (s Sim) Run(pkt, meta []byte, cond sim.Conditions) sim.Outcome { return s.X.Run(pkt, meta, cond) }
 
-// DumpMaps dumps the object's maps.
-func (s Sim) DumpMaps() (result.Maps, error) { return s.X.Program().Object().DumpMaps() }
+// DumpMaps dumps the object's maps (a dispatcher's: every slot's, see sim.XDP.DumpMaps).
+func (s Sim) DumpMaps() (result.Maps, error) { return s.X.DumpMaps() }
 
 // Machine is the machine the program runs on, for the tracer.
 func (s Sim) Machine() *vm.Machine { return s.X.Machine() }

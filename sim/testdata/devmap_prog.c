@@ -20,13 +20,14 @@ __u32 last_ingress;
 SEC("xdp")
 int xdp_redirect(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	__u8 *last = data_end - 1;
+	/* The kernel's verifier refuses arithmetic on data_end ("R2 pointer arithmetic on pkt_end
+	 * prohibited"), so the last byte is read through the helper. */
+	__u32 len = bpf_xdp_get_buff_len(ctx);
+	__u8 last;
 
-	if ((void *)last < data)
+	if (len < 1 || bpf_xdp_load_bytes(ctx, len - 1, &last, 1))
 		return XDP_DROP;
-	return bpf_redirect_map(&ports, *last & 3, XDP_PASS);
+	return bpf_redirect_map(&ports, last & 3, XDP_PASS);
 }
 
 SEC("xdp/devmap")

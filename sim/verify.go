@@ -1,0 +1,204 @@
+package sim
+
+import (
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
+
+	"github.com/xdpsim/xdpsim/kfuncs"
+	"github.com/xdpsim/xdpsim/sim/maps"
+	"github.com/xdpsim/xdpsim/verifier"
+	"github.com/xdpsim/xdpsim/vm"
+)
+
+// What the verifier needs to know about a program, filled from what loading learnt: the maps
+// its lddw instructions name, its kfuncs, its functions from BTF and its source lines.
+
+// poisonedHelper is the helper number libbpf (and cilium/ebpf) write into a call whose CO-RE
+// relocation failed; the kernel's verifier refuses to reach it with "invalid func unknown#...".
+const poisonedHelper = btf.COREBadRelocationSentinel
+
+func (o *Object) verifierProgram(p *Program, ps *ebpf.ProgramSpec, raw []vm.Instruction, kfns map[int32]*kfuncs.Kfunc, poisoned map[int32]bool) *verifier.Program {
+	vp := &verifier.Program{
+		Name:       p.Name,
+		Type:       p.Type,
+		AttachType: p.AttachType,
+		Lines:      p.Line,
+		DevBound:   p.DevBound,
+		Frags:      p.Frags,
+		GPL:        gplCompatible(ps.License),
+		Kfuncs:     kfns,
+	}
+	insns := raw
+	if len(poisoned) > 0 {
+		insns = append([]vm.Instruction(nil), raw...)
+		for i, in := range insns {
+			if in.Op == vm.OpCall && in.Src() == vm.PseudoKfuncCall && poisoned[in.Imm] {
+				insns[i] = vm.Make(vm.OpCall, 0, 0, 0, int32(poisonedHelper))
+			}
+		}
+	}
+	vp.Insns = insns
+	for _, m := range o.mapOrder {
+		vp.Maps = append(vp.Maps, verifierMap(m, o.Spec.Maps[m.Name()]))
+	}
+	iter := p.Insns.Iterate()
+	for iter.Next() {
+		fn := btf.FuncMetadata(iter.Ins)
+		if fn == nil {
+			continue
+		}
+		vp.Funcs = append(vp.Funcs, verifierFunc(fn, int(iter.Offset), p.Type))
+	}
+	return vp
+}
+
+func gplCompatible(license string) bool {
+	switch license {
+	case "GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL":
+		return true
+	}
+	return false
+}
+
+func verifierMap(m *maps.Map, ms *ebpf.MapSpec) verifier.Map {
+	s := m.Spec()
+	vm := verifier.Map{Name: m.Name(), Type: m.Type(), KeySize: uint32(m.KeySize()), ValueSize: uint32(m.ValueSize()),
+		MaxEntries: m.MaxEntries(), Flags: s.Flags, SpinLock: -1, Timer: -1}
+	const rdonlyProg = 1 << 7 // BPF_F_RDONLY_PROG
+	if s.Flags&rdonlyProg != 0 {
+		vm.ReadOnly = true
+	}
+	if ms != nil {
+		if ms.Value != nil {
+			vm.SpinLock = valueMemberOffset(ms.Value, "bpf_spin_lock")
+			vm.Timer = valueMemberOffset(ms.Value, "bpf_timer")
+		}
+		vm.ReadOnly = vm.ReadOnly || ms.Flags&rdonlyProg != 0
+		if vm.ReadOnly && len(ms.Contents) == 1 {
+			if b, ok := ms.Contents[0].Value.([]byte); ok {
+				vm.Data = b
+			}
+		}
+		if ms.InnerMap != nil {
+			in := verifierMapSpec(ms.InnerMap)
+			vm.Inner = &in
+		}
+	}
+	if s.Inner != nil && vm.Inner == nil {
+		in := verifier.Map{Name: s.Inner.Name, Type: s.Inner.Type, KeySize: s.Inner.KeySize, ValueSize: s.Inner.ValueSize,
+			MaxEntries: s.Inner.MaxEntries, Flags: s.Inner.Flags, SpinLock: -1, Timer: -1}
+		vm.Inner = &in
+	}
+	return vm
+}
+
+func verifierMapSpec(ms *ebpf.MapSpec) verifier.Map {
+	vm := verifier.Map{Name: ms.Name, Type: ms.Type, KeySize: ms.KeySize, ValueSize: ms.ValueSize,
+		MaxEntries: ms.MaxEntries, Flags: ms.Flags, SpinLock: -1, Timer: -1}
+	if ms.Value != nil {
+		vm.SpinLock = valueMemberOffset(ms.Value, "bpf_spin_lock")
+		vm.Timer = valueMemberOffset(ms.Value, "bpf_timer")
+	}
+	return vm
+}
+
+// memberOffset finds a member of struct type name in a map's value type, -1 when none.
+func valueMemberOffset(t btf.Type, name string) int {
+	var walk func(t btf.Type, base int, depth int) int
+	walk = func(t btf.Type, base int, depth int) int {
+		if depth > 8 {
+			return -1
+		}
+		t = btf.UnderlyingType(t)
+		switch v := t.(type) {
+		case *btf.Struct:
+			if v.Name == name {
+				return base
+			}
+			for _, m := range v.Members {
+				if off := walk(m.Type, base+int(m.Offset.Bytes()), depth+1); off >= 0 {
+					return off
+				}
+			}
+		case *btf.Union:
+			for _, m := range v.Members {
+				if off := walk(m.Type, base+int(m.Offset.Bytes()), depth+1); off >= 0 {
+					return off
+				}
+			}
+		}
+		return -1
+	}
+	return walk(t, 0, 0)
+}
+
+// verifierFunc describes a function from its BTF: global or static, and its arguments.
+func verifierFunc(fn *btf.Func, insn int, pt ebpf.ProgramType) verifier.Func {
+	f := verifier.Func{Insn: insn, Name: fn.Name, Global: fn.Linkage == btf.GlobalFunc}
+	proto, ok := fn.Type.(*btf.FuncProto)
+	if !ok {
+		return f
+	}
+	if proto.Return == nil {
+		f.RetVoid = true
+	} else if _, ok := proto.Return.(*btf.Void); ok {
+		f.RetVoid = true
+	}
+	for i, prm := range proto.Params {
+		a := verifier.FuncArg{Name: prm.Name, Kind: verifier.FuncArgOther}
+		var tags []string
+		if i < len(fn.ParamTags) {
+			tags = fn.ParamTags[i]
+		}
+		for _, tg := range tags {
+			if tg == "arg:nonnull" {
+				a.Nonnull = true
+			}
+		}
+		t := btf.UnderlyingType(prm.Type)
+		switch v := t.(type) {
+		case *btf.Int, *btf.Enum:
+			a.Kind = verifier.FuncArgScalar
+		case *btf.Pointer:
+			target := btf.UnderlyingType(v.Target)
+			isCtx := false
+			for _, tg := range tags {
+				if tg == "arg:ctx" {
+					isCtx = true
+				}
+			}
+			if st, ok := target.(*btf.Struct); ok && isProgCtx(st.Name, pt) {
+				isCtx = true
+			}
+			switch {
+			case isCtx:
+				a.Kind = verifier.FuncArgCtx
+			default:
+				if st, ok := target.(*btf.Struct); ok && st.Name == "bpf_dynptr" {
+					a.Kind = verifier.FuncArgDynptr
+					break
+				}
+				if sz, err := btf.Sizeof(target); err == nil && sz > 0 {
+					a.Kind = verifier.FuncArgMem
+					a.Size = uint32(sz)
+				}
+			}
+		}
+		f.Args = append(f.Args, a)
+	}
+	return f
+}
+
+// isProgCtx says a struct is the context of the program type as global functions see it.
+func isProgCtx(name string, pt ebpf.ProgramType) bool {
+	switch pt {
+	case ebpf.XDP:
+		return name == "xdp_md" || name == "xdp_buff"
+	case ebpf.SchedCLS, ebpf.SchedACT:
+		return name == "__sk_buff" || name == "sk_buff"
+	}
+	return false
+}
+
+var _ = asm.Instruction{}

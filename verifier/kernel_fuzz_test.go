@@ -1,0 +1,122 @@
+package verifier_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/xdpsim/xdpsim/verifier"
+	"github.com/xdpsim/xdpsim/vm"
+)
+
+// kernelVerdict loads insns into the running kernel as an XDP program and reports whether its
+// verifier accepts them; ok is false where no kernel can be asked (not root, not Linux).
+func kernelVerdict(t testing.TB, insns []vm.Instruction) (accepted bool, log string, ok bool) {
+	var ai asm.Instructions
+	rd := bytes.NewReader(vm.Encode(insns))
+	for rd.Len() > 0 {
+		var ins asm.Instruction
+		if err := ins.Unmarshal(rd, binary.LittleEndian, "linux"); err != nil {
+			return false, "", false
+		}
+		ai = append(ai, ins)
+	}
+	p, err := ebpf.NewProgramWithOptions(&ebpf.ProgramSpec{Type: ebpf.XDP, License: "GPL", Instructions: ai},
+		ebpf.ProgramOptions{LogLevel: ebpf.LogLevelBranch, LogSizeStart: 1 << 20})
+	if err == nil {
+		p.Close()
+		return true, "", true
+	}
+	var ve *ebpf.VerifierError
+	if errors.As(err, &ve) {
+		var b bytes.Buffer
+		for _, l := range ve.Log {
+			b.WriteString(l + "\n")
+		}
+		return false, b.String(), true
+	}
+	return false, err.Error(), true
+}
+
+func requireKernelVerifier(t testing.TB) {
+	if os.Getenv("XDPSIM_NO_KERNEL") != "" {
+		t.Skip("XDPSIM_NO_KERNEL is set")
+	}
+	if _, _, ok := kernelVerdict(t, []vm.Instruction{vm.Make(vm.ClassALU64|vm.AluMov, 0, 0, 0, 2), vm.Make(vm.OpExit, 0, 0, 0, 0)}); !ok {
+		t.Skip("the kernel's verifier cannot be asked here")
+	}
+	p, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.XDP, License: "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 2), asm.Return()}})
+	if err != nil {
+		t.Skipf("cannot load XDP programs here (root with CAP_BPF and CAP_PERFMON needed): %v", err)
+	}
+	p.Close()
+}
+
+func ourVerdict(insns []vm.Instruction) (bool, error) {
+	_, err := verifier.Verify(&verifier.Program{Name: "gen", Insns: insns, Type: ebpf.XDP, GPL: true}, verifier.Options{})
+	if err != nil {
+		var ve *verifier.Error
+		if !errors.As(err, &ve) {
+			return false, err
+		}
+		return false, nil
+	}
+	return true, nil
+}
+
+// FuzzVerifierAgainstKernel: xdpsim's verifier and the kernel's give the same verdict on the
+// same generated program (root only).
+func FuzzVerifierAgainstKernel(f *testing.F) {
+	f.Add([]byte{2, 20, 0, 0, 4, 12, 1, 0})
+	f.Add([]byte{2, 20, 0, 0, 4, 30, 1, 0, 6, 3, 1, 9, 4, 0, 0, 0})
+	f.Add([]byte{9, 1, 2, 3, 0, 1, 2, 3, 7, 0, 0, 0, 8, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, code []byte) {
+		requireKernelVerifier(t)
+		insns := genProgram(code)
+		mine, err := ourVerdict(insns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs, log, _ := kernelVerdict(t, insns)
+		if mine != theirs {
+			t.Fatalf("xdpsim accepts: %v, the kernel accepts: %v\n%s\nkernel log:\n%s", mine, theirs, dump(insns), log)
+		}
+	})
+}
+
+// TestVerifierAgreesWithTheKernelOnGeneratedPrograms asks the kernel about a fixed set of
+// generated programs (the same every run) and requires xdpsim's verdict on each.
+func TestVerifierAgreesWithTheKernelOnGeneratedPrograms(t *testing.T) {
+	requireKernelVerifier(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	agree, accepted := 0, 0
+	const n = 300
+	for i := 0; i < n; i++ {
+		code := make([]byte, 8+rng.IntN(64))
+		for j := range code {
+			code[j] = byte(rng.UintN(256))
+		}
+		insns := genProgram(code)
+		mine, err := ourVerdict(insns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs, log, _ := kernelVerdict(t, insns)
+		if mine == theirs {
+			agree++
+			if mine {
+				accepted++
+			}
+			continue
+		}
+		t.Errorf("program %d: xdpsim accepts: %v, the kernel accepts: %v\n%s\nkernel log:\n%s", i, mine, theirs, dump(insns), log)
+	}
+	t.Logf("%d of %d generated programs get the kernel's verdict (%d accepted by both)", agree, n, accepted)
+}

@@ -1,0 +1,162 @@
+package verifier
+
+// slotType is what one byte of a stack slot holds (the kernel's enum bpf_stack_slot_type).
+type slotType uint8
+
+const (
+	stackInvalid slotType = iota // never written
+	stackSpill                   // part of a spilled register
+	stackMisc                    // some data
+	stackZero                    // known zero
+	stackDynptr                  // part of a struct bpf_dynptr
+	stackIter
+)
+
+var slotTypeChar = [...]byte{stackInvalid: '?', stackSpill: 'r', stackMisc: 'm', stackZero: '0', stackDynptr: 'd', stackIter: 'i'}
+
+// stackSlot is 8 bytes of stack: slot[0] is the byte just below the slot's top (fp-8*spi-1),
+// slot[7] the lowest, as the kernel numbers them; spilled is the register a spill saved.
+type stackSlot struct {
+	spilled reg
+	slot    [8]slotType
+	// dynptr: the kind of a dynptr whose first slot this is (dynptrFirst set).
+	dynKind     dynptrKind
+	dynptrFirst bool
+}
+
+func (s *stackSlot) isSpilled() bool { return s.slot[7] == stackSpill }
+
+// isSpilledScalar64 reports a full 8-byte spill of a scalar.
+func (s *stackSlot) isSpilledScalar64() bool {
+	for _, t := range s.slot {
+		if t != stackSpill {
+			return false
+		}
+	}
+	return s.spilled.typ == scalarValue
+}
+
+type dynptrKind uint8
+
+const (
+	dynptrNone dynptrKind = iota
+	dynptrLocal
+	dynptrRingbuf
+	dynptrSkb
+	dynptrXdp
+)
+
+var dynptrKindNames = [...]string{dynptrNone: "invalid", dynptrLocal: "local", dynptrRingbuf: "ringbuf", dynptrSkb: "skb", dynptrXdp: "xdp"}
+
+// funcState is one frame of the call stack (struct bpf_func_state).
+type funcState struct {
+	regs     [11]reg
+	frameno  int
+	callsite int // instruction of the call that made the frame, -1 for the main frame
+	subprog  int
+	stack    []stackSlot // spi 0 is fp-8 .. fp-1
+	// Callbacks: the range the callback's return value must lie in, and whether this frame is
+	// a callback the verifier explores as a loop (bpf_loop, for_each_map_elem).
+	inCallback bool
+	async      bool
+	cbRetMin   int32
+	cbRetMax   int32
+	cbDepth    int
+}
+
+func (f *funcState) copy() *funcState {
+	c := *f
+	c.stack = append([]stackSlot(nil), f.stack...)
+	return &c
+}
+
+// growStack makes sure the frame tracks size bytes.
+func (f *funcState) growStack(size int) {
+	n := (size + 7) / 8
+	for len(f.stack) < n {
+		f.stack = append(f.stack, stackSlot{spilled: reg{mapIdx: -1}})
+	}
+}
+
+// refState is a reference the program holds (acquired socket, ringbuf record, kfunc object).
+type refState struct {
+	id   uint32
+	insn int
+	kind refKind
+}
+
+type refKind uint8
+
+const (
+	refPtr refKind = iota
+	refLock
+)
+
+// vstate is the whole abstract machine state on one path (struct bpf_verifier_state).
+type vstate struct {
+	frames   []*funcState
+	curframe int
+	refs     []refState
+	// activeLock is the id of the held bpf_spin_lock's object (0: none) and lockMap the map whose
+	// value holds it, lockOff its offset.
+	activeLock uint32
+	lockMap    int32
+	lockOff    int64
+	// Search bookkeeping: the checkpoint this state descends from, and, for a checkpoint, how
+	// many paths from it are still being explored.
+	parent   *vstate
+	branches int
+	insnIdx  int
+	// loop and callback bookkeeping
+	cbUnrollDepth int
+	dfsDepth      int
+	// hist lists the instructions processed since the checkpoint parent, for precision
+	// backtracking.
+	hist []histEntry
+}
+
+func (s *vstate) cur() *funcState { return s.frames[s.curframe] }
+
+func (s *vstate) copy() *vstate {
+	c := *s
+	c.frames = make([]*funcState, len(s.frames))
+	for i, f := range s.frames {
+		c.frames[i] = f.copy()
+	}
+	c.refs = append([]refState(nil), s.refs...)
+	c.hist = append([]histEntry(nil), s.hist...)
+	return &c
+}
+
+// forEachReg calls fn for every register and spilled register of every frame.
+func (s *vstate) forEachReg(fn func(r *reg)) {
+	for _, f := range s.frames {
+		for i := range f.regs {
+			fn(&f.regs[i])
+		}
+		for i := range f.stack {
+			if f.stack[i].isSpilled() {
+				fn(&f.stack[i].spilled)
+			}
+		}
+	}
+}
+
+func (s *vstate) hasRef(id uint32) bool {
+	for _, r := range s.refs {
+		if r.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *vstate) releaseRef(id uint32) bool {
+	for i, r := range s.refs {
+		if r.id == id {
+			s.refs = append(s.refs[:i], s.refs[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
