@@ -30,8 +30,9 @@ type Comparison struct {
 	// A and B are the operands (dst, and the immediate or src), the low 32 bits of each for the
 	// 32-bit forms.
 	A, B uint64
-	// Equality says the jump tests equality (jeq or jne).
-	Equality bool
+	// Equality says the jump tests equality (jeq or jne); Signed that it orders signed numbers
+	// (jsgt, jsge, jslt, jsle).
+	Equality, Signed bool
 }
 
 // NewCoverage returns an empty coverage record.
@@ -269,7 +270,8 @@ func (pc *ProgramCoverage) compare(i int, in *op, regs *[16]uint64) {
 	if in.code&0x07 == ClassJMP32 {
 		a, b, bits = uint64(uint32(a)), uint64(uint32(b)), 32
 	}
-	pc.cov.lastCmp = Comparison{Rec: pc, PC: i, Near: int(n), Bits: bits, A: a, B: b, Equality: in.code&0xf0 == JmpJEQ || in.code&0xf0 == JmpJNE}
+	pc.cov.lastCmp = Comparison{Rec: pc, PC: i, Near: int(n), Bits: bits, A: a, B: b,
+		Equality: in.code&0xf0 == JmpJEQ || in.code&0xf0 == JmpJNE, Signed: signedJump(in.code)}
 }
 
 // interpStep records, for the interpreter, that instruction i of the record's program is about to

@@ -29,7 +29,9 @@ func TestNeighbours(t *testing.T) {
 		// 0x0005 as two bytes: little-endian 0500 (at 1 and 3), then big-endian 0005 (at 0 and 2).
 		{"the wider operand sets the width", "0005000500", eq(0x05, 0x1234), []string{"0034120500", "0005003412", "1234000500", "0005123400"}},
 		{"a test that held has none", "0101", eq(1, 1), nil},
-		{"an ordering test has none", "0101", vm.Comparison{A: 1, B: 2}, nil},
+		{"below the bound of an ordering test, the bound and the value past it", "0c00", vm.Comparison{A: 0x0c, B: 0x20, Bits: 32}, []string{"2000", "2100"}},
+		{"above the bound of an ordering test, the bound and the value below it", "00ff", vm.Comparison{A: 0xff, B: 4, Bits: 32}, []string{"0004", "0003"}},
+		{"a signed ordering test takes -1 as below 4", "ffffffff", vm.Comparison{A: 0xffffffff, B: 4, Bits: 32, Signed: true}, []string{"04000000", "00000004", "05000000", "00000005"}},
 		{"a value that is not in the packet has none", "0101", eq(7, 2), nil},
 	}
 	for _, tt := range tests {

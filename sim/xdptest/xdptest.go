@@ -14,8 +14,8 @@
 // to going the other way. The simulator's Go code is instrumented too, but what it counts is
 // hidden from the fuzzer, so that new paths through the interpreter no longer pass for new
 // behaviour of the program (see the internal fuzzcov package). Each input also brings its
-// neighbours: the packet with the bytes its last equality test compared set to the value tested
-// for (see RunInput). No flags are needed.
+// neighbours: the packet with the bytes its last comparison compared set to a value that takes it
+// the other way (see RunInput). No flags are needed.
 //
 // Every input starts from the maps as they were after Load (or the last Snapshot), with the random
 // number generator reseeded, so a failing input fails again when run alone, and in xdpsim: set
@@ -237,11 +237,12 @@ func (p *Program) Run(t testing.TB, pkt []byte) sim.Outcome {
 // checks do not fail it. The outcome (its Data and Meta valid until the next run) and the maps
 // afterwards are the input's.
 //
-// RunInput also runs the input's neighbours (unless WithExactInputs): when the last equality test
-// the program made on the packet did not hold, it runs the packet with the bytes that held the
-// tested value (each place they occur, up to four, in either byte order) changed to the value
-// tested for, as the fuzzers REDQUEEN and AFL++'s CmpLog do. Go's fuzzer cannot learn from the
-// program's comparisons itself; this way a magic value is met at once rather than a bit at a
+// RunInput also runs the input's neighbours (unless WithExactInputs): it takes the last comparison
+// the program made on the packet and runs the packet with the bytes that held the tested value
+// (where they occur, up to four places, in either byte order) changed to a value that takes the
+// comparison the other way: the value an equality test tested for, or an ordering test's bound and
+// the value past it, as the fuzzers REDQUEEN and AFL++'s CmpLog do. Go's fuzzer cannot learn from
+// the program's comparisons itself; this way a magic value is met at once rather than a bit at a
 // time. A neighbour that fails is reported with its bytes (it is what XDPTEST_PCAP writes), and
 // since neighbours follow from the input alone, the input fails again whenever it runs.
 func (p *Program) RunInput(t testing.TB, in Input) sim.Outcome {
@@ -373,7 +374,7 @@ func (p *Program) failure(orig, in Input, msgs []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "xdptest: %s: %s\n", p.Prog.Name, strings.Join(msgs, "; "))
 	if !bytes.Equal(orig.Packet, in.Packet) {
-		fmt.Fprintf(&b, "  found from the input %x: the bytes its last equality test compared, set to the value it tested for\n", orig.Packet)
+		fmt.Fprintf(&b, "  found from the input %x: the bytes its last comparison compared, set to take it the other way\n", orig.Packet)
 	}
 	fmt.Fprintf(&b, "  packet (%d bytes): %x\n", len(in.Packet), in.Packet)
 	if len(in.Meta) > 0 {
