@@ -50,18 +50,21 @@ type Program struct {
 	// Prog is the program that runs.
 	Prog *sim.Program
 
-	x     *sim.XDP
-	loop  replay.Loop
-	rec   replay.Record
-	nbuf  [][]byte
-	path  string
-	snaps []*maps.Snapshot
-	cfg   config
-	cov   *vm.Coverage // the coverage of the last run
-	total *vm.Coverage // everything run since CollectCoverage, or nil
-	feats *features    // the program's features, from cov
-	guide bool         // steering go test -fuzz (fuzzcov.Active)
-	solve bool         // RunInput also runs an input's neighbours
+	x    *sim.XDP
+	loop replay.Loop
+	rec  replay.Record
+	// The neighbours of the input running, and the packets they go on from.
+	nbuf          [][]byte
+	cur, next     []byte
+	ranNeighbours bool
+	path          string
+	snaps         []*maps.Snapshot
+	cfg           config
+	cov           *vm.Coverage // the coverage of the last run
+	total         *vm.Coverage // everything run since CollectCoverage, or nil
+	feats         *features    // the program's features, from cov
+	guide         bool         // steering go test -fuzz (fuzzcov.Active)
+	solve         bool         // RunInput also runs an input's neighbours
 }
 
 // Option changes how Load loads and runs a program.
@@ -243,8 +246,10 @@ func (p *Program) Run(t testing.TB, pkt []byte) sim.Outcome {
 // comparison the other way: the value an equality test tested for, or an ordering test's bound and
 // the value past it, as the fuzzers REDQUEEN and AFL++'s CmpLog do. Go's fuzzer cannot learn from
 // the program's comparisons itself; this way a magic value is met at once rather than a bit at a
-// time. A neighbour that fails is reported with its bytes (it is what XDPTEST_PCAP writes), and
-// since neighbours follow from the input alone, the input fails again whenever it runs.
+// time; a neighbour that gets past the comparison brings neighbours of its own, up to three
+// comparisons deep (at most ten runs an input). A neighbour that fails is reported with its bytes
+// (it is what XDPTEST_PCAP writes), and since neighbours follow from the input alone, the input
+// fails again whenever it runs.
 func (p *Program) RunInput(t testing.TB, in Input) sim.Outcome {
 	out, failure := p.runChecked(in)
 	if failure != "" {
@@ -287,21 +292,12 @@ func (p *Program) run(in Input, checks []Check, solve bool) (out sim.Outcome, fa
 	out, msgs, err = p.once(in, checks, true)
 	failed = in
 	if solve && err == nil && len(msgs) == 0 {
-		if cmp, ok := p.cov.LastComparison(); ok {
-			p.nbuf = neighbours(in.Packet, cmp, p.nbuf[:0])
-			for _, pkt := range p.nbuf {
-				nb := in
-				nb.Packet = pkt
-				_, nmsgs, nerr := p.once(nb, checks, true)
-				if nerr == nil && len(nmsgs) > 0 {
-					failed, msgs = Input{Packet: append([]byte(nil), pkt...), Meta: in.Meta, RxQueue: in.RxQueue, Maps: in.Maps}, nmsgs
-					break
-				}
-			}
-			if len(p.nbuf) > 0 {
-				// The outcome and the maps are the input's again.
-				out, _, _ = p.once(in, nil, false)
-			}
+		if f, fmsgs := p.neighbours(in, checks); f != nil {
+			failed, msgs = *f, fmsgs
+		}
+		if p.ranNeighbours {
+			// The outcome and the maps are the input's again.
+			out, _, _ = p.once(in, nil, false)
 		}
 	}
 	if p.guide {
@@ -309,6 +305,60 @@ func (p *Program) run(in Input, checks []Check, solve bool) (out sim.Outcome, fa
 		p.feats.show()
 	}
 	return out, failed, msgs, err
+}
+
+// Neighbours go at most maxDepth comparisons past the input's, in at most maxSolveRuns runs.
+const (
+	maxDepth     = 3
+	maxSolveRuns = 10
+)
+
+// neighbours runs the input's neighbours (see RunInput), and theirs: when a neighbour takes the
+// comparison the other way, the neighbours of the comparison its path ends on then run too, up to
+// maxDepth comparisons deep. It returns the first that fails the checks, with its problems.
+func (p *Program) neighbours(in Input, checks []Check) (*Input, []string) {
+	p.ranNeighbours = false
+	cmp, ok := p.cov.LastComparison()
+	if !ok {
+		return nil, nil
+	}
+	p.cur = append(p.cur[:0], in.Packet...)
+	runs := 0
+	for range maxDepth {
+		// Which way the comparison went, so that a neighbour that goes the other way goes on.
+		taken, fell := cmp.Rec.Branch(cmp.PC)
+		if taken != 0 && fell != 0 {
+			return nil, nil // it went both ways (a loop): no other way to take
+		}
+		p.nbuf = neighbours(p.cur, cmp, p.nbuf[:0])
+		var next vm.Comparison
+		found := false
+		for _, pkt := range p.nbuf {
+			if runs == maxSolveRuns {
+				return nil, nil
+			}
+			runs++
+			p.ranNeighbours = true
+			nb := in
+			nb.Packet = pkt
+			_, nmsgs, nerr := p.once(nb, checks, true)
+			if nerr == nil && len(nmsgs) > 0 {
+				nb.Packet = append([]byte(nil), pkt...)
+				return &nb, nmsgs
+			}
+			nt, nf := cmp.Rec.Branch(cmp.PC)
+			if c, ok := p.cov.LastComparison(); ok && !found && (taken == 0 && nt != 0 || fell == 0 && nf != 0) {
+				next, found = c, true
+				p.next = append(p.next[:0], pkt...)
+			}
+		}
+		if !found {
+			return nil, nil
+		}
+		cmp = next
+		p.cur, p.next = p.next, p.cur
+	}
+	return nil, nil
 }
 
 // once restores the maps and runs one input with the checks, adding its features to
@@ -374,7 +424,7 @@ func (p *Program) failure(orig, in Input, msgs []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "xdptest: %s: %s\n", p.Prog.Name, strings.Join(msgs, "; "))
 	if !bytes.Equal(orig.Packet, in.Packet) {
-		fmt.Fprintf(&b, "  found from the input %x: the bytes its last comparison compared, set to take it the other way\n", orig.Packet)
+		fmt.Fprintf(&b, "  found from the input %x: the bytes its last comparisons compared, set to take them the other way\n", orig.Packet)
 	}
 	fmt.Fprintf(&b, "  packet (%d bytes): %x\n", len(in.Packet), in.Packet)
 	if len(in.Meta) > 0 {

@@ -67,7 +67,7 @@ func TestEveryInputStartsFromTheSnapshot(t *testing.T) {
 	pkt := telemetry(t, 2, "abcd")
 
 	t.Run("a record is counted once however often it runs", func(t *testing.T) {
-		p := xdptest.Load(t, planted)
+		p := xdptest.Load(t, planted, xdptest.WithExactInputs()) // valid records lead to the planted bug
 		for range 3 {
 			if out := p.Run(t, pkt); out.Ret != 2 {
 				t.Fatalf("verdict %d, want XDP_PASS", out.Ret)
@@ -81,7 +81,7 @@ func TestEveryInputStartsFromTheSnapshot(t *testing.T) {
 		}
 	})
 	t.Run("maps filled before Snapshot are where every input starts", func(t *testing.T) {
-		p := xdptest.Load(t, planted)
+		p := xdptest.Load(t, planted, xdptest.WithExactInputs()) // valid records lead to the planted bug
 		if err := p.Object.Maps["tlm_stats"].Update(records, binary.LittleEndian.AppendUint64(nil, 100), maps.UpdateAny, 0); err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +94,7 @@ func TestEveryInputStartsFromTheSnapshot(t *testing.T) {
 		}
 	})
 	t.Run("an input's map entries hold for that input only", func(t *testing.T) {
-		p := xdptest.Load(t, planted)
+		p := xdptest.Load(t, planted, xdptest.WithExactInputs()) // valid records lead to the planted bug
 		p.RunInput(t, xdptest.Input{Packet: pkt, Maps: []xdptest.MapEntry{{Map: "tlm_sources", Key: source, Value: []byte{7, 0, 0, 0}}}})
 		if n := counter(t, p, "tlm_sources", source); n != 8 {
 			t.Fatalf("packets from 10.0.0.1 after a preload of 7: %d, want 8", n)
@@ -105,7 +105,7 @@ func TestEveryInputStartsFromTheSnapshot(t *testing.T) {
 		}
 	})
 	t.Run("an entry for a map the object lacks is an error naming it", func(t *testing.T) {
-		p := xdptest.Load(t, planted)
+		p := xdptest.Load(t, planted, xdptest.WithExactInputs()) // valid records lead to the planted bug
 		_, err := p.Outcome(xdptest.Input{Packet: pkt, Maps: []xdptest.MapEntry{{Map: "nope", Key: source, Value: source}}})
 		if err == nil || !strings.Contains(err.Error(), `no map "nope"`) {
 			t.Fatalf("error %v, want one naming the map", err)
@@ -179,7 +179,7 @@ func TestLoadBytesRunsAsLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := xdptest.LoadBytes(t, "planted_bug.o", elf, xdptest.WithProgram("xdp_planted_bug"))
+	p := xdptest.LoadBytes(t, "planted_bug.o", elf, xdptest.WithProgram("xdp_planted_bug"), xdptest.WithExactInputs())
 	if out := p.Run(t, telemetry(t, 3, "abcd")); out.Ret != 2 {
 		t.Fatalf("verdict %d, want XDP_PASS", out.Ret)
 	}
@@ -293,13 +293,14 @@ func TestDistillShortensSeedsThatStillReachTheSame(t *testing.T) {
 	}
 	// It is still a record the parser counts, and it still ends as the long one did.
 	for _, pkt := range [][]byte{long, short} {
-		if out := p.Run(t, pkt); out.Ret != 2 || counter(t, p, "tlm_stats", binary.LittleEndian.AppendUint32(nil, 0)) != 1 {
-			t.Fatalf("%x: verdict %d, records %d; want XDP_PASS and 1", pkt, out.Ret, counter(t, p, "tlm_stats", binary.LittleEndian.AppendUint32(nil, 0)))
+		out, err := p.Outcome(xdptest.Input{Packet: pkt})
+		if err != nil || out.Ret != 2 || counter(t, p, "tlm_stats", binary.LittleEndian.AppendUint32(nil, 0)) != 1 {
+			t.Fatalf("%x: verdict %d (%v), records %d; want XDP_PASS and 1", pkt, out.Ret, err, counter(t, p, "tlm_stats", binary.LittleEndian.AppendUint32(nil, 0)))
 		}
 	}
 }
 
-func TestRunTriesTheNeighbourTheLastEqualityTestAsksFor(t *testing.T) {
+func TestRunTriesTheNeighboursTheComparisonsAskFor(t *testing.T) {
 	near := telemetry(t, 2, "xdq!") // one byte off the planted bug
 	t.Run("the neighbour with the tested-for byte fails, and is reported", func(t *testing.T) {
 		p := xdptest.Load(t, planted)
@@ -313,6 +314,14 @@ func TestRunTriesTheNeighbourTheLastEqualityTestAsksFor(t *testing.T) {
 		}
 		if n := counter(t, p, "tlm_stats", binary.LittleEndian.AppendUint32(nil, 0)); n != 1 {
 			t.Errorf("after Run the maps hold %d records, want the input's 1", n)
+		}
+	})
+	t.Run("a record three bytes off is found through neighbours of neighbours", func(t *testing.T) {
+		p := xdptest.Load(t, planted)
+		ft := &fakeT{}
+		p.Run(ft, telemetry(t, 2, "abc!"))
+		if len(ft.errors) != 1 || !strings.Contains(ft.errors[0], "786470") || !strings.Contains(ft.errors[0], "XDP_ABORTED") {
+			t.Fatalf("reported %q, want the record with tag xdp!", ft.errors)
 		}
 	})
 	t.Run("WithExactInputs runs the input alone", func(t *testing.T) {
