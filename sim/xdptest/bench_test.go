@@ -22,3 +22,23 @@ func BenchmarkRun(b *testing.B) {
 		n++
 	}
 }
+
+// TestRunDoesNotAllocate holds a fuzz input to no allocation once warm: maps restored, the packet
+// and its neighbours run, the checks, the features.
+func TestRunDoesNotAllocate(t *testing.T) {
+	p := xdptest.Load(t, "../testdata/parser.o")
+	pkts, err := xdptest.ReadPcap("../../corpus/traces/mixed.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pkt := range pkts {
+		p.Run(t, pkt)
+	}
+	n := 0
+	if allocs := testing.AllocsPerRun(len(pkts), func() {
+		p.Run(t, pkts[n%len(pkts)])
+		n++
+	}); allocs != 0 {
+		t.Errorf("%v allocations per input, want 0", allocs)
+	}
+}

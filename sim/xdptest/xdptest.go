@@ -343,8 +343,9 @@ func (p *Program) neighbours(in Input, checks []Check) (*Input, []string) {
 			nb.Packet = pkt
 			_, nmsgs, nerr := p.once(nb, checks, true)
 			if nerr == nil && len(nmsgs) > 0 {
-				nb.Packet = append([]byte(nil), pkt...)
-				return &nb, nmsgs
+				failed := nb // (a copy, so that nb need not live on the heap)
+				failed.Packet = append([]byte(nil), pkt...)
+				return &failed, nmsgs
 			}
 			nt, nf := cmp.Rec.Branch(cmp.PC)
 			if c, ok := p.cov.LastComparison(); ok && !found && (taken == 0 && nt != 0 || fell == 0 && nf != 0) {
