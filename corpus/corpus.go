@@ -47,6 +47,11 @@ type Program struct {
 	Needs string
 	// Covers says in a line what the program exercises.
 	Covers string
+	// Cookies says the program answers SYNs with SYN cookies (bpf_tcp_raw_gen_syncookie_*): the
+	// kernel draws its cookie secret at random, so its SYN-ACKs carry other sequence numbers (and
+	// checksums over them) than the simulator's, and than its own in another minute. Comparisons
+	// pass such frames through MaskCookies, which checks the checksum and masks those fields.
+	Cookies bool
 	// Chain names, for tc programs meant to run as a tcx chain, the chain's programs in order
 	// (Entry first); each also runs alone as BPF_PROG_TEST_RUN runs it.
 	Chain []string
@@ -195,6 +200,8 @@ func Programs() []Program {
 			Covers: "LRU hash and LRU per-CPU hash, per-source limits over windows counted in packets"},
 		{Name: "udp_echo", Entry: "xdp_udp_echo", Section: "xdp", Maps: []Map{m(".bss")}, Traces: traces("mixed.pcap", "malformed.pcap"),
 			Covers: "packet access only through load_bytes/store_bytes, UDP echo over IPv4 and IPv6 with XDP_TX"},
+		{Name: "synproxy", Entry: "xdp_synproxy", Section: "xdp", Maps: []Map{m("sp_stats")}, Traces: standard, Cookies: true,
+			Covers: "a SYN proxy: conntrack lookup, SYN-ACKs with raw SYN cookies (IPv4, IPv6) built in place and sent with XDP_TX, cookie checks on ACKs, connections entered into conntrack (alloc, set_status, set_timeout, insert)"},
 		{Name: "hints", Entry: "xdp_hints", Section: "xdp", Maps: []Map{m("hint_classes"), m("rx_queues"), percpu("cpu_packets")},
 			Traces: traces("vlan.pcap", "mixed.pcap"), Needs: NeedsDevice,
 			Covers: "RX-metadata kfuncs (rx_timestamp, rx_hash, rx_vlan_tag) per packet class, hints handed on in the XDP metadata, packets per RX queue and CPU"},

@@ -58,6 +58,10 @@ type Options struct {
 	// With any, the program gets a namespace of its own; without, it shares the package's bare
 	// one (only a loopback device, nothing forwarded).
 	HostSetup [][]string
+
+	// OwnNamespace gives the program a network namespace of its own even without HostSetup, so
+	// that state kept per namespace (the conntrack table) starts empty and stays its own.
+	OwnNamespace bool
 }
 
 // Context is the part of the xdp_md context a caller chooses for [Program.Run].

@@ -73,6 +73,13 @@ func (p *Program) NumCPU() int { return 0 }
 // Close unloads the program.
 func (p *Program) Close() error { return nil }
 
+// CurrentTask measures the task test runs run in; outside Linux it returns an error matching
+// [ErrNoKernel].
+func CurrentTask() (result.Task, error) { return result.Task{}, errNotLinux }
+
+// CurrentTask is [CurrentTask] for this program's test runs.
+func (p *Program) CurrentTask() (result.Task, error) { return result.Task{}, errNotLinux }
+
 // Dispatcher is libxdp's dispatcher loaded into the kernel; outside Linux it cannot be created.
 type Dispatcher struct{ *Program }
 

@@ -128,7 +128,7 @@ func LoadSpec(name string, spec *ebpf.CollectionSpec, opts Options) (*Program, e
 		return nil, err
 	}
 	p := &Program{path: name, name: prog, spec: spec}
-	if len(opts.HostSetup) > 0 {
+	if len(opts.HostSetup) > 0 || opts.OwnNamespace {
 		if p.host, err = startTestHost(opts.HostSetup); err != nil {
 			return nil, err
 		}
@@ -299,7 +299,10 @@ func (p *Program) load() error {
 	}
 	coll, skipped, err := loadCollection(spec, p.name)
 	if err != nil {
-		if errors.Is(err, unix.EPERM) {
+		// EPERM without a verifier log is a missing capability; with one, the verifier refused
+		// the program (a kfunc it does not allow, say), which is an answer, not a missing kernel.
+		var ve *ebpf.VerifierError
+		if errors.Is(err, unix.EPERM) && !errors.As(err, &ve) {
 			return noKernel("loading "+p.path, err)
 		}
 		return fmt.Errorf("kernel: load %s: %w", p.path, err)

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"maps"
 	"net"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -145,9 +144,7 @@ func inNetns[T any](fn func() (T, error)) (_ T, err error) {
 // vethRun does the work inside the private namespace.
 func vethRun(path string, spec *ebpf.CollectionSpec, name string, bind bool, pkts [][]byte, vopts VethOptions, mtu int, timeout time.Duration, hook vethHook) (*VethResult, error) {
 	// No IPv6 autoconfiguration: it would send packets through the program by itself.
-	for _, f := range []string{"/proc/sys/net/ipv6/conf/all/disable_ipv6", "/proc/sys/net/ipv6/conf/default/disable_ipv6"} {
-		_ = os.WriteFile(f, []byte("1"), 0)
-	}
+	quietIPv6()
 	if err := createVeth(vethProg, vethInject, mtu); err != nil {
 		return nil, fmt.Errorf("kernel: veth: create the pair: %w", err)
 	}

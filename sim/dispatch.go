@@ -296,6 +296,14 @@ func (p *Program) Tag() [8]byte {
 		case mapRef && in.Op == 0 && in.Regs == 0 && in.Off == 0:
 			mapRef = false
 			in.Imm = 0
+		case in.Op == vm.OpCall && in.Src() == vm.PseudoKfuncCall:
+			// The kernel sees the kfunc's BTF id in vmlinux where the simulator keeps its own
+			// number: the id in the kernel BTF the object is loaded against (LoadOptions.BTF,
+			// or the built-in 6.18 one, whose ids are its build's).
+			mapRef = false
+			if id, ok := p.obj.kfuncBTFID(p.kfuncNames[in.Imm]); ok {
+				in.Imm = int32(id)
+			}
 		default:
 			mapRef = false
 		}

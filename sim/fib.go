@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
+
+	"github.com/xdpsim/xdpsim/kfuncs/conntrack"
 )
 
 // Host is the simulated machine's network configuration that helpers consult: devices, routes and
@@ -33,6 +35,8 @@ type Host struct {
 	byName  map[string]*HostDevice
 	routes  []route
 	neigh   map[netip.Addr]net.HardwareAddr
+	// ct is the namespace's conntrack table, made on first use (conntrack.go).
+	ct *conntrack.Table
 }
 
 // HostDevice is a network device of the simulated host.

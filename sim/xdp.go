@@ -64,12 +64,17 @@ type Outcome struct {
 	// Traits holds the packet traits after the run (with the traits feature), in key order:
 	// they travel with XDP_PASS to the skb and with redirects.
 	Traits []TraitKV
+	// Timers lists the BPF timer callbacks that ran before the packet (see timers.go).
+	Timers []TimerFiring
 	// Dispatch lists, for a dispatcher, the slots whose programs ran, in order, with what each
 	// returned; it aliases the XDP's buffer, like Data.
 	Dispatch []SlotRun
 	// TC is what tc programs did to the packet: the tc ingress hook after XDP_PASS (see
 	// XDP.SetIngress), or the tc program a TC runs alone.
 	TC *TCOutcome
+	// Network is the packet's way through a Network (see Network.Run): every hook it passed and
+	// how it ended; nil for a program run on its own.
+	Network *NetworkOutcome
 }
 
 // SkbHandoff is what the stack receives for XDP_PASS: the frame from data and the metadata in
@@ -130,16 +135,19 @@ type XDP struct {
 
 // xdpState is the kernel's view of the packet while an XDP program runs: the xdp_buff.
 type xdpState struct {
-	x          *XDP
-	r          *runState
-	ctxWords   [5 * 8]byte // the wide fields of xdp_md as loadCtx gives them, 8 bytes each
-	frame      []byte
-	data       uint32 // offsets into frame
-	dataEnd    uint32
-	dataMeta   uint32
-	metaOK     bool
-	frags      [][]byte // fragment contents, each at most FrameSize
-	fragStore  [MaxFrags][FrameSize]byte
+	x         *XDP
+	r         *runState
+	ctxWords  [5 * 8]byte // the wide fields of xdp_md as loadCtx gives them, 8 bytes each
+	frame     []byte
+	data      uint32 // offsets into frame
+	dataEnd   uint32
+	dataMeta  uint32
+	metaOK    bool
+	frags     [][]byte // fragment contents, each at most FrameSize
+	fragStore [MaxFrags][FrameSize]byte
+	// fragOff is where each fragment starts in its page (skb_frag_off): bpf_xdp_pull_data moves
+	// it past the bytes it pulls out.
+	fragOff    [MaxFrags]int
 	out        *Outcome
 	redirect   Redirect
 	redirSet   bool
@@ -297,6 +305,7 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 		return *out
 	}
 	s.out = out
+	out.Timers = x.rs.fired
 	if x.obs != nil {
 		x.obs.FrameStart(x.Frame())
 		defer func() { x.obs.FrameEnd(x.Frame(), out) }()
@@ -407,6 +416,7 @@ func (s *xdpState) setup(pkt, meta []byte, cond Conditions) error {
 	for rest, i := pkt[linear:], 0; len(rest) > 0; i++ {
 		n := min(len(rest), FrameSize)
 		f := s.fragStore[i][:n]
+		s.fragOff[i] = 0
 		copy(f, rest[:n])
 		s.frags = append(s.frags, f)
 		rest = rest[n:]

@@ -75,7 +75,7 @@ const (
 // Xlated is the program after context rewriting, with, for every slot of it, the slot of the
 // loaded program it comes from (so that line info and names follow the instructions).
 func (p *Program) Xlated() (insns []vm.Instruction, origin []int, err error) {
-	if verifier.Supported(p.Type) && p.vprog != nil {
+	if verifier.Supported(p.Type) && p.vprog != nil && len(p.uncheckedKfuncs()) == 0 {
 		// The verifier owns the program type's rules: its rewrite is the kernel's.
 		res := p.Verification
 		if res == nil {
@@ -1078,6 +1078,9 @@ func convertXDPCtxLoad(ins vm.Instruction) []vm.Instruction {
 // Verify runs the verifier over the program with opts (for a log at another level, or a program
 // loaded with NoVerify). A rejection is a *verifier.Error; the result is there in both cases.
 func (p *Program) Verify(opts verifier.Options) (*verifier.Result, error) {
+	if unchecked := p.uncheckedKfuncs(); len(unchecked) > 0 {
+		return nil, errUncheckedKfuncs(unchecked)
+	}
 	return verifier.Verify(p.vprog, opts)
 }
 
@@ -1099,6 +1102,14 @@ func (o *Object) VerifierInput(name string) (*verifier.Program, error) {
 		return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("no program named %q", name)}
 	}
 	p, _, _, err := o.link(ps)
+	if err == nil && len(p.missingKfuncs) > 0 {
+		err = &MissingError{Type: p.Type, Calls: p.missingKfuncs}
+	}
+	if err == nil {
+		if unchecked := p.uncheckedKfuncs(); len(unchecked) > 0 {
+			err = errUncheckedKfuncs(unchecked)
+		}
+	}
 	if err != nil {
 		return nil, &LoadError{Path: o.Path, What: fmt.Sprintf("program %s (section %s)", ps.Name, ps.SectionName), Err: err}
 	}

@@ -168,6 +168,8 @@ var helperProtos = map[int32]*helperProto{
 	98:  {ret: retSocketOrNull, args: args(sockCommon)},
 	99:  {ret: retSockCommonOrNull, args: args(ctxArg, memRO, size, anything, anything), pktAccess: true, acquire: true},
 	100: {args: args(btfSockCom, memRO, size, memRO, size), pktAccess: true},
+	105: {args: args(memRO, size, anything, argSpec{t: argFixedMem, size: 8, uninit: true})}, // bpf_strtol
+	106: {args: args(memRO, size, anything, argSpec{t: argFixedMem, size: 8, uninit: true})}, // bpf_strtoul
 	107: {ret: retMapValueOrNull, args: args(mapPtr, btfSockCom, argSpec{t: argMapValue, null: true}, anything)},
 	108: {args: args(mapPtr, btfSockCom)},
 	110: {args: args(btfSockCom, memRO, size, memRO, size), pktAccess: true},
@@ -252,6 +254,10 @@ func init() {
 // does not know in detail: its arguments are only required to be initialised.
 var unmodelled = &helperProto{args: args(anything, anything, anything, anything, anything)}
 
+// cgroupClassidCurr is bpf_get_cgroup_classid_curr_proto, which bpf_base_func_proto offers
+// programs without an skb: no arguments, the current task's net_cls classid.
+var cgroupClassidCurr = &helperProto{}
+
 // xdpFuncProto is the kernel's xdp_func_proto.
 func xdpFuncProto(id int32, p *Program) *helperProto {
 	if !xdpHelpers[id] {
@@ -259,6 +265,9 @@ func xdpFuncProto(id int32, p *Program) *helperProto {
 	}
 	if id == 25 {
 		return helperProtos[121] // the xdp variant of perf_event_output
+	}
+	if id == 17 {
+		return cgroupClassidCurr // bpf_base_func_proto's: the current task's classid
 	}
 	if h := helperProtos[id]; h != nil {
 		return h

@@ -34,13 +34,11 @@ func (d *dispatchFlags) register(fs *pflag.FlagSet) {
 
 // options is the dispatcher model the flags select.
 func (d *dispatchFlags) options() (device.Options, error) {
-	switch d.libxdp {
-	case "1.3.1":
-		return device.Options{}, nil
-	case "1.5.5":
-		return device.Options{PacketChangingStubs: true}, nil
+	o, err := device.LibXDPOptions(d.libxdp)
+	if err != nil {
+		return o, fmt.Errorf("--%w", err)
 	}
-	return device.Options{}, fmt.Errorf("--libxdp %q: 1.3.1 or 1.5.5", d.libxdp)
+	return o, nil
 }
 
 // used says whether any dispatcher flag was given.

@@ -25,6 +25,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
+	if rf.topology != "" {
+		return runTopology(&rf, fs.Args(), stdout, stderr)
+	}
 	if fs.NArg() < 2 {
 		return usageErr(errors.New("need an object and at least one trace (see xdpsim run --help)"))
 	}

@@ -89,6 +89,18 @@ type Options struct {
 	PacketChangingStubs bool
 }
 
+// LibXDPOptions are the options that model a libxdp version: "1.3.1" (Debian 12's) or "1.5.5"
+// (stubs that change packet data).
+func LibXDPOptions(version string) (Options, error) {
+	switch version {
+	case "1.3.1":
+		return Options{}, nil
+	case "1.5.5":
+		return Options{PacketChangingStubs: true}, nil
+	}
+	return Options{}, fmt.Errorf("libxdp %q: 1.3.1 or 1.5.5", version)
+}
+
 // Slot is one program's place in the dispatcher.
 type Slot struct {
 	// Index is the slot number: the program replaces the stub prog<Index>.

@@ -16,6 +16,13 @@ type Target interface {
 	DumpMaps() (result.Maps, error)
 }
 
+// TraceTarget is a Target whose packets depend on the trace they come from (a network, where
+// each trace arrives on its own device): the loop calls RunTrace instead of Run.
+type TraceTarget interface {
+	Target
+	RunTrace(file string, pkt, meta []byte, cond sim.Conditions) sim.Outcome
+}
+
 // RedirectBlind is implemented by targets that cannot tell where an XDP_REDIRECT goes (the kernel's
 // test run reports the return value only): outcomes from them carry no Redirect.
 type RedirectBlind interface {
