@@ -301,3 +301,64 @@ func TestCoverageResetMergeAndCosts(t *testing.T) {
 		})
 	}
 }
+
+// TestTheJITHandsCoverageToAnEngineThatRecordsIt: native code records no coverage, so while a
+// machine has a coverage record the JIT engine must run the program on the compiled-blocks
+// engine, whose record is the interpreter's; once the record is taken away it runs native code
+// again.
+func TestTheJITHandsCoverageToAnEngineThatRecordsIt(t *testing.T) {
+	run := func(e Engine, cov *Coverage) *Program {
+		t.Helper()
+		p := mustProgram(t, byteSum(), ProgramOptions{})
+		m := NewMachine(e)
+		id := m.AddRegion(NewRegion("memory", []byte{1, 2, 3}, false))
+		m.SetCoverage(cov)
+		if r0, err := m.Run(p, Address(id, 0), 3); err != nil || r0 != 6 {
+			t.Fatalf("%s: r0 %d, %v; want 6", e.Name(), r0, err)
+		}
+		return p
+	}
+	want := NewCoverage()
+	run(Interpreter, want)
+	// The loop body (instruction 3) ran once per byte; its closing jump (6) was taken twice and
+	// fell through once.
+	if pc := want.Programs()[0]; pc.Count(3) != 3 || func() bool { taken, fell := pc.Branch(6); return taken != 2 || fell != 1 }() {
+		t.Fatalf("the interpreter's record is not what the program did:\n%s", dumpCoverage(want))
+	}
+	t.Run("with a coverage record, the JIT runs the compiled-blocks engine and records what the interpreter records", func(t *testing.T) {
+		got := NewCoverage()
+		p := run(JIT, got)
+		if g, w := dumpCoverage(got), dumpCoverage(want); g != w {
+			t.Fatalf("jit recorded\n%s\ninterpreter recorded\n%s", g, w)
+		}
+		if p.native.code.Load() != nil {
+			t.Error("the JIT compiled native code for a run with a coverage record")
+		}
+		if c, ok := p.compiled.(*closureCache); !ok || c.cp.Load() == nil {
+			t.Error("the compiled-blocks engine did not run the program")
+		}
+	})
+	t.Run("without a coverage record, the JIT runs native code again", func(t *testing.T) {
+		if !JITNative() {
+			t.Skip("the JIT runs the interpreter on this platform")
+		}
+		p := mustProgram(t, byteSum(), ProgramOptions{})
+		m := NewMachine(JIT)
+		id := m.AddRegion(NewRegion("memory", []byte{1, 2, 3}, false))
+		cov := NewCoverage()
+		m.SetCoverage(cov)
+		if _, err := m.Run(p, Address(id, 0), 3); err != nil {
+			t.Fatal(err)
+		}
+		m.SetCoverage(nil)
+		if r0, err := m.Run(p, Address(id, 0), 3); err != nil || r0 != 6 {
+			t.Fatalf("r0 %d, %v; want 6", r0, err)
+		}
+		if p.native.code.Load() == nil {
+			t.Error("the JIT did not compile native code once the coverage record was gone")
+		}
+		if progs := cov.Programs(); len(progs) != 1 || progs[0].Count(3) != 3 {
+			t.Errorf("the record is not the first run's alone (3 runs of the loop body):\n%s", dumpCoverage(cov))
+		}
+	})
+}
