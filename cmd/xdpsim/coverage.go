@@ -13,6 +13,7 @@ import (
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/cover"
 	"github.com/xdpsim/xdpsim/sim/replay"
+	"github.com/xdpsim/xdpsim/sim/topology"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -123,11 +124,13 @@ func (sc *suiteCoverage) record(s *session) (done func(), err error) {
 	}, nil
 }
 
-// setCoverage makes every machine of the session (the XDP program's, the tc programs') record
-// into cov; they run one after the other, so they share it.
+// setCoverage makes every machine of the session (the XDP program's, or those of the dispatcher's
+// slots, and the tc programs') record into cov; they run one after the other, so they share it.
 func (s *session) setCoverage(cov *vm.Coverage) {
 	if s.x != nil {
-		s.x.Machine().SetCoverage(cov)
+		for _, m := range s.x.Machines() {
+			m.SetCoverage(cov)
+		}
 	}
 	if s.tc != nil {
 		for _, m := range s.tc.Machines() {
@@ -136,19 +139,28 @@ func (s *session) setCoverage(cov *vm.Coverage) {
 	}
 }
 
-// profile makes the coverage profile of the session's programs: the one it runs, the tc programs
-// behind it, and every program of their objects that ran (tail calls, devmap programs).
+// profile makes the coverage profile of the session's programs: the one it runs (or every
+// program in the dispatcher's slots), the tc programs behind it, and every program of their
+// objects that ran (tail calls, devmap programs).
 func (s *session) profile(cov *vm.Coverage) *cover.Profile {
-	objs := []*sim.Object{s.obj}
 	entries := []*sim.Program{s.prog}
+	if s.x != nil {
+		entries = s.x.Programs()
+	}
 	if s.tc != nil {
-		for _, p := range s.tc.Programs() {
-			entries = append(entries, p)
-			if !slices.Contains(objs, p.Object()) {
-				objs = append(objs, p.Object())
-			}
+		entries = append(entries, s.tc.Programs()...)
+	}
+	var objs []*sim.Object
+	for _, p := range entries {
+		if !slices.Contains(objs, p.Object()) {
+			objs = append(objs, p.Object())
 		}
 	}
+	return profileOf(cov, objs, entries)
+}
+
+// profileOf makes the coverage profile of the programs of objs that are entries or ran.
+func profileOf(cov *vm.Coverage, objs []*sim.Object, entries []*sim.Program) *cover.Profile {
 	prof := &cover.Profile{}
 	for _, o := range objs {
 		var mine []*sim.Program
@@ -163,13 +175,14 @@ func (s *session) profile(cov *vm.Coverage) *cover.Profile {
 	return prof
 }
 
-// coverageSink records a session's coverage and writes it when the loop finishes: a replay sink
-// (Finisher, Committer), so that its files join the run's other outputs.
+// coverageSink records the coverage of the machines of a run and writes it when the loop
+// finishes: a replay sink (Finisher, Committer), so that its files join the run's other outputs.
 type coverageSink struct {
 	coverageOut
-	s      *session
-	cov    *vm.Coverage
-	stdout io.Writer
+	cov *vm.Coverage
+	// profile makes the profile of what cov recorded.
+	profile func(*vm.Coverage) *cover.Profile
+	stdout  io.Writer
 }
 
 // newCoverageSink starts recording the session's coverage.
@@ -177,15 +190,38 @@ func newCoverageSink(s *session, flags *coverageFlags, stdout io.Writer) (*cover
 	if s.engine.vm == nil {
 		return nil, errCoverageKernel
 	}
-	c := &coverageSink{coverageOut: coverageOut{flags: flags, title: s.objPath}, s: s, cov: vm.NewCoverage(), stdout: stdout}
+	c := &coverageSink{coverageOut: coverageOut{flags: flags, title: s.objPath}, cov: vm.NewCoverage(), profile: s.profile, stdout: stdout}
 	s.setCoverage(c.cov)
 	return c, nil
+}
+
+// newNetworkCoverageSink starts recording the coverage of every machine of a topology: the
+// profile holds every XDP and tc program of the objects the file names, those that never ran
+// too.
+func newNetworkCoverageSink(topo *topology.Topology, machines []*vm.Machine, flags *coverageFlags, stdout io.Writer) *coverageSink {
+	var objs []*sim.Object
+	var entries []*sim.Program
+	for _, name := range topo.Order {
+		o := topo.Objects[name]
+		objs = append(objs, o)
+		for _, pn := range append(o.XDPPrograms(), o.TCPrograms()...) {
+			if p, err := o.Program(pn); err == nil {
+				entries = append(entries, p)
+			}
+		}
+	}
+	c := &coverageSink{coverageOut: coverageOut{flags: flags, title: topo.Path}, cov: vm.NewCoverage(), stdout: stdout,
+		profile: func(cov *vm.Coverage) *cover.Profile { return profileOf(cov, objs, entries) }}
+	for _, m := range machines {
+		m.SetCoverage(c.cov)
+	}
+	return c
 }
 
 func (c *coverageSink) Packet(*replay.Packet) error { return nil }
 
 func (c *coverageSink) Finish(*replay.Loop) error {
-	return c.write(c.s.profile(c.cov), c.stdout)
+	return c.write(c.profile(c.cov), c.stdout)
 }
 
 func (c *coverageSink) Commit() error { return c.commit() }

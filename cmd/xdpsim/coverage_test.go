@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -114,6 +117,118 @@ func TestTestCoverageAddsUpTheSuite(t *testing.T) {
 		rc, stdout, stderr := runCmd(t, "test", path)
 		if rc != 2 || !strings.Contains(stdout+stderr, "--coverage is not for expectation files") {
 			t.Errorf("exit %d: %s %s", rc, stdout, stderr)
+		}
+	})
+}
+
+// functionRuns reads how often each function ran from an lcov tracefile (FNDA:count,name).
+func functionRuns(t *testing.T, path string) map[string]int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := map[string]int{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "FNDA:"); ok {
+			n, name, _ := strings.Cut(rest, ",")
+			c, err := strconv.Atoi(n)
+			if err != nil {
+				t.Fatalf("%s: %q", path, l)
+			}
+			runs[name] += c
+		}
+	}
+	return runs
+}
+
+// summaryCount reads the count of a line of the run's summary ("  XDP_PASS       3990").
+func summaryCount(t *testing.T, stdout, label string) int {
+	t.Helper()
+	for _, l := range strings.Split(stdout, "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && strings.Join(f[:len(f)-1], " ") == label {
+			n, err := strconv.Atoi(f[len(f)-1])
+			if err == nil {
+				return n
+			}
+		}
+	}
+	t.Fatalf("no %q line in the summary:\n%s", label, stdout)
+	return 0
+}
+
+// TestCoverageCountsEveryProgramThatRan holds the count of each program's first line (lcov's
+// FNDA) to how often the run says the program ran: its verdicts, what reached tc, the slots the
+// dispatcher ran for each packet.
+func TestCoverageCountsEveryProgramThatRan(t *testing.T) {
+	trace := corpus.TracePath("mixed.pcap")
+	t.Run("a tc program run alone runs once per packet that got a verdict", func(t *testing.T) {
+		lcov := filepath.Join(t.TempDir(), "cov.info")
+		rc, stdout, stderr := runCmd(t, "run", tcObjectOf(t, "tc_parser"), trace, "--coverage-lcov", lcov)
+		if rc != 0 {
+			t.Fatalf("exit %d: %s", rc, stderr)
+		}
+		want := summaryCount(t, stdout, "TC_ACT_OK") + summaryCount(t, stdout, "TC_ACT_SHOT")
+		if got := functionRuns(t, lcov)["tc_parser"]; got != want {
+			t.Errorf("tc_parser ran %d times by its coverage, %d by its verdicts", got, want)
+		}
+	})
+	t.Run("the tc program behind an XDP program runs once per packet that reached tc", func(t *testing.T) {
+		lcov := filepath.Join(t.TempDir(), "cov.info")
+		obj := tcObjectOf(t, "tc_meta")
+		rc, stdout, stderr := runCmd(t, "run", obj, trace, "-p", "xdp_meta_writer", "--tc", obj+":tc_meta_reader", "--coverage-lcov", lcov)
+		if rc != 0 {
+			t.Fatalf("exit %d: %s", rc, stderr)
+		}
+		runs := functionRuns(t, lcov)
+		if got, want := runs["xdp_meta_writer"], summaryCount(t, stdout, "XDP_PASS"); got != want {
+			t.Errorf("xdp_meta_writer ran %d times by its coverage, %d by its verdicts", got, want)
+		}
+		if got, want := runs["tc_meta_reader"], summaryCount(t, stdout, "pass"); got != want {
+			t.Errorf("tc_meta_reader ran %d times by its coverage, %d by what tc passed", got, want)
+		}
+	})
+	t.Run("each program in the dispatcher's slots runs once per packet the dispatcher gave it", func(t *testing.T) {
+		dir := t.TempDir()
+		lcov, jsonl := filepath.Join(dir, "cov.info"), filepath.Join(dir, "out.jsonl")
+		args := []string{"run", objectOf(t, "disp_echo"), objectOf(t, "disp_fw"), objectOf(t, "disp_mon"), "--coverage-lcov", lcov, "--jsonl", jsonl, "--", trace}
+		if rc, _, stderr := runCmd(t, args...); rc != 0 {
+			t.Fatalf("exit %d: %s", rc, stderr)
+		}
+		b, err := os.ReadFile(jsonl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int{}
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			var p struct{ Dispatch []struct{ Program string } }
+			if err := json.Unmarshal([]byte(l), &p); err != nil {
+				t.Fatalf("%v: %s", err, l)
+			}
+			for _, s := range p.Dispatch {
+				want[s.Program]++
+			}
+		}
+		if got := functionRuns(t, lcov); len(want) != 3 || !reflect.DeepEqual(got, want) {
+			t.Errorf("the programs ran %v times by their coverage, %v by the dispatcher's JSON lines", got, want)
+		}
+	})
+	t.Run("every program a topology attaches is in its coverage", func(t *testing.T) {
+		dir := t.TempDir()
+		lcov := filepath.Join(dir, "cov.info")
+		topo := filepath.Join(corpus.Dir(), "netkit", "l3-policy.json")
+		pod, wire := filepath.Join(corpus.Dir(), "netkit", "l3-policy.pod.pcap"), filepath.Join(corpus.Dir(), "netkit", "l3-policy.wire.pcap")
+		rc, stdout, stderr := runCmd(t, "run", "--topology", topo, pod, wire, "--coverage", "--coverage-lcov", lcov, "-v")
+		if rc != 0 {
+			t.Fatalf("exit %d: %s", rc, stderr)
+		}
+		// -v shows, for each packet through the netkit device, what its programs returned.
+		want := strings.Count(stdout, "[pod_count=")
+		if got := functionRuns(t, lcov); want == 0 || got["pod_count"] != want || got["pod_allow"] != want {
+			t.Errorf("pod_count and pod_allow ran %v times by their coverage, %d by -v", got, want)
+		}
+		if !strings.Contains(stdout, "\ncoverage:\n  pod_allow (") {
+			t.Errorf("no coverage summary:\n%s", stdout)
 		}
 	})
 }
