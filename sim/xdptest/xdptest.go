@@ -35,6 +35,7 @@ import (
 	"github.com/cilium/ebpf"
 
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/maps"
 	"github.com/xdpsim/xdpsim/sim/replay"
 	"github.com/xdpsim/xdpsim/sim/xdptest/internal/fuzzcov"
@@ -77,7 +78,7 @@ type config struct {
 	budget uint64
 	seed   uint64
 	cond   sim.Conditions
-	device *sim.Device
+	device *device.Netdev
 	engine vm.Engine
 	exact  bool
 }
@@ -112,8 +113,9 @@ func WithEngine(e vm.Engine) Option { return func(c *config) { c.engine = e } }
 // WithExactInputs makes Run and RunInput run the input alone, not its neighbours (see RunInput).
 func WithExactInputs() Option { return func(c *config) { c.exact = true } }
 
-// WithDevice makes packets arrive on a simulated NIC (RX-metadata hints, RSS, VLAN offload).
-func WithDevice(d *sim.Device) Option { return func(c *config) { c.device = d } }
+// WithDevice makes packets arrive on a simulated NIC (RX-metadata hints, RSS, VLAN offload; see
+// sim/device).
+func WithDevice(d *device.Netdev) Option { return func(c *config) { c.device = d } }
 
 // Load loads the object file at path and prepares its program, as Open does; it stops the test
 // (tb.Fatal) if it cannot. tb is usually the *testing.F of a fuzz target or the *testing.T of a
