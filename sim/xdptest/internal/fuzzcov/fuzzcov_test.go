@@ -2,6 +2,7 @@ package fuzzcov
 
 import (
 	"bytes"
+	"flag"
 	"testing"
 )
 
@@ -16,13 +17,16 @@ func TestInactiveWithoutInstrumentation(t *testing.T) {
 	Unmask()
 }
 
-// FuzzSlotsAreSeen checks, under go test -fuzz (run it with -fuzz FuzzSlotsAreSeen -fuzztime 1x),
-// that the counters were located, that Mask and Unmask undo what Go code counts in between, and
+// FuzzSlotsAreSeen checks, under go test -fuzz (run it with -fuzz FuzzSlotsAreSeen -fuzztime 1x;
+// xdptest's TestGoFuzzFindsThePlantedBug does), that the counters were located, that Mask and Unmask undo what Go code counts in between, and
 // that Hit writes the slot's counter.
 func FuzzSlotsAreSeen(f *testing.F) {
 	f.Add(uint16(5))
 	f.Fuzz(func(t *testing.T, n uint16) {
 		if !Active() {
+			if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
+				t.Fatal("go test -fuzz is fuzzing, but the coverage counters were not found: the fuzzer sees the simulator's coverage, not the program's")
+			}
 			t.Skip("SKIP: no coverage counters: run with go test -fuzz")
 		}
 		// Straight-line code: no counter of this function changes between the copies.
