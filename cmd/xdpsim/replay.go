@@ -67,6 +67,7 @@ type runFlags struct {
 	trace        bool
 	packets      string
 	failOn       string
+	coverage     coverageFlags
 
 	// The state helpers and kfuncs consult (helperflags.go).
 	helpers helperFlags
@@ -108,6 +109,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.BoolVar(&f.trace, "trace", false, "print every instruction each packet executes, with source lines and register changes (the interpreter runs traced packets: the jit engine hands them to it, with the same results)")
 	fs.StringVar(&f.packets, "packet", "", "limit --trace, -v and --jsonl to these packets: N, N-M, or a list (1,5,9-12); all packets still run")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when any packet ends so: a list of fault, aborted, refused, snapped, exception, drop, pass, tx, redirect")
+	f.coverage.register(fs)
 	f.helpers.register(fs)
 }
 
@@ -222,6 +224,8 @@ type session struct {
 	// kernel is the kernel as a target, when the command uses it.
 	kernel replay.Target
 	loop   *replay.Loop
+	// cover records the program's coverage, when the flags ask for it.
+	cover *coverageSink
 }
 
 func (s *session) close() {
@@ -247,6 +251,9 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	eng, err := lookupEngine(f.engine)
 	if err != nil {
 		return nil, usageErr(err)
+	}
+	if eng.kernel && f.coverage.wanted() {
+		return nil, usageErr(errCoverageKernel)
 	}
 	if use == kernelAlso && eng.kernel {
 		return nil, usageErr(errors.New("--engine kernel: diff compares a simulator engine with the kernel; name the simulator's engine (" + strings.Join(engineNames()[:len(engineNames())-1], ", ") + ")"))
@@ -518,6 +525,15 @@ func (f *runFlags) sinks(s *session, stdout io.Writer) error {
 			return usageErr(err)
 		}
 		l.Sinks = append(l.Sinks, d)
+	}
+	if f.coverage.wanted() {
+		c, err := newCoverageSink(s, &f.coverage, stdout)
+		if err != nil {
+			l.Abort()
+			return usageErr(err)
+		}
+		s.cover = c
+		l.Sinks = append(l.Sinks, c)
 	}
 	if f.mapsOut != "" {
 		m, err := replay.NewMapsOut(f.mapsOut, stdout)

@@ -70,6 +70,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		printSummary(stdout, s)
+		if s.cover != nil {
+			s.cover.printSummary(stdout)
+		}
 	}
 	if failOn != nil {
 		if hit := failOn(&s.loop.Stats); hit != "" {

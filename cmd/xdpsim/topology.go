@@ -93,11 +93,19 @@ func runTopology(rf *runFlags, traces []string, stdout, stderr io.Writer) error 
 	if err := rf.networkSinks(loop, topo, machines, stdout); err != nil {
 		return err
 	}
+	var cov *coverageSink
+	if rf.coverage.wanted() {
+		cov = newNetworkCoverageSink(topo, machines, &rf.coverage, stdout)
+		loop.Sinks = append(loop.Sinks, cov)
+	}
 	if err := loop.Run(traces...); err != nil {
 		return usageErr(err)
 	}
 	if !rf.quietSummary() {
 		printNetworkSummary(stdout, rf.topology, loop, eng)
+		if cov != nil {
+			cov.printSummary(stdout)
+		}
 	}
 	if failOn != nil {
 		if hit := failOn(&loop.Stats); hit != "" {

@@ -306,12 +306,12 @@ func (l *Loop) runOn(t Target, ip inPlace, p *Packet) {
 		p.Verdict = VerdictSnapped
 		return
 	case ip != nil:
-		ip.RunTo(&p.Outcome, rec.Data, nil, p.Cond)
+		ip.RunTo(&p.Outcome, rec.Data, rec.Meta, p.Cond)
 	default:
 		if tt, ok := t.(TraceTarget); ok {
-			p.Outcome = tt.RunTrace(rec.File, rec.Data, nil, p.Cond)
+			p.Outcome = tt.RunTrace(rec.File, rec.Data, rec.Meta, p.Cond)
 		} else {
-			p.Outcome = t.Run(rec.Data, nil, p.Cond)
+			p.Outcome = t.Run(rec.Data, rec.Meta, p.Cond)
 		}
 	}
 	p.Outcome.Index = p.N

@@ -62,11 +62,11 @@ type chunk struct {
 	owner [chunkSize]int
 	// What the packets' outcomes alias, copied out of the workers' targets; the slices and
 	// maps are reused from one use of the chunk to the next.
-	data, outData, outMeta [chunkSize][]byte
-	redirects              [chunkSize]sim.Redirect
-	targets                [chunkSize][]uint32
-	skbs                   [chunkSize]sim.SkbHandoff
-	hints                  [chunkSize]map[string]sim.HintResult
+	data, meta, outData, outMeta [chunkSize][]byte
+	redirects                    [chunkSize]sim.Redirect
+	targets                      [chunkSize][]uint32
+	skbs                         [chunkSize]sim.SkbHandoff
+	hints                        [chunkSize]map[string]sim.HintResult
 	// pending counts the workers not done with the chunk; the last one signals ready.
 	pending atomic.Int32
 	ready   chan struct{}
@@ -163,6 +163,10 @@ func (l *Loop) runParallel(traces []string, workers int) error {
 		*r = *rec
 		cur.data[i] = append(cur.data[i][:0], rec.Data...)
 		r.Data = cur.data[i]
+		if rec.Meta != nil {
+			cur.meta[i] = append(cur.meta[i][:0], rec.Meta...)
+			r.Meta = cur.meta[i]
+		}
 		p := &cur.pkts[i]
 		if err := l.start(p, r); err != nil {
 			return err
