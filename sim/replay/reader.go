@@ -80,11 +80,19 @@ func Open(path string) (*Reader, error) {
 	if err != nil {
 		return nil, &TraceError{File: path, Err: unwrapPath(err)}
 	}
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		f.Close()
+		return nil, bad(0, "is a directory, not a trace")
+	}
 	br := bufio.NewReaderSize(f, 1<<16)
 	magic, err := br.Peek(4)
 	if err != nil {
 		f.Close()
 		return nil, bad(0, "not a pcap or pcapng file (too short)")
+	}
+	if string(magic) == "\x7fELF" {
+		f.Close()
+		return nil, bad(0, "is an ELF object, not a pcap or pcapng trace")
 	}
 	r := &Reader{path: path, f: f, rec: Record{File: path}}
 	if magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a {
