@@ -41,7 +41,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) error {
 		if *htmlOut != "" {
 			if f.html, err = replay.CreateFile(*htmlOut, stdout); err != nil {
 				s.loop.Abort()
-				return usageErr(err)
+				return usageErr(fmt.Errorf("--html: %w", err))
 			}
 		}
 		s.loop.Sinks = append(s.loop.Sinks, f)
