@@ -26,15 +26,11 @@ import (
 // under which conditions, on which engine, and the outputs. They are registered once, so each means
 // the same in every command.
 type runFlags struct {
-	prog     string
-	typ      string
+	loadFlags
 	ifindex  uint32
 	rxq      uint32
 	cpus     int
 	seed     uint64
-	set      []string
-	resize   []string
-	btf      string
 	mapsIn   string
 	budget   uint64
 	noVerify bool
@@ -69,17 +65,13 @@ type runFlags struct {
 }
 
 func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
-	fs.StringVarP(&f.prog, "prog", "p", "", "program to run, by function or section name (default: the only XDP program, or the only tc program of an object without XDP programs)")
-	fs.StringVar(&f.typ, "type", "", `program type for a section that carries none ("xdp" or "tc")`)
+	f.loadFlags.register(fs, "program to run, by function or section name (default: the only XDP program, or the only tc program of an object without XDP programs)")
 	fs.StringArrayVar(&f.tc, "tc", nil, "a tc program at the device's tc ingress hook, which the packets the XDP program passes reach: PROG.o or PROG.o:NAME (repeatable: the chain in tcx order)")
 	fs.StringVar(&f.topology, "topology", "", "run the traces through the small host FILE describes (JSON: namespaces, NICs, veth and netkit pairs, what is attached where, routes, arrivals; see package sim/topology); takes traces only, no object")
 	fs.Uint32Var(&f.ifindex, "ifindex", 1, "ingress ifindex the program sees (BPF_PROG_TEST_RUN's default is 1, loopback)")
 	fs.Uint32Var(&f.rxq, "rxq", 0, "RX queue index the program sees")
 	fs.IntVar(&f.cpus, "cpus", 1, "number of simulated CPUs (per-CPU maps keep one value each); a packet runs on its RX queue's CPU (queue mod CPUs)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of bpf_get_prandom_u32")
-	fs.StringArrayVar(&f.set, "set", nil, "set a const volatile variable before load: NAME=VALUE (repeatable)")
-	fs.StringArrayVar(&f.resize, "resize", nil, "set a map's max_entries: MAP=N (repeatable)")
-	fs.StringVar(&f.btf, "btf", "", "vmlinux BTF to resolve CO-RE relocations against (default: the simulator's Linux 6.18 BTF)")
 	fs.StringVar(&f.mapsIn, "maps-in", "", "preload maps from a JSON file shaped as --maps writes it")
 	fs.Uint64Var(&f.budget, "budget", 0, "the simulator's instruction budget per packet; a packet that exceeds it faults (default: the machine's; 1048576 with --no-verify)")
 	fs.BoolVar(&f.noVerify, "no-verify", false, "skip the verifier: run a program the kernel would refuse (says so on stderr; a packet stops after --budget instructions)")
@@ -131,43 +123,17 @@ func lookupEngine(name string) (engine, error) {
 
 // loadOptions turns the flags into sim.LoadOptions.
 func (f *runFlags) loadOptions() (sim.LoadOptions, error) {
-	opts := sim.LoadOptions{CPUs: f.cpus, BTF: f.btf, Set: map[string]any{}, Resize: map[string]uint32{}, NoVerify: f.noVerify}
+	opts := sim.LoadOptions{CPUs: f.cpus, NoVerify: f.noVerify}
 	if f.cpus < 1 {
 		return opts, fmt.Errorf("--cpus %d: need at least one CPU", f.cpus)
 	}
-	for _, kv := range f.set {
-		name, val, ok := strings.Cut(kv, "=")
-		if !ok || name == "" {
-			return opts, fmt.Errorf("--set %q: want NAME=VALUE", kv)
-		}
-		v, err := parseValue(val)
-		if err != nil {
-			return opts, fmt.Errorf("--set %s: %w", name, err)
-		}
-		opts.Set[name] = v
-	}
-	for _, kv := range f.resize {
-		name, val, ok := strings.Cut(kv, "=")
-		n, err := strconv.ParseUint(val, 0, 32)
-		if !ok || name == "" || err != nil || n == 0 {
-			return opts, fmt.Errorf("--resize %q: want MAP=N with N > 0", kv)
-		}
-		opts.Resize[name] = uint32(n)
+	if err := f.loadFlags.options(&opts); err != nil {
+		return opts, err
 	}
 	for _, name := range f.feature {
 		if err := opts.Features.Enable(name); err != nil {
 			return opts, fmt.Errorf("--feature %s: %w", name, err)
 		}
-	}
-	if f.typ != "" {
-		t, ok := map[string]ebpf.ProgramType{"xdp": ebpf.XDP, "tc": ebpf.SchedCLS, "sched_cls": ebpf.SchedCLS}[f.typ]
-		if !ok {
-			return opts, fmt.Errorf("--type %q: xdp and tc programs are simulated", f.typ)
-		}
-		if f.prog == "" {
-			return opts, errors.New("--type needs --prog to say which program it types")
-		}
-		opts.Types = map[string]ebpf.ProgramType{f.prog: t}
 	}
 	return opts, nil
 }
@@ -287,6 +253,9 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 		if errors.As(err, new(*verifier.Error)) {
 			return fail(err) // the verifier's rejection: exit 1
 		}
+		return fail(usageErr(err))
+	}
+	if err := f.checkType(s.obj, s.prog.Name); err != nil {
 		return fail(usageErr(err))
 	}
 	for _, n := range s.obj.Notices {
