@@ -40,6 +40,7 @@ func cmdDiff(args []string, stdout, stderr io.Writer) error {
 	if err := rf.sinks(s, stdout); err != nil {
 		return err
 	}
+	rf.requireSelection(s.loop)
 	cmp := &replay.Compare{Other: s.kernel}
 	cmp.Report = func(line string) error {
 		if strings.HasPrefix(line, "map ") || cmp.PacketDiffs <= *maxShown {

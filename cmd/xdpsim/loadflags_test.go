@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,6 +61,43 @@ func TestLoadFlagsMeanTheSameInEveryCommand(t *testing.T) {
 			if rc != 0 || !strings.Contains(stdout, "custom_section") {
 				t.Errorf("%s: exit %d, stdout %.200q, stderr %q", c.name, rc, stdout, stderr)
 			}
+		}
+	})
+}
+
+func TestPacketSelectingNothingIsAnError(t *testing.T) {
+	obj := objectOf(t, "udp_echo")
+	trace := corpus.TracePath("vlan.pcap")
+	netkit := corpus.NetkitSetups()[0]
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"run -v", []string{"run", "-v", obj, trace}, "the traces hold 400 packets"},
+		{"run --jsonl", []string{"run", "--jsonl", "OUT", obj, trace}, "the traces hold 400 packets"},
+		{"run --topology --jsonl", []string{"run", "--topology", corpus.NetkitPath(netkit.Topology), "--jsonl", "OUT", corpus.NetkitPath(netkit.Traces[0])}, "the traces hold"},
+	} {
+		t.Run(tt.name+" with --packet past the last packet exits 2 and writes nothing", func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out.jsonl")
+			var args []string
+			for _, a := range tt.args {
+				args = append(args, strings.ReplaceAll(a, "OUT", out))
+			}
+			args = append(args, "--packet", "100000-100001")
+			rc, _, stderr := runCmd(t, args...)
+			if rc != 2 || !strings.Contains(stderr, "--packet 100000-100001: "+tt.want) {
+				t.Errorf("exit %d, stderr %q", rc, stderr)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s was written", out)
+			}
+		})
+	}
+	t.Run("a selection that holds one packet still runs", func(t *testing.T) {
+		rc, stdout, stderr := runCmd(t, "run", "-v", "--packet", "400-500", obj, trace)
+		if rc != 0 || !strings.Contains(stdout, "400 packets") {
+			t.Errorf("exit %d, stdout %.300q, stderr %q", rc, stdout, stderr)
 		}
 	})
 }

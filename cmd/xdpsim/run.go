@@ -60,6 +60,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err := rf.sinks(s, stdout); err != nil {
 		return err
 	}
+	rf.requireSelection(s.loop)
 	if err := s.runLoop(traces); err != nil {
 		return usageErr(err)
 	}

@@ -93,6 +93,7 @@ func runTopology(rf *runFlags, traces []string, stdout, stderr io.Writer) error 
 	if err := rf.networkSinks(loop, topo, machines, stdout); err != nil {
 		return err
 	}
+	rf.requireSelection(loop)
 	if err := loop.Run(traces...); err != nil {
 		return usageErr(err)
 	}
