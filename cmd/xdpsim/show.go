@@ -35,6 +35,11 @@ func cmdShow(args []string, stdout, stderr io.Writer) error {
 		s.loop.Abort()
 		return usageErr(errors.New("--packet N: say which packet to draw"))
 	}
+	failOn, err := rf.failOnCheck()
+	if err != nil {
+		s.loop.Abort()
+		return usageErr(err)
+	}
 	if !rf.trace {
 		// With --trace, the sinks already end each packet's trace with its picture.
 		f := &frames{x: s.x, w: stdout, opts: picture.TextOptions{Hex: *hexDump}, what: "--packet " + rf.packets}
@@ -51,6 +56,11 @@ func cmdShow(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := s.loop.Run(v.traces()...); err != nil {
 		return usageErr(err)
+	}
+	if failOn != nil {
+		if hit := failOn(&s.loop.Stats); hit != "" {
+			return &exitError{exitFailed, fmt.Errorf("--fail-on %s: %s", rf.failOn, hit)}
+		}
 	}
 	return nil
 }

@@ -33,6 +33,9 @@ func openView(name, synopsis string, args []string, stdout, stderr io.Writer, ex
 	if v.fs.NArg() < 2 {
 		return nil, usageErr(fmt.Errorf("need an object and at least one trace (see xdpsim %s --help)", name))
 	}
+	if name == "debug" && v.rf.failOn != "" {
+		return nil, usageErr(errors.New("--fail-on: debug runs the packets you step through, not the whole trace; use xdpsim run --fail-on"))
+	}
 	if v.rf.engine == "kernel" {
 		return nil, usageErr(fmt.Errorf("--engine kernel: %s looks inside the simulator's run; the kernel shows nothing of it", name))
 	}
