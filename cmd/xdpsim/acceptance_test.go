@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -37,4 +38,66 @@ func TestFlagsAreHonouredOrRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestSeveralObjectsTakeTheTCAndHelperFlags(t *testing.T) {
+	acl, echo := objectOf(t, "disp_acl"), objectOf(t, "disp_echo")
+	nat := tcObjectOf(t, "tc_nat44")
+	trace := corpus.TracePath("mixed.pcap")
+	t.Run("--tc puts the tc program behind the dispatcher: what XDP passes reaches it", func(t *testing.T) {
+		rc, stdout, stderr := runCmd(t, "run", acl, echo, "--tc", nat, "--", trace)
+		if rc != 0 {
+			t.Fatalf("exit %d: %s", rc, stderr)
+		}
+		passed := summaryCount(t, stdout, "XDP_PASS")
+		i := strings.Index(stdout, "at tc ingress (tc_nat44):")
+		if i < 0 {
+			t.Fatalf("no tc ingress in the summary:\n%s", stdout)
+		}
+		reached := 0
+		for _, line := range strings.Split(strings.TrimSpace(stdout[i:]), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) < 2 || !strings.HasPrefix(line, "    ") {
+				break
+			}
+			reached += summaryCount(t, line, strings.Join(f[:len(f)-1], " "))
+		}
+		if reached != passed {
+			t.Errorf("tc ingress counts %d packets, XDP passed %d:\n%s", reached, passed, stdout)
+		}
+	})
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"--tc naming an object without a tc program lists its programs", []string{"run", acl, echo, "--tc", echo, "--", trace}, "the object holds no tc program; programs: xdp_echo"},
+		{"a bad --task is read, not ignored", []string{"run", acl, echo, "--task", "bogus", "--", trace}, `--task "bogus"`},
+		{"a bad --syncookie-secret is read, not ignored", []string{"run", acl, echo, "--syncookie-secret", "zz", "--", trace}, "--syncookie-secret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+", exit 2", func(t *testing.T) {
+			rc, _, stderr := runCmd(t, tt.args...)
+			if rc != 2 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", rc, stderr, tt.want)
+			}
+		})
+	}
+}
+
+// summaryCount reads the number after label in a run summary.
+func summaryCount(t *testing.T, summary, label string) int {
+	t.Helper()
+	for _, line := range strings.Split(summary, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && strings.Join(f[:len(f)-1], " ") == label {
+			n, err := strconv.Atoi(f[len(f)-1])
+			if err != nil {
+				t.Fatalf("%q: %v", line, err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no %q in the summary:\n%s", label, summary)
+	return 0
 }

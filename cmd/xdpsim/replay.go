@@ -606,6 +606,9 @@ func (f *runFlags) ingressChain(s *session, opts sim.LoadOptions) (*sim.TC, erro
 		var err error
 		if name == "" {
 			tcs := obj.TCPrograms()
+			if len(tcs) == 0 {
+				return nil, usageErr(fmt.Errorf("--tc %s: the object holds no tc program; programs: %s", spec, strings.Join(obj.ProgramNames(), ", ")))
+			}
 			if len(tcs) != 1 {
 				return nil, usageErr(fmt.Errorf("--tc %s: the object holds %d tc programs (%s): name one as %s:NAME", spec, len(tcs), strings.Join(tcs, ", "), path))
 			}
@@ -615,7 +618,7 @@ func (f *runFlags) ingressChain(s *session, opts sim.LoadOptions) (*sim.TC, erro
 			return nil, usageErr(fmt.Errorf("--tc %s: %w", spec, err))
 		}
 		if p.Type != ebpf.SchedCLS {
-			return nil, usageErr(fmt.Errorf("--tc %s: %s is a %s program, not a tc program", spec, p.Name, p.Type))
+			return nil, usageErr(fmt.Errorf("--tc %s: %s is of type %s, not a tc program", spec, p.Name, p.Type))
 		}
 		switch p.AttachType {
 		case ebpf.AttachTCXEgress, ebpf.AttachNetkitPrimary, ebpf.AttachNetkitPeer:
