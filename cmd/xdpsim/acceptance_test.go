@@ -101,3 +101,15 @@ func summaryCount(t *testing.T, summary, label string) int {
 	t.Fatalf("no %q in the summary:\n%s", label, summary)
 	return 0
 }
+
+func TestATopologyRefusesTheHelperFlagsItCannotApply(t *testing.T) {
+	s := corpus.NetkitSetups()[0]
+	for _, flag := range []string{"--task", "--syncookie-secret", "--conntrack-in", "--conntrack"} {
+		t.Run(flag+" with --topology exits 2 naming the flag", func(t *testing.T) {
+			rc, _, stderr := runCmd(t, "run", "--topology", corpus.NetkitPath(s.Topology), flag, "x", corpus.NetkitPath(s.Traces[0]))
+			if rc != 2 || !strings.Contains(stderr, flag+": not available with --topology") {
+				t.Errorf("exit %d, stderr %q", rc, stderr)
+			}
+		})
+	}
+}

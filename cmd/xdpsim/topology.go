@@ -34,6 +34,18 @@ func runTopology(rf *runFlags, traces []string, stdout, stderr io.Writer) error 
 			return usageErr(fmt.Errorf("%s: with --topology the file names the programs, devices, hooks and host (see xdpsim run --help)", c.flag))
 		}
 	}
+	h := rf.helpers
+	for _, c := range []struct {
+		set  bool
+		flag string
+	}{
+		{h.task != "", "--task"}, {h.cookieSecret != "", "--syncookie-secret"},
+		{h.conntrackIn != "", "--conntrack-in"}, {h.conntrackDump != "", "--conntrack"},
+	} {
+		if c.set {
+			return usageErr(fmt.Errorf("%s: not available with --topology yet", c.flag))
+		}
+	}
 	eng, err := lookupEngine(rf.engine)
 	if err != nil {
 		return usageErr(err)
