@@ -978,6 +978,14 @@ func TestObjectsWithOtherProgramTypes(t *testing.T) {
 			}
 		}
 	})
+	t.Run("preparing the tc program to run as XDP names the object, program and section", func(t *testing.T) {
+		p, err := load(t, "mixed", sim.LoadOptions{}).FindProgram("tc_count")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = sim.NewXDP(p)
+		wantError(t, err, object("mixed")+": program tc_count (section tc) is of type SchedCLS, not XDP")
+	})
 	untyped := []frame{
 		{name: "a 54-byte frame is dropped", in: short, ret: 1},
 		{name: "a 60-byte frame passes", in: full, ret: 2},
