@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/xdpsim/xdpsim/corpus"
+	"github.com/xdpsim/xdpsim/kernel"
 )
 
 // Flags a command registers must do what their help says there, or be refused: a flag that is
@@ -111,5 +112,15 @@ func TestATopologyRefusesTheHelperFlagsItCannotApply(t *testing.T) {
 				t.Errorf("exit %d, stderr %q", rc, stderr)
 			}
 		})
+	}
+}
+
+func TestDiffNamesTheKernelOnce(t *testing.T) {
+	if err := kernel.Available(); err != nil {
+		t.Skipf("no kernel to load into: %v", err)
+	}
+	rc, _, stderr := runCmd(t, "diff", "-p", "kprobe_open", mixedObject, corpus.TracePath("vlan.pcap"))
+	if rc != 2 || !strings.Contains(stderr, "xdpsim diff: kernel: "+mixedObject+": program kprobe_open is of type Kprobe") {
+		t.Errorf("exit %d, stderr %q", rc, stderr)
 	}
 }

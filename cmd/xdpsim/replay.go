@@ -232,7 +232,10 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 			kopts.HostSetup = host.Commands()
 		}
 		if s.kp, err = kernel.Load(objPath, kopts); err != nil {
-			return nil, usageErr(fmt.Errorf("kernel: %w", err))
+			if !strings.HasPrefix(err.Error(), "kernel: ") { // most of package kernel's say so already
+				err = fmt.Errorf("kernel: %w", err)
+			}
+			return nil, usageErr(err)
 		}
 		// Per-CPU maps hold one value per possible CPU in the kernel: simulate as many.
 		opts.CPUs = s.kp.NumCPU()
