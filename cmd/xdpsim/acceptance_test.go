@@ -1,6 +1,7 @@
 package main
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -122,5 +123,32 @@ func TestDiffNamesTheKernelOnce(t *testing.T) {
 	rc, _, stderr := runCmd(t, "diff", "-p", "kprobe_open", mixedObject, corpus.TracePath("vlan.pcap"))
 	if rc != 2 || !strings.Contains(stderr, "xdpsim diff: kernel: "+mixedObject+": program kprobe_open is of type Kprobe") {
 		t.Errorf("exit %d, stderr %q", rc, stderr)
+	}
+}
+
+func TestEveryHelpListsFlagsAsFlagAndValue(t *testing.T) {
+	// pflag takes a help text's first `quoted` words as the flag's value name: a quoted command
+	// in a help text turns "--devices FILE" into "--devices xdpsim dev set --devices FILE".
+	flagLine := regexp.MustCompile(`^ +(-\w, )?--[a-z0-9-]+( [A-Za-z0-9]+)?  +\S`)
+	for _, cmd := range []string{"run", "diff", "test", "dump", "verify", "show", "debug", "devices", "dev", "status", "exec"} {
+		t.Run("xdpsim "+cmd+" --help", func(t *testing.T) {
+			rc, stdout, stderr := runCmd(t, cmd, "--help")
+			if rc != 0 || stderr != "" {
+				t.Fatalf("exit %d, stderr %q", rc, stderr)
+			}
+			flags := 0
+			for _, line := range strings.Split(stdout, "\n") {
+				if !strings.HasPrefix(strings.TrimSpace(line), "-") {
+					continue
+				}
+				flags++
+				if !flagLine.MatchString(line) {
+					t.Errorf("flag line %q is not FLAG [VALUE] then help", line)
+				}
+			}
+			if flags == 0 && cmd != "debug" {
+				t.Errorf("no flags listed:\n%s", stdout)
+			}
+		})
 	}
 }

@@ -81,7 +81,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.BoolVar(&f.noVerify, "no-verify", false, "skip the verifier: run a program the kernel would refuse (says so on stderr; a packet stops after --budget instructions)")
 	fs.StringVar(&f.host, "host", "", "the simulated host's devices, routes and neighbours as JSON, for bpf_fib_lookup and bpf_check_mtu (see sim.Host); default: a bare namespace that forwards nothing")
 	fs.StringVar(&f.device, "device", "", "simulated NIC the packets arrive on, for RX-metadata hints and RSS: a profile (see xdpsim devices), or with --devices a device of that file; default: BPF_PROG_TEST_RUN's loopback, or veth for device-bound programs")
-	fs.StringVar(&f.devices, "devices", "", "the simulated host's devices and their attributes, a state file `xdpsim dev set --devices FILE` writes: what --device names and control maps reach; the ingress ifindex defaults to --device's")
+	fs.StringVar(&f.devices, "devices", "", "the simulated host's devices and their attributes: a state `FILE` as xdpsim dev set --devices FILE writes it: what --device names and control maps reach; the ingress ifindex defaults to --device's")
 	fs.StringVar(&f.rssKey, "rss-key", "", "Toeplitz RSS key as hex (default: the device's, the standard 40-byte key)")
 	fs.IntVar(&f.queues, "queues", 0, "spread packets over N RX queues by RSS hash (needs --device)")
 	fs.StringArrayVar(&f.feature, "feature", nil, "switch on a proposal that never merged: traits, traits-v1, export-to-skb, control-map (repeatable)")
