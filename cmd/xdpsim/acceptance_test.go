@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -151,4 +153,81 @@ func TestEveryHelpListsFlagsAsFlagAndValue(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestBadFilesAreNamedAndLeaveNothingBehind(t *testing.T) {
+	obj := objectOf(t, "udp_echo")
+	trace := corpus.TracePath("vlan.pcap")
+	dir := t.TempDir()
+	in := func(name string) string { return filepath.Join(dir, name) }
+	write := func(name string, data []byte) string {
+		if err := os.WriteFile(in(name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return in(name)
+	}
+	elf, err := os.ReadFile(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := write("empty.o", nil)
+	truncated := write("truncated.o", elf[:1000])
+	notELF := write("pcap.o", []byte("\xd4\xc3\xb2\xa1 a pcap header, not an ELF one"))
+	if err := os.Mkdir(in("dir.o"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Three whole records, then half of a fourth.
+	three := writePcap(t, in("three.pcap"), ethFrame(60), ethFrame(60), ethFrame(60))
+	whole, err := os.ReadFile(three)
+	if err != nil {
+		t.Fatal(err)
+	}
+	midRecord := write("mid-record.pcap", append(whole, whole[24:24+16+30]...))
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"an empty object", []string{"run", empty, trace}, "empty.o: not a BPF object: the file is empty"},
+		{"a truncated object", []string{"dump", truncated}, "truncated.o: not a loadable BPF object: the ELF file ends early (truncated?)"},
+		{"a pcap given as the object", []string{"verify", notELF}, "pcap.o: not a BPF object: not an ELF file (build one with clang -target bpf -c)"},
+		{"a directory given as the object", []string{"show", "--packet", "1", in("dir.o"), trace}, "dir.o: is a directory, not a BPF object"},
+		{"a missing object", []string{"run", in("none.o"), trace}, "none.o: no such file"},
+		{"the object given as the trace", []string{"run", obj, obj}, "udp_echo.v4.o: is an ELF object, not a pcap or pcapng trace"},
+		{"a directory given as the trace", []string{"run", obj, in("dir.o")}, "dir.o: is a directory, not a trace"},
+		{"a trace that ends in the middle of a record", []string{"run", obj, midRecord}, "mid-record.pcap: record 4: unexpected EOF (truncated file?)"},
+		{"--jsonl in a missing directory", []string{"run", "--jsonl", in("no/dir/out.jsonl"), obj, trace}, "--jsonl: cannot create " + in("no/dir/out.jsonl") + ": directory " + in("no/dir") + " does not exist"},
+		{"--maps in a missing directory", []string{"run", "--maps", in("no/maps.json"), obj, trace}, "--maps: cannot create " + in("no/maps.json") + ": directory " + in("no") + " does not exist"},
+		{"--html in a missing directory", []string{"show", "--packet", "1", "--html", in("no/x.html"), obj, trace}, "--html: cannot create " + in("no/x.html")},
+		{"-w naming a file", []string{"run", "-w", empty, obj, trace}, "-w " + empty + ": exists and is not a directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+": exit 2 naming it", func(t *testing.T) {
+			rc, _, stderr := runCmd(t, tt.args...)
+			if rc != 2 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", rc, stderr, tt.want)
+			}
+		})
+	}
+	t.Run("a trace that ends mid-record writes none of the outputs and leaves no directory it made", func(t *testing.T) {
+		out := t.TempDir()
+		rc, _, stderr := runCmd(t, "run", obj, midRecord, "-w", filepath.Join(out, "pcaps", "run1"),
+			"--jsonl", filepath.Join(out, "out.jsonl"), "--maps", filepath.Join(out, "maps.json"))
+		if rc != 2 || !strings.Contains(stderr, "record 4") {
+			t.Errorf("exit %d, stderr %q", rc, stderr)
+		}
+		if left := listDir(t, out); len(left) != 0 {
+			t.Errorf("left behind: %v", left)
+		}
+	})
+	t.Run("a trace without packets runs none and still writes every output", func(t *testing.T) {
+		out := t.TempDir()
+		rc, stdout, stderr := runCmd(t, "run", obj, writePcap(t, in("zero.pcap")), "-w", filepath.Join(out, "pcaps"), "--jsonl", filepath.Join(out, "out.jsonl"))
+		if rc != 0 || !strings.Contains(stdout, "0 packets") {
+			t.Errorf("exit %d, stdout %q, stderr %q", rc, stdout, stderr)
+		}
+		if n := countPcap(t, filepath.Join(out, "pcaps", "pass.pcap")); n != 0 {
+			t.Errorf("pass.pcap holds %d packets", n)
+		}
+	})
 }
