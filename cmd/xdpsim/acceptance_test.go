@@ -231,3 +231,42 @@ func TestBadFilesAreNamedAndLeaveNothingBehind(t *testing.T) {
 		}
 	})
 }
+
+func TestBadJSONInputsSayWhereInTheFile(t *testing.T) {
+	obj := objectOf(t, "udp_echo")
+	trace := corpus.TracePath("vlan.pcap")
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	empty := write("empty.json", "")
+	cut := write("cut.json", "{\n  \"object\": \"x.o\",\n  \"tests\": [")
+	list := write("list.json", "[]\n")
+	bad := write("bad.json", "{\n  \"a\": 1,\n  \"b\": ]\n}\n")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"an empty expectation file", []string{"test", empty}, "empty.json: the file is empty, want JSON"},
+		{"an expectation file cut short", []string{"test", cut}, "cut.json: the JSON ends early (truncated?)"},
+		{"a list given as an expectation file", []string{"test", list}, "list.json: line 1, column 1: want an object, not a JSON array"},
+		{"a syntax error in --maps-in", []string{"run", "--maps-in", bad, obj, trace}, "--maps-in: " + bad + ": line 3, column 8: invalid character ']' looking for beginning of value"},
+		{"an empty --host", []string{"run", "--host", empty, obj, trace}, "empty.json: the file is empty, want JSON"},
+		{"an empty --conntrack-in", []string{"run", "--conntrack-in", empty, obj, trace}, "--conntrack-in: " + empty + ": the file is empty, want JSON"},
+		{"a list given as --topology", []string{"run", "--topology", list, trace}, "list.json: line 1, column 1: want an object, not a JSON array"},
+		{"a syntax error in --devices", []string{"run", "--devices", bad, obj, trace}, "bad.json: line 3, column 8: invalid character ']'"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+": exit 2 with line and column", func(t *testing.T) {
+			rc, _, stderr := runCmd(t, tt.args...)
+			if rc != 2 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", rc, stderr, tt.want)
+			}
+		})
+	}
+}

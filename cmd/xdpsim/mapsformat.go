@@ -8,6 +8,7 @@ import (
 	"github.com/cilium/ebpf"
 
 	"github.com/xdpsim/xdpsim/sim/btfjson"
+	"github.com/xdpsim/xdpsim/sim/jsonfile"
 	"github.com/xdpsim/xdpsim/sim/result"
 )
 
@@ -52,7 +53,7 @@ func readMaps(path, format string, spec *ebpf.CollectionSpec) (result.Maps, erro
 	}
 	var m result.Maps
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, jsonfile.Explain(b, err))
 	}
 	return m, nil
 }
