@@ -270,3 +270,22 @@ func TestBadJSONInputsSayWhereInTheFile(t *testing.T) {
 		})
 	}
 }
+
+func TestSmallCommandsRefuseWhatTheyWouldIgnore(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"devices with an argument", []string{"devices", "--json", "mlx5"}, `devices takes no arguments, not ["mlx5"]`},
+		{"status with a negative --fixed-slots", []string{"status", "--fixed-slots", "-1", objectOf(t, "disp_acl")}, "--fixed-slots -1: want a number of slots"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+": exit 2", func(t *testing.T) {
+			rc, stdout, stderr := runCmd(t, tt.args...)
+			if rc != 2 || !strings.Contains(stderr, tt.want) || stdout != "" {
+				t.Errorf("exit %d, stdout %.80q, stderr %q; want 2 and %q", rc, stdout, stderr, tt.want)
+			}
+		})
+	}
+}
