@@ -278,6 +278,7 @@ func TestSmallCommandsRefuseWhatTheyWouldIgnore(t *testing.T) {
 		want string
 	}{
 		{"devices with an argument", []string{"devices", "--json", "mlx5"}, `devices takes no arguments, not ["mlx5"]`},
+		{"test --junit in a missing directory, before any test runs", []string{"test", "--junit", filepath.Join(t.TempDir(), "no", "j.xml"), filepath.Join("..", "..", "corpus", "icmp_echo.expect.json")}, "--junit: cannot create"},
 		{"status with a negative --fixed-slots", []string{"status", "--fixed-slots", "-1", objectOf(t, "disp_acl")}, "--fixed-slots -1: want a number of slots"},
 	}
 	for _, tt := range tests {

@@ -52,6 +52,13 @@ func cmdTest(args []string, stdout, stderr io.Writer) error {
 		}
 		files = append(files, f)
 	}
+	// Create the JUnit file before the tests run, so a path that cannot be written fails at once.
+	var junitOut *replay.File
+	if *junit != "" {
+		if junitOut, err = replay.CreateFile(*junit, stdout); err != nil {
+			return usageErr(fmt.Errorf("--junit: %w", err))
+		}
+	}
 	notices := &onceWriter{w: stderr, seen: map[string]bool{}}
 	newLoop := func(f *expect.File, t *expect.Test) (*replay.Loop, func(), error) {
 		return testLoop(f, t, *engineName, notices)
@@ -84,11 +91,7 @@ func cmdTest(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "%d tests on %s: %d passed, %d failed\n", n, eng.name, n-failed-broken, failed+broken)
-	if *junit != "" {
-		out, err := replay.CreateFile(*junit, stdout)
-		if err != nil {
-			return usageErr(fmt.Errorf("--junit: %w", err))
-		}
+	if out := junitOut; out != nil {
 		if err := expect.WriteJUnit(out, all); err != nil {
 			out.Abort()
 			return usageErr(fmt.Errorf("--junit: %w", err))
