@@ -290,3 +290,17 @@ func TestSmallCommandsRefuseWhatTheyWouldIgnore(t *testing.T) {
 		})
 	}
 }
+
+func TestDiffSaysWhatIsWrongWithTheObject(t *testing.T) {
+	if err := kernel.Available(); err != nil {
+		t.Skipf("no kernel to load into: %v", err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty.o")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rc, _, stderr := runCmd(t, "diff", empty, corpus.TracePath("vlan.pcap"))
+	if rc != 2 || !strings.Contains(stderr, "xdpsim diff: "+empty+": not a BPF object: the file is empty") {
+		t.Errorf("exit %d, stderr %q", rc, stderr)
+	}
+}

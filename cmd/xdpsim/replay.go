@@ -238,6 +238,9 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 			kopts.HostSetup = host.Commands()
 		}
 		if s.kp, err = kernel.Load(objPath, kopts); err != nil {
+			if _, serr := sim.Load(objPath, opts); serr != nil {
+				return nil, usageErr(serr) // what is wrong with the file, in the simulator's words
+			}
 			if !strings.HasPrefix(err.Error(), "kernel: ") { // most of package kernel's say so already
 				err = fmt.Errorf("kernel: %w", err)
 			}
