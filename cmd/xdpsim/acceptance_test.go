@@ -304,3 +304,24 @@ func TestDiffSaysWhatIsWrongWithTheObject(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", rc, stderr)
 	}
 }
+
+func TestABadMapsFormatNamesItsFlag(t *testing.T) {
+	obj := objectOf(t, "udp_echo")
+	trace := corpus.TracePath("vlan.pcap")
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"run --maps-format", []string{"run", "--maps-format", "yaml", obj, trace}, `--maps-format "yaml": want hex or btf`},
+		{"run --maps-in-format", []string{"run", "--maps-in-format", "yaml", obj, trace}, `--maps-in-format "yaml": want hex or btf`},
+		{"dump --maps-format", []string{"dump", "--maps", "--maps-format", "yaml", obj}, `--maps-format "yaml": want hex or btf`},
+	} {
+		t.Run(tt.name+": exit 2", func(t *testing.T) {
+			rc, _, stderr := runCmd(t, tt.args...)
+			if rc != 2 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", rc, stderr, tt.want)
+			}
+		})
+	}
+}

@@ -51,10 +51,8 @@ func cmdDump(args []string, stdout, stderr io.Writer) error {
 	if *mapsInFormat == "" {
 		*mapsInFormat = *mapsFormat
 	}
-	for _, f := range []string{*mapsFormat, *mapsInFormat} {
-		if err := checkMapsFormat(f); err != nil {
-			return &exitError{2, err}
-		}
+	if err := checkMapsFormats(*mapsFormat, *mapsInFormat); err != nil {
+		return usageErr(err)
 	}
 	if (*mapsIn != "" || *mapsFormat != mapsHex) && !*showMaps {
 		return &exitError{2, errors.New("--maps-in and --maps-format go with --maps")}

@@ -19,9 +19,12 @@ const (
 	mapsBTF = "btf"
 )
 
-func checkMapsFormat(f string) error {
-	if f != mapsHex && f != mapsBTF {
-		return fmt.Errorf("maps format %q: want hex or btf", f)
+// checkMapsFormats checks the values of --maps-format and --maps-in-format.
+func checkMapsFormats(out, in string) error {
+	for _, f := range []struct{ flag, value string }{{"--maps-format", out}, {"--maps-in-format", in}} {
+		if f.value != mapsHex && f.value != mapsBTF {
+			return fmt.Errorf("%s %q: want hex or btf", f.flag, f.value)
+		}
 	}
 	return nil
 }

@@ -372,10 +372,8 @@ func (f *runFlags) conditions() (sim.LoadOptions, runConditions, error) {
 	if f.mapsInFormat == "" {
 		f.mapsInFormat = f.mapsFormat
 	}
-	for _, mf := range []string{f.mapsFormat, f.mapsInFormat} {
-		if err := checkMapsFormat(mf); err != nil {
-			return opts, c, usageErr(err)
-		}
+	if err := checkMapsFormats(f.mapsFormat, f.mapsInFormat); err != nil {
+		return opts, c, usageErr(err)
 	}
 	if c.snap, err = replay.ParseSnapPolicy(f.snapped); err != nil {
 		return opts, c, usageErr(fmt.Errorf("--snapped %w", err))

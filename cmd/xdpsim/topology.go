@@ -61,7 +61,7 @@ func runTopology(rf *runFlags, traces []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return usageErr(err)
 	}
-	if err := checkMapsFormat(rf.mapsFormat); err != nil {
+	if err := checkMapsFormats(rf.mapsFormat, rf.mapsFormat); err != nil {
 		return usageErr(err)
 	}
 	snap, err := replay.ParseSnapPolicy(rf.snapped)
