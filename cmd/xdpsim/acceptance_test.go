@@ -325,3 +325,21 @@ func TestABadMapsFormatNamesItsFlag(t *testing.T) {
 		})
 	}
 }
+
+func TestHelpCommandPrintsTheCommandsHelp(t *testing.T) {
+	for _, cmd := range []string{"run", "diff", "test", "dump", "verify", "show", "debug", "devices", "dev", "status", "exec"} {
+		t.Run("xdpsim help "+cmd+" prints what xdpsim "+cmd+" --help prints", func(t *testing.T) {
+			rc, stdout, stderr := runCmd(t, "help", cmd)
+			_, want, _ := runCmd(t, cmd, "--help")
+			if rc != 0 || stderr != "" || stdout != want || !strings.HasPrefix(stdout, "usage: xdpsim "+cmd) {
+				t.Errorf("exit %d, stdout %.80q, stderr %q", rc, stdout, stderr)
+			}
+		})
+	}
+	t.Run("xdpsim help of an unknown command exits 2 naming it", func(t *testing.T) {
+		rc, _, stderr := runCmd(t, "help", "frob")
+		if rc != 2 || !strings.Contains(stderr, `unknown command "frob"`) {
+			t.Errorf("exit %d, stderr %q", rc, stderr)
+		}
+	})
+}
