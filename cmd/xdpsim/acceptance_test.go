@@ -195,6 +195,7 @@ func TestBadFilesAreNamedAndLeaveNothingBehind(t *testing.T) {
 		{"a missing object", []string{"run", in("none.o"), trace}, "none.o: no such file"},
 		{"the object given as the trace", []string{"run", obj, obj}, "udp_echo.v4.o: is an ELF object, not a pcap or pcapng trace"},
 		{"a directory given as the trace", []string{"run", obj, in("dir.o")}, "dir.o: is a directory, not a trace"},
+		{"- given as the trace", []string{"run", obj, "-"}, "-: a trace is a file, not standard input: give /dev/stdin to read a pipe"},
 		{"a trace that ends in the middle of a record", []string{"run", obj, midRecord}, "mid-record.pcap: record 4: the file ends in the middle of this record (truncated?)"},
 		{"--jsonl in a missing directory", []string{"run", "--jsonl", in("no/dir/out.jsonl"), obj, trace}, "--jsonl: cannot create " + in("no/dir/out.jsonl") + ": directory " + in("no/dir") + " does not exist"},
 		{"--maps in a missing directory", []string{"run", "--maps", in("no/maps.json"), obj, trace}, "--maps: cannot create " + in("no/maps.json") + ": directory " + in("no") + " does not exist"},

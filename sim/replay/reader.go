@@ -80,6 +80,9 @@ func Open(path string) (*Reader, error) {
 	bad := func(record int, format string, args ...any) error {
 		return &TraceError{File: path, Record: record, Err: fmt.Errorf(format, args...)}
 	}
+	if path == "-" {
+		return nil, bad(0, "a trace is a file, not standard input: give /dev/stdin to read a pipe")
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &TraceError{File: path, Err: unwrapPath(err)}
