@@ -10,6 +10,7 @@ import (
 
 	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/kernel"
+	"github.com/xdpsim/xdpsim/vm"
 )
 
 // Flags a command registers must do what their help says there, or be refused: a flag that is
@@ -343,4 +344,26 @@ func TestHelpCommandPrintsTheCommandsHelp(t *testing.T) {
 			t.Errorf("exit %d, stderr %q", rc, stderr)
 		}
 	})
+}
+
+func TestEngineHelpNamesEveryEngine(t *testing.T) {
+	for _, cmd := range []string{"run", "diff", "show", "debug", "test"} {
+		t.Run("xdpsim "+cmd+" --help names every simulator engine and the default", func(t *testing.T) {
+			_, stdout, _ := runCmd(t, cmd, "--help")
+			var line string
+			for _, l := range strings.Split(stdout, "\n") {
+				if strings.Contains(l, "--engine") {
+					line = l
+				}
+			}
+			for _, name := range vm.EngineNames() {
+				if !strings.Contains(line, name) {
+					t.Errorf("--engine help lacks %s: %q", name, line)
+				}
+			}
+			if !strings.Contains(line, vm.DefaultEngine().Name()+" (the default") {
+				t.Errorf("--engine help does not name the default %s: %q", vm.DefaultEngine().Name(), line)
+			}
+		})
+	}
 }

@@ -16,7 +16,7 @@ import (
 func cmdDiff(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("diff", "[flags] PROG.o TRACE.pcap [TRACE.pcap...]", stdout)
 	var rf runFlags
-	rf.register(fs, "the simulator engine to compare with the kernel (interp, closures; default: the simulator's default engine)")
+	rf.register(fs, "the simulator engine to compare with the kernel: "+simEngines())
 	maxShown := fs.Int("max", 20, "show at most this many packet divergences (all are counted)")
 	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, errHelp) {

@@ -110,6 +110,18 @@ type engine struct {
 // engineNames lists the names --engine takes: the vm's engines, then the kernel.
 func engineNames() []string { return append(vm.EngineNames(), "kernel") }
 
+// simEngines lists the simulator's engines for a help text, the default first.
+func simEngines() string {
+	def := vm.DefaultEngine().Name()
+	list := []string{def + ` (the default, also "sim")`}
+	for _, n := range vm.EngineNames() {
+		if n != def {
+			list = append(list, n)
+		}
+	}
+	return strings.Join(list, ", ")
+}
+
 // lookupEngine finds an engine by name: the vm's engines by their names ("" and "sim" are the
 // simulator's default engine), or "kernel".
 func lookupEngine(name string) (engine, error) {

@@ -23,7 +23,7 @@ import (
 // 3 --engine kernel and no kernel.
 func cmdTest(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("test", "[flags] [EXPECT.json|DIR...]  (default: *.expect.json in the current directory)", stdout)
-	engineName := fs.String("engine", "", "where the tests run: a simulator engine (interp, closures; default: the simulator's default engine) or kernel (the real kernel; Linux, CAP_BPF)")
+	engineName := fs.String("engine", "", "where the tests run: a simulator engine, "+simEngines()+", or kernel (the real kernel; Linux, CAP_BPF)")
 	junit := fs.String("junit", "", "also write the results as JUnit XML to FILE")
 	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, errHelp) {

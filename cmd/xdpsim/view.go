@@ -20,7 +20,7 @@ type view struct {
 // run's outputs. A nil view and nil error mean --help was printed.
 func openView(name, synopsis string, args []string, stdout, stderr io.Writer, extra func(*pflag.FlagSet)) (*view, error) {
 	v := &view{fs: newFlagSet(name, synopsis, stdout)}
-	v.rf.register(v.fs, `the simulator engine to run on (interp, closures)`)
+	v.rf.register(v.fs, "the simulator engine to run on: "+simEngines())
 	if extra != nil {
 		extra(v.fs)
 	}
