@@ -261,6 +261,8 @@ func TestBadJSONInputsSayWhereInTheFile(t *testing.T) {
 		{"an empty --host", []string{"run", "--host", empty, obj, trace}, "empty.json: the file is empty, want JSON"},
 		{"an empty --conntrack-in", []string{"run", "--conntrack-in", empty, obj, trace}, "--conntrack-in: " + empty + ": the file is empty, want JSON"},
 		{"a list given as --topology", []string{"run", "--topology", list, trace}, "list.json: line 1, column 1: want an object, not a JSON array"},
+		{"a syntax error in dump's --maps-in names the flag", []string{"dump", "--maps", "--maps-in", bad, obj}, "xdpsim dump: --maps-in: " + bad + ": line 3, column 8"},
+		{"a missing --maps-in of dump names the flag", []string{"dump", "--maps", "--maps-in", filepath.Join(dir, "none.json"), obj}, "xdpsim dump: --maps-in: open " + filepath.Join(dir, "none.json")},
 		{"a syntax error in --devices", []string{"run", "--devices", bad, obj, trace}, "bad.json: line 3, column 8: invalid character ']'"},
 	}
 	for _, tt := range tests {
@@ -281,6 +283,7 @@ func TestSmallCommandsRefuseWhatTheyWouldIgnore(t *testing.T) {
 	}{
 		{"devices with an argument", []string{"devices", "--json", "mlx5"}, `devices takes no arguments, not ["mlx5"]`},
 		{"test --junit in a missing directory, before any test runs", []string{"test", "--junit", filepath.Join(t.TempDir(), "no", "j.xml"), filepath.Join("..", "..", "corpus", "icmp_echo.expect.json")}, "--junit: cannot create"},
+		{"dev btf -o in a missing directory names the flag", []string{"dev", "btf", "-o", filepath.Join(t.TempDir(), "no", "x.btf")}, "xdpsim dev: -o: cannot create"},
 		{"status with a negative --fixed-slots", []string{"status", "--fixed-slots", "-1", objectOf(t, "disp_acl")}, "--fixed-slots -1: want a number of slots"},
 	}
 	for _, tt := range tests {

@@ -335,10 +335,10 @@ func dumpMaps(obj *sim.Object, mapsIn, inFormat, format string, w io.Writer) err
 	if mapsIn != "" {
 		in, err := readMaps(mapsIn, inFormat, obj.Spec)
 		if err != nil {
-			return &exitError{2, err}
+			return usageErr(fmt.Errorf("--maps-in: %w", err))
 		}
 		if err := obj.LoadMaps(in); err != nil {
-			return &exitError{2, fmt.Errorf("%s: %w", mapsIn, err)}
+			return usageErr(fmt.Errorf("--maps-in %s: %w", mapsIn, err))
 		}
 	}
 	dump, err := obj.DumpMaps()
