@@ -95,7 +95,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.StringVarP(&f.writeDir, "write", "w", "", "write one pcap per verdict and per redirect target into DIR")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print one line per packet: what tcpdump -n prints for it, and the verdict")
 	fs.BoolVar(&f.trace, "trace", false, "print every instruction each packet executes, with source lines and register changes")
-	fs.StringVar(&f.packets, "packet", "", "limit --trace, -v and --jsonl to these packets: N, N-M, or a list (1,5,9-12); all packets still run")
+	fs.StringVar(&f.packets, "packet", "", "limit --trace, -v and --jsonl to these packets: N, N-M, or a list (1,5,9-12); all packets still run, and a list that selects none of them is an error")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when any packet ends so: a list of fault, aborted, refused, snapped, exception, drop, pass, tx, redirect")
 	f.helpers.register(fs)
 }
