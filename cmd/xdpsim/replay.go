@@ -558,6 +558,9 @@ func readJSON(path string, v any) error {
 // deviceConfig turns the device flags into the simulated device packets arrive on (nil: none) and
 // the host's devices (nil: the device alone, or lo).
 func (f *runFlags) deviceConfig() (*device.Netdev, *device.Set, error) {
+	if f.queues < 0 {
+		return nil, nil, fmt.Errorf("--queues %d: want a number of RX queues", f.queues)
+	}
 	var set *device.Set
 	if f.devices != "" {
 		var err error
