@@ -33,13 +33,17 @@ func TestFlagsAreHonouredOrRefused(t *testing.T) {
 		{"show --fail-on that matches exits 1, as run does", []string{"show", "--fail-on", "tx", "--packet", "1", obj, trace}, 1, "xdpsim show: " + runSays},
 		{"show --fail-on that does not match exits 0", []string{"show", "--fail-on", "fault", "--packet", "1", obj, trace}, 0, ""},
 		{"show with a bad --fail-on exits 2", []string{"show", "--fail-on", "faults", "--packet", "1", obj, trace}, 2, "--fail-on"},
+		{"show --html with a --packet of several is refused before anything is drawn", []string{"show", "--html", filepath.Join(t.TempDir(), "p.html"), "--packet", "1-3", obj, trace}, 2, "--html draws one packet: --packet 1-3 selects more"},
 		{"debug refuses --fail-on, which it cannot check", []string{"debug", "--fail-on", "tx", obj, trace}, 2, "--fail-on: debug runs the packets you step through"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rc, _, stderr := runCmd(t, tt.args...)
+			rc, stdout, stderr := runCmd(t, tt.args...)
 			if rc != tt.code || !strings.Contains(stderr, tt.want) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", rc, stderr, tt.code, tt.want)
+			}
+			if rc == 2 && stdout != "" {
+				t.Errorf("refused, yet printed %.200q", stdout)
 			}
 		})
 	}

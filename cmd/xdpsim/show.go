@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -40,6 +41,13 @@ func cmdShow(args []string, stdout, stderr io.Writer) error {
 		s.loop.Abort()
 		return usageErr(err)
 	}
+	if *htmlOut != "" && !onePacket(rf.packets) {
+		// Said before anything runs or prints (a --packet that is valid but selects several).
+		if _, err := parsePackets(rf.packets); err == nil {
+			s.loop.Abort()
+			return usageErr(fmt.Errorf("--html draws one packet: --packet %s selects more", rf.packets))
+		}
+	}
 	if !rf.trace {
 		// With --trace, the sinks already end each packet's trace with its picture.
 		f := &frames{x: s.x, w: stdout, opts: picture.TextOptions{Hex: *hexDump}, what: "--packet " + rf.packets}
@@ -63,4 +71,10 @@ func cmdShow(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// onePacket tells whether a --packet selection names one packet: N, or N-N.
+func onePacket(sel string) bool {
+	lo, hi, isRange := strings.Cut(sel, "-")
+	return !strings.Contains(sel, ",") && (!isRange || strings.TrimSpace(lo) == strings.TrimSpace(hi))
 }
