@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -71,10 +70,4 @@ func cmdShow(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
-}
-
-// onePacket tells whether a --packet selection names one packet: N, or N-N.
-func onePacket(sel string) bool {
-	lo, hi, isRange := strings.Cut(sel, "-")
-	return !strings.Contains(sel, ",") && (!isRange || strings.TrimSpace(lo) == strings.TrimSpace(hi))
 }
