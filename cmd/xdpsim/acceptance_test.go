@@ -301,6 +301,20 @@ func TestSmallCommandsRefuseWhatTheyWouldIgnore(t *testing.T) {
 	}
 }
 
+func TestTheKernelRefusesTypeItCannotGive(t *testing.T) {
+	for _, args := range [][]string{
+		{"diff", "-p", "custom_section", "--type", "xdp", mixedObject, corpus.TracePath("vlan.pcap")},
+		{"run", "--engine", "kernel", "-p", "custom_section", "--type", "xdp", mixedObject, corpus.TracePath("vlan.pcap")},
+	} {
+		t.Run("xdpsim "+args[0]+" with the kernel refuses --type, exit 2", func(t *testing.T) {
+			rc, _, stderr := runCmd(t, args...)
+			if rc != 2 || !strings.Contains(stderr, "--type: not available with the kernel yet") {
+				t.Errorf("exit %d, stderr %q", rc, stderr)
+			}
+		})
+	}
+}
+
 func TestDiffSaysWhatIsWrongWithTheObject(t *testing.T) {
 	if err := kernel.Available(); err != nil {
 		t.Skipf("no kernel to load into: %v", err)
