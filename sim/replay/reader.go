@@ -2,6 +2,7 @@ package replay
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -79,15 +80,26 @@ func Open(path string) (*Reader, error) {
 	bad := func(record int, format string, args ...any) error {
 		return &TraceError{File: path, Record: record, Err: fmt.Errorf(format, args...)}
 	}
+	if path == "-" {
+		return nil, bad(0, "a trace is a file, not standard input: give /dev/stdin to read a pipe")
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &TraceError{File: path, Err: unwrapPath(err)}
+	}
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		f.Close()
+		return nil, bad(0, "is a directory, not a trace")
 	}
 	br := bufio.NewReaderSize(f, 1<<16)
 	magic, err := br.Peek(4)
 	if err != nil {
 		f.Close()
 		return nil, bad(0, "not a pcap or pcapng file (too short)")
+	}
+	if string(magic) == "\x7fELF" {
+		f.Close()
+		return nil, bad(0, "is an ELF object, not a pcap or pcapng trace")
 	}
 	r := &Reader{path: path, f: f, rec: Record{File: path}}
 	if magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a {
@@ -96,6 +108,9 @@ func Open(path string) (*Reader, error) {
 		ng, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
 		if err != nil {
 			f.Close()
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, bad(0, "pcapng: the file ends inside its header blocks (truncated?)")
+			}
 			return nil, bad(0, "pcapng: %w", err)
 		}
 		r.src, r.ng = ng, ng
@@ -103,11 +118,15 @@ func Open(path string) (*Reader, error) {
 	}
 	var lt layers.LinkType
 	if isClassicPcap(magic) {
-		// The reader takes over from what br has read ahead.
+		// The reader takes over from what br has read ahead. It tells a file that ends inside a
+		// record (io.ErrUnexpectedEOF) itself.
 		ahead, _ := br.Peek(br.Buffered())
 		pf, err := newPcapReader(f, ahead)
 		if err != nil {
 			f.Close()
+			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+				return nil, bad(0, "pcap: the file ends inside its header (truncated?)")
+			}
 			return nil, bad(0, "not a pcap or pcapng file: %w", err)
 		}
 		// Readers such as tcpdump take records longer than the file's snap length; so do we,
@@ -115,10 +134,14 @@ func Open(path string) (*Reader, error) {
 		pf.snaplen = max(pf.snaplen, MaxSnaplen)
 		r.src, lt = pf, pf.linkType
 	} else {
-		// A compressed trace, or none at all: pcapgo reads the one and names the other.
+		// A compressed trace, or none at all: pcapgo reads the one (whose sizes cannot be
+		// checked) and names the other.
 		pr, err := pcapgo.NewReader(br)
 		if err != nil {
 			f.Close()
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, bad(0, "pcap: the file ends inside its header (truncated?)")
+			}
 			return nil, bad(0, "not a pcap or pcapng file: %w", err)
 		}
 		pr.SetSnaplen(max(pr.Snaplen(), MaxSnaplen))
@@ -136,11 +159,19 @@ func Open(path string) (*Reader, error) {
 func (r *Reader) Next() (*Record, error) {
 	data, ci, err := r.src.ZeroCopyReadPacketData()
 	n := r.n + 1
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, io.EOF
+	if errors.Is(err, io.EOF) {
+		// gopacket reports a file that ends inside a pcapng block as a plain EOF (the classic
+		// pcap reader, pcapread.go, tells one that ends inside a record itself).
+		if r.ng != nil && r.ngCut() {
+			return nil, &TraceError{File: r.path, Record: n, Err: errors.New("the file ends in the middle of this record (truncated?)")}
 		}
-		return nil, &TraceError{File: r.path, Record: n, Err: fmt.Errorf("%w (truncated file?)", err)}
+		return nil, io.EOF
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, &TraceError{File: r.path, Record: n, Err: errors.New("the file ends in the middle of this record (truncated?)")}
+	}
+	if err != nil {
+		return nil, &TraceError{File: r.path, Record: n, Err: fmt.Errorf("%w (corrupt record?)", err)}
 	}
 	r.n = n
 	if r.ng != nil {
@@ -158,6 +189,34 @@ func (r *Reader) Next() (*Record, error) {
 	r.rec.OrigLen = max(ci.Length, len(data))
 	r.rec.Interface = ci.InterfaceIndex
 	return &r.rec, nil
+}
+
+// ngCut tells whether a pcapng file ends inside a block. Every block ends with its total length,
+// as it also gives it in its second word: in a whole file the last four bytes are a length L and
+// the block L bytes before the end repeats it. (Either byte order: a section header sets it.)
+func (r *Reader) ngCut() bool {
+	st, err := r.f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return false // a pipe: what was read is all there is
+	}
+	size := st.Size()
+	var tail, head [4]byte
+	if size < 12 || size%4 != 0 {
+		return true
+	}
+	if _, err := r.f.ReadAt(tail[:], size-4); err != nil {
+		return true
+	}
+	for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+		n := int64(order.Uint32(tail[:]))
+		if n < 12 || n%4 != 0 || n > size {
+			continue
+		}
+		if _, err := r.f.ReadAt(head[:], size-n+4); err == nil && int64(order.Uint32(head[:])) == n {
+			return false
+		}
+	}
+	return true
 }
 
 // Close closes the trace file.
