@@ -37,14 +37,20 @@ func (k kernelDispatcherTarget) DumpMaps() (result.Maps, error) {
 	return m, nil
 }
 
+// What the kernel side cannot do, for one object or several.
+var (
+	errDeviceKernel = errors.New("--device: the kernel cannot test-run packets as a device delivers them (RX-metadata hints, VLAN offload, RSS queues); run it in the simulator")
+	errTraceKernel  = errors.New("--trace needs the simulator: the kernel does not show the instructions it runs")
+)
+
 // checkKernelDispatcher refuses, before anything is loaded, what the kernel side cannot do with
 // several objects. Errors carry exit codes.
 func (f *runFlags) checkKernelDispatcher(c runConditions, eng engine) error {
 	switch {
 	case c.dev != nil:
-		return usageErr(errors.New("--device: the kernel cannot test-run packets as a device delivers them (RX-metadata hints, VLAN offload, RSS queues); run it in the simulator"))
+		return usageErr(errDeviceKernel)
 	case f.trace && eng.kernel:
-		return usageErr(errors.New("--trace needs the simulator: the kernel does not show the instructions it runs"))
+		return usageErr(errTraceKernel)
 	case len(f.tc) > 0:
 		return usageErr(errors.New("--tc needs the simulator: BPF_PROG_TEST_RUN runs the dispatcher, not the path from XDP to tc"))
 	case c.host != nil:
