@@ -256,8 +256,10 @@ func (f *runFlags) openDispatcher(df *dispatchFlags, paths []string, use kernelU
 	s.target = replay.Sim{X: x}
 	if eng.kernel {
 		s.target = s.kernel
+	} else {
+		sayInterpreted(stderr, eng, x.Programs())
 	}
-	if s.loop, err = f.newLoop(s.target, opts.CPUs, c.snap); err != nil {
+	if s.loop, err = f.newLoop(s, opts.CPUs, c.snap, stderr); err != nil {
 		return fail(err)
 	}
 	return s, nil
