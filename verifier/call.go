@@ -220,6 +220,8 @@ func (e *env) checkHelperCall(idx int, ins vm.Instruction) error {
 		r0.setPointer(ptrToBTFID)
 		r0.flags = flagMaybeNull | flagTrusted
 		r0.btf = fn.retBTF
+	case retMemOrBTFID:
+		r0.setUnknown()
 	}
 	if r0.maybeNull() {
 		r0.id = e.newID()
@@ -297,8 +299,12 @@ var compatTypes = map[argType][]struct {
 }{
 	argMapKey:            {{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}},
 	argMapValue:          {{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}},
-	argMem:               {{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}, {ptrToMem, 0}, {ptrToMem, flagRingbuf}, {ptrToBTFID, flagTrusted}},
-	argFixedMem:          {{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}, {ptrToMem, 0}, {ptrToMem, flagRingbuf}, {ptrToBTFID, flagTrusted}},
+	argMem:               {{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}, {ptrToMem, 0}, {ptrToMem, flagRingbuf}, {ptrToBuf, 0}, {ptrToBTFID, flagTrusted}},
+	argFixedMem:          {{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}, {ptrToMem, 0}, {ptrToMem, flagRingbuf}, {ptrToBuf, 0}, {ptrToBTFID, flagTrusted}},
+	argBTFID:             {{ptrToBTFID, 0}, {ptrToBTFID, flagTrusted}, {ptrToBTFID, flagRCU}},
+	argBTFIDNull:         {{ptrToBTFID, 0}, {ptrToBTFID, flagTrusted}, {ptrToBTFID, flagRCU}},
+	argPercpuBTF:         {{ptrToBTFID, flagPercpu}, {ptrToBTFID, flagPercpu | flagRCU}, {ptrToBTFID, flagPercpu | flagTrusted}},
+	argKptr:              {{ptrToMapValue, 0}, {ptrToBTFID, flagAlloc}},
 	argConstSize:         {{scalarValue, 0}},
 	argConstSizeOr0:      {{scalarValue, 0}},
 	argConstAllocSizeOr0: {{scalarValue, 0}},

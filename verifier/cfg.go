@@ -231,6 +231,12 @@ func (e *env) useDef(pc int) (use, def uint16) {
 		use, def = s, d
 	case vm.ClassLD:
 		def = d
+		if mode := in.Op & 0xe0; mode == 0x20 || mode == 0x40 { // BPF_ABS, BPF_IND
+			use, def = 1<<6, 0x3f
+			if mode == 0x40 {
+				use |= s
+			}
+		}
 	case vm.ClassST:
 		use = d
 	case vm.ClassSTX:

@@ -28,7 +28,7 @@ package verifier
 // These kernel behaviours are left out or approximated; programs that depend on them may get
 // another verdict than Linux gives them:
 //
-//   - Program types other than XDP (the TC rules live in their own files when they come), the
+//   - Program types other than XDP and tc (BPF_PROG_TYPE_SCHED_CLS), the
 //     kfuncs xdpsim does not provide (iterators, dynptr slices, bpf_cast_to_kern_ctx and the
 //     other generic kfuncs), may_goto, BTF-typed pointers beyond their names (PTR_TO_BTF_ID
 //     fields are read as unknown numbers), kptrs, bpf_obj_new and the graph types, arenas,
@@ -40,8 +40,10 @@ package verifier
 //     limits, helper inlining and dead-code removal in the xlated program, and the fields of
 //     struct bpf_map a map pointer may read (any read is accepted).
 //   - The range bpf_get_smp_processor_id returns (the kernel's depends on the machine's CPUs).
-//   - Helpers that XDP may call but whose prototypes are not in helpers.go are checked only for
-//     initialised arguments.
+//   - Helpers that XDP or tc may call but whose prototypes are not in helpers.go are checked
+//     only for initialised arguments; the pointers that per-CPU, task and cgroup storage and
+//     kptr helpers return are taken as numbers.
+//   - The xlated program keeps BPF_LD_[ABS|IND] as they are (the kernel expands them).
 //   - The log: level 1 and 2 follow the kernel's format for what they print, but not the
 //     precision-backtracking ("mark_precise") and stack-liveness lines of level 2, nor the
 //     "verification time" line.

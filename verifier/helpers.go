@@ -32,8 +32,10 @@ const (
 	argConstStr
 	argDynptr
 	argFixedMem // ARG_PTR_TO_FIXED_SIZE_MEM
-	argPercpuBTF
-	argKptr
+	argPercpuBTF // ARG_PTR_TO_PERCPU_BTF_ID
+	argKptr      // ARG_KPTR_XCHG_DEST
+	argBTFID     // ARG_PTR_TO_BTF_ID (a task, a cgroup, ...: btf_ptr_types)
+	argBTFIDNull // ARG_PTR_TO_BTF_ID_OR_NULL
 )
 
 // argSpec is one argument: its type and flags (PTR_MAYBE_NULL, MEM_RDONLY, MEM_UNINIT,
@@ -60,6 +62,8 @@ const (
 	retRingbufMemOrNull
 	retDynptrMemOrNull
 	retBTFIDOrNull
+	// retMemOrBTFID stands for the pointer returns of the helpers whose objects the verifier
+	// does not model (per-CPU pointers, task and cgroup storage, kptrs): an unknown number.
 	retMemOrBTFID
 )
 
@@ -95,6 +99,7 @@ var (
 	stackNull  = argSpec{t: argStack, null: true}
 	sockCommon = argSpec{t: argSockCommon}
 	btfSockCom = argSpec{t: argBTFSockCommon}
+	btfID      = argSpec{t: argBTFID}
 )
 
 func args(a ...argSpec) []argSpec { return a }
@@ -230,6 +235,22 @@ var helperProtos = map[int32]*helperProto{
 	207: {args: args(argSpec{t: argFixedMem, size: 40, rdonly: true}, argSpec{t: argFixedMem, size: 20, rdonly: true}), pktAccess: true},
 	208: {},
 	209: {args: args(mapPtr, funcArg, stackNull, anything)},
+	22:  {args: args(mapPtr, anything)},
+	37:  {args: args(mapPtr, anything)},
+	55:  {args: args(mapPtr, anything, memUninit, size)},
+	105: {args: args(memRO, size, anything, argSpec{t: argFixedMem, size: 8, uninit: true})},
+	106: {args: args(memRO, size, anything, argSpec{t: argFixedMem, size: 8, uninit: true})},
+	120: {args: args(anything, anything, memUninit, size)},
+	141: {args: args(btfID, memUninit, sizeOr0, anything)},
+	153: {ret: retMemOrBTFID, args: args(argSpec{t: argPercpuBTF}, anything)},
+	154: {ret: retMemOrBTFID, args: args(argSpec{t: argPercpuBTF})},
+	156: {ret: retMemOrBTFID, args: args(mapPtr, argSpec{t: argBTFIDNull, null: true}, argSpec{t: argMapValue, null: true}, anything)},
+	157: {args: args(mapPtr, argSpec{t: argBTFIDNull, null: true})},
+	175: {ret: retMemOrBTFID, args: args(btfID)},
+	180: {args: args(btfID, anything, funcArg, stackNull, anything)},
+	194: {ret: retMemOrBTFID, args: args(argSpec{t: argKptr}, argSpec{t: argBTFIDNull, null: true, release: true})},
+	210: {ret: retMemOrBTFID, args: args(mapPtr, btfID, argSpec{t: argMapValue, null: true}, anything)},
+	211: {args: args(mapPtr, btfID)},
 }
 
 // xdpHelpers lists the helpers an XDP program may call on Linux 6.18 with a root loader
@@ -252,13 +273,24 @@ func init() {
 // does not know in detail: its arguments are only required to be initialised.
 var unmodelled = &helperProto{args: args(anything, anything, anything, anything, anything)}
 
+// Prototypes a program type uses instead of the one in helperProtos.
+var (
+	// bpf_get_cgroup_classid_curr_proto: the classid of the current task, for XDP.
+	cgroupClassidCurr = &helperProto{}
+	// bpf_get_netns_cookie_proto of tc programs: the context or NULL.
+	netnsCookieCtxOrNull = &helperProto{args: args(argSpec{t: argCtx, null: true})}
+)
+
 // xdpFuncProto is the kernel's xdp_func_proto.
 func xdpFuncProto(id int32, p *Program) *helperProto {
 	if !xdpHelpers[id] {
 		return nil
 	}
-	if id == 25 {
+	switch id {
+	case 25:
 		return helperProtos[121] // the xdp variant of perf_event_output
+	case 17:
+		return cgroupClassidCurr
 	}
 	if h := helperProtos[id]; h != nil {
 		return h

@@ -249,8 +249,13 @@ func (e *env) backtrackInsn(h histEntry, subseq int32, bt *btState) bool {
 			*regs |= 1 << src
 		}
 	case vm.ClassLD:
-		if ins.Op == vm.OpLdImm64 {
-			*regs &^= 1 << dst
+		if !isSet(dst) {
+			return true
+		}
+		*regs &^= 1 << dst
+		if ins.Op != vm.OpLdImm64 {
+			// BPF_LD_[ABS|IND]: the kernel does not trace through them either.
+			return false
 		}
 	case vm.ClassJMP, vm.ClassJMP32:
 		switch ins.Op & 0xf0 {

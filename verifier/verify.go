@@ -105,6 +105,7 @@ type env struct {
 	stImmVal            int64
 	markDeadFallthrough bool
 	innerIdx            map[int32]int32 // map index of a map-in-map -> index of its inner map
+	info                progInfo
 }
 
 // Verify checks p as the kernel's verifier would. It returns the result (with the log) in every
@@ -166,6 +167,7 @@ func Verify(p *Program, opts Options) (*Result, error) {
 		return res, xerr
 	}
 	res.Xlated, res.Origin = x, origin
+	res.TstampTypeAccess, res.DirectWrite = e.info.tstampTypeAccess, e.info.directWrite
 	return res, nil
 }
 
