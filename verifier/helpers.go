@@ -31,7 +31,7 @@ const (
 	argTimer
 	argConstStr
 	argDynptr
-	argFixedMem // ARG_PTR_TO_FIXED_SIZE_MEM
+	argFixedMem  // ARG_PTR_TO_FIXED_SIZE_MEM
 	argPercpuBTF // ARG_PTR_TO_PERCPU_BTF_ID
 	argKptr      // ARG_KPTR_XCHG_DEST
 	argBTFID     // ARG_PTR_TO_BTF_ID (a task, a cgroup, ...: btf_ptr_types)
