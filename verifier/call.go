@@ -118,6 +118,13 @@ func (e *env) checkHelperCall(idx int, ins vm.Instruction) error {
 		}
 	}
 	regs := e.regs()
+	if id == fnTailCall && meta.haveMap {
+		// record_func_key: a constant index within the program array is remembered (the kernel
+		// turns the call into a direct jump), which needs it precise.
+		if r3 := &regs[3]; r3.isConst() && r3.varOff.value < uint64(e.p.Maps[meta.mapIdx].MaxEntries) {
+			e.markPrecise(3)
+		}
+	}
 	// A helper that writes an uninitialised buffer on the stack: its bytes become data.
 	if meta.accessSize > 0 {
 		r := regs[meta.accessReg]
@@ -689,6 +696,7 @@ func (e *env) checkFuncCall(idx int, ins vm.Instruction) (bool, bool, error) {
 	}
 	st.frames = append(st.frames, callee)
 	st.curframe++
+	e.lv.cur = nil
 	for r := 0; r <= 5; r++ {
 		caller.regs[r].setNotInit()
 	}
@@ -701,6 +709,7 @@ func (e *env) checkFuncCall(idx int, ins vm.Instruction) (bool, bool, error) {
 
 // prepareFuncExit returns from a static function or a callback.
 func (e *env) prepareFuncExit(idx int) (bool, error) {
+	e.updateLiveStack()
 	st := e.cur
 	callee := st.cur()
 	r0 := &callee.regs[0]
@@ -733,7 +742,50 @@ func (e *env) prepareFuncExit(idx int) (bool, error) {
 	if e.opts.LogLevel > 0 {
 		e.verbose("%s\n", e.formatFrame(st, st.curframe, true))
 	}
+	if callee.inCallback {
+		// The callback runs again from the call: imprecise scalars that changed since the
+		// call's checkpoint on this path become unknown, so that the iterations converge.
+		if prev := e.findPrevEntry(st, e.idx); prev != nil {
+			widenImpreciseScalars(prev, st)
+		}
+	}
 	return false, nil
+}
+
+// findPrevEntry is the checkpoint at insn on the current path that st is a later iteration of
+// (find_prev_entry).
+func (e *env) findPrevEntry(st *vstate, insn int) *vstate {
+	list := e.explored[insn]
+	for i := len(list) - 1; i >= 0; i-- {
+		o := list[i].st
+		if o.insnIdx == insn && o.branches > 0 && sameCallsites(o, st) && o.dfsDepth < st.dfsDepth {
+			return o
+		}
+	}
+	return nil
+}
+
+// widenImpreciseScalars forgets the imprecise scalars of cur that differ from old's
+// (widen_imprecise_scalars).
+func widenImpreciseScalars(old, cur *vstate) {
+	ids := &idmap{}
+	widen := func(o, c *reg) {
+		if o.typ != scalarValue || c.typ != scalarValue || o.precise || c.precise || regsExact(o, c, ids) {
+			return
+		}
+		c.setUnknown()
+	}
+	for fr := old.curframe; fr >= 0; fr-- {
+		fo, fc := old.frames[fr], cur.frames[fr]
+		for i := range fo.regs {
+			widen(&fo.regs[i], &fc.regs[i])
+		}
+		for spi := range fo.stack {
+			if spi < len(fc.stack) && fo.stack[spi].isSpilled() && fc.stack[spi].isSpilled() {
+				widen(&fo.stack[spi].spilled, &fc.stack[spi].spilled)
+			}
+		}
+	}
 }
 
 func invalidScalar(r *reg) string {

@@ -107,6 +107,7 @@ type vstate struct {
 	parent   *vstate
 	branches int
 	insnIdx  int
+	cleaned  bool // a checkpoint whose dead registers and slots were forgotten
 	// loop and callback bookkeeping
 	cbUnrollDepth int
 	dfsDepth      int

@@ -106,6 +106,8 @@ type env struct {
 	markDeadFallthrough bool
 	innerIdx            map[int32]int32 // map index of a map-in-map -> index of its inner map
 	info                progInfo
+	popped              bool // the current path was just taken from the stack
+	lv                  stackLiveness
 }
 
 // Verify checks p as the kernel's verifier would. It returns the result (with the log) in every
@@ -249,6 +251,7 @@ func (e *env) run() error {
 		return err
 	}
 	e.computeLiveness()
+	e.computePostorder()
 	if e.opts.LogLevel >= 2 {
 		e.logLiveness()
 	}
@@ -303,6 +306,7 @@ func (e *env) checkMain() error {
 // doCheck explores every path from st at instruction start.
 func (e *env) doCheck(st *vstate, start int) error {
 	e.cur = st
+	e.lv.cur = nil
 	e.idx = start
 	e.prevIdx = start
 	e.stack = e.stack[:0]
@@ -339,6 +343,10 @@ func (e *env) doCheck(st *vstate, start int) error {
 			}
 		}
 		if e.opts.LogLevel > 0 {
+			if e.printSt && e.opts.LogLevel > 1 && e.popped {
+				e.verbose("\nfrom %d to %d:%s\n", e.prevIdx, idx, e.formatState(e.cur, true))
+			}
+			e.popped = false
 			if e.printSt {
 				e.verbose("%d:%s\n", idx, e.formatState(e.cur, true))
 				e.printSt = false
@@ -357,7 +365,11 @@ func (e *env) doCheck(st *vstate, start int) error {
 			e.log.WriteString(text)
 		}
 		logMark := e.log.Len()
+		e.resetStackWrites(idx)
 		exit, err := e.step(idx, ins)
+		if err == nil {
+			e.commitStackWrites()
+		}
 		if err != nil {
 			if e.opts.LogLevel > 0 && e.log.Len() == logMark {
 				// nothing: the error printed its own lines after the instruction
@@ -399,6 +411,7 @@ func (e *env) callName(ins vm.Instruction) string {
 // processExit ends the current path and takes the next pending one; done reports that none
 // is left.
 func (e *env) processExit() (done bool, err error) {
+	e.updateLiveStack()
 	e.updateBranchCounts(e.cur)
 	if len(e.stack) == 0 {
 		return true, nil
@@ -417,16 +430,15 @@ func (e *env) processExit() (done bool, err error) {
 	e.idx = p.idx
 	e.prevIdx = p.prevIdx
 	e.printSt = true
+	e.popped = true
 	e.prevLine = ""
-	if e.opts.LogLevel > 1 {
-		e.verbose("\nfrom %d to %d:%s\n", p.prevIdx, p.idx, e.formatState(e.cur, true))
-	}
 	return false, nil
 }
 
 // pushStack queues a copy of the current state to explore from idx (a branch not taken now).
 func (e *env) pushStack(idx, prevIdx int) (*vstate, error) {
 	st := e.cur.copy()
+	st.dfsDepth++
 	if st.parent != nil {
 		st.parent.branches++
 	}
@@ -444,8 +456,6 @@ func (e *env) updateBranchCounts(st *vstate) {
 		if p.branches > 0 {
 			break
 		}
-		// Every path from p is explored: what is dead there can no longer matter.
-		e.cleanState(p, p.insnIdx)
 	}
 }
 
