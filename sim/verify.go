@@ -28,6 +28,7 @@ func (o *Object) verifierProgram(p *Program, ps *ebpf.ProgramSpec, raw []vm.Inst
 		Frags:      p.Frags,
 		GPL:        gplCompatible(ps.License),
 		Kfuncs:     kfns,
+		NrCPUs:     o.opts.CPUs,
 	}
 	insns := raw
 	if len(poisoned) > 0 {

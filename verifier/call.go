@@ -51,6 +51,7 @@ type callMeta struct {
 	dynRefID    uint32
 	dynKind     dynptrKind
 	timerMapIdx int32
+	msizeMax    int64 // the largest value of the last ARG_CONST_SIZE argument
 }
 
 // checkCall handles a call instruction. jumped says execution continues elsewhere (a
@@ -189,6 +190,7 @@ func (e *env) checkHelperCall(idx int, ins vm.Instruction) error {
 	switch fn.ret {
 	case retInteger:
 		r0.setUnknown()
+		e.refineRetval(id, r0, &meta)
 	case retVoid:
 		r0.setNotInit()
 	case retMapValueOrNull:
@@ -465,6 +467,7 @@ func (e *env) checkFuncArg(idx int, id int32, fn *helperProto, i int, a argSpec,
 			return e.checkHelperMemAccess(regno, a.size, a.uninit, false, mm)
 		}
 	case argConstSize, argConstSizeOr0:
+		meta.msizeMax = int64(r.umax)
 		prev := fn.args[i-1]
 		var mm *callMeta
 		if r.varOff.isConst() && prev.uninit {
@@ -954,3 +957,23 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 }
 
 func kfuncArgType(a kfuncs.Arg) string { return a.Type }
+
+// refineRetval is do_refine_retval_range: the helpers whose integer result the verifier bounds.
+func (e *env) refineRetval(id int32, r0 *reg, meta *callMeta) {
+	const maxErrno = 4095
+	switch id {
+	case 45, 67, 114, 115, 141: // probe_read_str and friends, get_stack, get_task_stack
+		r0.smax, r0.s32max = meta.msizeMax, int32(meta.msizeMax)
+		r0.smin, r0.s32min = -maxErrno, -maxErrno
+	case 8: // get_smp_processor_id: [0, nr_cpu_ids-1]
+		if e.p.NrCPUs <= 0 {
+			return
+		}
+		n := uint64(e.p.NrCPUs - 1)
+		r0.umin, r0.umax, r0.smin, r0.smax = 0, n, 0, int64(n)
+		r0.u32min, r0.u32max, r0.s32min, r0.s32max = 0, uint32(n), 0, int32(n)
+	default:
+		return
+	}
+	r0.sync()
+}

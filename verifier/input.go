@@ -34,6 +34,9 @@ type Program struct {
 	Frags bool
 	// GPL says the program's license is GPL-compatible (needed by some helpers).
 	GPL bool
+	// NrCPUs is the number of possible CPUs of the machine (the kernel's nr_cpu_ids), which
+	// bounds what bpf_get_smp_processor_id returns; 0 leaves it unbounded.
+	NrCPUs int
 }
 
 // Map describes a map as the verifier needs it.
