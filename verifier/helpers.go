@@ -203,7 +203,7 @@ var helperProtos = map[int32]*helperProto{
 	152: {args: args(anything, memRONull, sizeOr0, anything)},
 	155: {args: args(anything, anything)},
 	160: {},
-	163: {args: args(ctxArg, anything, argSpec{t: argFixedMem, size: 4}, anything, anything)},
+	163: {args: args(ctxArg, anything, argSpec{t: argFixedMem, size: 4, uninit: true}, anything, anything)},
 	164: {args: args(mapPtr, funcArg, stackNull, anything)},
 	165: {args: args(argSpec{t: argMem, uninit: true, null: true}, sizeOr0, argSpec{t: argConstStr}, memRONull, sizeOr0), perfmon: true},
 	169: {args: args(argSpec{t: argTimer}, mapPtr, anything)},
