@@ -745,6 +745,8 @@ func (e *env) prepareFuncExit(idx int) (bool, error) {
 	if e.opts.LogLevel > 0 {
 		e.verbose("%s\n", e.formatFrame(st, st.curframe, true))
 	}
+	// The log goes on as after a jump: "from <exit> to <return address>".
+	e.printSt, e.popped, e.prevIdx = true, true, idx
 	if callee.inCallback {
 		// The callback runs again from the call: imprecise scalars that changed since the
 		// call's checkpoint on this path become unknown, so that the iterations converge.

@@ -108,6 +108,7 @@ type env struct {
 	info                progInfo
 	popped              bool // the current path was just taken from the stack
 	lv                  stackLiveness
+	lineOpen            bool // the log's last line is an instruction's, without its newline
 }
 
 // Verify checks p as the kernel's verifier would. It returns the result (with the log) in every
@@ -208,6 +209,11 @@ func (e *env) prepareLines() {
 // verbose writes to the log when logging.
 func (e *env) verbose(format string, args ...any) {
 	if e.opts.LogLevel > 0 {
+		if e.lineOpen {
+			// What an instruction prints goes on lines of its own, after the instruction's.
+			e.log.WriteByte('\n')
+			e.lineOpen = false
+		}
 		fmt.Fprintf(&e.log, format, args...)
 	}
 }
@@ -307,6 +313,7 @@ func (e *env) checkMain() error {
 func (e *env) doCheck(st *vstate, start int) error {
 	e.cur = st
 	e.lv.cur = nil
+	e.popped = false
 	e.idx = start
 	e.prevIdx = start
 	e.stack = e.stack[:0]
@@ -363,6 +370,7 @@ func (e *env) doCheck(st *vstate, start int) error {
 		if e.opts.LogLevel > 0 {
 			text = fmt.Sprintf("%d: %s", idx, assembly.FormatKernel(e.insns, idx, &assembly.KernelOptions{CallName: e.callName, Imm: assembly.BPFToolImm}))
 			e.log.WriteString(text)
+			e.lineOpen = true
 		}
 		logMark := e.log.Len()
 		e.resetStackWrites(idx)
@@ -376,6 +384,7 @@ func (e *env) doCheck(st *vstate, start int) error {
 			}
 			return err
 		}
+		e.lineOpen = false
 		if e.opts.LogLevel > 0 {
 			if e.log.Len() == logMark && !exit {
 				s := e.formatState(e.cur, false)
