@@ -26,27 +26,25 @@ func (e *env) isStateVisited(idx int) (bool, error) {
 	}
 	e.cleanLiveStates(idx, cur)
 	list := e.explored[idx]
-	n := 0
-	for _, sl := range list {
+	// The newest checkpoints first, as the kernel keeps them.
+	statesCnt := 0
+	for i := len(list) - 1; i >= 0; i-- {
+		sl := list[i]
+		statesCnt++
 		if sl.st.insnIdx != idx {
 			continue
 		}
 		if sl.st.branches > 0 {
 			// A state on the current path (a loop) or one whose exploration is not finished.
+			loopCheck := true
 			if e.forceCP[idx] { // the call calls a callback
 				if e.statesEqual(sl.st, cur, idx, cmpRangeWithin) {
-					sl.hits++
-					e.propagatePrecision(sl.st)
+					e.hit(idx, i, sl)
 					return true, nil
 				}
-				if !force && e.jmps-e.prevJmps < 20 && e.processed-e.prevInsns < 100 {
-					add = false
-				}
-				list[n] = sl
-				n++
-				continue
+				loopCheck = false
 			}
-			if e.statesMaybeLooping(sl.st, cur) && e.statesEqual(sl.st, cur, idx, cmpExact) {
+			if loopCheck && e.statesMaybeLooping(sl.st, cur) && e.statesEqual(sl.st, cur, idx, cmpExact) {
 				e.rejectAt(e.lastInsn, "infinite loop detected at insn %d", idx)
 				e.note("cur state:%s", e.formatState(cur, true))
 				e.note("old state:%s", e.formatState(sl.st, true))
@@ -55,28 +53,29 @@ func (e *env) isStateVisited(idx int) (bool, error) {
 			if !force && e.jmps-e.prevJmps < 20 && e.processed-e.prevInsns < 100 {
 				add = false
 			}
-			list[n] = sl
-			n++
-			continue
-		}
-		if e.statesEqual(sl.st, cur, idx, cmpNotExact) {
-			sl.hits++
-			e.propagatePrecision(sl.st)
-			e.explored[idx] = append(list[:n], list[n:]...)
+		} else if e.statesEqual(sl.st, cur, idx, cmpNotExact) {
+			e.hit(idx, i, sl)
 			return true, nil
 		}
-		sl.misses++
-		// Evict states that rarely help.
-		if sl.misses > sl.hits*3+3 {
-			e.curStates--
-			continue
+		// A miss. When no new state is going to be added, misses are not counted: several
+		// iterations of a loop would otherwise evict the states of its first ones.
+		if add {
+			sl.misses++
 		}
-		list[n] = sl
-		n++
+		// Evict states that rarely help (a callback's checkpoints that are still being
+		// explored get more chances).
+		n := 3
+		if force && sl.st.branches > 0 {
+			n = 64
+		}
+		if sl.misses > sl.hits*n+n {
+			list[i] = nil
+			e.curStates--
+		}
 	}
-	list = list[:n]
-	e.explored[idx] = list
-	e.maxStatesPerInsn = max(e.maxStatesPerInsn, len(list))
+	e.explored[idx] = compactExplored(list)
+	list = e.explored[idx]
+	e.maxStatesPerInsn = max(e.maxStatesPerInsn, statesCnt)
 	if !add {
 		return false, nil
 	}
@@ -93,6 +92,29 @@ func (e *env) isStateVisited(idx int) (bool, error) {
 	cur.hist = cur.hist[:0]
 	e.explored[idx] = append(list, &explored{st: ck})
 	return false, nil
+}
+
+// hit records that checkpoint sl (at position i of the list at idx) covers the current state,
+// whose precision needs then reach its own history too.
+func (e *env) hit(idx, i int, sl *explored) {
+	sl.hits++
+	e.explored[idx] = compactExplored(e.explored[idx])
+	e.propagatePrecision(sl.st)
+}
+
+// compactExplored drops the evicted (nil) entries of a list.
+func compactExplored(list []*explored) []*explored {
+	n := 0
+	for _, sl := range list {
+		if sl != nil {
+			list[n] = sl
+			n++
+		}
+	}
+	for i := n; i < len(list); i++ {
+		list[i] = nil
+	}
+	return list[:n]
 }
 
 // cleanLiveStates forgets what is dead in the checkpoints at idx whose paths are all explored
