@@ -115,6 +115,10 @@ func (e *env) checkStackWrite(regno uint8, r *reg, off, size int, valueReg int) 
 		}
 		if (val != nil && val.isNull()) || (val == nil && e.stImm && e.stImmVal == 0) {
 			typ = stackZero
+			if val != nil {
+				// Zero bytes that are no spill: what they hold is the register's exact value.
+				e.markPrecise(uint8(valueReg))
+			}
 		}
 		for i := 0; i < size; i++ {
 			s.slot[(slot-i)%8] = typ
@@ -209,6 +213,11 @@ func (e *env) checkStackRead(regno uint8, r *reg, off, size int, valueReg int) e
 			}
 			if size <= spillSize && soff%8 == 0 {
 				e.recordStackAccess(f.frameno, spi)
+				if size == 4 && spillSize == 4 && s.spilled.id == 0 && !s.spilled.varOff.isConst() &&
+					bits.Len64(s.spilled.umax) <= 32 {
+					// The fill and the slot stay linked (assign_scalar_id_before_mov).
+					s.spilled.id = e.newID()
+				}
 				*d = s.spilled
 				if bits.Len64(s.spilled.umax) > size*8 {
 					d.id, d.addC, d.off = 0, false, 0
@@ -230,6 +239,8 @@ func (e *env) checkStackRead(regno uint8, r *reg, off, size int, valueReg int) e
 			}
 			switch {
 			case spills == size && s.spilled.isNull():
+				// A fill of the spilled zero: the history keeps it for precision.
+				e.recordStackAccess(f.frameno, spi)
 				d.setConst(0)
 			case zeros == size:
 				d.setConst(0)
