@@ -47,6 +47,11 @@ type Program struct {
 	Needs string
 	// Covers says in a line what the program exercises.
 	Covers string
+	// Cookies says the program answers SYNs with SYN cookies (bpf_tcp_raw_gen_syncookie_*): the
+	// kernel draws its cookie secret at random, so its SYN-ACKs carry other sequence numbers (and
+	// checksums over them) than the simulator's, and than its own in another minute. Comparisons
+	// pass such frames through MaskCookies, which checks the checksum and masks those fields.
+	Cookies bool
 	// Chain names, for tc programs meant to run as a tcx chain, the chain's programs in order
 	// (Entry first); each also runs alone as BPF_PROG_TEST_RUN runs it.
 	Chain []string
@@ -195,6 +200,8 @@ func Programs() []Program {
 			Covers: "LRU hash and LRU per-CPU hash, per-source limits over windows counted in packets"},
 		{Name: "udp_echo", Entry: "xdp_udp_echo", Section: "xdp", Maps: []Map{m(".bss")}, Traces: traces("mixed.pcap", "malformed.pcap"),
 			Covers: "packet access only through load_bytes/store_bytes, UDP echo over IPv4 and IPv6 with XDP_TX"},
+		{Name: "synproxy", Entry: "xdp_synproxy", Section: "xdp", Maps: []Map{m("sp_stats")}, Traces: standard, Cookies: true,
+			Covers: "a SYN proxy: conntrack lookup, SYN-ACKs with raw SYN cookies (IPv4, IPv6) built in place and sent with XDP_TX, cookie checks on ACKs, connections entered into conntrack (alloc, set_status, set_timeout, insert)"},
 		{Name: "hints", Entry: "xdp_hints", Section: "xdp", Maps: []Map{m("hint_classes"), m("rx_queues"), percpu("cpu_packets")},
 			Traces: traces("vlan.pcap", "mixed.pcap"), Needs: NeedsDevice,
 			Covers: "RX-metadata kfuncs (rx_timestamp, rx_hash, rx_vlan_tag) per packet class, hints handed on in the XDP metadata, packets per RX queue and CPU"},
@@ -203,6 +210,36 @@ func Programs() []Program {
 		{Name: "export_skb", Entry: "xdp_export_skb", Section: "xdp", Maps: []Map{m("results")}, Traces: traces("vlan.pcap", "mixed.pcap"),
 			Needs:  NeedsDevice + ", " + NeedsExportToSkb,
 			Covers: "bpf_xdp_metadata_export_to_skb (RFC) after the hints, in front of the program's own metadata; -EEXIST, adjust_meta refused afterwards"},
+
+		// The components of the dispatcher sets (Dispatchers), each also a program of its own.
+		{Name: "disp_mon", Entry: "xdp_mon", Section: "xdp", Maps: []Map{m("mon_frames")}, Traces: standard,
+			Covers: "dispatcher component, priority 1, chains on XDP_PASS and XDP_DROP: EtherType classes counted, unknown ones dropped"},
+		{Name: "disp_fw", Entry: "xdp_fw", Section: "xdp", Maps: []Map{m("fw_hits")}, Traces: standard,
+			Covers: "dispatcher component, priority 10: SMTP and chargen dropped, IPv4 options aborted"},
+		{Name: "disp_echo", Entry: "xdp_echo", Section: "xdp", Maps: []Map{m("echo_stats")}, Traces: standard,
+			Covers: "dispatcher component, priority 30: ICMP echo answered in place with XDP_TX"},
+		{Name: "disp_acl", Entry: "xdp_acl", Section: "xdp", Maps: []Map{m("acl_hits")}, Traces: standard,
+			Covers: "dispatcher component, priority 20, named to sort first among equal priorities: 192.0.2.0/24 dropped"},
+		{Name: "disp_count_small", Entry: "xdp_count", Section: "xdp", Maps: []Map{m("count_small")}, Traces: traces("mixed.pcap", "malformed.pcap"),
+			Covers: "dispatcher component xdp_count, priority 20, the smaller of two with that name; chains on XDP_DROP too; IPIP dropped"},
+		{Name: "disp_count_big", Entry: "xdp_count", Section: "xdp", Maps: []Map{m("count_big")}, Traces: traces("mixed.pcap", "malformed.pcap"),
+			Covers: "dispatcher component xdp_count, priority 20, the larger of two with that name: counters by protocol, TTL and length; discard port dropped"},
+		{Name: "disp_dup_a", Entry: "xdp_dup", Section: "xdp", Maps: []Map{m("dup_seen")}, Traces: traces("mixed.pcap"),
+			Covers: "dispatcher component xdp_dup, priority 20, chains on XDP_TX: UDP echo port turned around in place"},
+		{Name: "disp_dup_b", Entry: "xdp_dup", Section: "xdp", Maps: []Map{m("dup_seen")}, Traces: traces("mixed.pcap"),
+			Covers: "disp_dup_a's code with a run configuration chaining on XDP_PASS only: equal in priority, name and size"},
+		{Name: "disp_verdict", Entry: "xdp_verdict", Section: "xdp", Maps: []Map{m("verdict_tried")}, Traces: standard,
+			Covers: "dispatcher component chaining on every action, returning the five actions, 7, 31, 32, 63, 66, 95 and -1 by IPv4 ID"},
+		{Name: "disp_last", Entry: "xdp_last", Section: "xdp", Maps: []Map{m("last_reached")}, Traces: standard,
+			Covers: "dispatcher component, priority 90: counts which packets the chain let through to it; SSH dropped"},
+		{Name: "disp_flen", Entry: "xdp_flen", Section: "xdp.frags", Frags: true, Maps: []Map{m("flen_classes")}, Traces: traces("jumbo.pcap", "mixed.pcap"),
+			Covers: "frags-aware dispatcher component: bpf_xdp_get_buff_len classes, frames over 8000 bytes dropped"},
+		{Name: "disp_fsum", Entry: "xdp_fsum", Section: "xdp.frags", Frags: true, Maps: []Map{m("fsum_last")}, Traces: traces("jumbo.pcap", "mixed.pcap"),
+			Covers: "frags-aware dispatcher component: the last byte read and, past 3000 bytes, inverted in its fragment"},
+		{Name: "disp_meta", Entry: "xdp_meta", Section: "xdp", Maps: []Map{m("meta_stats")}, Traces: traces("vlan.pcap", "mixed.pcap"),
+			Covers: "dispatcher component that changes packet data: an 8-byte metadata tag for the programs after it (bpf_xdp_adjust_meta)"},
+		{Name: "disp_vlanpop", Entry: "xdp_vlanpop", Section: "xdp", Maps: []Map{m("pop_stats")}, Traces: traces("vlan.pcap", "mixed.pcap"),
+			Covers: "dispatcher component that changes packet data: 802.1Q tag popped with bpf_xdp_adjust_head, metadata left by an earlier slot checked"},
 	}
 }
 

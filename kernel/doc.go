@@ -44,6 +44,11 @@
 //     buffers, the hints are: timestamp 0 with value 0, hash 0 with a real hash (rss_type
 //     XDP_RSS_TYPE_L4_ANY for UDP, none for ARP), VLAN tag -ENODATA.
 //
+// libxdp's dispatcher: [RunLibxdp] runs the real libxdp (Debian's xdp-loader) on a veth and reads
+// the configuration it computes for its dispatcher; [LoadDispatcher] builds libxdp's own dispatcher
+// program with a configuration and programs in its slots (bpf-to-bpf calls in place of freplace,
+// which this kernel refuses), and [RunDispatcherOnVeth] sends real frames through it.
+//
 // Map dumps are keyed by the names cilium/ebpf gives the maps: the ELF names of BTF maps, and the
 // section names ".data", ".bss" (and ".data.<name>" for custom data sections) for global
 // variables. See [Program.DumpMaps] for what is left out.

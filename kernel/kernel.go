@@ -58,6 +58,10 @@ type Options struct {
 	// With any, the program gets a namespace of its own; without, it shares the package's bare
 	// one (only a loopback device, nothing forwarded).
 	HostSetup [][]string
+
+	// OwnNamespace gives the program a network namespace of its own even without HostSetup, so
+	// that state kept per namespace (the conntrack table) starts empty and stays its own.
+	OwnNamespace bool
 }
 
 // Context is the part of the xdp_md context a caller chooses for [Program.Run].
@@ -114,6 +118,12 @@ type VethResult struct {
 	// tracepoint on xdp:xdp_exception adds XDP_ABORTED and illegal values (see VerdictNote when
 	// that tracepoint is missing).
 	Rets []uint32
+
+	// Frames holds, for every injected packet, the frame the program left when it passed it
+	// (read from a packet tap on its veth end) or sent it back (XDP_TX, read at the other end);
+	// nil for other verdicts, and for a passed frame the stack drops before its taps (one that
+	// says it has a VLAN tag but is too short to take it out). Metadata does not travel with it.
+	Frames [][]byte
 
 	// Verdicts counts Rets by result.VerdictName.
 	Verdicts map[string]int

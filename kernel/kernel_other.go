@@ -73,6 +73,35 @@ func (p *Program) NumCPU() int { return 0 }
 // Close unloads the program.
 func (p *Program) Close() error { return nil }
 
+// CurrentTask measures the task test runs run in; outside Linux it returns an error matching
+// [ErrNoKernel].
+func CurrentTask() (result.Task, error) { return result.Task{}, errNotLinux }
+
+// CurrentTask is [CurrentTask] for this program's test runs.
+func (p *Program) CurrentTask() (result.Task, error) { return result.Task{}, errNotLinux }
+
+// Dispatcher is libxdp's dispatcher loaded into the kernel; outside Linux it cannot be created.
+type Dispatcher struct{ *Program }
+
+// LoadDispatcher builds and loads libxdp's dispatcher; outside Linux it returns an error matching
+// [ErrNoKernel].
+func LoadDispatcher(dispatcher string, slots []Slot, config []byte) (*Dispatcher, error) {
+	return nil, errNotLinux
+}
+
+// SlotMaps dumps the maps of a slot's program; outside Linux it returns an error matching
+// [ErrNoKernel].
+func (d *Dispatcher) SlotMaps(i int) (result.Maps, error) { return nil, errNotLinux }
+
+// RunDispatcherOnVeth runs libxdp's dispatcher on a veth pair; outside Linux it returns an error
+// matching [ErrNoKernel].
+func RunDispatcherOnVeth(dispatcher string, slots []Slot, config []byte, pkts [][]byte, vopts VethOptions) (*VethResult, error) {
+	return nil, errNotLinux
+}
+
+// Tag is the program's tag; outside Linux it returns an error matching [ErrNoKernel].
+func (p *Program) Tag() (string, error) { return "", errNotLinux }
+
 // Verify asks the kernel's verifier about one program; outside Linux it returns an error matching
 // [ErrNoKernel].
 func Verify(path string, opts VerifyOptions) (*Verdict, error) { return nil, errNotLinux }

@@ -128,7 +128,7 @@ func LoadSpec(name string, spec *ebpf.CollectionSpec, opts Options) (*Program, e
 		return nil, err
 	}
 	p := &Program{path: name, name: prog, spec: spec}
-	if len(opts.HostSetup) > 0 {
+	if len(opts.HostSetup) > 0 || opts.OwnNamespace {
 		if p.host, err = startTestHost(opts.HostSetup); err != nil {
 			return nil, err
 		}
@@ -299,7 +299,10 @@ func (p *Program) load() error {
 	}
 	coll, skipped, err := loadCollection(spec, p.name)
 	if err != nil {
-		if errors.Is(err, unix.EPERM) {
+		// EPERM without a verifier log is a missing capability; with one, the verifier refused
+		// the program (a kfunc it does not allow, say), which is an answer, not a missing kernel.
+		var ve *ebpf.VerifierError
+		if errors.Is(err, unix.EPERM) && !errors.As(err, &ve) {
 			return noKernel("loading "+p.path, err)
 		}
 		return fmt.Errorf("kernel: load %s: %w", p.path, err)
@@ -450,4 +453,17 @@ func (p *Program) Close() error {
 		p.coll, p.prog = nil, nil
 	}
 	return nil
+}
+
+// Tag is the program's tag as the kernel computed it (hex, as bpftool shows it): the first 8
+// bytes of a hash over its instructions as loaded, map references zeroed (SHA-256 on 6.18).
+func (p *Program) Tag() (string, error) {
+	if p.prog == nil {
+		return "", errClosed
+	}
+	info, err := p.prog.Info()
+	if err != nil {
+		return "", fmt.Errorf("kernel: program info: %w", err)
+	}
+	return info.Tag, nil
 }

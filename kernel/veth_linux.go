@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"maps"
 	"net"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
@@ -53,6 +53,20 @@ func runOnVeth(path string, opts Options, pkts [][]byte, vopts VethOptions, hook
 	if err := Available(); err != nil {
 		return nil, err
 	}
+	spec, err := ebpf.LoadCollectionSpec(path)
+	if err != nil {
+		return nil, fmt.Errorf("kernel: read %s: %w", path, err)
+	}
+	name, err := prepare(path, spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	return runSpecOnVeth(path, spec, name, true, pkts, vopts, hook)
+}
+
+// runSpecOnVeth runs program name of spec on a veth pair; bind loads it device-bound to the veth
+// end it is attached to.
+func runSpecOnVeth(path string, spec *ebpf.CollectionSpec, name string, bind bool, pkts [][]byte, vopts VethOptions, hook vethHook) (*VethResult, error) {
 	longest := 0
 	for i, pkt := range pkts {
 		if len(pkt) < MinPacket {
@@ -71,17 +85,17 @@ func runOnVeth(path string, opts Options, pkts [][]byte, vopts VethOptions, hook
 	if timeout == 0 {
 		timeout = 5 * time.Second
 	}
-	spec, err := ebpf.LoadCollectionSpec(path)
-	if err != nil {
-		return nil, fmt.Errorf("kernel: read %s: %w", path, err)
-	}
-	name, err := prepare(path, spec, opts)
-	if err != nil {
-		return nil, err
-	}
 
+	return inOwnNetns("veth", func() (*VethResult, error) {
+		return vethRun(path, spec, name, bind, pkts, vopts, mtu, timeout, hook)
+	})
+}
+
+// inOwnNetns runs fn in a private network namespace (inNetns) on a goroutine of its own, whose
+// thread nothing else uses, and turns a panic into an error that names what (veth, libxdp).
+func inOwnNetns[T any](what string, fn func() (T, error)) (T, error) {
 	type outcome struct {
-		res *VethResult
+		res T
 		err error
 	}
 	done := make(chan outcome, 1)
@@ -89,13 +103,11 @@ func runOnVeth(path string, opts Options, pkts [][]byte, vopts VethOptions, hook
 		var o outcome
 		defer func() {
 			if r := recover(); r != nil {
-				o = outcome{nil, fmt.Errorf("kernel: veth: panic: %v", r)}
+				o.err = fmt.Errorf("kernel: %s: panic: %v", what, r)
 			}
 			done <- o
 		}()
-		o.res, o.err = inNetns(func() (*VethResult, error) {
-			return vethRun(path, spec, name, pkts, vopts, mtu, timeout, hook)
-		})
+		o.res, o.err = inNetns(fn)
 	}()
 	o := <-done
 	return o.res, o.err
@@ -130,11 +142,9 @@ func inNetns[T any](fn func() (T, error)) (_ T, err error) {
 }
 
 // vethRun does the work inside the private namespace.
-func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte, vopts VethOptions, mtu int, timeout time.Duration, hook vethHook) (*VethResult, error) {
+func vethRun(path string, spec *ebpf.CollectionSpec, name string, bind bool, pkts [][]byte, vopts VethOptions, mtu int, timeout time.Duration, hook vethHook) (*VethResult, error) {
 	// No IPv6 autoconfiguration: it would send packets through the program by itself.
-	for _, f := range []string{"/proc/sys/net/ipv6/conf/all/disable_ipv6", "/proc/sys/net/ipv6/conf/default/disable_ipv6"} {
-		_ = os.WriteFile(f, []byte("1"), 0)
-	}
+	quietIPv6()
 	if err := createVeth(vethProg, vethInject, mtu); err != nil {
 		return nil, fmt.Errorf("kernel: veth: create the pair: %w", err)
 	}
@@ -147,7 +157,10 @@ func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte,
 		return nil, fmt.Errorf("kernel: veth: %w", err)
 	}
 
-	p := &Program{path: path, name: name, spec: spec, ifindex: uint32(progIf.Index)}
+	p := &Program{path: path, name: name, spec: spec}
+	if bind {
+		p.ifindex = uint32(progIf.Index)
+	}
 	if err := p.load(); err != nil {
 		return nil, err
 	}
@@ -164,7 +177,7 @@ func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte,
 	}
 
 	res := &VethResult{Ifindex: progIf.Index}
-	exc, err := newExceptionCounter()
+	exc, err := newExceptionCounter(p.prog)
 	if err != nil {
 		res.VerdictNote = "XDP_ABORTED cannot be told from XDP_DROP: no raw tracepoint on xdp_exception: " + firstLine(err.Error())
 	} else {
@@ -174,7 +187,11 @@ func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte,
 	l, err := link.AttachXDP(link.XDPOptions{Program: p.prog, Interface: progIf.Index, Flags: link.XDPDriverMode})
 	if err != nil {
 		if errors.Is(err, unix.ERANGE) && !p.HasFrags() {
-			return nil, fmt.Errorf("kernel: veth: attach %s in native mode to %s: the MTU %d is too large for a program without frags support (use SEC(\"xdp.frags\")): %w", name, vethProg, mtu, err)
+			hint := "use SEC(\"xdp.frags\")"
+			if !bind {
+				hint = "loaded without BPF_F_XDP_HAS_FRAGS"
+			}
+			return nil, fmt.Errorf("kernel: veth: attach %s in native mode to %s: the MTU %d is too large for a program without frags support (%s): %w", name, vethProg, mtu, hint, err)
 		}
 		return nil, fmt.Errorf("kernel: veth: attach %s in native mode to %s: %w", name, vethProg, err)
 	}
@@ -196,11 +213,40 @@ func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte,
 		return nil, fmt.Errorf("kernel: veth: packet socket: %w", err)
 	}
 	defer unix.Close(fd)
-	to := &unix.SockaddrLinklayer{Ifindex: injectIf.Index, Protocol: htons(unix.ETH_P_ALL)}
 	stats, err := newDriverStats(fd, vethProg)
 	if err != nil {
 		return nil, fmt.Errorf("kernel: veth: driver counters of %s: %w", vethProg, err)
 	}
+	// A frame sent before the kernel has activated the sending end is dropped by its "noop"
+	// queueing discipline while the socket reports success: wait for the activation.
+	if err := waitOperUp(injectIf.Index, linkUpTimeout); err != nil {
+		return nil, fmt.Errorf("kernel: veth: %s: %w", vethInject, err)
+	}
+	// What the program passes arrives at its end's packet taps; what it sends back (XDP_TX)
+	// arrives at the other end.
+	passed, err := tapSocket(progIf.Index)
+	if err != nil {
+		return nil, fmt.Errorf("kernel: veth: packet socket on %s: %w", vethProg, err)
+	}
+	defer unix.Close(passed)
+	returned, err := tapSocket(injectIf.Index)
+	if err != nil {
+		return nil, fmt.Errorf("kernel: veth: packet socket on %s: %w", vethInject, err)
+	}
+	defer unix.Close(returned)
+	// A veth end takes frames its peer sends back with XDP_TX only when it runs NAPI itself,
+	// which an XDP program gives it: attach one that passes everything to the stack.
+	back, err := passEverything()
+	if err != nil {
+		return nil, fmt.Errorf("kernel: veth: %w", err)
+	}
+	defer back.Close()
+	lb, err := link.AttachXDP(link.XDPOptions{Program: back, Interface: injectIf.Index, Flags: link.XDPDriverMode})
+	if err != nil {
+		return nil, fmt.Errorf("kernel: veth: attach a pass-through program to %s: %w", vethInject, err)
+	}
+	defer lb.Close()
+	frame := make([]byte, 1<<17)
 
 	for i, pkt := range pkts {
 		before, err := stats.settled()
@@ -211,8 +257,10 @@ func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte,
 		if exc != nil {
 			excBefore = exc.read()
 		}
-		if err := unix.Sendto(fd, pkt, 0, to); err != nil {
-			return nil, fmt.Errorf("kernel: veth: send packet %d: %w", i+1, err)
+		drainTap(passed, frame)
+		drainTap(returned, frame)
+		if err := sendFrame(fd, injectIf.Index, pkt); err != nil {
+			return nil, fmt.Errorf("kernel: veth: send packet %d through %s: %w", i+1, vethInject, err)
 		}
 		after, err := stats.waitRun(before["xdp_packets"]+1, timeout)
 		if err != nil {
@@ -228,6 +276,20 @@ func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte,
 			}
 		}
 		res.Rets = append(res.Rets, ret)
+		// The driver delivers a passed frame to the taps in the same softirq that counted the
+		// run, and the counters have settled since: what is not there within tapGrace is not
+		// coming (the stack dropped it before the taps).
+		var out []byte
+		switch ret {
+		case result.XDPPass:
+			out, err = readTap(passed, frame, tapGrace)
+		case result.XDPTX:
+			out, err = readTap(returned, frame, tapGrace)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("kernel: veth: packet %d: the frame the program left: %w", i+1, err)
+		}
+		res.Frames = append(res.Frames, out)
 	}
 	res.Verdicts = map[string]int{}
 	for _, r := range res.Rets {
@@ -250,6 +312,104 @@ func vethRun(path string, spec *ebpf.CollectionSpec, name string, pkts [][]byte,
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// passEverything loads a frags-aware XDP program that returns XDP_PASS.
+func passEverything() (*ebpf.Program, error) {
+	return ebpf.NewProgramWithOptions(&ebpf.ProgramSpec{
+		Name:         "xdpsim_pass",
+		Type:         ebpf.XDP,
+		Flags:        flagXDPHasFrags,
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 2), asm.Return()},
+		License:      "GPL",
+	}, ebpf.ProgramOptions{LogDisabled: true})
+}
+
+// tapSocket opens a packet socket that receives every frame arriving at the device.
+func tapSocket(ifindex int) (int, error) {
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
+	if err != nil {
+		return -1, err
+	}
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<22)
+	// The stack takes a VLAN tag out of the frame before the taps see it; the auxiliary data
+	// gives it back.
+	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_AUXDATA, 1); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// drainTap throws away what the tap holds.
+func drainTap(fd int, buf []byte) {
+	for {
+		if _, _, err := unix.Recvfrom(fd, buf, unix.MSG_DONTWAIT); err != nil {
+			return
+		}
+	}
+}
+
+// tapGrace bounds the wait for a frame the program passed or sent back at a packet tap.
+const tapGrace = 100 * time.Millisecond
+
+// readTap returns the next frame that arrived at the tap's device (not one it sent), waiting up
+// to timeout for it; nil when none came.
+func readTap(fd int, buf []byte, timeout time.Duration) ([]byte, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil, nil
+		}
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		if _, err := unix.Poll(fds, int(left/time.Millisecond)+1); err != nil && !errors.Is(err, unix.EINTR) {
+			return nil, err
+		}
+		var oob [64]byte
+		n, oobn, _, from, err := unix.Recvmsg(fd, buf, oob[:], unix.MSG_DONTWAIT)
+		if err != nil {
+			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return nil, err
+		}
+		if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
+			continue
+		}
+		return withVLANTag(buf[:n], oob[:oobn]), nil
+	}
+}
+
+// withVLANTag is the frame a packet tap read, with the VLAN tag the stack took out of it (which
+// the auxiliary data oob holds) back in its place.
+func withVLANTag(frame, oob []byte) []byte {
+	out := bytes.Clone(frame)
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return out
+	}
+	for _, m := range msgs {
+		// struct tpacket_auxdata: status, len, snaplen (u32), mac, net, vlan_tci, vlan_tpid (u16).
+		if m.Header.Level != unix.SOL_PACKET || m.Header.Type != unix.PACKET_AUXDATA || len(m.Data) < 20 {
+			continue
+		}
+		status := binary.NativeEndian.Uint32(m.Data[0:])
+		if status&unix.TP_STATUS_VLAN_VALID == 0 || len(out) < 12 {
+			continue
+		}
+		tpid := uint16(0x8100)
+		if status&unix.TP_STATUS_VLAN_TPID_VALID != 0 {
+			tpid = binary.NativeEndian.Uint16(m.Data[18:])
+		}
+		tag := binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(nil, tpid), binary.NativeEndian.Uint16(m.Data[16:]))
+		out = slices.Concat(out[:12], tag, out[12:])
+	}
+	return out
+}
 
 // verdictFromCounters tells the program's return value from how the veth driver's counters for
 // one packet moved: XDP_DROP (and XDP_ABORTED, and illegal values, which the xdp_exception
@@ -383,8 +543,10 @@ func (s *driverStats) waitRun(n uint64, timeout time.Duration) (map[string]uint6
 
 // exceptionCounter is a raw tracepoint program on xdp:xdp_exception, which the veth driver fires
 // for XDP_ABORTED, for illegal return values and for a failed XDP_TX: slot 0 of its array counts
-// the events, slot 1 holds the last one's action. The tracepoint is system-wide, so another XDP
-// program's exception at the same moment would be taken for this one's.
+// the events of one XDP program, slot 1 holds the last one's action. The tracepoint is
+// system-wide, so the program compares the ID of the event's program (bpf_prog->aux->id, read
+// with offsets from the kernel's BTF) with the one it watches: another XDP program's exception at
+// the same moment (another test run's, say) is not taken for this one's.
 type exceptionCounter struct {
 	prog *ebpf.Program
 	m    *ebpf.Map
@@ -396,13 +558,25 @@ type exceptionState struct {
 	act   uint32
 }
 
-func newExceptionCounter() (_ *exceptionCounter, err error) {
+func newExceptionCounter(watch *ebpf.Program) (_ *exceptionCounter, err error) {
 	e := &exceptionCounter{}
 	defer func() {
 		if err != nil {
 			e.close()
 		}
 	}()
+	info, err := watch.Info()
+	if err != nil {
+		return nil, err
+	}
+	id, ok := info.ID()
+	if !ok {
+		return nil, errors.New("the kernel does not say the program's ID")
+	}
+	auxOff, idOff, err := progIDOffsets()
+	if err != nil {
+		return nil, err
+	}
 	e.m, err = ebpf.NewMap(&ebpf.MapSpec{Name: "xdpsim_exc", Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 2})
 	if err != nil {
 		return nil, err
@@ -410,6 +584,24 @@ func newExceptionCounter() (_ *exceptionCounter, err error) {
 	insns := asm.Instructions{
 		// xdp_exception(const struct net_device *dev, const struct bpf_prog *xdp, u32 act)
 		asm.LoadMem(asm.R6, asm.R1, 16, asm.DWord),
+		asm.LoadMem(asm.R7, asm.R1, 8, asm.DWord),
+		// xdp->aux->id, through two reads of kernel memory.
+		asm.Mov.Reg(asm.R1, asm.R10),
+		asm.Add.Imm(asm.R1, -16),
+		asm.Mov.Imm(asm.R2, 8),
+		asm.Mov.Reg(asm.R3, asm.R7),
+		asm.Add.Imm(asm.R3, int32(auxOff)),
+		asm.FnProbeReadKernel.Call(),
+		asm.JNE.Imm(asm.R0, 0, "out"),
+		asm.LoadMem(asm.R3, asm.R10, -16, asm.DWord),
+		asm.Add.Imm(asm.R3, int32(idOff)),
+		asm.Mov.Reg(asm.R1, asm.R10),
+		asm.Add.Imm(asm.R1, -8),
+		asm.Mov.Imm(asm.R2, 4),
+		asm.FnProbeReadKernel.Call(),
+		asm.JNE.Imm(asm.R0, 0, "out"),
+		asm.LoadMem(asm.R1, asm.R10, -8, asm.Word),
+		asm.JNE.Imm32(asm.R1, int32(id), "out"),
 		asm.StoreImm(asm.R10, -4, 1, asm.Word),
 		asm.LoadMapPtr(asm.R1, e.m.FD()),
 		asm.Mov.Reg(asm.R2, asm.R10),
@@ -442,6 +634,32 @@ func newExceptionCounter() (_ *exceptionCounter, err error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// progIDOffsets finds, in the kernel's BTF, where struct bpf_prog keeps its aux pointer and where
+// struct bpf_prog_aux keeps the program's ID.
+func progIDOffsets() (aux, id uint32, err error) {
+	spec, err := btf.LoadKernelSpec()
+	if err != nil {
+		return 0, 0, err
+	}
+	member := func(strct, field string) (uint32, error) {
+		var s *btf.Struct
+		if err := spec.TypeByName(strct, &s); err != nil {
+			return 0, err
+		}
+		for _, m := range s.Members {
+			if m.Name == field {
+				return m.Offset.Bytes(), nil
+			}
+		}
+		return 0, fmt.Errorf("struct %s has no member %s", strct, field)
+	}
+	if aux, err = member("bpf_prog", "aux"); err != nil {
+		return 0, 0, err
+	}
+	id, err = member("bpf_prog_aux", "id")
+	return aux, id, err
 }
 
 // read returns the event count and the last action; a failed read looks like no new event.

@@ -114,6 +114,7 @@ func ExportHints(h *RxHints) SkbMetadata {
 
 func init() {
 	register(Kfunc{
+		Types: xdpOnly,
 		Name:  "bpf_xdp_metadata_export_to_skb",
 		Proto: "int bpf_xdp_metadata_export_to_skb(const struct xdp_md *ctx)",
 		Doc: "writes the device's RX hints as a struct xdp_skb_metadata at the front of the metadata, for the skb built " +

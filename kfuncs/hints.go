@@ -13,6 +13,7 @@ import (
 func init() {
 	ctx := Arg{Name: "ctx", Type: "const struct xdp_md *", Kind: ArgCtx}
 	register(Kfunc{
+		Types:    xdpOnly,
 		Name:     "bpf_xdp_metadata_rx_timestamp",
 		Proto:    "int bpf_xdp_metadata_rx_timestamp(const struct xdp_md *ctx, u64 *timestamp)",
 		Doc:      "reads the frame's RX timestamp (ns): 0, -ENODATA (none for this frame) or -EOPNOTSUPP (device has none)",
@@ -20,6 +21,7 @@ func init() {
 		DevBound: true,
 	}, func(Features) vm.Helper { return rxTimestamp })
 	register(Kfunc{
+		Types: xdpOnly,
 		Name:  "bpf_xdp_metadata_rx_hash",
 		Proto: "int bpf_xdp_metadata_rx_hash(const struct xdp_md *ctx, u32 *hash, enum xdp_rss_hash_type *rss_type)",
 		Doc:   "reads the frame's RSS hash and what it covers: 0, -ENODATA or -EOPNOTSUPP",
@@ -29,6 +31,7 @@ func init() {
 		DevBound: true,
 	}, func(Features) vm.Helper { return rxHash })
 	register(Kfunc{
+		Types: xdpOnly,
 		Name:  "bpf_xdp_metadata_rx_vlan_tag",
 		Proto: "int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx, __be16 *vlan_proto, u16 *vlan_tci)",
 		Doc:   "reads the VLAN tag the device stripped (TPID in network order, TCI in host order): 0, -ENODATA or -EOPNOTSUPP",

@@ -159,10 +159,33 @@ func TestKfuncsNeedAFrameAsHost(t *testing.T) {
 	tm := newTestMachine(struct{}{})
 	addr, _ := tm.stack(0)
 	for _, name := range Names() {
-		t.Run(name+" fails the run when the host is not a Frame", func(t *testing.T) {
-			_, err := tm.call(t, name, false, 1, addr, 8, 0)
-			if !errors.Is(err, ErrNoFrame) {
-				t.Errorf("error %v, want ErrNoFrame", err)
+		t.Run(name+" fails the run when the host is not what it needs", func(t *testing.T) {
+			k, _ := Lookup(name, Features{Traits: true, ExportToSkb: true})
+			var err error
+			if len(k.Args) == 0 || k.Args[0].Kind == ArgIter || k.Args[0].Kind == ArgIRQFlag {
+				t.Skip("a critical section's or an iterator's kfunc needs no host")
+			}
+			if k.Args[0].Kind == ArgDynptr {
+				t.Skip("a dynptr kfunc needs the host only for a packet's dynptr, which bpf_dynptr_from_xdp makes")
+			}
+			if name == "bpf_xdp_get_xfrm_state" {
+				t.Skip("no host has security associations: the lookup needs none")
+			}
+			if k.Args[0].Kind == ArgBTFPtr {
+				_, err = k.Impl(tm.m, addr, 1, 0, 0, 0)      // a non-NULL object pointer
+				if k.Args[0].Struct == "struct xfrm_state" { // no host hands those out
+					if err == nil {
+						t.Error("a pointer that is no struct xfrm_state did not fail the run")
+					}
+					return
+				}
+			} else if k.Args[len(k.Args)-1].Kind == ArgDynptrUninit {
+				_, err = k.Impl(tm.m, 0, 0, addr, 0, 0) // bpf_dynptr_from_xdp, flags 0
+			} else {
+				_, err = tm.call(t, name, false, 1, addr, 8, 0)
+			}
+			if !errors.Is(err, ErrNoFrame) && !errors.Is(err, ErrNoNetns) && !errors.Is(err, ErrNoPacket) {
+				t.Errorf("error %v, want ErrNoFrame, ErrNoNetns or ErrNoPacket", err)
 			}
 		})
 	}

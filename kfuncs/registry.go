@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cilium/ebpf"
+
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -27,30 +29,36 @@ type Kfunc struct {
 	// ChangesPacketData: the kfunc moves data_meta, so, as after bpf_xdp_adjust_meta, the
 	// verifier must forget every packet pointer the program holds.
 	ChangesPacketData bool
-	// Flags are the kernel's KF_* flags of the kfunc (see [KfuncFlags]), which the verifier
-	// checks calls against.
-	Flags KfuncFlags
-	// Ret is what the kfunc returns, for the verifier.
-	Ret RetKind
 	// Feature is the feature switch the kfunc needs ("" for kfuncs that are in Linux; see
 	// [FeatureTraits] and [FeatureExportToSkb] for proposals that never merged).
 	Feature string
+	// Flags are the kernel's KF_* flags for the kfunc (BTF_ID_FLAGS).
+	Flags Flags
+	// Types are the program types the kernel registers the kfunc for; empty means every type
+	// the simulator runs (XDP and tc).
+	Types []ebpf.ProgramType
+	// Refused, when set, is the kernel verifier's message for a program that calls the kfunc:
+	// Linux 6.18 has it but refuses it to the program types the simulator runs (measured), so the
+	// simulator refuses the program too, quoting the kernel.
+	Refused string
+	// Ret is what the kfunc returns, for the verifier: an integer, nothing, or a pointer; RetType
+	// names what a returned pointer points to ("struct nf_conn"; "void" for memory whose size
+	// an argument gives, "int" for bpf_iter_num_next's value).
+	Ret     RetKind
+	RetType string
 	// Impl runs the kfunc. It finds the frame in the machine's Host ([Frame]).
 	Impl vm.Helper
 }
 
-// KfuncFlags are the kernel's kfunc flags (include/linux/btf.h) that the verifier needs.
-type KfuncFlags uint32
+// KfuncFlags are the kernel's kfunc flags: [Flags] under the name the verifier first gave them.
+type KfuncFlags = Flags
 
+// The verifier's first names for the flags.
 const (
-	// KfAcquire: the kfunc returns a reference the program must release (KF_ACQUIRE).
-	KfAcquire KfuncFlags = 1 << iota
-	// KfRelease: the kfunc releases the reference its first argument holds (KF_RELEASE).
-	KfRelease
-	// KfRetNull: the returned pointer may be NULL and must be checked (KF_RET_NULL).
-	KfRetNull
-	// KfTrustedArgs: pointer arguments must be trusted, unmodified pointers (KF_TRUSTED_ARGS).
-	KfTrustedArgs
+	KfAcquire     = KFAcquire
+	KfRelease     = KFRelease
+	KfRetNull     = KFRetNull
+	KfTrustedArgs = KFTrustedArgs
 )
 
 // RetKind says what a kfunc returns.
@@ -61,6 +69,12 @@ const (
 	RetInt RetKind = iota
 	// RetVoid is nothing.
 	RetVoid
+	// RetBTFPtr is a pointer to a kernel object of type RetType (struct nf_conn *): a reference
+	// when the kfunc is KFAcquire, maybe NULL when it is KFRetNull.
+	RetBTFPtr
+	// RetMem is a pointer to memory of RetType (void: as many bytes as an ArgConstSize
+	// argument says; int: 4 bytes), maybe NULL when the kfunc is KFRetNull.
+	RetMem
 )
 
 // ArgKind says what an argument is.
@@ -78,7 +92,31 @@ const (
 	ArgMem
 	// ArgMemSize is the size of the preceding ArgMem, in bytes.
 	ArgMemSize
+	// ArgIn is a pointer to Size bytes the kfunc reads (a struct it takes by pointer).
+	ArgIn
+	// ArgBTFPtr is a pointer to a kernel object of type Struct that a kfunc handed to the program
+	// (an acquired reference, say: struct nf_conn *).
+	ArgBTFPtr
+	// ArgDynptr is a pointer to an initialised struct bpf_dynptr on the stack.
+	ArgDynptr
+	// ArgDynptrUninit is a pointer to a struct bpf_dynptr on the stack that the kfunc initialises
+	// (the kernel's "ptr__uninit").
+	ArgDynptrUninit
+	// ArgConstSize is a size the verifier must know as a constant (the kernel's "name__szk"),
+	// of the preceding ArgMem.
+	ArgConstSize
+	// ArgIter is a pointer to an open-coded iterator (struct bpf_iter_<kind>) on the stack:
+	// uninitialised for a KFIterNew kfunc, initialised for the others.
+	ArgIter
+	// ArgIRQFlag is a pointer to a stack slot holding saved interrupt flags (the kernel's
+	// "flags__irq_flag").
+	ArgIRQFlag
 )
+
+// ArgKindNames names the argument kinds, for listings.
+var ArgKindNames = map[ArgKind]string{ArgCtx: "ctx", ArgScalar: "scalar", ArgOut: "out", ArgMem: "mem", ArgMemSize: "mem size", ArgIn: "in",
+	ArgBTFPtr: "btf ptr", ArgDynptr: "dynptr", ArgDynptrUninit: "dynptr (uninit)", ArgConstSize: "const size",
+	ArgIter: "iterator", ArgIRQFlag: "irq flag"}
 
 // Arg is one argument of a kfunc.
 type Arg struct {
@@ -87,10 +125,14 @@ type Arg struct {
 	// Type is its C type, as "u32 *".
 	Type string
 	Kind ArgKind
-	// Size is the number of bytes an ArgOut pointer must reach.
+	// Size is the number of bytes an ArgOut or ArgIn pointer must reach.
 	Size int
 	// Write: an ArgMem the kfunc writes.
 	Write bool
+	// Nullable: the pointer may be NULL (the kernel's "__nullable" and "__opt" suffixes).
+	Nullable bool
+	// Struct is the type an ArgBTFPtr points to ("struct nf_conn___init").
+	Struct string
 }
 
 // CheckArgs checks the pointer arguments among r1..r5 as the kernel's verifier would: each ArgOut must
@@ -101,11 +143,14 @@ func (k *Kfunc) CheckArgs(m *vm.Machine, r1, r2, r3, r4, r5 uint64) error {
 	regs := [5]uint64{r1, r2, r3, r4, r5}
 	for i, a := range k.Args {
 		switch a.Kind {
-		case ArgOut:
-			if _, err := m.Bytes(regs[i], a.Size, true); err != nil {
+		case ArgOut, ArgIn:
+			if _, err := m.Bytes(regs[i], a.Size, a.Kind == ArgOut); err != nil {
 				return err
 			}
 		case ArgMem:
+			if a.Nullable && regs[i] == 0 {
+				continue
+			}
 			if i+1 < len(regs) {
 				if _, err := memArg(m, regs[i], regs[i+1], a.Write); err != nil {
 					return err
@@ -228,6 +273,9 @@ func register(k Kfunc, impl func(Features) vm.Helper) {
 	if _, dup := registry[k.Name]; dup {
 		panic("kfuncs: " + k.Name + " registered twice")
 	}
+	if k.Ret == RetInt && strings.HasPrefix(k.Proto, "void "+k.Name+"(") {
+		k.Ret = RetVoid // the prototype says so
+	}
 	registry[k.Name] = &entry{desc: k, impl: impl}
 }
 
@@ -245,9 +293,23 @@ func Lookup(name string, features Features) (*Kfunc, error) {
 	return e.make(features), nil
 }
 
+// For reports whether a program of type t may call the kfunc.
+func (k *Kfunc) For(t ebpf.ProgramType) bool {
+	if len(k.Types) == 0 {
+		return true
+	}
+	for _, kt := range k.Types {
+		if kt == t {
+			return true
+		}
+	}
+	return false
+}
+
 func (e *entry) make(features Features) *Kfunc {
 	k := e.desc
 	k.Args = append([]Arg(nil), e.desc.Args...)
+	k.Types = append([]ebpf.ProgramType(nil), e.desc.Types...)
 	k.Impl = e.impl(features)
 	return &k
 }

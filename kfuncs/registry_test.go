@@ -58,15 +58,50 @@ func TestKfuncsDescribeThemselves(t *testing.T) {
 		feature           string
 		outSizes          []int // sizes of the ArgOut arguments in order
 		args              int
+		flags             Flags // as nf_conntrack_bpf.c and nf_nat_bpf.c register them
 	}{
-		{"bpf_xdp_metadata_export_to_skb", true, true, FeatureExportToSkb, nil, 1},
-		{"bpf_xdp_metadata_rx_hash", true, false, "", []int{4, 4}, 3},
-		{"bpf_xdp_metadata_rx_timestamp", true, false, "", []int{8}, 2},
-		{"bpf_xdp_metadata_rx_vlan_tag", true, false, "", []int{2, 2}, 3},
-		{"bpf_xdp_trait_del", false, false, FeatureTraits, nil, 2},
-		{"bpf_xdp_trait_get", false, false, FeatureTraits, nil, 4},
-		{"bpf_xdp_trait_is_set", false, false, FeatureTraits, nil, 2},
-		{"bpf_xdp_trait_set", false, false, FeatureTraits, nil, 5},
+		{"bpf_ct_change_status", false, false, "", nil, 2, KFTrustedArgs},
+		{"bpf_ct_change_timeout", false, false, "", nil, 2, KFTrustedArgs},
+		{"bpf_ct_insert_entry", false, false, "", nil, 1, KFAcquire | KFRetNull | KFRelease},
+		{"bpf_ct_release", false, false, "", nil, 1, KFRelease},
+		{"bpf_ct_set_nat_info", false, false, "", nil, 4, KFTrustedArgs},
+		{"bpf_ct_set_status", false, false, "", nil, 2, KFTrustedArgs},
+		{"bpf_ct_set_timeout", false, false, "", nil, 2, KFTrustedArgs},
+		{"bpf_dynptr_adjust", false, false, "", nil, 3, 0},
+		{"bpf_dynptr_clone", false, false, "", nil, 2, 0},
+		{"bpf_dynptr_copy", false, false, "", nil, 5, 0},
+		{"bpf_dynptr_from_skb", false, false, "", nil, 3, 0},
+		{"bpf_dynptr_from_xdp", false, false, "", nil, 3, 0},
+		{"bpf_dynptr_is_null", false, false, "", nil, 1, 0},
+		{"bpf_dynptr_is_rdonly", false, false, "", nil, 1, 0},
+		{"bpf_dynptr_memset", false, false, "", nil, 4, 0},
+		{"bpf_dynptr_size", false, false, "", nil, 1, 0},
+		{"bpf_dynptr_slice", false, false, "", nil, 4, KFRetNull},
+		{"bpf_dynptr_slice_rdwr", false, false, "", nil, 4, KFRetNull},
+		{"bpf_iter_num_destroy", false, false, "", nil, 1, KFIterDestroy},
+		{"bpf_iter_num_new", false, false, "", nil, 3, KFIterNew},
+		{"bpf_iter_num_next", false, false, "", nil, 1, KFIterNext | KFRetNull},
+		{"bpf_local_irq_restore", false, false, "", nil, 1, 0},
+		{"bpf_local_irq_save", false, false, "", nil, 1, 0},
+		{"bpf_preempt_disable", false, false, "", nil, 0, 0},
+		{"bpf_preempt_enable", false, false, "", nil, 0, 0},
+		{"bpf_rcu_read_lock", false, false, "", nil, 0, 0},
+		{"bpf_rcu_read_unlock", false, false, "", nil, 0, 0},
+		{"bpf_skb_ct_alloc", false, false, "", nil, 5, KFAcquire | KFRetNull},
+		{"bpf_skb_ct_lookup", false, false, "", nil, 5, KFAcquire | KFRetNull},
+		{"bpf_xdp_ct_alloc", false, false, "", nil, 5, KFAcquire | KFRetNull},
+		{"bpf_xdp_ct_lookup", false, false, "", nil, 5, KFAcquire | KFRetNull},
+		{"bpf_xdp_get_xfrm_state", false, false, "", nil, 3, KFAcquire | KFRetNull},
+		{"bpf_xdp_metadata_export_to_skb", true, true, FeatureExportToSkb, nil, 1, 0},
+		{"bpf_xdp_metadata_rx_hash", true, false, "", []int{4, 4}, 3, 0},
+		{"bpf_xdp_metadata_rx_timestamp", true, false, "", []int{8}, 2, 0},
+		{"bpf_xdp_metadata_rx_vlan_tag", true, false, "", []int{2, 2}, 3, 0},
+		{"bpf_xdp_pull_data", false, true, "", nil, 2, 0},
+		{"bpf_xdp_trait_del", false, false, FeatureTraits, nil, 2, 0},
+		{"bpf_xdp_trait_get", false, false, FeatureTraits, nil, 4, 0},
+		{"bpf_xdp_trait_is_set", false, false, FeatureTraits, nil, 2, 0},
+		{"bpf_xdp_trait_set", false, false, FeatureTraits, nil, 5, 0},
+		{"bpf_xdp_xfrm_state_release", false, false, "", nil, 1, KFRelease},
 	}
 	all := All(Features{})
 	if len(all) != len(want) {
@@ -81,6 +116,9 @@ func TestKfuncsDescribeThemselves(t *testing.T) {
 			if k.DevBound != w.devBound || k.ChangesPacketData != w.changes || k.Feature != w.feature {
 				t.Errorf("dev-bound %v, changes packet data %v, feature %q", k.DevBound, k.ChangesPacketData, k.Feature)
 			}
+			if k.Flags != w.flags {
+				t.Errorf("flags %v, want %v", k.Flags, w.flags)
+			}
 			if len(k.Args) != w.args {
 				t.Errorf("%d args, want %d", len(k.Args), w.args)
 			}
@@ -93,8 +131,23 @@ func TestKfuncsDescribeThemselves(t *testing.T) {
 			if !slices.Equal(sizes, w.outSizes) {
 				t.Errorf("out sizes %v, want %v", sizes, w.outSizes)
 			}
-			if !strings.HasPrefix(k.Proto, "int "+k.Name+"(") || strings.Count(k.Proto, ",")+1 != len(k.Args) {
+			if !strings.Contains(k.Proto, " "+k.Name+"(") && !strings.Contains(k.Proto, "*"+k.Name+"(") || strings.Count(k.Proto, ",")+1 != max(len(k.Args), 1) ||
+				len(k.Args) == 0 && !strings.HasSuffix(k.Proto, "(void)") {
 				t.Errorf("prototype %q does not match %d arguments", k.Proto, len(k.Args))
+			}
+			ret := strings.TrimSpace(k.Proto[:strings.Index(k.Proto, k.Name+"(")])
+			switch {
+			case ret == "void":
+				if k.Ret != RetVoid {
+					t.Errorf("prototype %q returns nothing, Ret is %d", k.Proto, k.Ret)
+				}
+			case strings.HasSuffix(ret, "*"):
+				pointee := strings.TrimSpace(strings.TrimSuffix(ret, "*"))
+				if k.Ret != RetBTFPtr && k.Ret != RetMem || k.RetType != pointee {
+					t.Errorf("prototype %q returns a pointer, Ret is %d to %q", k.Proto, k.Ret, k.RetType)
+				}
+			case k.Ret != RetInt:
+				t.Errorf("prototype %q returns %s, Ret is %d", k.Proto, ret, k.Ret)
 			}
 			for _, a := range k.Args {
 				if !strings.Contains(k.Proto, a.Type) || !strings.Contains(k.Proto, a.Name) {
@@ -106,8 +159,11 @@ func TestKfuncsDescribeThemselves(t *testing.T) {
 	t.Run("every argument list pairs memory with its size", func(t *testing.T) {
 		for _, k := range all {
 			for i, a := range k.Args {
-				if a.Kind == ArgMem && (i+1 >= len(k.Args) || k.Args[i+1].Kind != ArgMemSize || k.Args[i+1].Name != a.Name+"__sz") {
-					t.Errorf("%s: %s is not followed by %s__sz", k.Name, a.Name, a.Name)
+				// The kernel pairs a pointer with the argument after it when that one's name ends
+				// in __sz (or __szk for a constant size).
+				if a.Kind == ArgMem && (i+1 >= len(k.Args) || !(k.Args[i+1].Kind == ArgMemSize && strings.HasSuffix(k.Args[i+1].Name, "__sz") ||
+					k.Args[i+1].Kind == ArgConstSize && strings.HasSuffix(k.Args[i+1].Name, "__szk"))) {
+					t.Errorf("%s: %s is not followed by a size named ...__sz or ...__szk", k.Name, a.Name)
 				}
 			}
 		}

@@ -15,6 +15,7 @@ func init() {
 	xdp := Arg{Name: "xdp", Type: "struct xdp_buff *", Kind: ArgCtx}
 	key := Arg{Name: "key", Type: "u64", Kind: ArgScalar}
 	register(Kfunc{
+		Types: xdpOnly,
 		Name:  "bpf_xdp_trait_set",
 		Proto: "int bpf_xdp_trait_set(struct xdp_buff *xdp, u64 key, const void *val, u64 val__sz, u64 flags)",
 		Doc:   "stores val__sz bytes under key (0..63): 0, -EINVAL, -EBUSY (set with another length), -ENOSPC or -EOPNOTSUPP",
@@ -25,6 +26,7 @@ func init() {
 		Feature: FeatureTraits,
 	}, traitImpl(setV1, setV2))
 	register(Kfunc{
+		Types:   xdpOnly,
 		Name:    "bpf_xdp_trait_is_set",
 		Proto:   "int bpf_xdp_trait_is_set(struct xdp_buff *xdp, u64 key)",
 		Doc:     "reports whether key is set: 1, 0, -EINVAL or -EOPNOTSUPP",
@@ -32,6 +34,7 @@ func init() {
 		Feature: FeatureTraits,
 	}, traitImpl(isSetV1, isSetV2))
 	register(Kfunc{
+		Types: xdpOnly,
 		Name:  "bpf_xdp_trait_get",
 		Proto: "int bpf_xdp_trait_get(struct xdp_buff *xdp, u64 key, void *val, u64 val__sz)",
 		Doc:   "copies the value of key to val and returns its length, or -EINVAL, -ENOENT, -ENOSPC (val too small), -EOPNOTSUPP",
@@ -41,6 +44,7 @@ func init() {
 		Feature: FeatureTraits,
 	}, traitImpl(getV1, getV2))
 	register(Kfunc{
+		Types:   xdpOnly,
 		Name:    "bpf_xdp_trait_del",
 		Proto:   "int bpf_xdp_trait_del(struct xdp_buff *xdp, u64 key)",
 		Doc:     "removes key: 0, -EINVAL, -ENOENT or -EOPNOTSUPP",

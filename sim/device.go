@@ -27,13 +27,20 @@ type Device struct {
 
 // SetDevice makes packets arrive on d (nil: no device, BPF_PROG_TEST_RUN's conditions).
 func (x *XDP) SetDevice(d *Device) {
-	if d != nil && d.Queues > 1 && d.table == nil {
-		d.table = kfuncs.DefaultIndirection(d.Queues, kfuncs.DefaultIndirectionSize)
-	}
-	if d != nil && d.CPUs == 0 {
-		d.CPUs = x.rs.obj.opts.CPUs
+	if d != nil {
+		d.ready(x.rs.obj.opts.CPUs)
 	}
 	x.dev = d
+}
+
+// ready gives the device its indirection table and its CPUs (cpus when it names none).
+func (d *Device) ready(cpus int) {
+	if d.Queues > 1 && d.table == nil {
+		d.table = kfuncs.DefaultIndirection(d.Queues, kfuncs.DefaultIndirectionSize)
+	}
+	if d.CPUs == 0 {
+		d.CPUs = cpus
+	}
 }
 
 // HintResult is what one RX-metadata kfunc returned for a packet.
@@ -171,7 +178,7 @@ func (x *XDP) deviceSetup(pkt []byte, cond *Conditions) []byte {
 	s.hints = nil
 	d := x.dev
 	if d == nil {
-		if x.prog.DevBound {
+		if x.plan == nil && x.prog.DevBound {
 			// A device-bound program runs on the simulated device even when none was chosen.
 			d = &Device{Profile: defaultProfile()}
 			x.dev = d

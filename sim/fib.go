@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
+
+	"github.com/xdpsim/xdpsim/kfuncs/conntrack"
 )
 
 // Host is the simulated machine's network configuration that helpers consult: devices, routes and
@@ -33,6 +35,8 @@ type Host struct {
 	byName  map[string]*HostDevice
 	routes  []route
 	neigh   map[netip.Addr]net.HardwareAddr
+	// ct is the namespace's conntrack table, made on first use (conntrack.go).
+	ct *conntrack.Table
 }
 
 // HostDevice is a network device of the simulated host.
@@ -191,7 +195,11 @@ func (h *Host) lookup(dst netip.Addr) (route, bool) {
 }
 
 // SetHost gives the simulated host a network configuration (nil: a bare namespace).
-func (x *XDP) SetHost(h *Host) { x.rs.setHost(h) }
+func (x *XDP) SetHost(h *Host) {
+	for _, rs := range x.runStates() {
+		rs.setHost(h)
+	}
+}
 
 // fibLookup is bpf_fib_lookup against the simulated host, with the order of the kernel's checks
 // (measured on 6.18): flags, family, device, IPv6 strict-scope addresses, forwarding, the table,

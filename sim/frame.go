@@ -53,7 +53,12 @@ type FrameObserver interface {
 
 // SetFrameObserver installs o to watch the frames (nil removes it). Without one, runs pay a nil
 // check per packet and per pointer move, and allocate nothing.
-func (x *XDP) SetFrameObserver(o FrameObserver) { x.obs = o }
+func (x *XDP) SetFrameObserver(o FrameObserver) {
+	x.obs = o
+	for _, c := range x.slots {
+		c.obs = o
+	}
+}
 
 // Frame is the frame as it stands now: during a run (from a trace function or an observer) the
 // program's current view, after a run the frame it left.

@@ -1,9 +1,6 @@
 package sim
 
 import (
-	"fmt"
-	"sort"
-
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
@@ -97,11 +94,12 @@ func lookupHelper(t ebpf.ProgramType, id int32) (helperImpl, bool) {
 	return h, ok
 }
 
-// helpersFor builds the vm helper table for a program: every helper its calls name, or an error
-// naming the first one the simulator lacks.
-func (o *Object) helpersFor(p *Program, raw []vm.Instruction) (map[int32]vm.Helper, error) {
+// helpersFor builds the vm helper table for a program: every helper its calls name. The helpers
+// the simulator lacks come back as missing calls (with nil in the table), for the load error to
+// name together with any missing kfunc.
+func (o *Object) helpersFor(p *Program, raw []vm.Instruction) (map[int32]vm.Helper, []MissingCall) {
 	out := map[int32]vm.Helper{}
-	var missing []string
+	var missing []MissingCall
 	for pc, in := range raw {
 		if in.Op != vm.OpCall || in.Src() != 0 {
 			continue
@@ -111,11 +109,7 @@ func (o *Object) helpersFor(p *Program, raw []vm.Instruction) (map[int32]vm.Help
 		}
 		impl, ok := lookupHelper(p.Type, in.Imm)
 		if !ok {
-			name := helperName(in.Imm)
-			if name == "" {
-				name = "unknown helper"
-			}
-			missing = append(missing, fmt.Sprintf("%s (#%d) at instruction %d%s", name, in.Imm, pc, lineSuffix(p.Line(pc))))
+			missing = append(missing, MissingCall{Name: helperName(in.Imm), Helper: in.Imm, Insn: pc, Line: p.Line(pc), Note: helperNote(p.Type, in.Imm)})
 			out[in.Imm] = nil
 			continue
 		}
@@ -123,11 +117,7 @@ func (o *Object) helpersFor(p *Program, raw []vm.Instruction) (map[int32]vm.Help
 			return impl(m.Host.(*runState), m, r1, r2, r3, r4, r5)
 		}
 	}
-	if len(missing) > 0 {
-		sort.Strings(missing)
-		return nil, fmt.Errorf("calls helpers the simulator does not provide for %s programs: %v", typeWord(p.Type), missing)
-	}
-	return out, nil
+	return out, missing
 }
 
 func lineSuffix(l string) string {

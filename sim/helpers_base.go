@@ -2,7 +2,6 @@ package sim
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/cilium/ebpf"
 
@@ -40,24 +39,6 @@ func init() {
 		return uint64(s.cond.CPU), nil
 	})
 	registerBase(asm.FnTailCall, tailCall)
-	// XDP runs in the RX softirq, where "current" is whatever task the interrupt found; the
-	// simulated host runs packets from its idle task (pid 0, uid 0, comm "swapper/N").
-	zero := func(*runState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil }
-	registerBase(asm.FnGetCurrentPidTgid, zero)
-	registerBase(asm.FnGetCurrentUidGid, zero)
-	registerBase(asm.FnGetCurrentTask, zero)
-	registerBase(asm.FnGetCurrentCgroupId, zero)
-	registerBase(asm.FnGetCurrentComm, func(s *runState, m *vm.Machine, buf, size, _, _, _ uint64) (uint64, error) {
-		b, err := m.Bytes(buf, int(uint32(size)), true)
-		if err != nil {
-			return 0, err
-		}
-		clear(b)
-		if len(b) > 0 {
-			copy(b[:len(b)-1], fmt.Sprintf("swapper/%d", s.cond.CPU))
-		}
-		return 0, nil
-	})
 	registerBase(asm.FnSpinLock, func(*runState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil })
 	registerBase(asm.FnSpinUnlock, func(*runState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil })
 }
@@ -79,8 +60,12 @@ func (s *runState) random() uint32 {
 	return uint32((x * 2685821657736338717) >> 32)
 }
 
-// SetSeed seeds bpf_get_prandom_u32.
-func (x *XDP) SetSeed(seed uint64) { x.rs.setSeed(seed) }
+// SetSeed seeds bpf_get_prandom_u32 and, unless SetSyncookieSecret chose one, the SYN cookie secret.
+func (x *XDP) SetSeed(seed uint64) {
+	for _, rs := range x.runStates() {
+		rs.setSeed(seed)
+	}
+}
 
 func mapLookup(s *runState, m *vm.Machine, mp, key, _, _, _ uint64) (uint64, error) {
 	mm, k, err := s.mapArg(m, mp, key, false, false)

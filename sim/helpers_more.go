@@ -204,7 +204,7 @@ func redirectMap(s *xdpState, m *vm.Machine, mp, key, flags, _, _ uint64) (uint6
 			// devmap iteration through ForEach is not offered: walk the keys instead.
 			r.Targets = broadcastTargets(mm, s.r.cond.IngressIfindex, flags&flagExcludeIngress != 0)
 		}
-		s.redirect, s.redirSet = r, true
+		s.setRedirect(r)
 		return 4, nil
 	}
 	var present bool
@@ -236,7 +236,7 @@ func redirectMap(s *xdpState, m *vm.Machine, mp, key, flags, _, _ uint64) (uint6
 	if !present {
 		return flags & xdpActionMask, nil
 	}
-	s.redirect, s.redirSet = r, true
+	s.setRedirect(r)
 	return 4, nil
 }
 

@@ -126,13 +126,17 @@ func skbLoadBytes(s *skbState, m *vm.Machine, ctx, off, to, n, _ uint64) (uint64
 	if err != nil {
 		return 0, err
 	}
-	o := uint64(uint32(off))
+	return s.loadBytes(uint64(uint32(off)), b), nil
+}
+
+// loadBytes is __bpf_skb_load_bytes: b gets len(b) bytes at offset o, or zeroes and -EFAULT.
+func (s *skbState) loadBytes(o uint64, b []byte) uint64 {
 	if o > intMax || o+uint64(len(b)) > uint64(s.len()) {
 		clear(b)
-		return neg(eFAULT), nil
+		return neg(eFAULT)
 	}
 	s.read(int(o), b)
-	return 0, nil
+	return 0
 }
 
 // Start headers of bpf_skb_load_bytes_relative.
@@ -174,18 +178,22 @@ func skbStoreBytes(s *skbState, m *vm.Machine, ctx, off, from, n, flags uint64) 
 	if err != nil {
 		return 0, err
 	}
+	return s.storeBytes(uint64(uint32(off)), b, flags), nil
+}
+
+// storeBytes is __bpf_skb_store_bytes: len(b) bytes at offset o become b.
+func (s *skbState) storeBytes(o uint64, b []byte, flags uint64) uint64 {
 	if flags&^(bpfFRecomputeCsum|bpfFInvalidateHash) != 0 {
-		return neg(eINVAL), nil
+		return neg(eINVAL)
 	}
-	o := uint64(uint32(off))
 	if o > intMax || !s.writable(int(o)+len(b)) {
-		return neg(eFAULT), nil
+		return neg(eFAULT)
 	}
 	copy(s.buf[s.data+int(o):], b)
 	if flags&bpfFInvalidateHash != 0 {
 		s.hash, s.swHash, s.l4Hash = 0, false, false
 	}
-	return 0, nil
+	return 0
 }
 
 // csumFold is csum_fold: a 32-bit one's complement sum folded to 16 bits and complemented.

@@ -88,14 +88,13 @@ func xdpAdjustTail(s *xdpState, m *vm.Machine, ctx, off, _, _, _ uint64) (uint64
 // bpf_xdp_frags_shrink_tail do. The test run's fragments are whole pages (frag_size 4096).
 func (s *xdpState) adjustTailFrags(offset int64) uint64 {
 	if offset >= 0 {
-		last := s.frags[len(s.frags)-1]
-		tailroom := int64(FrameSize - len(last))
+		i := len(s.frags) - 1
+		n, off := len(s.frags[i]), s.fragOff[i]
+		tailroom := int64(FrameSize - off - n)
 		if offset > tailroom {
 			return neg(eINVAL)
 		}
-		i := len(s.frags) - 1
-		n := len(last)
-		s.frags[i] = s.fragStore[i][:n+int(offset)]
+		s.frags[i] = s.fragStore[i][off : off+n+int(offset)]
 		clear(s.frags[i][n:])
 		return 0
 	}
@@ -171,7 +170,6 @@ func xdpRedirect(s *xdpState, m *vm.Machine, ifindex, flags, _, _, _ uint64) (ui
 	if flags != 0 {
 		return 0, nil // XDP_ABORTED
 	}
-	s.redirect = Redirect{Ifindex: uint32(ifindex)}
-	s.redirSet = true
+	s.setRedirect(Redirect{Ifindex: uint32(ifindex)})
 	return 4, nil
 }

@@ -37,10 +37,24 @@ func (x *XDP) SetIngress(t *TC) {
 //     at ingress, and the tcx runner puts the MAC header back in front before the programs run.
 func (t *TC) ingressFromXDP(x *XDP, xo *Outcome, cond Conditions) {
 	t.begin()
-	xs := x.st
 	s := t.skb
+	s.fromXDP(x.st, xo, cond)
+	t.tc.Traits = xo.Traits // carried by the skb, out of the programs' reach
+	addr, brd := t.device(cond.IngressIfindex)
+	if why := s.receive(cond.IngressIfindex, addr, brd); why != "" {
+		t.finishDropped(why)
+		return
+	}
+	s.pktLen = uint32(s.len())
+	s.push(s.macLen)
+	t.runChain(cond, true)
+}
+
+// fromXDP is napi_build_skb on the page of the frame an XDP program passed (see ingressFromXDP
+// for what it keeps): the skb starts empty and gets the frame's headroom, metadata, data and
+// fragments, the RX queue, and the device's hints or the exported fields.
+func (s *skbState) fromXDP(xs *xdpState, xo *Outcome, cond Conditions) {
 	s.reset()
-	// napi_build_skb on the frame's page.
 	copy(s.buf, xs.frame[:xs.dataEnd])
 	s.data, s.tail = int(xs.data), int(xs.dataEnd)
 	if len(xs.frags) > 0 {
@@ -55,15 +69,7 @@ func (t *TC) ingressFromXDP(x *XDP, xo *Outcome, cond Conditions) {
 	}
 	s.queueMapping = uint16(cond.RxQueue + 1) // skb_record_rx_queue
 	if h := xs.hints; h != nil {
-		if h.Valid&kfuncs.HintHash != 0 {
-			s.hash, s.l4Hash = h.Hash, h.HashType&kfuncs.RSSL4 != 0
-		}
-		if h.Valid&kfuncs.HintVLANTag != 0 {
-			s.vlanProto, s.vlanTCI = h.VLANProto, h.VLANTCI
-		}
-		if h.Valid&kfuncs.HintTimestamp != 0 {
-			s.hwtstamp = h.Timestamp
-		}
+		s.setHints(h)
 	}
 	if f := xo.Skb; f != nil && f.Exported != nil {
 		e := f.Exported
@@ -78,22 +84,39 @@ func (t *TC) ingressFromXDP(x *XDP, xo *Outcome, cond Conditions) {
 		}
 		s.metaLen = e.MetaLen // the exported struct is consumed
 	}
-	t.tc.Traits = xo.Traits // carried by the skb, out of the programs' reach
-	s.ifindex, s.skbIif = cond.IngressIfindex, cond.IngressIfindex
-	addr, brd := t.device(cond.IngressIfindex)
+}
+
+// setHints puts what the device supplied for a frame into the skb, as its driver does: the RSS
+// hash (skb_set_hash), the stripped VLAN tag (the hardware-accelerated tag) and the RX timestamp.
+func (s *skbState) setHints(h *kfuncs.RxHints) {
+	if h.Valid&kfuncs.HintHash != 0 {
+		s.hash, s.l4Hash = h.Hash, h.HashType&kfuncs.RSSL4 != 0
+	}
+	if h.Valid&kfuncs.HintVLANTag != 0 {
+		s.vlanProto, s.vlanTCI = h.VLANProto, h.VLANTCI
+	}
+	if h.Valid&kfuncs.HintTimestamp != 0 {
+		s.hwtstamp = h.Timestamp
+	}
+}
+
+// receive is what eth_type_trans and __netif_receive_skb_core do to an skb whose data starts at
+// the MAC header, on the device with ifindex (addr and brd its addresses): the MAC header set and
+// pulled, pkt_type and the protocol, skb_iif, the network and transport headers and mac_len, and
+// an outer VLAN tag still in the frame moved into the accelerated tag. It returns why the stack
+// frees the skb instead, "" when it does not.
+func (s *skbState) receive(ifindex uint32, addr, brd []byte) string {
+	s.ifindex, s.skbIif = ifindex, ifindex
 	s.protocol = s.ethTypeTrans(addr, brd)
 	s.network, s.transport = s.data, s.data
 	s.macLen = s.network - s.mac
 	if isVLANType(s.protocol) && !s.vlanPresent() {
 		if !s.vlanUntag() {
 			// The frame ends inside the tag: the stack frees it before tc sees it.
-			t.finishDropped("the frame ends inside its VLAN tag (skb_vlan_untag frees it)")
-			return
+			return "the frame ends inside its VLAN tag (skb_vlan_untag frees it)"
 		}
 	}
-	s.pktLen = uint32(s.len())
-	s.push(s.macLen)
-	t.runChain(cond, true)
+	return ""
 }
 
 // vlanUntag is skb_vlan_untag: the tag after the Ethernet header (data points behind it) becomes

@@ -1014,10 +1014,10 @@ func TestUnsupportedCallsFailNamingTheCallee(t *testing.T) {
 			wantError(t, err, tc.want...)
 		})
 	}
-	t.Run("bpf_get_current_pid_tgid, which XDP may call, reports the idle task", scenario{
+	t.Run("bpf_get_current_pid_tgid, which XDP may call, reports the simulated test run's caller", scenario{
 		object: "unsupported", prog: "pid_tagger",
-		frames:  []frame{{name: "pid 0 is even: the frame passes", in: rawFrame(macLB, macClient, 0x0800, 60), ret: 2}},
-		simOnly: "in the kernel the value is the pid of whatever task the packet interrupts (the test run's own)",
+		frames:  []frame{{name: "result.DefaultTask's pid 1000 is even: the frame passes", in: rawFrame(macLB, macClient, 0x0800, 60), ret: 2}},
+		simOnly: "in the kernel the value is the pid of the test run's own thread (see kernel/task_test.go)",
 	}.run)
 	t.Run("the other programs of the object still load and run", scenario{
 		object: "unsupported", prog: "plain",

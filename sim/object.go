@@ -1,6 +1,7 @@
 // Package sim is the simulated kernel: it loads clang-built BPF objects (through cilium/ebpf's ELF
 // reader), creates their maps, links and prepares their programs for the vm, and runs XDP programs
-// over packets with the kernel's data-path semantics.
+// over packets with the kernel's data-path semantics: one program (NewXDP), or several on one
+// interface as libxdp's dispatcher runs them (NewDispatcher, planned by package sim/device).
 package sim
 
 import (
@@ -84,6 +85,10 @@ type Program struct {
 	DevBound bool
 	// Kfuncs names the kfuncs the program calls.
 	Kfuncs []string
+	// missingKfuncs are the kfuncs it calls that the simulator lacks for its type.
+	missingKfuncs []MissingCall
+	// kfuncNames names the kfunc each kfunc call immediate stands for.
+	kfuncNames map[int32]string
 	// tstampTypeAccess: a tc program reads __sk_buff's tstamp_type, so the kernel gives it tstamp
 	// as a plain field.
 	tstampTypeAccess bool
@@ -489,6 +494,9 @@ func (o *Object) link(ps *ebpf.ProgramSpec) (*Program, []vm.Instruction, map[int
 	poisoned := map[int32]bool{}
 	kfnIdx := map[string]int32{}
 	var devKfuncs []string
+	// Kfuncs the simulator lacks, by the index of their first call among insns (turned into raw
+	// instruction slots below, for the load error that names every missing callee).
+	var missingKfuncs []MissingCall
 	for i := range insns {
 		ins := &insns[i]
 		switch {
@@ -522,17 +530,30 @@ func (o *Object) link(ps *ebpf.ProgramSpec) (*Program, []vm.Instruction, map[int
 			id, ok := kfnIdx[name]
 			if !ok {
 				k, err := kfuncs.Lookup(name, o.opts.Features)
-				if err != nil {
-					return nil, nil, nil, fmt.Errorf("instruction %d calls %w", i, err)
+				if err == nil && !k.For(p.Type) {
+					err = fmt.Errorf("kfunc %s: %w", name, errKfuncType)
 				}
-				if typ != ebpf.XDP {
-					return nil, nil, nil, fmt.Errorf("instruction %d%s calls kfunc %s, which the simulator provides for XDP programs only", i, lineSuffix(formatSource(ins)), name)
+				if err == nil && k.Refused != "" {
+					err = fmt.Errorf("kfunc %s: %w: %s", name, errKfuncRefused, k.Refused)
+				}
+				if err != nil {
+					// Keep going, so the load error names every missing callee at once.
+					id = int32(len(kfns))
+					kfnIdx[name] = id
+					kfns[id] = nil
+					missingKfuncs = append(missingKfuncs, MissingCall{Name: name, Helper: -1, Insn: i, Err: err, Note: kfuncNote(p.Type, name, k, err)})
+					ins.Constant = int64(id)
+					continue
 				}
 				id = int32(len(kfns))
 				kfnIdx[name] = id
 				kfns[id] = recordKfunc(k)
 				kfnDesc[id] = k
 				p.Kfuncs = append(p.Kfuncs, name)
+				if p.kfuncNames == nil {
+					p.kfuncNames = map[int32]string{}
+				}
+				p.kfuncNames[id] = name
 				if k.DevBound {
 					p.DevBound = true
 					devKfuncs = append(devKfuncs, name)
@@ -566,6 +587,18 @@ func (o *Object) link(ps *ebpf.ProgramSpec) (*Program, []vm.Instruction, map[int
 		}
 	}
 	p.Insns = insns
+	// The kfuncs the simulator lacks, at their raw instruction slots, for the load error.
+	if len(missingKfuncs) > 0 {
+		slot := make([]int, 0, len(insns))
+		for iter := insns.Iterate(); iter.Next(); {
+			slot = append(slot, int(iter.Offset))
+		}
+		for _, c := range missingKfuncs {
+			c.Insn = slot[c.Insn]
+			c.Line = p.Line(c.Insn)
+			p.missingKfuncs = append(p.missingKfuncs, c)
+		}
+	}
 	p.vprog = o.verifierProgram(p, ps, raw, kfnDesc, poisoned)
 	return p, raw, kfns, nil
 }
@@ -582,16 +615,23 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 			devKfuncs = append(devKfuncs, name)
 		}
 	}
-	if !o.opts.NoVerify && verifier.Supported(p.Type) {
+	// One load error names every helper and kfunc the simulator lacks, before the verifier
+	// would stumble on the first.
+	helpers, missing := o.helpersFor(p, raw)
+	if missing = append(missing, p.missingKfuncs...); len(missing) > 0 {
+		sortCalls(missing)
+		return nil, &MissingError{Type: p.Type, Calls: missing}
+	}
+	unchecked := p.uncheckedKfuncs()
+	if !o.opts.NoVerify && verifier.Supported(p.Type) && len(unchecked) > 0 {
+		o.Notices = append(o.Notices, fmt.Sprintf("program %s loaded without verification: %v", p.Name, errUncheckedKfuncs(unchecked)))
+	}
+	if !o.opts.NoVerify && verifier.Supported(p.Type) && len(unchecked) == 0 {
 		res, err := verifier.Verify(p.vprog, verifier.Options{LogLevel: o.opts.VerifierLogLevel})
 		if err != nil {
 			return nil, err
 		}
 		p.Verification = res
-	}
-	helpers, err := o.helpersFor(p, raw)
-	if err != nil {
-		return nil, err
 	}
 	p.VM, err = vm.NewProgram(raw, vm.ProgramOptions{
 		Name:       ps.Name,
@@ -708,19 +748,12 @@ func (o *Object) applyCORE(insns asm.Instructions) error {
 	if len(relos) == 0 {
 		return nil
 	}
-	if o.coreBTF == nil {
-		var err error
-		if o.opts.BTF != "" {
-			o.coreBTF, err = corebtf.Load(o.opts.BTF)
-		} else {
-			o.coreBTF, err = corebtf.Spec()
-		}
-		if err != nil {
-			return err
-		}
+	kbtf, err := o.kernelBTF()
+	if err != nil {
+		return err
 	}
 	var b btf.Builder
-	fixups, err := btf.CORERelocate(relos, []*btf.Spec{o.coreBTF}, le, b.Add)
+	fixups, err := btf.CORERelocate(relos, []*btf.Spec{kbtf}, le, b.Add)
 	if err != nil {
 		return fmt.Errorf("CO-RE: %w", err)
 	}
@@ -739,6 +772,23 @@ func (o *Object) applyCORE(insns asm.Instructions) error {
 		}
 	}
 	return nil
+}
+
+// kernelBTF is the kernel BTF the object's programs are relocated against and the kernel's
+// structs are laid out by: the user's (LoadOptions.BTF) or the simulator's own, read once.
+func (o *Object) kernelBTF() (*btf.Spec, error) {
+	if o.coreBTF == nil {
+		var err error
+		if o.opts.BTF != "" {
+			o.coreBTF, err = corebtf.Load(o.opts.BTF)
+		} else {
+			o.coreBTF, err = corebtf.Spec()
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return o.coreBTF, nil
 }
 
 // helperName gives the C name of a helper number, as bpf_helper_defs.h spells it.

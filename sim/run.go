@@ -3,6 +3,8 @@ package sim
 import (
 	"fmt"
 
+	"github.com/xdpsim/xdpsim/sim/result"
+	"github.com/xdpsim/xdpsim/sim/syncookie"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -23,15 +25,32 @@ type runState struct {
 	reserved []reservation
 	// valueNames names the regions of map values lookups return, per map, made once.
 	valueNames []string
+	// task is the task programs find current (see task.go).
+	task result.Task
+	// cookies is the SYN cookie secret (helpers_syncookie.go); cookiesSet says the user chose
+	// it, so that the seed no longer derives it.
+	cookies    syncookie.Secret
+	cookiesSet bool
+	// begun says a run has begun (the clock is set).
+	begun bool
+	// The BPF timers (timers.go): by number; the last number and start order given; the timer
+	// whose callback runs; the callbacks that ran before the current packet.
+	timers    map[uint64]*simTimer
+	nextTimer uint64
+	timerSeq  uint64
+	firing    *simTimer
+	fired     []TimerFiring
 
 	xdp *xdpState
 	skb *skbState
+	// skbPkt is the region of the sk_buff's bytes on this machine (tc programs).
+	skbPkt int
 }
 
 // newRunState prepares a machine for the programs of obj: its Host is the new state, and its first
 // regions are the object's maps, numbered as the programs expect them (Object.MapRegion).
 func newRunState(obj *Object) (*runState, error) {
-	s := &runState{obj: obj, host: bareHost(), m: vm.NewMachine(nil), rng: 1}
+	s := &runState{obj: obj, host: bareHost(), m: vm.NewMachine(nil), rng: 1, task: result.DefaultTask, cookies: syncookie.SecretFromSeed(1)}
 	s.m.Host = s
 	for i, mp := range obj.mapOrder {
 		r := vm.Region{Name: "map " + mp.Name()}
@@ -55,13 +74,21 @@ func (s *runState) begin(cond Conditions) {
 	if cond.IngressIfindex == 0 {
 		cond.IngressIfindex = 1 // the test run's loopback device
 	}
+	s.fireTimers(cond.TimeNs)
 	s.cond = cond
 	s.printed = nil
 	s.reserved = s.reserved[:0]
+	s.begun = true
+	if s.host.ct != nil {
+		s.host.ct.BeginRun(s.jiffies())
+	}
 }
 
 // setSeed seeds bpf_get_prandom_u32.
 func (s *runState) setSeed(seed uint64) {
+	if !s.cookiesSet {
+		s.cookies = syncookie.SecretFromSeed(seed)
+	}
 	if seed == 0 {
 		seed = 0x9e3779b97f4a7c15
 	}

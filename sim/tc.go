@@ -253,9 +253,12 @@ func traitsJSON(ts []TraitKV) map[string]string {
 // tc programs (sections "tc" and "classifier", cls_bpf in direct-action mode) in the order given.
 // Maps carry over from packet to packet. Use one TC per goroutine.
 type TC struct {
-	stages  []tcStage
-	skb     *skbState
-	host    *Host
+	stages []tcStage
+	skb    *skbState
+	host   *Host
+	// resolve, when set, finds a redirect's target instead of resolveRedirect (a Network's hooks,
+	// whose devices live in several namespaces).
+	resolve func(r *TCRedirect)
 	out     Outcome
 	tc      TCOutcome
 	runs    [8]TCRun
@@ -276,14 +279,29 @@ func NewTC(progs ...*Program) (*TC, error) {
 	if len(progs) == 0 {
 		return nil, errors.New("no tc program given")
 	}
-	t := &TC{skb: newSkbState(), host: bareHost(), ctxOut: make([]byte, verifier.SkbSize)}
-	machines := map[*Object]*tcStage{}
-	var tcx, classic []tcStage
+	var tcx, classic []*Program
 	for _, p := range progs {
+		if p.AttachType == ebpf.AttachTCXIngress || p.AttachType == ebpf.AttachTCXEgress {
+			tcx = append(tcx, p)
+		} else {
+			classic = append(classic, p)
+		}
+	}
+	return newTC(newSkbState(), tcx, classic)
+}
+
+// newTC prepares a hook's programs to run on the skb s, which other TCs may share (the hooks of a
+// Network pass one packet along): the tcx programs, as tcx runs them, then the classic ones, as
+// cls_bpf runs them, each list in its order (how a program runs is where it is attached, not its
+// section).
+func newTC(s *skbState, tcx, classic []*Program) (*TC, error) {
+	t := &TC{skb: s, host: bareHost(), ctxOut: make([]byte, verifier.SkbSize)}
+	machines := map[*Object]*tcStage{}
+	for i, p := range append(append([]*Program(nil), tcx...), classic...) {
 		if p.Type != ebpf.SchedCLS {
 			return nil, fmt.Errorf("program %s is of type %s, not a tc program (SchedCLS)", p.Name, p.Type)
 		}
-		st := tcStage{prog: p, tcx: p.AttachType == ebpf.AttachTCXIngress || p.AttachType == ebpf.AttachTCXEgress}
+		st := tcStage{prog: p, tcx: i < len(tcx)}
 		if m, ok := machines[p.obj]; ok {
 			st.rs, st.pkt, st.ctx = m.rs, m.pkt, m.ctx
 		} else {
@@ -294,16 +312,12 @@ func NewTC(progs ...*Program) (*TC, error) {
 			rs.skb = t.skb
 			st.rs = rs
 			st.pkt = rs.m.AddRegion(vm.Region{Name: "packet", Data: t.skb.buf})
+			rs.skbPkt = st.pkt
 			st.ctx = rs.m.AddRegion(vm.Region{Name: "ctx", Load: t.skb.loadCtx, Store: t.skb.storeCtx})
 			machines[p.obj] = &st
 		}
-		if st.tcx {
-			tcx = append(tcx, st)
-		} else {
-			classic = append(classic, st)
-		}
+		t.stages = append(t.stages, st)
 	}
-	t.stages = append(tcx, classic...)
 	return t, nil
 }
 
@@ -552,9 +566,12 @@ func (t *TC) finish(verdict uint32) {
 	case TCActRedirect:
 		t.tc.Action = TCRedirected
 		r := s.redirect
-		if !s.redirSet {
+		switch {
+		case !s.redirSet:
 			r = TCRedirect{Dropped: "TC_ACT_REDIRECT without a redirect target"}
-		} else {
+		case t.resolve != nil:
+			t.resolve(&r)
+		default:
 			t.resolveRedirect(&r)
 		}
 		t.tc.Redirect = &r

@@ -8,6 +8,7 @@ import (
 	"github.com/cilium/ebpf"
 
 	"github.com/xdpsim/xdpsim/kfuncs"
+	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/vm"
 )
@@ -63,9 +64,17 @@ type Outcome struct {
 	// Traits holds the packet traits after the run (with the traits feature), in key order:
 	// they travel with XDP_PASS to the skb and with redirects.
 	Traits []TraitKV
+	// Timers lists the BPF timer callbacks that ran before the packet (see timers.go).
+	Timers []TimerFiring
+	// Dispatch lists, for a dispatcher, the slots whose programs ran, in order, with what each
+	// returned; it aliases the XDP's buffer, like Data.
+	Dispatch []SlotRun
 	// TC is what tc programs did to the packet: the tc ingress hook after XDP_PASS (see
 	// XDP.SetIngress), or the tc program a TC runs alone.
 	TC *TCOutcome
+	// Network is the packet's way through a Network (see Network.Run): every hook it passed and
+	// how it ended; nil for a program run on its own.
+	Network *NetworkOutcome
 }
 
 // SkbHandoff is what the stack receives for XDP_PASS: the frame from data and the metadata in
@@ -114,25 +123,35 @@ type XDP struct {
 	pkt  int // region numbers
 	ctx  int
 	obs  FrameObserver
+	// A dispatcher (NewDispatcher) runs its slots' programs, each an XDP of its own sharing st,
+	// as planned; prog, rs, pkt and ctx are then the first slot's.
+	plan  *device.Dispatcher
+	slots []*XDP
+	atts  []Attachment // the programs attached, by device.Program.Ref
+	runs  []SlotRun    // per-packet record of the slots that ran
 	// ingress runs the tc ingress hook on what the program passes (SetIngress).
 	ingress *TC
 }
 
 // xdpState is the kernel's view of the packet while an XDP program runs: the xdp_buff.
 type xdpState struct {
-	x          *XDP
-	r          *runState
-	ctxWords   [5 * 8]byte // the wide fields of xdp_md as loadCtx gives them, 8 bytes each
-	frame      []byte
-	data       uint32 // offsets into frame
-	dataEnd    uint32
-	dataMeta   uint32
-	metaOK     bool
-	frags      [][]byte // fragment contents, each at most FrameSize
-	fragStore  [MaxFrags][FrameSize]byte
+	x         *XDP
+	r         *runState
+	ctxWords  [5 * 8]byte // the wide fields of xdp_md as loadCtx gives them, 8 bytes each
+	frame     []byte
+	data      uint32 // offsets into frame
+	dataEnd   uint32
+	dataMeta  uint32
+	metaOK    bool
+	frags     [][]byte // fragment contents, each at most FrameSize
+	fragStore [MaxFrags][FrameSize]byte
+	// fragOff is where each fragment starts in its page (skb_frag_off): bpf_xdp_pull_data moves
+	// it past the bytes it pulls out.
+	fragOff    [MaxFrags]int
 	out        *Outcome
 	redirect   Redirect
 	redirSet   bool
+	redirBy    *XDP // the program (of a dispatcher's, the slot) that chose the redirect target
 	outBuf     []byte
 	outcome    Outcome
 	hints      *kfuncs.RxHints
@@ -150,6 +169,11 @@ type xdpState struct {
 
 // NewXDP prepares p to run over packets.
 func NewXDP(p *Program) (*XDP, error) {
+	return newXDP(p, nil)
+}
+
+// newXDP prepares p to run on the xdp_buff st (nil: one of its own).
+func newXDP(p *Program, st *xdpState) (*XDP, error) {
 	if p.Type != ebpf.XDP {
 		return nil, fmt.Errorf("program %s is of type %s, not XDP", p.Name, p.Type)
 	}
@@ -158,7 +182,10 @@ func NewXDP(p *Program) (*XDP, error) {
 		return nil, err
 	}
 	x := &XDP{prog: p, rs: rs}
-	x.st = &xdpState{x: x, r: rs, frame: make([]byte, FrameSize), dirtyHi: FrameSize}
+	if st == nil {
+		st = &xdpState{x: x, r: rs, frame: make([]byte, FrameSize), dirtyHi: FrameSize}
+	}
+	x.st = st
 	rs.xdp = x.st
 	x.pkt = rs.m.AddRegion(vm.Region{Name: "packet", Data: x.st.frame})
 	// data, data_end, data_meta, ingress_ifindex and rx_queue_index are wide fields the
@@ -269,20 +296,30 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 	s.outcome = Outcome{}
 	out := &s.outcome
 	clear(s.hintMap)
+	if x.plan != nil {
+		s.x, s.r = x.slots[0], x.slots[0].rs
+	}
 	pkt = x.deviceSetup(pkt, &cond)
 	if err := s.setup(pkt, meta, cond); err != nil {
 		out.Err = err.Error()
 		return *out
 	}
 	s.out = out
+	out.Timers = x.rs.fired
 	if x.obs != nil {
 		x.obs.FrameStart(x.Frame())
 		defer func() { x.obs.FrameEnd(x.Frame(), out) }()
 	}
-	r0, err := x.rs.m.Run(x.prog.VM, vm.Address(x.ctx, 0))
-	out.Executed = x.rs.m.Executed()
+	var r0 uint64
+	var err error
+	if x.plan != nil {
+		r0, err = x.dispatch(out, cond)
+	} else {
+		r0, err = x.rs.m.Run(x.prog.VM, vm.Address(x.ctx, 0))
+		out.Executed = x.rs.m.Executed()
+		out.Printk = x.rs.printed
+	}
 	s.out = nil
-	out.Printk = x.rs.printed
 	if err != nil {
 		var be *vm.BudgetError
 		if x.prog.Verification == nil && errors.As(err, &be) {
@@ -379,11 +416,12 @@ func (s *xdpState) setup(pkt, meta []byte, cond Conditions) error {
 	for rest, i := pkt[linear:], 0; len(rest) > 0; i++ {
 		n := min(len(rest), FrameSize)
 		f := s.fragStore[i][:n]
+		s.fragOff[i] = 0
 		copy(f, rest[:n])
 		s.frags = append(s.frags, f)
 		rest = rest[n:]
 	}
-	s.redirSet = false
+	s.redirSet, s.redirBy = false, nil
 	s.egress = 0
 	s.exported, s.traitsUsed = false, false
 	s.traitsOK = false
@@ -421,11 +459,24 @@ func skbProtocol(frame []byte) EtherType {
 	return 0x0004 // ETH_P_802_2
 }
 
+// setRedirect records the target bpf_redirect or bpf_redirect_map chose, as the kernel's per-CPU
+// bpf_redirect_info does: it outlives the program that set it, so in a dispatcher a later slot's
+// XDP_REDIRECT goes where an earlier one chose.
+func (s *xdpState) setRedirect(r Redirect) {
+	s.redirect, s.redirSet, s.redirBy = r, true, s.x
+}
+
 // runAttached runs the program attached to the devmap or cpumap entry the packet was redirected to,
 // on the frame as the first program left it, as dev_map_bpf_prog_run and cpu_map_bpf_prog_run do.
+// The entry belongs to a map of the program that chose the target.
 func (x *XDP) runAttached(out *Outcome) error {
 	s := x.st
 	r := &s.redirect
+	dispatcher := x.plan != nil
+	if s.redirBy != nil {
+		x = s.redirBy
+		s.x, s.r = x, x.rs
+	}
 	p, err := x.rs.obj.ProgramByID(r.progID)
 	if err != nil {
 		return err
@@ -434,9 +485,14 @@ func (x *XDP) runAttached(out *Outcome) error {
 	if r.MapType == "DevMap" || r.MapType == "DevMapHash" {
 		s.egress = r.Ifindex
 	}
+	printed := len(x.rs.printed)
 	r0, err := x.rs.m.Run(p.VM, vm.Address(x.ctx, 0))
 	out.Executed += x.rs.m.Executed()
-	out.Printk = x.rs.printed
+	if dispatcher {
+		out.Printk = append(out.Printk, x.rs.printed[printed:]...)
+	} else {
+		out.Printk = x.rs.printed
+	}
 	s.egress = 0
 	if err != nil {
 		return err

@@ -22,6 +22,9 @@ func (p *Program) Xlated() (insns []vm.Instruction, origin []int, err error) {
 	if p.vprog == nil || !verifier.Supported(p.Type) {
 		return nil, nil, fmt.Errorf("program %s: the verifier has no rules for program type %s", p.Name, p.Type)
 	}
+	if unchecked := p.uncheckedKfuncs(); len(unchecked) > 0 {
+		return nil, nil, fmt.Errorf("program %s: %w", p.Name, errUncheckedKfuncs(unchecked))
+	}
 	res := p.Verification
 	if res == nil {
 		if res, err = verifier.Verify(p.vprog, verifier.Options{}); err != nil {
@@ -34,6 +37,9 @@ func (p *Program) Xlated() (insns []vm.Instruction, origin []int, err error) {
 // Verify runs the verifier over the program with opts (for a log at another level, or a program
 // loaded with NoVerify). A rejection is a *verifier.Error; the result is there in both cases.
 func (p *Program) Verify(opts verifier.Options) (*verifier.Result, error) {
+	if unchecked := p.uncheckedKfuncs(); len(unchecked) > 0 {
+		return nil, errUncheckedKfuncs(unchecked)
+	}
 	return verifier.Verify(p.vprog, opts)
 }
 
@@ -55,6 +61,14 @@ func (o *Object) VerifierInput(name string) (*verifier.Program, error) {
 		return nil, &LoadError{Path: o.Path, Err: fmt.Errorf("no program named %q", name)}
 	}
 	p, _, _, err := o.link(ps)
+	if err == nil && len(p.missingKfuncs) > 0 {
+		err = &MissingError{Type: p.Type, Calls: p.missingKfuncs}
+	}
+	if err == nil {
+		if unchecked := p.uncheckedKfuncs(); len(unchecked) > 0 {
+			err = errUncheckedKfuncs(unchecked)
+		}
+	}
 	if err != nil {
 		return nil, &LoadError{Path: o.Path, What: fmt.Sprintf("program %s (section %s)", ps.Name, ps.SectionName), Err: err}
 	}

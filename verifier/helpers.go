@@ -173,6 +173,8 @@ var helperProtos = map[int32]*helperProto{
 	98:  {ret: retSocketOrNull, args: args(sockCommon)},
 	99:  {ret: retSockCommonOrNull, args: args(ctxArg, memRO, size, anything, anything), pktAccess: true, acquire: true},
 	100: {args: args(btfSockCom, memRO, size, memRO, size), pktAccess: true},
+	105: {args: args(memRO, size, anything, argSpec{t: argFixedMem, size: 8, uninit: true})}, // bpf_strtol
+	106: {args: args(memRO, size, anything, argSpec{t: argFixedMem, size: 8, uninit: true})}, // bpf_strtoul
 	107: {ret: retMapValueOrNull, args: args(mapPtr, btfSockCom, argSpec{t: argMapValue, null: true}, anything)},
 	108: {args: args(mapPtr, btfSockCom)},
 	110: {args: args(btfSockCom, memRO, size, memRO, size), pktAccess: true},
@@ -238,8 +240,6 @@ var helperProtos = map[int32]*helperProto{
 	22:  {args: args(mapPtr, anything)},
 	37:  {args: args(mapPtr, anything)},
 	55:  {args: args(mapPtr, anything, memUninit, size)},
-	105: {args: args(memRO, size, anything, argSpec{t: argFixedMem, size: 8, uninit: true})},
-	106: {args: args(memRO, size, anything, argSpec{t: argFixedMem, size: 8, uninit: true})},
 	120: {args: args(anything, anything, memUninit, size)},
 	141: {args: args(btfID, memUninit, sizeOr0, anything)},
 	153: {ret: retMemOrBTFID, args: args(argSpec{t: argPercpuBTF}, anything)},

@@ -105,8 +105,33 @@ func (m *Machine) PC() int { return m.pc }
 func (m *Machine) Program() *Program { return m.prog }
 
 // Run runs p from its first instruction with args in r1, r2, ... and returns r0.
-func (m *Machine) Run(p *Program, args ...uint64) (uint64, error) {
-	m.regions = m.regions[:m.persistent]
+func (m *Machine) Run(p *Program, args ...uint64) (uint64, error) { return m.run(p, 0, args) }
+
+// RunFunc runs the BPF function at address fn of p (a lddw BPF_PSEUDO_FUNC value, as a helper that
+// registers a callback receives) as a run of its own, with args in r1, r2, ..., and returns its r0:
+// how a host runs a callback outside any run of the program, as the kernel fires a BPF timer.
+// Unlike Run it keeps the temporary regions the host added since DropTemp, so that the arguments
+// may point into them.
+func (m *Machine) RunFunc(p *Program, fn uint64, args ...uint64) (uint64, error) {
+	id, off := SplitAddress(fn)
+	if id != RegionCode || int(off) >= len(p.code) || !p.funcStart[off] {
+		return 0, &RuntimeError{PC: 0, Line: p.LineAt(0), Err: ErrBadCallTarget}
+	}
+	return m.runAt(p, int(off), args)
+}
+
+// DropTemp removes the temporary regions of the last run, as the start of a Run does.
+func (m *Machine) DropTemp() { m.regions = m.regions[:m.persistent] }
+
+// run runs p from instruction pc, a function's first, at call depth 0, dropping the last run's
+// temporary regions first.
+func (m *Machine) run(p *Program, pc int, args []uint64) (uint64, error) {
+	m.DropTemp()
+	return m.runAt(p, pc, args)
+}
+
+// runAt runs p from instruction pc, a function's first, at call depth 0.
+func (m *Machine) runAt(p *Program, pc int, args []uint64) (uint64, error) {
 	// Zero the frames the previous run used, so every run starts from the same stack.
 	clear(m.stack[len(m.stack)-(m.maxDepth+1)*StackSize:])
 	m.maxDepth = 0
@@ -122,7 +147,7 @@ func (m *Machine) Run(p *Program, args ...uint64) (uint64, error) {
 	m.left = m.budget
 	m.prog = p
 	m.running = true
-	r0, err := m.engine.exec(m, p, 0, 0)
+	r0, err := m.engine.exec(m, p, pc, 0)
 	m.running = false
 	return r0, err
 }

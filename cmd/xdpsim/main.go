@@ -10,6 +10,7 @@
 //	xdpsim show PROG.o TRACE --packet N  draw a packet's frame before and after the run
 //	xdpsim debug PROG.o TRACE.pcap    a step debugger
 //	xdpsim devices                    list the simulated device profiles
+//	xdpsim status PROG.o PROG.o...    how libxdp's dispatcher would attach several programs
 //
 // Exit status, the same for every command: 0 success; 1 the check said no (diff found a
 // divergence, a test failed, --fail-on matched, the verifier rejected the program); 2 bad usage or
@@ -60,6 +61,7 @@ const usage = `usage: xdpsim COMMAND [flags] ARGS
 
 commands:
   run PROG.o TRACE.pcap...   run an XDP program over pcap/pcapng traces
+  run PROG.o... -- TRACE...  run several, attached through libxdp's dispatcher
   diff PROG.o TRACE.pcap...  run it in the simulator and the real kernel and compare
   test [EXPECT.json...]      check programs against expectation files (default: *.expect.json here)
   dump PROG.o [-p NAME]      list programs, maps and variables; print instructions (--xlated)
@@ -67,6 +69,7 @@ commands:
   show PROG.o TRACE.pcap --packet N  draw packet N's frame before and after the program (--html FILE)
   debug PROG.o TRACE.pcap    step through the program packet by packet (help inside lists the commands)
   devices [--json]           list the simulated NIC profiles and the RX-metadata hints each supplies
+  status PROG.o [PROG.o...]  how libxdp's dispatcher attaches several programs to one interface (--add, --fixed-slots)
   exec [--program HEX] MEM   run raw instructions (the bpf_conformance plugin protocol)
   version                    print xdpsim's version
   help                       this text
@@ -103,6 +106,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdVerify(args[1:], stdout, stderr)
 	case "devices":
 		err = cmdDevices(args[1:], stdout)
+	case "status":
+		err = cmdStatus(args[1:], stdout, stderr)
 	case "show":
 		err = cmdShow(args[1:], stdout, stderr)
 	case "debug":

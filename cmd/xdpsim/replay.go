@@ -48,6 +48,8 @@ type runFlags struct {
 	// tc names tc programs (PROG.o[:NAME]) at the tc ingress hook behind the XDP program, in tcx
 	// order.
 	tc []string
+	// topology is a topology file (xdpsim run only): the network the traces go through.
+	topology string
 
 	// Outputs.
 	jsonl   string
@@ -61,12 +63,16 @@ type runFlags struct {
 	trace        bool
 	packets      string
 	failOn       string
+
+	// The state helpers and kfuncs consult (helperflags.go).
+	helpers helperFlags
 }
 
 func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.StringVarP(&f.prog, "prog", "p", "", "program to run, by function or section name (default: the only XDP program, or the only tc program of an object without XDP programs)")
 	fs.StringVar(&f.typ, "type", "", `program type for a section that carries none ("xdp" or "tc")`)
 	fs.StringArrayVar(&f.tc, "tc", nil, "a tc program at the device's tc ingress hook, which the packets the XDP program passes reach: PROG.o or PROG.o:NAME (repeatable: the chain in tcx order)")
+	fs.StringVar(&f.topology, "topology", "", "run the traces through the small host FILE describes (JSON: namespaces, NICs, veth and netkit pairs, what is attached where, routes, arrivals; see package sim/topology); takes traces only, no object")
 	fs.Uint32Var(&f.ifindex, "ifindex", 1, "ingress ifindex the program sees (BPF_PROG_TEST_RUN's default is 1, loopback)")
 	fs.Uint32Var(&f.rxq, "rxq", 0, "RX queue index the program sees")
 	fs.IntVar(&f.cpus, "cpus", 1, "number of simulated CPUs (per-CPU maps keep one value each); a packet runs on its RX queue's CPU (queue mod CPUs)")
@@ -93,6 +99,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.BoolVar(&f.trace, "trace", false, "print every instruction each packet executes, with source lines and register changes")
 	fs.StringVar(&f.packets, "packet", "", "limit --trace, -v and --jsonl to these packets: N, N-M, or a list (1,5,9-12); all packets still run")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when any packet ends so: a list of fault, aborted, refused, snapped, exception, drop, pass, tx, redirect")
+	f.helpers.register(fs)
 }
 
 // engine is what --engine selected: a simulator engine, or the real kernel.
@@ -225,6 +232,9 @@ const (
 // open loads the object on the engines the command needs and sets up the loop's target and
 // conditions (not its outputs: see sinks). Errors carry exit codes.
 func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*session, error) {
+	if f.topology != "" {
+		return nil, usageErr(errors.New("--topology: only xdpsim run takes a topology"))
+	}
 	eng, err := lookupEngine(f.engine)
 	if err != nil {
 		return nil, usageErr(err)
@@ -232,30 +242,11 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	if use == kernelAlso && eng.kernel {
 		return nil, usageErr(errors.New("--engine kernel: diff compares a simulator engine with the kernel; name the simulator's engine (" + strings.Join(engineNames()[:len(engineNames())-1], ", ") + ")"))
 	}
-	opts, err := f.loadOptions()
+	opts, c, err := f.conditions()
 	if err != nil {
-		return nil, usageErr(err)
+		return nil, err
 	}
-	if f.mapsInFormat == "" {
-		f.mapsInFormat = f.mapsFormat
-	}
-	for _, mf := range []string{f.mapsFormat, f.mapsInFormat} {
-		if err := checkMapsFormat(mf); err != nil {
-			return nil, usageErr(err)
-		}
-	}
-	snap, err := replay.ParseSnapPolicy(f.snapped)
-	if err != nil {
-		return nil, usageErr(fmt.Errorf("--snapped %w", err))
-	}
-	host, err := f.hostConfig()
-	if err != nil {
-		return nil, usageErr(err)
-	}
-	dev, err := f.deviceConfig()
-	if err != nil {
-		return nil, usageErr(err)
-	}
+	host, dev := c.host, c.dev
 	useKernel := eng.kernel || use == kernelAlso
 	if useKernel {
 		switch {
@@ -301,6 +292,11 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	for _, n := range s.obj.Notices {
 		fmt.Fprintf(stderr, "xdpsim: %s\n", n)
 	}
+	if use == kernelAlso {
+		if n := cookieNotice(s.prog); n != "" {
+			fmt.Fprintf(stderr, "xdpsim: %s\n", n)
+		}
+	}
 	if s.prog.Type == ebpf.SchedCLS {
 		if err := s.openTC(f, eng, host, dev); err != nil {
 			return fail(err)
@@ -333,6 +329,9 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 			s.tc.SetSeed(f.seed)
 		}
 	}
+	if err := f.helpers.apply(s); err != nil {
+		return fail(err)
+	}
 	if f.mapsIn != "" {
 		in, err := readMaps(f.mapsIn, f.mapsInFormat, s.obj.Spec)
 		if err != nil {
@@ -355,20 +354,63 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	if eng.kernel {
 		s.target = s.kernel
 	}
-	s.loop = &replay.Loop{
-		Target:     s.target,
+	if s.loop, err = f.newLoop(s.target, opts.CPUs, c.snap); err != nil {
+		return fail(err)
+	}
+	return s, nil
+}
+
+// runConditions are what the flags say about the conditions packets run under.
+type runConditions struct {
+	snap replay.SnapPolicy
+	host *sim.Host
+	dev  *sim.Device
+}
+
+// conditions reads the flags every replaying command shares: load options, map formats, the
+// snapped-record policy, the host and the device. Errors carry exit codes.
+func (f *runFlags) conditions() (sim.LoadOptions, runConditions, error) {
+	var c runConditions
+	opts, err := f.loadOptions()
+	if err != nil {
+		return opts, c, usageErr(err)
+	}
+	if f.mapsInFormat == "" {
+		f.mapsInFormat = f.mapsFormat
+	}
+	for _, mf := range []string{f.mapsFormat, f.mapsInFormat} {
+		if err := checkMapsFormat(mf); err != nil {
+			return opts, c, usageErr(err)
+		}
+	}
+	if c.snap, err = replay.ParseSnapPolicy(f.snapped); err != nil {
+		return opts, c, usageErr(fmt.Errorf("--snapped %w", err))
+	}
+	if c.host, err = f.hostConfig(); err != nil {
+		return opts, c, usageErr(err)
+	}
+	if c.dev, err = f.deviceConfig(); err != nil {
+		return opts, c, usageErr(err)
+	}
+	return opts, c, nil
+}
+
+// newLoop is the replay loop over target with the flags' conditions and packet selection.
+func (f *runFlags) newLoop(target replay.Target, cpus int, snap replay.SnapPolicy) (*replay.Loop, error) {
+	l := &replay.Loop{
+		Target:     target,
 		Conditions: sim.Conditions{IngressIfindex: f.ifindex, RxQueue: f.rxq},
-		CPUs:       opts.CPUs,
+		CPUs:       cpus,
 		Snapped:    snap,
 	}
 	if f.packets != "" {
 		sel, err := parsePackets(f.packets)
 		if err != nil {
-			return fail(usageErr(fmt.Errorf("--packet %w", err)))
+			return nil, usageErr(fmt.Errorf("--packet %w", err))
 		}
-		s.loop.Select = sel
+		l.Select = sel
 	}
-	return s, nil
+	return l, nil
 }
 
 // sinks adds the outputs the flags ask for to the session's loop, in the order they print: the
@@ -422,11 +464,13 @@ func (f *runFlags) sinks(s *session, stdout io.Writer) error {
 		}
 		l.Sinks = append(l.Sinks, m)
 	}
-	return nil
+	return f.helpers.sinks(s, stdout)
 }
 
 // quietSummary says the summary would mix into machine-readable output on stdout.
-func (f *runFlags) quietSummary() bool { return f.jsonl == "-" || f.mapsOut == "-" }
+func (f *runFlags) quietSummary() bool {
+	return f.jsonl == "-" || f.mapsOut == "-" || f.helpers.conntrackDump == "-"
+}
 
 // failOnCheck reads --fail-on into a check of the run's counts: it returns what matched.
 func (f *runFlags) failOnCheck() (func(*replay.Stats) string, error) {
@@ -444,11 +488,17 @@ func (f *runFlags) failOnCheck() (func(*replay.Stats) string, error) {
 		"tx":        func(s *replay.Stats) int { return s.Count("XDP_TX") },
 		"redirect":  func(s *replay.Stats) int { return s.Count("XDP_REDIRECT") + s.Count("TC_ACT_REDIRECT") },
 	}
+	return failOnList(f.failOn, counters, "want a list of fault, aborted, refused, snapped, exception, drop, pass, tx, redirect")
+}
+
+// failOnList reads a --fail-on list against counters (want says what the list may hold) into a
+// check of the run's counts that returns what matched.
+func failOnList(list string, counters map[string]func(*replay.Stats) int, want string) (func(*replay.Stats) string, error) {
 	var names []string
-	for _, n := range strings.Split(f.failOn, ",") {
+	for _, n := range strings.Split(list, ",") {
 		n = strings.ToLower(strings.TrimSpace(n))
 		if counters[n] == nil {
-			return nil, fmt.Errorf("--fail-on %q: want a list of fault, aborted, refused, snapped, exception, drop, pass, tx, redirect", n)
+			return nil, fmt.Errorf("--fail-on %q: %s", n, want)
 		}
 		names = append(names, n)
 	}

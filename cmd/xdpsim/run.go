@@ -14,14 +14,19 @@ import (
 // cmdRun replays traces through a program and writes what the flags ask for. Exit status: 0 the run
 // completed; 1 --fail-on matched; 2 bad usage or input; 3 --engine kernel and no kernel.
 func cmdRun(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("run", "[flags] PROG.o TRACE.pcap [TRACE.pcap...]", stdout)
+	fs := newFlagSet("run", "[flags] PROG.o TRACE.pcap [TRACE.pcap...]\n       xdpsim run [flags] PROG.o [PROG.o...] -- TRACE.pcap [TRACE.pcap...]   (the objects attached through libxdp's dispatcher)", stdout)
 	var rf runFlags
 	rf.register(fs, `where to run: a simulator engine (interp, closures; "sim" is the default engine) or "kernel" (the real kernel through BPF_PROG_TEST_RUN; Linux, CAP_BPF)`)
+	var df dispatchFlags
+	df.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, errHelp) {
 			return nil
 		}
 		return err
+	}
+	if rf.topology != "" {
+		return runTopology(&rf, fs.Args(), stdout, stderr)
 	}
 	if fs.NArg() < 2 {
 		return usageErr(errors.New("need an object and at least one trace (see xdpsim run --help)"))
@@ -30,8 +35,24 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	objPath, traces := fs.Arg(0), fs.Args()[1:]
-	s, err := rf.open(objPath, kernelIfAsked, stderr)
+	var s *session
+	var traces []string
+	if dash := fs.ArgsLenAtDash(); dash >= 0 {
+		// PROG.o... -- TRACE...: the objects go on one interface through libxdp's dispatcher.
+		objs := fs.Args()[:dash]
+		traces = fs.Args()[dash:]
+		if len(objs) == 0 || len(traces) == 0 {
+			return usageErr(errors.New("need objects before -- and traces after it (see xdpsim run --help)"))
+		}
+		s, err = rf.openDispatcher(&df, objs, stderr)
+	} else {
+		if used := df.used(fs); len(used) > 0 {
+			return usageErr(fmt.Errorf("%s: only for objects attached through libxdp's dispatcher (PROG.o... -- TRACE...)", strings.Join(used, ", ")))
+		}
+		objPath := fs.Arg(0)
+		traces = fs.Args()[1:]
+		s, err = rf.open(objPath, kernelIfAsked, stderr)
+	}
 	if err != nil {
 		return err
 	}
@@ -43,6 +64,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return usageErr(err)
 	}
 	if !rf.quietSummary() {
+		if s.x != nil && s.x.Dispatcher() != nil {
+			if err := s.x.Dispatcher().WriteStatus(stdout, "sim0"); err != nil {
+				return err
+			}
+		}
 		printSummary(stdout, s)
 	}
 	if failOn != nil {
@@ -62,7 +88,11 @@ func printSummary(w io.Writer, s *session) {
 	} else if s.engine.vm != vm.DefaultEngine() {
 		where = "simulator, " + s.engine.name
 	}
-	fmt.Fprintf(w, "%s: %s: %d packets (%s)\n", s.objPath, s.prog.Name, st.Packets, where)
+	what := s.prog.Name
+	if s.x != nil && s.x.Dispatcher() != nil {
+		what = fmt.Sprintf("libxdp's dispatcher of %d programs", len(s.x.Dispatcher().Slots))
+	}
+	fmt.Fprintf(w, "%s: %s: %d packets (%s)\n", s.objPath, what, st.Packets, where)
 	width := 14
 	for _, v := range st.Names() {
 		width = max(width, len(v)+1)

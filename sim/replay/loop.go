@@ -65,7 +65,8 @@ const (
 	VerdictSnapped = "snapped" // the record was cut short by the capture and not run
 )
 
-// Verdict classifies an outcome: an XDP action name ("XDP_PASS"), "XDP_ABORTED (invalid action
+// Verdict classifies an outcome: where a packet's way through a network ended ("sent out of
+// eth0", see sim.End.Summary), an XDP action name ("XDP_PASS"), "XDP_ABORTED (invalid action
 // N)" for return values past XDP_REDIRECT, a tc return value's name for a tc program run alone
 // ("TC_ACT_OK"), or VerdictRefused, VerdictFault.
 func Verdict(o *sim.Outcome) string {
@@ -74,6 +75,8 @@ func Verdict(o *sim.Outcome) string {
 		return VerdictFault
 	case o.Err != "":
 		return VerdictRefused
+	case o.Network != nil:
+		return o.Network.End.Summary()
 	case o.Packet.Type == result.TypeTC:
 		return o.Packet.Verdict()
 	case o.Ret > result.XDPRedirect:
@@ -240,7 +243,11 @@ func (l *Loop) record(rec *Record) error {
 		p.Outcome.Index = n
 		p.Verdict = VerdictSnapped
 	} else {
-		p.Outcome = l.Target.Run(rec.Data, nil, p.Cond)
+		if tt, ok := l.Target.(TraceTarget); ok {
+			p.Outcome = tt.RunTrace(rec.File, rec.Data, nil, p.Cond)
+		} else {
+			p.Outcome = l.Target.Run(rec.Data, nil, p.Cond)
+		}
 		p.Outcome.Index = n
 		p.Verdict = Verdict(&p.Outcome)
 	}

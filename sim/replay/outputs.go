@@ -33,16 +33,22 @@ type PacketJSON struct {
 	Meta    *string `json:"meta,omitempty"`
 	Error   string  `json:"error,omitempty"`
 	// Ctx is, for a tc program run as BPF_PROG_TEST_RUN runs it, the __sk_buff given back.
-	Ctx       *string                   `json:"ctx,omitempty"`
-	Redirect  *sim.Redirect             `json:"redirect,omitempty"`
-	Exception string                    `json:"exception,omitempty"`
-	Skb       *sim.SkbHandoff           `json:"skb,omitempty"`
-	Hints     map[string]sim.HintResult `json:"hints,omitempty"`
-	Traits    map[string]string         `json:"traits,omitempty"`
+	Ctx       *string         `json:"ctx,omitempty"`
+	Redirect  *sim.Redirect   `json:"redirect,omitempty"`
+	Exception string          `json:"exception,omitempty"`
+	Skb       *sim.SkbHandoff `json:"skb,omitempty"`
+	// Dispatch lists, for a dispatcher, the slots that ran and what each returned.
+	Dispatch []sim.SlotRun             `json:"dispatch,omitempty"`
+	Hints    map[string]sim.HintResult `json:"hints,omitempty"`
+	Traits   map[string]string         `json:"traits,omitempty"`
 	// TC is what tc programs did: at tc ingress after XDP_PASS, or the tc program run alone.
-	TC     *sim.TCOutcome `json:"tc,omitempty"`
-	Printk []string       `json:"printk,omitempty"`
-	Insns  uint64         `json:"insns,omitempty"`
+	TC *sim.TCOutcome `json:"tc,omitempty"`
+	// End and Path are, in a network, how the packet's way ended and every hop of it; Verdict
+	// then says the end in a few words and Data is the packet as the way ended.
+	End    *sim.End  `json:"end,omitempty"`
+	Path   []sim.Hop `json:"path,omitempty"`
+	Printk []string  `json:"printk,omitempty"`
+	Insns  uint64    `json:"insns,omitempty"`
 	// Snapped is the frame's length on the wire when the capture cut it short.
 	Snapped int    `json:"snapped,omitempty"`
 	File    string `json:"file"`
@@ -58,6 +64,14 @@ func NewPacketJSON(p *Packet) PacketJSON {
 		if p.Record.Snapped() {
 			j.Snapped = p.Record.OrigLen
 		}
+	}
+	if nw := o.Network; nw != nil {
+		j.End, j.Path = &nw.End, nw.Path
+		if o.Err == "" {
+			d := result.Hex(o.Data)
+			j.Verdict, j.Data = nw.End.Summary(), &d
+		}
+		return j
 	}
 	if o.Err == "" {
 		ret := retValue(&o.Packet)
@@ -75,6 +89,7 @@ func NewPacketJSON(p *Packet) PacketJSON {
 			}
 		}
 	}
+	j.Dispatch = o.Dispatch
 	j.Hints = o.Hints
 	j.TC = o.TC
 	return j
@@ -127,6 +142,9 @@ func AppendPacketJSON(b []byte, p *Packet) ([]byte, error) {
 	o := &p.Outcome
 	b = append(b, `{"packet":`...)
 	b = strconv.AppendInt(b, int64(p.N), 10)
+	if o.Network != nil {
+		return appendNetworkJSON(b, p)
+	}
 	if o.Err == "" {
 		b = append(b, `,"ret":`...)
 		b = strconv.AppendInt(b, retValue(&o.Packet), 10)
@@ -172,6 +190,23 @@ func AppendPacketJSON(b []byte, p *Packet) ([]byte, error) {
 			}
 		}
 	}
+	if len(o.Dispatch) > 0 {
+		b = append(b, `,"dispatch":[`...)
+		for i, r := range o.Dispatch {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"slot":`...)
+			b = strconv.AppendInt(b, int64(r.Slot), 10)
+			b = appendJSONString(append(b, `,"program":`...), r.Program)
+			b = append(b, `,"ret":`...)
+			b = strconv.AppendUint(b, uint64(r.Ret), 10)
+			b = append(b, `,"continued":`...)
+			b = strconv.AppendBool(b, r.Continued)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
 	if len(o.Hints) > 0 {
 		if b, err = appendMarshal(append(b, `,"hints":`...), o.Hints); err != nil {
 			return b, err
@@ -191,6 +226,13 @@ func AppendPacketJSON(b []byte, p *Packet) ([]byte, error) {
 			return b, err
 		}
 	}
+	return appendTail(b, p)
+}
+
+// appendTail appends the keys every JSON line ends with: printk, insns, snapped, file, record.
+func appendTail(b []byte, p *Packet) ([]byte, error) {
+	o := &p.Outcome
+	var err error
 	if len(o.Printk) > 0 {
 		if b, err = appendMarshal(append(b, `,"printk":`...), o.Printk); err != nil {
 			return b, err
@@ -309,7 +351,12 @@ func stalePcap(name string) bool {
 	case "aborted.pcap", "drop.pcap", "pass.pcap", "tx.pcap", "stolen.pcap":
 		return true
 	}
-	return strings.HasPrefix(name, "redirect") || strings.HasPrefix(name, "tc-")
+	for _, prefix := range []string{"redirect", "tc-", "tx-", "delivered-"} {
+		if strings.HasPrefix(name, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // PcapDir writes one pcap per verdict and per redirect target into a directory: the frames as the
@@ -521,6 +568,13 @@ func (v *Verbose) Packet(p *Packet) error {
 	fmt.Fprintf(v.w, "%5d %s %s", p.N, p.Record.Time.UTC().Format("15:04:05.000000000"), Describe(p.Record.Data, p.Record.OrigLen))
 	o := &p.Outcome
 	switch {
+	case o.Network != nil:
+		fmt.Fprintf(v.w, " -> %s\n      %s\n", p.Verdict, PathLine(o.Network))
+		if o.Err != "" {
+			fmt.Fprintf(v.w, "      %s\n", o.Err)
+		} else if r := o.Network.End.Reason; r != "" && o.Network.End.Kind != "sent" {
+			fmt.Fprintf(v.w, "      %s\n", r)
+		}
 	case o.Err != "":
 		fmt.Fprintf(v.w, " -> %s: %s\n", p.Verdict, o.Err)
 	case o.TC != nil && o.Packet.Type == result.TypeTC:

@@ -10,7 +10,9 @@ import (
 	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/replay"
+	"github.com/xdpsim/xdpsim/sim/topology"
 )
 
 // jsonCheck compares each packet's hand-written JSON line with encoding/json's for the same
@@ -93,6 +95,19 @@ func TestJSONLinesAreEncodingJSONs(t *testing.T) {
 			t.Fatalf("%s: %v", run.prog, err)
 		}
 	}
+	// A dispatcher (libxdp's, through sim.NewDispatcher) adds the slots that ran.
+	var atts []sim.Attachment
+	for _, name := range []string{"disp_verdict", "disp_last"} {
+		_, x := newSim(t, name, sim.LoadOptions{})
+		atts = append(atts, sim.Attachment{Program: x.Program()})
+	}
+	d, err := sim.NewDispatcher(atts, device.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (&replay.Loop{Target: replay.Sim{X: d}, Sinks: []replay.Sink{check}}).Run(corpus.TracePath("mixed.pcap")); err != nil {
+		t.Fatal(err)
+	}
 	// tc programs: alone, as BPF_PROG_TEST_RUN runs them (ctx, tc), and behind an XDP program.
 	for _, name := range []string{"tc_redirect", "tc_events"} {
 		var tp corpus.Program
@@ -118,7 +133,22 @@ func TestJSONLinesAreEncodingJSONs(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
-	for _, k := range []string{"packet", "ret", "verdict", "data", "meta", "error", "redirect", "exception", "skb", "hints", "traits", "printk", "insns", "snapped", "file", "record", "ctx", "tc"} {
+	// Networks: each packet's path and end (the netkit corpus setups).
+	for _, s := range corpus.NetkitSetups() {
+		topo, err := topology.Load(corpus.NetkitPath(s.Topology), sim.LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := &replay.Loop{Target: &replay.Network{N: topo.Network, Arrivals: topo.Arrivals, Objects: topo.Objects}, Sinks: []replay.Sink{check}}
+		var traces []string
+		for _, tr := range s.Traces {
+			traces = append(traces, corpus.NetkitPath(tr))
+		}
+		if err := l.Run(traces...); err != nil {
+			t.Fatalf("%s: %v", s.Name, err)
+		}
+	}
+	for _, k := range []string{"packet", "ret", "verdict", "data", "meta", "error", "redirect", "exception", "skb", "dispatch", "hints", "traits", "printk", "insns", "snapped", "file", "record", "ctx", "tc", "end", "path"} {
 		if !check.seen[k] {
 			t.Errorf("no packet had %q: the comparison does not cover it", k)
 		}

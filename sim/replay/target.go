@@ -16,6 +16,13 @@ type Target interface {
 	DumpMaps() (result.Maps, error)
 }
 
+// TraceTarget is a Target whose packets depend on the trace they come from (a network, where
+// each trace arrives on its own device): the loop calls RunTrace instead of Run.
+type TraceTarget interface {
+	Target
+	RunTrace(file string, pkt, meta []byte, cond sim.Conditions) sim.Outcome
+}
+
 // RedirectBlind is implemented by targets that cannot tell where an XDP_REDIRECT goes (the kernel's
 // test run reports the return value only): outcomes from them carry no Redirect.
 type RedirectBlind interface {
@@ -35,8 +42,8 @@ type Sim struct {
 // Run runs one packet through the simulator.
 func (s Sim) Run(pkt, meta []byte, cond sim.Conditions) sim.Outcome { return s.X.Run(pkt, meta, cond) }
 
-// DumpMaps dumps the object's maps.
-func (s Sim) DumpMaps() (result.Maps, error) { return s.X.Program().Object().DumpMaps() }
+// DumpMaps dumps the object's maps (a dispatcher's: every slot's, see sim.XDP.DumpMaps).
+func (s Sim) DumpMaps() (result.Maps, error) { return s.X.DumpMaps() }
 
 // Machine is the machine the program runs on, for the tracer.
 func (s Sim) Machine() *vm.Machine { return s.X.Machine() }

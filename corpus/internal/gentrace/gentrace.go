@@ -83,15 +83,20 @@ func WriteAll(dir string) error {
 		if err != nil {
 			return err
 		}
-		tmp := filepath.Join(dir, "."+t.Name+".tmp")
-		if err := os.WriteFile(tmp, data, 0o644); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp, filepath.Join(dir, t.Name)); err != nil {
+		if err := writeTrace(dir, t.Name, data); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// writeTrace writes a trace file whole: beside its name first, renamed when complete.
+func writeTrace(dir, name string, data []byte) error {
+	tmp := filepath.Join(dir, "."+name+".tmp")
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, name))
 }
 
 type gen struct {
