@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/cilium/ebpf"
 
@@ -904,6 +905,10 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 		return e.reject("calling kernel function %s is not allowed", k.Name)
 	}
 	regs := e.regs()
+	release := k.Flags&kfuncs.KFRelease != 0
+	// A release kfunc's arguments are trusted ones too (is_kfunc_trusted_args).
+	trusted := release || k.Flags&kfuncs.KFTrustedArgs != 0
+	var releaseReg uint8
 	for i, a := range k.Args {
 		regno := uint8(i + 1)
 		if err := e.readReg(regno); err != nil {
@@ -911,6 +916,13 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 		}
 		r := &regs[regno]
 		switch a.Kind {
+		case kfuncs.ArgBTFPtr:
+			if err := e.checkKfuncBTFArg(k, i, regno, r, a, trusted); err != nil {
+				return err
+			}
+			if release && r.refID != 0 {
+				releaseReg = regno
+			}
 		case kfuncs.ArgCtx:
 			if r.typ != ptrToCtx {
 				return e.reject("arg#%d expected pointer to ctx, but got %s", i, r.typeStr())
@@ -946,11 +958,35 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 			}
 		}
 	}
+	if release {
+		if releaseReg == 0 {
+			return e.reject("release kernel function %s expects refcounted PTR_TO_BTF_ID", k.Name)
+		}
+		if !e.releaseReference(regs[releaseReg].refID) {
+			return e.reject("kfunc %s#%d reference has not been acquired before", k.Name, ins.Imm)
+		}
+	}
 	e.clearCallerSaved()
-	if k.Ret == kfuncs.RetVoid {
-		regs[0].setNotInit()
-	} else {
-		regs[0].setUnknown()
+	r0 := &regs[0]
+	switch k.Ret {
+	case kfuncs.RetVoid:
+		r0.setNotInit()
+	case kfuncs.RetBTFPtr:
+		r0.setPointer(ptrToBTFID)
+		r0.btf = kfuncStruct(k.RetType)
+		if k.Flags&kfuncs.KFRetNull != 0 {
+			r0.flags |= flagMaybeNull
+			r0.id = e.newID()
+		}
+		if k.Flags&kfuncs.KFAcquire != 0 {
+			rid := e.acquireReference(idx)
+			if r0.maybeNull() {
+				r0.id = rid
+			}
+			r0.refID = rid
+		}
+	default:
+		r0.setUnknown()
 	}
 	if k.ChangesPacketData {
 		e.clearAllPktPointers()
@@ -959,6 +995,38 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 }
 
 func kfuncArgType(a kfuncs.Arg) string { return a.Type }
+
+// kfuncStruct is the name of a kernel struct as the verifier's log prints it ("nf_conn" for
+// "struct nf_conn").
+func kfuncStruct(t string) string { return strings.TrimPrefix(t, "struct ") }
+
+// checkKfuncBTFArg checks a pointer to a kernel object passed to a kfunc (KF_ARG_PTR_TO_BTF_ID
+// in check_kfunc_args): not NULL where the argument is trusted, a referenced or trusted
+// PTR_TO_BTF_ID of exactly the struct the prototype names, at offset 0.
+func (e *env) checkKfuncBTFArg(k *kfuncs.Kfunc, i int, regno uint8, r *reg, a kfuncs.Arg, trusted bool) error {
+	if trusted && (r.isNull() || r.maybeNull()) && !a.Nullable {
+		return e.reject("Possibly NULL pointer passed to trusted arg%d", i)
+	}
+	if a.Nullable && r.isNull() {
+		return nil
+	}
+	if trusted && !(r.typ == ptrToBTFID && (r.refID != 0 || r.flags&flagTrusted != 0)) {
+		return e.reject("R%d must be referenced or trusted", regno)
+	}
+	if r.typ != ptrToBTFID {
+		return e.reject("arg#%d is %s expected %s or socket", i, r.typeStr(), typeString(ptrToBTFID, 0))
+	}
+	if r.off != 0 && trusted {
+		return e.reject("R%d must have zero offset when passed to release func or trusted arg to kfunc", regno)
+	}
+	if err := e.checkPtrOffReg(regno, r, true); err != nil {
+		return err
+	}
+	if want := kfuncStruct(a.Struct); r.btf != want {
+		return e.reject("kernel function %s args#%d expected pointer to STRUCT %s but R%d has a pointer to STRUCT %s", k.Name, i, want, regno, r.btf)
+	}
+	return nil
+}
 
 // refineRetval is do_refine_retval_range: the helpers whose integer result the verifier bounds.
 func (e *env) refineRetval(id int32, r0 *reg, meta *callMeta) {

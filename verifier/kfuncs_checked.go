@@ -3,15 +3,17 @@ package verifier
 import "github.com/xdpsim/xdpsim/kfuncs"
 
 // KfuncChecked says whether the verifier checks calls of k as the kernel's verifier does. It
-// checks the arguments kinds context, scalar, memory and size, and out-pointer, and integer or
-// no results; kfuncs that hand out or take references, pointers to kernel objects or to memory,
-// dynptrs, iterators, or that open and close critical sections the kernel pairs, it does not
-// model yet: a program calling one is loaded without verification (the simulator says so).
+// checks the arguments kinds context, scalar, memory and size, out-pointer, and pointer to a
+// kernel object (referenced or trusted, of the prototype's struct), integer, no or kernel-object
+// results, and references (KF_ACQUIRE, KF_RELEASE, KF_RET_NULL: the conntrack kfuncs); kfuncs
+// that take or return pointers to memory, dynptrs, iterators, or that open and close critical
+// sections the kernel pairs, it does not model yet: a program calling one is loaded without
+// verification (the simulator says so).
 func KfuncChecked(k *kfuncs.Kfunc) bool {
-	if k.Ret != kfuncs.RetInt && k.Ret != kfuncs.RetVoid {
+	if k.Ret != kfuncs.RetInt && k.Ret != kfuncs.RetVoid && k.Ret != kfuncs.RetBTFPtr {
 		return false
 	}
-	if k.Flags&(kfuncs.KFAcquire|kfuncs.KFRelease|kfuncs.KFIterNew|kfuncs.KFIterNext|kfuncs.KFIterDestroy) != 0 {
+	if k.Flags&(kfuncs.KFIterNew|kfuncs.KFIterNext|kfuncs.KFIterDestroy) != 0 {
 		return false
 	}
 	if pairedKfuncs[k.Name] {
@@ -19,7 +21,7 @@ func KfuncChecked(k *kfuncs.Kfunc) bool {
 	}
 	for _, a := range k.Args {
 		switch a.Kind {
-		case kfuncs.ArgCtx, kfuncs.ArgScalar, kfuncs.ArgMem, kfuncs.ArgMemSize, kfuncs.ArgOut:
+		case kfuncs.ArgCtx, kfuncs.ArgScalar, kfuncs.ArgMem, kfuncs.ArgMemSize, kfuncs.ArgOut, kfuncs.ArgBTFPtr:
 		default:
 			return false
 		}
