@@ -1010,11 +1010,17 @@ func (e *env) checkKfuncBTFArg(k *kfuncs.Kfunc, i int, regno uint8, r *reg, a kf
 	if a.Nullable && r.isNull() {
 		return nil
 	}
+	switch r.typ {
+	case ptrToBTFID, ptrToSocket, ptrToSockCommon, ptrToTCPSock, ptrToXDPSock:
+	default:
+		// Not a kernel object: the kernel takes the argument for memory, which a struct
+		// holding more than scalars cannot be (get_kfunc_ptr_arg_type).
+		e.reject("max struct nesting depth exceeded")
+		e.note("arg#%d pointer type STRUCT %s must point to scalar, or struct with scalar", i, kfuncStruct(a.Struct))
+		return errReject
+	}
 	if trusted && !(r.typ == ptrToBTFID && (r.refID != 0 || r.flags&flagTrusted != 0)) {
 		return e.reject("R%d must be referenced or trusted", regno)
-	}
-	if r.typ != ptrToBTFID {
-		return e.reject("arg#%d is %s expected %s or socket", i, r.typeStr(), typeString(ptrToBTFID, 0))
 	}
 	if r.off != 0 && trusted {
 		return e.reject("R%d must have zero offset when passed to release func or trusted arg to kfunc", regno)
