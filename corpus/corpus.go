@@ -13,6 +13,7 @@ const (
 	NeedsDevice      = "device"
 	NeedsTraits      = "feature traits"
 	NeedsExportToSkb = "feature export-to-skb"
+	NeedsControlMap  = "feature control-map"
 )
 
 // Program is one program of the corpus: an XDP program (Programs), or a tc program (TCPrograms).
@@ -42,7 +43,9 @@ type Program struct {
 	//     the simulator on its device profiles);
 	//   - NeedsTraits, NeedsExportToSkb: it calls kfuncs of proposals that never merged into
 	//     Linux, which only the simulator provides behind a feature switch (sim.LoadOptions
-	//     Features, --feature).
+	//     Features, --feature);
+	//   - NeedsControlMap: it declares a BPF_MAP_TYPE_CONTROL map, a proposal that never merged
+	//     (--feature control-map); the kernel refuses the map type.
 	// Several needs are joined with ", ".
 	Needs string
 	// Covers says in a line what the program exercises.
@@ -210,6 +213,12 @@ func Programs() []Program {
 		{Name: "export_skb", Entry: "xdp_export_skb", Section: "xdp", Maps: []Map{m("results")}, Traces: traces("vlan.pcap", "mixed.pcap"),
 			Needs:  NeedsDevice + ", " + NeedsExportToSkb,
 			Covers: "bpf_xdp_metadata_export_to_skb (RFC) after the hints, in front of the program's own metadata; -EEXIST, adjust_meta refused afterwards"},
+		{Name: "control_steer", Entry: "xdp_control_steer", Section: "xdp", Maps: []Map{m("queue_packets"), m("results")},
+			Traces: traces("mixed.pcap"), Needs: NeedsControlMap,
+			Covers: "BPF_MAP_TYPE_CONTROL (proposal): device attributes read by ifindex, the indirection table rewritten to drain an RX queue, an MTU change refused with -EPERM"},
+		{Name: "control_v1", Entry: "xdp_control_v1", Section: "xdp", Maps: []Map{m("queue_packets"), m("results")},
+			Traces: traces("mixed.pcap"), Needs: NeedsControlMap,
+			Covers: "BPF_MAP_TYPE_CONTROL (proposal) from a client of the older, shorter layout: lookup of its prefix, the RSS key replaced mid-trace"},
 
 		// The components of the dispatcher sets (Dispatchers), each also a program of its own.
 		{Name: "disp_mon", Entry: "xdp_mon", Section: "xdp", Maps: []Map{m("mon_frames")}, Traces: standard,

@@ -33,6 +33,8 @@ type linkState struct {
 	// RxPackets and TxDropped count frames received, and dropped on transmit (by the noop
 	// qdisc among others).
 	RxPackets, TxDropped uint64
+	// MTU, MinMTU and MaxMTU are the MTU and its limits (IFLA_MTU, IFLA_MIN_MTU, IFLA_MAX_MTU).
+	MTU, MinMTU, MaxMTU uint32
 }
 
 // getLink asks rtnetlink, in the calling thread's network namespace, for the state of a device.
@@ -84,7 +86,8 @@ func getLink(ifindex int) (linkState, error) {
 	}
 }
 
-// parseLink reads the device index, root qdisc and transmit drops from an RTM_NEWLINK message.
+// parseLink reads the device index, root qdisc, transmit drops and MTUs from an RTM_NEWLINK
+// message.
 func parseLink(msg []byte) (ifindex int, st linkState, ok bool) {
 	if len(msg) < unix.NLMSG_HDRLEN+unix.SizeofIfInfomsg {
 		return 0, st, false
@@ -103,6 +106,12 @@ func parseLink(msg []byte) (ifindex int, st linkState, ok bool) {
 			}
 		case unix.IFLA_QDISC:
 			st.Qdisc = cString(data)
+		case unix.IFLA_MTU:
+			st.MTU = attrU32(data)
+		case unix.IFLA_MIN_MTU:
+			st.MinMTU = attrU32(data)
+		case unix.IFLA_MAX_MTU:
+			st.MaxMTU = attrU32(data)
 		case unix.IFLA_STATS64:
 			// struct rtnl_link_stats64: rx/tx packets, rx/tx bytes, rx/tx errors, rx/tx dropped.
 			if len(data) >= 8*8 {
@@ -113,6 +122,14 @@ func parseLink(msg []byte) (ifindex int, st linkState, ok bool) {
 		a = a[min((l+3)&^3, len(a)):]
 	}
 	return ifindex, st, true
+}
+
+// attrU32 reads a u32 attribute (0 when it is short).
+func attrU32(b []byte) uint32 {
+	if len(b) < 4 {
+		return 0
+	}
+	return binary.NativeEndian.Uint32(b)
 }
 
 func cString(b []byte) string {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/kernel"
-	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/result"
 )
 
@@ -79,11 +79,11 @@ func TestXDPToTCPathAgreesWithVeth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prof, err := kfuncs.Profile("veth")
+	prof, err := device.LookupProfile("veth")
 	if err != nil {
 		t.Fatal(err)
 	}
-	x.SetDevice(&sim.Device{Profile: prof})
+	x.SetDevice(&device.Netdev{Profile: prof})
 	x.SetIngress(tc)
 	// The device is one the simulated host does not describe (the veth's ifindex and random MAC
 	// are the kernel's): no frame of the traces is addressed to it.

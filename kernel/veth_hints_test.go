@@ -14,8 +14,8 @@ import (
 
 	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/kernel"
-	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/result"
 )
 
@@ -195,11 +195,11 @@ func simVethClasses(t *testing.T, obj string, frames [][]byte) result.Maps {
 	if err != nil {
 		t.Fatal(err)
 	}
-	veth, err := kfuncs.Profile("veth")
+	veth, err := device.LookupProfile("veth")
 	if err != nil {
 		t.Fatal(err)
 	}
-	x.SetDevice(&sim.Device{Profile: veth})
+	x.SetDevice(&device.Netdev{Profile: veth})
 	for i, f := range frames {
 		if out := x.Run(f, nil, sim.Conditions{IngressIfindex: 1, TimeNs: uint64(i+1) * 1000}); out.Err != "" || out.Ret != result.XDPPass {
 			t.Fatalf("simulator, frame %d: ret %d, err %q", i+1, out.Ret, out.Err)

@@ -687,6 +687,19 @@ func (e *exceptionCounter) close() {
 // createVeth creates a veth pair with the given MTU and brings both ends up, through rtnetlink in
 // the calling thread's network namespace.
 func createVeth(name, peer string, mtu int) error {
+	return createVethPair(vethEnd{name: name, mtu: mtu}, vethEnd{name: peer, mtu: mtu})
+}
+
+// vethEnd is one end of a veth pair to create: its name, and its MTU and queue counts (0: the
+// kernel's defaults).
+type vethEnd struct {
+	name                    string
+	mtu, rxQueues, txQueues int
+}
+
+// createVethPair creates a veth pair and brings both ends up (the peer first), through rtnetlink
+// in the calling thread's network namespace.
+func createVethPair(end, peer vethEnd) error {
 	s, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
 		return err
@@ -695,20 +708,29 @@ func createVeth(name, peer string, mtu int) error {
 	if err := unix.Bind(s, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return err
 	}
-
+	attrs := func(e vethEnd) []byte {
+		b := attr(unix.IFLA_IFNAME, cstr(e.name))
+		for _, a := range []struct {
+			typ uint16
+			v   int
+		}{{unix.IFLA_MTU, e.mtu}, {unix.IFLA_NUM_RX_QUEUES, e.rxQueues}, {unix.IFLA_NUM_TX_QUEUES, e.txQueues}} {
+			if a.v > 0 {
+				b = append(b, attr(a.typ, u32(uint32(a.v)))...)
+			}
+		}
+		return b
+	}
 	// RTM_NEWLINK name, mtu, linkinfo{kind "veth", data{peer{ifinfomsg, name, mtu}}}
-	peerInfo := append(ifinfomsg(0, 0, 0), attr(unix.IFLA_IFNAME, cstr(peer))...)
-	peerInfo = append(peerInfo, attr(unix.IFLA_MTU, u32(uint32(mtu)))...)
+	peerInfo := append(ifinfomsg(0, 0, 0), attrs(peer)...)
 	const vethInfoPeer = 1 // VETH_INFO_PEER
 	linkInfo := append(attr(unix.IFLA_INFO_KIND, cstr("veth")),
 		attr(unix.IFLA_INFO_DATA, attr(vethInfoPeer, peerInfo))...)
-	body := append(ifinfomsg(0, 0, 0), attr(unix.IFLA_IFNAME, cstr(name))...)
-	body = append(body, attr(unix.IFLA_MTU, u32(uint32(mtu)))...)
+	body := append(ifinfomsg(0, 0, 0), attrs(end)...)
 	body = append(body, attr(unix.IFLA_LINKINFO, linkInfo)...)
 	if err := netlinkDo(s, unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL, body); err != nil {
 		return fmt.Errorf("RTM_NEWLINK veth: %w", err)
 	}
-	for _, n := range []string{peer, name} {
+	for _, n := range []string{peer.name, end.name} {
 		ifi, err := net.InterfaceByName(n)
 		if err != nil {
 			return err

@@ -4,10 +4,12 @@
 //   - The XDP RX metadata kfuncs of Linux (6.3 and later): bpf_xdp_metadata_rx_timestamp,
 //     bpf_xdp_metadata_rx_hash and bpf_xdp_metadata_rx_vlan_tag, with the kernel's return codes
 //     (0, -ENODATA when the device has no data for the frame, -EOPNOTSUPP when it implements no
-//     such hint). They read what a simulated device supplied: a [DeviceProfile] (veth, mlx5, ice,
-//     igc, virtio_net, none) and [ComputeHints] give, for each frame, its timestamp (the pcap
-//     record's time), its RSS hash and type (the [Toeplitz] hash over the fields the device
-//     hashes) and the VLAN tag the device stripped. [Queue] picks the RX queue from the hash.
+//     such hint). They read what the simulated device supplied for the frame, an [RxHints]: the
+//     values a driver's xdp_metadata_ops would read from the RX descriptor. The device model
+//     (profiles of veth, mlx5, ice, igc and virtio_net, RSS, queues, VLAN offload) lives in
+//     package sim/device, which computes the RxHints; this package defines them, as the kernel's
+//     core defines xdp_metadata_ops and the drivers implement them, so kfuncs needs nothing of the
+//     device model and the device model depends on kfuncs, not the other way round.
 //   - Proposals that never merged, behind feature switches ([Features]), modelled as their patches
 //     describe: the packet-traits kfuncs (bpf_xdp_trait_set, _is_set, _get, _del; --feature traits)
 //     over package traits, and bpf_xdp_metadata_export_to_skb (--feature export-to-skb), which

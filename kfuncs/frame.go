@@ -15,7 +15,7 @@ import (
 // program negated; any other error ends the run.
 type Frame interface {
 	// Hints is what the device supplied for this frame: the values the driver's xdp_metadata_ops
-	// would read from the RX descriptor (see [ComputeHints]). nil means the device implements no
+	// would read from the RX descriptor (package sim/device computes them). nil means the device implements no
 	// metadata op, so every hint kfunc returns -EOPNOTSUPP, as on a device without metadata ops
 	// (tap, or the "none" profile). The kfuncs only read *RxHints; the frame keeps it.
 	Hints() *RxHints

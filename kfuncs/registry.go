@@ -192,6 +192,10 @@ const (
 	// FeatureExportToSkb enables bpf_xdp_metadata_export_to_skb, after Stanislav Fomichev's
 	// 2022 "xdp: hints via kfuncs" RFC.
 	FeatureExportToSkb = "export-to-skb"
+	// FeatureControlMap enables BPF_MAP_TYPE_CONTROL, after Saeed Mahameed's 2019 "BPF Control
+	// MAP" proposal: not a kfunc, but a switch of the same kind (package sim/maps and sim/device
+	// implement it).
+	FeatureControlMap = "control-map"
 )
 
 // Features are the feature switches a run has on. The zero value has every proposal off.
@@ -204,11 +208,13 @@ type Features struct {
 	TraitsV1 bool
 	// ExportToSkb: bpf_xdp_metadata_export_to_skb is available.
 	ExportToSkb bool
+	// ControlMap: programs may declare BPF_MAP_TYPE_CONTROL maps.
+	ControlMap bool
 }
 
 // FeatureNames lists the names Enable takes.
 func FeatureNames() []string {
-	return []string{FeatureExportToSkb, FeatureTraits, FeatureTraitsV1}
+	return []string{FeatureControlMap, FeatureExportToSkb, FeatureTraits, FeatureTraitsV1}
 }
 
 // Enable turns on the feature of that name (see [FeatureNames]); "traits-v1" turns on traits too.
@@ -220,6 +226,8 @@ func (f *Features) Enable(name string) error {
 		f.Traits, f.TraitsV1 = true, true
 	case FeatureExportToSkb:
 		f.ExportToSkb = true
+	case FeatureControlMap:
+		f.ControlMap = true
 	default:
 		return fmt.Errorf("unknown feature %q (known: %s)", name, strings.Join(FeatureNames(), ", "))
 	}
@@ -237,6 +245,8 @@ func (f Features) Enabled(name string) bool {
 		return f.Traits && f.TraitsV1
 	case FeatureExportToSkb:
 		return f.ExportToSkb
+	case FeatureControlMap:
+		return f.ControlMap
 	}
 	return false
 }

@@ -4,43 +4,30 @@ import (
 	"fmt"
 
 	"github.com/xdpsim/xdpsim/kfuncs"
+	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/traits"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
-// Device is the simulated NIC packets arrive on. Without one, packets arrive as
-// BPF_PROG_TEST_RUN delivers them (loopback, no RX metadata).
-type Device struct {
-	// Profile says which RX-metadata hints the device supplies, what it hashes for RSS and
-	// whether it strips VLAN tags (kfuncs.Profile).
-	Profile *kfuncs.DeviceProfile
-	// RSSKey overrides the profile's Toeplitz key.
-	RSSKey []byte
-	// Queues is the number of RX queues RSS spreads packets over through the indirection table;
-	// 0 or 1 leaves the queue to the packet's Conditions.
-	Queues int
-	// CPUs is the number of CPUs queues map to (queue i runs on CPU i mod CPUs); 0 means the
-	// object's simulated CPUs.
-	CPUs  int
-	table []uint32
-}
-
-// SetDevice makes packets arrive on d (nil: no device, BPF_PROG_TEST_RUN's conditions).
-func (x *XDP) SetDevice(d *Device) {
+// SetDevice makes packets arrive on d (nil: no device, BPF_PROG_TEST_RUN's conditions), with the
+// program attached to it: d joins the object's devices (Object.Devices; without an ifindex it takes
+// 1, the ingress ifindex of BPF_PROG_TEST_RUN, in place of lo), and d records the program as
+// attached without applying its driver's checks (call d.AttachXDP first for those). A device
+// without CPUs of its own maps its RX queues onto the object's simulated CPUs.
+func (x *XDP) SetDevice(d *device.Netdev) {
 	if d != nil {
-		d.ready(x.rs.obj.opts.CPUs)
+		if d.CPUs == 0 {
+			d.CPUs = x.rs.obj.opts.CPUs
+		}
+		if d.Ifindex == 0 {
+			d.Ifindex = 1
+		}
+		if d.XDP() == nil {
+			d.SetXDP(&device.XDPProgram{Frags: x.prog.Frags})
+		}
+		_ = x.rs.obj.Devices().Put(d)
 	}
 	x.dev = d
-}
-
-// ready gives the device its indirection table and its CPUs (cpus when it names none).
-func (d *Device) ready(cpus int) {
-	if d.Queues > 1 && d.table == nil {
-		d.table = kfuncs.DefaultIndirection(d.Queues, kfuncs.DefaultIndirectionSize)
-	}
-	if d.CPUs == 0 {
-		d.CPUs = cpus
-	}
 }
 
 // HintResult is what one RX-metadata kfunc returned for a packet.
@@ -180,24 +167,24 @@ func (x *XDP) deviceSetup(pkt []byte, cond *Conditions) []byte {
 	if d == nil {
 		if x.plan == nil && x.prog.DevBound {
 			// A device-bound program runs on the simulated device even when none was chosen.
-			d = &Device{Profile: defaultProfile()}
+			d = device.NewNetdev(defaultProfile())
 			x.dev = d
 		} else {
 			return pkt
 		}
 	}
-	h, out := kfuncs.ComputeHints(d.Profile, pkt, cond.TimeNs, d.RSSKey)
-	s.hintStore = h
+	rx := d.Receive(pkt, cond.TimeNs)
+	s.hintStore = rx.Hints
 	s.hints = &s.hintStore
-	if d.Queues > 1 {
-		cond.RxQueue = uint32(kfuncs.Queue(h.Hash, d.Queues, d.table))
-		cond.CPU = int(cond.RxQueue) % max(d.CPUs, 1)
+	if rx.Spread {
+		cond.RxQueue = uint32(rx.Queue)
+		cond.CPU = rx.Queue % max(d.CPUs, 1)
 	}
-	return out
+	return rx.Frame
 }
 
-func defaultProfile() *kfuncs.DeviceProfile {
-	p, err := kfuncs.Profile(kfuncs.DefaultProfile)
+func defaultProfile() *device.Profile {
+	p, err := device.LookupProfile(device.DefaultProfile)
 	if err != nil {
 		panic(fmt.Sprintf("sim: default device profile: %v", err))
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/device"
 )
 
 // ---- an independent Toeplitz hash, checked against Microsoft's vectors ----
@@ -169,7 +170,7 @@ func hintsObject(t testing.TB, name string, f kfuncs.Features, cpus int) (*sim.O
 	return o, prog
 }
 
-func hintsXDP(t testing.TB, prog *sim.Program, dev *sim.Device) *sim.XDP {
+func hintsXDP(t testing.TB, prog *sim.Program, dev *device.Netdev) *sim.XDP {
 	t.Helper()
 	x, err := sim.NewXDP(prog)
 	if err != nil {
@@ -179,9 +180,9 @@ func hintsXDP(t testing.TB, prog *sim.Program, dev *sim.Device) *sim.XDP {
 	return x
 }
 
-func hintsProfile(t testing.TB, name string) *kfuncs.DeviceProfile {
+func hintsProfile(t testing.TB, name string) *device.Profile {
 	t.Helper()
-	p, err := kfuncs.Profile(name)
+	p, err := device.LookupProfile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -618,7 +619,7 @@ func TestHintsOfHandBuiltFramesOnEveryDevice(t *testing.T) {
 		for _, prof := range hintProfiles {
 			t.Run(c.name+"/"+prof, func(t *testing.T) {
 				_, prog := hintsObject(t, "hints", kfuncs.Features{}, 1)
-				x := hintsXDP(t, prog, &sim.Device{Profile: hintsProfile(t, prof)})
+				x := hintsXDP(t, prog, &device.Netdev{Profile: hintsProfile(t, prof)})
 				out := x.Run(c.frame, nil, sim.Conditions{IngressIfindex: 1, TimeNs: ts})
 				if out.Err != "" || out.Ret != 2 {
 					t.Fatalf("ret %d, err %q", out.Ret, out.Err)
@@ -677,7 +678,7 @@ func TestAnRSSKeyOfTheUsersChangesTheHash(t *testing.T) {
 	}
 	v := msIPv4[2]
 	_, prog := hintsObject(t, "hints", kfuncs.Features{}, 1)
-	x := hintsXDP(t, prog, &sim.Device{Profile: hintsProfile(t, "mlx5"), RSSKey: key})
+	x := hintsXDP(t, prog, &device.Netdev{Profile: hintsProfile(t, "mlx5"), RSSKey: key})
 	out := x.Run(hintFrame(0x0800, hintIPv4(v, hintUDP, 0)), nil, sim.Conditions{IngressIfindex: 1})
 	m, ok := decodeHintsMeta(out.Meta)
 	if !ok {
@@ -701,7 +702,7 @@ func TestHintsOverTheCorpusTracesOnEveryDevice(t *testing.T) {
 					obj = "hints.v3" // the -mcpu=v3 build must behave the same
 				}
 				o, prog := hintsObject(t, obj, kfuncs.Features{}, 1)
-				x := hintsXDP(t, prog, &sim.Device{Profile: hintsProfile(t, prof)})
+				x := hintsXDP(t, prog, &device.Netdev{Profile: hintsProfile(t, prof)})
 				var want [hcMax]hintsClass
 				var first [hcMax]bool
 				errs, ran, stripped, unknown := 0, 0, 0, 0
@@ -798,7 +799,7 @@ func TestRSSSpreadsPacketsOverQueuesAndCPUs(t *testing.T) {
 		t.Run(fmt.Sprintf("%s with %d queues on %d CPUs", c.profile, c.queues, c.cpu), func(t *testing.T) {
 			d := hintDevices[c.profile]
 			o, prog := hintsObject(t, "hints", kfuncs.Features{}, c.cpu)
-			x := hintsXDP(t, prog, &sim.Device{Profile: hintsProfile(t, c.profile), Queues: c.queues})
+			x := hintsXDP(t, prog, &device.Netdev{Profile: hintsProfile(t, c.profile), Queues: c.queues})
 			perQueue := make([]uint64, c.queues)
 			perCPU := make([]uint64, c.cpu)
 			errs := 0
@@ -1106,7 +1107,7 @@ func TestExportToSkbOnEveryDevice(t *testing.T) {
 			t.Run(trace+"/"+prof, func(t *testing.T) {
 				d := hintDevices[prof]
 				o, prog := hintsObject(t, "export_skb", kfuncs.Features{ExportToSkb: true}, 1)
-				x := hintsXDP(t, prog, &sim.Device{Profile: hintsProfile(t, prof)})
+				x := hintsXDP(t, prog, &device.Netdev{Profile: hintsProfile(t, prof)})
 				type key struct {
 					step int
 					ret  int32

@@ -35,6 +35,9 @@ type Network struct {
 	skb     *skbState
 	seed    uint64
 	built   bool
+	// netdevs is the control interface's view of the devices (Netdevs), made once they are all
+	// added.
+	netdevs *device.Set
 
 	// MaxHops bounds the steps of one packet's way (default DefaultMaxHops): each arrival from
 	// the wire, receive path (with its tc ingress hook), stack decision, transmit (with its tc
@@ -92,7 +95,7 @@ type netDev struct {
 	addrs   []string
 	peer    *netDev
 	// nic is the device model of a NIC (profile, queues, RSS); veth ends use the veth profile.
-	nic *Device
+	nic *device.Netdev
 	// xdp runs the device's XDP program, or its programs through libxdp's dispatcher; nil
 	// without.
 	xdpAtts []Attachment
@@ -203,13 +206,19 @@ func (n *Network) addDev(c DeviceConfig, kind string, mac net.HardwareAddr) (*ne
 
 // AddNIC adds a physical NIC: packets arrive on it from the wire and leave through it. nic gives
 // its profile, queues and RSS (nil: the default profile, one queue).
-func (n *Network) AddNIC(c DeviceConfig, nic *Device) error {
+func (n *Network) AddNIC(c DeviceConfig, nic *device.Netdev) error {
 	d, err := n.addDev(c, KindNIC, nil)
 	if err != nil {
 		return err
 	}
 	if nic == nil {
-		nic = &Device{Profile: defaultProfile()}
+		nic = device.NewNetdev(defaultProfile())
+	}
+	if nic.Name == "" {
+		nic.Name = d.name
+	}
+	if nic.Ifindex == 0 {
+		nic.Ifindex = d.ifindex
 	}
 	d.nic = nic
 	return n.reg.AddDevice(d.ifindex, d.name)
@@ -227,8 +236,9 @@ func (n *Network) AddVeth(a, b DeviceConfig) error {
 		return err
 	}
 	da.peer, db.peer = db, da
+	da.nic, db.nic = device.NewVethPair(defaultProfile(), da.name, db.name) // the veth profile
+	da.nic.Ifindex, db.nic.Ifindex = da.ifindex, db.ifindex
 	for _, d := range []*netDev{da, db} {
-		d.nic = &Device{Profile: defaultProfile()} // the veth profile
 		if err := n.reg.AddDevice(d.ifindex, d.name); err != nil {
 			return err
 		}

@@ -5,8 +5,6 @@ import (
 	"net/netip"
 	"path"
 	"strings"
-
-	"github.com/xdpsim/xdpsim/kfuncs"
 )
 
 // The way of a packet through a Network. A packet arrives on a device (from a NIC's wire, or as
@@ -242,16 +240,15 @@ func (n *Network) skbFromFrame(frame []byte, dev *netDev) {
 	copy(s.buf[s.data:], frame)
 	s.tail = s.data + len(frame)
 	if dev != nil && dev.kind == KindNIC && dev.nic != nil && dev.nic.Profile != nil {
-		dev.nic.ready(1)
-		h, out := kfuncs.ComputeHints(dev.nic.Profile, frame, n.cond.TimeNs, dev.nic.RSSKey)
-		if len(out) != len(frame) {
+		rx := dev.nic.Receive(frame, n.cond.TimeNs)
+		if len(rx.Frame) != len(frame) {
 			// The NIC stripped a VLAN tag into the descriptor.
-			copy(s.buf[s.data:], out)
-			s.tail = s.data + len(out)
+			copy(s.buf[s.data:], rx.Frame)
+			s.tail = s.data + len(rx.Frame)
 		}
-		s.setHints(&h)
-		if dev.nic.Queues > 1 {
-			n.cond.RxQueue = uint32(kfuncs.Queue(h.Hash, dev.nic.Queues, dev.nic.table))
+		s.setHints(&rx.Hints)
+		if rx.Spread {
+			n.cond.RxQueue = uint32(rx.Queue)
 		}
 		s.queueMapping = uint16(n.cond.RxQueue + 1)
 	}

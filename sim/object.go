@@ -20,6 +20,7 @@ import (
 
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim/corebtf"
+	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/maps"
 	"github.com/xdpsim/xdpsim/verifier"
 	"github.com/xdpsim/xdpsim/vm"
@@ -68,6 +69,7 @@ type Object struct {
 	programs map[string]*Program
 	opts     LoadOptions
 	coreBTF  *btf.Spec
+	devices  *device.Set
 	// Notices are things the loader skipped or changed, for the user to see.
 	Notices []string
 }
@@ -167,6 +169,9 @@ func LoadSpec(path string, spec *ebpf.CollectionSpec, opts LoadOptions) (*Object
 	if opts.Features.ExportToSkb {
 		o.Notices = append(o.Notices, "--feature export-to-skb: bpf_xdp_metadata_export_to_skb is a 2022 RFC that never merged into Linux; modelled after its description")
 	}
+	if opts.Features.ControlMap {
+		o.Notices = append(o.Notices, controlNotice)
+	}
 	for _, name := range sortedKeys(opts.Set) {
 		v, ok := spec.Variables[name]
 		if !ok {
@@ -202,9 +207,17 @@ func LoadSpec(path string, spec *ebpf.CollectionSpec, opts LoadOptions) (*Object
 		if ms.MaxEntries == 0 && ms.Type != ebpf.PerfEventArray {
 			return nil, &LoadError{Path: path, What: "map " + name, Err: fmt.Errorf("max_entries is 0: give its size with --resize %s=N", name)}
 		}
+		if ms.Type == maps.Control {
+			if err := o.checkControlMap(ms); err != nil {
+				return nil, &LoadError{Path: path, What: "map " + name, Err: err}
+			}
+		}
 		m, err := maps.FromMapSpec(ms, opts.CPUs)
 		if err != nil {
 			return nil, &LoadError{Path: path, What: "map " + name, Err: err}
+		}
+		if ms.Type == maps.Control {
+			m.SetControlBackend(controlBackend{o})
 		}
 		if ms.Type == ebpf.PerfEventArray && !opts.PerfReaders {
 			// No user-space reader has opened a perf event for any slot, as in a plain

@@ -16,6 +16,7 @@ import (
 	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/verifier"
 )
 
@@ -268,7 +269,7 @@ func TestRedirectsReachTheHostsDevices(t *testing.T) {
 }
 
 // ingressPath is the corpus's XDP metadata writer in front of its tc reader, on a device.
-func ingressPath(t testing.TB, device string) (*sim.Object, *sim.XDP) {
+func ingressPath(t testing.TB, profile string) (*sim.Object, *sim.XDP) {
 	t.Helper()
 	var tcm corpus.Program
 	for _, p := range corpus.TCPrograms() {
@@ -296,12 +297,12 @@ func ingressPath(t testing.TB, device string) (*sim.Object, *sim.XDP) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if device != "" {
-		prof, err := kfuncs.Profile(device)
+	if profile != "" {
+		prof, err := device.LookupProfile(profile)
 		if err != nil {
 			t.Fatal(err)
 		}
-		x.SetDevice(&sim.Device{Profile: prof})
+		x.SetDevice(&device.Netdev{Profile: prof})
 	}
 	x.SetIngress(tc)
 	return o, x
@@ -495,7 +496,7 @@ func TestTraitsAndExportedHintsReachTC(t *testing.T) {
 	})
 	t.Run("export-to-skb", func(t *testing.T) {
 		_, prog := hintsObject(t, "export_skb", kfuncs.Features{ExportToSkb: true}, 1)
-		x := hintsXDP(t, prog, &sim.Device{Profile: hintsProfile(t, "mlx5")})
+		x := hintsXDP(t, prog, &device.Netdev{Profile: hintsProfile(t, "mlx5")})
 		tcBehind(t, x)
 		exported, hashed, tagged := 0, 0, 0
 		for i, r := range hintsTrace(t, "vlan.pcap") {

@@ -67,7 +67,9 @@ func verifierMap(m *maps.Map, ms *ebpf.MapSpec) verifier.Map {
 	vm := verifier.Map{Name: m.Name(), Type: m.Type(), KeySize: uint32(m.KeySize()), ValueSize: uint32(m.ValueSize()),
 		MaxEntries: m.MaxEntries(), Flags: s.Flags, SpinLock: -1, Timer: -1}
 	const rdonlyProg = 1 << 7 // BPF_F_RDONLY_PROG
-	if s.Flags&rdonlyProg != 0 {
+	// A control map's values are snapshots a program reads; only bpf_map_update_elem changes
+	// them (the proposal's BPF_MAP_TYPE_CONTROL, as xdpsim models it).
+	if s.Flags&rdonlyProg != 0 || m.ReadOnlyForPrograms() {
 		vm.ReadOnly = true
 	}
 	if ms != nil {

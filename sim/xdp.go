@@ -117,7 +117,7 @@ type Redirect struct {
 // machine and a frame; use one XDP per goroutine.
 type XDP struct {
 	prog *Program
-	dev  *Device
+	dev  *device.Netdev
 	rs   *runState
 	st   *xdpState
 	pkt  int // region numbers

@@ -16,7 +16,7 @@ import (
 )
 
 func TestHelpAndVersion(t *testing.T) {
-	for _, cmd := range []string{"run", "diff", "test", "dump", "devices", "exec"} {
+	for _, cmd := range []string{"run", "diff", "test", "dump", "devices", "dev", "exec"} {
 		t.Run("xdpsim "+cmd+" --help prints the usage on stdout and exits 0", func(t *testing.T) {
 			rc, stdout, stderr := runCmd(t, cmd, "--help")
 			if rc != 0 || stderr != "" || !strings.HasPrefix(stdout, "usage: xdpsim "+cmd) {

@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/xdpsim/xdpsim/kfuncs"
+	"github.com/xdpsim/xdpsim/sim/device"
 )
 
 // cmdDevices lists the simulated device profiles and what each supplies.
@@ -20,7 +20,7 @@ func cmdDevices(args []string, stdout io.Writer) error {
 		}
 		return err
 	}
-	profiles := kfuncs.Profiles()
+	profiles := device.Profiles()
 	if *asJSON {
 		b, err := json.MarshalIndent(profiles, "", "  ")
 		if err != nil {

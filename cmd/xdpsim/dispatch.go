@@ -178,6 +178,20 @@ func (f *runFlags) openDispatcher(df *dispatchFlags, paths []string, stderr io.W
 	}
 	x.SetSeed(f.seed)
 	x.SetHost(c.host)
+	// The components' objects share the host's devices (control maps reach them from any slot).
+	devices := c.devices
+	if devices == nil {
+		devices = device.NewSet()
+		_ = devices.Add(device.NewLoopback())
+	}
+	for _, p := range progs {
+		p.Object().SetDevices(devices)
+	}
+	if c.dev != nil {
+		if err := c.dev.AttachXDP(&device.XDPProgram{Frags: x.Dispatcher().Frags}); err != nil {
+			return nil, usageErr(err)
+		}
+	}
 	x.SetDevice(c.dev)
 	if f.mapsIn != "" {
 		in, err := readMaps(f.mapsIn, f.mapsInFormat, nil)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/maps"
 	"github.com/xdpsim/xdpsim/vm"
 	"github.com/xdpsim/xdpsim/vm/assembly"
 )
@@ -43,7 +44,7 @@ func cmdDump(args []string, stdout, stderr io.Writer) error {
 		return usageErr(errors.New("need exactly one object (see xdpsim dump --help)"))
 	}
 	// Dumping runs nothing: let every proposal's kfuncs resolve.
-	opts := sim.LoadOptions{Set: map[string]any{}, Features: kfuncs.Features{Traits: true, ExportToSkb: true}}
+	opts := sim.LoadOptions{Set: map[string]any{}, Features: kfuncs.Features{Traits: true, ExportToSkb: true, ControlMap: true}}
 	for _, kv := range *set {
 		name, val, ok := strings.Cut(kv, "=")
 		if !ok || name == "" {
@@ -135,7 +136,11 @@ func listObject(obj *sim.Object, w io.Writer) error {
 			fmt.Fprintln(tw, "MAP\tTYPE\tKEY\tVALUE\tMAX_ENTRIES\tFLAGS\tPINNING")
 			for _, name := range sortedNames(spec.Maps) {
 				ms := spec.Maps[name]
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%#x\t%s\n", name, ms.Type, ms.KeySize, ms.ValueSize, ms.MaxEntries, ms.Flags, pinningName(ms.Pinning))
+				typ := ms.Type.String()
+				if ms.Type == maps.Control {
+					typ = "Control (proposal)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%#x\t%s\n", name, typ, ms.KeySize, ms.ValueSize, ms.MaxEntries, ms.Flags, pinningName(ms.Pinning))
 			}
 		})
 	}

@@ -10,6 +10,7 @@
 //	xdpsim show PROG.o TRACE --packet N  draw a packet's frame before and after the run
 //	xdpsim debug PROG.o TRACE.pcap    a step debugger
 //	xdpsim devices                    list the simulated device profiles
+//	xdpsim dev get|set DEV ATTR       read and change a simulated device's attributes
 //	xdpsim status PROG.o PROG.o...    how libxdp's dispatcher would attach several programs
 //
 // Exit status, the same for every command: 0 success; 1 the check said no (diff found a
@@ -69,6 +70,7 @@ commands:
   show PROG.o TRACE.pcap --packet N  draw packet N's frame before and after the program (--html FILE)
   debug PROG.o TRACE.pcap    step through the program packet by packet (help inside lists the commands)
   devices [--json]           list the simulated NIC profiles and the RX-metadata hints each supplies
+  dev list|get|set|btf       the simulated devices' attributes, by member name (the control map proposal)
   status PROG.o [PROG.o...]  how libxdp's dispatcher attaches several programs to one interface (--add, --fixed-slots)
   exec [--program HEX] MEM   run raw instructions (the bpf_conformance plugin protocol)
   version                    print xdpsim's version
@@ -106,6 +108,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdVerify(args[1:], stdout, stderr)
 	case "devices":
 		err = cmdDevices(args[1:], stdout)
+	case "dev":
+		err = cmdDev(args[1:], stdout)
 	case "status":
 		err = cmdStatus(args[1:], stdout, stderr)
 	case "show":

@@ -13,9 +13,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/xdpsim/xdpsim/kernel"
-	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/btfjson"
+	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/replay"
 	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/verifier"
@@ -40,6 +40,7 @@ type runFlags struct {
 	noVerify bool
 	host     string
 	device   string
+	devices  string
 	rssKey   string
 	queues   int
 	feature  []string
@@ -66,9 +67,12 @@ type runFlags struct {
 
 	// The state helpers and kfuncs consult (helperflags.go).
 	helpers helperFlags
+
+	fs *pflag.FlagSet
 }
 
 func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
+	f.fs = fs
 	fs.StringVarP(&f.prog, "prog", "p", "", "program to run, by function or section name (default: the only XDP program, or the only tc program of an object without XDP programs)")
 	fs.StringVar(&f.typ, "type", "", `program type for a section that carries none ("xdp" or "tc")`)
 	fs.StringArrayVar(&f.tc, "tc", nil, "a tc program at the device's tc ingress hook, which the packets the XDP program passes reach: PROG.o or PROG.o:NAME (repeatable: the chain in tcx order)")
@@ -84,10 +88,11 @@ func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.Uint64Var(&f.budget, "budget", 0, "the simulator's instruction budget per packet; a packet that exceeds it faults (default: the machine's; 1048576 with --no-verify)")
 	fs.BoolVar(&f.noVerify, "no-verify", false, "skip the verifier: run a program the kernel would refuse (says so on stderr; a packet stops after --budget instructions)")
 	fs.StringVar(&f.host, "host", "", "the simulated host's devices, routes and neighbours as JSON, for bpf_fib_lookup and bpf_check_mtu (see sim.Host); default: a bare namespace that forwards nothing")
-	fs.StringVar(&f.device, "device", "", "simulated NIC the packets arrive on, for RX-metadata hints and RSS (see xdpsim devices); default: BPF_PROG_TEST_RUN's loopback, or veth for device-bound programs")
+	fs.StringVar(&f.device, "device", "", "simulated NIC the packets arrive on, for RX-metadata hints and RSS: a profile (see xdpsim devices), or with --devices a device of that file; default: BPF_PROG_TEST_RUN's loopback, or veth for device-bound programs")
+	fs.StringVar(&f.devices, "devices", "", "the simulated host's devices and their attributes, a state file `xdpsim dev set --devices FILE` writes: what --device names and control maps reach; the ingress ifindex defaults to --device's")
 	fs.StringVar(&f.rssKey, "rss-key", "", "Toeplitz RSS key as hex (default: the device's, the standard 40-byte key)")
 	fs.IntVar(&f.queues, "queues", 0, "spread packets over N RX queues by RSS hash (needs --device)")
-	fs.StringArrayVar(&f.feature, "feature", nil, "switch on a proposal that never merged: traits, traits-v1, export-to-skb (repeatable)")
+	fs.StringArrayVar(&f.feature, "feature", nil, "switch on a proposal that never merged: traits, traits-v1, export-to-skb, control-map (repeatable)")
 	fs.StringVar(&f.engine, "engine", "", engineHelp)
 	fs.StringVar(&f.snapped, "snapped", "report", "records the capture cut short (caplen < len): report (not run, counted), run (the captured bytes), error (exit 2)")
 	fs.StringVar(&f.jsonl, "jsonl", "", "write one JSON object per packet to FILE (- for stdout)")
@@ -292,6 +297,9 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	for _, n := range s.obj.Notices {
 		fmt.Fprintf(stderr, "xdpsim: %s\n", n)
 	}
+	if c.devices != nil {
+		s.obj.SetDevices(c.devices)
+	}
 	if use == kernelAlso {
 		if n := cookieNotice(s.prog); n != "" {
 			fmt.Fprintf(stderr, "xdpsim: %s\n", n)
@@ -313,8 +321,16 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 		}
 		s.x.SetSeed(f.seed)
 		s.x.SetHost(host)
-		s.x.SetDevice(dev)
 		if dev != nil {
+			if err := dev.AttachXDP(&device.XDPProgram{Frags: s.prog.Frags}); err != nil {
+				return fail(usageErr(err))
+			}
+		}
+		s.x.SetDevice(dev)
+		switch {
+		case dev != nil && dev.Name != dev.Profile.Name:
+			fmt.Fprintf(stderr, "xdpsim: packets arrive on %s (ifindex %d), a simulated %s device\n", dev.Name, dev.Ifindex, dev.Profile.Name)
+		case dev != nil:
 			fmt.Fprintf(stderr, "xdpsim: packets arrive on a simulated %s device\n", dev.Profile.Name)
 		}
 		if len(f.tc) > 0 {
@@ -364,7 +380,9 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 type runConditions struct {
 	snap replay.SnapPolicy
 	host *sim.Host
-	dev  *sim.Device
+	dev  *device.Netdev
+	// devices are the simulated host's devices of --devices (nil: the device alone, or lo).
+	devices *device.Set
 }
 
 // conditions reads the flags every replaying command shares: load options, map formats, the
@@ -389,7 +407,7 @@ func (f *runFlags) conditions() (sim.LoadOptions, runConditions, error) {
 	if c.host, err = f.hostConfig(); err != nil {
 		return opts, c, usageErr(err)
 	}
-	if c.dev, err = f.deviceConfig(); err != nil {
+	if c.dev, c.devices, err = f.deviceConfig(); err != nil {
 		return opts, c, usageErr(err)
 	}
 	return opts, c, nil
@@ -551,28 +569,53 @@ func readJSON(path string, v any) error {
 	return nil
 }
 
-// deviceConfig turns the device flags into a simulated device (nil: none).
-func (f *runFlags) deviceConfig() (*sim.Device, error) {
+// deviceConfig turns the device flags into the simulated device packets arrive on (nil: none) and
+// the host's devices (nil: the device alone, or lo).
+func (f *runFlags) deviceConfig() (*device.Netdev, *device.Set, error) {
+	var set *device.Set
+	if f.devices != "" {
+		var err error
+		if set, err = device.LoadState(f.devices); err != nil {
+			return nil, nil, fmt.Errorf("--devices: %w", err)
+		}
+	}
 	if f.device == "" {
 		if f.queues > 1 || f.rssKey != "" {
-			return nil, errors.New("--queues and --rss-key need --device")
+			return nil, nil, errors.New("--queues and --rss-key need --device")
 		}
-		return nil, nil
+		return nil, set, nil
 	}
-	p, err := kfuncs.Profile(f.device)
-	if err != nil {
-		return nil, fmt.Errorf("--device %s: %w", f.device, err)
+	var d *device.Netdev
+	if set != nil {
+		var err error
+		if d, err = set.ByName(f.device); err != nil {
+			return nil, nil, fmt.Errorf("--device: %s: %w", f.devices, err)
+		}
+		if !f.fs.Changed("ifindex") {
+			f.ifindex = d.Ifindex
+		}
+	} else {
+		p, err := device.LookupProfile(f.device)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--device %s: %w", f.device, err)
+		}
+		d = device.NewNetdev(p)
+		d.Name, d.Ifindex = p.Name, f.ifindex
 	}
-	d := &sim.Device{Profile: p, Queues: f.queues}
+	if f.queues > 0 {
+		d.Queues = f.queues
+	}
 	if f.rssKey != "" {
-		if d.RSSKey, err = parseHex(f.rssKey); err != nil {
-			return nil, fmt.Errorf("--rss-key: %w", err)
+		key, err := parseHex(f.rssKey)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--rss-key: %w", err)
 		}
-		if len(d.RSSKey) < 4 {
-			return nil, errors.New("--rss-key: a Toeplitz key needs at least 4 bytes")
+		if len(key) < 4 {
+			return nil, nil, errors.New("--rss-key: a Toeplitz key needs at least 4 bytes")
 		}
+		d.SetRSSKey(key)
 	}
-	return d, nil
+	return d, set, nil
 }
 
 // hostConfig reads --host (nil: none).
@@ -588,7 +631,7 @@ func (f *runFlags) hostConfig() (*sim.Host, error) {
 }
 
 // openTC sets the session up for a tc program run alone, as BPF_PROG_TEST_RUN runs it.
-func (s *session) openTC(f *runFlags, eng engine, host *sim.Host, dev *sim.Device) error {
+func (s *session) openTC(f *runFlags, eng engine, host *sim.Host, dev *device.Netdev) error {
 	switch {
 	case len(f.tc) > 0:
 		return usageErr(fmt.Errorf("--tc puts tc programs behind an XDP program; %s is a tc program itself", s.prog.Name))

@@ -34,7 +34,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 		return usageErr(fmt.Errorf("--log-level %d: want 0, 1 or 2", *level))
 	}
 	path := fs.Arg(0)
-	opts := sim.LoadOptions{NoVerify: true, Features: kfuncs.Features{Traits: true, ExportToSkb: true}}
+	opts := sim.LoadOptions{NoVerify: true, Features: kfuncs.Features{Traits: true, ExportToSkb: true, ControlMap: true}}
 	obj, err := sim.Load(path, opts)
 	if err != nil {
 		return usageErr(err)

@@ -1,6 +1,30 @@
-// Package device models what sits on a simulated network device's XDP hook, apart from running
-// it: today, libxdp's multi-program dispatcher as libxdp 1.3.1 (Debian's xdp-tools) builds it.
-// Package sim runs what this package plans; this package knows nothing of running programs.
+// Package device models the simulated network devices and what sits on their hooks, apart from
+// running programs: the NIC model, the devices' attributes as the BPF control map proposal exposes
+// them, libxdp's multi-program dispatcher as libxdp 1.3.1 (Debian's xdp-tools) builds it, and
+// bpf_mprog's (tcx, netkit) and netkit's attach rules ([Registry]).
+// Package sim runs programs on what this package describes and plans; this package knows nothing
+// of running programs.
+//
+// # The NIC model
+//
+// A [Profile] is a driver: which RX-metadata hints its xdp_metadata_ops give ([ComputeHints]:
+// timestamp, the [Toeplitz] RSS hash and type, the VLAN tag it strips), and its [DriverFacts]:
+// the xdp-features, xsk-features and zero-copy segments it declares, its MTU limits and the one XDP
+// puts on programs without frags support, its queues, rings and RSS sizes (veth, mlx5, ice, igc,
+// virtio_net, none; veth and lo measured on Linux 6.18 by package kernel's tests). A [Netdev] is
+// one device of a profile with its configuration; [Netdev.Receive] gives what it makes of a frame
+// (hints, the frame as XDP sees it, the RX queue its indirection table picks, [Queue]). Package
+// kfuncs defines the hint values ([kfuncs.RxHints]) the way the kernel's core defines
+// xdp_metadata_ops; this package fills them, as drivers do.
+//
+// # Attributes and the control interface
+//
+// Every device exposes its attributes as one value, struct if_xdp_attributes ([Layout]): a layout
+// described once (the members table), from which come the C header (include/xdpsim_control.h), the
+// BTF ([Layout.BTF]), the encoding ([Netdev.Lookup]) and the decoding ([Netdev.Update]). It grows
+// only at its end (versions 1 and 2); a client of an older layout gets its prefix, and a [Client]
+// finds members by name through the BTF. [Set] is a host's devices, kept in state files
+// ([LoadState], [Set.WriteState]). docs/control.md lists the rules and every modelling choice.
 //
 // # The dispatcher
 //

@@ -11,6 +11,7 @@ type Errno int
 const (
 	EPERM         Errno = 1
 	ENOENT        Errno = 2
+	E2BIG         Errno = 7
 	ENXIO         Errno = 6
 	EBADF         Errno = 9
 	EACCES        Errno = 13
@@ -29,6 +30,7 @@ const (
 var errnoNames = map[Errno]string{
 	EPERM:         "EPERM: operation not permitted",
 	ENOENT:        "ENOENT: no such file or directory",
+	E2BIG:         "E2BIG: argument list too long",
 	ENXIO:         "ENXIO: no such device or address",
 	EBADF:         "EBADF: bad file descriptor",
 	EACCES:        "EACCES: permission denied",

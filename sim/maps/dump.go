@@ -99,5 +99,5 @@ func loadEntry(m *Map, e result.MapEntry) error {
 	if err != nil {
 		return err
 	}
-	return m.Update(key, v, UpdateAny, 0)
+	return m.UpdateUser(key, v, UpdateAny)
 }

@@ -28,6 +28,7 @@ const (
 	kDevMapHash
 	kCPUMap
 	kXSKMap
+	kControl
 )
 
 var kinds = map[ebpf.MapType]kind{
@@ -49,6 +50,7 @@ var kinds = map[ebpf.MapType]kind{
 	ebpf.DevMapHash:     kDevMapHash,
 	ebpf.CPUMap:         kCPUMap,
 	ebpf.XSKMap:         kXSKMap,
+	Control:             kControl,
 }
 
 // arrayStore holds the values of array and percpu_array maps: one preallocated backing array
@@ -107,6 +109,7 @@ type Map struct {
 	qs    *queueStack
 	rb    *RingBuf
 	perf  *PerfEventArray
+	ctrl  *control
 	zeros []byte // a zero value, for new per-CPU elements
 }
 
@@ -202,6 +205,8 @@ func New(spec Spec, ncpu int) (*Map, error) {
 		m.qs = newQueueStack(k == kStack, vs, n)
 	case kRingBuf:
 		m.rb = newRingBuf(n)
+	case kControl:
+		m.ctrl = &control{bufs: map[uint32][]byte{}}
 	}
 	if m.percpu() {
 		m.zeros = make([]byte, vs)
@@ -404,6 +409,8 @@ func (m *Map) Lookup(key []byte, cpu int) ([]byte, error) {
 		return m.slots.value(idx), nil
 	case kPerfEventArray, kRingBuf:
 		return nil, ENOTSUPP
+	case kControl:
+		return m.controlLookup(key)
 	}
 	return nil, EINVAL
 }
@@ -453,6 +460,9 @@ func (m *Map) Update(key, value []byte, flags uint64, cpu int) error {
 	}
 	if m.kind == kRingBuf {
 		return ENOTSUPP
+	}
+	if m.kind == kControl {
+		return m.controlUpdate(key, value, flags, true)
 	}
 	if len(value) != int(m.spec.ValueSize) {
 		return EINVAL
@@ -873,7 +883,7 @@ func (m *Map) updateSlot(idx uint32, value []byte, flags uint64, obj any) error 
 // perf_event_array give E2BIG out of range and ENOENT for an empty slot.
 func (m *Map) Delete(key []byte) error {
 	switch m.kind {
-	case kArray, kPerCPUArray, kQueue, kStack:
+	case kArray, kPerCPUArray, kQueue, kStack, kControl:
 		return EINVAL
 	case kRingBuf:
 		return ENOTSUPP
@@ -972,6 +982,8 @@ func (m *Map) NextKey(key []byte) ([]byte, error) {
 		return m.trie.key(nd), nil
 	case kRingBuf:
 		return nil, ENOTSUPP
+	case kControl:
+		return m.controlNextKey(key)
 	}
 	return nil, EINVAL
 }
@@ -1120,6 +1132,17 @@ func (m *Map) Iterate(fn func(key []byte, values [][]byte) bool) {
 			vals[0] = v
 			return fn(nil, vals)
 		})
+	case m.ctrl != nil && m.ctrl.backend != nil:
+		for _, key := range m.ctrl.backend.Keys() {
+			v, err := m.controlLookup(key)
+			if err != nil {
+				continue
+			}
+			vals[0] = v
+			if !fn(key, vals) {
+				return
+			}
+		}
 	}
 }
 

@@ -90,6 +90,8 @@ type Spec struct {
 	SpinLock bool
 	// SpinLockOffset is the byte offset of the bpf_spin_lock within the value.
 	SpinLockOffset uint32
+	// Extra is map_extra; for a Control map, the ctrl_type (ControlXDPAttr).
+	Extra uint64
 }
 
 // SpecError is the error New returns for a spec the kernel would refuse. It unwraps to the Errno
@@ -154,6 +156,8 @@ func typeName(t ebpf.MapType) string {
 		return "cpumap"
 	case ebpf.XSKMap:
 		return "xskmap"
+	case Control:
+		return "control"
 	}
 	return t.String()
 }
@@ -265,6 +269,21 @@ func (s *Spec) validate() error {
 			return specErr(s, EINVAL, "devmap_hash max_entries %d overflows the bucket count", s.MaxEntries)
 		case uint64(s.MaxEntries)*uint64(s.ValueSize)*2 > simMaxBytes:
 			return specErr(s, ENOMEM, "%s with %d entries is too large", tn, s.MaxEntries)
+		}
+		return nil
+	}
+	if s.Type == Control {
+		switch {
+		case s.MaxEntries == 0:
+			return specErr(s, EINVAL, "max_entries must not be 0")
+		case s.KeySize != 4:
+			return specErr(s, EINVAL, "control map key size must be 4 (the ifindex), not %d", s.KeySize)
+		case s.ValueSize == 0:
+			return specErr(s, EINVAL, "value size must not be 0")
+		case s.Flags&^(FlagNumaNode|flagAccessMask) != 0:
+			return specErr(s, EINVAL, "flags %#x not valid for a control map", s.Flags)
+		case s.Extra != ControlXDPAttr:
+			return specErr(s, EINVAL, "control map ctrl_type (map_extra) %d is not XDP_ATTR (%d), the only one xdpsim models", s.Extra, ControlXDPAttr)
 		}
 		return nil
 	}
@@ -386,6 +405,7 @@ func SpecFromMapSpec(ms *ebpf.MapSpec, ncpu int) (Spec, error) {
 		ValueSize:  ms.ValueSize,
 		MaxEntries: ms.MaxEntries,
 		Flags:      ms.Flags,
+		Extra:      ms.MapExtra,
 	}
 	switch ms.Type {
 	case ebpf.ArrayOfMaps, ebpf.HashOfMaps:

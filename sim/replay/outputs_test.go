@@ -84,11 +84,11 @@ func TestJSONLinesAreEncodingJSONs(t *testing.T) {
 		_, x := newSim(t, run.prog, run.opts)
 		x.Machine().SetBudget(run.budget)
 		if run.dev != "" {
-			p, err := kfuncs.Profile(run.dev)
+			p, err := device.LookupProfile(run.dev)
 			if err != nil {
 				t.Fatal(err)
 			}
-			x.SetDevice(&sim.Device{Profile: p})
+			x.SetDevice(&device.Netdev{Profile: p})
 		}
 		l := &replay.Loop{Target: replay.Sim{X: x}, Sinks: []replay.Sink{check}}
 		if err := l.Run(run.trace); err != nil {

@@ -27,6 +27,9 @@ func Options(p corpus.Program) sim.LoadOptions {
 	if strings.Contains(p.Needs, corpus.NeedsExportToSkb) {
 		opts.Features.ExportToSkb = true
 	}
+	if strings.Contains(p.Needs, corpus.NeedsControlMap) {
+		opts.Features.ControlMap = true
+	}
 	return opts
 }
 

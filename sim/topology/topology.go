@@ -70,7 +70,6 @@ import (
 
 	"github.com/cilium/ebpf"
 
-	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/device"
 )
@@ -298,6 +297,11 @@ func (f *File) Build(dir string, opts sim.LoadOptions) (*Topology, error) {
 	if err := n.Build(); err != nil {
 		return nil, err
 	}
+	// Control maps (--feature control-map) reach the topology's devices.
+	devs := n.Netdevs()
+	for _, o := range t.Objects {
+		o.SetDevices(devs)
+	}
 	return t, nil
 }
 
@@ -327,22 +331,22 @@ func addDevice(n *sim.Network, d Device) error {
 		if d.Peer != nil {
 			return errors.New("a NIC has no peer")
 		}
-		nic := &sim.Device{Queues: d.Queues}
 		name := d.Profile
 		if name == "" {
-			name = kfuncs.DefaultProfile
+			name = device.DefaultProfile
 		}
-		p, err := kfuncs.Profile(name)
+		p, err := device.LookupProfile(name)
 		if err != nil {
 			return fmt.Errorf("profile %s: %w", name, err)
 		}
-		nic.Profile = p
+		nic := device.NewNetdev(p)
+		nic.Queues = d.Queues
 		if d.RSSKey != "" {
 			k, err := parseHex(d.RSSKey)
 			if err != nil || len(k) < 4 {
 				return fmt.Errorf("rss_key %q: want at least 4 bytes of hex", d.RSSKey)
 			}
-			nic.RSSKey = k
+			nic.SetRSSKey(k)
 		}
 		if d.Queues < 0 {
 			return fmt.Errorf("queues %d", d.Queues)

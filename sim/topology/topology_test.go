@@ -14,7 +14,6 @@ import (
 	"github.com/google/gopacket/layers"
 
 	"github.com/xdpsim/xdpsim/corpus"
-	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/replay"
@@ -349,7 +348,7 @@ func TestSeveralXDPProgramsOnADeviceRunThroughLibxdpsDispatcher(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref.SetDevice(&sim.Device{Profile: mustProfile(t)})
+	ref.SetDevice(device.NewNetdev(mustProfile(t)))
 	verdicts := map[string]int{}
 	err = replay.ReadAll([]string{corpus.TracePath("mixed.pcap")}, func(r *replay.Record) error {
 		if r.Index > 300 {
@@ -387,9 +386,9 @@ func TestSeveralXDPProgramsOnADeviceRunThroughLibxdpsDispatcher(t *testing.T) {
 	}
 }
 
-func mustProfile(t *testing.T) *kfuncs.DeviceProfile {
+func mustProfile(t *testing.T) *device.Profile {
 	t.Helper()
-	p, err := kfuncs.Profile(kfuncs.DefaultProfile)
+	p, err := device.LookupProfile(device.DefaultProfile)
 	if err != nil {
 		t.Fatal(err)
 	}

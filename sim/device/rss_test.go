@@ -1,8 +1,9 @@
-package kfuncs
+package device
 
 import (
 	"bytes"
 	"encoding/binary"
+	"github.com/xdpsim/xdpsim/kfuncs"
 	"net/netip"
 	"testing"
 )
@@ -91,9 +92,9 @@ func routing2(addr string) []byte {
 	return append(b, protoRouting)
 }
 
-func mustProfile(t testing.TB, name string) *DeviceProfile {
+func mustProfile(t testing.TB, name string) *Profile {
 	t.Helper()
-	p, err := Profile(name)
+	p, err := LookupProfile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +112,7 @@ func TestComputeHintsHashesWhatTheDeviceHashes(t *testing.T) {
 		profile  string
 		pkt      []byte
 		hash     uint32
-		typ      RSSType
+		typ      kfuncs.RSSType
 		hashData bool // rx_hash returns data
 	}{
 		{"mlx5 hashes IPv4 TCP over addresses and ports", "mlx5", eth(0x0800, ipv4(v4, protoTCP, 0, 0)), v4.withPort, 0x19, true},
@@ -155,7 +156,7 @@ func TestComputeHintsHashesWhatTheDeviceHashes(t *testing.T) {
 			if h.Hash != c.hash || h.HashType != c.typ {
 				t.Errorf("hash %#08x type %#x (%v), want %#08x type %#x (%v)", h.Hash, uint32(h.HashType), h.HashType, c.hash, uint32(c.typ), c.typ)
 			}
-			if got := h.Valid&HintHash != 0; got != c.hashData {
+			if got := h.Valid&kfuncs.HintHash != 0; got != c.hashData {
 				t.Errorf("hash valid = %v, want %v", got, c.hashData)
 			}
 			if !bytes.Equal(c.pkt, orig) {
@@ -166,19 +167,19 @@ func TestComputeHintsHashesWhatTheDeviceHashes(t *testing.T) {
 }
 
 func TestComputeHintsReportsTypesWithDynamicHeaders(t *testing.T) {
-	p := &DeviceProfile{Name: "custom", Hints: HintHash, RSS: rssCommon | RSSDynHdr}
+	p := &Profile{Name: "custom", Hints: kfuncs.HintHash, RSS: rssCommon | RSSDynHdr}
 	v4, v6 := msVectors[0], msVectors[5]
 	cases := []struct {
 		name string
 		pkt  []byte
 		hash uint32
-		typ  RSSType
+		typ  kfuncs.RSSType
 	}{
-		{"IPv4 with options and no ports is L3_IPV4_OPT", eth(0x0800, ipv4(v4, 1, 4, 0)), v4.addrOnly, RSSTypeL3IPv4Opt},
+		{"IPv4 with options and no ports is L3_IPV4_OPT", eth(0x0800, ipv4(v4, 1, 4, 0)), v4.addrOnly, kfuncs.RSSTypeL3IPv4Opt},
 		{"IPv4 TCP with options has DYNHDR too", eth(0x0800, ipv4(v4, protoTCP, 4, 0)), v4.withPort, 0x1d},
 		{"IPv4 TCP without options has no DYNHDR", eth(0x0800, ipv4(v4, protoTCP, 0, 0)), v4.withPort, 0x19},
-		{"IPv6 with an extension header and no ports is L3_IPV6_EX", eth(0x86dd, ipv6v(v6, 58, hopByHop)), v6.addrOnly, RSSTypeL3IPv6Ex},
-		{"IPv6 TCP with an extension header is L4_IPV6_TCP_EX", eth(0x86dd, ipv6v(v6, protoTCP, hopByHop)), v6.withPort, RSSTypeL4IPv6TCPEx},
+		{"IPv6 with an extension header and no ports is L3_IPV6_EX", eth(0x86dd, ipv6v(v6, 58, hopByHop)), v6.addrOnly, kfuncs.RSSTypeL3IPv6Ex},
+		{"IPv6 TCP with an extension header is L4_IPV6_TCP_EX", eth(0x86dd, ipv6v(v6, protoTCP, hopByHop)), v6.withPort, kfuncs.RSSTypeL4IPv6TCPEx},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -242,10 +243,10 @@ func TestComputeHintsStripsTheVLANTagsTheDeviceOffloads(t *testing.T) {
 			if !bytes.Equal(out, c.out) {
 				t.Errorf("frame\n% x\nwant\n% x", out, c.out)
 			}
-			if got := h.Valid&HintVLANTag != 0; got != c.valid {
+			if got := h.Valid&kfuncs.HintVLANTag != 0; got != c.valid {
 				t.Errorf("VLAN valid = %v, want %v", got, c.valid)
 			}
-			if got := h.Supported&HintVLANTag != 0; got != c.supported {
+			if got := h.Supported&kfuncs.HintVLANTag != 0; got != c.supported {
 				t.Errorf("VLAN supported = %v, want %v", got, c.supported)
 			}
 			if h.VLANProto != c.proto || h.VLANTCI != c.tci {
@@ -277,10 +278,10 @@ func TestComputeHintsTimestampsWithThePcapTime(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.profile+" gives the right timestamp", func(t *testing.T) {
 			h, _ := ComputeHints(mustProfile(t, c.profile), pkt, ts, nil)
-			if got := h.Supported&HintTimestamp != 0; got != c.supported {
+			if got := h.Supported&kfuncs.HintTimestamp != 0; got != c.supported {
 				t.Errorf("supported = %v, want %v", got, c.supported)
 			}
-			if got := h.Valid&HintTimestamp != 0; got != c.valid {
+			if got := h.Valid&kfuncs.HintTimestamp != 0; got != c.valid {
 				t.Errorf("valid = %v, want %v", got, c.valid)
 			}
 			if h.Timestamp != c.value {
@@ -306,7 +307,7 @@ func TestComputeHintsSurvivesShortAndOddFrames(t *testing.T) {
 	}
 	t.Run("a truncated TCP header is hashed on the addresses", func(t *testing.T) {
 		pkt := eth(0x0800, ipv4(v4, protoTCP, 0, 0))[:14+20+2]
-		if h, _ := ComputeHints(mustProfile(t, "mlx5"), pkt, 0, nil); h.Hash != v4.addrOnly || h.HashType != RSSTypeL3IPv4 {
+		if h, _ := ComputeHints(mustProfile(t, "mlx5"), pkt, 0, nil); h.Hash != v4.addrOnly || h.HashType != kfuncs.RSSTypeL3IPv4 {
 			t.Errorf("hash %#08x type %v, want %#08x L3_IPV4", h.Hash, h.HashType, v4.addrOnly)
 		}
 	})

@@ -1,4 +1,4 @@
-package kfuncs
+package device
 
 import (
 	"bytes"
@@ -24,7 +24,7 @@ func FuzzComputeHints(f *testing.F) {
 	f.Add(eth(0x0800, ipv4(msVectors[0], protoTCP, 4, 0), 0x8100, 0x6064))
 	f.Add(eth(0x86dd, ipv6v(msVectors[5], protoTCP, hopByHop, homeAddrOpts(msVectors[5].src), routing2(msVectors[5].dst))))
 	f.Add(eth(0x86dd, ipv6v(msVectors[6], protoUDP, fragHdr(8))))
-	var ps []*DeviceProfile
+	var ps []*Profile
 	for _, n := range ProfileNames() {
 		ps = append(ps, mustProfile(f, n))
 	}
@@ -45,6 +45,43 @@ func FuzzComputeHints(f *testing.F) {
 			if h.Valid&^h.Supported != 0 {
 				t.Fatalf("%s: valid %v beyond supported %v", p.Name, h.Valid, h.Supported)
 			}
+		}
+	})
+}
+
+// FuzzNetdevUpdate gives every profile's device any value of any length: no panic; a refused
+// update changes nothing; an accepted one leaves the device where a second update with what it now
+// reads back is a no-op.
+func FuzzNetdevUpdate(f *testing.F) {
+	f.Add(NewNetdev(mustProfile(f, "mlx5")).Attributes(), false)
+	v := NewNetdev(mustProfile(f, "ice")).Attributes()
+	le.PutUint32(v[20:], 4) // rx_queues
+	f.Add(v, false)
+	f.Add(v[:1136], true)
+	f.Add(append(v, 0, 0, 0, 0, 0, 0, 0, 0), true)
+	f.Fuzz(func(t *testing.T, val []byte, program bool) {
+		origin := FromUser
+		if program {
+			origin = FromProgram
+		}
+		for _, name := range ProfileNames() {
+			a, b := NewVethPair(mustProfile(t, name), "a", "b")
+			before := a.Attributes()
+			if err := a.Update(Latest(), val, origin); err != nil {
+				if !bytes.Equal(a.Attributes(), before) {
+					t.Fatalf("%s: refused (%v), yet changed", name, err)
+				}
+				continue
+			}
+			after := a.Attributes()
+			if err := a.Update(Latest(), after, FromUser); err != nil {
+				t.Fatalf("%s: its own value is refused: %v", name, err)
+			}
+			if !bytes.Equal(a.Attributes(), after) {
+				t.Fatalf("%s: writing back what it reads changed it", name)
+			}
+			_ = b.Attributes()
+			a.Receive(eth(0x0800, ipv4(msVectors[0], protoTCP, 0, 0), 0x8100, 1), 1)
 		}
 	})
 }

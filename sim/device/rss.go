@@ -1,7 +1,8 @@
-package kfuncs
+package device
 
 import (
 	"encoding/binary"
+	"github.com/xdpsim/xdpsim/kfuncs"
 	"slices"
 )
 
@@ -20,27 +21,49 @@ import (
 //   - VLAN tag: when the device strips the frame's outer tag, the tag goes to VLANProto and
 //     VLANTCI and the returned frame lacks its 4 bytes. That frame is then a new slice; otherwise
 //     it is pkt itself. pkt is never modified.
-func ComputeHints(p *DeviceProfile, pkt []byte, tsNs uint64, key []byte) (RxHints, []byte) {
-	h := RxHints{Supported: p.Hints & allHints}
+func ComputeHints(p *Profile, pkt []byte, tsNs uint64, key []byte) (kfuncs.RxHints, []byte) {
 	if key == nil {
 		key = p.key()
 	}
+	var tk *ToeplitzKey
+	if p.RSS != 0 {
+		tk = cachedKey(key)
+	}
+	return computeHints(p, p.StripVLAN, pkt, tsNs, hasher{tk, key})
+}
+
+// hasher hashes with a prepared key when there is one, by the definition otherwise.
+type hasher struct {
+	t   *ToeplitzKey
+	key []byte
+}
+
+func (h hasher) hash(in []byte) uint32 {
+	if h.t != nil {
+		return h.t.Hash(in)
+	}
+	return toeplitzBits(h.key, in)
+}
+
+// computeHints is ComputeHints with the TPIDs the device strips now and its key.
+func computeHints(p *Profile, strip []uint16, pkt []byte, tsNs uint64, key hasher) (kfuncs.RxHints, []byte) {
+	h := kfuncs.RxHints{Supported: p.Hints & (kfuncs.HintTimestamp | kfuncs.HintHash | kfuncs.HintVLANTag)}
 	out := pkt
 	if len(pkt) >= 18 {
 		tpid := binary.BigEndian.Uint16(pkt[12:14])
-		if slices.Contains(p.StripVLAN, tpid) {
+		if slices.Contains(strip, tpid) {
 			h.VLANProto = tpid
 			h.VLANTCI = binary.BigEndian.Uint16(pkt[14:16])
-			if p.Hints&HintVLANTag != 0 && !(p.VLANNoDataIfZeroTCI && h.VLANTCI == 0) {
-				h.Valid |= HintVLANTag
+			if p.Hints&kfuncs.HintVLANTag != 0 && !(p.VLANNoDataIfZeroTCI && h.VLANTCI == 0) {
+				h.Valid |= kfuncs.HintVLANTag
 			}
 			out = make([]byte, len(pkt)-4)
 			copy(out, pkt[:12])
 			copy(out[12:], pkt[16:])
 		}
 	}
-	if p.Hints&HintTimestamp != 0 {
-		h.Valid |= HintTimestamp
+	if p.Hints&kfuncs.HintTimestamp != 0 {
+		h.Valid |= kfuncs.HintTimestamp
 		if !p.TimestampZero {
 			h.Timestamp = tsNs
 		}
@@ -49,21 +72,21 @@ func ComputeHints(p *DeviceProfile, pkt []byte, tsNs uint64, key []byte) (RxHint
 		var in [36]byte
 		n, typ, tagged := rssInput(p.RSS, out, &in)
 		if n > 0 {
-			h.Hash = Toeplitz(key, in[:n])
+			h.Hash = key.hash(in[:n])
 		}
 		h.HashType = typ
 		if p.SkbHash {
-			h.HashType = RSSTypeNone
+			h.HashType = kfuncs.RSSTypeNone
 			if !tagged && skbL4Hash(out) {
-				h.HashType = RSSTypeL4Any
+				h.HashType = kfuncs.RSSTypeL4Any
 			}
 		}
 	}
-	if p.Hints&HintHash != 0 {
+	if p.Hints&kfuncs.HintHash != 0 {
 		if p.HashNoDataIfZero && h.Hash == 0 {
-			h.WritesOnNoData |= HintHash
+			h.WritesOnNoData |= kfuncs.HintHash
 		} else {
-			h.Valid |= HintHash
+			h.Valid |= kfuncs.HintHash
 		}
 	}
 	return h, out
@@ -83,9 +106,9 @@ const (
 
 // rssInput writes the RSS hash input for frame pkt to in and returns its length (0: not hashed), the
 // hash type, and whether an in-band VLAN tag preceded the IP header.
-func rssInput(f RSSFields, pkt []byte, in *[36]byte) (n int, typ RSSType, tagged bool) {
+func rssInput(f RSSFields, pkt []byte, in *[36]byte) (n int, typ kfuncs.RSSType, tagged bool) {
 	if len(pkt) < 14 {
-		return 0, RSSTypeNone, false
+		return 0, kfuncs.RSSTypeNone, false
 	}
 	off := 12
 	etype := binary.BigEndian.Uint16(pkt[off:])
@@ -106,30 +129,30 @@ func rssInput(f RSSFields, pkt []byte, in *[36]byte) (n int, typ RSSType, tagged
 }
 
 // l4Ports says whether the fields include the ports of protocol proto, and the L4 type bits.
-func l4Ports(proto uint8, tcp, udp, sctp bool) (bool, RSSType) {
+func l4Ports(proto uint8, tcp, udp, sctp bool) (bool, kfuncs.RSSType) {
 	switch {
 	case proto == protoTCP && tcp:
-		return true, RSSL4 | RSSL4TCP
+		return true, kfuncs.RSSL4 | kfuncs.RSSL4TCP
 	case proto == protoUDP && udp:
-		return true, RSSL4 | RSSL4UDP
+		return true, kfuncs.RSSL4 | kfuncs.RSSL4UDP
 	case proto == protoSCTP && sctp:
-		return true, RSSL4 | RSSL4SCTP
+		return true, kfuncs.RSSL4 | kfuncs.RSSL4SCTP
 	}
 	return false, 0
 }
 
-func rssIPv4(f RSSFields, ip []byte, in *[36]byte) (int, RSSType) {
+func rssIPv4(f RSSFields, ip []byte, in *[36]byte) (int, kfuncs.RSSType) {
 	if f&RSSIPv4 == 0 || len(ip) < 20 || ip[0]>>4 != 4 {
-		return 0, RSSTypeNone
+		return 0, kfuncs.RSSTypeNone
 	}
 	ihl := int(ip[0]&0xf) * 4
 	if ihl < 20 || len(ip) < ihl {
-		return 0, RSSTypeNone
+		return 0, kfuncs.RSSTypeNone
 	}
 	copy(in[0:8], ip[12:20])
-	n, typ := 8, RSSTypeL3IPv4
+	n, typ := 8, kfuncs.RSSTypeL3IPv4
 	if ihl > 20 && f&RSSDynHdr != 0 {
-		typ |= RSSL3DynHdr
+		typ |= kfuncs.RSSL3DynHdr
 	}
 	frag := binary.BigEndian.Uint16(ip[6:8])&0x3fff != 0 // MF or an offset
 	ports, l4 := l4Ports(ip[9], f&RSSIPv4TCP != 0, f&RSSIPv4UDP != 0, f&RSSIPv4SCTP != 0)
@@ -141,9 +164,9 @@ func rssIPv4(f RSSFields, ip []byte, in *[36]byte) (int, RSSType) {
 	return n, typ
 }
 
-func rssIPv6(f RSSFields, ip []byte, in *[36]byte) (int, RSSType) {
+func rssIPv6(f RSSFields, ip []byte, in *[36]byte) (int, kfuncs.RSSType) {
 	if f&RSSIPv6 == 0 || len(ip) < 40 || ip[0]>>4 != 6 {
-		return 0, RSSTypeNone
+		return 0, kfuncs.RSSTypeNone
 	}
 	copy(in[0:32], ip[8:40])
 	// Walk the extension headers, noting a Home Address option and a type 2 routing header for
@@ -159,7 +182,7 @@ walk:
 			break walk
 		}
 		if len(ip) < off+8 {
-			return 32, RSSTypeL3IPv6 // truncated: the addresses are all the device can hash
+			return 32, kfuncs.RSSTypeL3IPv6 // truncated: the addresses are all the device can hash
 		}
 		ext = true
 		hdr := ip[off:]
@@ -189,7 +212,7 @@ walk:
 	if frag || len(ip) < off+4 {
 		ports = false
 	}
-	typ := RSSTypeL3IPv6
+	typ := kfuncs.RSSTypeL3IPv6
 	n := 32
 	if ports {
 		copy(in[32:36], ip[off:off+4])
@@ -206,7 +229,7 @@ walk:
 		}
 	}
 	if ex || (ext && f&RSSDynHdr != 0) {
-		typ |= RSSL3DynHdr
+		typ |= kfuncs.RSSL3DynHdr
 	}
 	return n, typ
 }

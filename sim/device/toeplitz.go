@@ -1,4 +1,4 @@
-package kfuncs
+package device
 
 import (
 	"math/bits"

@@ -1,4 +1,4 @@
-package kfuncs
+package device
 
 import (
 	"encoding/hex"
@@ -6,9 +6,12 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
+
+	"github.com/xdpsim/xdpsim/kfuncs"
 )
 
-// DeviceProfile describes a simulated network device: which RX metadata hints its driver implements,
+// Profile describes a simulated network device: which RX metadata hints its driver implements,
 // whether it strips VLAN tags, and how it hashes for RSS. [ComputeHints] applies it to a frame.
 //
 // The built-in profiles follow the drivers' xdp_metadata_ops as the kernel's patches show them
@@ -16,13 +19,13 @@ import (
 // timestamping switched on (drivers report -ENODATA for the timestamp until it is) and with its
 // default RSS configuration, but with the Microsoft key instead of the random key a real driver
 // picks at boot.
-type DeviceProfile struct {
+type Profile struct {
 	// Name is the profile's name, as --device takes it.
 	Name string
 	// Description says which device the profile stands for.
 	Description string
 	// Hints are the hints the driver implements; the others return -EOPNOTSUPP.
-	Hints Hint
+	Hints kfuncs.Hint
 	// TimestampZero: the driver returns 0 with a timestamp of 0. veth does, for a packet that
 	// arrives as an skb without a hardware timestamp (measured on 6.18).
 	TimestampZero bool
@@ -45,6 +48,9 @@ type DeviceProfile struct {
 	RSS RSSFields
 	// Key is the RSS key; nil means MicrosoftRSSKey.
 	Key []byte
+	// Facts are what the driver declares to the kernel and reports through netlink and ethtool:
+	// the base of the device's attributes (see [Netdev.Attributes]).
+	Facts DriverFacts
 	// Notes say what the profile leaves out or approximates.
 	Notes []string
 }
@@ -94,16 +100,20 @@ func (f RSSFields) Names() []string {
 const rssCommon = RSSIPv4 | RSSIPv4TCP | RSSIPv4UDP | RSSIPv6 | RSSIPv6TCP | RSSIPv6UDP
 
 // profiles are the built-in device profiles.
-var profiles = []DeviceProfile{
+var profiles = []Profile{
 	{
 		Name:        "none",
 		Description: "a device without XDP metadata ops (tap, say): every hint returns -EOPNOTSUPP; one queue, no RSS",
+		Facts: DriverFacts{
+			MinMTU: 68, MaxMTU: 65535, MTU: 1500, MaxQueues: 1, Queues: 1, RingFixed: true,
+			Notes: []string{"declares no XDP features (a device with generic XDP only); a real tap declares basic, redirect and ndo-xmit"},
+		},
 	},
 	{
 		Name: "veth",
 		Description: "veth with packets arriving as skbs (sent through the peer), as measured on Linux 6.18: " +
 			"timestamp 0, the skb's flow hash with type L4_ANY or NONE, VLAN tag only when hardware-accelerated",
-		Hints:         HintTimestamp | HintHash | HintVLANTag,
+		Hints:         kfuncs.HintTimestamp | kfuncs.HintHash | kfuncs.HintVLANTag,
 		TimestampZero: true,
 		SkbHash:       true,
 		RSS:           rssCommon | RSSIPv4SCTP | RSSIPv6SCTP,
@@ -113,42 +123,125 @@ var profiles = []DeviceProfile{
 			"a frame redirected into veth (no skb) gets -ENODATA for every hint",
 			"in-band VLAN tags stay in the frame; rx_vlan_tag returns -ENODATA",
 		},
+		// drivers/net/veth.c (veth_set_xdp_features, veth_xdp_set), measured on Linux 6.18.
+		Facts: DriverFacts{
+			XDPFeatures: XDPActBasic | XDPActRedirect | XDPActRxSG,
+			NdoXmit:     NdoXmitPeerProgramOrGRO, NdoXmitSG: true,
+			ZCMaxSegs: 1,
+			MinMTU:    68, MaxMTU: 65535, MTU: 1500,
+			// SKB_WITH_OVERHEAD(PAGE_SIZE - VETH_XDP_HEADROOM) - ETH_HLEN, and with frags
+			// PAGE_SIZE * MAX_SKB_FRAGS more, put on the peer's max_mtu (measured).
+			XDPMaxMTU: 3506, XDPMaxMTUErr: syscall.ERANGE, XDPMaxMTUOnPeer: true, XDPFragsMaxMTU: 3506 + 4096*17,
+			MaxQueues: 64, Queues: 1,
+			RingSize: 256, MaxRing: 256, RingFixed: true, // VETH_RING_SIZE, the XDP ring; no ethtool -g
+			Notes: []string{
+				"no RSS configuration (ethtool -x is not supported); the hash is the skb's flow hash",
+				"max_queues stands for the kernel's num_possible_cpus() default of 64",
+				"the kernel recomputes the features on channel changes, GRO changes and XDP setup; xdpsim from the current state at every read",
+			},
+		},
 	},
 	{
 		Name:        "mlx5",
 		Description: "NVIDIA/Mellanox ConnectX-4 and later (mlx5_core) with RX hardware timestamping on",
-		Hints:       HintTimestamp | HintHash | HintVLANTag,
+		Hints:       kfuncs.HintTimestamp | kfuncs.HintHash | kfuncs.HintVLANTag,
 		StripVLAN:   []uint16{0x8100},
 		RSS:         rssCommon,
 		Notes: []string{
 			"SCTP and IPsec traffic is hashed on the addresses only",
 		},
+		// drivers/net/ethernet/mellanox/mlx5/core: mlx5e_set_xdp_feature, mlx5e_xdp_max_mtu,
+		// mlx5e_xsk_tx_metadata_ops, the default params.
+		Facts: DriverFacts{
+			XDPFeatures: XDPActBasic | XDPActRedirect | XDPActXSKZeroCopy | XDPActRxSG,
+			NdoXmit:     NdoXmitWithProgram, NdoXmitSG: true,
+			XSKFeatures: XSKTxTimestamp | XSKTxChecksum,
+			ZCMaxSegs:   1,
+			MinMTU:      68, MaxMTU: 9978, MTU: 1500,
+			// PAGE_SIZE - SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) - XDP_PACKET_HEADROOM -
+			// hard_mtu (ETH_HLEN + VLAN_HLEN + ETH_FCS_LEN).
+			XDPMaxMTU: 4096 - 320 - 256 - 22, XDPMaxMTUErr: syscall.EINVAL,
+			MaxQueues: 64, Queues: 1,
+			RingSize: 1024, MaxRing: 8192,
+			RSSKeySize: 40, IndirSize: 256,
+			Strip: true,
+			Notes: []string{
+				"NDO_XMIT only with an XDP program attached, as since mlx5 allocates its XDP redirect queue only then (2025); earlier kernels declare it always",
+				"max_mtu stands for ConnectX's usual hardware limit",
+			},
+		},
 	},
 	{
 		Name:                "ice",
 		Description:         "Intel E800 series (ice) with RX hardware timestamping on",
-		Hints:               HintTimestamp | HintHash | HintVLANTag,
+		Hints:               kfuncs.HintTimestamp | kfuncs.HintHash | kfuncs.HintVLANTag,
 		HashNoDataIfZero:    true,
 		StripVLAN:           []uint16{0x8100},
 		VLANNoDataIfZeroTCI: true,
 		RSS:                 rssCommon | RSSIPv4SCTP | RSSIPv6SCTP,
+		// drivers/net/ethernet/intel/ice: ice_set_ops, ice_xdp_setup_prog,
+		// ice_max_xdp_frame_size (4 KiB pages), ICE_MAX_MTU, the default ring and LUT sizes.
+		Facts: DriverFacts{
+			XDPFeatures: XDPActBasic | XDPActRedirect | XDPActXSKZeroCopy | XDPActRxSG,
+			NdoXmit:     NdoXmitWithProgram, NdoXmitSG: true,
+			ZCMaxSegs: 8, // ICE_MAX_BUF_TXD
+			MinMTU:    68, MaxMTU: 9702, MTU: 1500,
+			XDPMaxMTU: 3072 - 26, XDPMaxMTUErr: syscall.EOPNOTSUPP, // ICE_RXBUF_3072 less ICE_ETH_PKT_HDR_PAD
+			MaxQueues: 64, Queues: 1,
+			RingSize: 2048, MaxRing: 8160,
+			RSSKeySize: 52, IndirSize: 512,
+			Strip: true,
+			Notes: []string{
+				"a PF's LUT may be 2048 entries (ICE_LUT_PF) depending on the firmware; xdpsim uses the VSI's 512",
+			},
+		},
 	},
 	{
 		Name:        "igc",
 		Description: "Intel I225/I226 (igc) with RX hardware timestamping on; hashes UDP on the addresses only, as by default",
-		Hints:       HintTimestamp | HintHash,
+		Hints:       kfuncs.HintTimestamp | kfuncs.HintHash,
 		RSS:         RSSIPv4 | RSSIPv4TCP | RSSIPv6 | RSSIPv6TCP | RSSIPv6TCPEx,
 		Notes: []string{
 			"no rx_vlan_tag op and no VLAN stripping modelled",
+		},
+		// drivers/net/ethernet/intel/igc: igc_probe, igc_xdp_set_prog (no XDP with jumbo
+		// frames), igc_xsk_tx_metadata_ops (timestamp and launch time), IGC_MAX_RX_QUEUES.
+		Facts: DriverFacts{
+			XDPFeatures: XDPActBasic | XDPActRedirect | XDPActXSKZeroCopy,
+			NdoXmit:     NdoXmitWithProgram,
+			XSKFeatures: XSKTxTimestamp | XSKTxLaunchTime,
+			ZCMaxSegs:   1,
+			MinMTU:      68, MaxMTU: 9216, MTU: 1500,
+			XDPMaxMTU: 1500, XDPMaxMTUErr: syscall.EOPNOTSUPP, // ETH_DATA_LEN: "Jumbo frames not supported"
+			MaxQueues: 4, Queues: 1,
+			RingSize: 256, MaxRing: 4096,
+			RSSKeySize: 40, IndirSize: 128,
 		},
 	},
 	{
 		Name:        "virtio_net",
 		Description: "virtio-net with VIRTIO_NET_F_HASH_REPORT negotiated (QEMU hash=on) and the Linux driver's default hash types",
-		Hints:       HintHash,
+		Hints:       kfuncs.HintHash,
 		RSS:         rssCommon,
 		Notes: []string{
 			"the hash comes from the device (the host); the _EX hash types are off, as the Linux driver sets them",
+		},
+		// drivers/net/virtio_net.c with mergeable RX buffers (VIRTIO_NET_F_MRG_RXBUF, QEMU's
+		// default): virtnet_probe, virtnet_xdp_set; queue, ring, key and table sizes as QEMU
+		// offers them.
+		Facts: DriverFacts{
+			XDPFeatures: XDPActBasic | XDPActRedirect | XDPActRxSG,
+			NdoXmit:     NdoXmitWithProgram, NdoXmitSG: true,
+			ZCMaxSegs: 1,
+			MinMTU:    68, MaxMTU: 65535, MTU: 1500,
+			// PAGE_SIZE - SKB_DATA_ALIGN(VIRTIO_XDP_HEADROOM + sizeof(struct skb_shared_info)) - ETH_HLEN.
+			XDPMaxMTU: 4096 - 576 - 14, XDPMaxMTUErr: syscall.EINVAL,
+			MaxQueues: 8, Queues: 1,
+			RingSize: 256, MaxRing: 1024,
+			RSSKeySize: 40, IndirSize: 128,
+			Notes: []string{
+				"AF_XDP zero copy (6.11 and later, with a capable device) is not modelled",
+			},
 		},
 	},
 }
@@ -157,13 +250,14 @@ var profiles = []DeviceProfile{
 const DefaultProfile = "veth"
 
 // Profile returns a copy of the named device profile, which the caller may change (its key, say).
-func Profile(name string) (*DeviceProfile, error) {
+func LookupProfile(name string) (*Profile, error) {
 	for i := range profiles {
 		if profiles[i].Name == name {
 			p := profiles[i]
 			p.StripVLAN = slices.Clone(p.StripVLAN)
 			p.Notes = slices.Clone(p.Notes)
 			p.Key = slices.Clone(p.Key)
+			p.Facts.Notes = slices.Clone(p.Facts.Notes)
 			return &p, nil
 		}
 	}
@@ -197,7 +291,7 @@ type ProfileInfo struct {
 }
 
 // Info describes the profile for listing.
-func (p *DeviceProfile) Info() ProfileInfo {
+func (p *Profile) Info() ProfileInfo {
 	info := ProfileInfo{
 		Name:        p.Name,
 		Description: p.Description,
@@ -217,14 +311,14 @@ func (p *DeviceProfile) Info() ProfileInfo {
 func Profiles() []ProfileInfo {
 	var out []ProfileInfo
 	for _, name := range ProfileNames() {
-		p, _ := Profile(name)
+		p, _ := LookupProfile(name)
 		out = append(out, p.Info())
 	}
 	return out
 }
 
 // key is the profile's RSS key.
-func (p *DeviceProfile) key() []byte {
+func (p *Profile) key() []byte {
 	if p.Key != nil {
 		return p.Key
 	}
@@ -235,8 +329,8 @@ func (p *DeviceProfile) key() []byte {
 // its RX hardware (redirected into it through ndo_xdp_xmit, say): the driver implements what it
 // implements, but has data for nothing, so every implemented hint returns -ENODATA (measured on 6.18
 // for veth).
-func (p *DeviceProfile) HintsWithoutData() RxHints {
-	return RxHints{Supported: p.Hints}
+func (p *Profile) HintsWithoutData() kfuncs.RxHints {
+	return kfuncs.RxHints{Supported: p.Hints}
 }
 
 func tpidName(tpid uint16) string {

@@ -1,0 +1,3 @@
+package device
+
+//go:generate go run ./internal/genheader include/xdpsim_control.h
