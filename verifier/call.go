@@ -14,6 +14,7 @@ import (
 // Helper numbers with special handling.
 const (
 	fnMapLookup        = 1
+	fnMapUpdate        = 2
 	fnTailCall         = 12
 	fnSpinLock         = 93
 	fnSpinUnlock       = 94
@@ -247,7 +248,8 @@ func (e *env) checkHelperCall(idx int, ins vm.Instruction) error {
 		r0.id = rid
 		r0.refID = rid
 	}
-	if meta.haveMap && !mapHelperCompat(e.p.Maps[meta.mapIdx].Type, id) {
+	if meta.haveMap && !mapHelperCompat(e.p.Maps[meta.mapIdx].Type, id) ||
+		meta.haveMap && e.p.Maps[meta.mapIdx].Control && id != fnMapLookup && id != fnMapUpdate {
 		return e.reject("cannot pass map_type %d into func %s#%d", mapTypeNumber(e.p.Maps[meta.mapIdx].Type), helperName(id), id)
 	}
 	if fn.changesPkt {
@@ -934,7 +936,8 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 			if r.typ != scalarValue {
 				return e.reject("R%d is not a scalar", regno)
 			}
-		case kfuncs.ArgOut:
+		case kfuncs.ArgOut, kfuncs.ArgIn:
+			// Both are KF_ARG_PTR_TO_MEM of the pointed-to type's size in the kernel.
 			if r.maybeNull() || r.typ == scalarValue {
 				return e.reject("arg#%d pointer type %s must point to scalar, or struct with scalar", i, kfuncArgType(a))
 			}

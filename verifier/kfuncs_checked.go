@@ -3,7 +3,7 @@ package verifier
 import "github.com/xdpsim/xdpsim/kfuncs"
 
 // KfuncChecked says whether the verifier checks calls of k as the kernel's verifier does. It
-// checks the arguments kinds context, scalar, memory and size, out-pointer, and pointer to a
+// checks the arguments kinds context, scalar, memory and size, in- and out-pointer, and pointer to a
 // kernel object (referenced or trusted, of the prototype's struct), integer, no or kernel-object
 // results, and references (KF_ACQUIRE, KF_RELEASE, KF_RET_NULL: the conntrack kfuncs); kfuncs
 // that take or return pointers to memory, dynptrs, iterators, or that open and close critical
@@ -21,7 +21,7 @@ func KfuncChecked(k *kfuncs.Kfunc) bool {
 	}
 	for _, a := range k.Args {
 		switch a.Kind {
-		case kfuncs.ArgCtx, kfuncs.ArgScalar, kfuncs.ArgMem, kfuncs.ArgMemSize, kfuncs.ArgOut, kfuncs.ArgBTFPtr:
+		case kfuncs.ArgCtx, kfuncs.ArgScalar, kfuncs.ArgMem, kfuncs.ArgMemSize, kfuncs.ArgOut, kfuncs.ArgIn, kfuncs.ArgBTFPtr:
 		default:
 			return false
 		}
