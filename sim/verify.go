@@ -72,6 +72,7 @@ func verifierMap(m *maps.Map, ms *ebpf.MapSpec) verifier.Map {
 	if s.Flags&rdonlyProg != 0 || m.ReadOnlyForPrograms() {
 		vm.ReadOnly = true
 	}
+	vm.Control = m.Type() == maps.Control
 	if ms != nil {
 		if ms.Value != nil {
 			vm.SpinLock = valueMemberOffset(ms.Value, "bpf_spin_lock")

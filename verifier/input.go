@@ -58,6 +58,10 @@ type Map struct {
 	// Data is the content of a read-only array map's single value (.rodata), so that loads of
 	// constants from it are known, as the kernel knows them for frozen maps; nil otherwise.
 	Data []byte
+	// Control says the map is a BPF_MAP_TYPE_CONTROL map (a proposal that never merged into
+	// Linux, behind --feature control-map): only bpf_map_lookup_elem and bpf_map_update_elem
+	// may be given it.
+	Control bool
 }
 
 // FuncArgKind is what a global function's argument is, from its BTF signature.
