@@ -42,7 +42,7 @@ func TestEveryCorpusProgramGetsTheKernelsVerdict(t *testing.T) {
 	}
 	objects := []object{{path: filepath.Join(corpus.Dir(), "..", "sim", "testdata", "lb.o")}}
 	for _, p := range progs {
-		if strings.Contains(p.Needs, corpus.NeedsTraits) || strings.Contains(p.Needs, corpus.NeedsExportToSkb) {
+		if strings.Contains(p.Needs, corpus.NeedsTraits) || strings.Contains(p.Needs, corpus.NeedsExportToSkb) || strings.Contains(p.Needs, corpus.NeedsControlMap) {
 			skipped = append(skipped, p.Name+" ("+p.Needs+")")
 			continue
 		}
