@@ -880,7 +880,7 @@ func (e *env) pushAsyncCallback(idx, sp int, mapIdx int32) error {
 		cs.parent.branches--
 	}
 	cs.parent = nil
-	cs.hist = nil
+	cs.hist, cs.histCnt = nil, 0
 	f := e.initFrame(0, idx, sp)
 	f.async = true
 	f.cbRetMin, f.cbRetMax = 0, 0

@@ -179,6 +179,7 @@ func (e *env) checkCFG() error {
 				}
 				if pc+1 < n {
 					e.prune[pc+1] = true
+					e.jmpPoint[pc+1] = true
 				}
 				if err := visit(pc, pc+1); err != nil {
 					return err
@@ -199,6 +200,7 @@ func (e *env) checkCFG() error {
 					}
 				}
 				e.prune[t] = true
+				e.jmpPoint[t] = true
 				if err := visit(pc, t); err != nil {
 					return err
 				}

@@ -169,7 +169,12 @@ func FuzzVerifierSoundness(f *testing.F) {
 	f.Add([]byte{2, 20, 0, 0, 4, 30, 1, 0, 6, 3, 1, 9, 4, 0, 0, 0}, uint8(14))
 	f.Add([]byte{9, 1, 2, 3, 0, 1, 2, 3, 7, 0, 0, 0, 8, 0, 0, 1}, uint8(0))
 	f.Add([]byte{2, 60, 0, 0, 0, 5, 0, 0xc5, 9, 7, 0xe7, 0xe9, 5, 3, 2, 0}, uint8(100))
-	f.Fuzz(func(t *testing.T, code []byte, plen uint8) {
+	f.Fuzz(checkSoundness)
+}
+
+// checkSoundness is one run of FuzzVerifierSoundness.
+func checkSoundness(t *testing.T, code []byte, plen uint8) {
+	{
 		insns := genProgram(code)
 		res, err := verifier.Verify(&verifier.Program{Name: "fuzz", Insns: insns, Type: ebpf.XDP, GPL: true}, verifier.Options{MaxInsns: 30000})
 		if err != nil {
@@ -195,7 +200,7 @@ func FuzzVerifierSoundness(f *testing.F) {
 				t.Fatalf("accepted (%d insns processed) but faults on a %d-byte packet: %v\n%s", res.Stats.Processed, n, err, dump(insns))
 			}
 		}
-	})
+	}
 }
 
 func dump(insns []vm.Instruction) string {

@@ -41,6 +41,9 @@ func (e *env) recordStackAccess(f int, spi int) {
 	if len(h) == 0 || spi >= 64 {
 		return
 	}
+	if last := h[len(h)-1]; last.stackFrame < 0 && !e.jmpPoint[last.idx] {
+		e.cur.histCnt++ // the kernel's history gains an entry for the access
+	}
 	h[len(h)-1].stackFrame = int8(f)
 	h[len(h)-1].spi = int16(spi)
 }

@@ -19,7 +19,9 @@ const (
 
 func (e *env) isStateVisited(idx int) (bool, error) {
 	cur := e.cur
-	force := e.forceCP[idx]
+	// A long jump history forces a checkpoint, so that it is not carried on forever (the
+	// kernel's limit of 40 entries).
+	force := e.forceCP[idx] || cur.histCnt > 40
 	add := force
 	if e.jmps-e.prevJmps >= 2 && e.processed-e.prevInsns >= 8 {
 		add = true
@@ -89,7 +91,7 @@ func (e *env) isStateVisited(idx int) (bool, error) {
 	ck.branches = 1
 	ck.parent = cur.parent
 	cur.parent = ck
-	cur.hist = cur.hist[:0]
+	cur.hist, cur.histCnt = cur.hist[:0], 0
 	e.explored[idx] = append(list, &explored{st: ck})
 	return false, nil
 }

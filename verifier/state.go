@@ -114,6 +114,9 @@ type vstate struct {
 	// hist lists the instructions processed since the checkpoint parent, for precision
 	// backtracking.
 	hist []histEntry
+	// histCnt is how many entries the kernel's jump history would hold for hist: the
+	// instructions at jump points and the stack accesses.
+	histCnt int
 }
 
 func (s *vstate) cur() *funcState { return s.frames[s.curframe] }

@@ -86,8 +86,11 @@ type env struct {
 	curStates, peakStates, totalStates   int
 	maxStatesPerInsn                     int
 
-	prune    []bool
-	forceCP  []bool
+	prune   []bool
+	forceCP []bool
+	// jmpPoint marks the instructions the kernel records in a state's jump history when they
+	// are reached (branch targets and call return sites: mark_jmp_point).
+	jmpPoint []bool
 	second   []bool // second slot of a lddw
 	live     []uint16
 	aux      []insnAux
@@ -138,6 +141,7 @@ func Verify(p *Program, opts Options) (*Result, error) {
 	n := len(p.Insns)
 	e.prune = make([]bool, n)
 	e.forceCP = make([]bool, n)
+	e.jmpPoint = make([]bool, n)
 	e.second = make([]bool, n)
 	e.aux = make([]insnAux, n)
 	e.explored = make([][]*explored, n)
@@ -366,6 +370,9 @@ func (e *env) doCheck(st *vstate, start int) error {
 		e.scratchRegs, e.scratchStack = 0, 0
 		e.lastInsn = idx
 		e.cur.hist = append(e.cur.hist, histEntry{idx: int32(idx), frame: int8(e.cur.curframe), stackFrame: -1})
+		if e.jmpPoint[idx] {
+			e.cur.histCnt++
+		}
 		var text string
 		if e.opts.LogLevel > 0 {
 			text = fmt.Sprintf("%d: %s", idx, assembly.FormatKernel(e.insns, idx, &assembly.KernelOptions{CallName: e.callName, Imm: assembly.BPFToolImm}))
