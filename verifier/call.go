@@ -91,6 +91,10 @@ func (e *env) clearAllPktPointers() {
 		switch r.typ {
 		case ptrToPacket, ptrToPacketMeta, ptrToPacketEnd:
 			r.setUnknown()
+		case ptrToMem:
+			if r.flags&flagPktSlice != 0 {
+				r.setUnknown()
+			}
 		}
 	})
 }
@@ -911,6 +915,8 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 	// A release kfunc's arguments are trusted ones too (is_kfunc_trusted_args).
 	trusted := release || k.Flags&kfuncs.KFTrustedArgs != 0
 	var releaseReg uint8
+	var meta callMeta
+	constSize := int64(-1) // the value of a __szk argument
 	for i, a := range k.Args {
 		regno := uint8(i + 1)
 		if err := e.readReg(regno); err != nil {
@@ -944,8 +950,33 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 			if err := e.checkHelperMemAccess(regno, a.Size, true, false, nil); err != nil {
 				return err
 			}
+		case kfuncs.ArgDynptr, kfuncs.ArgDynptrUninit:
+			if r.typ != ptrToStack && r.typ != constPtrToDynptr {
+				return e.reject("arg#%d expected pointer to stack or const struct bpf_dynptr", i)
+			}
+			spec := argSpec{t: argDynptr, uninit: a.Kind == kfuncs.ArgDynptrUninit, dyn: kfuncDynptrKind(k.Name)}
+			if err := e.processDynptrArg(idx, regno, r, spec, &meta); err != nil {
+				return err
+			}
 		case kfuncs.ArgMem:
 			if i+1 >= len(k.Args) {
+				continue
+			}
+			if i+1 < len(k.Args) && k.Args[i+1].Kind == kfuncs.ArgConstSize {
+				sz := &regs[regno+1]
+				if err := e.readReg(regno + 1); err != nil {
+					return err
+				}
+				if !(a.Nullable && r.isNull()) {
+					if err := e.checkMemSizeReg(regno+1, sz, a.Write, true, nil); err != nil {
+						e.note("arg#%d arg#%d memory, len pair leads to invalid memory access", i, i+1)
+						return err
+					}
+				}
+				if !sz.isConst() {
+					return e.reject("R%d must be a known constant", regno+1)
+				}
+				constSize = int64(sz.varOff.value)
 				continue
 			}
 			sz := &regs[regno+1]
@@ -974,6 +1005,18 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 	switch k.Ret {
 	case kfuncs.RetVoid:
 		r0.setNotInit()
+	case kfuncs.RetMem:
+		// A dynptr slice: read-only memory of the __szk size, NULL when out of bounds.
+		r0.setPointer(ptrToMem)
+		r0.flags = flagRdonly
+		if meta.dynKind == dynptrXdp || meta.dynKind == dynptrSkb {
+			r0.flags |= flagPktSlice
+		}
+		r0.rng = constSize
+		if k.Flags&kfuncs.KFRetNull != 0 {
+			r0.flags |= flagMaybeNull
+			r0.id = e.newID()
+		}
 	case kfuncs.RetBTFPtr:
 		r0.setPointer(ptrToBTFID)
 		r0.btf = kfuncStruct(k.RetType)
@@ -998,6 +1041,18 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 }
 
 func kfuncArgType(a kfuncs.Arg) string { return a.Type }
+
+// kfuncDynptrKind is the kind of dynptr a kfunc makes (bpf_dynptr_from_xdp, _from_skb); any
+// kind for the others.
+func kfuncDynptrKind(name string) dynptrKind {
+	switch name {
+	case "bpf_dynptr_from_xdp":
+		return dynptrXdp
+	case "bpf_dynptr_from_skb":
+		return dynptrSkb
+	}
+	return dynptrNone
+}
 
 // kfuncStruct is the name of a kernel struct as the verifier's log prints it ("nf_conn" for
 // "struct nf_conn").

@@ -5,12 +5,23 @@ import "github.com/xdpsim/xdpsim/kfuncs"
 // KfuncChecked says whether the verifier checks calls of k as the kernel's verifier does. It
 // checks the arguments kinds context, scalar, memory and size, in- and out-pointer, and pointer to a
 // kernel object (referenced or trusted, of the prototype's struct), integer, no or kernel-object
-// results, and references (KF_ACQUIRE, KF_RELEASE, KF_RET_NULL: the conntrack kfuncs); kfuncs
-// that take or return pointers to memory, dynptrs, iterators, or that open and close critical
+// results, references (KF_ACQUIRE, KF_RELEASE, KF_RET_NULL: the conntrack kfuncs), dynptrs made
+// from the packet and passed on, and read-only dynptr slices (bpf_dynptr_slice, invalidated with
+// the packet pointers); bpf_dynptr_clone, iterators, and kfuncs that open and close critical
 // sections the kernel pairs, it does not model yet: a program calling one is loaded without
 // verification (the simulator says so).
 func KfuncChecked(k *kfuncs.Kfunc) bool {
-	if k.Ret != kfuncs.RetInt && k.Ret != kfuncs.RetVoid && k.Ret != kfuncs.RetBTFPtr {
+	switch k.Ret {
+	case kfuncs.RetInt, kfuncs.RetVoid, kfuncs.RetBTFPtr:
+	case kfuncs.RetMem:
+		// Only the read-only slice of a dynptr.
+		if k.Name != "bpf_dynptr_slice" {
+			return false
+		}
+	default:
+		return false
+	}
+	if uncheckedDynptrKfuncs[k.Name] {
 		return false
 	}
 	if k.Flags&(kfuncs.KFIterNew|kfuncs.KFIterNext|kfuncs.KFIterDestroy) != 0 {
@@ -21,13 +32,18 @@ func KfuncChecked(k *kfuncs.Kfunc) bool {
 	}
 	for _, a := range k.Args {
 		switch a.Kind {
-		case kfuncs.ArgCtx, kfuncs.ArgScalar, kfuncs.ArgMem, kfuncs.ArgMemSize, kfuncs.ArgOut, kfuncs.ArgIn, kfuncs.ArgBTFPtr:
+		case kfuncs.ArgCtx, kfuncs.ArgScalar, kfuncs.ArgMem, kfuncs.ArgMemSize, kfuncs.ArgOut, kfuncs.ArgIn, kfuncs.ArgBTFPtr,
+			kfuncs.ArgDynptr, kfuncs.ArgDynptrUninit, kfuncs.ArgConstSize:
 		default:
 			return false
 		}
 	}
 	return true
 }
+
+// uncheckedDynptrKfuncs are dynptr kfuncs with rules of their own the verifier does not model:
+// a clone shares its source's kind and reference.
+var uncheckedDynptrKfuncs = map[string]bool{"bpf_dynptr_clone": true}
 
 // pairedKfuncs open and close sections the kernel's verifier pairs (RCU read-side sections,
 // preemption, local interrupts).
