@@ -917,6 +917,8 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 	var releaseReg uint8
 	var meta callMeta
 	constSize := int64(-1) // the value of a __szk argument
+	var iterFrame *funcState
+	iterSpi := -1
 	for i, a := range k.Args {
 		regno := uint8(i + 1)
 		if err := e.readReg(regno); err != nil {
@@ -950,6 +952,12 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 			if err := e.checkHelperMemAccess(regno, a.Size, true, false, nil); err != nil {
 				return err
 			}
+		case kfuncs.ArgIter:
+			f, spi, err := e.iterArg(k, i, regno, r)
+			if err != nil {
+				return err
+			}
+			iterFrame, iterSpi = f, spi
 		case kfuncs.ArgDynptr, kfuncs.ArgDynptrUninit:
 			if r.typ != ptrToStack && r.typ != constPtrToDynptr {
 				return e.reject("arg#%d expected pointer to stack or const struct bpf_dynptr", i)
@@ -992,6 +1000,16 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 			}
 		}
 	}
+	if iterFrame != nil {
+		switch {
+		case k.Flags&kfuncs.KFIterNew != 0:
+			e.makeIter(idx, iterFrame, iterSpi)
+		case k.Flags&kfuncs.KFIterDestroy != 0:
+			if !e.destroyIter(iterFrame, iterSpi) {
+				return e.reject("kfunc %s#%d reference has not been acquired before", k.Name, ins.Imm)
+			}
+		}
+	}
 	if release {
 		if releaseReg == 0 {
 			return e.reject("release kernel function %s expects refcounted PTR_TO_BTF_ID", k.Name)
@@ -1006,6 +1024,14 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 	case kfuncs.RetVoid:
 		r0.setNotInit()
 	case kfuncs.RetMem:
+		if k.Flags&kfuncs.KFIterNext != 0 {
+			// The element: memory of the type's size, NULL once the iterator is drained.
+			r0.setPointer(ptrToMem)
+			r0.rng = 4 // int
+			r0.flags = flagMaybeNull
+			r0.id = e.newID()
+			break
+		}
 		// A dynptr slice: read-only memory of the __szk size, NULL when out of bounds.
 		r0.setPointer(ptrToMem)
 		r0.flags = flagRdonly
@@ -1036,6 +1062,9 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 	}
 	if k.ChangesPacketData {
 		e.clearAllPktPointers()
+	}
+	if k.Flags&kfuncs.KFIterNext != 0 && iterFrame != nil {
+		return e.forkIterNext(idx, iterFrame.frameno, iterSpi)
 	}
 	return nil
 }

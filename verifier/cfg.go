@@ -170,6 +170,10 @@ func (e *env) checkCFG() error {
 				if in.Src() == vm.PseudoCall {
 					e.prune[pc] = true
 				}
+				if k := e.p.Kfuncs[in.Imm]; in.Src() == vm.PseudoKfuncCall && k != nil && k.Flags&kfuncs.KFIterNext != 0 {
+					// Each call of an iterator's next is a checkpoint (mark_force_checkpoint).
+					e.prune[pc], e.forceCP[pc], e.iterNext[pc] = true, true, true
+				}
 				if in.Src() == 0 {
 					switch in.Imm {
 					case fnLoop, fnForEachMapElem, fnTimerSetCallback, fnFindVMA, fnUserRingbufDrain:

@@ -14,8 +14,8 @@ func KfuncChecked(k *kfuncs.Kfunc) bool {
 	switch k.Ret {
 	case kfuncs.RetInt, kfuncs.RetVoid, kfuncs.RetBTFPtr:
 	case kfuncs.RetMem:
-		// Only the read-only slice of a dynptr.
-		if k.Name != "bpf_dynptr_slice" {
+		// Only the read-only slice of a dynptr and the number iterator's element.
+		if k.Name != "bpf_dynptr_slice" && k.Name != "bpf_iter_num_next" {
 			return false
 		}
 	default:
@@ -24,7 +24,7 @@ func KfuncChecked(k *kfuncs.Kfunc) bool {
 	if uncheckedDynptrKfuncs[k.Name] {
 		return false
 	}
-	if k.Flags&(kfuncs.KFIterNew|kfuncs.KFIterNext|kfuncs.KFIterDestroy) != 0 {
+	if k.Flags&(kfuncs.KFIterNew|kfuncs.KFIterNext|kfuncs.KFIterDestroy) != 0 && iterKind(k.Name) != "num" {
 		return false
 	}
 	if pairedKfuncs[k.Name] {
@@ -33,7 +33,7 @@ func KfuncChecked(k *kfuncs.Kfunc) bool {
 	for _, a := range k.Args {
 		switch a.Kind {
 		case kfuncs.ArgCtx, kfuncs.ArgScalar, kfuncs.ArgMem, kfuncs.ArgMemSize, kfuncs.ArgOut, kfuncs.ArgIn, kfuncs.ArgBTFPtr,
-			kfuncs.ArgDynptr, kfuncs.ArgDynptrUninit, kfuncs.ArgConstSize:
+			kfuncs.ArgDynptr, kfuncs.ArgDynptrUninit, kfuncs.ArgConstSize, kfuncs.ArgIter:
 		default:
 			return false
 		}

@@ -39,14 +39,23 @@ func (e *env) isStateVisited(idx int) (bool, error) {
 		if sl.st.branches > 0 {
 			// A state on the current path (a loop) or one whose exploration is not finished.
 			loopCheck := true
-			if e.forceCP[idx] { // the call calls a callback
+			if e.iterNext[idx] {
+				// Another turn of an iterator loop: covered when the state is within the
+				// earlier one's ranges and the iterator may still give elements.
+				if e.statesEqual(sl.st, cur, idx, cmpRangeWithin) && e.iterActive(cur) {
+					e.hit(idx, i, sl)
+					return true, nil
+				}
+				loopCheck = false
+			} else if e.forceCP[idx] { // the call calls a callback
 				if e.statesEqual(sl.st, cur, idx, cmpRangeWithin) {
 					e.hit(idx, i, sl)
 					return true, nil
 				}
 				loopCheck = false
 			}
-			if loopCheck && e.statesMaybeLooping(sl.st, cur) && e.statesEqual(sl.st, cur, idx, cmpExact) {
+			if loopCheck && e.statesMaybeLooping(sl.st, cur) && e.statesEqual(sl.st, cur, idx, cmpExact) &&
+				!iterDepthsDiffer(sl.st, cur) {
 				e.rejectAt(e.lastInsn, "infinite loop detected at insn %d", idx)
 				e.note("cur state:%s", e.formatState(cur, true))
 				e.note("old state:%s", e.formatState(sl.st, true))
@@ -365,6 +374,11 @@ func (e *env) stacksafe(old, cur *funcState, ids *idmap, m cmpMode) bool {
 			switch os.slot[7] {
 			case stackSpill:
 				if !e.regsafe(&os.spilled, &cs.spilled, ids, m) {
+					return false
+				}
+			case stackIter:
+				// The depth is not compared (stacksafe ignores iter.depth).
+				if os.iterDrained != cs.iterDrained || !ids.check(os.spilled.refID, cs.spilled.refID) {
 					return false
 				}
 			case stackDynptr:

@@ -22,6 +22,9 @@ type stackSlot struct {
 	// dynptr: the kind of a dynptr whose first slot this is (dynptrFirst set).
 	dynKind     dynptrKind
 	dynptrFirst bool
+	// iterator (stackIter): whether it may still give elements, and how many it gave on this path.
+	iterDrained bool
+	iterDepth   int
 }
 
 func (s *stackSlot) isSpilled() bool { return s.slot[7] == stackSpill }

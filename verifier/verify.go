@@ -91,6 +91,8 @@ type env struct {
 	// jmpPoint marks the instructions the kernel records in a state's jump history when they
 	// are reached (branch targets and call return sites: mark_jmp_point).
 	jmpPoint []bool
+	// iterNext marks the calls of an iterator's next kfunc (checkpoints of their own).
+	iterNext []bool
 	second   []bool // second slot of a lddw
 	live     []uint16
 	aux      []insnAux
@@ -142,6 +144,7 @@ func Verify(p *Program, opts Options) (*Result, error) {
 	e.prune = make([]bool, n)
 	e.forceCP = make([]bool, n)
 	e.jmpPoint = make([]bool, n)
+	e.iterNext = make([]bool, n)
 	e.second = make([]bool, n)
 	e.aux = make([]insnAux, n)
 	e.explored = make([][]*explored, n)
