@@ -6,10 +6,10 @@ import "github.com/xdpsim/xdpsim/kfuncs"
 // checks the arguments kinds context, scalar, memory and size, in- and out-pointer, and pointer to a
 // kernel object (referenced or trusted, of the prototype's struct), integer, no or kernel-object
 // results, references (KF_ACQUIRE, KF_RELEASE, KF_RET_NULL: the conntrack kfuncs), dynptrs made
-// from the packet and passed on, and read-only dynptr slices (bpf_dynptr_slice, invalidated with
-// the packet pointers); bpf_dynptr_clone, iterators, and kfuncs that open and close critical
-// sections the kernel pairs, it does not model yet: a program calling one is loaded without
-// verification (the simulator says so).
+// from the packet and passed on, read-only dynptr slices (bpf_dynptr_slice, invalidated with
+// the packet pointers), and the number iterator; bpf_dynptr_clone, other iterators, and kfuncs
+// that open and close critical sections the kernel pairs, it does not model yet: a program
+// calling one is loaded without verification (the simulator says so).
 func KfuncChecked(k *kfuncs.Kfunc) bool {
 	switch k.Ret {
 	case kfuncs.RetInt, kfuncs.RetVoid, kfuncs.RetBTFPtr:
