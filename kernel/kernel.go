@@ -36,6 +36,13 @@ const (
 	MaxMeta = 216
 )
 
+// SkbCtxSize is sizeof(struct __sk_buff), the context of a tc program.
+const SkbCtxSize = 192
+
+// MaxTCPacket is the longest packet BPF_PROG_TEST_RUN takes for a tc program (measured on 6.18): a
+// page less 64 bytes of headroom and 320 of skb_shared_info.
+const MaxTCPacket = 4096 - 64 - 320
+
 // Options control how [Load] turns an object file into a loaded program.
 type Options struct {
 	// Program names the program to run: its function name or its ELF section name (for example

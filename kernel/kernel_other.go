@@ -40,6 +40,15 @@ func (p *Program) Run(pkt []byte, meta []byte, ctx Context) result.Packet {
 	return result.Packet{Err: errNotLinux.Error()}
 }
 
+// RunTC runs one packet through a tc program; outside Linux the packet's Err says the kernel side
+// cannot be used.
+func (p *Program) RunTC(pkt []byte, ctx []byte, c Context) result.Packet {
+	return result.Packet{Err: errNotLinux.Error()}
+}
+
+// IsTC says whether the program is a tc (SCHED_CLS) program; outside Linux there is none.
+func (p *Program) IsTC() bool { return false }
+
 // DumpMaps dumps the maps; outside Linux it returns an error matching [ErrNoKernel].
 func (p *Program) DumpMaps() (result.Maps, error) { return nil, errNotLinux }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/kernel"
 	"github.com/xdpsim/xdpsim/sim/device"
 )
@@ -249,7 +250,7 @@ func runMprogModel(s kernel.MprogScript) ([]kernel.MprogResult, error) {
 }
 
 func errnoOf(err error) int {
-	var e device.Errno
+	var e errno.Errno
 	if errors.As(err, &e) {
 		return int(e)
 	}

@@ -236,13 +236,6 @@ func (p *Program) refusal(err error, pkt, meta []byte, ctx Context) string {
 	return s
 }
 
-// SkbCtxSize is sizeof(struct __sk_buff), the context of a tc program.
-const SkbCtxSize = 192
-
-// MaxTCPacket is the longest packet BPF_PROG_TEST_RUN takes for a tc program (measured on 6.18): a
-// page less 64 bytes of headroom and 320 of skb_shared_info.
-const MaxTCPacket = 4096 - 64 - 320
-
 // RunTC runs a tc (SCHED_CLS) program once on pkt through BPF_PROG_TEST_RUN with ctx as its struct
 // __sk_buff (SkbCtxSize bytes; nil passes none). The returned packet has Type result.TypeTC, Ret,
 // Data (from the MAC header) and, when ctx was given, Ctx: the __sk_buff the kernel gives back.

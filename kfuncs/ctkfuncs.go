@@ -8,6 +8,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/kfuncs/conntrack"
 	"github.com/xdpsim/xdpsim/vm"
 )
@@ -53,16 +54,6 @@ const (
 	tuple6Size = 36
 	// ctAllocTimeout is the seconds a fresh entry lives unless the program sets a timeout.
 	ctAllocTimeout = 10
-)
-
-// Error numbers of the conntrack kfuncs.
-const (
-	ePERM        Errno = 1
-	eNOMEM       Errno = 12
-	eTIME        Errno = 62
-	eNONET       Errno = 64
-	ePROTO       Errno = 71
-	eAFNOSUPPORT Errno = 97
 )
 
 func init() {
@@ -154,10 +145,10 @@ type ctOpts struct {
 // ctCommon runs the checks __bpf_nf_ct_lookup and __bpf_nf_ct_alloc_entry share, in the kernel's
 // order up to the protocol check (whose place differs): the pointers, the size, the reserved
 // bytes (or, in the 12-byte layout, the zone id that overlaps them).
-func ctCommon(m *vm.Machine, tup, opts, optsSz uint64) (ctOpts, Errno, error) {
+func ctCommon(m *vm.Machine, tup, opts, optsSz uint64) (ctOpts, errno.Errno, error) {
 	var o ctOpts
 	if opts == 0 || tup == 0 {
-		return o, EINVAL, nil // (with opts NULL, nothing is written)
+		return o, errno.EINVAL, nil // (with opts NULL, nothing is written)
 	}
 	n := uint32(optsSz)
 	if n > 0 {
@@ -170,14 +161,14 @@ func ctCommon(m *vm.Machine, tup, opts, optsSz uint64) (ctOpts, Errno, error) {
 	switch n {
 	case ctOptsSize:
 		if o.b[ctReserved] != 0 || o.b[ctReserved+1] != 0 || o.b[ctReserved+2] != 0 {
-			return o, EINVAL, nil
+			return o, errno.EINVAL, nil
 		}
 	case ctOptsOldSize:
 		if le.Uint16(o.b[ctZoneID:]) != 0 {
-			return o, EINVAL, nil
+			return o, errno.EINVAL, nil
 		}
 	default:
-		return o, EINVAL, nil
+		return o, errno.EINVAL, nil
 	}
 	return o, 0, nil
 }
@@ -196,13 +187,13 @@ func (o *ctOpts) setZone() {
 
 // parseTuple is bpf_nf_ct_tuple_parse's reading of struct bpf_sock_tuple: EPROTO for a protocol
 // other than TCP and UDP, EAFNOSUPPORT for a size of neither tuple.
-func parseTuple(m *vm.Machine, tup, size uint64, proto uint8) (conntrack.Tuple, Errno, error) {
+func parseTuple(m *vm.Machine, tup, size uint64, proto uint8) (conntrack.Tuple, errno.Errno, error) {
 	if proto != conntrack.TCP && proto != conntrack.UDP {
-		return conntrack.Tuple{}, ePROTO, nil
+		return conntrack.Tuple{}, errno.EPROTO, nil
 	}
 	n := uint32(size)
 	if n != tuple4Size && n != tuple6Size {
-		return conntrack.Tuple{}, eAFNOSUPPORT, nil
+		return conntrack.Tuple{}, errno.EAFNOSUPPORT, nil
 	}
 	b, err := m.Bytes(tup, int(n), false)
 	if err != nil {
@@ -221,7 +212,7 @@ func parseTuple(m *vm.Machine, tup, size uint64, proto uint8) (conntrack.Tuple, 
 
 // ctFail writes the errno to opts->error and returns NULL. Linux 6.18 writes the field whatever
 // opts__sz says, so the simulator writes it where the program's memory has room.
-func ctFail(m *vm.Machine, opts uint64, e Errno) (uint64, error) {
+func ctFail(m *vm.Machine, opts uint64, e errno.Errno) (uint64, error) {
 	if opts != 0 {
 		if b, err := m.Bytes(opts+ctError, 4, true); err == nil {
 			le.PutUint32(b, uint32(-int32(e)))
@@ -259,29 +250,29 @@ func ctLookup(m *vm.Machine, _, tup, tupSz, opts, optsSz uint64) (uint64, error)
 	}
 	proto := o.b[ctL4Proto]
 	if proto != conntrack.TCP && proto != conntrack.UDP {
-		return ctFail(m, opts, ePROTO)
+		return ctFail(m, opts, errno.EPROTO)
 	}
 	netns := int32(le.Uint32(o.b[ctNetnsID:]))
 	if netns < currentNetns {
-		return ctFail(m, opts, EINVAL)
+		return ctFail(m, opts, errno.EINVAL)
 	}
 	tu, e, err := parseTuple(m, tup, tupSz, proto)
 	if err != nil || e != 0 {
 		return failOr(m, opts, e, err)
 	}
 	if netns >= 0 {
-		return ctFail(m, opts, eNONET) // the simulated host has no other namespace
+		return ctFail(m, opts, errno.ENONET) // the simulated host has no other namespace
 	}
 	o.setZone()
 	ent, dir, ok := t.Lookup(tu, o.zone)
 	if !ok {
-		return ctFail(m, opts, ENOENT)
+		return ctFail(m, opts, errno.ENOENT)
 	}
 	o.b[ctDir] = byte(dir)
 	return hand(m, t, ent), nil
 }
 
-func failOr(m *vm.Machine, opts uint64, e Errno, err error) (uint64, error) {
+func failOr(m *vm.Machine, opts uint64, e errno.Errno, err error) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
@@ -299,19 +290,19 @@ func ctAlloc(m *vm.Machine, _, tup, tupSz, opts, optsSz uint64) (uint64, error) 
 	}
 	netns := int32(le.Uint32(o.b[ctNetnsID:]))
 	if netns < currentNetns {
-		return ctFail(m, opts, EINVAL)
+		return ctFail(m, opts, errno.EINVAL)
 	}
 	tu, e, err := parseTuple(m, tup, tupSz, o.b[ctL4Proto])
 	if err != nil || e != 0 {
 		return failOr(m, opts, e, err)
 	}
 	if netns >= 0 {
-		return ctFail(m, opts, eNONET)
+		return ctFail(m, opts, errno.ENONET)
 	}
 	o.setZone()
 	ent, err := t.Alloc(tu, tu.Reverse(), o.zone, uint32(ctAllocTimeout*t.HZ()))
 	if err != nil {
-		return ctFail(m, opts, eNOMEM)
+		return ctFail(m, opts, errno.ENOMEM)
 	}
 	return hand(m, t, ent), nil
 }

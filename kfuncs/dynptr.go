@@ -5,6 +5,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -36,8 +37,8 @@ const (
 
 // E2BIG and ERANGE, as the dynptr functions return them.
 const (
-	E2BIG  Errno = 7
-	ERANGE Errno = 34
+	E2BIG  errno.Errno = 7
+	ERANGE errno.Errno = 34
 )
 
 // Dynptr is the state of a struct bpf_dynptr (the kernel's bpf_dynptr_kern).
@@ -67,18 +68,18 @@ func (d Dynptr) Rdonly() bool { return d.Size&dynptrRdonly != 0 }
 func (d Dynptr) Null() bool { return d.Data == 0 }
 
 // CheckSize is bpf_dynptr_check_size.
-func CheckSize(size uint32) Errno {
+func CheckSize(size uint32) errno.Errno {
 	if size > dynptrMaxSize {
-		return E2BIG
+		return errno.E2BIG
 	}
 	return 0
 }
 
 // checkOffLen is bpf_dynptr_check_off_len.
-func (d Dynptr) checkOffLen(off, n uint32) Errno {
+func (d Dynptr) checkOffLen(off, n uint32) errno.Errno {
 	size := d.Len()
 	if n > size || off > size-n {
-		return E2BIG
+		return errno.E2BIG
 	}
 	return 0
 }
@@ -112,14 +113,14 @@ type Packet interface {
 	// PacketLoad copies len(buf) bytes at off into buf, as __bpf_xdp_load_bytes does (0,
 	// EFAULT for an offset or length above 0xffff, EINVAL past the end) or __bpf_skb_load_bytes
 	// (0, EFAULT).
-	PacketLoad(off uint32, buf []byte) Errno
+	PacketLoad(off uint32, buf []byte) errno.Errno
 	// PacketStore writes buf at off, as __bpf_xdp_store_bytes or __bpf_skb_store_bytes (whose
 	// flags it takes) do.
-	PacketStore(off uint32, buf []byte, flags uint64) Errno
+	PacketStore(off uint32, buf []byte, flags uint64) errno.Errno
 	// PacketPointer is the machine address of n bytes at off when they lie in one piece (the
 	// linear part, or one XDP fragment), else 0 (bpf_xdp_pointer, skb_pointer_if_linear); an
 	// errno when they are out of range.
-	PacketPointer(m *vm.Machine, off, n uint32) (uint64, Errno)
+	PacketPointer(m *vm.Machine, off, n uint32) (uint64, errno.Errno)
 }
 
 // ErrNoPacket is matched by errors.Is when a dynptr of the packet is used on a machine whose Host
@@ -135,9 +136,9 @@ func packetOf(m *vm.Machine) (Packet, error) {
 }
 
 // DynptrRead is __bpf_dynptr_read: dst gets len(dst) bytes at off of the dynptr.
-func DynptrRead(m *vm.Machine, d Dynptr, off uint32, dst []byte, flags uint64) (Errno, error) {
+func DynptrRead(m *vm.Machine, d Dynptr, off uint32, dst []byte, flags uint64) (errno.Errno, error) {
 	if d.Null() || flags != 0 {
-		return EINVAL, nil
+		return errno.EINVAL, nil
 	}
 	if e := d.checkOffLen(off, uint32(len(dst))); e != 0 {
 		return e, nil
@@ -157,13 +158,13 @@ func DynptrRead(m *vm.Machine, d Dynptr, off uint32, dst []byte, flags uint64) (
 		}
 		return p.PacketLoad(d.Offset+off, dst), nil
 	}
-	return EFAULT, nil
+	return errno.EFAULT, nil
 }
 
 // DynptrWrite is __bpf_dynptr_write: len(src) bytes at off of the dynptr become src.
-func DynptrWrite(m *vm.Machine, d Dynptr, off uint32, src []byte, flags uint64) (Errno, error) {
+func DynptrWrite(m *vm.Machine, d Dynptr, off uint32, src []byte, flags uint64) (errno.Errno, error) {
 	if d.Null() || d.Rdonly() {
-		return EINVAL, nil
+		return errno.EINVAL, nil
 	}
 	if e := d.checkOffLen(off, uint32(len(src))); e != 0 {
 		return e, nil
@@ -171,7 +172,7 @@ func DynptrWrite(m *vm.Machine, d Dynptr, off uint32, src []byte, flags uint64) 
 	switch d.Type() {
 	case DynptrLocal, DynptrRingbuf:
 		if flags != 0 {
-			return EINVAL, nil
+			return errno.EINVAL, nil
 		}
 		dst, err := m.Bytes(d.Data+uint64(d.Offset)+uint64(off), len(src), true)
 		if err != nil {
@@ -181,7 +182,7 @@ func DynptrWrite(m *vm.Machine, d Dynptr, off uint32, src []byte, flags uint64) 
 		return 0, nil
 	case DynptrXDP, DynptrSKB:
 		if d.Type() == DynptrXDP && flags != 0 {
-			return EINVAL, nil
+			return errno.EINVAL, nil
 		}
 		p, err := packetOf(m)
 		if err != nil {
@@ -189,7 +190,7 @@ func DynptrWrite(m *vm.Machine, d Dynptr, off uint32, src []byte, flags uint64) 
 		}
 		return p.PacketStore(d.Offset+off, src, flags), nil
 	}
-	return EFAULT, nil
+	return errno.EFAULT, nil
 }
 
 // DynptrData is bpf_dynptr_data: the address of n bytes at off of a LOCAL or RINGBUF dynptr, 0
@@ -300,7 +301,7 @@ func dynptrFromSkb(m *vm.Machine, skb, flags, ptr, _, _ uint64) (uint64, error) 
 // write the packet): a dynptr of the whole packet, or -EINVAL and a NULL dynptr for flags.
 func dynptrFromPacket(m *vm.Machine, ctx, flags, ptr uint64, typ int) (uint64, error) {
 	if flags != 0 {
-		return EINVAL.Return(), Dynptr{}.Store(m, ptr)
+		return errno.EINVAL.Return(), Dynptr{}.Store(m, ptr)
 	}
 	p, err := packetOf(m)
 	if err != nil {
@@ -352,10 +353,10 @@ func dynptrAdjust(m *vm.Machine, dp, start, end, _, _ uint64) (uint64, error) {
 	}
 	s, e := uint32(start), uint32(end)
 	if d.Null() || s > e {
-		return EINVAL.Return(), nil
+		return errno.EINVAL.Return(), nil
 	}
 	if size := d.Len(); s > size || e > size {
-		return ERANGE.Return(), nil
+		return errno.ERANGE.Return(), nil
 	}
 	d.Offset += s
 	d.Size = d.Size&^dynptrSizeMask | (e - s)
@@ -384,7 +385,7 @@ func dynptrSize(m *vm.Machine, dp, _, _, _, _ uint64) (uint64, error) {
 		return 0, err
 	}
 	if d.Null() {
-		return uint64(uint32(EINVAL.Return())), nil // (__u32)-EINVAL
+		return uint64(uint32(errno.EINVAL.Return())), nil // (__u32)-EINVAL
 	}
 	return uint64(d.Len()), nil
 }
@@ -395,7 +396,7 @@ func dynptrClone(m *vm.Machine, dp, clone, _, _, _ uint64) (uint64, error) {
 		return 0, err
 	}
 	if d.Null() {
-		return EINVAL.Return(), Dynptr{}.Store(m, clone)
+		return errno.EINVAL.Return(), Dynptr{}.Store(m, clone)
 	}
 	return 0, d.Store(m, clone)
 }
@@ -469,7 +470,7 @@ func dynptrCopy(m *vm.Machine, dstp, dstOff, srcp, srcOff, size uint64) (uint64,
 		return e.Return(), err
 	}
 	if dst.checkOffLen(do, n) != 0 || src.checkOffLen(so, n) != 0 {
-		return E2BIG.Return(), nil
+		return errno.E2BIG.Return(), nil
 	}
 	// In the kernel's 256-byte chunks, each read before it is written.
 	buf := make([]byte, 256)
@@ -504,7 +505,7 @@ func dynptrMemset(m *vm.Machine, dp, off, size, val, _ uint64) (uint64, error) {
 		return 0, nil
 	}
 	if d.Rdonly() {
-		return EINVAL.Return(), nil
+		return errno.EINVAL.Return(), nil
 	}
 	if e := d.checkOffLen(o, n); e != 0 {
 		return e.Return(), nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -11,7 +12,7 @@ import (
 // state and hands it to the machine as vm.Machine.Host; each kfunc finds it there, and fails the run
 // with an error wrapping [ErrNoFrame] when the host is not a Frame.
 //
-// Methods that can fail the way the kernel fails report an [Errno], which the kfunc hands to the
+// Methods that can fail the way the kernel fails report an [errno.Errno], which the kfunc hands to the
 // program negated; any other error ends the run.
 type Frame interface {
 	// Hints is what the device supplied for this frame: the values the driver's xdp_metadata_ops
@@ -74,10 +75,10 @@ func ret(err error) (uint64, error) {
 	if err == nil {
 		return 0, nil
 	}
-	if e, ok := err.(Errno); ok {
+	if e, ok := err.(errno.Errno); ok {
 		return e.Return(), nil
 	}
-	var e Errno
+	var e errno.Errno
 	if errors.As(err, &e) {
 		return e.Return(), nil
 	}

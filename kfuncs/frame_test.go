@@ -3,6 +3,7 @@ package kfuncs
 import (
 	"testing"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/traits"
 	"github.com/xdpsim/xdpsim/vm"
 )
@@ -47,11 +48,11 @@ func (f *testFrame) UseTraits() []byte {
 func (f *testFrame) GrowMeta(n int) ([]byte, error) {
 	switch {
 	case !f.metaOK:
-		return nil, EOPNOTSUPP
+		return nil, errno.EOPNOTSUPP
 	case f.exported:
-		return nil, EEXIST
+		return nil, errno.EEXIST
 	case f.meta-n < 40 || f.data-(f.meta-n) > 252:
-		return nil, ENOSPC
+		return nil, errno.ENOSPC
 	}
 	f.meta -= n
 	f.exported = true

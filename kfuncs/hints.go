@@ -3,6 +3,7 @@ package kfuncs
 import (
 	"encoding/binary"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -43,12 +44,12 @@ func init() {
 }
 
 // hintStatus gives what a hint kfunc returns for hint h: 0 (data), ENODATA or EOPNOTSUPP.
-func hintStatus(hints *RxHints, h Hint) Errno {
+func hintStatus(hints *RxHints, h Hint) errno.Errno {
 	switch {
 	case hints == nil || hints.Supported&h == 0:
-		return EOPNOTSUPP
+		return errno.EOPNOTSUPP
 	case hints.Valid&h == 0:
-		return ENODATA
+		return errno.ENODATA
 	}
 	return 0
 }
@@ -67,7 +68,7 @@ func rxTimestamp(m *vm.Machine, _, tsp, _, _, _ uint64) (uint64, error) {
 	}
 	hints := f.Hints()
 	st := hintStatus(hints, HintTimestamp)
-	if st == 0 || (st == ENODATA && hints.WritesOnNoData&HintTimestamp != 0) {
+	if st == 0 || (st == errno.ENODATA && hints.WritesOnNoData&HintTimestamp != 0) {
 		le.PutUint64(ts, hints.Timestamp)
 	}
 	return st.Return(), nil
@@ -88,7 +89,7 @@ func rxHash(m *vm.Machine, _, hashp, typep, _, _ uint64) (uint64, error) {
 	}
 	hints := f.Hints()
 	st := hintStatus(hints, HintHash)
-	if st == 0 || (st == ENODATA && hints.WritesOnNoData&HintHash != 0) {
+	if st == 0 || (st == errno.ENODATA && hints.WritesOnNoData&HintHash != 0) {
 		le.PutUint32(hash, hints.Hash)
 		le.PutUint32(typ, uint32(hints.HashType))
 	}
@@ -110,7 +111,7 @@ func rxVLANTag(m *vm.Machine, _, protop, tcip, _, _ uint64) (uint64, error) {
 	}
 	hints := f.Hints()
 	st := hintStatus(hints, HintVLANTag)
-	if st == 0 || (st == ENODATA && hints.WritesOnNoData&HintVLANTag != 0) {
+	if st == 0 || (st == errno.ENODATA && hints.WritesOnNoData&HintVLANTag != 0) {
 		binary.BigEndian.PutUint16(proto, hints.VLANProto)
 		le.PutUint16(tci, hints.VLANTCI)
 	}

@@ -1,6 +1,7 @@
 package kfuncs
 
 import (
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -48,10 +49,10 @@ func iterNumNew(m *vm.Machine, it, start, end, _, _ uint64) (uint64, error) {
 	switch {
 	case s > e:
 		clear(b)
-		return EINVAL.Return(), nil
+		return errno.EINVAL.Return(), nil
 	case int64(e)-int64(s) > maxIterLoops:
 		clear(b)
-		return E2BIG.Return(), nil
+		return errno.E2BIG.Return(), nil
 	}
 	le.PutUint32(b, uint32(s-1)) // next() moves to start first; start-1 may wrap, as in C
 	le.PutUint32(b[4:], uint32(e))

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 func TestLookupResolvesKfuncsByName(t *testing.T) {
@@ -222,8 +224,8 @@ func TestNamesSpeakTheKernelsWords(t *testing.T) {
 		{"an unknown RSS bit shows in hex", RSSType(0x201).String(), "L3_IPV4|0x200"},
 		{"hints join with a bar", (HintHash | HintVLANTag).String(), "rx_hash|rx_vlan_tag"},
 		{"no hints is none", Hint(0).String(), "none"},
-		{"ENODATA has its name", ENODATA.Error(), "ENODATA: no data available"},
-		{"an unnamed errno shows its number", Errno(200).Error(), "errno 200"},
+		{"ENODATA has its name", errno.ENODATA.Error(), "ENODATA: no data available"},
+		{"an unnamed errno shows its number", errno.Errno(200).Error(), "errno 200"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

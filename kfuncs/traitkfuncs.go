@@ -1,6 +1,7 @@
 package kfuncs
 
 import (
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/traits"
 	"github.com/xdpsim/xdpsim/vm"
 )
@@ -77,8 +78,8 @@ func traitRet(n int, err error) (uint64, error) {
 	if err == nil {
 		return uint64(int64(n)), nil
 	}
-	if e, ok := err.(traits.Errno); ok { // the store never wraps its errors
-		return uint64(int64(e.Return())), nil
+	if e, ok := err.(errno.Errno); ok { // the store never wraps its errors
+		return e.Return(), nil
 	}
 	return 0, err
 }
@@ -90,7 +91,7 @@ func traitSet(l traits.Layout, m *vm.Machine, key, valp, size, flags uint64) (ui
 	}
 	area, err := traitArea(m)
 	if area == nil {
-		return EOPNOTSUPP.Return(), err
+		return errno.EOPNOTSUPP.Return(), err
 	}
 	return traitRet(0, l.Set(area, key, val, flags))
 }
@@ -98,7 +99,7 @@ func traitSet(l traits.Layout, m *vm.Machine, key, valp, size, flags uint64) (ui
 func traitIsSet(l traits.Layout, m *vm.Machine, key uint64) (uint64, error) {
 	area, err := traitArea(m)
 	if area == nil {
-		return EOPNOTSUPP.Return(), err
+		return errno.EOPNOTSUPP.Return(), err
 	}
 	set, err := l.IsSet(area, key)
 	if set {
@@ -114,7 +115,7 @@ func traitGet(l traits.Layout, m *vm.Machine, key, valp, size uint64) (uint64, e
 	}
 	area, err := traitArea(m)
 	if area == nil {
-		return EOPNOTSUPP.Return(), err
+		return errno.EOPNOTSUPP.Return(), err
 	}
 	return traitRet(l.Get(area, key, val))
 }
@@ -122,7 +123,7 @@ func traitGet(l traits.Layout, m *vm.Machine, key, valp, size uint64) (uint64, e
 func traitDel(l traits.Layout, m *vm.Machine, key uint64) (uint64, error) {
 	area, err := traitArea(m)
 	if area == nil {
-		return EOPNOTSUPP.Return(), err
+		return errno.EOPNOTSUPP.Return(), err
 	}
 	return traitRet(0, l.Del(area, key))
 }

@@ -3,6 +3,7 @@ package kfuncs
 import (
 	"fmt"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -14,7 +15,7 @@ type PacketPuller interface {
 	// shorter than n or the head- and tailroom cannot hold what must move; else the metadata and
 	// data move down into the headroom as far as the tailroom falls short, and the bytes move out
 	// of the fragments' heads, fragments left empty being freed.
-	PullData(n uint32) Errno
+	PullData(n uint32) errno.Errno
 }
 
 func init() {

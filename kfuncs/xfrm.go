@@ -5,6 +5,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -48,20 +49,20 @@ func getXfrmState(m *vm.Machine, _, opts, size, _, _ uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	fail := func(e Errno) (uint64, error) {
+	fail := func(e errno.Errno) (uint64, error) {
 		le.PutUint32(b, uint32(-int32(e)))
 		return 0, nil
 	}
 	if n != xfrmOptsSize {
-		return fail(EINVAL)
+		return fail(errno.EINVAL)
 	}
 	switch netns := int32(le.Uint32(b[xfrmOptsNetns:])); {
 	case netns < currentNetns:
-		return fail(EINVAL)
+		return fail(errno.EINVAL)
 	case netns >= 0:
-		return fail(eNONET) // the simulated host has no other namespace
+		return fail(errno.ENONET) // the simulated host has no other namespace
 	}
-	return fail(ENOENT)
+	return fail(errno.ENOENT)
 }
 
 func xfrmStateRelease(m *vm.Machine, x, _, _, _, _ uint64) (uint64, error) {

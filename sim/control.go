@@ -4,12 +4,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"syscall"
 
 	"github.com/cilium/ebpf"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/sim/device"
-	"github.com/xdpsim/xdpsim/sim/maps"
 )
 
 // The BPF_MAP_TYPE_CONTROL proposal (seed 003), behind --feature control-map: a program declares
@@ -40,13 +39,13 @@ func (o *Object) checkControlMap(ms *ebpf.MapSpec) error {
 	}
 	l := device.Latest()
 	if ms.KeySize != 4 {
-		return fmt.Errorf("a control map's key is the 4-byte ifindex, not %d bytes: %w", ms.KeySize, maps.EINVAL)
+		return fmt.Errorf("a control map's key is the 4-byte ifindex, not %d bytes: %w", ms.KeySize, errno.EINVAL)
 	}
 	if !l.ValidSize(int(ms.ValueSize)) {
-		return fmt.Errorf("value size %d does not end on a member of struct %s (%d bytes): %w", ms.ValueSize, device.StructName, l.Size, maps.EINVAL)
+		return fmt.Errorf("value size %d does not end on a member of struct %s (%d bytes): %w", ms.ValueSize, device.StructName, l.Size, errno.EINVAL)
 	}
 	if err := l.CheckClientType(ms.Value); err != nil {
-		return fmt.Errorf("value type: %v: %w", err, maps.EINVAL)
+		return fmt.Errorf("value type: %v: %w", err, errno.EINVAL)
 	}
 	return nil
 }
@@ -83,16 +82,16 @@ func (b controlBackend) Lookup(key, dst []byte) bool {
 func (b controlBackend) Update(key, val []byte, program bool) error {
 	d := b.dev(key)
 	if d == nil {
-		return maps.ENOENT
+		return errno.ENOENT
 	}
 	origin := device.FromUser
 	if program {
 		origin = device.FromProgram
 	}
 	err := d.Update(device.Latest(), val, origin)
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return &controlError{err: err, errno: maps.Errno(errno)}
+	var no errno.Errno
+	if errors.As(err, &no) {
+		return &controlError{err: err, no: no}
 	}
 	return err
 }
@@ -107,16 +106,16 @@ func (b controlBackend) Keys() [][]byte {
 
 // controlError is a device's refusal as a map operation's errno, keeping the device's words.
 type controlError struct {
-	err   error
-	errno maps.Errno
+	err error
+	no  errno.Errno
 }
 
 func (e *controlError) Error() string { return e.err.Error() }
 
-// As lets errors.As find the maps.Errno.
+// As lets errors.As find the errno.Errno.
 func (e *controlError) As(target any) bool {
-	if t, ok := target.(*maps.Errno); ok {
-		*t = e.errno
+	if t, ok := target.(*errno.Errno); ok {
+		*t = e.no
 		return true
 	}
 	return false

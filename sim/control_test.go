@@ -11,6 +11,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 
 	"github.com/xdpsim/xdpsim/corpus"
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/device"
@@ -209,7 +210,7 @@ func TestControlMapsAreCheckedWhenCreated(t *testing.T) {
 				t.Errorf("error %v", err)
 			case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
 				t.Errorf("error %v, want %q", err, c.err)
-			case c.err != "" && strings.Contains(c.err, "EINVAL") && !errors.Is(err, simmaps.EINVAL):
+			case c.err != "" && strings.Contains(c.err, "EINVAL") && !errors.Is(err, errno.EINVAL):
 				t.Errorf("error %v is not EINVAL", err)
 			}
 		})

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/traits"
@@ -127,14 +128,14 @@ func (s *xdpState) UseTraits() []byte {
 // GrowMeta grows the metadata for bpf_xdp_metadata_export_to_skb.
 func (s *xdpState) GrowMeta(n int) ([]byte, error) {
 	if !s.metaOK {
-		return nil, kfuncs.Errno(eOPNOTSUPP)
+		return nil, errno.Errno(errno.EOPNOTSUPP)
 	}
 	if s.exported {
-		return nil, kfuncs.Errno(eEXIST)
+		return nil, errno.Errno(errno.EEXIST)
 	}
 	meta := int(s.dataMeta) - n
 	if meta < s.headroomFloor() || int(s.data)-meta > 252 {
-		return nil, kfuncs.Errno(eNOSPC)
+		return nil, errno.Errno(errno.ENOSPC)
 	}
 	s.dataMeta = uint32(meta)
 	s.exported = true
@@ -218,7 +219,7 @@ func (s *runState) UseTraits() []byte {
 // GrowMeta grows the frame's metadata for bpf_xdp_metadata_export_to_skb.
 func (s *runState) GrowMeta(n int) ([]byte, error) {
 	if s.xdp == nil {
-		return nil, kfuncs.Errno(eOPNOTSUPP)
+		return nil, errno.Errno(errno.EOPNOTSUPP)
 	}
 	return s.xdp.GrowMeta(n)
 }

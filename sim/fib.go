@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/kfuncs/conntrack"
 )
 
@@ -213,10 +214,10 @@ func (h *Host) fibLookup(b []byte, flags uint64, checkMTU bool) uint64 {
 	)
 	family := b[0]
 	if family != afInet && family != afInet6 {
-		return neg(eAFNOSUPP)
+		return errno.EAFNOSUPPORT.Return()
 	}
 	if _, ok := h.byIndex[le.Uint32(b[8:])]; !ok {
-		return neg(eNODEV)
+		return errno.ENODEV.Return()
 	}
 	var dst netip.Addr
 	if family == afInet {

@@ -10,30 +10,6 @@ import (
 // helperID is a helper's number as it stands in a call instruction.
 func helperID(f asm.BuiltinFunc) int32 { return int32(uint32(f) & 0x00ffffff) }
 
-// Kernel error numbers helpers return (negated) to programs.
-const (
-	ePERM       = 1
-	eNOENT      = 2
-	eFAULT      = 14
-	eBUSY       = 16
-	eEXIST      = 17
-	eINVAL      = 22
-	eNOSPC      = 28
-	eRANGE      = 34
-	eNOTSUPP    = 524 // kernel-internal ENOTSUPP, as bpf_xdp_adjust_meta returns it
-	eOPNOTSUPP  = 95
-	eMSGSIZE    = 90
-	eE2BIG      = 7
-	eNODATA     = 61
-	eOVERFLOW   = 75
-	eAFNOSUPP   = 97
-	eNOMEM      = 12
-	eHOSTUNREAC = 113
-)
-
-// neg is -errno as the 64-bit register value a helper returns.
-func neg(errno int) uint64 { return uint64(-int64(errno)) }
-
 // helperImpl is a helper as the simulator implements it: given the run's state, whatever the
 // program's type.
 type helperImpl func(s *runState, m *vm.Machine, r1, r2, r3, r4, r5 uint64) (uint64, error)

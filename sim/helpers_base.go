@@ -7,6 +7,7 @@ import (
 
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/sim/maps"
 	"github.com/xdpsim/xdpsim/vm"
 )
@@ -162,11 +163,11 @@ func tailCall(s *runState, m *vm.Machine, ctx, mp, index, _, _ uint64) (uint64, 
 	le.PutUint32(key[:], uint32(index))
 	obj, err := mm.LookupObject(key[:])
 	if err != nil {
-		return neg(eNOENT), nil
+		return errno.ENOENT.Return(), nil
 	}
 	p, ok := obj.(*Program)
 	if !ok || p == nil || !m.TailCall(p.VM) {
-		return neg(eNOENT), nil
+		return errno.ENOENT.Return(), nil
 	}
 	return 0, nil
 }

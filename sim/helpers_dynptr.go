@@ -5,6 +5,7 @@ import (
 
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/vm"
 )
@@ -18,7 +19,7 @@ func init() {
 		n := uint32(size)
 		e := kfuncs.CheckSize(n)
 		if e == 0 && flags != 0 {
-			e = kfuncs.EINVAL
+			e = errno.EINVAL
 		}
 		if e != 0 {
 			return e.Return(), kfuncs.Dynptr{}.Store(m, ptr)
@@ -73,7 +74,7 @@ func init() {
 		n := uint32(size)
 		e := kfuncs.CheckSize(n)
 		if flags != 0 {
-			e = kfuncs.EINVAL
+			e = errno.EINVAL
 		}
 		if e != 0 {
 			return e.Return(), kfuncs.Dynptr{}.Store(m, ptr)
@@ -83,7 +84,7 @@ func init() {
 			return 0, err
 		}
 		if sample == 0 {
-			return kfuncs.EINVAL.Return(), kfuncs.Dynptr{}.Store(m, ptr)
+			return errno.EINVAL.Return(), kfuncs.Dynptr{}.Store(m, ptr)
 		}
 		return 0, kfuncs.NewDynptr(sample, kfuncs.DynptrRingbuf, 0, n).Store(m, ptr)
 	})
@@ -109,7 +110,7 @@ func init() {
 func (s *runState) PacketLen() uint32 { return uint32(s.packetLen()) }
 
 // PacketLoad is __bpf_xdp_load_bytes, or __bpf_skb_load_bytes for a tc program.
-func (s *runState) PacketLoad(off uint32, buf []byte) kfuncs.Errno {
+func (s *runState) PacketLoad(off uint32, buf []byte) errno.Errno {
 	if s.xdp == nil {
 		return errnoOfNeg(s.skb.loadBytes(uint64(off), buf))
 	}
@@ -117,7 +118,7 @@ func (s *runState) PacketLoad(off uint32, buf []byte) kfuncs.Errno {
 }
 
 // PacketStore is __bpf_xdp_store_bytes, or __bpf_skb_store_bytes (with its flags) for a tc program.
-func (s *runState) PacketStore(off uint32, buf []byte, flags uint64) kfuncs.Errno {
+func (s *runState) PacketStore(off uint32, buf []byte, flags uint64) errno.Errno {
 	if s.xdp == nil {
 		return errnoOfNeg(s.skb.storeBytes(uint64(off), buf, flags))
 	}
@@ -125,12 +126,12 @@ func (s *runState) PacketStore(off uint32, buf []byte, flags uint64) kfuncs.Errn
 }
 
 // errnoOfNeg turns a helper's -errno result into the errno.
-func errnoOfNeg(r uint64) kfuncs.Errno { return kfuncs.Errno(-int64(r)) }
+func errnoOfNeg(r uint64) errno.Errno { return errno.Errno(-int64(r)) }
 
 // PacketPointer is bpf_xdp_pointer: a pointer to n bytes at off when they lie in the linear part
 // or in one fragment (whose bytes get a region of their own); for a tc program,
 // skb_pointer_if_linear.
-func (s *runState) PacketPointer(m *vm.Machine, off, n uint32) (uint64, kfuncs.Errno) {
+func (s *runState) PacketPointer(m *vm.Machine, off, n uint32) (uint64, errno.Errno) {
 	x := s.xdp
 	if x == nil {
 		// skb_pointer_if_linear: the bytes from data, when they lie in the linear part.
@@ -140,10 +141,10 @@ func (s *runState) PacketPointer(m *vm.Machine, off, n uint32) (uint64, kfuncs.E
 		return 0, 0
 	}
 	if off > 0xffff || n > 0xffff {
-		return 0, kfuncs.EFAULT
+		return 0, errno.EFAULT
 	}
 	if uint64(off)+uint64(n) > uint64(s.packetLen()) {
-		return 0, kfuncs.EINVAL
+		return 0, errno.EINVAL
 	}
 	lin := x.dataEnd - x.data
 	if off < lin {

@@ -3,6 +3,7 @@ package sim
 import (
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -78,9 +79,9 @@ const userTop = 0x00007ffffffff000
 
 func probeFault(src uint64, kernel bool) uint64 {
 	if kernel && src < userTop {
-		return neg(eRANGE)
+		return errno.ERANGE.Return()
 	}
-	return neg(eFAULT)
+	return errno.EFAULT.Return()
 }
 
 // probeReadStr copies a NUL-terminated string of at most size-1 bytes and a NUL, returning its

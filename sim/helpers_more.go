@@ -6,6 +6,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/sim/maps"
 	"github.com/xdpsim/xdpsim/vm"
 )
@@ -47,7 +48,7 @@ func init() {
 func csumDiff(s *runState, m *vm.Machine, from, fromSize, to, toSize, seed uint64) (uint64, error) {
 	fs, ts := uint32(fromSize), uint32(toSize)
 	if uint64(fs)+uint64(ts) > csumDiffMax {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	var fb, tb []byte
 	var err error
@@ -117,11 +118,11 @@ const maxLoops = 8 * 1024 * 1024
 
 func bpfLoop(s *runState, m *vm.Machine, nr, fn, ctx, flags, _ uint64) (uint64, error) {
 	if flags != 0 {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	n := uint32(nr)
 	if n > maxLoops {
-		return neg(eE2BIG), nil
+		return errno.E2BIG.Return(), nil
 	}
 	for i := uint32(0); i < n; i++ {
 		r, err := m.Callback(fn, uint64(i), ctx)
@@ -141,7 +142,7 @@ func forEachMapElem(s *runState, m *vm.Machine, mp, fn, ctx, flags, _ uint64) (u
 		return 0, errNotAMap
 	}
 	if flags != 0 {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	var cbErr error
 	n, err := mm.ForEach(s.cond.CPU, func(key, value []byte) bool {
@@ -321,11 +322,11 @@ func perfEventOutput(s *runState, m *vm.Machine, ctx, mp, flags, data, size uint
 		return 0, errNotAMap
 	}
 	if flags&^(perfIndexMask|perfCtxLenMask) != 0 {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	ctxLen := (flags & perfCtxLenMask) >> 32
 	if ctxLen > uint64(s.packetLen()) {
-		return neg(eFAULT), nil
+		return errno.EFAULT.Return(), nil
 	}
 	b, err := m.Bytes(data, int(size), false)
 	if err != nil {
@@ -341,11 +342,9 @@ func perfEventOutput(s *runState, m *vm.Machine, ctx, mp, flags, data, size uint
 	return 0, nil
 }
 
-const eNODEV = 19
-
 func checkMTU(s *xdpState, m *vm.Machine, ctx, ifindex, mtuLen, lenDiff, flags uint64) (uint64, error) {
 	if flags != 0 {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	ifx := uint32(ifindex)
 	if ifx == 0 {
@@ -353,7 +352,7 @@ func checkMTU(s *xdpState, m *vm.Machine, ctx, ifindex, mtuLen, lenDiff, flags u
 	}
 	dev, ok := s.r.host.byIndex[ifx]
 	if !ok {
-		return neg(eNODEV), nil
+		return errno.ENODEV.Return(), nil
 	}
 	const hardHeaderLen = 14 // Ethernet, and loopback's too
 	b, err := m.Bytes(mtuLen, 4, true)
@@ -375,10 +374,10 @@ func checkMTU(s *xdpState, m *vm.Machine, ctx, ifindex, mtuLen, lenDiff, flags u
 
 func fibLookup(s *xdpState, m *vm.Machine, ctx, params, plen, flags, _ uint64) (uint64, error) {
 	if plen < 64 {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	if flags&^0x1f != 0 { // DIRECT, OUTPUT, SKIP_NEIGH, TBID, SRC
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	b, err := m.Bytes(params, 64, true)
 	if err != nil {

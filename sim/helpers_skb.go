@@ -6,6 +6,7 @@ import (
 
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/vm"
 )
@@ -22,7 +23,7 @@ func init() {
 	registerSkb(asm.FnL3CsumReplace, skbL3CsumReplace)
 	registerSkb(asm.FnL4CsumReplace, skbL4CsumReplace)
 	registerSkb(asm.FnCsumUpdate, func(s *skbState, m *vm.Machine, ctx, csum, _, _, _ uint64) (uint64, error) {
-		return neg(eNOTSUPP), nil // only a CHECKSUM_COMPLETE skb has a checksum to update
+		return errno.ENOTSUPP.Return(), nil // only a CHECKSUM_COMPLETE skb has a checksum to update
 	})
 	registerSkb(asm.FnCsumLevel, skbCsumLevel)
 	registerSkb(asm.FnSkbChangeHead, skbChangeHead)
@@ -34,7 +35,7 @@ func init() {
 		}
 		defer s.window()
 		if !s.pullTail(l) {
-			return neg(eNOMEM), nil
+			return errno.ENOMEM.Return(), nil
 		}
 		return 0, nil
 	})
@@ -42,7 +43,7 @@ func init() {
 	registerSkb(asm.FnSkbChangeProto, skbChangeProto)
 	registerSkb(asm.FnSkbChangeType, func(s *skbState, m *vm.Machine, ctx, typ, _, _, _ uint64) (uint64, error) {
 		if s.pktType > packetOtherhost || uint32(typ) > packetOtherhost {
-			return neg(eINVAL), nil
+			return errno.EINVAL.Return(), nil
 		}
 		s.pktType = uint8(typ)
 		return 0, nil
@@ -110,7 +111,6 @@ const (
 	bpfFIPv6           = 1 << 7
 	csumMangled0       = 0xffff
 	intMax             = 1<<31 - 1
-	eALREADY           = 114
 )
 
 // writable is bpf_try_make_writable: the first n bytes of the packet made linear (and private);
@@ -133,7 +133,7 @@ func skbLoadBytes(s *skbState, m *vm.Machine, ctx, off, to, n, _ uint64) (uint64
 func (s *skbState) loadBytes(o uint64, b []byte) uint64 {
 	if o > intMax || o+uint64(len(b)) > uint64(s.len()) {
 		clear(b)
-		return neg(eFAULT)
+		return errno.EFAULT.Return()
 	}
 	s.read(int(o), b)
 	return 0
@@ -162,12 +162,12 @@ func skbLoadBytesRelative(s *skbState, m *vm.Machine, ctx, off, to, n, start uin
 	}
 	if o > 0xffff || base < 0 {
 		clear(b)
-		return neg(eFAULT), nil
+		return errno.EFAULT.Return(), nil
 	}
 	p := base + int(o)
 	if p < s.mac || p+len(b) > s.tail {
 		clear(b)
-		return neg(eFAULT), nil
+		return errno.EFAULT.Return(), nil
 	}
 	copy(b, s.buf[p:])
 	return 0, nil
@@ -184,10 +184,10 @@ func skbStoreBytes(s *skbState, m *vm.Machine, ctx, off, from, n, flags uint64) 
 // storeBytes is __bpf_skb_store_bytes: len(b) bytes at offset o become b.
 func (s *skbState) storeBytes(o uint64, b []byte, flags uint64) uint64 {
 	if flags&^(bpfFRecomputeCsum|bpfFInvalidateHash) != 0 {
-		return neg(eINVAL)
+		return errno.EINVAL.Return()
 	}
 	if o > intMax || !s.writable(int(o)+len(b)) {
-		return neg(eFAULT)
+		return errno.EFAULT.Return()
 	}
 	copy(s.buf[s.data+int(o):], b)
 	if flags&bpfFInvalidateHash != 0 {
@@ -234,17 +234,17 @@ func (s *skbState) csumField(off uint64) ([]byte, bool) {
 
 func skbL3CsumReplace(s *skbState, m *vm.Machine, ctx, off, from, to, flags uint64) (uint64, error) {
 	if flags&^bpfFHdrFieldMask != 0 {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	p, ok := s.csumField(off)
 	if !ok {
-		return neg(eFAULT), nil
+		return errno.EFAULT.Return(), nil
 	}
 	sum := le.Uint16(p)
 	switch flags & bpfFHdrFieldMask {
 	case 0:
 		if from != 0 {
-			return neg(eINVAL), nil
+			return errno.EINVAL.Return(), nil
 		}
 		sum = csumReplaceByDiff(sum, uint32(to))
 	case 2:
@@ -252,7 +252,7 @@ func skbL3CsumReplace(s *skbState, m *vm.Machine, ctx, off, from, to, flags uint
 	case 4:
 		sum = csumReplace4(sum, uint32(from), uint32(to))
 	default:
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	le.PutUint16(p, sum)
 	return 0, nil
@@ -260,11 +260,11 @@ func skbL3CsumReplace(s *skbState, m *vm.Machine, ctx, off, from, to, flags uint
 
 func skbL4CsumReplace(s *skbState, m *vm.Machine, ctx, off, from, to, flags uint64) (uint64, error) {
 	if flags&^(bpfFMarkMangled0|bpfFMarkEnforce|bpfFPseudoHdr|bpfFHdrFieldMask|bpfFIPv6) != 0 {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	p, ok := s.csumField(off)
 	if !ok {
-		return neg(eFAULT), nil
+		return errno.EFAULT.Return(), nil
 	}
 	sum := le.Uint16(p)
 	mmzero := flags&bpfFMarkMangled0 != 0
@@ -274,7 +274,7 @@ func skbL4CsumReplace(s *skbState, m *vm.Machine, ctx, off, from, to, flags uint
 	switch flags & bpfFHdrFieldMask {
 	case 0:
 		if from != 0 {
-			return neg(eINVAL), nil
+			return errno.EINVAL.Return(), nil
 		}
 		sum = csumReplaceByDiff(sum, uint32(to))
 	case 2:
@@ -282,7 +282,7 @@ func skbL4CsumReplace(s *skbState, m *vm.Machine, ctx, off, from, to, flags uint
 	case 4:
 		sum = csumReplace4(sum, uint32(from), uint32(to))
 	default:
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	if mmzero && sum == 0 {
 		sum = csumMangled0
@@ -323,9 +323,9 @@ func skbCsumLevel(s *skbState, m *vm.Machine, ctx, level, _, _, _ uint64) (uint6
 		if s.csumUnnecessary {
 			return uint64(s.csumLevel), nil
 		}
-		return neg(eACCES), nil
+		return errno.EACCES.Return(), nil
 	default:
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	return 0, nil
 }
@@ -334,7 +334,7 @@ func skbChangeHead(s *skbState, m *vm.Machine, ctx, room, flags, _, _ uint64) (u
 	r := uint32(room)
 	newLen := uint32(s.len()) + r
 	if flags != 0 || (s.gsoSize == 0 && newLen > skbMaxLen) || newLen < uint32(s.len()) {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	s.push(int(r))
 	clear(s.buf[s.data : s.data+int(r)])
@@ -355,10 +355,10 @@ func (s *skbState) minLen() int {
 func skbChangeTail(s *skbState, m *vm.Machine, ctx, newLen, flags, _, _ uint64) (uint64, error) {
 	n := uint32(newLen)
 	if flags != 0 || n > skbMaxLen || int(n) < s.minLen() {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	if s.encapsulation {
-		return neg(eNOTSUPP), nil
+		return errno.ENOTSUPP.Return(), nil
 	}
 	s.setTailLen(int(n))
 	s.window()
@@ -405,13 +405,13 @@ func skbAdjustRoom(s *skbState, m *vm.Machine, ctx, lenDiff, mode, flags, _ uint
 	}
 	lenMin := s.netBaseLen()
 	if flags&^(adjRoomMask|adjRoomNoCsumReset) != 0 {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	if abs > 0xfff {
-		return neg(eFAULT), nil
+		return errno.EFAULT.Return(), nil
 	}
 	if s.protocol != ethPIP && s.protocol != ethPIPv6 {
-		return neg(eNOTSUPP), nil
+		return errno.ENOTSUPP.Return(), nil
 	}
 	off := s.macHeaderLen()
 	switch uint32(mode) {
@@ -419,11 +419,11 @@ func skbAdjustRoom(s *skbState, m *vm.Machine, ctx, lenDiff, mode, flags, _ uint
 		off += s.netBaseLen()
 	case adjRoomMAC:
 	default:
-		return neg(eNOTSUPP), nil
+		return errno.ENOTSUPP.Return(), nil
 	}
 	if flags&adjRoomDecapL3 != 0 {
 		if !shrink {
-			return neg(eINVAL), nil
+			return errno.EINVAL.Return(), nil
 		}
 		switch flags & adjRoomDecapL3 {
 		case adjRoomDecapL3IPv4:
@@ -431,13 +431,13 @@ func skbAdjustRoom(s *skbState, m *vm.Machine, ctx, lenDiff, mode, flags, _ uint
 		case adjRoomDecapL3IPv6:
 			lenMin = 40
 		default:
-			return neg(eINVAL), nil
+			return errno.EINVAL.Return(), nil
 		}
 	}
 	cur := uint32(s.len() - (s.network - s.data))
 	if (shrink && (abs >= cur || cur-abs < uint32(lenMin))) ||
 		(!shrink && uint32(s.len())+abs > skbMaxLen && s.gsoSize == 0) {
-		return neg(eNOTSUPP), nil
+		return errno.ENOTSUPP.Return(), nil
 	}
 	var ret uint64
 	if shrink {
@@ -487,26 +487,26 @@ func (s *skbState) netGrow(off, n int, flags uint64) uint64 {
 	encap := flags&adjRoomEncapL3 != 0
 	innerMacLen := int(flags >> 56)
 	if s.gsoSize != 0 && flags&adjRoomFixedGSO == 0 {
-		return neg(eNOTSUPP) // a UDP (non-TCP) GSO skb keeps its segments only with FIXED_GSO
+		return errno.ENOTSUPP.Return() // a UDP (non-TCP) GSO skb keeps its segments only with FIXED_GSO
 	}
 	var macLen, innerNet, innerTrans int
 	if encap {
 		if flags&adjRoomEncapL3IPv4 != 0 && flags&adjRoomEncapL3IPv6 != 0 {
-			return neg(eINVAL)
+			return errno.EINVAL.Return()
 		}
 		if flags&adjRoomEncapL4GRE != 0 && flags&adjRoomEncapL4UDP != 0 {
-			return neg(eINVAL)
+			return errno.EINVAL.Return()
 		}
 		if flags&adjRoomEncapL2Eth != 0 && innerMacLen != ETHHdrLen {
-			return neg(eINVAL)
+			return errno.EINVAL.Return()
 		}
 		if s.encapsulation {
-			return neg(eALREADY)
+			return errno.EALREADY.Return()
 		}
 		macLen = s.network - s.mac
 		innerNet = s.network
 		if innerMacLen > n {
-			return neg(eINVAL)
+			return errno.EINVAL.Return()
 		}
 		innerTrans = s.transport
 	}
@@ -534,13 +534,13 @@ func (s *skbState) netGrow(off, n int, flags uint64) uint64 {
 
 func (s *skbState) netShrink(off, n int, flags uint64) uint64 {
 	if flags&^(adjRoomFixedGSO|adjRoomDecapL3|adjRoomNoCsumReset) != 0 {
-		return neg(eINVAL)
+		return errno.EINVAL.Return()
 	}
 	if s.gsoSize != 0 && flags&adjRoomFixedGSO == 0 {
-		return neg(eNOTSUPP)
+		return errno.ENOTSUPP.Return()
 	}
 	if !s.netHdrPop(off, n) {
-		return neg(eNOMEM)
+		return errno.ENOMEM.Return()
 	}
 	switch {
 	case flags&adjRoomDecapL3IPv4 != 0:
@@ -553,7 +553,7 @@ func (s *skbState) netShrink(off, n int, flags uint64) uint64 {
 
 func skbChangeProto(s *skbState, m *vm.Machine, ctx, proto, flags, _, _ uint64) (uint64, error) {
 	if flags != 0 {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	defer s.window()
 	to := bswap16(uint16(proto)) // the program passes it in network order
@@ -564,11 +564,11 @@ func skbChangeProto(s *skbState, m *vm.Machine, ctx, proto, flags, _, _ uint64) 
 		s.protocol = ethPIPv6
 	case s.protocol == ethPIPv6 && to == ethPIP:
 		if !s.netHdrPop(s.macHeaderLen(), diff) {
-			return neg(eNOMEM), nil
+			return errno.ENOMEM.Return(), nil
 		}
 		s.protocol = ethPIP
 	default:
-		return neg(eNOTSUPP), nil
+		return errno.ENOTSUPP.Return(), nil
 	}
 	s.hash, s.swHash, s.l4Hash = 0, false, false
 	return 0, nil
@@ -582,7 +582,7 @@ func skbVlanPush(s *skbState, m *vm.Machine, ctx, proto, tci, _, _ uint64) (uint
 	}
 	if s.vlanPresent() {
 		if s.data != s.mac {
-			return neg(eINVAL), nil // skb_vlan_push wants data at the MAC header
+			return errno.EINVAL.Return(), nil // skb_vlan_push wants data at the MAC header
 		}
 		s.insertVLANTag(s.vlanProto, s.vlanTCI)
 		s.protocol = s.vlanProto
@@ -631,10 +631,10 @@ func (s *skbState) vlanPop() uint64 {
 // popFrameTag is __skb_vlan_pop: the tag after the MAC addresses taken out of the frame.
 func (s *skbState) popFrameTag() (uint16, uint64) {
 	if s.data != s.mac {
-		return 0, neg(eINVAL)
+		return 0, errno.EINVAL.Return()
 	}
 	if !s.pullTail(ETHHdrLen + vlanHLen) {
-		return 0, neg(eNOMEM)
+		return 0, errno.ENOMEM.Return()
 	}
 	tci := s.be16(s.data + ETHHdrLen)
 	copy(s.buf[s.data+vlanHLen:], s.buf[s.data:s.data+12])
@@ -673,14 +673,14 @@ func skbRedirectNeigh(s *skbState, m *vm.Machine, ifindex, params, plen, flags, 
 
 func skbCloneRedirect(s *skbState, m *vm.Machine, ctx, ifindex, flags, _, _ uint64) (uint64, error) {
 	if flags&^bpfFIngress != 0 {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	dev, ok := s.r.host.byIndex[uint32(ifindex)]
 	if !ok {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	if s.mac < 0 || s.mac >= s.network || s.len() == 0 {
-		return neg(eRANGE), nil // no link-layer header to send
+		return errno.ERANGE.Return(), nil // no link-layer header to send
 	}
 	ingress := flags&bpfFIngress != 0
 	if dev.down {
@@ -698,10 +698,10 @@ func skbCloneRedirect(s *skbState, m *vm.Machine, ctx, ifindex, flags, _, _ uint
 
 func skbFibLookup(s *skbState, m *vm.Machine, ctx, params, plen, flags, _ uint64) (uint64, error) {
 	if plen < 64 {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	if flags&^0x1f != 0 {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	b, err := m.Bytes(params, 64, true)
 	if err != nil {
@@ -734,7 +734,7 @@ func skbCheckMTU(s *skbState, m *vm.Machine, ctx, ifindex, mtuLen, lenDiff, flag
 		return r, nil
 	}
 	if flags&^chkSegs != 0 || flags&chkSegs != 0 && (int32(lenDiff) != 0 || in != 0) {
-		return ret(neg(eINVAL))
+		return ret(errno.EINVAL.Return())
 	}
 	ifx := uint32(ifindex)
 	if ifx == 0 {
@@ -742,7 +742,7 @@ func skbCheckMTU(s *skbState, m *vm.Machine, ctx, ifindex, mtuLen, lenDiff, flag
 	}
 	dev, ok := s.r.host.byIndex[ifx]
 	if !ok {
-		return ret(neg(eNODEV))
+		return ret(errno.ENODEV.Return())
 	}
 	mtu = dev.MTU
 	const hardHeaderLen = 14 // Ethernet, and loopback's too

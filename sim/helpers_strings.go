@@ -6,6 +6,7 @@ import (
 
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -32,7 +33,7 @@ const maxSnprintfArgs = 12
 func snprintf(s *runState, m *vm.Machine, str, size, fmtp, data, dataLen uint64) (uint64, error) {
 	n := uint32(dataLen)
 	if n%8 != 0 || n > maxSnprintfArgs*8 || (n != 0 && data == 0) {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	f, err := cString(m, fmtp)
 	if err != nil {
@@ -50,7 +51,7 @@ func snprintf(s *runState, m *vm.Machine, str, size, fmtp, data, dataLen uint64)
 	}
 	out, err := formatPrintk(m, f, args)
 	if err != nil {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	if sz := uint32(size); sz > 0 {
 		b, err := m.Bytes(str, int(sz), true)
@@ -107,7 +108,7 @@ func strtox(m *vm.Machine, buf, n, flags, res uint64, signed bool) (uint64, erro
 		return 0, err
 	}
 	if l == 0 {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	b, err := m.Bytes(buf, l, false)
 	if err != nil {
@@ -115,7 +116,7 @@ func strtox(m *vm.Machine, buf, n, flags, res uint64, signed bool) (uint64, erro
 	}
 	base := uint(flags & strtoxBaseMask)
 	if base != 0 && base != 8 && base != 10 && base != 16 || flags&^strtoxBaseMask != 0 {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	i := 0
 	for i < l && isSpace(b[i]) {
@@ -127,7 +128,7 @@ func strtox(m *vm.Machine, buf, n, flags, res uint64, signed bool) (uint64, erro
 	}
 	consumed := i
 	if consumed == l {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	// The kernel parses a NUL-terminated copy of at most 63 bytes.
 	str := b[i:min(l, i+63)]
@@ -150,26 +151,26 @@ func strtox(m *vm.Machine, buf, n, flags, res uint64, signed bool) (uint64, erro
 	}
 	v, digits, overflow := parseDigits(str[p:], base)
 	if overflow {
-		return neg(eRANGE), nil
+		return errno.ERANGE.Return(), nil
 	}
 	if digits == 0 {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	consumed += p + digits
 	if signed {
 		r := int64(v)
 		if negative {
 			if -r > 0 {
-				return neg(eRANGE), nil
+				return errno.ERANGE.Return(), nil
 			}
 			r = -r
 		} else if r < 0 {
-			return neg(eRANGE), nil
+			return errno.ERANGE.Return(), nil
 		}
 		le.PutUint64(out, uint64(r))
 	} else {
 		if negative {
-			return neg(eINVAL), nil
+			return errno.EINVAL.Return(), nil
 		}
 		le.PutUint64(out, v)
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/sim/syncookie"
 	"github.com/xdpsim/xdpsim/vm"
 )
@@ -64,7 +65,7 @@ func (s *runState) rawGenSyncookie(m *vm.Machine, iph uint64, ipLen int, th, thL
 		return 0, err
 	}
 	if n < tcpHdrLen || n != uint32(tcp[12]>>4)*4 {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	mss := syncookie.ParseMSSOption(tcp)
 	if mss == 0 {
@@ -92,7 +93,7 @@ func (s *runState) rawCheckSyncookie(m *vm.Machine, iph uint64, ipLen int, th ui
 	if s.cookies.Check(cookieConn(ip, tcp), seq, ack, s.cookieCounter()) > 0 {
 		return 0, nil
 	}
-	return neg(eACCES), nil
+	return errno.EACCES.Return(), nil
 }
 
 // SetSyncookieSecret sets the keys SYN cookies are made with; without it they derive from the seed
@@ -112,7 +113,7 @@ func (x *XDP) SetSyncookieSecret(sec syncookie.Secret) {
 // socket listens.
 func init() {
 	noListener := func(*runState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	registerXDPAndTC(asm.FnTcpGenSyncookie, noListener)
 	registerXDPAndTC(asm.FnTcpCheckSyncookie, noListener)

@@ -3,6 +3,7 @@ package sim
 import (
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -29,7 +30,7 @@ func xdpAdjustHead(s *xdpState, m *vm.Machine, ctx, off, _, _, _ uint64) (uint64
 	start := int64(s.headroomFloor()) + metalen
 	nd := int64(s.data) + offset
 	if nd < start || nd > int64(s.dataEnd)-ETHHdrLen {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	if metalen > 0 {
 		copy(s.frame[int64(s.dataMeta)+offset:], s.frame[s.dataMeta:s.data])
@@ -44,18 +45,18 @@ func xdpAdjustHead(s *xdpState, m *vm.Machine, ctx, off, _, _, _ uint64) (uint64
 
 func xdpAdjustMeta(s *xdpState, m *vm.Machine, ctx, off, _, _, _ uint64) (uint64, error) {
 	if !s.metaOK {
-		return neg(eNOTSUPP), nil
+		return errno.ENOTSUPP.Return(), nil
 	}
 	if s.exported {
-		return neg(eACCES), nil // the exported skb metadata must stay at data_meta
+		return errno.EACCES.Return(), nil // the exported skb metadata must stay at data_meta
 	}
 	meta := int64(s.dataMeta) + int64(int32(off))
 	if meta < int64(s.headroomFloor()) || meta > int64(s.data) {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	metalen := int64(s.data) - meta
 	if metalen%4 != 0 || metalen > 255 {
-		return neg(eACCES), nil
+		return errno.EACCES.Return(), nil
 	}
 	s.dataMeta = uint32(meta)
 	if !s.r.obj.opts.Features.TraitsV1 {
@@ -65,8 +66,6 @@ func xdpAdjustMeta(s *xdpState, m *vm.Machine, ctx, off, _, _, _ uint64) (uint64
 	return 0, nil
 }
 
-const eACCES = 13
-
 func xdpAdjustTail(s *xdpState, m *vm.Machine, ctx, off, _, _, _ uint64) (uint64, error) {
 	offset := int64(int32(off))
 	if len(s.frags) > 0 {
@@ -74,7 +73,7 @@ func xdpAdjustTail(s *xdpState, m *vm.Machine, ctx, off, _, _, _ uint64) (uint64
 	}
 	ne := int64(s.dataEnd) + offset
 	if ne > hardEnd || ne < int64(s.data)+ETHHdrLen {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	if offset > 0 {
 		clear(s.frame[s.dataEnd:ne])
@@ -92,7 +91,7 @@ func (s *xdpState) adjustTailFrags(offset int64) uint64 {
 		n, off := len(s.frags[i]), s.fragOff[i]
 		tailroom := int64(FrameSize - off - n)
 		if offset > tailroom {
-			return neg(eINVAL)
+			return errno.EINVAL.Return()
 		}
 		s.frags[i] = s.fragStore[i][off : off+n+int(offset)]
 		clear(s.frags[i][n:])
@@ -101,7 +100,7 @@ func (s *xdpState) adjustTailFrags(offset int64) uint64 {
 	shrink := -offset
 	total := int64(s.dataEnd-s.data) + int64(s.fragsSize())
 	if shrink > total-ETHHdrLen {
-		return neg(eINVAL)
+		return errno.EINVAL.Return()
 	}
 	for shrink > 0 && len(s.frags) > 0 {
 		i := len(s.frags) - 1
@@ -124,11 +123,11 @@ func (s *xdpState) adjustTailFrags(offset int64) uint64 {
 // xdpBytes finds [off, off+n) of the whole packet (linear part then fragments) for load/store_bytes.
 func (s *xdpState) copyBytes(off, n uint64, buf []byte, store bool) uint64 {
 	if off > 0xffff || n > 0xffff {
-		return neg(eFAULT)
+		return errno.EFAULT.Return()
 	}
 	lin := uint64(s.dataEnd - s.data)
 	if off+n > lin+uint64(s.fragsSize()) {
-		return neg(eINVAL)
+		return errno.EINVAL.Return()
 	}
 	pos := uint64(0)
 	for _, area := range append([][]byte{s.frame[s.data:s.dataEnd]}, s.frags...) {

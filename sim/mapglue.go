@@ -7,6 +7,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/sim/maps"
 	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/vm"
@@ -39,11 +40,11 @@ func (s *runState) mapAt(ptr uint64) *maps.Map {
 
 // errnoOf turns a maps error into the negative errno a helper returns.
 func errnoOf(err error) uint64 {
-	var e maps.Errno
+	var e errno.Errno
 	if errors.As(err, &e) {
 		return uint64(e.Neg())
 	}
-	return neg(eINVAL)
+	return errno.EINVAL.Return()
 }
 
 // DumpMaps writes the contents of the object's maps as xdpsim's --maps output shapes them: prog

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/vm"
 )
@@ -249,13 +250,13 @@ func (n *Network) AddVeth(a, b DeviceConfig) error {
 // AddNetkit adds a netkit pair. In L3 mode (the default) the devices have no Ethernet address
 // (MAC must be empty); in L2 mode it is required (the kernel draws random ones, which a
 // simulation cannot use). The configuration is checked as the kernel checks it (an error then
-// matches a device.Errno).
+// matches a errno.Errno).
 func (n *Network) AddNetkit(primary, peer DeviceConfig, c device.NetkitConfig) error {
 	var macs [2]net.HardwareAddr
 	for i, dc := range []DeviceConfig{primary, peer} {
 		if c.Mode == device.NetkitL3 {
 			if dc.MAC != "" {
-				return fmt.Errorf("netkit %s: %s: %w", primary.Name, dc.Name, &device.NetkitError{Errno: device.EOPNOTSUPP,
+				return fmt.Errorf("netkit %s: %s: %w", primary.Name, dc.Name, &device.NetkitError{Errno: errno.EOPNOTSUPP,
 					Msg: "an L3 netkit device has no Ethernet address"})
 			}
 			macs[i] = make(net.HardwareAddr, 6)
@@ -377,7 +378,7 @@ func (n *Network) register(p *Program) uint32 {
 
 // Attach attaches a program to a tcx hook (ebpf.AttachTCXIngress, AttachTCXEgress) or a netkit
 // device (ebpf.AttachNetkitPrimary, AttachNetkitPeer, through the primary) as BPF_PROG_ATTACH, or
-// with o.Link as BPF_LINK_CREATE, would: errors match the device.Errno the kernel returns.
+// with o.Link as BPF_LINK_CREATE, would: errors match the errno.Errno the kernel returns.
 func (n *Network) Attach(dev string, t ebpf.AttachType, p *Program, o MprogOptions) error {
 	d, err := n.dev(dev)
 	if err != nil {

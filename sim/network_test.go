@@ -11,6 +11,7 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/device"
 )
@@ -513,7 +514,7 @@ func TestAttachingToANetworkAnswersAsTheKernelDoes(t *testing.T) {
 		{"a netkit program through the peer is refused", n.Attach("nk0p", ebpf.AttachNetkitPeer, p.prog("probe0"), sim.MprogOptions{})},
 		{"a netkit program on a NIC is refused", n.Attach("eth0", ebpf.AttachNetkitPrimary, p.prog("probe0"), sim.MprogOptions{})},
 	}
-	want := []error{device.EACCES, device.ENXIO}
+	want := []error{errno.EACCES, errno.ENXIO}
 	for i, c := range cases {
 		if !errors.Is(c.err, want[i]) {
 			t.Errorf("%s: %v, want %v", c.name, c.err, want[i])
@@ -523,10 +524,10 @@ func TestAttachingToANetworkAnswersAsTheKernelDoes(t *testing.T) {
 		t.Errorf("XDP on netkit: %v, want refused", err)
 	}
 	must(t, n.Attach("nk0", ebpf.AttachNetkitPrimary, p.prog("probe0"), sim.MprogOptions{Link: "l"}))
-	if err := n.Attach("nk0", ebpf.AttachNetkitPrimary, p.prog("probe0"), sim.MprogOptions{}); !errors.Is(err, device.EEXIST) {
+	if err := n.Attach("nk0", ebpf.AttachNetkitPrimary, p.prog("probe0"), sim.MprogOptions{}); !errors.Is(err, errno.EEXIST) {
 		t.Errorf("the same program again: %v, want EEXIST", err)
 	}
-	if err := n.Detach("nk0", ebpf.AttachNetkitPrimary, p.prog("probe0"), sim.MprogOptions{}); !errors.Is(err, device.EBUSY) {
+	if err := n.Detach("nk0", ebpf.AttachNetkitPrimary, p.prog("probe0"), sim.MprogOptions{}); !errors.Is(err, errno.EBUSY) {
 		t.Errorf("detaching a link's program: %v, want EBUSY", err)
 	}
 	must(t, n.Detach("nk0", ebpf.AttachNetkitPrimary, nil, sim.MprogOptions{Link: "l"}))

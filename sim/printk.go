@@ -8,6 +8,7 @@ import (
 
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -17,7 +18,7 @@ func init() {
 	})
 	registerBase(asm.FnTraceVprintk, func(s *runState, m *vm.Machine, fmtp, size, data, dataLen, _ uint64) (uint64, error) {
 		if dataLen%8 != 0 || dataLen > 8*maxPrintkArgs || (data == 0 && dataLen != 0) {
-			return neg(eINVAL), nil
+			return errno.EINVAL.Return(), nil
 		}
 		var args []uint64
 		if dataLen > 0 {
@@ -40,14 +41,14 @@ const maxPrintkArgs = 12
 // the number of bytes written, or -EINVAL for a format the kernel rejects.
 func (s *runState) printk(m *vm.Machine, fmtp, size uint64, args []uint64) (uint64, error) {
 	if size == 0 {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	b, err := m.Bytes(fmtp, int(size), false)
 	if err != nil {
 		return 0, err
 	}
 	if b[len(b)-1] != 0 {
-		return neg(eINVAL), nil // the format must be NUL-terminated
+		return errno.EINVAL.Return(), nil // the format must be NUL-terminated
 	}
 	f := string(b[:len(b)-1])
 	if i := strings.IndexByte(f, 0); i >= 0 {
@@ -55,7 +56,7 @@ func (s *runState) printk(m *vm.Machine, fmtp, size uint64, args []uint64) (uint
 	}
 	line, err := formatPrintk(m, f, args)
 	if err != nil {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	s.printed = append(s.printed, strings.TrimSuffix(line, "\n"))
 	return uint64(len(line)), nil

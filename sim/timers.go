@@ -7,6 +7,7 @@ import (
 
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -66,7 +67,6 @@ const (
 	maxClocks      = 16
 	timerAbs       = 1 << 0 // BPF_F_TIMER_ABS
 	timerCPUPin    = 1 << 1 // BPF_F_TIMER_CPU_PIN
-	eDEADLK        = 35
 )
 
 // timerAt finds the timer a struct bpf_timer pointer names: its map value and the simulated timer
@@ -86,14 +86,14 @@ func (s *runState) timerAt(m *vm.Machine, ptr uint64) ([]byte, *simTimer, error)
 func timerInit(s *runState, m *vm.Machine, tp, mp, flags, _, _ uint64) (uint64, error) {
 	clock := flags & (maxClocks - 1)
 	if flags >= maxClocks || clock != clockMonotonic && clock != clockRealtime && clock != clockBoottime {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	b, t, err := s.timerAt(m, tp)
 	if err != nil {
 		return 0, err
 	}
 	if t != nil {
-		return neg(eBUSY), nil
+		return errno.EBUSY.Return(), nil
 	}
 	mm := s.mapAt(mp)
 	if mm == nil {
@@ -134,7 +134,7 @@ func timerSetCallback(s *runState, m *vm.Machine, tp, fn, _, _, _ uint64) (uint6
 		return 0, err
 	}
 	if t == nil {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	t.prog, t.fn = m.Program(), fn
 	return 0, nil
@@ -142,14 +142,14 @@ func timerSetCallback(s *runState, m *vm.Machine, tp, fn, _, _, _ uint64) (uint6
 
 func timerStart(s *runState, m *vm.Machine, tp, nsecs, flags, _, _ uint64) (uint64, error) {
 	if flags&^(timerAbs|timerCPUPin) != 0 {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	_, t, err := s.timerAt(m, tp)
 	if err != nil {
 		return 0, err
 	}
 	if t == nil || t.fn == 0 {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	t.expires = s.cond.TimeNs + nsecs
 	if flags&timerAbs != 0 {
@@ -166,10 +166,10 @@ func timerCancel(s *runState, m *vm.Machine, tp, _, _, _, _ uint64) (uint64, err
 		return 0, err
 	}
 	if t == nil {
-		return neg(eINVAL), nil
+		return errno.EINVAL.Return(), nil
 	}
 	if t == s.firing {
-		return neg(eDEADLK), nil // a callback cannot cancel its own timer
+		return errno.EDEADLK.Return(), nil // a callback cannot cancel its own timer
 	}
 	was := t.armed
 	t.armed = false

@@ -1,11 +1,11 @@
 package sim
 
-import "github.com/xdpsim/xdpsim/kfuncs"
+import "github.com/xdpsim/xdpsim/errno"
 
 // PullData is bpf_xdp_pull_data for the kfunc (kfuncs.PacketPuller), on an XDP program's frame.
-func (s *runState) PullData(n uint32) kfuncs.Errno {
+func (s *runState) PullData(n uint32) errno.Errno {
 	if s.xdp == nil {
-		return kfuncs.EINVAL
+		return errno.EINVAL
 	}
 	return s.xdp.pullData(int(n))
 }
@@ -15,13 +15,13 @@ func (s *runState) PullData(n uint32) kfuncs.Errno {
 // into the headroom (above the xdp_frame) by what it lacks; then the bytes come out of the
 // fragments' heads, each fragment's offset in its page moving past them, and fragments left empty
 // are freed.
-func (s *xdpState) pullData(n int) kfuncs.Errno {
+func (s *xdpState) pullData(n int) errno.Errno {
 	dataLen := int(s.dataEnd - s.data)
 	if n <= dataLen {
 		return 0
 	}
 	if n > dataLen+s.fragsSize() {
-		return kfuncs.EINVAL
+		return errno.EINVAL
 	}
 	start := int(s.data)
 	if s.metaOK {
@@ -31,7 +31,7 @@ func (s *xdpState) pullData(n int) kfuncs.Errno {
 	tailroom := hardEnd - int(s.dataEnd)
 	delta := n - dataLen
 	if delta > tailroom+headroom {
-		return kfuncs.EINVAL
+		return errno.EINVAL
 	}
 	if shift := delta - tailroom; shift > 0 {
 		copy(s.frame[start-shift:], s.frame[start:s.dataEnd])

@@ -41,11 +41,11 @@
 // while insertion and deletion move the values of the larger keys up or
 // down.
 //
-// Operations return the RFC's error codes as an [Errno], whose
-// [Errno.Return] is the negative value the kernel would hand back to a BPF
+// Operations return the RFC's error codes as an [errno.Errno], whose
+// [errno.Errno.Neg] is the negative value the kernel would hand back to a BPF
 // program. None of them allocate, and none panic, whatever the bytes of buf:
 // a store that does not fit in buf (which the kernel rules out by never
-// moving hard_end below the end of the store) is reported as [EFAULT].
+// moving hard_end below the end of the store) is reported as [errno.EFAULT].
 //
 // The package-level functions use [V1], the layout of the first RFC; the
 // methods of [Layout] choose one explicitly.

@@ -3,6 +3,7 @@ package traits_test
 import (
 	"fmt"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/traits"
 )
 
@@ -20,7 +21,7 @@ func Example() {
 	_ = l.Set(headroom, 40, nil, 0)                           // a flag takes no room
 
 	err := l.Set(headroom, 9, []byte{0, 0, 0, 0}, 0)
-	fmt.Println("set key 9:", err, err.(traits.Errno).Return())
+	fmt.Println("set key 9:", err, err.(errno.Errno).Neg())
 
 	var out [8]byte
 	n, _ := l.Get(headroom, 7, out[:])

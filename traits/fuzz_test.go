@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"testing"
+
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 // The model is the store as a plain Go map, with the layout spelt out as
@@ -156,7 +158,7 @@ func runAgainstModel(t *testing.T, l Layout, prog []byte) {
 			what = "Init"
 			err = l.Init(buf)
 			if size < HeaderLen {
-				want = ENOMEM
+				want = errno.ENOMEM
 			} else {
 				m.vals, known = map[uint64][]byte{}, true
 			}
@@ -170,13 +172,13 @@ func runAgainstModel(t *testing.T, l Layout, prog []byte) {
 			old, isSet := m.vals[key]
 			switch {
 			case key >= NumKeys || !m.validLen(len(val)):
-				want = EINVAL
+				want = errno.EINVAL
 			case !fits:
-				want = EFAULT
+				want = errno.EFAULT
 			case isSet && len(old) != len(val):
-				want = EBUSY
+				want = errno.EBUSY
 			case !isSet && m.size()+len(val) > size:
-				want = ENOSPC
+				want = errno.ENOSPC
 			default:
 				m.vals[key] = val
 			}
@@ -190,13 +192,13 @@ func runAgainstModel(t *testing.T, l Layout, prog []byte) {
 			v, isSet := m.vals[key]
 			switch {
 			case key >= NumKeys:
-				want = EINVAL
+				want = errno.EINVAL
 			case !fits:
-				want = EFAULT
+				want = errno.EFAULT
 			case !isSet:
-				want = ENOENT
+				want = errno.ENOENT
 			case len(o) < len(v):
-				want = ENOSPC
+				want = errno.ENOSPC
 			default:
 				wantN = len(v)
 			}
@@ -218,9 +220,9 @@ func runAgainstModel(t *testing.T, l Layout, prog []byte) {
 			_, isSet := m.vals[key]
 			switch {
 			case key >= NumKeys:
-				want = EINVAL
+				want = errno.EINVAL
 			case !fits:
-				want = EFAULT
+				want = errno.EFAULT
 			case isSet:
 				wantN = 1
 			}
@@ -230,11 +232,11 @@ func runAgainstModel(t *testing.T, l Layout, prog []byte) {
 			_, isSet := m.vals[key]
 			switch {
 			case key >= NumKeys:
-				want = EINVAL
+				want = errno.EINVAL
 			case !fits:
-				want = EFAULT
+				want = errno.EFAULT
 			case !isSet:
-				want = ENOENT
+				want = errno.ENOENT
 			default:
 				delete(m.vals, key)
 			}
@@ -253,7 +255,7 @@ func runAgainstModel(t *testing.T, l Layout, prog []byte) {
 		if !known {
 			// The store came from a header the model could not read; only
 			// safety is checked: an Errno and no write past buf.
-			if _, isErrno := err.(Errno); err != nil && !isErrno {
+			if _, isErrno := err.(errno.Errno); err != nil && !isErrno {
 				t.Fatalf("%v step %d: %s returned %T", l, step, what, err)
 			}
 			if !bytes.Equal(backing[size:], before[size:]) {
@@ -333,7 +335,7 @@ func checkEveryKey(t *testing.T, l Layout, backing []byte, size int, m *model) {
 		}
 		n, err := l.Get(buf, k, out[:])
 		if !isSet {
-			if err != ENOENT {
+			if err != errno.ENOENT {
 				t.Fatalf("%v: Get(%d) of an unset key = %d, %v", l, k, n, err)
 			}
 			continue

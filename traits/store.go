@@ -1,5 +1,7 @@
 package traits
 
+import "github.com/xdpsim/xdpsim/errno"
+
 // The operations below follow one order of checks, that of the RFC with one
 // addition: first the arguments (the layout, then the key, then the length),
 // then whether buf holds the whole store (EFAULT, the addition), then the
@@ -10,10 +12,10 @@ package traits
 // left as they are.
 func (l Layout) Init(buf []byte) error {
 	if !l.known() {
-		return EOPNOTSUPP
+		return errno.EOPNOTSUPP
 	}
 	if len(buf) < HeaderLen {
-		return ENOMEM
+		return errno.ENOMEM
 	}
 	putHeader(buf, 0, 0)
 	return nil
@@ -41,14 +43,14 @@ func (l Layout) Len(buf []byte) int {
 // "should be 0". val must not overlap buf.
 func (l Layout) Set(buf []byte, key uint64, val []byte, flags uint64) error {
 	if !l.known() {
-		return EOPNOTSUPP
+		return errno.EOPNOTSUPP
 	}
 	code, ok := l.code(len(val))
 	if key >= NumKeys || !ok {
-		return EINVAL
+		return errno.EINVAL
 	}
 	if len(buf) < HeaderLen {
-		return EFAULT
+		return errno.EFAULT
 	}
 	high, low := header(buf)
 	bit := uint64(1) << key
@@ -56,20 +58,20 @@ func (l Layout) Set(buf []byte, key uint64, val []byte, flags uint64) error {
 	n := len(val)
 	if (high|low)&bit != 0 {
 		if !l.fits(high, low, len(buf)) {
-			return EFAULT
+			return errno.EFAULT
 		}
 		if l.size(codeOf(high, low, key)) != n {
-			return EBUSY
+			return errno.EBUSY
 		}
 		copyValue(buf[off:], val, n)
 		return nil
 	}
 	end := HeaderLen + l.total(high, low)
 	if end > len(buf) {
-		return EFAULT
+		return errno.EFAULT
 	}
 	if n > len(buf)-end {
-		return ENOSPC
+		return errno.ENOSPC
 	}
 	if n > 0 {
 		copy(buf[off+n:end+n], buf[off:end])
@@ -82,17 +84,17 @@ func (l Layout) Set(buf []byte, key uint64, val []byte, flags uint64) error {
 // IsSet reports whether key is set. It returns EINVAL if key is 64 or more.
 func (l Layout) IsSet(buf []byte, key uint64) (bool, error) {
 	if !l.known() {
-		return false, EOPNOTSUPP
+		return false, errno.EOPNOTSUPP
 	}
 	if key >= NumKeys {
-		return false, EINVAL
+		return false, errno.EINVAL
 	}
 	if len(buf) < HeaderLen {
-		return false, EFAULT
+		return false, errno.EFAULT
 	}
 	high, low := header(buf)
 	if !l.fits(high, low, len(buf)) {
-		return false, EFAULT
+		return false, errno.EFAULT
 	}
 	return (high|low)>>key&1 != 0, nil
 }
@@ -103,25 +105,25 @@ func (l Layout) IsSet(buf []byte, key uint64) (bool, error) {
 // left untouched then, and beyond the value's length in any case.
 func (l Layout) Get(buf []byte, key uint64, out []byte) (int, error) {
 	if !l.known() {
-		return 0, EOPNOTSUPP
+		return 0, errno.EOPNOTSUPP
 	}
 	if key >= NumKeys {
-		return 0, EINVAL
+		return 0, errno.EINVAL
 	}
 	if len(buf) < HeaderLen {
-		return 0, EFAULT
+		return 0, errno.EFAULT
 	}
 	high, low := header(buf)
 	if !l.fits(high, low, len(buf)) {
-		return 0, EFAULT
+		return 0, errno.EFAULT
 	}
 	code := codeOf(high, low, key)
 	if code == 0 {
-		return 0, ENOENT
+		return 0, errno.ENOENT
 	}
 	n := l.size(code)
 	if len(out) < n {
-		return 0, ENOSPC
+		return 0, errno.ENOSPC
 	}
 	below := uint64(1)<<key - 1
 	off := HeaderLen + l.total(high&below, low&below)
@@ -135,22 +137,22 @@ func (l Layout) Get(buf []byte, key uint64, out []byte) (int, error) {
 // more and ENOENT if key is not set.
 func (l Layout) Del(buf []byte, key uint64) error {
 	if !l.known() {
-		return EOPNOTSUPP
+		return errno.EOPNOTSUPP
 	}
 	if key >= NumKeys {
-		return EINVAL
+		return errno.EINVAL
 	}
 	if len(buf) < HeaderLen {
-		return EFAULT
+		return errno.EFAULT
 	}
 	high, low := header(buf)
 	end := HeaderLen + l.total(high, low)
 	if end > len(buf) {
-		return EFAULT
+		return errno.EFAULT
 	}
 	bit := uint64(1) << key
 	if (high|low)&bit == 0 {
-		return ENOENT
+		return errno.ENOENT
 	}
 	n := l.size(codeOf(high, low, key))
 	off := HeaderLen + l.total(high&(bit-1), low&(bit-1))

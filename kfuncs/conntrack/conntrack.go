@@ -20,6 +20,8 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 // Protocols the BPF conntrack kfuncs accept.
@@ -361,24 +363,15 @@ func (t *Table) SetTimeout(e *Entry, j uint64) {
 	}
 }
 
-// Errno values the table's operations return.
-const (
-	ePERM  = 1
-	eNOMEM = 12
-	eBUSY  = 16
-	eINVAL = 22
-	eTIME  = 62
-)
-
 // ChangeTimeout is __nf_ct_change_timeout: -EPERM for an entry with a fixed timeout, -ETIME for a
 // dying one (whose timeout still changes), else 0.
 func (t *Table) ChangeTimeout(e *Entry, j uint64) int {
 	if e.Status()&FixedTimeout != 0 {
-		return -ePERM
+		return int(errno.EPERM.Neg())
 	}
 	t.SetTimeout(e, j)
 	if e.Status()&Dying != 0 {
-		return -eTIME
+		return int(errno.ETIME.Neg())
 	}
 	return 0
 }
@@ -391,11 +384,11 @@ func (t *Table) ChangeStatus(e *Entry, status uint32) int {
 	d := cur ^ uint64(status)
 	switch {
 	case d&(Expected|Confirmed|Dying) != 0:
-		return -eBUSY
+		return int(errno.EBUSY.Neg())
 	case d&SeenReply != 0 && status&SeenReply == 0:
-		return -eBUSY
+		return int(errno.EBUSY.Neg())
 	case d&Assured != 0 && status&Assured == 0:
-		return -eBUSY
+		return int(errno.EBUSY.Neg())
 	}
 	on := uint64(status) &^ Unchangeable & (1<<statusBits - 1)
 	e.setStatus(cur | on)
@@ -414,7 +407,7 @@ const (
 // IPS_SRC_NAT_DONE (or DST) in any case. It returns -EINVAL for an entry of neither IPv4 nor IPv6.
 func (t *Table) SetNAT(e *Entry, addr netip.Addr, port int32, manip uint32) int {
 	if !e.tuple[0].Src.IsValid() {
-		return -eINVAL
+		return int(errno.EINVAL.Neg())
 	}
 	bit := uint8(1) << (manip & 1)
 	if e.natDone&bit != 0 {

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"syscall"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/kfuncs"
 )
 
@@ -316,14 +316,14 @@ type UpdateError struct {
 	Dev    string
 	Member string
 	Reason string
-	Errno  syscall.Errno
+	Errno  errno.Errno
 }
 
 func (e *UpdateError) Error() string {
 	if e.Member == "" {
-		return fmt.Sprintf("%s: %s (%s)", e.Dev, e.Reason, Errno(e.Errno).Name())
+		return fmt.Sprintf("%s: %s (%s)", e.Dev, e.Reason, e.Errno.Name())
 	}
-	return fmt.Sprintf("%s: %s: %s (%s)", e.Dev, e.Member, e.Reason, Errno(e.Errno).Name())
+	return fmt.Sprintf("%s: %s: %s (%s)", e.Dev, e.Member, e.Reason, e.Errno.Name())
 }
 
 // Unwrap gives the errno.
@@ -339,13 +339,13 @@ func (e *UpdateError) Unwrap() error { return e.Errno }
 func (d *Netdev) Update(l *Layout, val []byte, origin Origin) error {
 	if len(val) > l.Size {
 		if i := slices.IndexFunc(val[l.Size:], func(b byte) bool { return b != 0 }); i >= 0 {
-			return &UpdateError{Dev: d.Name, Errno: syscall.E2BIG,
+			return &UpdateError{Dev: d.Name, Errno: errno.E2BIG,
 				Reason: fmt.Sprintf("byte %d is past the %d bytes of struct %s this kernel knows, and not zero", l.Size+i, l.Size, StructName)}
 		}
 		val = val[:l.Size]
 	}
 	if !l.ValidSize(len(val)) {
-		return &UpdateError{Dev: d.Name, Errno: syscall.EINVAL,
+		return &UpdateError{Dev: d.Name, Errno: errno.EINVAL,
 			Reason: fmt.Sprintf("a value of %d bytes does not end on a member of struct %s", len(val), StructName)}
 	}
 	cur := make([]byte, l.Size)
@@ -361,9 +361,9 @@ func (d *Netdev) Update(l *Layout, val []byte, origin Origin) error {
 		}
 		switch {
 		case m.Access == ReadOnly:
-			return &UpdateError{Dev: d.Name, Member: m.Name, Errno: syscall.EACCES, Reason: "read-only"}
+			return &UpdateError{Dev: d.Name, Member: m.Name, Errno: errno.EACCES, Reason: "read-only"}
 		case m.Access == UserWritable && origin == FromProgram:
-			return &UpdateError{Dev: d.Name, Member: m.Name, Errno: syscall.EPERM,
+			return &UpdateError{Dev: d.Name, Member: m.Name, Errno: errno.EPERM,
 				Reason: "changing it reconfigures the device, which a BPF program in the data path may not do; only user space may"}
 		}
 		changed = append(changed, m)
@@ -378,7 +378,7 @@ func (d *Netdev) Update(l *Layout, val []byte, origin Origin) error {
 			if e, ok := err.(*UpdateError); ok {
 				ue = e
 			} else {
-				ue = &UpdateError{Errno: syscall.EINVAL, Reason: err.Error()}
+				ue = &UpdateError{Errno: errno.EINVAL, Reason: err.Error()}
 			}
 			ue.Dev, ue.Member = d.Name, m.Name
 			return ue
@@ -388,13 +388,13 @@ func (d *Netdev) Update(l *Layout, val []byte, origin Origin) error {
 		q := c.rxQueues()
 		for i, e := range c.table {
 			if e >= q {
-				return &UpdateError{Dev: d.Name, Member: "rss_indir", Errno: syscall.EINVAL,
+				return &UpdateError{Dev: d.Name, Member: "rss_indir", Errno: errno.EINVAL,
 					Reason: fmt.Sprintf("entry %d names queue %d, and the device has %d RX queues", i, e, q)}
 			}
 		}
 	}
 	if err := c.commitTo(d); err != nil {
-		return &UpdateError{Dev: d.Name, Member: "netkit_policy", Errno: syscall.EINVAL, Reason: err.Error()}
+		return &UpdateError{Dev: d.Name, Member: "netkit_policy", Errno: errno.EINVAL, Reason: err.Error()}
 	}
 	return nil
 }
@@ -460,7 +460,7 @@ func setTxQueues(d *Netdev, v uint32) error {
 func (d *Netdev) setRing(p *uint32, name string, v uint32) error {
 	f := d.facts()
 	if f.RingFixed {
-		return &UpdateError{Errno: syscall.EOPNOTSUPP, Reason: "the driver's ring size cannot be changed"}
+		return &UpdateError{Errno: errno.EOPNOTSUPP, Reason: "the driver's ring size cannot be changed"}
 	}
 	if v < 1 || v > f.MaxRing {
 		return fmt.Errorf("%d is outside 1 to %d", v, f.MaxRing)
@@ -472,7 +472,7 @@ func (d *Netdev) setRing(p *uint32, name string, v uint32) error {
 func setOffloads(d *Netdev, v uint32) error {
 	o := Offloads(v)
 	if bad := (o ^ d.Offloads()) &^ d.supportedOffloads(); bad != 0 {
-		return &UpdateError{Errno: syscall.EOPNOTSUPP, Reason: fmt.Sprintf("the device cannot change offload bits %#x", uint32(bad))}
+		return &UpdateError{Errno: errno.EOPNOTSUPP, Reason: fmt.Sprintf("the device cannot change offload bits %#x", uint32(bad))}
 	}
 	d.offloads = o | offloadsSet
 	return nil
@@ -494,7 +494,7 @@ func getRSSKey(d *Netdev, b []byte) {
 func setRSSKey(d *Netdev, b []byte) error {
 	n := int(d.facts().RSSKeySize)
 	if n == 0 {
-		return &UpdateError{Errno: syscall.EOPNOTSUPP, Reason: "the device has no RSS key"}
+		return &UpdateError{Errno: errno.EOPNOTSUPP, Reason: "the device has no RSS key"}
 	}
 	if i := slices.IndexFunc(b[n:], func(c byte) bool { return c != 0 }); i >= 0 {
 		return fmt.Errorf("byte %d is past the device's %d-byte key, and not zero", n+i, n)
@@ -516,7 +516,7 @@ func getIndir(d *Netdev, b []byte) {
 func setIndir(d *Netdev, b []byte) error {
 	n := int(d.facts().IndirSize)
 	if n == 0 {
-		return &UpdateError{Errno: syscall.EOPNOTSUPP, Reason: "the device has no indirection table"}
+		return &UpdateError{Errno: errno.EOPNOTSUPP, Reason: "the device has no indirection table"}
 	}
 	for i := n; i < MaxIndirSize; i++ {
 		if le.Uint16(b[2*i:]) != 0 {

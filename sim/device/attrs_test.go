@@ -12,6 +12,7 @@ import (
 
 	"github.com/cilium/ebpf/btf"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/kfuncs"
 )
 
@@ -334,7 +335,7 @@ func TestUpdatesFollowWhoMayChangeWhat(t *testing.T) {
 				return
 			}
 			if !errors.Is(err, c.errno) {
-				t.Fatalf("error %v, want %s", err, Errno(c.errno).Name())
+				t.Fatalf("error %v, want %s", err, errno.Errno(c.errno).Name())
 			}
 			if !strings.Contains(err.Error(), "mlx5: "+c.member+": ") {
 				t.Errorf("error %q does not name the device and the member", err)
@@ -550,7 +551,7 @@ func TestXDPLimitsTheMTU(t *testing.T) {
 			}
 			err := d.AttachXDP(&XDPProgram{})
 			if !errors.Is(err, c.errno) || !strings.Contains(err.Error(), "is above "+strconv.Itoa(int(c.limit))) {
-				t.Errorf("error %v, want %s", err, Errno(c.errno).Name())
+				t.Errorf("error %v, want %s", err, errno.Errno(c.errno).Name())
 			}
 			if err := d.AttachXDP(&XDPProgram{Frags: true}); (err == nil) != c.frags {
 				t.Errorf("frags-aware program: %v", err)

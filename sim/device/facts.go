@@ -2,7 +2,8 @@ package device
 
 import (
 	"fmt"
-	"syscall"
+
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 // XDPAct is a set of XDP features as the netdev generic netlink family reports them in
@@ -100,7 +101,7 @@ type DriverFacts struct {
 	// XDPMaxMTUErr is what attaching such a program to a device whose MTU is above XDPMaxMTU
 	// fails with (veth ERANGE, mlx5 and virtio_net EINVAL, ice and igc EOPNOTSUPP), and what a
 	// change of the MTU above it fails with while one is attached.
-	XDPMaxMTUErr syscall.Errno
+	XDPMaxMTUErr errno.Errno
 	// XDPMaxMTUOnPeer: the limit is put on the veth peer's max_mtu while a program is attached
 	// (veth), instead of being checked against the device's own MTU.
 	XDPMaxMTUOnPeer bool

@@ -1,5 +1,7 @@
 package device
 
+import "github.com/xdpsim/xdpsim/errno"
+
 // bpf_mprog: the program arrays of tcx and netkit (kernel/bpf/mprog.c, include/linux/bpf_mprog.h),
 // written once for both. Every rule below is the kernel's, read from its source; the tcx side is
 // held to Linux 6.18 by package kernel's tests, which replay attach and detach sequences on a real
@@ -59,7 +61,7 @@ func newMprog() *mprog { return &mprog{revision: 1} }
 type tuple struct{ prog, link uint32 }
 
 // unset is the position no rule gave yet (the kernel starts from -ERANGE).
-const unset = -int(ERANGE)
+const unset = -int(errno.ERANGE)
 
 // posExact is bpf_mprog_pos_exact: the index of t's program, EBUSY when a different link (or
 // none where t has one) holds it, ENOENT when it is not there.
@@ -69,10 +71,10 @@ func (m *mprog) posExact(t tuple) int {
 			if it.Link == t.link {
 				return i
 			}
-			return -int(EBUSY)
+			return -int(errno.EBUSY)
 		}
 	}
-	return -int(ENOENT)
+	return -int(errno.ENOENT)
 }
 
 // posBefore is bpf_mprog_pos_before: one less than the index of t (which a link, when given,
@@ -84,7 +86,7 @@ func (m *mprog) posBefore(t tuple) int {
 		}
 	}
 	if t.prog != 0 {
-		return -int(ENOENT)
+		return -int(errno.ENOENT)
 	}
 	return -1
 }
@@ -98,7 +100,7 @@ func (m *mprog) posAfter(t tuple) int {
 		}
 	}
 	if t.prog != 0 {
-		return -int(ENOENT)
+		return -int(errno.ENOENT)
 	}
 	return len(m.items)
 }
@@ -119,9 +121,9 @@ func (m *mprog) position(idx int, flags uint32, rel tuple) (int, error) {
 		t := m.posBefore(rel)
 		if t < -1 || (idx >= -1 && t != idx) {
 			if t < -1 {
-				return 0, Errno(-t)
+				return 0, errno.Errno(-t)
 			}
-			return 0, ERANGE
+			return 0, errno.ERANGE
 		}
 		idx = t
 	}
@@ -129,9 +131,9 @@ func (m *mprog) position(idx int, flags uint32, rel tuple) (int, error) {
 		t := m.posAfter(rel)
 		if t < -1 || (idx >= -1 && t != idx) {
 			if t < 0 {
-				return 0, Errno(-t)
+				return 0, errno.Errno(-t)
 			}
-			return 0, ERANGE
+			return 0, errno.ERANGE
 		}
 		idx = t
 	}
@@ -146,11 +148,11 @@ func (m *mprog) attach(n tuple, old uint32, flags uint32, rel tuple) error {
 	if flags&FlagReplace != 0 {
 		t := m.posExact(tuple{old, n.link})
 		if t < 0 {
-			return Errno(-t)
+			return errno.Errno(-t)
 		}
 		idx = t
 	} else if len(m.items) == MprogMax {
-		return ERANGE
+		return errno.ERANGE
 	}
 	idx, err := m.position(idx, flags, rel)
 	if err != nil {
@@ -158,12 +160,12 @@ func (m *mprog) attach(n tuple, old uint32, flags uint32, rel tuple) error {
 	}
 	if idx < -1 {
 		if rel.prog != 0 || flags != 0 {
-			return EINVAL
+			return errno.EINVAL
 		}
 		idx, flags = len(m.items), FlagAfter
 	}
 	if idx >= MprogMax {
-		return ERANGE
+		return errno.ERANGE
 	}
 	it := MprogItem{Prog: n.prog, Link: n.link}
 	switch {
@@ -190,7 +192,7 @@ func (m *mprog) detach(d tuple, flags uint32, rel tuple) (MprogItem, error) {
 	if d.prog != 0 {
 		t := m.posExact(d)
 		if t < 0 {
-			return MprogItem{}, Errno(-t)
+			return MprogItem{}, errno.Errno(-t)
 		}
 		idx = t
 	}
@@ -200,12 +202,12 @@ func (m *mprog) detach(d tuple, flags uint32, rel tuple) (MprogItem, error) {
 	}
 	if idx < -1 {
 		if rel.prog != 0 || flags != 0 {
-			return MprogItem{}, EINVAL
+			return MprogItem{}, errno.EINVAL
 		}
 		idx = len(m.items)
 	}
 	if idx >= MprogMax {
-		return MprogItem{}, ERANGE
+		return MprogItem{}, errno.ERANGE
 	}
 	// bpf_mprog_fetch: the ends stand for the end programs.
 	switch idx {
@@ -216,7 +218,7 @@ func (m *mprog) detach(d tuple, flags uint32, rel tuple) (MprogItem, error) {
 	}
 	it := m.items[idx]
 	if it.Link != 0 && d.link == 0 {
-		return MprogItem{}, EBUSY
+		return MprogItem{}, errno.EBUSY
 	}
 	m.items = append(m.items[:idx], m.items[idx+1:]...)
 	m.revision++

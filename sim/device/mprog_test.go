@@ -8,6 +8,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/sim/device"
 )
 
@@ -61,19 +62,19 @@ func TestMprogRulesPlaceAndRemovePrograms(t *testing.T) {
 			[]step{{prog: "a"}, {prog: "b"}, {prog: "c", flags: device.FlagAfter, rel: "a"}}, "a c b"},
 		// Both rules must give the same index: before b is 0, after a is 1.
 		{"before and after that disagree are out of range",
-			[]step{{prog: "a"}, {prog: "b"}, {prog: "c", flags: device.FlagBefore | device.FlagAfter, rel: "b", want: device.ERANGE}}, "a b"},
+			[]step{{prog: "a"}, {prog: "b"}, {prog: "c", flags: device.FlagBefore | device.FlagAfter, rel: "b", want: errno.ERANGE}}, "a b"},
 		// pos_exact finds the program to replace; the position does not change.
 		{"replace keeps the position",
 			[]step{{prog: "a"}, {prog: "b"}, {prog: "c", flags: device.FlagReplace, replace: "a"}}, "c b"},
 		// bpf_mprog_exists before anything else but the revision.
 		{"a program attached twice exists",
-			[]step{{prog: "a"}, {prog: "a", flags: device.FlagBefore, rel: "e", want: device.EEXIST}}, "a"},
+			[]step{{prog: "a"}, {prog: "a", flags: device.FlagBefore, rel: "e", want: errno.EEXIST}}, "a"},
 		// tuple_relative: a relative program of another type is EINVAL.
 		{"a relative XDP program is invalid",
-			[]step{{prog: "a"}, {prog: "b", flags: device.FlagBefore, rel: "x", want: device.EINVAL}}, "a"},
+			[]step{{prog: "a"}, {prog: "b", flags: device.FlagBefore, rel: "x", want: errno.EINVAL}}, "a"},
 		// revision check first of all.
 		{"a stale revision wins over an existing program",
-			[]step{{prog: "a"}, {prog: "a", revision: 1, want: device.ESTALE}}, "a"},
+			[]step{{prog: "a"}, {prog: "a", revision: 1, want: errno.ESTALE}}, "a"},
 		// detach: pos_before of the first program is -1, which bpf_mprog_fetch turns into 0.
 		{"detaching before the first program removes the first program",
 			[]step{{prog: "a"}, {prog: "b"}, {detach: true, flags: device.FlagBefore, rel: "a"}}, "b"},
@@ -82,7 +83,7 @@ func TestMprogRulesPlaceAndRemovePrograms(t *testing.T) {
 			[]step{{prog: "a"}, {prog: "b"}, {detach: true}}, "a"},
 		// detach with a relative object but no flags: EINVAL.
 		{"detaching with a relative program alone is invalid",
-			[]step{{prog: "a"}, {prog: "b"}, {detach: true, rel: "a", want: device.EINVAL}}, "a b"},
+			[]step{{prog: "a"}, {prog: "b"}, {detach: true, rel: "a", want: errno.EINVAL}}, "a b"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -119,7 +120,7 @@ func TestAHookHoldsSixtyThreePrograms(t *testing.T) {
 		if i < device.MprogMax && err != nil {
 			t.Fatalf("program %d: %v", i+1, err)
 		}
-		if i == device.MprogMax && !errors.Is(err, device.ERANGE) {
+		if i == device.MprogMax && !errors.Is(err, errno.ERANGE) {
 			t.Fatalf("program %d: %v, want ERANGE", i+1, err)
 		}
 	}

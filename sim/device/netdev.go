@@ -3,8 +3,8 @@ package device
 import (
 	"fmt"
 	"slices"
-	"syscall"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/kfuncs"
 )
 
@@ -237,7 +237,7 @@ func (d *Netdev) AttachXDP(p *XDPProgram) error {
 			}
 		}
 		if d.peer != nil && d.rxQueues() < d.peer.tx() {
-			return &AttachError{Dev: d.Name, Errno: syscall.ENOSPC,
+			return &AttachError{Dev: d.Name, Errno: errno.ENOSPC,
 				Reason: fmt.Sprintf("XDP expects number of rx queues (%d) not less than peer tx queues (%d)", d.rxQueues(), d.peer.tx())}
 		}
 		p = &XDPProgram{Frags: p.Frags}
@@ -274,11 +274,11 @@ func (d *Netdev) xdpMTULimit(p *XDPProgram) uint32 {
 type AttachError struct {
 	Dev    string
 	Reason string
-	Errno  syscall.Errno
+	Errno  errno.Errno
 }
 
 func (e *AttachError) Error() string {
-	return fmt.Sprintf("%s: cannot attach the XDP program: %s (%s)", e.Dev, e.Reason, Errno(e.Errno).Name())
+	return fmt.Sprintf("%s: cannot attach the XDP program: %s (%s)", e.Dev, e.Reason, e.Errno.Name())
 }
 
 // Unwrap gives the errno.

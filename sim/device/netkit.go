@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf"
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 // netkit (drivers/net/netkit.c, Linux 6.18; the "meta" device of the seed's patch series, merged
@@ -116,7 +117,7 @@ func DefaultNetkitConfig() NetkitConfig {
 // NetkitError is a refusal to create or change a netkit device: the errno and the extended ack
 // message the kernel sets ("" where it sets none).
 type NetkitError struct {
-	Errno Errno
+	Errno errno.Errno
 	Msg   string
 }
 
@@ -135,7 +136,7 @@ func (e *NetkitError) Unwrap() error { return e.Errno }
 // mode (EOPNOTSUPP) or one that is not a valid unicast Ethernet address (EADDRNOTAVAIL).
 func (c NetkitConfig) Check() error {
 	if c.Mode > NetkitL3 || c.Scrub > NetkitScrubDefault || c.PeerScrub > NetkitScrubDefault {
-		return &NetkitError{ERANGE, "integer out of range"}
+		return &NetkitError{errno.ERANGE, "integer out of range"}
 	}
 	for _, p := range []NetkitAction{c.Policy, c.PeerPolicy} {
 		if err := checkPolicy(p); err != nil {
@@ -147,13 +148,13 @@ func (c NetkitConfig) Check() error {
 			continue
 		}
 		if c.Mode != NetkitL2 {
-			return &NetkitError{EOPNOTSUPP, ""}
+			return &NetkitError{errno.EOPNOTSUPP, ""}
 		}
 		if len(mac) != 6 {
-			return &NetkitError{EINVAL, ""}
+			return &NetkitError{errno.EINVAL, ""}
 		}
 		if mac[0]&1 != 0 || string(mac) == "\x00\x00\x00\x00\x00\x00" {
-			return &NetkitError{EADDRNOTAVAIL, ""}
+			return &NetkitError{errno.EADDRNOTAVAIL, ""}
 		}
 	}
 	return nil
@@ -162,7 +163,7 @@ func (c NetkitConfig) Check() error {
 // checkPolicy is netkit_check_policy.
 func checkPolicy(p NetkitAction) error {
 	if p != NetkitPass && p != NetkitDrop {
-		return &NetkitError{EINVAL, "Provided default xmit policy not supported"}
+		return &NetkitError{errno.EINVAL, "Provided default xmit policy not supported"}
 	}
 	return nil
 }
@@ -210,20 +211,20 @@ func (r *Registry) AddNetkit(primary, peer uint32, primaryName, peerName string,
 // another attach type; BPF_NETKIT_PEER then means the primary's peer.
 func (r *Registry) netkitDevice(ifindex uint32, t ebpf.AttachType) (*regDev, error) {
 	if t != ebpf.AttachNetkitPrimary && t != ebpf.AttachNetkitPeer {
-		return nil, EINVAL
+		return nil, errno.EINVAL
 	}
 	d := r.devs[ifindex]
 	switch {
 	case d == nil:
-		return nil, ENODEV
+		return nil, errno.ENODEV
 	case d.nk == nil:
-		return nil, ENXIO
+		return nil, errno.ENXIO
 	case !d.nk.primary:
-		return nil, EACCES
+		return nil, errno.EACCES
 	}
 	if t == ebpf.AttachNetkitPeer {
 		if d = r.devs[d.nk.peer]; d == nil {
-			return nil, ENODEV
+			return nil, errno.ENODEV
 		}
 	}
 	return d, nil
@@ -237,11 +238,11 @@ func (r *Registry) SetNetkitPolicy(ifindex uint32, policy, peerPolicy *NetkitAct
 	d := r.devs[ifindex]
 	switch {
 	case d == nil:
-		return ENODEV
+		return errno.ENODEV
 	case d.nk == nil:
-		return ENXIO
+		return errno.ENXIO
 	case !d.nk.primary:
-		return &NetkitError{EACCES, "netkit link settings can be changed only through the primary device"}
+		return &NetkitError{errno.EACCES, "netkit link settings can be changed only through the primary device"}
 	}
 	if policy != nil {
 		if err := checkPolicy(*policy); err != nil {
@@ -264,13 +265,13 @@ func (r *Registry) SetNetkitMode(ifindex uint32, _ NetkitMode) error {
 	d := r.devs[ifindex]
 	switch {
 	case d == nil:
-		return ENODEV
+		return errno.ENODEV
 	case d.nk == nil:
-		return ENXIO
+		return errno.ENXIO
 	case !d.nk.primary:
-		return &NetkitError{EACCES, "netkit link settings can be changed only through the primary device"}
+		return &NetkitError{errno.EACCES, "netkit link settings can be changed only through the primary device"}
 	}
-	return &NetkitError{EACCES, "netkit link operating mode cannot be changed after device creation"}
+	return &NetkitError{errno.EACCES, "netkit link operating mode cannot be changed after device creation"}
 }
 
 // NetkitInfo is what the data path needs of a netkit device.

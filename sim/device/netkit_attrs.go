@@ -3,7 +3,8 @@ package device
 import (
 	"errors"
 	"fmt"
-	"syscall"
+
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 // netkit devices in the control interface: their attributes (layout version 3) come from the
@@ -30,7 +31,7 @@ func NewNetkitPair(r *Registry, primary, peer string, primaryIfindex, peerIfinde
 // SetMTU changes the MTU as an update of the mtu member from user space would.
 func (d *Netdev) SetMTU(mtu uint32) error {
 	if err := setMTU(d, mtu); err != nil {
-		return &UpdateError{Dev: d.Name, Member: "mtu", Errno: syscall.EINVAL, Reason: err.Error()}
+		return &UpdateError{Dev: d.Name, Member: "mtu", Errno: errno.EINVAL, Reason: err.Error()}
 	}
 	return nil
 }
@@ -63,18 +64,18 @@ func getNetkit(d *Netdev) uint32 {
 func setNetkitPolicy(d *Netdev, v uint32, ofPeer bool) error {
 	self, _, ok := d.netkitInfo()
 	if !ok {
-		return &UpdateError{Errno: syscall.EOPNOTSUPP, Reason: "not a netkit device"}
+		return &UpdateError{Errno: errno.EOPNOTSUPP, Reason: "not a netkit device"}
 	}
 	if !self.Primary {
-		return &UpdateError{Errno: syscall.EACCES, Reason: "netkit link settings can be changed only through the primary device"}
+		return &UpdateError{Errno: errno.EACCES, Reason: "netkit link settings can be changed only through the primary device"}
 	}
 	p := NetkitAction(int32(v))
 	if err := checkPolicy(p); err != nil {
-		var e Errno
+		var e errno.Errno
 		if !errors.As(err, &e) {
-			e = EINVAL
+			e = errno.EINVAL
 		}
-		return &UpdateError{Errno: syscall.Errno(e), Reason: fmt.Sprintf("%d is not a default policy (NETKIT_PASS or NETKIT_DROP)", int32(v))}
+		return &UpdateError{Errno: e, Reason: fmt.Sprintf("%d is not a default policy (NETKIT_PASS or NETKIT_DROP)", int32(v))}
 	}
 	if ofPeer {
 		d.nkPeerPolicy = &p

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 func netkitPair(t *testing.T) (*Registry, *Netdev, *Netdev) {
@@ -71,7 +73,7 @@ func TestNetkitDevicesExposeTheirLinkSettings(t *testing.T) {
 			before, _ := r.Netkit(c.d.Ifindex)
 			err := setText(t, c.d, Latest(), c.member, c.value, c.origin)
 			if !errors.Is(err, c.errno) || !strings.Contains(err.Error(), c.msg) {
-				t.Errorf("error %v, want %s: %s", err, Errno(c.errno).Name(), c.msg)
+				t.Errorf("error %v, want %s: %s", err, errno.Errno(c.errno).Name(), c.msg)
 			}
 			if after, _ := r.Netkit(c.d.Ifindex); after != before {
 				t.Errorf("the registry changed: %+v", after)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/sim/device"
 )
 
@@ -28,26 +29,26 @@ func TestNetkitConfigurationsAreCheckedAsNewlinkChecksThem(t *testing.T) {
 		// when the attributes are absent.
 		{"the defaults are accepted", func() device.NetkitConfig { return def }, nil, ""},
 		// netkit_policy: IFLA_NETKIT_MODE is NLA_POLICY_MAX(NLA_U32, NETKIT_L3).
-		{"a mode past L3 is out of range", func() device.NetkitConfig { c := def; c.Mode = 2; return c }, device.ERANGE, "integer out of range (ERANGE)"},
+		{"a mode past L3 is out of range", func() device.NetkitConfig { c := def; c.Mode = 2; return c }, errno.ERANGE, "integer out of range (ERANGE)"},
 		// IFLA_NETKIT_SCRUB and _PEER_SCRUB are NLA_POLICY_MAX(NLA_U32, NETKIT_SCRUB_DEFAULT).
-		{"a scrub setting past default is out of range", func() device.NetkitConfig { c := def; c.PeerScrub = 2; return c }, device.ERANGE, ""},
+		{"a scrub setting past default is out of range", func() device.NetkitConfig { c := def; c.PeerScrub = 2; return c }, errno.ERANGE, ""},
 		// netkit_check_policy: only NETKIT_PASS and NETKIT_DROP.
-		{"a redirect policy is refused", func() device.NetkitConfig { c := def; c.Policy = device.NetkitRedirect; return c }, device.EINVAL,
+		{"a redirect policy is refused", func() device.NetkitConfig { c := def; c.Policy = device.NetkitRedirect; return c }, errno.EINVAL,
 			"Provided default xmit policy not supported (EINVAL)"},
-		{"a next policy for the peer is refused", func() device.NetkitConfig { c := def; c.PeerPolicy = device.NetkitNext; return c }, device.EINVAL, ""},
+		{"a next policy for the peer is refused", func() device.NetkitConfig { c := def; c.PeerPolicy = device.NetkitNext; return c }, errno.EINVAL, ""},
 		{"a drop policy is accepted", func() device.NetkitConfig { c := def; c.PeerPolicy = device.NetkitDrop; return c }, nil, ""},
 		// "if (mode != NETKIT_L2 && (tb[IFLA_ADDRESS] || tbp[IFLA_ADDRESS])) return -EOPNOTSUPP"
 		{"an address in L3 mode is not supported", func() device.NetkitConfig {
 			c := def
 			c.PeerMAC = net.HardwareAddr{2, 0, 0, 0, 0, 1}
 			return c
-		}, device.EOPNOTSUPP, ""},
+		}, errno.EOPNOTSUPP, ""},
 		// netkit_validate: is_valid_ether_addr, else EADDRNOTAVAIL.
 		{"a multicast address is refused in L2 mode", func() device.NetkitConfig {
 			c := l2(def)
 			c.MAC = net.HardwareAddr{1, 0, 0x5e, 0, 0, 1}
 			return c
-		}, device.EADDRNOTAVAIL, ""},
+		}, errno.EADDRNOTAVAIL, ""},
 		{"a unicast address is accepted in L2 mode", func() device.NetkitConfig {
 			c := l2(def)
 			c.MAC, c.PeerMAC = net.HardwareAddr{2, 0, 0, 0, 0, 1}, net.HardwareAddr{2, 0, 0, 0, 0, 2}
@@ -88,12 +89,12 @@ func TestNetkitProgramsAreAttachedThroughThePrimaryOnly(t *testing.T) {
 		want    error
 	}{
 		// netkit_dev_fetch: __dev_get_by_index fails: ENODEV.
-		{"an unknown ifindex is no device", 99, ebpf.AttachNetkitPrimary, device.ENODEV},
+		{"an unknown ifindex is no device", 99, ebpf.AttachNetkitPrimary, errno.ENODEV},
 		// dev->netdev_ops != &netkit_netdev_ops: ENXIO.
-		{"a veth is no netkit device", 20, ebpf.AttachNetkitPeer, device.ENXIO},
+		{"a veth is no netkit device", 20, ebpf.AttachNetkitPeer, errno.ENXIO},
 		// !nk->primary: EACCES.
-		{"the peer refuses a primary attach", 11, ebpf.AttachNetkitPrimary, device.EACCES},
-		{"the peer refuses a peer attach", 11, ebpf.AttachNetkitPeer, device.EACCES},
+		{"the peer refuses a primary attach", 11, ebpf.AttachNetkitPrimary, errno.EACCES},
+		{"the peer refuses a peer attach", 11, ebpf.AttachNetkitPeer, errno.EACCES},
 		{"the primary takes a primary attach", 10, ebpf.AttachNetkitPrimary, nil},
 		{"the primary takes a peer attach", 10, ebpf.AttachNetkitPeer, nil},
 	}
@@ -109,7 +110,7 @@ func TestNetkitProgramsAreAttachedThroughThePrimaryOnly(t *testing.T) {
 			if c.want != nil && !errors.Is(lerr, c.want) {
 				t.Errorf("link create = %v, want %v as for the attach", lerr, c.want)
 			}
-			if c.want == nil && !errors.Is(lerr, device.EEXIST) {
+			if c.want == nil && !errors.Is(lerr, errno.EEXIST) {
 				t.Errorf("link create of the attached program = %v, want EEXIST", lerr)
 			}
 		})
@@ -166,7 +167,7 @@ func TestANetkitDeviceKeepsItsRevisionWhenItsLastProgramLeaves(t *testing.T) {
 	if err != nil || len(q.Items) != 0 || q.Revision != 1 {
 		t.Fatalf("query after the last detach = %+v, %v; want no programs at revision 1", q, err)
 	}
-	if err := attach(1); !errors.Is(err, device.ESTALE) {
+	if err := attach(1); !errors.Is(err, errno.ESTALE) {
 		t.Errorf("attach at the queried revision 1 = %v, want ESTALE (the bundle is at 3)", err)
 	}
 	if err := attach(3); err != nil {
@@ -174,7 +175,7 @@ func TestANetkitDeviceKeepsItsRevisionWhenItsLastProgramLeaves(t *testing.T) {
 	}
 	// Detaching from a device without programs: netkit_entry_fetch(dev, false) is NULL.
 	r2 := netkitHost(t)
-	if err := r2.ProgDetach(device.AttachAttr{TargetIfindex: 10, AttachType: ebpf.AttachNetkitPeer}); !errors.Is(err, device.ENOENT) {
+	if err := r2.ProgDetach(device.AttachAttr{TargetIfindex: 10, AttachType: ebpf.AttachNetkitPeer}); !errors.Is(err, errno.ENOENT) {
 		t.Errorf("detach without programs = %v, want ENOENT", err)
 	}
 }
@@ -190,7 +191,7 @@ func TestClosingAPeerLinkRemovesItsProgramFromThePeer(t *testing.T) {
 	if n := len(r.Programs(11, ebpf.AttachNetkitPeer)); n != 1 {
 		t.Fatalf("%d programs on the peer, want 1", n)
 	}
-	if err := r.ProgDetach(device.AttachAttr{TargetIfindex: 10, AttachBPFFD: fa, AttachType: ebpf.AttachNetkitPeer}); !errors.Is(err, device.EBUSY) {
+	if err := r.ProgDetach(device.AttachAttr{TargetIfindex: 10, AttachBPFFD: fa, AttachType: ebpf.AttachNetkitPeer}); !errors.Is(err, errno.EBUSY) {
 		t.Errorf("detaching a link's program with BPF_PROG_DETACH = %v, want EBUSY", err)
 	}
 	if err := r.Close(lfd); err != nil {
@@ -206,11 +207,11 @@ func TestNetkitPoliciesChangeThroughThePrimaryOnly(t *testing.T) {
 	// creation.
 	r := netkitHost(t)
 	drop, redirect := device.NetkitDrop, device.NetkitRedirect
-	if err := r.SetNetkitPolicy(11, &drop, nil); !errors.Is(err, device.EACCES) ||
+	if err := r.SetNetkitPolicy(11, &drop, nil); !errors.Is(err, errno.EACCES) ||
 		err.Error() != "netkit link settings can be changed only through the primary device (EACCES)" {
 		t.Errorf("a change through the peer = %v, want EACCES with the kernel's message", err)
 	}
-	if err := r.SetNetkitPolicy(10, nil, &redirect); !errors.Is(err, device.EINVAL) {
+	if err := r.SetNetkitPolicy(10, nil, &redirect); !errors.Is(err, errno.EINVAL) {
 		t.Errorf("a redirect policy = %v, want EINVAL", err)
 	}
 	if err := r.SetNetkitPolicy(10, nil, &drop); err != nil {
@@ -222,10 +223,10 @@ func TestNetkitPoliciesChangeThroughThePrimaryOnly(t *testing.T) {
 	if nk, _ := r.Netkit(10); nk.Policy != device.NetkitPass || !nk.Primary || nk.Peer != 11 {
 		t.Errorf("the primary is %+v, want its own policy NETKIT_PASS, primary, peer 11", nk)
 	}
-	if err := r.SetNetkitMode(10, device.NetkitL2); !errors.Is(err, device.EACCES) {
+	if err := r.SetNetkitMode(10, device.NetkitL2); !errors.Is(err, errno.EACCES) {
 		t.Errorf("a mode change = %v, want EACCES", err)
 	}
-	if err := r.SetNetkitPolicy(20, &drop, nil); !errors.Is(err, device.ENXIO) {
+	if err := r.SetNetkitPolicy(20, &drop, nil); !errors.Is(err, errno.ENXIO) {
 		t.Errorf("a policy change on a veth = %v, want ENXIO", err)
 	}
 }

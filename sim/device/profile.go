@@ -6,8 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/kfuncs"
 )
 
@@ -131,7 +131,7 @@ var profiles = []Profile{
 			MinMTU:    68, MaxMTU: 65535, MTU: 1500,
 			// SKB_WITH_OVERHEAD(PAGE_SIZE - VETH_XDP_HEADROOM) - ETH_HLEN, and with frags
 			// PAGE_SIZE * MAX_SKB_FRAGS more, put on the peer's max_mtu (measured).
-			XDPMaxMTU: 3506, XDPMaxMTUErr: syscall.ERANGE, XDPMaxMTUOnPeer: true, XDPFragsMaxMTU: 3506 + 4096*17,
+			XDPMaxMTU: 3506, XDPMaxMTUErr: errno.ERANGE, XDPMaxMTUOnPeer: true, XDPFragsMaxMTU: 3506 + 4096*17,
 			MaxQueues: 64, Queues: 1,
 			RingSize: 256, MaxRing: 256, RingFixed: true, // VETH_RING_SIZE, the XDP ring; no ethtool -g
 			Notes: []string{
@@ -160,7 +160,7 @@ var profiles = []Profile{
 			MinMTU:      68, MaxMTU: 9978, MTU: 1500,
 			// PAGE_SIZE - SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) - XDP_PACKET_HEADROOM -
 			// hard_mtu (ETH_HLEN + VLAN_HLEN + ETH_FCS_LEN).
-			XDPMaxMTU: 4096 - 320 - 256 - 22, XDPMaxMTUErr: syscall.EINVAL,
+			XDPMaxMTU: 4096 - 320 - 256 - 22, XDPMaxMTUErr: errno.EINVAL,
 			MaxQueues: 64, Queues: 1,
 			RingSize: 1024, MaxRing: 8192,
 			RSSKeySize: 40, IndirSize: 256,
@@ -186,7 +186,7 @@ var profiles = []Profile{
 			NdoXmit:     NdoXmitWithProgram, NdoXmitSG: true,
 			ZCMaxSegs: 8, // ICE_MAX_BUF_TXD
 			MinMTU:    68, MaxMTU: 9702, MTU: 1500,
-			XDPMaxMTU: 3072 - 26, XDPMaxMTUErr: syscall.EOPNOTSUPP, // ICE_RXBUF_3072 less ICE_ETH_PKT_HDR_PAD
+			XDPMaxMTU: 3072 - 26, XDPMaxMTUErr: errno.EOPNOTSUPP, // ICE_RXBUF_3072 less ICE_ETH_PKT_HDR_PAD
 			MaxQueues: 64, Queues: 1,
 			RingSize: 2048, MaxRing: 8160,
 			RSSKeySize: 52, IndirSize: 512,
@@ -212,7 +212,7 @@ var profiles = []Profile{
 			XSKFeatures: XSKTxTimestamp | XSKTxLaunchTime,
 			ZCMaxSegs:   1,
 			MinMTU:      68, MaxMTU: 9216, MTU: 1500,
-			XDPMaxMTU: 1500, XDPMaxMTUErr: syscall.EOPNOTSUPP, // ETH_DATA_LEN: "Jumbo frames not supported"
+			XDPMaxMTU: 1500, XDPMaxMTUErr: errno.EOPNOTSUPP, // ETH_DATA_LEN: "Jumbo frames not supported"
 			MaxQueues: 4, Queues: 1,
 			RingSize: 256, MaxRing: 4096,
 			RSSKeySize: 40, IndirSize: 128,
@@ -235,7 +235,7 @@ var profiles = []Profile{
 			ZCMaxSegs: 1,
 			MinMTU:    68, MaxMTU: 65535, MTU: 1500,
 			// PAGE_SIZE - SKB_DATA_ALIGN(VIRTIO_XDP_HEADROOM + sizeof(struct skb_shared_info)) - ETH_HLEN.
-			XDPMaxMTU: 4096 - 576 - 14, XDPMaxMTUErr: syscall.EINVAL,
+			XDPMaxMTU: 4096 - 576 - 14, XDPMaxMTUErr: errno.EINVAL,
 			MaxQueues: 8, Queues: 1,
 			RingSize: 256, MaxRing: 1024,
 			RSSKeySize: 40, IndirSize: 128,

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/cilium/ebpf"
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 // Registry is the part of a simulated kernel that bpf(2) consults when programs are attached to
@@ -129,7 +130,7 @@ func (r *Registry) ProgramName(id uint32) string {
 func (r *Registry) Close(fd uint32) error {
 	ref, ok := r.fds[fd]
 	if !ok {
-		return EBADF
+		return errno.EBADF
 	}
 	delete(r.fds, fd)
 	switch {
@@ -172,10 +173,10 @@ func (r *Registry) linkPut(id uint32) {
 func (r *Registry) progByFD(fd uint32) (*regProg, error) {
 	ref, ok := r.fds[fd]
 	if !ok {
-		return nil, EBADF
+		return nil, errno.EBADF
 	}
 	if ref.prog == 0 {
-		return nil, EINVAL
+		return nil, errno.EINVAL
 	}
 	return r.progs[ref.prog], nil
 }
@@ -187,7 +188,7 @@ func (r *Registry) progByFDType(fd uint32, typ ebpf.ProgramType) (*regProg, erro
 		return nil, err
 	}
 	if p.typ != typ {
-		return nil, EINVAL
+		return nil, errno.EINVAL
 	}
 	return p, nil
 }
@@ -197,17 +198,17 @@ func (r *Registry) progByID(id uint32) (*regProg, error) {
 	if p := r.progs[id]; id != 0 && p != nil {
 		return p, nil
 	}
-	return nil, ENOENT
+	return nil, errno.ENOENT
 }
 
 // linkByFD is bpf_link_get_from_fd.
 func (r *Registry) linkByFD(fd uint32) (*regLink, error) {
 	ref, ok := r.fds[fd]
 	if !ok {
-		return nil, EBADF
+		return nil, errno.EBADF
 	}
 	if ref.link == 0 {
-		return nil, EINVAL
+		return nil, errno.EINVAL
 	}
 	return r.links[ref.link], nil
 }
@@ -217,7 +218,7 @@ func (r *Registry) linkByID(id uint32) (*regLink, error) {
 	if l := r.links[id]; id != 0 && l != nil {
 		return l, nil
 	}
-	return nil, ENOENT
+	return nil, errno.ENOENT
 }
 
 // relative is bpf_mprog_tuple_relative: the anchor idOrFD names under flags, checked against typ
@@ -233,13 +234,13 @@ func (r *Registry) relative(idOrFD, flags uint32, typ ebpf.ProgramType) (tuple, 
 		case idOrFD != 0:
 			l, err = r.linkByFD(idOrFD)
 		default:
-			return tuple{}, EINVAL
+			return tuple{}, errno.EINVAL
 		}
 		if err != nil {
 			return tuple{}, err
 		}
 		if typ != 0 && r.progs[l.prog].typ != typ {
-			return tuple{}, EINVAL
+			return tuple{}, errno.EINVAL
 		}
 		return tuple{prog: l.prog, link: l.id}, nil
 	}
@@ -257,7 +258,7 @@ func (r *Registry) relative(idOrFD, flags uint32, typ ebpf.ProgramType) (tuple, 
 		return tuple{}, err
 	}
 	if typ != 0 && p.typ != typ {
-		return tuple{}, EINVAL
+		return tuple{}, errno.EINVAL
 	}
 	return tuple{prog: p.id}, nil
 }
@@ -323,7 +324,7 @@ func (r *Registry) ProgAttach(a AttachAttr) error {
 		return errNotModelled(a.AttachType)
 	}
 	if a.AttachFlags&^MprogFlags != 0 {
-		return EINVAL
+		return errno.EINVAL
 	}
 	p, err := r.progByFDType(a.AttachBPFFD, ebpf.SchedCLS)
 	if err != nil {
@@ -360,12 +361,12 @@ func (r *Registry) point(ifindex uint32, t ebpf.AttachType) (point, error) {
 	if isTCX(t) {
 		d := r.devs[ifindex]
 		if d == nil {
-			return point{}, ENODEV
+			return point{}, errno.ENODEV
 		}
 		return d.tcx(t), nil
 	}
 	if r.NoNetkit {
-		return point{}, EINVAL
+		return point{}, errno.EINVAL
 	}
 	d, err := r.netkitDevice(ifindex, t)
 	if err != nil {
@@ -401,10 +402,10 @@ func (r *Registry) attach(pt point, n tuple, old, flags, rel uint32, rev uint64,
 // the relative object, then the rules.
 func (r *Registry) mprogAttach(m *mprog, n tuple, old, flags, rel uint32, rev uint64, typ ebpf.ProgramType) error {
 	if rev != 0 && rev != m.revision {
-		return ESTALE
+		return errno.ESTALE
 	}
 	if m.exists(n.prog) {
-		return EEXIST
+		return errno.EEXIST
 	}
 	rt, err := r.relative(rel, flags&^FlagReplace, typ)
 	if err != nil {
@@ -421,7 +422,7 @@ func (r *Registry) ProgDetach(a AttachAttr) error {
 		return errNotModelled(a.AttachType)
 	}
 	if a.AttachFlags&^MprogFlags != 0 {
-		return EINVAL
+		return errno.EINVAL
 	}
 	var p *regProg
 	if a.AttachBPFFD != 0 {
@@ -450,16 +451,16 @@ func (r *Registry) ProgDetach(a AttachAttr) error {
 func (r *Registry) detach(pt point, d tuple, flags, rel uint32, rev uint64, typ ebpf.ProgramType) (MprogItem, error) {
 	m := pt.fetch()
 	if m == nil {
-		return MprogItem{}, ENOENT
+		return MprogItem{}, errno.ENOENT
 	}
 	if flags&FlagReplace != 0 {
-		return MprogItem{}, EINVAL
+		return MprogItem{}, errno.EINVAL
 	}
 	if rev != 0 && rev != m.revision {
-		return MprogItem{}, ESTALE
+		return MprogItem{}, errno.ESTALE
 	}
 	if len(m.items) == 0 {
-		return MprogItem{}, ENOENT
+		return MprogItem{}, errno.ENOENT
 	}
 	rt, err := r.relative(rel, flags, typ)
 	if err != nil {
@@ -535,7 +536,7 @@ func (r *Registry) LinkCreate(a LinkAttr) (uint32, error) {
 		return 0, err
 	}
 	if p.typ != ebpf.SchedCLS {
-		return 0, EINVAL
+		return 0, errno.EINVAL
 	}
 	pt, err := r.point(a.TargetIfindex, a.AttachType)
 	if err != nil {
@@ -599,7 +600,7 @@ func (r *Registry) LinkDetach(linkFD uint32) error {
 // new program of another type is EINVAL and one already on the attach point EEXIST).
 func (r *Registry) LinkUpdate(linkFD, newProgFD, flags, oldProgFD uint32) error {
 	if flags&^FlagReplace != 0 {
-		return EINVAL
+		return errno.EINVAL
 	}
 	l, err := r.linkByFD(linkFD)
 	if err != nil {
@@ -615,20 +616,20 @@ func (r *Registry) LinkUpdate(linkFD, newProgFD, flags, oldProgFD uint32) error 
 			return err
 		}
 	} else if oldProgFD != 0 {
-		return EINVAL
+		return errno.EINVAL
 	}
 	if l.dev == 0 {
-		return ENOLINK
+		return errno.ENOLINK
 	}
 	if op != nil && op.id != l.prog {
-		return EPERM
+		return errno.EPERM
 	}
 	if np.id == l.prog {
 		return nil
 	}
 	m := r.pointOf(l).fetch()
 	if m == nil {
-		return ENOENT
+		return errno.ENOENT
 	}
 	if err := r.mprogAttach(m, tuple{prog: np.id, link: l.id}, l.prog, FlagReplace|FlagID, l.prog, 0, np.typ); err != nil {
 		return err

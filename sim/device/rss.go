@@ -2,8 +2,9 @@ package device
 
 import (
 	"encoding/binary"
-	"github.com/xdpsim/xdpsim/kfuncs"
 	"slices"
+
+	"github.com/xdpsim/xdpsim/kfuncs"
 )
 
 // ComputeHints gives the hints device p would supply for the frame pkt (starting with its Ethernet

@@ -3,9 +3,10 @@ package device
 import (
 	"bytes"
 	"encoding/binary"
-	"github.com/xdpsim/xdpsim/kfuncs"
 	"net/netip"
 	"testing"
+
+	"github.com/xdpsim/xdpsim/kfuncs"
 )
 
 // Packet builders for the tests: just enough header for the RSS parser, with the addresses and

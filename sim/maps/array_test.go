@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 // The expected errors were checked against Linux 6.18 (BPF_MAP_UPDATE_ELEM and friends).
@@ -16,12 +17,12 @@ func TestArrayUpdateFlags(t *testing.T) {
 	}{
 		{"BPF_ANY writes an element", 1, UpdateAny, nil},
 		{"BPF_EXIST writes an element, since every array element exists", 1, UpdateExist, nil},
-		{"BPF_NOEXIST fails with EEXIST, since every array element exists", 1, UpdateNoExist, EEXIST},
-		{"an index at max_entries fails with E2BIG", 4, UpdateAny, E2BIG},
-		{"an index far out of range fails with E2BIG", 1 << 31, UpdateAny, E2BIG},
-		{"flags above BPF_EXIST fail with EINVAL", 1, 3, EINVAL},
-		{"BPF_F_LOCK without a spin lock fails with EINVAL", 1, UpdateLock, EINVAL},
-		{"unknown flags fail with EINVAL", 1, 8, EINVAL},
+		{"BPF_NOEXIST fails with EEXIST, since every array element exists", 1, UpdateNoExist, errno.EEXIST},
+		{"an index at max_entries fails with E2BIG", 4, UpdateAny, errno.E2BIG},
+		{"an index far out of range fails with E2BIG", 1 << 31, UpdateAny, errno.E2BIG},
+		{"flags above BPF_EXIST fail with EINVAL", 1, 3, errno.EINVAL},
+		{"BPF_F_LOCK without a spin lock fails with EINVAL", 1, UpdateLock, errno.EINVAL},
+		{"unknown flags fail with EINVAL", 1, 8, errno.EINVAL},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,17 +50,17 @@ func TestArrayLookupDeleteNextKey(t *testing.T) {
 	})
 	t.Run("a lookup out of range fails with ENOENT", func(t *testing.T) {
 		_, err := m.Lookup(u32(4), 0)
-		wantErr(t, err, ENOENT)
+		wantErr(t, err, errno.ENOENT)
 	})
 	t.Run("a key that is not 4 bytes fails with EINVAL", func(t *testing.T) {
 		_, err := m.Lookup([]byte{1}, 0)
-		wantErr(t, err, EINVAL)
+		wantErr(t, err, errno.EINVAL)
 	})
 	t.Run("a value of the wrong size fails with EINVAL", func(t *testing.T) {
-		wantErr(t, m.Update(u32(0), []byte{1}, UpdateAny, 0), EINVAL)
+		wantErr(t, m.Update(u32(0), []byte{1}, UpdateAny, 0), errno.EINVAL)
 	})
 	t.Run("delete fails with EINVAL", func(t *testing.T) {
-		wantErr(t, m.Delete(u32(0)), EINVAL)
+		wantErr(t, m.Delete(u32(0)), errno.EINVAL)
 	})
 	t.Run("get_next_key goes in index order", func(t *testing.T) {
 		keys := keysOf(t, m)
@@ -81,7 +82,7 @@ func TestArrayLookupDeleteNextKey(t *testing.T) {
 	})
 	t.Run("get_next_key of the last index fails with ENOENT", func(t *testing.T) {
 		_, err := m.NextKey(u32(3))
-		wantErr(t, err, ENOENT)
+		wantErr(t, err, errno.ENOENT)
 	})
 }
 
@@ -147,18 +148,18 @@ func TestPerCPUArray(t *testing.T) {
 	})
 	t.Run("a user space update needs one value per CPU", func(t *testing.T) {
 		m := mustNew(t, spec, 2)
-		wantErr(t, m.UpdatePerCPU(u32(0), [][]byte{u32(1)}, UpdateAny), EINVAL)
+		wantErr(t, m.UpdatePerCPU(u32(0), [][]byte{u32(1)}, UpdateAny), errno.EINVAL)
 	})
 	t.Run("a user space update with BPF_NOEXIST fails with EEXIST", func(t *testing.T) {
 		m := mustNew(t, spec, 2)
-		wantErr(t, m.UpdatePerCPU(u32(0), [][]byte{u32(1), u32(2)}, UpdateNoExist), EEXIST)
+		wantErr(t, m.UpdatePerCPU(u32(0), [][]byte{u32(1), u32(2)}, UpdateNoExist), errno.EEXIST)
 	})
 	t.Run("a CPU out of range fails with EINVAL", func(t *testing.T) {
 		m := mustNew(t, spec, 2)
 		_, err := m.Lookup(u32(0), 2)
-		wantErr(t, err, EINVAL)
+		wantErr(t, err, errno.EINVAL)
 		_, err = m.Lookup(u32(0), -1)
-		wantErr(t, err, EINVAL)
+		wantErr(t, err, errno.EINVAL)
 	})
 }
 
@@ -210,6 +211,6 @@ func TestArrayForEach(t *testing.T) {
 	t.Run("for_each is refused on a queue", func(t *testing.T) {
 		q := mustNew(t, Spec{Type: ebpf.Queue, ValueSize: 4, MaxEntries: 1}, 1)
 		_, err := q.ForEach(0, func(k, v []byte) bool { return true })
-		wantErr(t, err, EINVAL)
+		wantErr(t, err, errno.EINVAL)
 	})
 }

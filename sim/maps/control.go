@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"github.com/cilium/ebpf"
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 // Control is BPF_MAP_TYPE_CONTROL, the map type of the BPF control map proposal (Saeed Mahameed,
@@ -60,11 +61,11 @@ func (m *Map) UpdateUser(key, value []byte, flags uint64) error {
 
 func (m *Map) controlLookup(key []byte) ([]byte, error) {
 	if len(key) != 4 {
-		return nil, EINVAL
+		return nil, errno.EINVAL
 	}
 	c := m.ctrl
 	if c.backend == nil {
-		return nil, ENOENT
+		return nil, errno.ENOENT
 	}
 	k := binary.LittleEndian.Uint32(key)
 	buf := c.bufs[k]
@@ -72,7 +73,7 @@ func (m *Map) controlLookup(key []byte) ([]byte, error) {
 		buf = make([]byte, m.spec.ValueSize)
 	}
 	if !c.backend.Lookup(key, buf) {
-		return nil, ENOENT
+		return nil, errno.ENOENT
 	}
 	if c.bufs[k] == nil {
 		c.bufs[k] = buf
@@ -82,33 +83,33 @@ func (m *Map) controlLookup(key []byte) ([]byte, error) {
 
 func (m *Map) controlUpdate(key, value []byte, flags uint64, program bool) error {
 	if len(key) != 4 || len(value) != int(m.spec.ValueSize) || flags > UpdateExist {
-		return EINVAL
+		return errno.EINVAL
 	}
 	c := m.ctrl
 	if c.backend == nil {
-		return ENODEV
+		return errno.ENODEV
 	}
 	var probe [8]byte
 	if !c.backend.Lookup(key, probe[:min(len(probe), int(m.spec.ValueSize))]) {
-		return ENOENT // no such object: there is no creating one through the map
+		return errno.ENOENT // no such object: there is no creating one through the map
 	}
 	if flags == UpdateNoExist {
-		return EEXIST
+		return errno.EEXIST
 	}
 	return c.backend.Update(key, value, program)
 }
 
 func (m *Map) controlNextKey(key []byte) ([]byte, error) {
 	if key != nil && len(key) != 4 {
-		return nil, EINVAL
+		return nil, errno.EINVAL
 	}
 	if m.ctrl.backend == nil {
-		return nil, ENOENT
+		return nil, errno.ENOENT
 	}
 	keys := m.ctrl.backend.Keys()
 	if key == nil {
 		if len(keys) == 0 {
-			return nil, ENOENT
+			return nil, errno.ENOENT
 		}
 		return keys[0], nil
 	}
@@ -117,11 +118,11 @@ func (m *Map) controlNextKey(key []byte) ([]byte, error) {
 			if i+1 < len(keys) {
 				return keys[i+1], nil
 			}
-			return nil, ENOENT
+			return nil, errno.ENOENT
 		}
 	}
 	if len(keys) == 0 {
-		return nil, ENOENT
+		return nil, errno.ENOENT
 	}
 	return keys[0], nil // a key that is gone restarts the walk, as for hash maps
 }

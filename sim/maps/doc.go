@@ -22,7 +22,7 @@
 //   - User side (the bpf syscall): LookupPerCPU and UpdatePerCPU (all CPUs' values at once),
 //     NextKey, Iterate, LookupAndDelete, UpdateObject, and Dump / Load for JSON.
 //
-// Errors are Errno values (ENOENT, EEXIST, E2BIG, EINVAL, ...), the positive kernel errno
+// Errors are errno.Errno values (ENOENT, EEXIST, E2BIG, EINVAL, ...), the positive kernel errno
 // numbers; Errno.Neg gives what a helper returns to the program, and errors.Is matches them
 // against syscall.Errno too.
 //

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/sim/result"
 )
 
@@ -57,7 +58,7 @@ func loadEntry(m *Map, e result.MapEntry) error {
 		return fmt.Errorf("bad key hex: %w", err)
 	}
 	if len(key) != int(m.spec.KeySize) {
-		return fmt.Errorf("key is %d bytes, the map's keys are %d: %w", len(key), m.spec.KeySize, EINVAL)
+		return fmt.Errorf("key is %d bytes, the map's keys are %d: %w", len(key), m.spec.KeySize, errno.EINVAL)
 	}
 	decode := func(s string) ([]byte, error) {
 		v, err := hex.DecodeString(s)
@@ -65,7 +66,7 @@ func loadEntry(m *Map, e result.MapEntry) error {
 			return nil, fmt.Errorf("bad value hex: %w", err)
 		}
 		if len(v) != int(m.spec.ValueSize) {
-			return nil, fmt.Errorf("value is %d bytes, the map's values are %d: %w", len(v), m.spec.ValueSize, EINVAL)
+			return nil, fmt.Errorf("value is %d bytes, the map's values are %d: %w", len(v), m.spec.ValueSize, errno.EINVAL)
 		}
 		return v, nil
 	}
@@ -74,7 +75,7 @@ func loadEntry(m *Map, e result.MapEntry) error {
 		switch {
 		case len(e.Values) > 0:
 			if len(e.Values) != m.ncpu {
-				return fmt.Errorf("%d per-CPU values for %d CPUs: %w", len(e.Values), m.ncpu, EINVAL)
+				return fmt.Errorf("%d per-CPU values for %d CPUs: %w", len(e.Values), m.ncpu, errno.EINVAL)
 			}
 			for c, s := range e.Values {
 				if vals[c], err = decode(s); err != nil {
@@ -93,7 +94,7 @@ func loadEntry(m *Map, e result.MapEntry) error {
 		return m.UpdatePerCPU(key, vals, UpdateAny)
 	}
 	if len(e.Values) > 0 {
-		return fmt.Errorf("per-CPU values for a map without per-CPU values: %w", EINVAL)
+		return fmt.Errorf("per-CPU values for a map without per-CPU values: %w", errno.EINVAL)
 	}
 	v, err := decode(e.Value)
 	if err != nil {

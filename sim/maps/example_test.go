@@ -8,6 +8,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/sim/maps"
 )
 
@@ -27,17 +28,17 @@ func Example() {
 	fmt.Println(string(out))
 
 	_, err = counters.Lookup(binary.LittleEndian.AppendUint32(nil, 9), 0)
-	fmt.Println(err, errors.Is(err, maps.ENOENT), err.(maps.Errno).Neg())
+	fmt.Println(err, errors.Is(err, errno.ENOENT), err.(errno.Errno).Neg())
 	// Output:
 	// {"key":"02000000","value":"0300000000000000"}
-	// ENOENT true -2
+	// ENOENT: no such file or directory true -2
 }
 
 // Spec errors name the map and say why the kernel would refuse it.
 func ExampleNew() {
 	_, err := maps.New(maps.Spec{Name: "routes", Type: ebpf.LPMTrie, KeySize: 8, ValueSize: 4, MaxEntries: 16}, 1)
 	fmt.Println(err)
-	fmt.Println(errors.Is(err, maps.EINVAL))
+	fmt.Println(errors.Is(err, errno.EINVAL))
 	// Output:
 	// map "routes": lpm_trie needs BPF_F_NO_PREALLOC (EINVAL)
 	// true

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 // The expected errors were checked against Linux 6.18.
@@ -21,11 +22,11 @@ func TestHashUpdateFlags(t *testing.T) {
 		{"BPF_ANY creates a missing key", false, 1, UpdateAny, nil},
 		{"BPF_ANY replaces a present key", true, 1, UpdateAny, nil},
 		{"BPF_NOEXIST creates a missing key", false, 1, UpdateNoExist, nil},
-		{"BPF_NOEXIST on a present key fails with EEXIST", true, 1, UpdateNoExist, EEXIST},
+		{"BPF_NOEXIST on a present key fails with EEXIST", true, 1, UpdateNoExist, errno.EEXIST},
 		{"BPF_EXIST replaces a present key", true, 1, UpdateExist, nil},
-		{"BPF_EXIST on a missing key fails with ENOENT", false, 1, UpdateExist, ENOENT},
-		{"flags above BPF_EXIST fail with EINVAL", true, 1, 3, EINVAL},
-		{"BPF_F_LOCK without a spin lock fails with EINVAL", true, 1, UpdateLock, EINVAL},
+		{"BPF_EXIST on a missing key fails with ENOENT", false, 1, UpdateExist, errno.ENOENT},
+		{"flags above BPF_EXIST fail with EINVAL", true, 1, 3, errno.EINVAL},
+		{"BPF_F_LOCK without a spin lock fails with EINVAL", true, 1, UpdateLock, errno.EINVAL},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,21 +53,21 @@ func TestHashCapacityAndDelete(t *testing.T) {
 	wantErr(t, m.Update(u32(1), u64(1), UpdateAny, 0), nil)
 	wantErr(t, m.Update(u32(2), u64(2), UpdateAny, 0), nil)
 	t.Run("a new key in a full map fails with E2BIG", func(t *testing.T) {
-		wantErr(t, m.Update(u32(3), u64(3), UpdateAny, 0), E2BIG)
+		wantErr(t, m.Update(u32(3), u64(3), UpdateAny, 0), errno.E2BIG)
 	})
 	t.Run("a present key can still be replaced in a full map", func(t *testing.T) {
 		wantErr(t, m.Update(u32(2), u64(22), UpdateAny, 0), nil)
 	})
 	t.Run("a lookup of a missing key fails with ENOENT", func(t *testing.T) {
 		_, err := m.Lookup(u32(3), 0)
-		wantErr(t, err, ENOENT)
+		wantErr(t, err, errno.ENOENT)
 	})
 	t.Run("a delete of a missing key fails with ENOENT", func(t *testing.T) {
-		wantErr(t, m.Delete(u32(3)), ENOENT)
+		wantErr(t, m.Delete(u32(3)), errno.ENOENT)
 	})
 	t.Run("a key of the wrong size fails with EINVAL", func(t *testing.T) {
 		_, err := m.Lookup([]byte{1, 2}, 0)
-		wantErr(t, err, EINVAL)
+		wantErr(t, err, errno.EINVAL)
 	})
 	t.Run("a delete makes room for a new key", func(t *testing.T) {
 		wantErr(t, m.Delete(u32(1)), nil)
@@ -161,7 +162,7 @@ func TestHashIterationOrderIsTheKernels(t *testing.T) {
 	t.Run("get_next_key of an empty map fails with ENOENT", func(t *testing.T) {
 		m := mustNew(t, hashSpec(8), 1)
 		_, err := m.NextKey(nil)
-		wantErr(t, err, ENOENT)
+		wantErr(t, err, errno.ENOENT)
 	})
 }
 
@@ -215,7 +216,7 @@ func TestPerCPUHash(t *testing.T) {
 	})
 	t.Run("BPF_F_LOCK fails with EINVAL", func(t *testing.T) {
 		m := mustNew(t, spec, 2)
-		wantErr(t, m.Update(u32(1), u32(9), UpdateLock, 0), EINVAL)
+		wantErr(t, m.Update(u32(1), u32(9), UpdateLock, 0), errno.EINVAL)
 	})
 }
 
@@ -233,7 +234,7 @@ func TestHashSpinLockUpdateInPlace(t *testing.T) {
 		}
 	})
 	t.Run("BPF_F_LOCK with BPF_NOEXIST on a present key fails with EEXIST", func(t *testing.T) {
-		wantErr(t, m.Update(before[0], u64(0), UpdateLock|UpdateNoExist, 0), EEXIST)
+		wantErr(t, m.Update(before[0], u64(0), UpdateLock|UpdateNoExist, 0), errno.EEXIST)
 	})
 }
 

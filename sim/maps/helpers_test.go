@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 func u32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
@@ -52,7 +53,7 @@ func keysOf(t *testing.T, m *Map) [][]byte {
 	var key []byte
 	for i := 0; ; i++ {
 		next, err := m.NextKey(key)
-		if errors.Is(err, ENOENT) {
+		if errors.Is(err, errno.ENOENT) {
 			return out
 		}
 		if err != nil {

@@ -3,6 +3,8 @@ package maps
 import (
 	"encoding/binary"
 	"math/bits"
+
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 // lpmNode is struct lpm_trie_node: a prefix, and a value unless it is an intermediate node.
@@ -105,10 +107,10 @@ func (t *lpmTrie) lookup(key []byte) *lpmNode {
 // checkAdd is trie_check_add_elem.
 func (t *lpmTrie) checkAdd(flags uint64) error {
 	if flags == UpdateExist {
-		return ENOENT
+		return errno.ENOENT
 	}
 	if t.n == t.max {
-		return ENOSPC
+		return errno.ENOSPC
 	}
 	t.n++
 	return nil
@@ -119,11 +121,11 @@ func (t *lpmTrie) checkAdd(flags uint64) error {
 // program still holds.
 func (t *lpmTrie) update(key, value []byte, flags uint64, write func(dst, src []byte)) error {
 	if flags > UpdateExist {
-		return EINVAL
+		return errno.EINVAL
 	}
 	plen, data := splitLPMKey(key)
 	if plen > t.maxPrefix {
-		return EINVAL
+		return errno.EINVAL
 	}
 	slot := &t.root
 	var nd *lpmNode
@@ -153,7 +155,7 @@ func (t *lpmTrie) update(key, value []byte, flags uint64, write func(dst, src []
 		// Same prefix: replace the element, or turn an intermediate node into one.
 		if !nd.im {
 			if flags == UpdateNoExist {
-				return EEXIST
+				return errno.EEXIST
 			}
 		} else if err := t.checkAdd(flags); err != nil {
 			return err
@@ -190,7 +192,7 @@ func (t *lpmTrie) update(key, value []byte, flags uint64, write func(dst, src []
 func (t *lpmTrie) delete(key []byte) error {
 	plen, data := splitLPMKey(key)
 	if plen > t.maxPrefix {
-		return EINVAL
+		return errno.EINVAL
 	}
 	trim := &t.root
 	trim2 := trim
@@ -206,7 +208,7 @@ func (t *lpmTrie) delete(key []byte) error {
 		trim = &nd.child[extractBit(data, nd.prefixlen)]
 	}
 	if nd == nil || nd.prefixlen != plen || nd.prefixlen != m || nd.im {
-		return ENOENT
+		return errno.ENOENT
 	}
 	t.n--
 	if nd.child[0] != nil && nd.child[1] != nil {
@@ -239,7 +241,7 @@ func (t *lpmTrie) delete(key []byte) error {
 func (t *lpmTrie) nextKey(key []byte) (*lpmNode, error) {
 	root := t.root
 	if root == nil {
-		return nil, ENOENT
+		return nil, errno.ENOENT
 	}
 	leftmost := func(nd *lpmNode) *lpmNode {
 		var next *lpmNode
@@ -288,7 +290,7 @@ func (t *lpmTrie) nextKey(key []byte) (*lpmNode, error) {
 		}
 		nd = parent
 	}
-	return nil, ENOENT
+	return nil, errno.ENOENT
 }
 
 // each visits the elements in get_next_key order (post-order, left before right).

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 // lpmKey builds a struct bpf_lpm_trie_key_u8 for an IPv4 prefix.
@@ -52,12 +53,12 @@ func TestLPMLongestMatch(t *testing.T) {
 	}
 	t.Run("a lookup with prefixlen above the data bits fails with ENOENT", func(t *testing.T) {
 		_, err := m.Lookup(append(u32(33), 10, 0, 0, 1), 0)
-		wantErr(t, err, ENOENT)
+		wantErr(t, err, errno.ENOENT)
 	})
 	t.Run("an address no prefix covers fails with ENOENT", func(t *testing.T) {
 		m := newTrie(t, 4, "10.0.0.0/8")
 		_, err := m.Lookup(lpmKey("11.0.0.1/32"), 0)
-		wantErr(t, err, ENOENT)
+		wantErr(t, err, errno.ENOENT)
 	})
 }
 
@@ -65,24 +66,24 @@ func TestLPMLongestMatch(t *testing.T) {
 func TestLPMUpdateAndDelete(t *testing.T) {
 	t.Run("a prefixlen above the data bits fails with EINVAL", func(t *testing.T) {
 		m := newTrie(t, 4)
-		wantErr(t, m.Update(append(u32(33), 10, 0, 0, 0), u32(1), UpdateAny, 0), EINVAL)
-		wantErr(t, m.Delete(append(u32(33), 10, 0, 0, 0)), EINVAL)
+		wantErr(t, m.Update(append(u32(33), 10, 0, 0, 0), u32(1), UpdateAny, 0), errno.EINVAL)
+		wantErr(t, m.Delete(append(u32(33), 10, 0, 0, 0)), errno.EINVAL)
 	})
 	t.Run("BPF_EXIST on a missing prefix fails with ENOENT", func(t *testing.T) {
 		m := newTrie(t, 4)
-		wantErr(t, m.Update(lpmKey("10.0.0.0/8"), u32(1), UpdateExist, 0), ENOENT)
+		wantErr(t, m.Update(lpmKey("10.0.0.0/8"), u32(1), UpdateExist, 0), errno.ENOENT)
 	})
 	t.Run("BPF_NOEXIST on a present prefix fails with EEXIST", func(t *testing.T) {
 		m := newTrie(t, 4, "10.0.0.0/8")
-		wantErr(t, m.Update(lpmKey("10.1.0.0/8"), u32(1), UpdateNoExist, 0), EEXIST)
+		wantErr(t, m.Update(lpmKey("10.1.0.0/8"), u32(1), UpdateNoExist, 0), errno.EEXIST)
 	})
 	t.Run("flags above BPF_EXIST fail with EINVAL", func(t *testing.T) {
 		m := newTrie(t, 4)
-		wantErr(t, m.Update(lpmKey("10.0.0.0/8"), u32(1), 3, 0), EINVAL)
+		wantErr(t, m.Update(lpmKey("10.0.0.0/8"), u32(1), 3, 0), errno.EINVAL)
 	})
 	t.Run("a new prefix in a full trie fails with ENOSPC", func(t *testing.T) {
 		m := newTrie(t, 2, "10.0.0.0/8", "10.1.0.0/16")
-		wantErr(t, m.Update(lpmKey("10.1.1.0/24"), u32(1), UpdateAny, 0), ENOSPC)
+		wantErr(t, m.Update(lpmKey("10.1.1.0/24"), u32(1), UpdateAny, 0), errno.ENOSPC)
 	})
 	t.Run("a present prefix can be replaced in a full trie", func(t *testing.T) {
 		m := newTrie(t, 2, "10.0.0.0/8", "10.1.0.0/16")
@@ -94,11 +95,11 @@ func TestLPMUpdateAndDelete(t *testing.T) {
 			t.Errorf("Len = %d", m.Len())
 		}
 		// The /23 intermediate node becomes a real entry only with room for it.
-		wantErr(t, m.Update(lpmKey("192.168.0.0/23"), u32(1), UpdateAny, 0), ENOSPC)
+		wantErr(t, m.Update(lpmKey("192.168.0.0/23"), u32(1), UpdateAny, 0), errno.ENOSPC)
 	})
 	t.Run("a delete of a missing prefix fails with ENOENT", func(t *testing.T) {
 		m := newTrie(t, 4, "10.0.0.0/8")
-		wantErr(t, m.Delete(lpmKey("10.0.0.0/16")), ENOENT)
+		wantErr(t, m.Delete(lpmKey("10.0.0.0/16")), errno.ENOENT)
 	})
 	t.Run("after deletes the remaining prefixes still match", func(t *testing.T) {
 		m := newTrie(t, 8, "192.168.0.0/16", "192.168.0.0/24", "192.168.1.0/24", "192.168.128.0/24")
@@ -110,7 +111,7 @@ func TestLPMUpdateAndDelete(t *testing.T) {
 			t.Errorf("got %x", v)
 		}
 		_, err = m.Lookup(lpmKey("192.168.0.1/32"), 0)
-		wantErr(t, err, ENOENT)
+		wantErr(t, err, errno.ENOENT)
 		if m.Len() != 2 {
 			t.Errorf("Len = %d", m.Len())
 		}
@@ -139,6 +140,6 @@ func TestLPMNextKeyIsPostOrder(t *testing.T) {
 	})
 	t.Run("an empty trie fails with ENOENT", func(t *testing.T) {
 		_, err := newTrie(t, 1).NextKey(nil)
-		wantErr(t, err, ENOENT)
+		wantErr(t, err, errno.ENOENT)
 	})
 }

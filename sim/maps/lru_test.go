@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 func lruSpec(max uint32, flags uint32) Spec {
@@ -100,15 +101,15 @@ func TestLRUUpdateSemantics(t *testing.T) {
 	t.Run("BPF_NOEXIST on a present key fails with EEXIST", func(t *testing.T) {
 		m := mustNew(t, lruSpec(4, 0), 1)
 		wantErr(t, m.Update(u32(1), u32(1), UpdateAny, 0), nil)
-		wantErr(t, m.Update(u32(1), u32(2), UpdateNoExist, 0), EEXIST)
+		wantErr(t, m.Update(u32(1), u32(2), UpdateNoExist, 0), errno.EEXIST)
 	})
 	t.Run("BPF_EXIST on a missing key fails with ENOENT", func(t *testing.T) {
 		m := mustNew(t, lruSpec(4, 0), 1)
-		wantErr(t, m.Update(u32(1), u32(1), UpdateExist, 0), ENOENT)
+		wantErr(t, m.Update(u32(1), u32(1), UpdateExist, 0), errno.ENOENT)
 	})
 	t.Run("BPF_F_LOCK fails with EINVAL", func(t *testing.T) {
 		m := mustNew(t, lruSpec(4, 0), 1)
-		wantErr(t, m.Update(u32(1), u32(1), UpdateLock, 0), EINVAL)
+		wantErr(t, m.Update(u32(1), u32(1), UpdateLock, 0), errno.EINVAL)
 	})
 	t.Run("replacing a key keeps the value slice a program holds", func(t *testing.T) {
 		m := mustNew(t, lruSpec(4, 0), 1)
@@ -124,7 +125,7 @@ func TestLRUUpdateSemantics(t *testing.T) {
 		for i := uint32(1); i <= 4; i++ {
 			wantErr(t, m.Update(u32(i), u32(i), UpdateAny, 0), nil)
 		}
-		wantErr(t, m.Update(u32(4), u32(0), UpdateNoExist, 0), EEXIST)
+		wantErr(t, m.Update(u32(4), u32(0), UpdateNoExist, 0), errno.EEXIST)
 		if got := sortedKeys(t, m); fmt.Sprint(got) != "[3 4]" {
 			t.Errorf("got %v", got)
 		}

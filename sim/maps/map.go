@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cilium/ebpf"
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 type kind uint8
@@ -122,13 +123,13 @@ func New(spec Spec, ncpu int) (*Map, error) {
 	}
 	k, ok := kinds[spec.Type]
 	if !ok {
-		return nil, specErr(&spec, EINVAL, "map type %s is not supported by the simulator", spec.Type)
+		return nil, specErr(&spec, errno.EINVAL, "map type %s is not supported by the simulator", spec.Type)
 	}
 	if err := spec.validate(); err != nil {
 		return nil, err
 	}
 	if spec.SpinLock && spec.Type != ebpf.Array && spec.Type != ebpf.Hash {
-		return nil, specErr(&spec, EOPNOTSUPP, "bpf_spin_lock is only allowed in array and hash map values")
+		return nil, specErr(&spec, errno.EOPNOTSUPP, "bpf_spin_lock is only allowed in array and hash map values")
 	}
 	m := &Map{spec: spec, kind: k, ncpu: ncpu, max: spec.MaxEntries}
 	if spec.Inner != nil {
@@ -181,7 +182,7 @@ func New(spec Spec, ncpu int) (*Map, error) {
 				r = uint64(n) / uint64(ncpu) * uint64(ncpu)
 			}
 			if r == 0 {
-				return nil, specErr(&spec, EINVAL, "max_entries %d is less than the %d CPUs of a BPF_F_NO_COMMON_LRU map", n, ncpu)
+				return nil, specErr(&spec, errno.EINVAL, "max_entries %d is less than the %d CPUs of a BPF_F_NO_COMMON_LRU map", n, ncpu)
 			}
 			n = uint32(r)
 			m.max = n
@@ -319,21 +320,21 @@ func (m *Map) readOut(v []byte) []byte {
 
 func index32(key []byte) (uint32, error) {
 	if len(key) != 4 {
-		return 0, EINVAL
+		return 0, errno.EINVAL
 	}
 	return binary.LittleEndian.Uint32(key), nil
 }
 
 func (m *Map) checkKey(key []byte) error {
 	if len(key) != int(m.spec.KeySize) {
-		return EINVAL
+		return errno.EINVAL
 	}
 	return nil
 }
 
 func (m *Map) checkCPU(cpu int) error {
 	if uint(cpu) >= uint(m.ncpu) {
-		return EINVAL
+		return errno.EINVAL
 	}
 	return nil
 }
@@ -354,7 +355,7 @@ func (m *Map) Lookup(key []byte, cpu int) ([]byte, error) {
 			return nil, err
 		}
 		if idx >= m.arr.n {
-			return nil, ENOENT
+			return nil, errno.ENOENT
 		}
 		return m.arr.value(idx, 0), nil
 	case kPerCPUArray:
@@ -366,7 +367,7 @@ func (m *Map) Lookup(key []byte, cpu int) ([]byte, error) {
 			return nil, err
 		}
 		if idx >= m.arr.n {
-			return nil, ENOENT
+			return nil, errno.ENOENT
 		}
 		return m.arr.value(idx, cpu), nil
 	case kHash, kPerCPUHash, kLRUHash, kLRUPerCPUHash, kHashOfMaps, kDevMapHash:
@@ -376,7 +377,7 @@ func (m *Map) Lookup(key []byte, cpu int) ([]byte, error) {
 		h := m.htab
 		i, ok := h.index[string(key)]
 		if !ok {
-			return nil, ENOENT
+			return nil, errno.ENOENT
 		}
 		v := 0
 		if h.nvals > 1 {
@@ -395,7 +396,7 @@ func (m *Map) Lookup(key []byte, cpu int) ([]byte, error) {
 		}
 		nd := m.trie.lookup(key)
 		if nd == nil {
-			return nil, ENOENT
+			return nil, errno.ENOENT
 		}
 		return nd.value, nil
 	case kDevMap, kCPUMap, kXSKMap, kProgArray, kArrayOfMaps:
@@ -404,15 +405,15 @@ func (m *Map) Lookup(key []byte, cpu int) ([]byte, error) {
 			return nil, err
 		}
 		if idx >= m.slots.n || !m.slots.present[idx] {
-			return nil, ENOENT
+			return nil, errno.ENOENT
 		}
 		return m.slots.value(idx), nil
 	case kPerfEventArray, kRingBuf:
-		return nil, ENOTSUPP
+		return nil, errno.ENOTSUPP
 	case kControl:
 		return m.controlLookup(key)
 	}
-	return nil, EINVAL
+	return nil, errno.EINVAL
 }
 
 // LookupObject returns the object an entry holds: the program of a prog_array slot (what
@@ -427,7 +428,7 @@ func (m *Map) LookupObject(key []byte) (any, error) {
 			return nil, err
 		}
 		if idx >= m.slots.n || !m.slots.present[idx] {
-			return nil, ENOENT
+			return nil, errno.ENOENT
 		}
 		return m.slots.objs[idx], nil
 	case kHashOfMaps:
@@ -436,11 +437,11 @@ func (m *Map) LookupObject(key []byte) (any, error) {
 		}
 		i := m.htab.find(key)
 		if i < 0 {
-			return nil, ENOENT
+			return nil, errno.ENOENT
 		}
 		return *m.htab.obj(i), nil
 	}
-	return nil, EINVAL
+	return nil, errno.EINVAL
 }
 
 // Update is bpf_map_update_elem as a program on cpu calls it (and as user space does for maps
@@ -454,18 +455,18 @@ func (m *Map) LookupObject(key []byte) (any, error) {
 func (m *Map) Update(key, value []byte, flags uint64, cpu int) error {
 	if m.kind == kQueue || m.kind == kStack {
 		if len(key) != 0 {
-			return EINVAL
+			return errno.EINVAL
 		}
 		return m.Push(value, flags)
 	}
 	if m.kind == kRingBuf {
-		return ENOTSUPP
+		return errno.ENOTSUPP
 	}
 	if m.kind == kControl {
 		return m.controlUpdate(key, value, flags, true)
 	}
 	if len(value) != int(m.spec.ValueSize) {
-		return EINVAL
+		return errno.EINVAL
 	}
 	if m.percpu() || m.isLRU() {
 		if err := m.checkCPU(cpu); err != nil {
@@ -480,16 +481,16 @@ func (m *Map) Update(key, value []byte, flags uint64, cpu int) error {
 func (m *Map) UpdatePerCPU(key []byte, values [][]byte, flags uint64) error {
 	if !m.percpu() {
 		if len(values) != 1 {
-			return EINVAL
+			return errno.EINVAL
 		}
 		return m.Update(key, values[0], flags, 0)
 	}
 	if len(values) != m.ncpu {
-		return EINVAL
+		return errno.EINVAL
 	}
 	for _, v := range values {
 		if len(v) != int(m.spec.ValueSize) {
-			return EINVAL
+			return errno.EINVAL
 		}
 	}
 	return m.update(key, nil, values, flags, 0, true)
@@ -501,10 +502,10 @@ func (m *Map) UpdatePerCPU(key []byte, values [][]byte, flags uint64) error {
 // it has an `ID() uint32` method, else 0.
 func (m *Map) UpdateObject(key []byte, obj any, flags uint64) error {
 	if !m.holdsObjects() {
-		return EINVAL
+		return errno.EINVAL
 	}
 	if obj == nil {
-		return EINVAL
+		return errno.EINVAL
 	}
 	val := make([]byte, 4)
 	if o, ok := obj.(interface{ ID() uint32 }); ok {
@@ -548,19 +549,19 @@ func (m *Map) update(key, value []byte, values [][]byte, flags uint64, cpu int, 
 		if all {
 			// bpf_percpu_array_update
 			if flags > UpdateExist {
-				return EINVAL
+				return errno.EINVAL
 			}
 		} else if flags&^UpdateLock > UpdateExist {
-			return EINVAL
+			return errno.EINVAL
 		}
 		if idx >= m.arr.n {
-			return E2BIG
+			return errno.E2BIG
 		}
 		if flags&UpdateNoExist != 0 {
-			return EEXIST
+			return errno.EEXIST
 		}
 		if flags&UpdateLock != 0 && !m.spec.SpinLock {
-			return EINVAL
+			return errno.EINVAL
 		}
 		switch {
 		case all:
@@ -579,10 +580,10 @@ func (m *Map) update(key, value []byte, values [][]byte, flags uint64, cpu int, 
 			return err
 		}
 		if flags&^UpdateLock > UpdateExist {
-			return EINVAL
+			return errno.EINVAL
 		}
 		if flags&UpdateLock != 0 && !m.spec.SpinLock {
-			return EINVAL
+			return errno.EINVAL
 		}
 		if m.kind == kHashOfMaps {
 			var err error
@@ -612,7 +613,7 @@ func (m *Map) update(key, value []byte, values [][]byte, flags uint64, cpu int, 
 		}
 		i := h.alloc()
 		if i < 0 {
-			return E2BIG
+			return errno.E2BIG
 		}
 		h.insert(i, key)
 		setVals(h, i, true)
@@ -626,7 +627,7 @@ func (m *Map) update(key, value []byte, values [][]byte, flags uint64, cpu int, 
 			return err
 		}
 		if flags > UpdateExist {
-			return EINVAL
+			return errno.EINVAL
 		}
 		h := m.htab
 		old := h.find(key)
@@ -639,7 +640,7 @@ func (m *Map) update(key, value []byte, values [][]byte, flags uint64, cpu int, 
 		}
 		i := h.alloc()
 		if i < 0 {
-			return E2BIG
+			return errno.E2BIG
 		}
 		h.insert(i, key)
 		setVals(h, i, true)
@@ -650,13 +651,13 @@ func (m *Map) update(key, value []byte, values [][]byte, flags uint64, cpu int, 
 			return err
 		}
 		if flags > UpdateExist {
-			return EINVAL
+			return errno.EINVAL
 		}
 		h := m.htab
 		// The kernel takes a free element first, which may evict, even if the key exists.
 		n := h.lru.pop(cpu)
 		if n < 0 {
-			return ENOMEM
+			return errno.ENOMEM
 		}
 		h.chunk(n)
 		old := h.find(key)
@@ -683,13 +684,13 @@ func (m *Map) update(key, value []byte, values [][]byte, flags uint64, cpu int, 
 			return err
 		}
 		if flags > UpdateExist {
-			return EINVAL
+			return errno.EINVAL
 		}
 		h := m.htab
 		n := int32(-1)
 		if flags != UpdateExist {
 			if n = h.lru.pop(cpu); n < 0 {
-				return ENOMEM
+				return errno.ENOMEM
 			}
 			h.chunk(n)
 		}
@@ -717,12 +718,12 @@ func (m *Map) update(key, value []byte, values [][]byte, flags uint64, cpu int, 
 			return err
 		}
 		if flags > UpdateExist || binary.LittleEndian.Uint32(value) == 0 {
-			return EINVAL
+			return errno.EINVAL
 		}
 		h := m.htab
 		old := h.find(key)
 		if old >= 0 && flags&UpdateNoExist != 0 {
-			return EEXIST
+			return errno.EEXIST
 		}
 		if old >= 0 {
 			copy(h.val(old, 0), value)
@@ -731,7 +732,7 @@ func (m *Map) update(key, value []byte, values [][]byte, flags uint64, cpu int, 
 		}
 		i := h.alloc()
 		if i < 0 {
-			return E2BIG
+			return errno.E2BIG
 		}
 		h.insert(i, key)
 		copy(h.val(i, 0), value)
@@ -750,29 +751,29 @@ func (m *Map) update(key, value []byte, values [][]byte, flags uint64, cpu int, 
 		}
 		return m.updateSlot(idx, value, flags, obj)
 	}
-	return EINVAL
+	return errno.EINVAL
 }
 
 func checkFlags(exists bool, flags uint64) error {
 	if exists && flags == UpdateNoExist {
-		return EEXIST
+		return errno.EEXIST
 	}
 	if !exists && flags == UpdateExist {
-		return ENOENT
+		return errno.ENOENT
 	}
 	return nil
 }
 
 func (m *Map) resolveObject(value []byte) (any, error) {
 	if m.resolve == nil {
-		return nil, EINVAL
+		return nil, errno.EINVAL
 	}
 	obj, err := m.resolve(binary.LittleEndian.Uint32(value))
 	if err != nil {
 		return nil, err
 	}
 	if obj == nil {
-		return nil, EINVAL
+		return nil, errno.EINVAL
 	}
 	if err := m.checkInner(obj); err != nil {
 		return nil, err
@@ -786,7 +787,7 @@ func (m *Map) checkInner(obj any) error {
 	}
 	inner, ok := obj.(*Map)
 	if !ok || !m.spec.Inner.compatible(inner) {
-		return EINVAL
+		return errno.EINVAL
 	}
 	return nil
 }
@@ -798,10 +799,10 @@ func (m *Map) updateSlot(idx uint32, value []byte, flags uint64, obj any) error 
 	case kProgArray, kArrayOfMaps, kPerfEventArray:
 		// bpf_fd_array_map_update_elem
 		if flags != UpdateAny {
-			return EINVAL
+			return errno.EINVAL
 		}
 		if idx >= s.n {
-			return E2BIG
+			return errno.E2BIG
 		}
 		if m.kind != kPerfEventArray {
 			if obj == nil {
@@ -815,38 +816,38 @@ func (m *Map) updateSlot(idx uint32, value []byte, flags uint64, obj any) error 
 		}
 	case kDevMap:
 		if flags > UpdateExist {
-			return EINVAL
+			return errno.EINVAL
 		}
 		if idx >= s.n {
-			return E2BIG
+			return errno.E2BIG
 		}
 		if flags == UpdateNoExist {
-			return EEXIST
+			return errno.EEXIST
 		}
 		if binary.LittleEndian.Uint32(value) == 0 {
 			// ifindex 0 empties the slot; a program fd may not come with it.
 			if len(value) == 8 && int32(binary.LittleEndian.Uint32(value[4:])) > 0 {
-				return EINVAL
+				return errno.EINVAL
 			}
 			s.clearSlot(idx)
 			return nil
 		}
 	case kCPUMap:
 		if flags > UpdateExist {
-			return EINVAL
+			return errno.EINVAL
 		}
 		if idx >= s.n {
-			return E2BIG
+			return errno.E2BIG
 		}
 		if flags == UpdateNoExist {
-			return EEXIST
+			return errno.EEXIST
 		}
 		qsize := binary.LittleEndian.Uint32(value)
 		if qsize > 16384 {
-			return EOVERFLOW
+			return errno.EOVERFLOW
 		}
 		if idx >= uint32(m.ncpu) {
-			return ENODEV
+			return errno.ENODEV
 		}
 		if qsize == 0 {
 			s.clearSlot(idx)
@@ -854,10 +855,10 @@ func (m *Map) updateSlot(idx uint32, value []byte, flags uint64, obj any) error 
 		}
 	case kXSKMap:
 		if flags > UpdateExist {
-			return EINVAL
+			return errno.EINVAL
 		}
 		if idx >= s.n {
-			return E2BIG
+			return errno.E2BIG
 		}
 		if obj == nil && m.resolve != nil {
 			var err error
@@ -884,9 +885,9 @@ func (m *Map) updateSlot(idx uint32, value []byte, flags uint64, obj any) error 
 func (m *Map) Delete(key []byte) error {
 	switch m.kind {
 	case kArray, kPerCPUArray, kQueue, kStack, kControl:
-		return EINVAL
+		return errno.EINVAL
 	case kRingBuf:
-		return ENOTSUPP
+		return errno.ENOTSUPP
 	case kHash, kPerCPUHash, kLRUHash, kLRUPerCPUHash, kHashOfMaps, kDevMapHash:
 		if err := m.checkKey(key); err != nil {
 			return err
@@ -894,7 +895,7 @@ func (m *Map) Delete(key []byte) error {
 		h := m.htab
 		i := h.find(key)
 		if i < 0 {
-			return ENOENT
+			return errno.ENOENT
 		}
 		h.remove(i)
 		if h.lru != nil {
@@ -914,7 +915,7 @@ func (m *Map) Delete(key []byte) error {
 			return err
 		}
 		if idx >= m.slots.n {
-			return EINVAL
+			return errno.EINVAL
 		}
 		m.slots.clearSlot(idx)
 		return nil
@@ -924,15 +925,15 @@ func (m *Map) Delete(key []byte) error {
 			return err
 		}
 		if idx >= m.slots.n {
-			return E2BIG
+			return errno.E2BIG
 		}
 		if !m.slots.present[idx] {
-			return ENOENT
+			return errno.ENOENT
 		}
 		m.slots.clearSlot(idx)
 		return nil
 	}
-	return EINVAL
+	return errno.EINVAL
 }
 
 // NextKey is bpf_map_get_next_key: the key after key in the kernel's iteration order, or the
@@ -953,7 +954,7 @@ func (m *Map) NextKey(key []byte) ([]byte, error) {
 		next := uint32(0)
 		if idx < m.max {
 			if idx == m.max-1 {
-				return nil, ENOENT
+				return nil, errno.ENOENT
 			}
 			next = idx + 1
 		}
@@ -966,7 +967,7 @@ func (m *Map) NextKey(key []byte) ([]byte, error) {
 		}
 		i := m.htab.nextKey(key)
 		if i < 0 {
-			return nil, ENOENT
+			return nil, errno.ENOENT
 		}
 		return append([]byte(nil), m.htab.key(i)...), nil
 	case kLPMTrie:
@@ -981,11 +982,11 @@ func (m *Map) NextKey(key []byte) ([]byte, error) {
 		}
 		return m.trie.key(nd), nil
 	case kRingBuf:
-		return nil, ENOTSUPP
+		return nil, errno.ENOTSUPP
 	case kControl:
 		return m.controlNextKey(key)
 	}
-	return nil, EINVAL
+	return nil, errno.EINVAL
 }
 
 // ForEach is bpf_for_each_map_elem run on cpu: it calls fn with each element's key and value
@@ -1028,7 +1029,7 @@ func (m *Map) ForEach(cpu int, fn func(key, value []byte) bool) (int, error) {
 		})
 		return n, nil
 	}
-	return 0, EINVAL
+	return 0, errno.EINVAL
 }
 
 // LookupPerCPU is bpf_map_lookup_elem from user space: copies of the value, one per CPU for
@@ -1042,7 +1043,7 @@ func (m *Map) LookupPerCPU(key []byte) ([][]byte, error) {
 			return nil, err
 		}
 		if idx >= m.arr.n {
-			return nil, ENOENT
+			return nil, errno.ENOENT
 		}
 		out := make([][]byte, m.ncpu)
 		for c := range out {
@@ -1056,7 +1057,7 @@ func (m *Map) LookupPerCPU(key []byte) ([][]byte, error) {
 		h := m.htab
 		i := h.find(key)
 		if i < 0 {
-			return nil, ENOENT
+			return nil, errno.ENOENT
 		}
 		out := make([][]byte, h.nvals)
 		for c := range out {
@@ -1065,7 +1066,7 @@ func (m *Map) LookupPerCPU(key []byte) ([][]byte, error) {
 		return out, nil
 	case kQueue, kStack:
 		if len(key) != 0 {
-			return nil, EINVAL
+			return nil, errno.EINVAL
 		}
 		v := make([]byte, m.spec.ValueSize)
 		if err := m.Peek(v); err != nil {
@@ -1150,7 +1151,7 @@ func (m *Map) Iterate(fn func(key []byte, values [][]byte) bool) {
 // which drops the oldest element to make room; EINVAL for other flags or map types.
 func (m *Map) Push(value []byte, flags uint64) error {
 	if m.qs == nil || len(value) != int(m.spec.ValueSize) {
-		return EINVAL
+		return errno.EINVAL
 	}
 	return m.qs.push(value, flags)
 }
@@ -1159,7 +1160,7 @@ func (m *Map) Push(value []byte, flags uint64) error {
 // stack) into dst and removes it; an empty map gives ENOENT and zeroes dst.
 func (m *Map) Pop(dst []byte) error {
 	if m.qs == nil || len(dst) != int(m.spec.ValueSize) {
-		return EINVAL
+		return errno.EINVAL
 	}
 	return m.qs.get(dst, true)
 }
@@ -1167,7 +1168,7 @@ func (m *Map) Pop(dst []byte) error {
 // Peek is bpf_map_peek_elem: Pop without removing.
 func (m *Map) Peek(dst []byte) error {
 	if m.qs == nil || len(dst) != int(m.spec.ValueSize) {
-		return EINVAL
+		return errno.EINVAL
 	}
 	return m.qs.get(dst, false)
 }
@@ -1178,7 +1179,7 @@ func (m *Map) LookupAndDelete(key []byte) ([][]byte, error) {
 	switch m.kind {
 	case kQueue, kStack:
 		if len(key) != 0 {
-			return nil, EINVAL
+			return nil, errno.EINVAL
 		}
 		v := make([]byte, m.spec.ValueSize)
 		if err := m.Pop(v); err != nil {
@@ -1192,5 +1193,5 @@ func (m *Map) LookupAndDelete(key []byte) ([][]byte, error) {
 		}
 		return vals, m.Delete(key)
 	}
-	return nil, EINVAL
+	return nil, errno.EINVAL
 }

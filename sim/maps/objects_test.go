@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 type fakeProg struct{ id uint32 }
@@ -31,23 +32,23 @@ func TestProgArray(t *testing.T) {
 	})
 	t.Run("an empty slot has no tail call target", func(t *testing.T) {
 		_, err := newProgs(t).LookupObject(u32(2))
-		wantErr(t, err, ENOENT)
+		wantErr(t, err, errno.ENOENT)
 	})
 	t.Run("an index out of range has no tail call target", func(t *testing.T) {
 		_, err := newProgs(t).LookupObject(u32(9))
-		wantErr(t, err, ENOENT)
+		wantErr(t, err, errno.ENOENT)
 	})
 	t.Run("only BPF_ANY is accepted", func(t *testing.T) {
-		wantErr(t, newProgs(t).UpdateObject(u32(1), &fakeProg{}, UpdateExist), EINVAL)
+		wantErr(t, newProgs(t).UpdateObject(u32(1), &fakeProg{}, UpdateExist), errno.EINVAL)
 	})
 	t.Run("an index at max_entries fails with E2BIG", func(t *testing.T) {
-		wantErr(t, newProgs(t).UpdateObject(u32(4), &fakeProg{}, UpdateAny), E2BIG)
+		wantErr(t, newProgs(t).UpdateObject(u32(4), &fakeProg{}, UpdateAny), errno.E2BIG)
 	})
 	t.Run("a delete of an empty slot fails with ENOENT", func(t *testing.T) {
-		wantErr(t, newProgs(t).Delete(u32(1)), ENOENT)
+		wantErr(t, newProgs(t).Delete(u32(1)), errno.ENOENT)
 	})
 	t.Run("an ID without a resolver fails with EINVAL", func(t *testing.T) {
-		wantErr(t, newProgs(t).Update(u32(1), u32(7), UpdateAny, 0), EINVAL)
+		wantErr(t, newProgs(t).Update(u32(1), u32(7), UpdateAny, 0), errno.EINVAL)
 	})
 	t.Run("an ID is turned into a program by the resolver", func(t *testing.T) {
 		m := newProgs(t)
@@ -56,14 +57,14 @@ func TestProgArray(t *testing.T) {
 			if id == 7 {
 				return p, nil
 			}
-			return nil, ENOENT
+			return nil, errno.ENOENT
 		})
 		wantErr(t, m.Update(u32(1), u32(7), UpdateAny, 0), nil)
 		got, _ := m.LookupObject(u32(1))
 		if got != p {
 			t.Errorf("got %v", got)
 		}
-		wantErr(t, m.Update(u32(2), u32(8), UpdateAny, 0), ENOENT)
+		wantErr(t, m.Update(u32(2), u32(8), UpdateAny, 0), errno.ENOENT)
 	})
 }
 
@@ -88,8 +89,8 @@ func TestMapsOfMaps(t *testing.T) {
 		outer := mustNew(t, Spec{Type: ebpf.ArrayOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 2, Inner: &innerSpec}, 1)
 		other := innerSpec
 		other.MaxEntries = 3
-		wantErr(t, outer.UpdateObject(u32(0), mustNew(t, other, 1), UpdateAny), EINVAL)
-		wantErr(t, outer.UpdateObject(u32(0), "not a map", UpdateAny), EINVAL)
+		wantErr(t, outer.UpdateObject(u32(0), mustNew(t, other, 1), UpdateAny), errno.EINVAL)
+		wantErr(t, outer.UpdateObject(u32(0), "not a map", UpdateAny), errno.EINVAL)
 	})
 	t.Run("BPF_F_INNER_MAP lets inner maps differ in max_entries", func(t *testing.T) {
 		flexible := innerSpec
@@ -102,17 +103,17 @@ func TestMapsOfMaps(t *testing.T) {
 	t.Run("a hash of maps follows the hash map's flag rules", func(t *testing.T) {
 		outer := mustNew(t, Spec{Type: ebpf.HashOfMaps, KeySize: 8, ValueSize: 4, MaxEntries: 1, Inner: &innerSpec}, 1)
 		inner := mustNew(t, innerSpec, 1)
-		wantErr(t, outer.UpdateObject(u64(1), inner, UpdateExist), ENOENT)
+		wantErr(t, outer.UpdateObject(u64(1), inner, UpdateExist), errno.ENOENT)
 		wantErr(t, outer.UpdateObject(u64(1), inner, UpdateAny), nil)
-		wantErr(t, outer.UpdateObject(u64(1), inner, UpdateNoExist), EEXIST)
-		wantErr(t, outer.UpdateObject(u64(2), inner, UpdateAny), E2BIG)
+		wantErr(t, outer.UpdateObject(u64(1), inner, UpdateNoExist), errno.EEXIST)
+		wantErr(t, outer.UpdateObject(u64(2), inner, UpdateAny), errno.E2BIG)
 		got, err := outer.LookupObject(u64(1))
 		if err != nil || got.(*Map) != inner {
 			t.Errorf("got %v, %v", got, err)
 		}
 		wantErr(t, outer.Delete(u64(1)), nil)
 		_, err = outer.LookupObject(u64(1))
-		if !errors.Is(err, ENOENT) {
+		if !errors.Is(err, errno.ENOENT) {
 			t.Errorf("got %v", err)
 		}
 	})

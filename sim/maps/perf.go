@@ -1,6 +1,10 @@
 package maps
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/xdpsim/xdpsim/errno"
+)
 
 // Perf event output flags, as the kernel numbers them.
 const (
@@ -44,13 +48,13 @@ func (p *PerfEventArray) Output(cpu int, flags uint64, parts ...[]byte) error {
 		idx = uint64(cpu)
 	}
 	if idx >= uint64(s.n) {
-		return E2BIG
+		return errno.E2BIG
 	}
 	if !s.present[idx] {
-		return ENOENT
+		return errno.ENOENT
 	}
 	if int(binary.LittleEndian.Uint32(s.value(uint32(idx)))) != cpu {
-		return EOPNOTSUPP
+		return errno.EOPNOTSUPP
 	}
 	n := 0
 	for _, b := range parts {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 func TestPerfEventOutput(t *testing.T) {
@@ -20,10 +21,10 @@ func TestPerfEventOutput(t *testing.T) {
 	}{
 		{"BPF_F_CURRENT_CPU writes to the running CPU's entry", 1, CurrentCPU, nil, nil, 1},
 		{"an explicit index of the running CPU works", 0, 0, nil, nil, 0},
-		{"an index out of range fails with E2BIG", 0, 4, nil, E2BIG, 0},
-		{"an entry without an event fails with ENOENT", 0, 2, nil, ENOENT, 0},
-		{"an event bound to another CPU fails with EOPNOTSUPP", 0, 1, nil, EOPNOTSUPP, 0},
-		{"a deleted entry fails with ENOENT", 0, CurrentCPU, func(m *Map) { m.Delete(u32(0)) }, ENOENT, 0},
+		{"an index out of range fails with E2BIG", 0, 4, nil, errno.E2BIG, 0},
+		{"an entry without an event fails with ENOENT", 0, 2, nil, errno.ENOENT, 0},
+		{"an event bound to another CPU fails with EOPNOTSUPP", 0, 1, nil, errno.EOPNOTSUPP, 0},
+		{"a deleted entry fails with ENOENT", 0, CurrentCPU, func(m *Map) { m.Delete(u32(0)) }, errno.ENOENT, 0},
 		{"an entry rebound to the running CPU works", 0, 3, func(m *Map) { m.Update(u32(3), u32(0), UpdateAny, 0) }, nil, 3},
 		{"the context length bits are left to the helper", 1, 16<<32 | CurrentCPU, nil, nil, 1},
 	}
@@ -57,10 +58,10 @@ func TestPerfEventOutput(t *testing.T) {
 	t.Run("user space lookup fails with ENOTSUPP and updates need BPF_ANY", func(t *testing.T) {
 		m := newPerf(t)
 		_, err := m.Lookup(u32(0), 0)
-		wantErr(t, err, ENOTSUPP)
-		wantErr(t, m.Update(u32(0), u32(0), UpdateNoExist, 0), EINVAL)
-		wantErr(t, m.Update(u32(4), u32(0), UpdateAny, 0), E2BIG)
-		wantErr(t, m.Delete(u32(2)), ENOENT)
-		wantErr(t, m.Delete(u32(4)), E2BIG)
+		wantErr(t, err, errno.ENOTSUPP)
+		wantErr(t, m.Update(u32(0), u32(0), UpdateNoExist, 0), errno.EINVAL)
+		wantErr(t, m.Update(u32(4), u32(0), UpdateAny, 0), errno.E2BIG)
+		wantErr(t, m.Delete(u32(2)), errno.ENOENT)
+		wantErr(t, m.Delete(u32(4)), errno.E2BIG)
 	})
 }

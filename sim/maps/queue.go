@@ -1,5 +1,7 @@
 package maps
 
+import "github.com/xdpsim/xdpsim/errno"
+
 // queueStack is kernel/bpf/queue_stack_maps.c: a ring of max_entries+1 value slots with a head
 // (next push) and a tail (oldest element). A queue pops at the tail (FIFO), a stack pops below the
 // head (LIFO).
@@ -41,11 +43,11 @@ func (q *queueStack) len() int {
 // push is queue_stack_map_push_elem.
 func (q *queueStack) push(value []byte, flags uint64) error {
 	if flags > UpdateExist {
-		return EINVAL
+		return errno.EINVAL
 	}
 	if q.full() {
 		if flags&UpdateExist == 0 {
-			return E2BIG
+			return errno.E2BIG
 		}
 		// Overwrite the oldest element.
 		if q.tail++; q.tail >= q.size {
@@ -64,7 +66,7 @@ func (q *queueStack) push(value []byte, flags uint64) error {
 func (q *queueStack) get(dst []byte, del bool) error {
 	if q.empty() {
 		clear(dst)
-		return ENOENT
+		return errno.ENOENT
 	}
 	if q.stack {
 		i := q.head - 1

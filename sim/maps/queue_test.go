@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 func TestQueueAndStack(t *testing.T) {
@@ -17,10 +18,10 @@ func TestQueueAndStack(t *testing.T) {
 	}{
 		{"a queue pops in push order", ebpf.Queue, []uint32{1, 2, 3}, UpdateAny, []uint32{1, 2, 3}, nil},
 		{"a stack pops in reverse push order", ebpf.Stack, []uint32{1, 2, 3}, UpdateAny, []uint32{3, 2, 1}, nil},
-		{"a push onto a full queue fails with E2BIG", ebpf.Queue, []uint32{1, 2, 3, 4}, UpdateAny, []uint32{1, 2, 3}, E2BIG},
+		{"a push onto a full queue fails with E2BIG", ebpf.Queue, []uint32{1, 2, 3, 4}, UpdateAny, []uint32{1, 2, 3}, errno.E2BIG},
 		{"BPF_EXIST on a full queue drops the oldest element", ebpf.Queue, []uint32{1, 2, 3, 4}, UpdateExist, []uint32{2, 3, 4}, nil},
 		{"BPF_EXIST on a full stack drops the oldest element", ebpf.Stack, []uint32{1, 2, 3, 4}, UpdateExist, []uint32{4, 3, 2}, nil},
-		{"flags above BPF_EXIST fail with EINVAL", ebpf.Queue, []uint32{1}, 3, nil, EINVAL},
+		{"flags above BPF_EXIST fail with EINVAL", ebpf.Queue, []uint32{1}, 3, nil, errno.EINVAL},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,7 +45,7 @@ func TestQueueAndStack(t *testing.T) {
 				}
 			}
 			copy(dst, u32(99))
-			wantErr(t, m.Pop(dst), ENOENT)
+			wantErr(t, m.Pop(dst), errno.ENOENT)
 			if string(dst) != string(u32(0)) {
 				t.Errorf("a pop of an empty map left %x in the buffer, want zeros", dst)
 			}
@@ -66,9 +67,9 @@ func TestQueueAndStack(t *testing.T) {
 	})
 	t.Run("delete and get_next_key fail with EINVAL", func(t *testing.T) {
 		m := mustNew(t, Spec{Type: ebpf.Stack, ValueSize: 4, MaxEntries: 3}, 1)
-		wantErr(t, m.Delete(nil), EINVAL)
+		wantErr(t, m.Delete(nil), errno.EINVAL)
 		_, err := m.NextKey(nil)
-		wantErr(t, err, EINVAL)
+		wantErr(t, err, errno.EINVAL)
 	})
 	t.Run("the ring wraps around many times", func(t *testing.T) {
 		m := mustNew(t, Spec{Type: ebpf.Queue, ValueSize: 4, MaxEntries: 3}, 1)

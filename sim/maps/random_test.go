@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 // TestHashMapsAgreeWithAModel drives the hash maps with random operations and checks them
@@ -69,7 +70,7 @@ func TestHashMapsAgreeWithAModel(t *testing.T) {
 								vals[c] = g
 							}
 						}
-					case errors.Is(err, EEXIST) && had, errors.Is(err, ENOENT), errors.Is(err, E2BIG) && !lru:
+					case errors.Is(err, errno.EEXIST) && had, errors.Is(err, errno.ENOENT), errors.Is(err, errno.E2BIG) && !lru:
 					default:
 						t.Fatalf("step %d: update %d flags %d: %v", step, k, flags, err)
 					}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 // The expected errors were checked against Linux 6.18.
@@ -22,31 +23,31 @@ func TestDevMap(t *testing.T) {
 	})
 	t.Run("an empty slot fails the lookup with ENOENT", func(t *testing.T) {
 		_, err := newDev(t, 4).Lookup(u32(2), 0)
-		wantErr(t, err, ENOENT)
+		wantErr(t, err, errno.ENOENT)
 	})
 	t.Run("BPF_NOEXIST fails with EEXIST even on an empty slot", func(t *testing.T) {
-		wantErr(t, newDev(t, 4).Update(u32(1), u32(3), UpdateNoExist, 0), EEXIST)
+		wantErr(t, newDev(t, 4).Update(u32(1), u32(3), UpdateNoExist, 0), errno.EEXIST)
 	})
 	t.Run("an index at max_entries fails with E2BIG", func(t *testing.T) {
-		wantErr(t, newDev(t, 4).Update(u32(4), u32(3), UpdateAny, 0), E2BIG)
+		wantErr(t, newDev(t, 4).Update(u32(4), u32(3), UpdateAny, 0), errno.E2BIG)
 	})
 	t.Run("flags above BPF_EXIST fail with EINVAL", func(t *testing.T) {
-		wantErr(t, newDev(t, 4).Update(u32(1), u32(3), 3, 0), EINVAL)
+		wantErr(t, newDev(t, 4).Update(u32(1), u32(3), 3, 0), errno.EINVAL)
 	})
 	t.Run("ifindex 0 empties the slot", func(t *testing.T) {
 		m := newDev(t, 4)
 		wantErr(t, m.Update(u32(1), u32(3), UpdateAny, 0), nil)
 		wantErr(t, m.Update(u32(1), u32(0), UpdateAny, 0), nil)
 		_, err := m.Lookup(u32(1), 0)
-		wantErr(t, err, ENOENT)
+		wantErr(t, err, errno.ENOENT)
 	})
 	t.Run("ifindex 0 with a program fd fails with EINVAL", func(t *testing.T) {
-		wantErr(t, newDev(t, 8).Update(u32(1), append(u32(0), u32(5)...), UpdateAny, 0), EINVAL)
+		wantErr(t, newDev(t, 8).Update(u32(1), append(u32(0), u32(5)...), UpdateAny, 0), errno.EINVAL)
 	})
 	t.Run("a delete of an empty slot succeeds, out of range fails with EINVAL", func(t *testing.T) {
 		m := newDev(t, 4)
 		wantErr(t, m.Delete(u32(2)), nil)
-		wantErr(t, m.Delete(u32(4)), EINVAL)
+		wantErr(t, m.Delete(u32(4)), errno.EINVAL)
 	})
 	t.Run("get_next_key goes through every index, present or not", func(t *testing.T) {
 		if n := len(keysOf(t, newDev(t, 4))); n != 4 {
@@ -60,7 +61,7 @@ func TestDevMapHash(t *testing.T) {
 		return mustNew(t, Spec{Name: "ports", Type: ebpf.DevMapHash, KeySize: 4, ValueSize: 4, MaxEntries: 2}, 1)
 	}
 	t.Run("ifindex 0 fails with EINVAL", func(t *testing.T) {
-		wantErr(t, newDevHash(t).Update(u32(1), u32(0), UpdateAny, 0), EINVAL)
+		wantErr(t, newDevHash(t).Update(u32(1), u32(0), UpdateAny, 0), errno.EINVAL)
 	})
 	t.Run("BPF_EXIST on a missing key still adds it", func(t *testing.T) {
 		wantErr(t, newDevHash(t).Update(u32(1), u32(3), UpdateExist, 0), nil)
@@ -68,16 +69,16 @@ func TestDevMapHash(t *testing.T) {
 	t.Run("BPF_NOEXIST on a present key fails with EEXIST", func(t *testing.T) {
 		m := newDevHash(t)
 		wantErr(t, m.Update(u32(1), u32(3), UpdateAny, 0), nil)
-		wantErr(t, m.Update(u32(1), u32(3), UpdateNoExist, 0), EEXIST)
+		wantErr(t, m.Update(u32(1), u32(3), UpdateNoExist, 0), errno.EEXIST)
 	})
 	t.Run("a new key in a full map fails with E2BIG", func(t *testing.T) {
 		m := newDevHash(t)
 		wantErr(t, m.Update(u32(1), u32(3), UpdateAny, 0), nil)
 		wantErr(t, m.Update(u32(2), u32(3), UpdateAny, 0), nil)
-		wantErr(t, m.Update(u32(9), u32(3), UpdateAny, 0), E2BIG)
+		wantErr(t, m.Update(u32(9), u32(3), UpdateAny, 0), errno.E2BIG)
 	})
 	t.Run("a delete of a missing key fails with ENOENT", func(t *testing.T) {
-		wantErr(t, newDevHash(t).Delete(u32(1)), ENOENT)
+		wantErr(t, newDevHash(t).Delete(u32(1)), errno.ENOENT)
 	})
 	t.Run("keys iterate by bucket, the key modulo the bucket count", func(t *testing.T) {
 		m := mustNew(t, Spec{Type: ebpf.DevMapHash, KeySize: 4, ValueSize: 4, MaxEntries: 4}, 1)
@@ -104,10 +105,10 @@ func TestCPUMap(t *testing.T) {
 		want  error
 	}{
 		{"a queue size stores the entry", 1, 192, UpdateAny, nil},
-		{"a queue size above 16384 fails with EOVERFLOW", 1, 16385, UpdateAny, EOVERFLOW},
-		{"BPF_NOEXIST fails with EEXIST", 1, 192, UpdateNoExist, EEXIST},
-		{"an index at max_entries fails with E2BIG", 4, 192, UpdateAny, E2BIG},
-		{"a CPU that is not simulated fails with ENODEV", 3, 192, UpdateAny, ENODEV},
+		{"a queue size above 16384 fails with EOVERFLOW", 1, 16385, UpdateAny, errno.EOVERFLOW},
+		{"BPF_NOEXIST fails with EEXIST", 1, 192, UpdateNoExist, errno.EEXIST},
+		{"an index at max_entries fails with E2BIG", 4, 192, UpdateAny, errno.E2BIG},
+		{"a CPU that is not simulated fails with ENODEV", 3, 192, UpdateAny, errno.ENODEV},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,7 +120,7 @@ func TestCPUMap(t *testing.T) {
 		wantErr(t, m.Update(u32(1), u32(64), UpdateAny, 0), nil)
 		wantErr(t, m.Update(u32(1), u32(0), UpdateAny, 0), nil)
 		_, err := m.Lookup(u32(1), 0)
-		wantErr(t, err, ENOENT)
+		wantErr(t, err, errno.ENOENT)
 	})
 }
 
@@ -129,12 +130,12 @@ func TestXSKMap(t *testing.T) {
 		return mustNew(t, Spec{Name: "xsks", Type: ebpf.XSKMap, KeySize: 4, ValueSize: 4, MaxEntries: 4}, 1)
 	}
 	t.Run("BPF_EXIST on an empty slot fails with ENOENT", func(t *testing.T) {
-		wantErr(t, newXSK(t).UpdateObject(u32(0), &socket{1}, UpdateExist), ENOENT)
+		wantErr(t, newXSK(t).UpdateObject(u32(0), &socket{1}, UpdateExist), errno.ENOENT)
 	})
 	t.Run("BPF_NOEXIST on a used slot fails with EEXIST", func(t *testing.T) {
 		m := newXSK(t)
 		wantErr(t, m.UpdateObject(u32(0), &socket{1}, UpdateAny), nil)
-		wantErr(t, m.UpdateObject(u32(0), &socket{2}, UpdateNoExist), EEXIST)
+		wantErr(t, m.UpdateObject(u32(0), &socket{2}, UpdateNoExist), errno.EEXIST)
 	})
 	t.Run("the socket is found again by key", func(t *testing.T) {
 		m := newXSK(t)
@@ -146,7 +147,7 @@ func TestXSKMap(t *testing.T) {
 			t.Errorf("got %v", got)
 		}
 		_, err = m.LookupObject(u32(1))
-		wantErr(t, err, ENOENT)
+		wantErr(t, err, errno.ENOENT)
 	})
 	t.Run("a delete of an empty slot succeeds", func(t *testing.T) {
 		wantErr(t, newXSK(t).Delete(u32(1)), nil)

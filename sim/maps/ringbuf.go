@@ -3,6 +3,8 @@ package maps
 import (
 	"encoding/binary"
 	"unsafe"
+
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 // Ring buffer flags and bpf_ringbuf_query selectors, as the kernel numbers them.
@@ -64,14 +66,14 @@ func recordLen(size uint32) uint64 { return (uint64(size) + RingBufHeaderSize + 
 // fit the free space fails with EAGAIN (the helper returns NULL in both cases).
 func (r *RingBuf) Reserve(size uint64, flags uint64) ([]byte, error) {
 	if flags != 0 {
-		return nil, EINVAL
+		return nil, errno.EINVAL
 	}
 	if size > ringbufMaxRecord {
-		return nil, E2BIG
+		return nil, errno.E2BIG
 	}
 	n := recordLen(uint32(size))
 	if n > r.size() {
-		return nil, E2BIG
+		return nil, errno.E2BIG
 	}
 	// Skip committed records in front of the oldest uncommitted one.
 	for r.pending < r.prod {
@@ -83,7 +85,7 @@ func (r *RingBuf) Reserve(size uint64, flags uint64) ([]byte, error) {
 	}
 	next := r.prod + n
 	if next-r.cons > r.mask || next-r.pending > r.mask {
-		return nil, EAGAIN
+		return nil, errno.EAGAIN
 	}
 	off := r.prod & r.mask
 	binary.LittleEndian.PutUint32(r.data[off:], uint32(size)|RingBufBusyBit)
@@ -97,16 +99,16 @@ func (r *RingBuf) Reserve(size uint64, flags uint64) ([]byte, error) {
 // recordOf finds the header offset of a reserved sample.
 func (r *RingBuf) recordOf(sample []byte) (uint64, error) {
 	if cap(sample) == 0 {
-		return 0, EINVAL
+		return 0, errno.EINVAL
 	}
 	base := uintptr(unsafe.Pointer(unsafe.SliceData(r.data)))
 	p := uintptr(unsafe.Pointer(unsafe.SliceData(sample)))
 	if p < base+RingBufHeaderSize || p >= base+uintptr(r.size()) {
-		return 0, EINVAL
+		return 0, errno.EINVAL
 	}
 	off := uint64(p-base) - RingBufHeaderSize
 	if off%8 != 0 || binary.LittleEndian.Uint32(r.data[off:])&RingBufBusyBit == 0 {
-		return 0, EINVAL
+		return 0, errno.EINVAL
 	}
 	return off, nil
 }
@@ -152,11 +154,11 @@ func (r *RingBuf) Discard(sample []byte, flags uint64) error {
 // RBNoWakeup and RBForceWakeup give EINVAL; no room gives EAGAIN.
 func (r *RingBuf) Output(data []byte, flags uint64) error {
 	if flags&^(RBNoWakeup|RBForceWakeup) != 0 {
-		return EINVAL
+		return errno.EINVAL
 	}
 	s, err := r.Reserve(uint64(len(data)), 0)
 	if err != nil {
-		return EAGAIN
+		return errno.EAGAIN
 	}
 	copy(s, data)
 	off, _ := r.recordOf(s)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 func newRing(t *testing.T, size uint32) *RingBuf {
@@ -62,8 +63,8 @@ func TestRingBufSpace(t *testing.T) {
 		want error
 	}{
 		{"a record filling the ring but 8 bytes fits", 4080, nil},
-		{"a record that would fill the ring exactly does not fit", 4081, EAGAIN},
-		{"a record larger than the ring fails at once", 4089, E2BIG},
+		{"a record that would fill the ring exactly does not fit", 4081, errno.EAGAIN},
+		{"a record larger than the ring fails at once", 4089, errno.E2BIG},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,23 +76,23 @@ func TestRingBufSpace(t *testing.T) {
 	t.Run("an unconsumed ring refuses new records until the consumer catches up", func(t *testing.T) {
 		r := newRing(t, 4096)
 		wantErr(t, r.Output(make([]byte, 3000), 0), nil)
-		wantErr(t, r.Output(make([]byte, 2000), 0), EAGAIN)
+		wantErr(t, r.Output(make([]byte, 2000), 0), errno.EAGAIN)
 		r.Consume(func([]byte) {})
 		wantErr(t, r.Output(make([]byte, 2000), 0), nil)
 	})
 	t.Run("reserve flags must be zero", func(t *testing.T) {
 		_, err := newRing(t, 4096).Reserve(8, 1)
-		wantErr(t, err, EINVAL)
+		wantErr(t, err, errno.EINVAL)
 	})
 	t.Run("output flags other than the wakeup flags fail with EINVAL", func(t *testing.T) {
-		wantErr(t, newRing(t, 4096).Output([]byte{1}, 4), EINVAL)
+		wantErr(t, newRing(t, 4096).Output([]byte{1}, 4), errno.EINVAL)
 	})
 	t.Run("a slice the ring did not reserve cannot be submitted", func(t *testing.T) {
 		r := newRing(t, 4096)
-		wantErr(t, r.Submit(make([]byte, 8), 0), EINVAL)
+		wantErr(t, r.Submit(make([]byte, 8), 0), errno.EINVAL)
 		s, _ := r.Reserve(8, 0)
 		wantErr(t, r.Submit(s, 0), nil)
-		wantErr(t, r.Submit(s, 0), EINVAL)
+		wantErr(t, r.Submit(s, 0), errno.EINVAL)
 	})
 }
 
@@ -189,9 +190,9 @@ func TestRingBufWakeups(t *testing.T) {
 func TestRingBufIsNotAKeyValueMap(t *testing.T) {
 	m := mustNew(t, Spec{Type: ebpf.RingBuf, MaxEntries: 4096}, 1)
 	_, err := m.Lookup(nil, 0)
-	wantErr(t, err, ENOTSUPP)
-	wantErr(t, m.Update(nil, nil, 0, 0), ENOTSUPP)
-	wantErr(t, m.Delete(nil), ENOTSUPP)
+	wantErr(t, err, errno.ENOTSUPP)
+	wantErr(t, m.Update(nil, nil, 0, 0), errno.ENOTSUPP)
+	wantErr(t, m.Delete(nil), errno.ENOTSUPP)
 	_, err = m.NextKey(nil)
-	wantErr(t, err, ENOTSUPP)
+	wantErr(t, err, errno.ENOTSUPP)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 // Update flags of bpf_map_update_elem, as the kernel numbers them.
@@ -102,18 +103,18 @@ type SpecError struct {
 	// Reason says what is wrong, in words.
 	Reason string
 	// Errno is the kernel's error number for it.
-	Errno Errno
+	Errno errno.Errno
 }
 
 // Error names the map, the reason and the errno.
 func (e *SpecError) Error() string {
-	return fmt.Sprintf("map %q: %s (%s)", e.Map, e.Reason, e.Errno)
+	return fmt.Sprintf("map %q: %s (%s)", e.Map, e.Reason, e.Errno.Name())
 }
 
-// Unwrap returns the Errno, so errors.Is(err, maps.EINVAL) works.
+// Unwrap returns the Errno, so errors.Is(err, errno.EINVAL) works.
 func (e *SpecError) Unwrap() error { return e.Errno }
 
-func specErr(s *Spec, errno Errno, format string, args ...any) error {
+func specErr(s *Spec, errno errno.Errno, format string, args ...any) error {
 	return &SpecError{Map: s.Name, Reason: fmt.Sprintf(format, args...), Errno: errno}
 }
 
@@ -166,23 +167,23 @@ func typeName(t ebpf.MapType) string {
 func (s *Spec) validate() error {
 	tn := typeName(s.Type)
 	if s.Flags&FlagRdonly != 0 && s.Flags&FlagWronly != 0 {
-		return specErr(s, EINVAL, "flags BPF_F_RDONLY and BPF_F_WRONLY exclude each other")
+		return specErr(s, errno.EINVAL, "flags BPF_F_RDONLY and BPF_F_WRONLY exclude each other")
 	}
 	if s.Flags&FlagRdonlyProg != 0 && s.Flags&FlagWronlyProg != 0 {
-		return specErr(s, EINVAL, "flags BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG exclude each other")
+		return specErr(s, errno.EINVAL, "flags BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG exclude each other")
 	}
 	if s.SpinLock && (uint64(s.SpinLockOffset)+4 > uint64(s.ValueSize) || s.SpinLockOffset%4 != 0) {
-		return specErr(s, EINVAL, "bpf_spin_lock at offset %d does not fit a %d-byte value", s.SpinLockOffset, s.ValueSize)
+		return specErr(s, errno.EINVAL, "bpf_spin_lock at offset %d does not fit a %d-byte value", s.SpinLockOffset, s.ValueSize)
 	}
 	switch s.Type {
 	case ebpf.Array, ebpf.PerCPUArray:
 		return s.validateArray(tn)
 	case ebpf.ProgramArray, ebpf.PerfEventArray, ebpf.ArrayOfMaps:
 		if s.ValueSize != 4 {
-			return specErr(s, EINVAL, "%s value size must be 4, not %d", tn, s.ValueSize)
+			return specErr(s, errno.EINVAL, "%s value size must be 4, not %d", tn, s.ValueSize)
 		}
 		if s.Flags&(FlagRdonlyProg|FlagWronlyProg) != 0 {
-			return specErr(s, EINVAL, "%s does not take BPF_F_RDONLY_PROG or BPF_F_WRONLY_PROG", tn)
+			return specErr(s, errno.EINVAL, "%s does not take BPF_F_RDONLY_PROG or BPF_F_WRONLY_PROG", tn)
 		}
 		if err := s.validateArray(tn); err != nil {
 			return err
@@ -193,7 +194,7 @@ func (s *Spec) validate() error {
 		return nil
 	case ebpf.Hash, ebpf.PerCPUHash, ebpf.LRUHash, ebpf.LRUCPUHash, ebpf.HashOfMaps:
 		if s.Type == ebpf.HashOfMaps && s.ValueSize != 4 {
-			return specErr(s, EINVAL, "%s value size must be 4, not %d", tn, s.ValueSize)
+			return specErr(s, errno.EINVAL, "%s value size must be 4, not %d", tn, s.ValueSize)
 		}
 		if err := s.validateHash(tn); err != nil {
 			return err
@@ -205,43 +206,43 @@ func (s *Spec) validate() error {
 	case ebpf.LPMTrie:
 		switch {
 		case s.MaxEntries == 0:
-			return specErr(s, EINVAL, "max_entries must not be 0")
+			return specErr(s, errno.EINVAL, "max_entries must not be 0")
 		case s.Flags&FlagNoPrealloc == 0:
-			return specErr(s, EINVAL, "lpm_trie needs BPF_F_NO_PREALLOC")
+			return specErr(s, errno.EINVAL, "lpm_trie needs BPF_F_NO_PREALLOC")
 		case s.Flags&^(FlagNoPrealloc|FlagNumaNode|flagAccessMask) != 0:
-			return specErr(s, EINVAL, "flags %#x not valid for lpm_trie", s.Flags)
+			return specErr(s, errno.EINVAL, "flags %#x not valid for lpm_trie", s.Flags)
 		case s.KeySize < 5 || s.KeySize > 4+256:
-			return specErr(s, EINVAL, "lpm_trie key size must be 5 to 260 bytes (4-byte prefixlen and 1 to 256 data bytes), not %d", s.KeySize)
+			return specErr(s, errno.EINVAL, "lpm_trie key size must be 5 to 260 bytes (4-byte prefixlen and 1 to 256 data bytes), not %d", s.KeySize)
 		case s.ValueSize == 0 || s.ValueSize > kmallocMaxSize-256-32:
-			return specErr(s, EINVAL, "lpm_trie value size %d out of range", s.ValueSize)
+			return specErr(s, errno.EINVAL, "lpm_trie value size %d out of range", s.ValueSize)
 		}
 		return nil
 	case ebpf.Queue, ebpf.Stack:
 		switch {
 		case s.MaxEntries == 0:
-			return specErr(s, EINVAL, "max_entries must not be 0")
+			return specErr(s, errno.EINVAL, "max_entries must not be 0")
 		case s.KeySize != 0:
-			return specErr(s, EINVAL, "%s key size must be 0, not %d", tn, s.KeySize)
+			return specErr(s, errno.EINVAL, "%s key size must be 0, not %d", tn, s.KeySize)
 		case s.ValueSize == 0:
-			return specErr(s, EINVAL, "value size must not be 0")
+			return specErr(s, errno.EINVAL, "value size must not be 0")
 		case s.Flags&^(FlagNumaNode|flagAccessMask) != 0:
-			return specErr(s, EINVAL, "flags %#x not valid for %s", s.Flags, tn)
+			return specErr(s, errno.EINVAL, "flags %#x not valid for %s", s.Flags, tn)
 		case s.ValueSize > kmallocMaxSize:
-			return specErr(s, E2BIG, "value size %d above KMALLOC_MAX_SIZE", s.ValueSize)
+			return specErr(s, errno.E2BIG, "value size %d above KMALLOC_MAX_SIZE", s.ValueSize)
 		case (uint64(s.MaxEntries)+1)*uint64(s.ValueSize) > simMaxBytes:
-			return specErr(s, ENOMEM, "%s of %d x %d bytes is too large", tn, s.MaxEntries, s.ValueSize)
+			return specErr(s, errno.ENOMEM, "%s of %d x %d bytes is too large", tn, s.MaxEntries, s.ValueSize)
 		}
 		return nil
 	case ebpf.RingBuf:
 		switch {
 		case s.Flags&^FlagNumaNode != 0:
-			return specErr(s, EINVAL, "flags %#x not valid for ringbuf", s.Flags)
+			return specErr(s, errno.EINVAL, "flags %#x not valid for ringbuf", s.Flags)
 		case s.KeySize != 0 || s.ValueSize != 0:
-			return specErr(s, EINVAL, "ringbuf key and value size must be 0")
+			return specErr(s, errno.EINVAL, "ringbuf key and value size must be 0")
 		case s.MaxEntries == 0 || s.MaxEntries&(s.MaxEntries-1) != 0 || s.MaxEntries%pageSize != 0:
-			return specErr(s, EINVAL, "ringbuf max_entries (its size in bytes) must be a power of 2 and a multiple of the page size (%d), not %d", pageSize, s.MaxEntries)
+			return specErr(s, errno.EINVAL, "ringbuf max_entries (its size in bytes) must be a power of 2 and a multiple of the page size (%d), not %d", pageSize, s.MaxEntries)
 		case uint64(s.MaxEntries)*2 > simMaxBytes:
-			return specErr(s, ENOMEM, "ringbuf of %d bytes is too large", s.MaxEntries)
+			return specErr(s, errno.ENOMEM, "ringbuf of %d bytes is too large", s.MaxEntries)
 		}
 		return nil
 	case ebpf.DevMap, ebpf.DevMapHash, ebpf.XSKMap, ebpf.CPUMap:
@@ -256,38 +257,38 @@ func (s *Spec) validate() error {
 		}
 		switch {
 		case s.MaxEntries == 0:
-			return specErr(s, EINVAL, "max_entries must not be 0")
+			return specErr(s, errno.EINVAL, "max_entries must not be 0")
 		case s.KeySize != 4:
-			return specErr(s, EINVAL, "%s key size must be 4, not %d", tn, s.KeySize)
+			return specErr(s, errno.EINVAL, "%s key size must be 4, not %d", tn, s.KeySize)
 		case !validSize:
-			return specErr(s, EINVAL, "%s value size must be %s, not %d", tn, sizes, s.ValueSize)
+			return specErr(s, errno.EINVAL, "%s value size must be %s, not %d", tn, sizes, s.ValueSize)
 		case s.Flags&^mask != 0:
-			return specErr(s, EINVAL, "flags %#x not valid for %s", s.Flags, tn)
+			return specErr(s, errno.EINVAL, "flags %#x not valid for %s", s.Flags, tn)
 		case s.Type == ebpf.CPUMap && s.MaxEntries > nrCPUs:
-			return specErr(s, E2BIG, "cpumap max_entries %d above NR_CPUS (%d)", s.MaxEntries, nrCPUs)
+			return specErr(s, errno.E2BIG, "cpumap max_entries %d above NR_CPUS (%d)", s.MaxEntries, nrCPUs)
 		case s.Type == ebpf.DevMapHash && s.MaxEntries > 1<<31:
-			return specErr(s, EINVAL, "devmap_hash max_entries %d overflows the bucket count", s.MaxEntries)
+			return specErr(s, errno.EINVAL, "devmap_hash max_entries %d overflows the bucket count", s.MaxEntries)
 		case uint64(s.MaxEntries)*uint64(s.ValueSize)*2 > simMaxBytes:
-			return specErr(s, ENOMEM, "%s with %d entries is too large", tn, s.MaxEntries)
+			return specErr(s, errno.ENOMEM, "%s with %d entries is too large", tn, s.MaxEntries)
 		}
 		return nil
 	}
 	if s.Type == Control {
 		switch {
 		case s.MaxEntries == 0:
-			return specErr(s, EINVAL, "max_entries must not be 0")
+			return specErr(s, errno.EINVAL, "max_entries must not be 0")
 		case s.KeySize != 4:
-			return specErr(s, EINVAL, "control map key size must be 4 (the ifindex), not %d", s.KeySize)
+			return specErr(s, errno.EINVAL, "control map key size must be 4 (the ifindex), not %d", s.KeySize)
 		case s.ValueSize == 0:
-			return specErr(s, EINVAL, "value size must not be 0")
+			return specErr(s, errno.EINVAL, "value size must not be 0")
 		case s.Flags&^(FlagNumaNode|flagAccessMask) != 0:
-			return specErr(s, EINVAL, "flags %#x not valid for a control map", s.Flags)
+			return specErr(s, errno.EINVAL, "flags %#x not valid for a control map", s.Flags)
 		case s.Extra != ControlXDPAttr:
-			return specErr(s, EINVAL, "control map ctrl_type (map_extra) %d is not XDP_ATTR (%d), the only one xdpsim models", s.Extra, ControlXDPAttr)
+			return specErr(s, errno.EINVAL, "control map ctrl_type (map_extra) %d is not XDP_ATTR (%d), the only one xdpsim models", s.Extra, ControlXDPAttr)
 		}
 		return nil
 	}
-	return specErr(s, EINVAL, "map type %s is not supported by the simulator", s.Type)
+	return specErr(s, errno.EINVAL, "map type %s is not supported by the simulator", s.Type)
 }
 
 func (s *Spec) validateArray(tn string) error {
@@ -295,25 +296,25 @@ func (s *Spec) validateArray(tn string) error {
 	mask := FlagNumaNode | FlagMmapable | flagAccessMask | FlagPreserveElems | FlagInnerMap
 	switch {
 	case s.MaxEntries == 0:
-		return specErr(s, EINVAL, "max_entries must not be 0")
+		return specErr(s, errno.EINVAL, "max_entries must not be 0")
 	case s.KeySize != 4:
-		return specErr(s, EINVAL, "%s key size must be 4, not %d", tn, s.KeySize)
+		return specErr(s, errno.EINVAL, "%s key size must be 4, not %d", tn, s.KeySize)
 	case s.ValueSize == 0:
-		return specErr(s, EINVAL, "value size must not be 0")
+		return specErr(s, errno.EINVAL, "value size must not be 0")
 	case s.Flags&^mask != 0:
-		return specErr(s, EINVAL, "flags %#x not valid for %s", s.Flags, tn)
+		return specErr(s, errno.EINVAL, "flags %#x not valid for %s", s.Flags, tn)
 	case percpu && s.Flags&FlagNumaNode != 0:
-		return specErr(s, EINVAL, "percpu_array does not take BPF_F_NUMA_NODE")
+		return specErr(s, errno.EINVAL, "percpu_array does not take BPF_F_NUMA_NODE")
 	case s.Type != ebpf.Array && s.Flags&(FlagMmapable|FlagInnerMap) != 0:
-		return specErr(s, EINVAL, "BPF_F_MMAPABLE and BPF_F_INNER_MAP are only for array maps")
+		return specErr(s, errno.EINVAL, "BPF_F_MMAPABLE and BPF_F_INNER_MAP are only for array maps")
 	case s.Type != ebpf.PerfEventArray && s.Flags&FlagPreserveElems != 0:
-		return specErr(s, EINVAL, "BPF_F_PRESERVE_ELEMS is only for perf_event_array")
+		return specErr(s, errno.EINVAL, "BPF_F_PRESERVE_ELEMS is only for perf_event_array")
 	case s.ValueSize > math.MaxInt32:
-		return specErr(s, E2BIG, "value size %d above INT_MAX", s.ValueSize)
+		return specErr(s, errno.E2BIG, "value size %d above INT_MAX", s.ValueSize)
 	case percpu && roundUp8(s.ValueSize) > pcpuMinUnitSize:
-		return specErr(s, E2BIG, "percpu value size %d above PCPU_MIN_UNIT_SIZE (%d)", s.ValueSize, pcpuMinUnitSize)
+		return specErr(s, errno.E2BIG, "percpu value size %d above PCPU_MIN_UNIT_SIZE (%d)", s.ValueSize, pcpuMinUnitSize)
 	case uint64(s.MaxEntries)*uint64(roundUp8(s.ValueSize)) > simMaxBytes:
-		return specErr(s, ENOMEM, "%s of %d x %d bytes is too large", tn, s.MaxEntries, s.ValueSize)
+		return specErr(s, errno.ENOMEM, "%s of %d x %d bytes is too large", tn, s.MaxEntries, s.ValueSize)
 	}
 	return nil
 }
@@ -324,35 +325,35 @@ func (s *Spec) validateHash(tn string) error {
 	mask := FlagNoPrealloc | FlagNoCommonLRU | FlagNumaNode | flagAccessMask | FlagZeroSeed
 	switch {
 	case s.Flags&^mask != 0:
-		return specErr(s, EINVAL, "flags %#x not valid for %s", s.Flags, tn)
+		return specErr(s, errno.EINVAL, "flags %#x not valid for %s", s.Flags, tn)
 	case !lru && s.Flags&FlagNoCommonLRU != 0:
-		return specErr(s, EINVAL, "BPF_F_NO_COMMON_LRU is only for LRU maps")
+		return specErr(s, errno.EINVAL, "BPF_F_NO_COMMON_LRU is only for LRU maps")
 	case lru && s.Flags&FlagNoPrealloc != 0:
-		return specErr(s, ENOTSUPP, "LRU maps cannot take BPF_F_NO_PREALLOC")
+		return specErr(s, errno.ENOTSUPP, "LRU maps cannot take BPF_F_NO_PREALLOC")
 	case s.Flags&FlagNumaNode != 0 && (percpu || s.Flags&FlagNoCommonLRU != 0):
-		return specErr(s, EINVAL, "per-CPU maps do not take BPF_F_NUMA_NODE")
+		return specErr(s, errno.EINVAL, "per-CPU maps do not take BPF_F_NUMA_NODE")
 	case s.MaxEntries == 0:
-		return specErr(s, EINVAL, "max_entries must not be 0")
+		return specErr(s, errno.EINVAL, "max_entries must not be 0")
 	case s.KeySize == 0:
-		return specErr(s, EINVAL, "key size must not be 0")
+		return specErr(s, errno.EINVAL, "key size must not be 0")
 	case s.ValueSize == 0:
-		return specErr(s, EINVAL, "value size must not be 0")
+		return specErr(s, errno.EINVAL, "value size must not be 0")
 	case uint64(s.KeySize)+uint64(s.ValueSize) >= kmallocMaxSize-htabElemSize:
-		return specErr(s, E2BIG, "key size %d plus value size %d too large", s.KeySize, s.ValueSize)
+		return specErr(s, errno.E2BIG, "key size %d plus value size %d too large", s.KeySize, s.ValueSize)
 	case percpu && roundUp8(s.ValueSize) > pcpuMinUnitSize:
-		return specErr(s, E2BIG, "percpu value size %d above PCPU_MIN_UNIT_SIZE (%d)", s.ValueSize, pcpuMinUnitSize)
+		return specErr(s, errno.E2BIG, "percpu value size %d above PCPU_MIN_UNIT_SIZE (%d)", s.ValueSize, pcpuMinUnitSize)
 	case nextPow2(s.MaxEntries) > 1<<28:
-		return specErr(s, E2BIG, "max_entries %d needs too many buckets", s.MaxEntries)
+		return specErr(s, errno.E2BIG, "max_entries %d needs too many buckets", s.MaxEntries)
 	}
 	return nil
 }
 
 func (s *Spec) validateInner() error {
 	if s.Inner == nil {
-		return specErr(s, EINVAL, "%s needs an inner map spec", typeName(s.Type))
+		return specErr(s, errno.EINVAL, "%s needs an inner map spec", typeName(s.Type))
 	}
 	if s.Inner.Type == ebpf.ArrayOfMaps || s.Inner.Type == ebpf.HashOfMaps {
-		return specErr(s, EINVAL, "inner map of %s must not be a map of maps", typeName(s.Type))
+		return specErr(s, errno.EINVAL, "inner map of %s must not be a map of maps", typeName(s.Type))
 	}
 	inner := *s.Inner
 	if inner.Name == "" {
@@ -410,12 +411,12 @@ func SpecFromMapSpec(ms *ebpf.MapSpec, ncpu int) (Spec, error) {
 	switch ms.Type {
 	case ebpf.ArrayOfMaps, ebpf.HashOfMaps:
 		if s.ValueSize != 0 && s.ValueSize != 4 {
-			return s, specErr(&s, EINVAL, "value size of a map of maps must be 0 or 4, not %d", s.ValueSize)
+			return s, specErr(&s, errno.EINVAL, "value size of a map of maps must be 0 or 4, not %d", s.ValueSize)
 		}
 		s.ValueSize = 4
 	case ebpf.PerfEventArray:
 		if s.KeySize != 0 && s.KeySize != 4 || s.ValueSize != 0 && s.ValueSize != 4 {
-			return s, specErr(&s, EINVAL, "perf_event_array key and value size must be 0 or 4")
+			return s, specErr(&s, errno.EINVAL, "perf_event_array key and value size must be 0 or 4")
 		}
 		s.KeySize, s.ValueSize = 4, 4
 		if s.MaxEntries == 0 || s.MaxEntries > uint32(ncpu) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
+	"github.com/xdpsim/xdpsim/errno"
 )
 
 // The expected errnos were checked against BPF_MAP_CREATE on Linux 6.18.
@@ -15,36 +16,36 @@ func TestNewRejectsWhatTheKernelRejects(t *testing.T) {
 	tests := []struct {
 		name   string
 		spec   Spec
-		errno  Errno
+		errno  errno.Errno
 		reason string
 	}{
-		{"an array key must be 4 bytes", Spec{Type: ebpf.Array, KeySize: 8, ValueSize: 4, MaxEntries: 4}, EINVAL, "key size must be 4"},
-		{"an array value must not be empty", Spec{Type: ebpf.Array, KeySize: 4, MaxEntries: 4}, EINVAL, "value size"},
-		{"max_entries 0 is refused", Spec{Type: ebpf.Array, KeySize: 4, ValueSize: 4}, EINVAL, "max_entries"},
-		{"an array refuses BPF_F_NO_PREALLOC", Spec{Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 4, Flags: FlagNoPrealloc}, EINVAL, "flags"},
-		{"a percpu_array value above 32 KiB is too big", Spec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 32769, MaxEntries: 4}, E2BIG, "PCPU_MIN_UNIT_SIZE"},
-		{"a hash key must not be empty", Spec{Type: ebpf.Hash, ValueSize: 4, MaxEntries: 4}, EINVAL, "key size"},
-		{"BPF_F_NO_COMMON_LRU is only for LRU maps", Spec{Type: ebpf.Hash, KeySize: 4, ValueSize: 4, MaxEntries: 4, Flags: FlagNoCommonLRU}, EINVAL, "only for LRU"},
-		{"an LRU map must be preallocated", Spec{Type: ebpf.LRUHash, KeySize: 4, ValueSize: 4, MaxEntries: 4, Flags: FlagNoPrealloc}, ENOTSUPP, "BPF_F_NO_PREALLOC"},
-		{"a hash element above KMALLOC_MAX_SIZE is too big", Spec{Type: ebpf.Hash, KeySize: 4, ValueSize: 4 << 20, MaxEntries: 4}, E2BIG, "too large"},
-		{"an lpm_trie needs BPF_F_NO_PREALLOC", Spec{Type: ebpf.LPMTrie, KeySize: 8, ValueSize: 4, MaxEntries: 4}, EINVAL, "BPF_F_NO_PREALLOC"},
-		{"an lpm_trie key needs at least 5 bytes", Spec{Type: ebpf.LPMTrie, KeySize: 4, ValueSize: 4, MaxEntries: 4, Flags: FlagNoPrealloc}, EINVAL, "5 to 260"},
-		{"an lpm_trie key has at most 260 bytes", Spec{Type: ebpf.LPMTrie, KeySize: 261, ValueSize: 4, MaxEntries: 4, Flags: FlagNoPrealloc}, EINVAL, "5 to 260"},
-		{"a queue has no key", Spec{Type: ebpf.Queue, KeySize: 4, ValueSize: 4, MaxEntries: 4}, EINVAL, "key size must be 0"},
-		{"a ringbuf size must be a power of 2", Spec{Type: ebpf.RingBuf, MaxEntries: 3 * 4096}, EINVAL, "power of 2"},
-		{"a ringbuf size must be a page multiple", Spec{Type: ebpf.RingBuf, MaxEntries: 1024}, EINVAL, "page size"},
-		{"a ringbuf has no key or value", Spec{Type: ebpf.RingBuf, KeySize: 4, MaxEntries: 4096}, EINVAL, "key and value size must be 0"},
-		{"a devmap value is 4 or 8 bytes", Spec{Type: ebpf.DevMap, KeySize: 4, ValueSize: 6, MaxEntries: 4}, EINVAL, "4 or 8"},
-		{"an xskmap value is 4 bytes", Spec{Type: ebpf.XSKMap, KeySize: 4, ValueSize: 8, MaxEntries: 4}, EINVAL, "must be 4"},
-		{"a cpumap has at most NR_CPUS entries", Spec{Type: ebpf.CPUMap, KeySize: 4, ValueSize: 4, MaxEntries: 9000}, E2BIG, "NR_CPUS"},
-		{"a prog_array value is 4 bytes", Spec{Type: ebpf.ProgramArray, KeySize: 4, ValueSize: 8, MaxEntries: 4}, EINVAL, "must be 4"},
-		{"a map of maps needs an inner map", Spec{Type: ebpf.ArrayOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 4}, EINVAL, "inner map"},
-		{"a map of maps cannot nest", Spec{Type: ebpf.HashOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 4, Inner: &Spec{Type: ebpf.ArrayOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 1, Inner: inner}}, EINVAL, "must not be a map of maps"},
-		{"an invalid inner map is refused", Spec{Type: ebpf.ArrayOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 4, Inner: &Spec{Type: ebpf.Array, KeySize: 2, ValueSize: 4, MaxEntries: 1}}, EINVAL, "inner map"},
-		{"read-only and write-only exclude each other", Spec{Type: ebpf.Hash, KeySize: 4, ValueSize: 4, MaxEntries: 4, Flags: FlagRdonlyProg | FlagWronlyProg}, EINVAL, "exclude"},
-		{"a spin lock must fit the value", Spec{Type: ebpf.Hash, KeySize: 4, ValueSize: 4, MaxEntries: 4, SpinLock: true, SpinLockOffset: 4}, EINVAL, "spin_lock"},
-		{"a per-CPU map cannot hold a spin lock", Spec{Type: ebpf.PerCPUHash, KeySize: 4, ValueSize: 8, MaxEntries: 4, SpinLock: true}, EOPNOTSUPP, "spin_lock"},
-		{"an unsupported type is refused", Spec{Type: ebpf.SockMap, KeySize: 4, ValueSize: 4, MaxEntries: 4}, EINVAL, "not supported"},
+		{"an array key must be 4 bytes", Spec{Type: ebpf.Array, KeySize: 8, ValueSize: 4, MaxEntries: 4}, errno.EINVAL, "key size must be 4"},
+		{"an array value must not be empty", Spec{Type: ebpf.Array, KeySize: 4, MaxEntries: 4}, errno.EINVAL, "value size"},
+		{"max_entries 0 is refused", Spec{Type: ebpf.Array, KeySize: 4, ValueSize: 4}, errno.EINVAL, "max_entries"},
+		{"an array refuses BPF_F_NO_PREALLOC", Spec{Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 4, Flags: FlagNoPrealloc}, errno.EINVAL, "flags"},
+		{"a percpu_array value above 32 KiB is too big", Spec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: 32769, MaxEntries: 4}, errno.E2BIG, "PCPU_MIN_UNIT_SIZE"},
+		{"a hash key must not be empty", Spec{Type: ebpf.Hash, ValueSize: 4, MaxEntries: 4}, errno.EINVAL, "key size"},
+		{"BPF_F_NO_COMMON_LRU is only for LRU maps", Spec{Type: ebpf.Hash, KeySize: 4, ValueSize: 4, MaxEntries: 4, Flags: FlagNoCommonLRU}, errno.EINVAL, "only for LRU"},
+		{"an LRU map must be preallocated", Spec{Type: ebpf.LRUHash, KeySize: 4, ValueSize: 4, MaxEntries: 4, Flags: FlagNoPrealloc}, errno.ENOTSUPP, "BPF_F_NO_PREALLOC"},
+		{"a hash element above KMALLOC_MAX_SIZE is too big", Spec{Type: ebpf.Hash, KeySize: 4, ValueSize: 4 << 20, MaxEntries: 4}, errno.E2BIG, "too large"},
+		{"an lpm_trie needs BPF_F_NO_PREALLOC", Spec{Type: ebpf.LPMTrie, KeySize: 8, ValueSize: 4, MaxEntries: 4}, errno.EINVAL, "BPF_F_NO_PREALLOC"},
+		{"an lpm_trie key needs at least 5 bytes", Spec{Type: ebpf.LPMTrie, KeySize: 4, ValueSize: 4, MaxEntries: 4, Flags: FlagNoPrealloc}, errno.EINVAL, "5 to 260"},
+		{"an lpm_trie key has at most 260 bytes", Spec{Type: ebpf.LPMTrie, KeySize: 261, ValueSize: 4, MaxEntries: 4, Flags: FlagNoPrealloc}, errno.EINVAL, "5 to 260"},
+		{"a queue has no key", Spec{Type: ebpf.Queue, KeySize: 4, ValueSize: 4, MaxEntries: 4}, errno.EINVAL, "key size must be 0"},
+		{"a ringbuf size must be a power of 2", Spec{Type: ebpf.RingBuf, MaxEntries: 3 * 4096}, errno.EINVAL, "power of 2"},
+		{"a ringbuf size must be a page multiple", Spec{Type: ebpf.RingBuf, MaxEntries: 1024}, errno.EINVAL, "page size"},
+		{"a ringbuf has no key or value", Spec{Type: ebpf.RingBuf, KeySize: 4, MaxEntries: 4096}, errno.EINVAL, "key and value size must be 0"},
+		{"a devmap value is 4 or 8 bytes", Spec{Type: ebpf.DevMap, KeySize: 4, ValueSize: 6, MaxEntries: 4}, errno.EINVAL, "4 or 8"},
+		{"an xskmap value is 4 bytes", Spec{Type: ebpf.XSKMap, KeySize: 4, ValueSize: 8, MaxEntries: 4}, errno.EINVAL, "must be 4"},
+		{"a cpumap has at most NR_CPUS entries", Spec{Type: ebpf.CPUMap, KeySize: 4, ValueSize: 4, MaxEntries: 9000}, errno.E2BIG, "NR_CPUS"},
+		{"a prog_array value is 4 bytes", Spec{Type: ebpf.ProgramArray, KeySize: 4, ValueSize: 8, MaxEntries: 4}, errno.EINVAL, "must be 4"},
+		{"a map of maps needs an inner map", Spec{Type: ebpf.ArrayOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 4}, errno.EINVAL, "inner map"},
+		{"a map of maps cannot nest", Spec{Type: ebpf.HashOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 4, Inner: &Spec{Type: ebpf.ArrayOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 1, Inner: inner}}, errno.EINVAL, "must not be a map of maps"},
+		{"an invalid inner map is refused", Spec{Type: ebpf.ArrayOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 4, Inner: &Spec{Type: ebpf.Array, KeySize: 2, ValueSize: 4, MaxEntries: 1}}, errno.EINVAL, "inner map"},
+		{"read-only and write-only exclude each other", Spec{Type: ebpf.Hash, KeySize: 4, ValueSize: 4, MaxEntries: 4, Flags: FlagRdonlyProg | FlagWronlyProg}, errno.EINVAL, "exclude"},
+		{"a spin lock must fit the value", Spec{Type: ebpf.Hash, KeySize: 4, ValueSize: 4, MaxEntries: 4, SpinLock: true, SpinLockOffset: 4}, errno.EINVAL, "spin_lock"},
+		{"a per-CPU map cannot hold a spin lock", Spec{Type: ebpf.PerCPUHash, KeySize: 4, ValueSize: 8, MaxEntries: 4, SpinLock: true}, errno.EOPNOTSUPP, "spin_lock"},
+		{"an unsupported type is refused", Spec{Type: ebpf.SockMap, KeySize: 4, ValueSize: 4, MaxEntries: 4}, errno.EINVAL, "not supported"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

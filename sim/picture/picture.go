@@ -8,6 +8,7 @@ package picture
 import (
 	"fmt"
 
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/result"
 )
@@ -97,10 +98,8 @@ func retName(r int64) string {
 	if r >= 0 {
 		return fmt.Sprint(r)
 	}
-	names := map[int64]string{1: "EPERM", 2: "ENOENT", 7: "E2BIG", 12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY",
-		17: "EEXIST", 22: "EINVAL", 28: "ENOSPC", 61: "ENODATA", 95: "EOPNOTSUPP", 524: "ENOTSUPP"}
-	if n, ok := names[-r]; ok {
-		return fmt.Sprintf("-%s (%d)", n, r)
+	if e, ok := errno.FromReturn(r); ok {
+		return fmt.Sprintf("-%s (%d)", e.Name(), r)
 	}
 	return fmt.Sprint(r)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/google/gopacket/layers"
 
 	"github.com/xdpsim/xdpsim/corpus"
+	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/replay"
@@ -120,19 +121,19 @@ func TestTopologyFilesAreCheckedAsTheKernelWould(t *testing.T) {
 	}{
 		{"a netkit program attached through the peer is refused with EACCES",
 			`{` + strings.Replace(base, "%s", "", 1) + `, "attach": [{"device": "nk0p", "hook": "netkit/peer", "program": "OBJ:pod_egress"}], "arrivals": [{"device": "eth0"}]}`,
-			device.EACCES, "attach[0] (OBJ:pod_egress on nk0p netkit/peer)"},
+			errno.EACCES, "attach[0] (OBJ:pod_egress on nk0p netkit/peer)"},
 		{"a netkit program on a NIC is refused with ENXIO",
 			`{` + strings.Replace(base, "%s", "", 1) + `, "attach": [{"device": "eth0", "hook": "netkit/primary", "program": "OBJ:pod_ingress"}], "arrivals": [{"device": "eth0"}]}`,
-			device.ENXIO, ""},
+			errno.ENXIO, ""},
 		{"a redirect policy is refused with EINVAL",
 			`{` + strings.Replace(base, "%s", `, "policy": "redirect"`, 1) + `, "arrivals": [{"device": "eth0"}]}`,
-			device.EINVAL, "Provided default xmit policy not supported"},
+			errno.EINVAL, "Provided default xmit policy not supported"},
 		{"an address on an L3 netkit device is refused with EOPNOTSUPP",
 			`{"devices": [{"name": "nk0", "kind": "netkit", "ifindex": 10, "mac": "02:00:00:00:00:05", "peer": {"name": "nk0p", "ifindex": 11}}], "arrivals": [{"device": "nk0"}]}`,
-			device.EOPNOTSUPP, ""},
+			errno.EOPNOTSUPP, ""},
 		{"a stale expected revision is refused with ESTALE",
 			`{` + strings.Replace(base, "%s", "", 1) + `, "attach": [{"device": "nk0", "hook": "netkit/primary", "program": "OBJ:pod_ingress", "revision": 2}], "arrivals": [{"device": "eth0"}]}`,
-			device.ESTALE, ""},
+			errno.ESTALE, ""},
 		{"an unknown key is an error", `{"device": []}`, nil, `unknown field "device"`},
 		{"a file without arrivals is an error", `{` + strings.Replace(base, "%s", "", 1) + `}`, nil, "no arrivals"},
 		{"classic tc takes no mprog options", `{` + strings.Replace(base, "%s", "", 1) + `, "attach": [{"device": "eth0", "hook": "tc/ingress", "program": "OBJ:host_mark", "before": "first"}], "arrivals": [{"device": "eth0"}]}`,
