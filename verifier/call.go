@@ -907,7 +907,7 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 	if k == nil {
 		return e.reject("kernel btf_id %d is not a function", ins.Imm)
 	}
-	if e.pt.kfunc != nil && !e.pt.kfunc(k.Name) {
+	if e.pt.kfunc != nil && !e.pt.kfunc(k) {
 		return e.reject("calling kernel function %s is not allowed", k.Name)
 	}
 	regs := e.regs()

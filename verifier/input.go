@@ -34,9 +34,20 @@ type Program struct {
 	Frags bool
 	// GPL says the program's license is GPL-compatible (needed by some helpers).
 	GPL bool
+	// WritableBTF lists, for the kernel structs a program reaches through kfunc pointers
+	// ("nf_conn", "nf_conn___init"), the one member the kernel lets programs write (its
+	// btf_struct_access: nf_conn's mark), as laid out in the kernel BTF the program is relocated
+	// against. Other structs, and these without an entry, are read-only.
+	WritableBTF map[string]BTFMember
 	// NrCPUs is the number of possible CPUs of the machine (the kernel's nr_cpu_ids), which
 	// bounds what bpf_get_smp_processor_id returns; 0 leaves it unbounded.
 	NrCPUs int
+}
+
+// BTFMember is a member of a kernel struct: Owner names the struct in the kernel's messages.
+type BTFMember struct {
+	Owner     string
+	Off, Size int
 }
 
 // Map describes a map as the verifier needs it.

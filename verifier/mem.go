@@ -318,7 +318,17 @@ func (e *env) checkMemAccess(idx int, regno uint8, off, size int, t int, valueRe
 		}
 	case r.typ == ptrToBTFID && !r.maybeNull():
 		if t == accWrite {
-			return e.reject("only read is supported")
+			m, ok := e.p.WritableBTF[r.btf]
+			if !ok {
+				return e.reject("only read is supported")
+			}
+			o := int(r.off) + off
+			if o != m.Off {
+				return e.reject("no write support to %s at off %d", m.Owner, o)
+			}
+			if o+size > m.Off+m.Size {
+				return e.reject("write access at off %d with size %d beyond the member of %s ended at %d", o, size, m.Owner, m.Off+m.Size)
+			}
 		}
 		if d := loaded(); d != nil {
 			d.setUnknown()

@@ -3,6 +3,7 @@ package verifier
 import (
 	"github.com/cilium/ebpf"
 
+	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -32,7 +33,7 @@ type progType struct {
 	ret        *retRange
 	pktWrite   bool
 	// kfunc says whether the type may call a kfunc (the kernel's kfunc id sets per type).
-	kfunc func(name string) bool
+	kfunc func(k *kfuncs.Kfunc) bool
 }
 
 // ctxAccess is one access to the context.

@@ -1,8 +1,11 @@
 package verifier
 
 import (
+	"slices"
+
 	"github.com/cilium/ebpf"
 
+	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -22,9 +25,10 @@ func init() {
 		helper:     tcFuncProto,
 		pktWrite:   true,
 		ldAbs:      true,
-		// The kfuncs xdpsim provides are XDP's (RX metadata, traits, export to skb): the kernel
-		// registers them for XDP programs only.
-		kfunc: func(string) bool { return false },
+		// The kernel registers the RX-metadata kfuncs (and xdpsim's proposals) for XDP only;
+		// tc programs get the generic kfuncs and those registered for SCHED_CLS (conntrack's
+		// bpf_skb_ct_*, bpf_dynptr_from_skb).
+		kfunc: func(k *kfuncs.Kfunc) bool { return len(k.Types) == 0 || slices.Contains(k.Types, ebpf.SchedCLS) },
 	})
 }
 

@@ -3,6 +3,7 @@ package verifier
 import (
 	"github.com/cilium/ebpf"
 
+	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -42,7 +43,7 @@ func init() {
 		convertCtx: xdpConvertCtx,
 		helper:     xdpFuncProto,
 		pktWrite:   true,
-		kfunc:      func(string) bool { return true },
+		kfunc:      func(*kfuncs.Kfunc) bool { return true },
 	})
 }
 
