@@ -213,6 +213,8 @@ func Programs() []Program {
 		{Name: "export_skb", Entry: "xdp_export_skb", Section: "xdp", Maps: []Map{m("results")}, Traces: traces("vlan.pcap", "mixed.pcap"),
 			Needs:  NeedsDevice + ", " + NeedsExportToSkb,
 			Covers: "bpf_xdp_metadata_export_to_skb (RFC) after the hints, in front of the program's own metadata; -EEXIST, adjust_meta refused afterwards"},
+		{Name: "planted_bug", Entry: "xdp_planted_bug", Section: "xdp", Maps: []Map{m("tlm_stats"), m("tlm_sources")}, Traces: standard,
+			Covers: "a telemetry parser on UDP port 7777 with a bug planted for the fuzzing tests: XDP_ABORTED for a tag starting with \"xdp\", which no trace holds"},
 		{Name: "control_steer", Entry: "xdp_control_steer", Section: "xdp", Maps: []Map{m("queue_packets"), m("results")},
 			Traces: traces("mixed.pcap"), Needs: NeedsControlMap,
 			Covers: "BPF_MAP_TYPE_CONTROL (proposal): device attributes read by ifindex, the indirection table rewritten to drain an RX queue, an MTU change refused with -EPERM"},

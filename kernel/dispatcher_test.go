@@ -15,6 +15,7 @@ import (
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/result"
+	"github.com/xdpsim/xdpsim/sim/simtest"
 )
 
 // requireLibxdp skips (saying why) where the real libxdp cannot be run: no kernel side, or no
@@ -49,49 +50,6 @@ func setObjects(t *testing.T, set corpus.DispatcherSet, cpu string) ([]string, [
 		progs = append(progs, p)
 	}
 	return paths, progs
-}
-
-// simSet attaches the set in the simulator, each program from a fresh load of its object, with
-// xdp-loader's overrides.
-func simSet(t *testing.T, set corpus.DispatcherSet, cpu string, ncpu int) (*sim.XDP, []*sim.Object) {
-	t.Helper()
-	paths, progs := setObjects(t, set, cpu)
-	var o device.Override
-	if set.Priority != 0 {
-		prio := set.Priority
-		o.Priority = &prio
-	}
-	if set.Actions != "" {
-		a, err := device.ParseActions(set.Actions)
-		if err != nil {
-			t.Fatal(err)
-		}
-		o.Actions = &a
-	}
-	var atts []sim.Attachment
-	var objs []*sim.Object
-	for i, path := range paths {
-		obj, err := sim.Load(path, sim.LoadOptions{CPUs: ncpu})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := obj.FindProgram(progs[i].Entry)
-		if err != nil {
-			t.Fatal(err)
-		}
-		po := o
-		if set.SetFrags {
-			frags := progs[i].Frags
-			po.Frags = &frags
-		}
-		atts = append(atts, sim.Attachment{Program: p, Override: po})
-		objs = append(objs, obj)
-	}
-	x, err := sim.NewDispatcher(atts, device.Options{PacketChangingStubs: set.PacketChangingStubs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return x, objs
 }
 
 // realSlots reads, from the configuration the real libxdp wrote, which of the given programs
@@ -149,7 +107,7 @@ func TestTheDispatcherPlanIsLibxdps(t *testing.T) {
 				if res.Config == nil {
 					t.Fatalf("libxdp built no dispatcher; xdp-loader said:\n%s", res.Output)
 				}
-				x, _ := simSet(t, set, cpu, 1)
+				x, _ := simtest.DispatcherOf(t, set, cpu, 1)
 				d := x.Dispatcher()
 				want, _ := d.Config.MarshalBinary()
 				if !bytes.Equal(res.Config, want) {
@@ -270,7 +228,7 @@ func TestSimulatedDispatcherAgreesWithLibxdpsDispatcher(t *testing.T) {
 						// xdp-loader cannot mark programs frags-aware: take the slots and the
 						// configuration (program flags, frags) from the simulator's plan, which
 						// TestTheDispatcherPlanIsLibxdps holds to libxdp's in everything else.
-						x, _ := simSet(t, set, cpu, 1)
+						x, _ := simtest.DispatcherOf(t, set, cpu, 1)
 						config, _ = x.Dispatcher().Config.MarshalBinary()
 						for _, s := range x.Dispatcher().Slots {
 							real = append(real, s.Program.Ref)
@@ -287,7 +245,7 @@ func TestSimulatedDispatcherAgreesWithLibxdpsDispatcher(t *testing.T) {
 						t.Fatal(err)
 					}
 					defer kd.Close()
-					x, objs := simSet(t, set, cpu, kd.NumCPU())
+					x, objs := simtest.DispatcherOf(t, set, cpu, kd.NumCPU())
 					var divs []string
 					for i, pkt := range traces[tr] {
 						s := x.Run(pkt.data, nil, sim.Conditions{IngressIfindex: 1, TimeNs: pkt.tsNs})

@@ -12,6 +12,7 @@ import (
 	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/kernel"
 	"github.com/xdpsim/xdpsim/sim/result"
+	"github.com/xdpsim/xdpsim/sim/simtest"
 )
 
 // dispatcherFor gives the slots and configuration of a set as the real libxdp computed them (or,
@@ -23,7 +24,7 @@ func dispatcherFor(t *testing.T, set corpus.DispatcherSet, cpu string) ([]kernel
 	var config []byte
 	var order []int
 	if set.SetFrags {
-		x, _ := simSet(t, set, cpu, 1)
+		x, _ := simtest.DispatcherOf(t, set, cpu, 1)
 		config, _ = x.Dispatcher().Config.MarshalBinary()
 		for _, s := range x.Dispatcher().Slots {
 			order = append(order, s.Program.Ref)

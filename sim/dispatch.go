@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/btf"
 
@@ -187,6 +188,9 @@ func (x *XDP) dispatch(out *Outcome, cond Conditions) (uint64, error) {
 		// ends; the kernel reads the low 32 bits of it.
 		cont := x.plan.Continues(i, uint32(r0))
 		x.runs = append(x.runs, SlotRun{Slot: i, Program: c.prog.Name, Ret: uint32(r0), Continued: cont})
+		if x.slotObs != nil {
+			x.slotObs.SlotDone(x.Frame(), x.runs[i])
+		}
 		if !cont {
 			return r0, nil
 		}
@@ -336,6 +340,21 @@ func (x *XDP) DumpMaps() (result.Maps, error) {
 		}
 	}
 	return out, nil
+}
+
+// MapSpecs gives the spec of every map DumpMaps dumps, by the name it dumps it under (for a
+// dispatcher, every slot's maps prefixed by SlotMapPrefix): what their keys and values are.
+func (x *XDP) MapSpecs() map[string]*ebpf.MapSpec {
+	if x.plan == nil {
+		return x.prog.obj.Spec.Maps
+	}
+	out := map[string]*ebpf.MapSpec{}
+	for i, c := range x.slots {
+		for n, ms := range c.prog.obj.Spec.Maps {
+			out[SlotMapPrefix(i)+n] = ms
+		}
+	}
+	return out
 }
 
 // LoadMaps preloads maps from a dump shaped as DumpMaps writes it.

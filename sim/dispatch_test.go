@@ -13,6 +13,7 @@ import (
 	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/device"
+	"github.com/xdpsim/xdpsim/sim/simtest"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -24,48 +25,9 @@ import (
 // each file it is given, and attaches them with the set's overrides.
 func loadSet(t testing.TB, set corpus.DispatcherSet, cpu string) (*sim.XDP, []*sim.Object, error) {
 	t.Helper()
-	var atts []sim.Attachment
-	var objs []*sim.Object
-	for _, name := range set.Programs {
-		p, ok := corpus.Lookup(name)
-		if !ok {
-			t.Fatalf("set %s: no corpus program %s", set.Name, name)
-		}
-		obj, err := sim.Load(p.Object(cpu), sim.LoadOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		prog, err := obj.FindProgram(p.Entry)
-		if err != nil {
-			t.Fatal(err)
-		}
-		objs = append(objs, obj)
-		o := overrideOf(t, set)
-		if set.SetFrags {
-			frags := p.Frags
-			o.Frags = &frags
-		}
-		atts = append(atts, sim.Attachment{Program: prog, Override: o})
-	}
+	atts, objs := simtest.Attachments(t, set, cpu, 0)
 	x, err := sim.NewDispatcher(atts, device.Options{PacketChangingStubs: set.PacketChangingStubs})
 	return x, objs, err
-}
-
-// overrideOf is what xdp-loader's --prio and --actions do to every program of the set.
-func overrideOf(t testing.TB, set corpus.DispatcherSet) device.Override {
-	var o device.Override
-	if set.Priority != 0 {
-		p := set.Priority
-		o.Priority = &p
-	}
-	if set.Actions != "" {
-		a, err := device.ParseActions(set.Actions)
-		if err != nil {
-			t.Fatal(err)
-		}
-		o.Actions = &a
-	}
-	return o
 }
 
 func mustSet(t *testing.T, name, cpu string) (*sim.XDP, []*sim.Object) {

@@ -55,6 +55,7 @@ type FrameObserver interface {
 // check per packet and per pointer move, and allocate nothing.
 func (x *XDP) SetFrameObserver(o FrameObserver) {
 	x.obs = o
+	x.slotObs, _ = o.(SlotObserver)
 	for _, c := range x.slots {
 		c.obs = o
 	}

@@ -141,28 +141,3 @@ type nopObserver struct{}
 func (nopObserver) FrameStart(sim.FrameView)                {}
 func (nopObserver) FrameMoved(sim.FrameView, sim.FrameMove) {}
 func (nopObserver) FrameEnd(sim.FrameView, *sim.Outcome)    {}
-
-// BenchmarkFrameObserver measures a packet through meta_tail (which moves pointers) with no
-// observer and with one that does nothing: the cost of the hooks themselves.
-func BenchmarkFrameObserver(b *testing.B) {
-	pkts := readPcap(b, "../corpus/traces/mixed.pcap")
-	for _, tc := range []struct {
-		name string
-		obs  sim.FrameObserver
-	}{{"off", nil}, {"on", nopObserver{}}} {
-		b.Run(tc.name, func(b *testing.B) {
-			obj, err := sim.Load("../corpus/meta_tail.v4.o", sim.LoadOptions{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			prog, _ := obj.FindProgram("")
-			x, _ := sim.NewXDP(prog)
-			x.SetFrameObserver(tc.obs)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				x.Run(pkts[i%len(pkts)], nil, sim.Conditions{IngressIfindex: 1})
-			}
-		})
-	}
-}

@@ -92,6 +92,9 @@ func (o *Object) helpersFor(p *Program, raw []vm.Instruction) (map[int32]vm.Help
 		out[in.Imm] = func(m *vm.Machine, r1, r2, r3, r4, r5 uint64) (uint64, error) {
 			return impl(m.Host.(*runState), m, r1, r2, r3, r4, r5)
 		}
+		if p.Type == ebpf.SchedCLS {
+			out[in.Imm] = observedSkbHelper(in.Imm, impl)
+		}
 	}
 	return out, missing
 }

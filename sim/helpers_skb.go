@@ -587,6 +587,7 @@ func skbVlanPush(s *skbState, m *vm.Machine, ctx, proto, tci, _, _ uint64) (uint
 		s.insertVLANTag(s.vlanProto, s.vlanTCI)
 		s.protocol = s.vlanProto
 		s.macLen += vlanHLen
+		s.network -= vlanHLen // skb_vlan_push moves the network header with the tag (measured on 6.18)
 	}
 	s.vlanProto, s.vlanTCI = p, uint16(tci)
 	return 0, nil

@@ -57,6 +57,7 @@ func (s *skbState) fromXDP(xs *xdpState, xo *Outcome, cond Conditions) {
 	s.reset()
 	copy(s.buf, xs.frame[:xs.dataEnd])
 	s.data, s.tail = int(xs.data), int(xs.dataEnd)
+	s.end = hardEnd // build_skb_around the frame's page: its frame size less skb_shared_info
 	if len(xs.frags) > 0 {
 		s.pagedStore = s.pagedStore[:0]
 		for _, f := range xs.frags {
@@ -148,4 +149,7 @@ func (t *TC) finishDropped(why string) {
 	t.tc.Data = s.bytes(&t.scratch)
 	t.tc.Meta = s.buf[s.mac-s.metaLen : s.mac : s.mac]
 	t.tc.Skb = SkbFields{Len: s.len(), Protocol: EtherType(s.protocol), PktType: s.pktType, MetaLen: s.metaLen}
+	if s.obs != nil {
+		s.obs.SkbEnd(s.view(), &t.tc)
+	}
 }

@@ -665,6 +665,64 @@ func (n *Network) Machines() ([]*vm.Machine, error) {
 	return out, nil
 }
 
+// Place is where a Network runs a program: the device, the hook ("xdp", "tc-ingress",
+// "tc-egress" or "netkit", as a Hop names it) and, for an XDP program in libxdp's dispatcher, its
+// slot (-1 otherwise).
+type Place struct {
+	Program *Program
+	Device  string
+	Hook    string
+	Slot    int
+	// TCX says a tc hook's program is attached through tcx (bpf_mprog), whose return values are
+	// TCX_*; a classic cls_bpf program's are TC_ACT_*.
+	TCX bool
+}
+
+// String says where the program runs: "eth0 tc-ingress", "slot 1 of eth0's dispatcher".
+func (p Place) String() string {
+	if p.Slot >= 0 {
+		return fmt.Sprintf("slot %d of %s's dispatcher", p.Slot, p.Device)
+	}
+	return p.Device + " " + p.Hook
+}
+
+// Places lists every program of the network where it runs, device by device in the order they
+// were added, each device's hooks in the order a received packet meets them (XDP, tc ingress, tc
+// egress, netkit). It builds the network first.
+func (n *Network) Places() ([]Place, error) {
+	if err := n.Build(); err != nil {
+		return nil, err
+	}
+	var out []Place
+	for _, d := range n.devs {
+		if d.xdp != nil {
+			slots := d.xdp.Dispatcher() != nil
+			for i, p := range d.xdp.Programs() {
+				pl := Place{Program: p, Device: d.name, Hook: "xdp", Slot: -1}
+				if slots {
+					pl.Slot = i
+				}
+				out = append(out, pl)
+			}
+		}
+		for i, t := range []*TC{d.hooks[0], d.hooks[1], d.nk} {
+			if t == nil {
+				continue
+			}
+			hook := [...]string{"tc-ingress", "tc-egress", "netkit"}[i]
+			// A tc hook runs its tcx programs first, then the classic ones (see buildDev).
+			tcx := 0
+			if i < 2 {
+				tcx = len(n.attached(d.ifindex, [...]ebpf.AttachType{ebpf.AttachTCXIngress, ebpf.AttachTCXEgress}[i]))
+			}
+			for j, p := range t.Programs() {
+				out = append(out, Place{Program: p, Device: d.name, Hook: hook, Slot: -1, TCX: j < tcx})
+			}
+		}
+	}
+	return out, nil
+}
+
 // Objects lists the objects of the network's programs, each once, in the order they were first
 // attached.
 func (n *Network) Objects() []*Object {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/device"
+	"github.com/xdpsim/xdpsim/sim/topology"
 )
 
 // A pod behind an L3 netkit pair whose default policies drop, two programs on the pod's egress in
@@ -50,4 +51,31 @@ func ExampleNetwork() {
 	// nk0 host route [] forward
 	// eth0 host xmit [] sent
 	// sent out of eth0
+}
+
+// Where the programs of corpus/netkit/pod-egress.json run: host_mark on eth0's tcx ingress, each
+// pair's primary program (pod_ingress) on its host end and each peer program (pod_egress, attached
+// through the primary) on the pod's end, where the pod's packets leave.
+func ExampleNetwork_Places() {
+	topo, err := topology.Load("../corpus/netkit/pod-egress.json", sim.LoadOptions{})
+	if err != nil {
+		panic(err)
+	}
+	places, err := topo.Network.Places()
+	if err != nil {
+		panic(err)
+	}
+	for _, p := range places {
+		fmt.Printf("%s: %s", p, p.Program.Name)
+		if p.TCX {
+			fmt.Print(" (through tcx)")
+		}
+		fmt.Println()
+	}
+	// Output:
+	// eth0 tc-ingress: host_mark (through tcx)
+	// nk0 netkit: pod_ingress
+	// nk0p netkit: pod_egress
+	// nk1 netkit: pod_ingress
+	// nk1p netkit: pod_egress
 }

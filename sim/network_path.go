@@ -237,6 +237,7 @@ func (n *Network) skbFromFrame(frame []byte, dev *netDev) {
 		s.buf = make([]byte, need+FrameSize)
 	}
 	s.data = skbPad
+	s.end = testRunEnd(len(frame)) // a head sized as BPF_PROG_TEST_RUN sizes it (drivers' differ)
 	copy(s.buf[s.data:], frame)
 	s.tail = s.data + len(frame)
 	if dev != nil && dev.kind == KindNIC && dev.nic != nil && dev.nic.Profile != nil {

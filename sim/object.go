@@ -102,13 +102,24 @@ type Program struct {
 	// loaded with NoVerify.
 	Verification *verifier.Result
 	vprog        *verifier.Program
-	// lines holds the source line of every raw instruction slot.
-	lines []string
-	obj   *Object
+	// lines holds the source line of every raw instruction slot; lineInfo the BTF line info it
+	// comes from (nil where the line is not BTF's).
+	lines    []string
+	lineInfo []*btf.Line
+	obj      *Object
 }
 
 // Object returns the object the program belongs to.
 func (p *Program) Object() *Object { return p.obj }
+
+// LineInfo is the BTF line info of raw instruction slot pc (file name as clang recorded it, line
+// number, line text), nil when the object has none for it.
+func (p *Program) LineInfo(pc int) *btf.Line {
+	if pc < 0 || pc >= len(p.lineInfo) {
+		return nil
+	}
+	return p.lineInfo[pc]
+}
 
 // Line is the source line of raw instruction slot pc, "" when unknown.
 func (p *Program) Line(pc int) string {
@@ -587,16 +598,19 @@ func (o *Object) link(ps *ebpf.ProgramSpec) (*Program, []vm.Instruction, map[int
 	}
 	// Source lines per raw slot, and the kfunc call immediates as we assigned them.
 	p.lines = make([]string, len(raw))
+	p.lineInfo = make([]*btf.Line, len(raw))
 	iter := insns.Iterate()
 	for iter.Next() {
 		if src := iter.Ins.Source(); src != nil {
 			p.lines[iter.Offset] = formatLine(src)
+			p.lineInfo[iter.Offset], _ = src.(*btf.Line)
 		}
 	}
 	// A line holds until the next instruction that carries one.
 	for i := 1; i < len(p.lines); i++ {
 		if p.lines[i] == "" {
 			p.lines[i] = p.lines[i-1]
+			p.lineInfo[i] = p.lineInfo[i-1]
 		}
 	}
 	p.Insns = insns

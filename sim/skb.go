@@ -58,14 +58,19 @@ type skbState struct {
 	// pkt and ctx are the regions of the packet and of the __sk_buff on r's machine.
 	pkt, ctx int
 
-	buf          []byte
-	data, tail   int
-	paged        []byte // the packet's bytes past the linear part (page fragments)
-	pagedStore   []byte
-	mac, network int // offsets into buf; -1 unset
-	transport    int
-	macLen       int
-	metaLen      int // skb_metadata_len: the metadata lies just before the MAC header
+	buf        []byte
+	data, tail int
+	// end is skb->end: the linear part may grow up to it, skb_shared_info lies behind it.
+	end int
+	// expanded counts the heads pskb_expand_head made for this packet, moved the bytes they
+	// moved everything up by (in all).
+	expanded, moved int
+	paged           []byte // the packet's bytes past the linear part (page fragments)
+	pagedStore      []byte
+	mac, network    int // offsets into buf; -1 unset
+	transport       int
+	macLen          int
+	metaLen         int // skb_metadata_len: the metadata lies just before the MAC header
 
 	protocol        uint16 // skb->protocol as a number (it is big-endian in the skb)
 	pktType         uint8
@@ -98,6 +103,8 @@ type skbState struct {
 	redirect TCRedirect
 	redirSet bool
 	clones   []TCClone
+	// obs watches the skb (TC.SetSkbObserver); it stays from packet to packet.
+	obs SkbObserver
 }
 
 func newSkbState() *skbState {
@@ -106,8 +113,8 @@ func newSkbState() *skbState {
 
 // reset empties the skb for a new packet: every field zero, as a new sk_buff is.
 func (s *skbState) reset() {
-	buf, store, clones := s.buf, s.pagedStore, s.clones[:0]
-	*s = skbState{buf: buf, pagedStore: store, clones: clones, mac: -1, network: -1, transport: -1}
+	buf, store, clones, obs := s.buf, s.pagedStore, s.clones[:0], s.obs
+	*s = skbState{buf: buf, pagedStore: store, clones: clones, obs: obs, mac: -1, network: -1, transport: -1}
 }
 
 // headlen is skb_headlen: the bytes of the linear part.
@@ -144,33 +151,102 @@ func (s *skbState) window() {
 	s.r.m.SetWindow(s.pkt, uint32(s.data-s.metaLen), uint32(s.tail))
 }
 
-// reserve makes sure the head has room for head bytes before data and tail bytes after tail,
-// reallocating it as pskb_expand_head does (the metadata in the headroom comes along). Packet
-// pointers the program held are then stale, as in the kernel; the helpers that call this
-// invalidate them.
-func (s *skbState) reserve(head, tail int) {
-	if s.data >= head+s.metaLen && len(s.buf)-s.tail >= tail {
-		return
+// The kernel's allocation sizes the skb's head follows (x86_64, Linux 6.18, measured through
+// bpf_cast_to_kern_ctx in kernel/skb_layout_test.go): the head of BPF_PROG_TEST_RUN's skb and a
+// head pskb_expand_head reallocates come from kmalloc, whose sizes from 512 bytes on are powers of
+// two, less the cache-aligned struct skb_shared_info at skb->end; pskb_expand_head takes heads of
+// up to skbSmallHead bytes from the skbuff_small_head cache.
+const (
+	// skbDataAlign is SMP_CACHE_BYTES: SKB_DATA_ALIGN rounds up to it.
+	skbDataAlign = 64
+	// skbSmallHead is SKB_SMALL_HEAD_CACHE_SIZE on 6.18's x86_64 configuration (measured: a head
+	// of 192 bytes grown by 64 ends at 256, a whole 576-byte object).
+	skbSmallHead = 576
+	// skbPullSlack is what __pskb_pull_tail asks for past what it pulls when the head must grow.
+	skbPullSlack = 128
+)
+
+// kmallocSize is the size of the object kmalloc gives for n bytes (n >= 512): the next power of
+// two (the kmalloc caches up to 8 KiB, whole pages past them).
+func kmallocSize(n int) int {
+	size := 512
+	for size < n {
+		size *= 2
 	}
-	nb := make([]byte, max(len(s.buf)*2, head+s.metaLen+s.len()+tail+skbPad))
-	shift := head + s.metaLen + skbPad - s.data
-	copy(nb[s.data-s.metaLen+shift:], s.buf[s.data-s.metaLen:s.tail])
-	s.buf = nb
-	s.data += shift
-	s.tail += shift
-	for _, h := range []*int{&s.mac, &s.network, &s.transport} {
-		if *h >= 0 {
-			*h += shift
+	return size
+}
+
+// alignUp rounds n up to a multiple of a (a power of two).
+func alignUp(n, a int) int { return (n + a - 1) &^ (a - 1) }
+
+// testRunEnd is skb->end of the skb BPF_PROG_TEST_RUN builds for an n-byte packet: the head is
+// kzalloc'd for the headroom, the packet and skb_shared_info, and slab_build_skb uses all of the
+// object kmalloc gave.
+func testRunEnd(n int) int {
+	return kmallocSize(alignUp(n, skbDataAlign)+skbPad+Tailroom) - Tailroom
+}
+
+// expandHead is pskb_expand_head(skb, nhead, ntail): a new head with nhead more bytes in front and
+// ntail more behind, sized as kmalloc_reserve sizes it; everything from the old head to the tail
+// moves up by nhead, and the header offsets with it. The simulator's buffer keeps the head at
+// offset 0, so that packet pointers are offsets from skb->head as in the kernel; it grows (and
+// allocates) only when the new head does not fit in it. Packet pointers the program held are then
+// stale, as in the kernel; the helpers that call this invalidate them.
+func (s *skbState) expandHead(nhead, ntail int) {
+	s.end = max(s.end, s.tail)
+	obj := alignUp(s.end+nhead+ntail, skbDataAlign) + Tailroom
+	if obj <= skbSmallHead {
+		obj = skbSmallHead
+	} else {
+		obj = kmallocSize(obj)
+	}
+	if obj > len(s.buf) {
+		nb := make([]byte, max(len(s.buf)*2, obj))
+		copy(nb, s.buf[:s.tail])
+		s.buf = nb
+		if s.r != nil {
+			s.r.m.Region(s.pkt).Data = s.buf
 		}
 	}
-	if s.r != nil {
-		s.r.m.Region(s.pkt).Data = s.buf
+	if nhead > 0 {
+		copy(s.buf[nhead:], s.buf[:s.tail])
+		clear(s.buf[:nhead])
+		s.data += nhead
+		s.tail += nhead
+		if s.mac >= 0 {
+			s.mac += nhead
+		}
+		if s.network >= 0 {
+			s.network += nhead
+		}
+		if s.transport >= 0 {
+			s.transport += nhead
+		}
+	}
+	s.end = obj - Tailroom
+	s.expanded++
+	s.moved += nhead
+}
+
+// cow is skb_cow and skb_cow_head: a head with room for n bytes in front of data (the metadata
+// lies there too), expanded by whole NET_SKB_PADs when it has less.
+func (s *skbState) cow(n int) {
+	if n > s.data {
+		s.expandHead(alignUp(n-s.data, skbPad), 0)
+	}
+}
+
+// growTail makes room for n more bytes behind the tail as __skb_grow does: the head expands by
+// what the tailroom lacks.
+func (s *skbState) growTail(n int) {
+	if room := s.end - s.tail; n > room {
+		s.expandHead(0, n-max(room, 0))
 	}
 }
 
 // push is skb_push: n more bytes of headroom become packet data.
 func (s *skbState) push(n int) {
-	s.reserve(n, 0)
+	s.cow(n)
 	s.data -= n
 }
 
@@ -187,7 +263,9 @@ func (s *skbState) pullTail(n int) bool {
 		return false
 	}
 	k := n - s.headlen()
-	s.reserve(0, k)
+	if eat := s.tail + k - s.end; eat > 0 {
+		s.expandHead(0, eat+skbPullSlack) // __pskb_pull_tail
+	}
 	copy(s.buf[s.tail:], s.paged[:k])
 	s.tail += k
 	s.paged = s.paged[k:]
@@ -202,7 +280,7 @@ func (s *skbState) linearize() { s.pullTail(s.len()) }
 func (s *skbState) setTailLen(n int) {
 	s.linearize()
 	if n > s.headlen() {
-		s.reserve(0, n-s.headlen())
+		s.growTail(n - s.headlen())
 		clear(s.buf[s.tail : s.data+n])
 	}
 	s.tail = s.data + n

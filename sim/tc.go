@@ -423,6 +423,8 @@ func (t *TC) setupTestRun(pkt []byte, ctx *SkbContext) error {
 	s := t.skb
 	s.reset()
 	s.data = skbPad
+	s.end = testRunEnd(len(pkt))
+	clear(s.buf[:s.data]) // the head is kzalloc'd: zero headroom, as helpers that push find it
 	copy(s.buf[s.data:], pkt)
 	s.tail = s.data + len(pkt)
 	s.ifindex = 1
@@ -473,8 +475,20 @@ func (t *TC) setupTestRun(pkt []byte, ctx *SkbContext) error {
 // tcx_action_code makes their verdict TCX_NEXT (which it does for any value but TCX_PASS,
 // TCX_DROP and TCX_REDIRECT), the classic programs while they give TC_ACT_UNSPEC (cls_bpf's
 // direct action turns any value but TC_ACT_OK, SHOT, STOLEN, TRAP and REDIRECT into that).
-// atIngress says the skb is at a device's tc ingress hook.
+// atIngress says the skb is at a device's tc ingress hook. An observer sees the skb before and
+// after.
 func (t *TC) runChain(cond Conditions, atIngress bool) {
+	if o := t.skb.obs; o != nil {
+		o.SkbStart(t.skb.view())
+		t.runPrograms(cond, atIngress)
+		o.SkbEnd(t.skb.view(), &t.tc)
+		return
+	}
+	t.runPrograms(cond, atIngress)
+}
+
+// runPrograms is runChain's work.
+func (t *TC) runPrograms(cond Conditions, atIngress bool) {
 	s := t.skb
 	s.atIngress = atIngress
 	verdict := TCXNext
@@ -551,6 +565,9 @@ func (t *TC) runOne(st *tcStage, cond Conditions) (uint32, bool) {
 	ret := uint32(r0)
 	t.tc.Programs = append(t.tc.Programs, TCRun{Program: st.prog.Name, Ret: int32(ret)})
 	t.tc.Ret = ret
+	if s.obs != nil {
+		s.obs.SkbProgramDone(s.view(), t.tc.Programs[len(t.tc.Programs)-1])
+	}
 	return ret, true
 }
 
@@ -585,9 +602,7 @@ func (t *TC) finish(verdict uint32) {
 	t.tc.Packet.Type = result.TypeTC
 	t.tc.Data = s.bytes(&t.scratch)
 	t.tc.Meta = s.buf[s.data-s.metaLen : s.data : s.data]
-	t.tc.Skb = SkbFields{Len: s.len(), Protocol: EtherType(s.protocol), PktType: s.pktType, Mark: s.mark,
-		Priority: s.priority, QueueMapping: s.queueMapping, VlanProto: EtherType(s.vlanProto), VlanTCI: s.vlanTCI,
-		Hash: s.hash, TCIndex: s.tcIndex, TCClassid: s.tcClassid, Tstamp: s.tstamp, MetaLen: s.metaLen}
+	t.tc.Skb = s.fields()
 	if t.out.Packet.Type == "" {
 		t.out.Packet = t.tc.Packet
 	}

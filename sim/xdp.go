@@ -123,6 +123,8 @@ type XDP struct {
 	pkt  int // region numbers
 	ctx  int
 	obs  FrameObserver
+	// slotObs is obs when it also watches a dispatcher's slots.
+	slotObs SlotObserver
 	// A dispatcher (NewDispatcher) runs its slots' programs, each an XDP of its own sharing st,
 	// as planned; prog, rs, pkt and ctx are then the first slot's.
 	plan  *device.Dispatcher

@@ -235,3 +235,34 @@ func BenchmarkCalls(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCoverage is BenchmarkByteSum with a coverage record on the machine (reset before each
+// run, as a fuzzer does): the cost of recording, against BenchmarkByteSum's figures.
+func BenchmarkCoverage(b *testing.B) {
+	for _, e := range Engines() {
+		b.Run(e.Name(), func(b *testing.B) {
+			p, err := NewProgram(byteSum(), ProgramOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			m := NewMachine(e)
+			buf := make([]byte, 1500)
+			id := m.AddRegion(NewRegion("memory", buf, false))
+			cov := NewCoverage()
+			m.SetCoverage(cov)
+			b.ReportAllocs()
+			var executed uint64
+			for b.Loop() {
+				cov.Reset()
+				if _, err := m.Run(p, Address(id, 0), uint64(len(buf))); err != nil {
+					b.Fatal(err)
+				}
+				executed += m.Executed()
+			}
+			if got := cov.Program(p).Count(3); got != 1500 {
+				b.Fatalf("the loop ran %d times in the last run, want 1500", got)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(executed), "ns/insn")
+		})
+	}
+}

@@ -66,6 +66,7 @@ type cblock struct {
 type cprog struct {
 	blocks  []cblock
 	blockAt []int32 // pc -> index of the block starting there, or -1
+	blockOf []int32 // pc -> index of the block holding the instruction, or -1 (a lddw's second word)
 	fns     []cop   // the closures of uopClosure uops
 }
 
@@ -110,6 +111,12 @@ type cursor struct {
 	i     uint
 	left  uint64
 	stop  int
+	// cover makes the loop stop (stopEnter) before it enters a block, for the coverage record;
+	// from is then the block the jump came from (nil if none), and entered says the entry is
+	// recorded and the loop may go in.
+	cover   bool
+	entered bool
+	from    *cblock
 }
 
 // What stopped the block loop.
@@ -118,6 +125,7 @@ const (
 	stopCall          // at a call, callx, or an exit that returns from a function
 	stopHelp          // at a closure or a refused memory access
 	stopBudget        // where the budget ends
+	stopEnter         // before entering block bi, for the coverage record
 )
 
 func (closureEngine) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, err error) {
@@ -127,11 +135,16 @@ func (closureEngine) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, 
 	}
 	regs := &m.regs
 	m.prog = p
-	c := cursor{bi: cp.blockAt[pc], left: m.left, stop: stop}
+	m.recordBlocks(p, cp)
+	c := cursor{bi: cp.blockAt[pc], left: m.left, stop: stop, cover: m.cov != nil}
 	for {
 		why := m.runBlocks(cp.blocks, &c)
 		b := &cp.blocks[c.bi]
 		switch why {
+		case stopEnter:
+			m.covCur.enterBlock(c.from, c.bi, regs)
+			c.entered = true
+			continue
 		case stopExit:
 			m.left, m.pc = c.left, int(b.pcs[c.i])
 			return regs[0], nil
@@ -144,6 +157,9 @@ func (closureEngine) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, 
 					left += b.n
 				}
 				if err := m.memSlow(p, int(b.pcs[c.i]), left); err != nil {
+					if m.covCur != nil {
+						m.covCur.leftBlock(b, int(c.i)+1)
+					}
 					return 0, err
 				}
 			}
@@ -152,6 +168,9 @@ func (closureEngine) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, 
 		case stopBudget:
 			pc := int(b.pcs[c.i])
 			m.left, m.pc = 0, pc
+			if m.covCur != nil {
+				m.covCur.leftBlock(b, int(c.i))
+			}
 			return 0, &BudgetError{PC: pc, Line: p.LineAt(pc), Executed: m.budget}
 		}
 
@@ -185,6 +204,7 @@ func (closureEngine) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, 
 						m.left = left
 						return interpreter{}.exec(m, p, pc, stop)
 					}
+					m.recordBlocks(p, cp)
 				}
 			case PseudoKfuncCall:
 				m.pc, m.left = pc-1, left
@@ -228,13 +248,14 @@ func (closureEngine) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, 
 					m.left = left
 					return interpreter{}.exec(m, p, pc, stop)
 				}
+				m.recordBlocks(p, cp)
 			}
 		default:
 			// Unreachable for a validated program, as in the interpreter.
 			m.left = left
 			return 0, &RuntimeError{PC: pc - 1, Line: p.LineAt(pc - 1), Err: errInvalidOp}
 		}
-		if c = (cursor{bi: cp.blockAt[pc], left: left, stop: stop}); c.bi < 0 {
+		if c = (cursor{bi: cp.blockAt[pc], left: left, stop: stop, cover: c.cover}); c.bi < 0 {
 			// Unreachable: execution only ever continues where a block starts. Should it
 			// not, the interpreter carries on from exactly here.
 			m.left = left
@@ -249,9 +270,14 @@ func (closureEngine) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, 
 func (m *Machine) runBlocks(blocks []cblock, c *cursor) int {
 	regs := &m.regs
 	bi, i, left, short := c.bi, c.i, c.left, c.short
+	cover := c.cover
 	var b *cblock
 	var ops []uop
 	if i == 0 {
+		if c.entered {
+			c.entered = false
+			goto entered
+		}
 		goto enter
 	}
 	// Resume inside block bi, already charged (or short).
@@ -262,7 +288,14 @@ func (m *Machine) runBlocks(blocks []cblock, c *cursor) int {
 	}
 	goto run
 enter:
-	// Start block bi. (short is false: a short block never gets to its end.)
+	// Start block bi. (short is false: a short block never gets to its end.) With a coverage
+	// record, stop first so that the engine records the entry; b is still the block the jump came
+	// from, nil when this is where the loop started.
+	if cover {
+		c.bi, c.i, c.left, c.short, c.from = bi, 0, left, short, b
+		return stopEnter
+	}
+entered:
 	b = &blocks[bi]
 	ops, i = b.ops, 0
 	if left < b.n {
@@ -896,10 +929,11 @@ func compileBlocks(p *Program) *cprog {
 			flags[in.off] |= leader
 		}
 	}
-	cp := &cprog{blockAt: make([]int32, n)}
+	cp := &cprog{blockAt: make([]int32, n), blockOf: make([]int32, n)}
 	nblocks := 0
 	for pc, f := range flags {
 		cp.blockAt[pc] = -1
+		cp.blockOf[pc] = -1
 		if f == leader {
 			cp.blockAt[pc] = int32(nblocks)
 			nblocks++
@@ -949,6 +983,9 @@ func compileBlocks(p *Program) *cprog {
 		}
 		b.plain = uops[start:len(uops):len(uops)]
 		b.pcs = pcs[start:len(pcs):len(pcs)]
+		for _, i := range b.pcs[:b.n] {
+			cp.blockOf[i] = cp.blockAt[b.pcs[0]]
+		}
 		if fusable(b.plain) {
 			fused += len(b.plain) - 1
 		}
@@ -1104,4 +1141,12 @@ func makeOp(in *op) cop {
 	// Validation admits no other straight-line opcode. Should one come, the slow path reports
 	// it as the interpreter reports an instruction it does not know.
 	return func(*Machine) bool { return false }
+}
+
+// recordBlocks points the block loop at the coverage record of p, compiled as cp, when the machine
+// has a coverage record.
+func (m *Machine) recordBlocks(p *Program, cp *cprog) {
+	if m.cov != nil {
+		m.covCur = m.cov.forBlocks(p, cp)
+	}
 }

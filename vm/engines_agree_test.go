@@ -30,6 +30,8 @@ type outcome struct {
 	Tails    int
 	Memory   [][]byte
 	Events   []string
+	// Coverage is the run's coverage record, written out, when the run had one.
+	Coverage string
 }
 
 // recorder collects what helpers and hooks see during a run.
@@ -45,16 +47,20 @@ func (r *recorder) note(m *Machine, what string, args ...any) {
 // scenario builds a program and a machine for one engine; the recorder is the run's own.
 type scenario func(rec *recorder, e Engine) (p *Program, m *Machine, args []uint64)
 
-func observe(t *testing.T, e Engine, s scenario, budget uint64) outcome {
+func observe(t *testing.T, e Engine, s scenario, budget uint64, cov *Coverage) outcome {
 	t.Helper()
 	rec := &recorder{}
 	p, m, args := s(rec, e)
 	if budget != 0 {
 		m.SetBudget(budget)
 	}
+	m.SetCoverage(cov)
 	r0, err := m.Run(p, args...)
 	o := outcome{R0: r0, Err: err, Executed: m.Executed(), PC: m.PC(), Regs: m.regs,
 		Depth: m.depth, MaxDepth: m.maxDepth, Pending: m.pending, Tails: m.tails, Events: rec.events}
+	if cov != nil {
+		o.Coverage = dumpCoverage(cov)
+	}
 	if err != nil {
 		o.ErrText = err.Error()
 	}
@@ -67,20 +73,63 @@ func observe(t *testing.T, e Engine, s scenario, budget uint64) outcome {
 	return o
 }
 
-// agree runs s on the interpreter and on every other engine and fails on any difference.
+// agree runs s on the interpreter and on every other engine and fails on any difference; then
+// again on every engine with a coverage record, which must change nothing else and be the same
+// for all.
 func agree(t *testing.T, s scenario, budget uint64) outcome {
 	t.Helper()
-	want := observe(t, Interpreter, s, budget)
+	want := observe(t, Interpreter, s, budget, nil)
+	covWant := observe(t, Interpreter, s, budget, NewCoverage())
 	for _, e := range Engines() {
 		if e == Interpreter {
 			continue
 		}
-		got := observe(t, e, s, budget)
+		got := observe(t, e, s, budget, nil)
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("budget %d: %s disagrees with the interpreter\n%s", budget, e.Name(), diffOutcomes(e.Name(), want, got))
 		}
+		covGot := observe(t, e, s, budget, NewCoverage())
+		if !reflect.DeepEqual(covGot, covWant) {
+			t.Fatalf("budget %d: with coverage, %s disagrees with the interpreter\n%s", budget, e.Name(), diffOutcomes(e.Name(), covWant, covGot))
+		}
+	}
+	covWant.Coverage = ""
+	if !reflect.DeepEqual(covWant, want) {
+		t.Fatalf("budget %d: recording coverage changed the run\n%s", budget, diffOutcomes("interp with coverage", want, covWant))
 	}
 	return want
+}
+
+// dumpCoverage writes out every count of a coverage record.
+func dumpCoverage(c *Coverage) string {
+	var b strings.Builder
+	for _, pc := range c.Programs() {
+		ran := false
+		for i := range pc.Prog().Len() {
+			ran = ran || pc.Count(i) != 0
+		}
+		if !ran {
+			continue
+		}
+		fmt.Fprintf(&b, "%s:", pc.Prog().Name())
+		for i := range pc.Prog().Len() {
+			if n := pc.Count(i); n != 0 {
+				fmt.Fprintf(&b, " %d×%d", i, n)
+			}
+			if pc.IsBranch(i) {
+				taken, fell := pc.Branch(i)
+				fmt.Fprintf(&b, " [%d:%d/%d]", i, taken, fell)
+			}
+			if agree, w := pc.Near(i); w != 0 && agree != 0 {
+				fmt.Fprintf(&b, " {%d:%d/%d}", i, agree, w)
+			}
+		}
+		b.WriteString("\n")
+	}
+	if cmp, ok := c.LastComparison(); ok {
+		fmt.Fprintf(&b, "last comparison: %s %d %d %#x %#x %v\n", cmp.Rec.Prog().Name(), cmp.PC, cmp.Near, cmp.A, cmp.B, cmp.Equality)
+	}
+	return b.String()
 }
 
 func diffOutcomes(name string, want, got outcome) string {

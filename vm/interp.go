@@ -34,16 +34,18 @@ func (interpreter) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, er
 	regs := &m.regs
 	left := m.left
 	m.prog = p
-	tracing := m.trace != nil
+	// watched is set while something sees every instruction: a trace function or a coverage
+	// record.
+	watched := m.trace != nil || m.cov != nil
+	m.covJump = -1
 	for {
-		if left == 0 || tracing {
+		if left == 0 || watched {
 			if left == 0 {
+				m.land(pc)
 				m.left, m.pc = 0, pc
 				return 0, &BudgetError{PC: pc, Line: p.LineAt(pc), Executed: m.budget}
 			}
-			var r [11]uint64
-			copy(r[:], regs[:11])
-			m.trace(p, pc, &r)
+			m.watch(p, pc)
 		}
 		left--
 		in := &code[pc]
@@ -565,6 +567,34 @@ func (interpreter) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, er
 			m.left = left
 			return 0, &RuntimeError{PC: pc - 1, Line: p.LineAt(pc - 1), Err: errInvalidOp}
 		}
+	}
+}
+
+// land tells the coverage record where the conditional jump that just ran went: to pc. (Kept out
+// of line, so that the interpreter's loop stays as small as without coverage.)
+//
+//go:noinline
+func (m *Machine) land(pc int) {
+	if m.covJump >= 0 {
+		m.covCur.landed(m.covJump, pc)
+		m.covJump = -1
+	}
+}
+
+// watch shows instruction pc of p, about to run, to the trace function and the coverage record.
+func (m *Machine) watch(p *Program, pc int) {
+	m.land(pc)
+	if m.cov != nil {
+		if m.covCur == nil || m.covCur.prog != p {
+			m.covCur = m.cov.of(p)
+			m.covCur.dirty = true
+		}
+		m.covJump = m.covCur.interpStep(pc, &m.regs)
+	}
+	if m.trace != nil {
+		var r [11]uint64
+		copy(r[:], m.regs[:11])
+		m.trace(p, pc, &r)
 	}
 }
 

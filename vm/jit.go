@@ -16,7 +16,8 @@ import (
 //
 // Its results are the interpreter's in every respect (r0, errors and their fields, instruction
 // counts, what helpers observe). While a trace function is installed the run goes to the
-// interpreter, which produces the trace; on other platforms the interpreter runs every program
+// interpreter, which produces the trace, and while a coverage record is set, to the compiled-blocks
+// engine, which records it; on other platforms the interpreter runs every program
 // (JITNative reports which).
 var JIT Engine = jitEngine{}
 
@@ -27,6 +28,11 @@ func (jitEngine) Name() string { return "jit" }
 func (jitEngine) exec(m *Machine, p *Program, pc int, stop int) (uint64, error) {
 	if m.trace != nil || !nativeSupported {
 		return interpreter{}.exec(m, p, pc, stop)
+	}
+	if m.cov != nil {
+		// Native code records no coverage: the compiled-blocks engine records it a block at a
+		// time, with the same results.
+		return closureEngine{}.exec(m, p, pc, stop)
 	}
 	return jitExec(m, p, pc, stop)
 }

@@ -19,6 +19,9 @@ type Machine struct {
 	budget   uint64 // instructions a run may execute
 	left     uint64 // instructions the current run may still execute
 	trace    TraceFunc
+	cov      *Coverage
+	covCur   *ProgramCoverage // the record of the program running
+	covJump  int              // for the interpreter: the conditional jump that just ran, or -1
 	running  bool
 	pending  uint8 // pendingTail | pendingExit, set by helpers
 	tail     *Program
@@ -147,6 +150,7 @@ func (m *Machine) runAt(p *Program, pc int, args []uint64) (uint64, error) {
 	m.left = m.budget
 	m.prog = p
 	m.running = true
+	m.covCur = nil
 	r0, err := m.engine.exec(m, p, pc, 0)
 	m.running = false
 	return r0, err

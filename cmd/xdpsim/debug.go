@@ -13,18 +13,16 @@ import (
 )
 
 // cmdDebug is `xdpsim debug PROG.o TRACE.pcap...`: a step debugger over the packets, driven by
-// commands read from stdin. It takes run's flags; packets run through the same loop as run's.
+// commands read from stdin, for an XDP program (with --tc, the tc programs behind it too), a tc
+// program alone, or several objects attached through libxdp's dispatcher (PROG.o... -- TRACE...).
+// It takes run's flags; packets run through the same loop as run's.
 func cmdDebug(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	v, err := openView("debug", "[flags] PROG.o TRACE.pcap [TRACE.pcap...]\n\n"+debug.Help, args, stdout, stderr, nil)
+	v, err := openView("debug", "[flags] PROG.o TRACE.pcap [TRACE.pcap...]\n       xdpsim debug [flags] PROG.o [PROG.o...] -- TRACE.pcap...   (the objects attached through libxdp's dispatcher)\n\n"+debug.Help, args, stdout, stderr, nil)
 	if v == nil || err != nil {
 		return err
 	}
 	s := v.s
 	defer s.close()
-	if s.x == nil {
-		s.loop.Abort()
-		return usageErr(fmt.Errorf("debug steps through XDP programs; %s is a tc program (run it with xdpsim run --trace)", s.prog.Name))
-	}
 	var recs []*replay.Record
 	if err := replay.ReadAll(v.traces(), func(r *replay.Record) error {
 		c := *r
@@ -37,7 +35,14 @@ func cmdDebug(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(recs) == 0 {
 		return usageErr(errors.New("the traces hold no packets"))
 	}
-	err = debug.New(s.x, loopPackets{s.loop, recs}).Run(stdin, stdout)
+	pkts := loopPackets{s.loop, recs}
+	var d *debug.Debugger
+	if s.x != nil {
+		d = debug.New(s.x, pkts)
+	} else {
+		d = debug.NewTC(s.tc, pkts)
+	}
+	err = d.Run(stdin, stdout)
 	if ferr := s.loop.Finish(); err == nil {
 		err = ferr
 	}

@@ -56,6 +56,9 @@ func cmdDiff(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "... %d more packet divergences not shown\n", cmp.PacketDiffs-*maxShown)
 	}
 	n := s.loop.Stats.Packets
+	if s.cover != nil {
+		defer s.cover.printSummary(stdout) // the simulator's coverage, after the verdict
+	}
 	if cmp.PacketDiffs+cmp.MapDiffs > 0 {
 		fmt.Fprintf(stdout, "%s: %d packets: %d packet divergences, %d map divergences\n", objPath, n, cmp.PacketDiffs, cmp.MapDiffs)
 		return &exitError{exitFailed, nil}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/btfjson"
 	"github.com/xdpsim/xdpsim/sim/device"
 	"github.com/xdpsim/xdpsim/sim/replay"
 )
@@ -131,14 +132,10 @@ func (f *runFlags) openDispatcher(df *dispatchFlags, paths []string, stderr io.W
 	switch {
 	case eng.kernel:
 		return nil, usageErr(errors.New("--engine kernel: several objects run in the simulator only (package kernel's tests hold its dispatcher to the real libxdp's)"))
-	case f.trace:
-		return nil, usageErr(errors.New("--trace: not available with several objects yet; trace each program on its own"))
 	case f.prog != "" || f.typ != "":
 		return nil, usageErr(errors.New("--prog, --type: with several objects each must hold one XDP program, as xdp-loader takes the first of each file"))
 	case len(f.set) > 0 || len(f.resize) > 0:
 		return nil, usageErr(errors.New("--set, --resize: not available with several objects"))
-	case f.mapsFormat == mapsBTF || f.mapsInFormat == mapsBTF:
-		return nil, usageErr(errors.New("--maps-format btf: not available with several objects (their maps are dumped as slot<N>/<map>)"))
 	}
 	dopts, err := df.options()
 	if err != nil {
@@ -194,7 +191,7 @@ func (f *runFlags) openDispatcher(df *dispatchFlags, paths []string, stderr io.W
 	}
 	x.SetDevice(c.dev)
 	if f.mapsIn != "" {
-		in, err := readMaps(f.mapsIn, f.mapsInFormat, nil)
+		in, err := readMaps(f.mapsIn, f.mapsInFormat, btfjson.MapSpecTypes(x.MapSpecs()))
 		if err != nil {
 			return nil, usageErr(fmt.Errorf("--maps-in: %w", err))
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
+	"github.com/xdpsim/xdpsim/sim/btfjson"
 	"github.com/xdpsim/xdpsim/sim/maps"
 	"github.com/xdpsim/xdpsim/vm"
 	"github.com/xdpsim/xdpsim/vm/assembly"
@@ -349,7 +350,7 @@ func writeBTFFunc(b *strings.Builder, proto *btf.FuncProto, name string) bool {
 // dumpMaps prints the maps as loaded, after preloading mapsIn.
 func dumpMaps(obj *sim.Object, mapsIn, inFormat, format string, w io.Writer) error {
 	if mapsIn != "" {
-		in, err := readMaps(mapsIn, inFormat, obj.Spec)
+		in, err := readMaps(mapsIn, inFormat, btfjson.SpecTypes(obj.Spec))
 		if err != nil {
 			return &exitError{2, err}
 		}
@@ -361,7 +362,7 @@ func dumpMaps(obj *sim.Object, mapsIn, inFormat, format string, w io.Writer) err
 	if err != nil {
 		return err
 	}
-	b, err := encodeMaps(dump, format, obj.Spec)
+	b, err := encodeMaps(dump, format, btfjson.SpecTypes(obj.Spec))
 	if err != nil {
 		return fmt.Errorf("%s: %w", obj.Path, err)
 	}

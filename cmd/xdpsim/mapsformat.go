@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/cilium/ebpf"
-
 	"github.com/xdpsim/xdpsim/sim/btfjson"
 	"github.com/xdpsim/xdpsim/sim/result"
 )
@@ -26,9 +24,9 @@ func checkMapsFormat(f string) error {
 }
 
 // encodeMaps writes a dump in the given form.
-func encodeMaps(dump result.Maps, format string, spec *ebpf.CollectionSpec) ([]byte, error) {
+func encodeMaps(dump result.Maps, format string, types btfjson.TypeOf) ([]byte, error) {
 	if format == mapsBTF {
-		return btfjson.FormatMaps(dump, btfjson.SpecTypes(spec))
+		return btfjson.FormatMaps(dump, types)
 	}
 	b, err := json.MarshalIndent(dump, "", "  ")
 	if err != nil {
@@ -38,13 +36,13 @@ func encodeMaps(dump result.Maps, format string, spec *ebpf.CollectionSpec) ([]b
 }
 
 // readMaps reads a --maps-in file in the given form.
-func readMaps(path, format string, spec *ebpf.CollectionSpec) (result.Maps, error) {
+func readMaps(path, format string, types btfjson.TypeOf) (result.Maps, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	if format == mapsBTF {
-		m, err := btfjson.ParseMaps(b, btfjson.SpecTypes(spec))
+		m, err := btfjson.ParseMaps(b, types)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}

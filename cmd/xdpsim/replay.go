@@ -64,6 +64,7 @@ type runFlags struct {
 	trace        bool
 	packets      string
 	failOn       string
+	coverage     coverageFlags
 
 	// The state helpers and kfuncs consult (helperflags.go).
 	helpers helperFlags
@@ -104,6 +105,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.BoolVar(&f.trace, "trace", false, "print every instruction each packet executes, with source lines and register changes")
 	fs.StringVar(&f.packets, "packet", "", "limit --trace, -v and --jsonl to these packets: N, N-M, or a list (1,5,9-12); all packets still run")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when any packet ends so: a list of fault, aborted, refused, snapped, exception, drop, pass, tx, redirect")
+	f.coverage.register(fs)
 	f.helpers.register(fs)
 }
 
@@ -218,6 +220,8 @@ type session struct {
 	// kernel is the kernel as a target, when the command uses it.
 	kernel replay.Target
 	loop   *replay.Loop
+	// cover records the program's coverage, when the flags ask for it.
+	cover *coverageSink
 }
 
 func (s *session) close() {
@@ -243,6 +247,9 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	eng, err := lookupEngine(f.engine)
 	if err != nil {
 		return nil, usageErr(err)
+	}
+	if eng.kernel && f.coverage.wanted() {
+		return nil, usageErr(errCoverageKernel)
 	}
 	if use == kernelAlso && eng.kernel {
 		return nil, usageErr(errors.New("--engine kernel: diff compares a simulator engine with the kernel; name the simulator's engine (" + strings.Join(engineNames()[:len(engineNames())-1], ", ") + ")"))
@@ -349,7 +356,7 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 		return fail(err)
 	}
 	if f.mapsIn != "" {
-		in, err := readMaps(f.mapsIn, f.mapsInFormat, s.obj.Spec)
+		in, err := readMaps(f.mapsIn, f.mapsInFormat, btfjson.SpecTypes(s.obj.Spec))
 		if err != nil {
 			return fail(usageErr(fmt.Errorf("--maps-in: %w", err)))
 		}
@@ -436,16 +443,8 @@ func (f *runFlags) newLoop(target replay.Target, cpus int, snap replay.SnapPolic
 func (f *runFlags) sinks(s *session, stdout io.Writer) error {
 	l := s.loop
 	if f.trace {
-		if s.x == nil {
-			l.Sinks = append(l.Sinks, replay.NewTrace(stdout, s.tc.Machine()))
-		} else {
-			// Each packet's trace ends with the picture of its frame.
-			tr := replay.NewTrace(stdout, s.x.Machine())
-			if s.tc != nil {
-				tr.Also(s.tc.Machines()...)
-			}
-			l.Sinks = append(l.Sinks, tr, &frames{x: s.x, w: stdout})
-		}
+		// Each packet's trace ends with the picture of its frame (and its sk_buff).
+		l.Sinks = append(l.Sinks, s.newTrace(stdout), &frames{x: s.x, tc: s.tc, w: stdout})
 	}
 	if f.verbose {
 		l.Sinks = append(l.Sinks, replay.NewVerbose(stdout))
@@ -469,6 +468,15 @@ func (f *runFlags) sinks(s *session, stdout io.Writer) error {
 		}
 		l.Sinks = append(l.Sinks, d)
 	}
+	if f.coverage.wanted() {
+		c, err := newCoverageSink(s, &f.coverage, stdout)
+		if err != nil {
+			l.Abort()
+			return usageErr(err)
+		}
+		s.cover = c
+		l.Sinks = append(l.Sinks, c)
+	}
 	if f.mapsOut != "" {
 		m, err := replay.NewMapsOut(f.mapsOut, stdout)
 		if err != nil {
@@ -477,7 +485,7 @@ func (f *runFlags) sinks(s *session, stdout io.Writer) error {
 		}
 		m.Line = f.mapsOut == "-" && f.jsonl == "-"
 		if f.mapsFormat == mapsBTF {
-			types := btfjson.SpecTypes(s.obj.Spec)
+			types := s.mapTypes()
 			m.Format = func(d result.Maps) ([]byte, error) { return btfjson.FormatMaps(d, types) }
 		}
 		l.Sinks = append(l.Sinks, m)
@@ -702,4 +710,42 @@ func (f *runFlags) ingressChain(s *session, opts sim.LoadOptions) (*sim.TC, erro
 		return nil, usageErr(err)
 	}
 	return t, nil
+}
+
+// newTrace traces every machine the session's packets run on: the XDP program's (a dispatcher's
+// slots'), then the tc programs', each program named by where it runs.
+func (s *session) newTrace(w io.Writer) *replay.Trace {
+	var ms []*vm.Machine
+	if s.x != nil {
+		ms = append(ms, s.x.Machines()...)
+	}
+	if s.tc != nil {
+		ms = append(ms, s.tc.Machines()...)
+	}
+	tr := replay.NewTrace(w, ms[0])
+	tr.Also(ms[1:]...)
+	if s.x != nil && s.x.Dispatcher() != nil {
+		for i, p := range s.x.Programs() {
+			tr.Name(p.VM, fmt.Sprintf("slot %d of libxdp's dispatcher", i), replay.ReturnsXDP)
+		}
+	}
+	if s.tc != nil {
+		where := ""
+		if s.x != nil {
+			where = "at tc ingress"
+		}
+		for _, p := range s.tc.Programs() {
+			tr.Name(p.VM, where, replay.ReturnsTC)
+		}
+	}
+	return tr
+}
+
+// mapTypes gives the C types of the maps the session dumps: its object's, or for a dispatcher
+// every slot's, by the names the dump gives them.
+func (s *session) mapTypes() btfjson.TypeOf {
+	if s.x != nil {
+		return btfjson.MapSpecTypes(s.x.MapSpecs())
+	}
+	return btfjson.SpecTypes(s.obj.Spec)
 }

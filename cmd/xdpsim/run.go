@@ -70,6 +70,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		printSummary(stdout, s)
+		if s.cover != nil {
+			s.cover.printSummary(stdout)
+		}
 	}
 	if failOn != nil {
 		if hit := failOn(&s.loop.Stats); hit != "" {
@@ -102,7 +105,7 @@ func printSummary(w io.Writer, s *session) {
 	}
 	if len(st.TC) > 0 {
 		if s.x != nil {
-			fmt.Fprintf(w, "  at tc ingress (%s):\n", tcNames(s))
+			fmt.Fprintf(w, "  at tc ingress (%s):\n", chainNames(s.tc))
 		} else {
 			fmt.Fprintf(w, "  what the tc hook does with them:\n")
 		}
@@ -125,15 +128,6 @@ func printSummary(w io.Writer, s *session) {
 		}
 		fmt.Fprintf(w, "; see -v or --jsonl for each\n")
 	}
-}
-
-// tcNames names the tc programs of the session in the order they run.
-func tcNames(s *session) string {
-	var names []string
-	for _, p := range s.tc.Programs() {
-		names = append(names, p.Name)
-	}
-	return strings.Join(names, ", ")
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/spf13/pflag"
@@ -12,12 +11,15 @@ import (
 )
 
 // cmdShow is `xdpsim show PROG.o TRACE.pcap --packet N`: the frame of packet N as the program saw
-// it before and after the run, with every pointer move, as text and, with --html, as a page. It
-// takes run's flags (the packets before N run too, so the maps hold what they left).
+// it before and after the run, with every pointer move, as text and, with --html, as a page; for a
+// tc program (alone, or behind the XDP program with --tc) the sk_buff it got, with every helper
+// that moved or resized its data; for several objects attached through libxdp's dispatcher
+// (PROG.o... -- TRACE...), the frame after each slot. It takes run's flags (the packets before N
+// run too, so the maps hold what they left).
 func cmdShow(args []string, stdout, stderr io.Writer) error {
 	var htmlOut *string
 	var hexDump *bool
-	v, err := openView("show", "[flags] PROG.o TRACE.pcap [TRACE.pcap...] --packet N", args, stdout, stderr, func(fs *pflag.FlagSet) {
+	v, err := openView("show", "[flags] PROG.o TRACE.pcap [TRACE.pcap...] --packet N\n       xdpsim show [flags] --packet N PROG.o [PROG.o...] -- TRACE.pcap...   (the objects attached through libxdp's dispatcher)", args, stdout, stderr, func(fs *pflag.FlagSet) {
 		htmlOut = fs.String("html", "", "also write the picture as an HTML page with SVG to FILE")
 		hexDump = fs.Bool("hex", false, "add a hex dump of the metadata and of each protocol layer")
 		fs.Lookup("packet").Usage = "the packets to draw: N, N-M or a list (1,5,9-12); the packets before them run too, so maps hold what they left"
@@ -27,17 +29,13 @@ func cmdShow(args []string, stdout, stderr io.Writer) error {
 	}
 	s, rf := v.s, &v.rf
 	defer s.close()
-	if s.x == nil {
-		s.loop.Abort()
-		return usageErr(fmt.Errorf("show draws the frames of XDP programs; %s is a tc program", s.prog.Name))
-	}
 	if rf.packets == "" {
 		s.loop.Abort()
 		return usageErr(errors.New("--packet N: say which packet to draw"))
 	}
 	if !rf.trace {
 		// With --trace, the sinks already end each packet's trace with its picture.
-		f := &frames{x: s.x, w: stdout, opts: picture.TextOptions{Hex: *hexDump}, what: "--packet " + rf.packets}
+		f := &frames{x: s.x, tc: s.tc, w: stdout, opts: picture.TextOptions{Hex: *hexDump}, what: "--packet " + rf.packets}
 		if *htmlOut != "" {
 			if f.html, err = replay.CreateFile(*htmlOut, stdout); err != nil {
 				s.loop.Abort()

@@ -240,7 +240,8 @@ func TestVerboseLinesSayWhatTheTCHookDid(t *testing.T) {
 	chain := tcObjectOf(t, "tc_chain")
 	_, stdout, stderr = runCmd(t, "run", "-v", chain, "--prog", "xdp_pass", "--tc", chain+":chain_classify", "--tc", chain+":chain_police",
 		"--tc", chain+":chain_final", corpus.TracePath("vlan.pcap"))
-	for _, want := range []string{"-> XDP_PASS -> tc ingress: pass\n", "-> XDP_PASS -> tc ingress: drop\n", "-> XDP_PASS -> tc ingress: dropped before tc: "} {
+	// Of a chain of several, the line names the program whose return value decided.
+	for _, want := range []string{"-> XDP_PASS -> tc ingress: pass (from chain_final)\n", "-> XDP_PASS -> tc ingress: drop (from chain_", "-> XDP_PASS -> tc ingress: dropped before tc: "} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("no line with %q: %s", want, stderr)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/xdpsim/xdpsim/kernel"
+	"github.com/xdpsim/xdpsim/sim/cover"
 	"github.com/xdpsim/xdpsim/sim/expect"
 	"github.com/xdpsim/xdpsim/sim/replay"
 )
@@ -25,6 +26,8 @@ func cmdTest(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("test", "[flags] [EXPECT.json|DIR...]  (default: *.expect.json in the current directory)", stdout)
 	engineName := fs.String("engine", "", "where the tests run: a simulator engine (interp, closures; default: the simulator's default engine) or kernel (the real kernel; Linux, CAP_BPF)")
 	junit := fs.String("junit", "", "also write the results as JUnit XML to FILE")
+	var covFlags coverageFlags
+	covFlags.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, errHelp) {
 			return nil
@@ -36,9 +39,16 @@ func cmdTest(args []string, stdout, stderr io.Writer) error {
 		return usageErr(err)
 	}
 	if eng.kernel {
+		if covFlags.wanted() {
+			return usageErr(errCoverageKernel)
+		}
 		if err := kernel.Available(); err != nil {
 			return &exitError{exitNoKernel, err}
 		}
+	}
+	var suite *suiteCoverage
+	if covFlags.wanted() {
+		suite = &suiteCoverage{coverageOut: coverageOut{flags: &covFlags, title: "xdpsim test"}, prof: &cover.Profile{}}
 	}
 	paths, err := expectationFiles(fs.Args())
 	if err != nil {
@@ -54,7 +64,7 @@ func cmdTest(args []string, stdout, stderr io.Writer) error {
 	}
 	notices := &onceWriter{w: stderr, seen: map[string]bool{}}
 	newLoop := func(f *expect.File, t *expect.Test) (*replay.Loop, func(), error) {
-		return testLoop(f, t, *engineName, notices)
+		return testLoop(f, t, *engineName, notices, suite)
 	}
 	var all []expect.Result
 	n, failed, broken := 0, 0, 0
@@ -84,6 +94,19 @@ func cmdTest(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "%d tests on %s: %d passed, %d failed\n", n, eng.name, n-failed-broken, failed+broken)
+	if suite != nil {
+		if suite.err != nil {
+			return usageErr(fmt.Errorf("coverage: %w", suite.err))
+		}
+		if err := suite.write(suite.prof, stdout); err != nil {
+			suite.abort()
+			return usageErr(err)
+		}
+		if err := suite.commit(); err != nil {
+			return usageErr(err)
+		}
+		suite.printSummary(stdout)
+	}
 	if *junit != "" {
 		out, err := replay.CreateFile(*junit, stdout)
 		if err != nil {
@@ -108,7 +131,7 @@ func cmdTest(args []string, stdout, stderr io.Writer) error {
 
 // testLoop loads a test's object with the file's and the test's flags, which mean what they mean
 // to xdpsim run.
-func testLoop(f *expect.File, t *expect.Test, engineName string, stderr io.Writer) (*replay.Loop, func(), error) {
+func testLoop(f *expect.File, t *expect.Test, engineName string, stderr io.Writer, suite *suiteCoverage) (*replay.Loop, func(), error) {
 	fs := pflag.NewFlagSet("expectation flags", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var rf runFlags
@@ -117,9 +140,9 @@ func testLoop(f *expect.File, t *expect.Test, engineName string, stderr io.Write
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, fmt.Errorf("flags %q: %w", strings.Join(args, " "), err)
 	}
-	for _, name := range []string{"jsonl", "maps", "write", "verbose", "trace", "packet", "fail-on", "engine"} {
+	for _, name := range []string{"jsonl", "maps", "write", "verbose", "trace", "packet", "fail-on", "engine", "coverage", "coverage-lcov", "coverage-html"} {
 		if fs.Changed(name) {
-			return nil, nil, fmt.Errorf("flags: --%s is not for expectation files (the engine comes from xdpsim test --engine)", name)
+			return nil, nil, fmt.Errorf("flags: --%s is not for expectation files (the engine and coverage come from xdpsim test's flags)", name)
 		}
 	}
 	if fs.NArg() > 0 {
@@ -140,7 +163,15 @@ func testLoop(f *expect.File, t *expect.Test, engineName string, stderr io.Write
 		}
 		return nil, nil, err
 	}
-	return s.loop, s.close, nil
+	if suite == nil {
+		return s.loop, s.close, nil
+	}
+	done, err := suite.record(s)
+	if err != nil {
+		s.close()
+		return nil, nil, err
+	}
+	return s.loop, func() { done(); s.close() }, nil
 }
 
 // expectationFiles expands the arguments: files as given, directories to their *.expect.json; no

@@ -121,3 +121,44 @@ func TestTheDebuggerInATerminal(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestTheDebuggerInATerminalOnSkbsAndSlots drives the debugger from a terminal through a tc
+// program at tc ingress behind XDP, and through libxdp's dispatcher.
+func TestTheDebuggerInATerminalOnSkbsAndSlots(t *testing.T) {
+	meta := tcObjectOf(t, "tc_meta")
+	for _, c := range []struct {
+		name  string
+		args  []string
+		lines []string
+		want  []string
+	}{
+		{"tc ingress", []string{"debug", meta, "--prog", "xdp_meta_writer", "--tc", meta, corpus.TracePath("mixed.pcap")},
+			[]string{"break tc_meta.c:124", "continue", "regs", "frame", "continue", "continue"},
+			[]string{"xdpsim debugger: program xdp_meta_writer, then tc ingress (tc_meta_reader), 4000 packets",
+				"of tc ingress tc_meta_reader (tc_meta.c:124:", "packet 1, tc ingress tc_meta_reader 6:",
+				"pkt_meta (data-8, head offset 248)", "ctx+0 (struct __sk_buff)", "the sk_buff now:", "<- mac_header, data",
+				"packet 1 ended: XDP_PASS (2), then at tc ingress: TC_ACT_OK (0), pass"}},
+		{"dispatcher", append(append([]string{"debug"}, dispObjects(t, "disp_echo", "disp_fw", "disp_mon")...), "--", corpus.TracePath("mixed.pcap")),
+			[]string{"break disp_fw.c:26", "continue", "regs", "continue"},
+			[]string{"xdpsim debugger: libxdp's dispatcher (slot 0 xdp_mon, slot 1 xdp_fw, slot 2 xdp_echo), 4000 packets",
+				"of slot 1 xdp_fw (disp_fw.c:26:", "packet 1, slot 1 xdp_fw 2:", "pkt(data+0) (page offset 256)", "pkt_end (data+376, page offset 632)",
+				"packet 1 ended: XDP_PASS (2) (every slot went on)"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			term := newTerminal(t, c.args...)
+			term.waitFor("(xdpsim)", 1)
+			var screen string
+			for i, l := range c.lines {
+				screen = term.typeLine(l, i+2)
+			}
+			for _, want := range c.want {
+				if !strings.Contains(screen, want) {
+					t.Errorf("the terminal does not show %q:\n%s", want, screen)
+				}
+			}
+			if dir := os.Getenv("XDPSIM_ARTEFACTS"); dir != "" {
+				os.WriteFile(filepath.Join(dir, "debugger-session-"+strings.ReplaceAll(c.name, " ", "-")+".txt"), []byte(screen), 0o644)
+			}
+		})
+	}
+}

@@ -93,11 +93,19 @@ func runTopology(rf *runFlags, traces []string, stdout, stderr io.Writer) error 
 	if err := rf.networkSinks(loop, topo, machines, stdout); err != nil {
 		return err
 	}
+	var cov *coverageSink
+	if rf.coverage.wanted() {
+		cov = newNetworkCoverageSink(topo, machines, &rf.coverage, stdout)
+		loop.Sinks = append(loop.Sinks, cov)
+	}
 	if err := loop.Run(traces...); err != nil {
 		return usageErr(err)
 	}
 	if !rf.quietSummary() {
 		printNetworkSummary(stdout, rf.topology, loop, eng)
+		if cov != nil {
+			cov.printSummary(stdout)
+		}
 	}
 	if failOn != nil {
 		if hit := failOn(&loop.Stats); hit != "" {
@@ -113,6 +121,22 @@ func (rf *runFlags) networkSinks(l *replay.Loop, topo *topology.Topology, machin
 	if rf.trace && len(machines) > 0 {
 		tr := replay.NewTrace(stdout, machines[0])
 		tr.Also(machines[1:]...)
+		places, err := topo.Network.Places()
+		if err != nil {
+			return usageErr(fmt.Errorf("--topology %s: %w", rf.topology, err))
+		}
+		for _, pl := range places {
+			returns := replay.ReturnsTC
+			switch {
+			case pl.Hook == "xdp":
+				returns = replay.ReturnsXDP
+			case pl.Hook == "netkit":
+				returns = replay.ReturnsNetkit
+			case pl.TCX:
+				returns = replay.ReturnsTCX
+			}
+			tr.Name(pl.Program.VM, pl.String(), returns)
+		}
 		l.Sinks = append(l.Sinks, tr)
 	}
 	if rf.verbose {

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +14,8 @@ import (
 	"github.com/google/gopacket/pcapgo"
 
 	"github.com/xdpsim/xdpsim/corpus"
+	"github.com/xdpsim/xdpsim/sim/device"
+	"github.com/xdpsim/xdpsim/sim/result"
 )
 
 // pcapFrames reads a pcap's frames.
@@ -137,5 +142,107 @@ func TestATopologyRefusesTheSingleDeviceFlagsAndBadFiles(t *testing.T) {
 	rc, _, stderr = runCmd(t, "run", "--topology", topo, trace, "--fail-on", "drop")
 	if rc != 1 || !strings.Contains(stderr, "--fail-on drop: 2 drop") {
 		t.Errorf("--fail-on drop: exit %d, stderr %q; want 1 and the two drops", rc, stderr)
+	}
+}
+
+// tcxAttached lists the programs a topology file attaches through tcx ("tcx/ingress", ...).
+func tcxAttached(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Attach []struct{ Hook, Program string }
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, a := range f.Attach {
+		if strings.HasPrefix(a.Hook, "tcx/") {
+			_, fn, _ := strings.Cut(a.Program, ":")
+			out[fn] = true
+		}
+	}
+	return out
+}
+
+// The trace of a topology names every program where it runs and what it returned by the names
+// of its hook (NETKIT_*, TCX_*, TC_ACT_*, XDP_*), in the order the packet's path records them,
+// and ends with that path and how the packet ended.
+func TestTheTraceOfATopologyNamesEachProgramsReturnByItsHook(t *testing.T) {
+	ret := regexp.MustCompile(`^; (\S+) returned (-?\d+) \((.*)\)$`)
+	start := regexp.MustCompile(`^; program (\S+) \((.*)\)$`)
+	for _, s := range corpus.NetkitSetups() {
+		t.Run(s.Name, func(t *testing.T) {
+			jl := filepath.Join(t.TempDir(), "out.jsonl")
+			args := []string{"run", "--topology", corpus.NetkitPath(s.Topology), "--trace", "--jsonl", jl}
+			for _, tr := range s.Traces {
+				args = append(args, corpus.NetkitPath(tr))
+			}
+			rc, stdout, stderr := runCmd(t, args...)
+			if rc != 0 {
+				t.Fatalf("exit %d: %s", rc, stderr)
+			}
+			traces := strings.Split(stdout, "--- packet ")[1:]
+			lines := jsonLines(t, jl)
+			if len(traces) != len(lines) || len(lines) == 0 {
+				t.Fatalf("%d packets traced, %d JSON lines", len(traces), len(lines))
+			}
+			tcx := tcxAttached(t, corpus.NetkitPath(s.Topology))
+			// include/uapi/linux/bpf.h's enum tcx_action_base.
+			tcxNames := map[int32]string{-1: "TCX_NEXT", 0: "TCX_PASS", 2: "TCX_DROP", 7: "TCX_REDIRECT"}
+			names := map[string]int{}
+			for i, tr := range traces {
+				// What the path says ran, in order: "program=ret (NAME) at DEVICE HOOK".
+				var want []string
+				for _, h := range lines[i]["path"].([]any) {
+					hop := h.(map[string]any)
+					progs, _ := hop["programs"].([]any)
+					for _, p := range progs {
+						r := p.(map[string]any)
+						n := int32(r["ret"].(float64))
+						name := result.TCVerdictName(uint32(n))
+						switch {
+						case hop["hook"] == "netkit":
+							name = device.NetkitAction(n).String()
+						case hop["hook"] == "xdp":
+							name = result.VerdictName(uint32(n))
+						case tcx[r["program"].(string)]:
+							name = tcxNames[n]
+						}
+						want = append(want, fmt.Sprintf("%s=%d (%s) at %s %s", r["program"], n, name, hop["device"], hop["hook"]))
+					}
+				}
+				var got []string
+				where := ""
+				for _, l := range strings.Split(tr, "\n") {
+					if m := start.FindStringSubmatch(l); m != nil {
+						where = m[2]
+					}
+					if m := ret.FindStringSubmatch(l); m != nil {
+						got = append(got, fmt.Sprintf("%s=%s (%s) at %s", m[1], m[2], m[3], where))
+						names[m[3]]++
+					}
+				}
+				if len(got) != len(want) {
+					t.Errorf("packet %d: the trace says %q, the path %q", i+1, got, want)
+					continue
+				}
+				for j := range got {
+					// A program attached to several devices is named by all of them.
+					g, w := got[j], want[j]
+					at := strings.Index(w, " at ")
+					if !strings.HasPrefix(g, w[:at+4]) || !strings.Contains(g[at:], w[at+4:]) {
+						t.Errorf("packet %d: the trace says %q, the path %q", i+1, g, w)
+					}
+				}
+				if v := lines[i]["verdict"].(string); !strings.Contains(tr, "\n; the path: ") || !strings.Contains(tr, "\n; "+v) {
+					t.Errorf("packet %d: the trace does not end with the path and %q:\n%s", i+1, v, tr)
+				}
+			}
+			t.Logf("returns named: %v", names)
+		})
 	}
 }

@@ -29,8 +29,17 @@ type TypeOf func(mapName string) MapType
 
 // SpecTypes gives the types of a collection's maps, as its BTF declares them.
 func SpecTypes(spec *ebpf.CollectionSpec) TypeOf {
+	if spec == nil {
+		return MapSpecTypes(nil)
+	}
+	return MapSpecTypes(spec.Maps)
+}
+
+// MapSpecTypes gives the types of maps by the names a dump gives them (for several objects'
+// maps, see sim.XDP.MapSpecs), as their BTF declares them.
+func MapSpecTypes(specs map[string]*ebpf.MapSpec) TypeOf {
 	return func(name string) MapType {
-		ms, ok := spec.Maps[name]
+		ms, ok := specs[name]
 		if !ok {
 			return MapType{}
 		}

@@ -22,24 +22,62 @@ func disasm(p *vm.Program, pc int) string {
 	}})
 }
 
-// Describe says what a register value is, from the region its pointer names, in the notation of
-// the kernel verifier's log where it has one: scalars as numbers, pkt(data+14), pkt_end, pkt_meta,
-// ctx, fp-8 (the stack, against the current frame pointer), map_value(counters)+4,
-// map_ptr(counters), func@12 (a function address).
+// Describe says what a register value is while x's program runs, from the region its pointer
+// names, in the notation of the kernel verifier's log where it has one: scalars as numbers,
+// pkt(data+14), pkt_end, pkt_meta, ctx, fp-8 (the stack, against the current frame pointer),
+// map_value(counters)+4, map_ptr(counters), func@12 (a function address).
 func Describe(x *sim.XDP, v, fp uint64) string {
-	id, off := vm.SplitAddress(v)
-	m := x.Machine()
-	r := m.Region(id)
+	return xdpView(x, x.Machine()).describe(v, fp)
+}
+
+// view is what the debugger needs to say what a value on a machine points to: where the packet's
+// pointers sit and which context the program has.
+type view struct {
+	m *vm.Machine
+	// data, end and meta are where data, data_end and data_meta point; where says what
+	// offsets in the packet's region count from.
+	data, end, meta uint32
+	where           string
+	ctx             string
+}
+
+func xdpView(x *sim.XDP, m *vm.Machine) view {
+	f := x.Frame()
+	return view{m: m, data: f.Data, end: f.DataEnd, meta: f.DataMeta, where: "page offset", ctx: "struct xdp_md"}
+}
+
+func skbView(t *sim.TC, m *vm.Machine) view {
+	v := t.Skb()
+	return view{m: m, data: uint32(v.Data), end: uint32(v.Tail), meta: uint32(v.Data - v.MetaLen), where: "head offset", ctx: "struct __sk_buff"}
+}
+
+// viewAt is the view of the machine the run stands on (the first one between runs).
+func (d *Debugger) viewAt() view {
+	m := d.at.m
+	if m == nil {
+		m = d.machines[0]
+	}
+	if d.tc != nil {
+		if _, ok := d.tc.PacketRegion(m); ok {
+			return skbView(d.tc, m)
+		}
+	}
+	return xdpView(d.x, m)
+}
+
+func (v view) describe(val, fp uint64) string {
+	id, off := vm.SplitAddress(val)
+	r := v.m.Region(id)
 	switch {
 	case id == vm.RegionNull || r == nil:
 		switch {
-		case int64(v) < 0:
-			return fmt.Sprintf("scalar %d (%#x)", int64(v), v)
-		case v <= 0xffffffff && int32(v) < 0:
+		case int64(val) < 0:
+			return fmt.Sprintf("scalar %d (%#x)", int64(val), val)
+		case val <= 0xffffffff && int32(val) < 0:
 			// A 32-bit ALU result: the program may mean it as a negative 32-bit number.
-			return fmt.Sprintf("scalar %d (%#x; %d as a 32-bit signed number)", v, v, int32(v))
+			return fmt.Sprintf("scalar %d (%#x; %d as a 32-bit signed number)", val, val, int32(val))
 		}
-		return fmt.Sprintf("scalar %d (%#x)", v, v)
+		return fmt.Sprintf("scalar %d (%#x)", val, val)
 	case id == vm.RegionStack:
 		_, fo := vm.SplitAddress(fp)
 		if d := int64(off) - int64(fo); d != 0 {
@@ -48,19 +86,18 @@ func Describe(x *sim.XDP, v, fp uint64) string {
 		return "fp0 (the frame pointer)"
 	case id == vm.RegionCode:
 		return fmt.Sprintf("func@%d (a function's address)", off)
-	case id == x.PacketRegion():
-		f := x.Frame()
+	case r.Name == "packet":
 		switch {
-		case off == f.DataEnd:
-			return fmt.Sprintf("pkt_end (data+%d, page offset %d)", f.DataEnd-f.Data, off)
-		case off == f.DataMeta && f.DataMeta < f.Data:
-			return fmt.Sprintf("pkt_meta (data-%d, page offset %d)", f.Data-f.DataMeta, off)
-		case off >= f.Data:
-			return fmt.Sprintf("pkt(data+%d) (page offset %d)", off-f.Data, off)
+		case off == v.end:
+			return fmt.Sprintf("pkt_end (data+%d, %s %d)", v.end-v.data, v.where, off)
+		case off == v.meta && v.meta < v.data:
+			return fmt.Sprintf("pkt_meta (data-%d, %s %d)", v.data-v.meta, v.where, off)
+		case off >= v.data:
+			return fmt.Sprintf("pkt(data+%d) (%s %d)", off-v.data, v.where, off)
 		}
-		return fmt.Sprintf("pkt(data-%d) (page offset %d, before data)", f.Data-off, off)
+		return fmt.Sprintf("pkt(data-%d) (%s %d, before data)", v.data-off, v.where, off)
 	case r.Name == "ctx":
-		return fmt.Sprintf("ctx+%d (struct xdp_md)", off)
+		return fmt.Sprintf("ctx+%d (%s)", off, v.ctx)
 	case strings.HasPrefix(r.Name, "value of map "):
 		return fmt.Sprintf("map_value(%s)+%d", strings.TrimPrefix(r.Name, "value of map "), off)
 	case strings.HasPrefix(r.Name, "map "):
@@ -73,26 +110,28 @@ func Describe(x *sim.XDP, v, fp uint64) string {
 
 // regs prints r0-r10 with their types.
 func (d *Debugger) regs(w io.Writer) {
-	for i, v := range d.at.regs {
-		fmt.Fprintf(w, "  r%-2d 0x%016x  %s\n", i, v, Describe(d.x, v, d.at.regs[10]))
+	v := d.viewAt()
+	for i, r := range d.at.regs {
+		fmt.Fprintf(w, "  r%-2d 0x%016x  %s\n", i, r, v.describe(r, d.at.regs[10]))
 	}
 }
 
 // printReg prints one register, and for a pointer the bytes it points at.
 func (d *Debugger) printReg(w io.Writer, n int) {
-	v := d.at.regs[n]
-	fmt.Fprintf(w, "r%d = %#x: %s\n", n, v, Describe(d.x, v, d.at.regs[10]))
-	id, off := vm.SplitAddress(v)
+	v := d.viewAt()
+	val := d.at.regs[n]
+	fmt.Fprintf(w, "r%d = %#x: %s\n", n, val, v.describe(val, d.at.regs[10]))
+	id, off := vm.SplitAddress(val)
 	if id == vm.RegionNull || id == vm.RegionCode {
 		return
 	}
-	r := d.m.Region(id)
+	r := v.m.Region(id)
 	if r == nil || r.Data == nil || int(off) >= len(r.Data) {
 		return
 	}
 	end := min(len(r.Data), int(off)+32)
-	if id == d.x.PacketRegion() {
-		end = min(end, int(d.x.Frame().DataEnd))
+	if r.Name == "packet" {
+		end = min(end, int(v.end))
 	}
 	if int(off) < end {
 		fmt.Fprintf(w, "  bytes there: % x\n", r.Data[off:end])
@@ -102,7 +141,8 @@ func (d *Debugger) printReg(w io.Writer, n int) {
 // stack prints the current frame's stack: the 8-byte slots below the frame pointer that hold
 // anything but zero.
 func (d *Debugger) stack(w io.Writer) {
-	st := d.m.Region(vm.RegionStack)
+	v := d.viewAt()
+	st := v.m.Region(vm.RegionStack)
 	_, fp := vm.SplitAddress(d.at.regs[10])
 	lo := int(fp) - vm.StackSize
 	if lo < 0 || int(fp) > len(st.Data) {
@@ -115,7 +155,7 @@ func (d *Debugger) stack(w io.Writer) {
 		if binary.LittleEndian.Uint64(slot) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "  fp-%-3d % x  %s\n", int(fp)-off, slot, Describe(d.x, binary.LittleEndian.Uint64(slot), d.at.regs[10]))
+		fmt.Fprintf(w, "  fp-%-3d % x  %s\n", int(fp)-off, slot, v.describe(binary.LittleEndian.Uint64(slot), d.at.regs[10]))
 		shown++
 	}
 	if shown == 0 {
@@ -163,18 +203,20 @@ func (d *Debugger) list(w io.Writer, around int) {
 
 // backtrace prints the call frames, innermost first.
 func (d *Debugger) backtrace(w io.Writer) {
-	fmt.Fprintf(w, "  #0 %s %d%s\n", d.at.prog.Name(), d.at.pc, lineSuffix(d.at.prog.LineAt(d.at.pc)))
-	for i := d.m.Depth() - 1; i >= 0; i-- {
-		p, ret, ok := d.m.Caller(i)
+	m := d.at.m
+	fmt.Fprintf(w, "  #0 %s %d%s\n", d.label(d.at.prog), d.at.pc, lineSuffix(d.at.prog.LineAt(d.at.pc)))
+	for i := m.Depth() - 1; i >= 0; i-- {
+		p, ret, ok := m.Caller(i)
 		if !ok {
 			break
 		}
 		call := ret - 1
-		fmt.Fprintf(w, "  #%d %s %d%s\n", d.m.Depth()-i, p.Name(), call, lineSuffix(p.LineAt(call)))
+		fmt.Fprintf(w, "  #%d %s %d%s\n", m.Depth()-i, d.label(p), call, lineSuffix(p.LineAt(call)))
 	}
 }
 
-// frame prints the picture of the frame as it stands, with the pointer moves so far.
+// frame prints the picture of the frame (or, while a tc program runs, of the sk_buff) as it
+// stands, with the moves so far.
 func (d *Debugger) frame(w io.Writer, hex bool) {
 	run := d.rec.Run
 	if run == nil {
@@ -186,5 +228,13 @@ func (d *Debugger) frame(w io.Writer, hex bool) {
 		run.Text(w, opts)
 		return
 	}
-	run.NowText(w, picture.Capture(d.x.Frame()), opts)
+	var cur picture.Snapshot
+	if d.tc != nil && d.programOf(d.at.prog).tc {
+		cur = picture.CaptureSkb(d.tc.Skb(), d.x != nil)
+	} else {
+		cur = picture.Capture(d.x.Frame())
+	}
+	if err := run.NowText(w, cur, opts); err != nil {
+		fmt.Fprintln(w, err)
+	}
 }

@@ -8,7 +8,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cilium/ebpf"
+
+	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/btfjson"
+	"github.com/xdpsim/xdpsim/sim/result"
 )
 
 // Prompt is what the debugger prints when it waits for a command.
@@ -20,7 +24,8 @@ const Help = `commands (an empty line repeats the last one):
   n, next [N]          run N instructions, over calls (bpf-to-bpf calls, helpers' callbacks)
   c, continue          run to the next breakpoint or to the end of the packet
   b, break INSN        stop before instruction INSN of the program
-  b, break FILE:LINE   stop where C line LINE of FILE begins (or break LINE)
+  b, break PROG:INSN   stop before instruction INSN of program PROG (a name, or slotN of a dispatcher)
+  b, break FILE:LINE   stop where C line LINE of FILE begins, in any program (or break LINE)
   delete [N]           remove breakpoint N (all without N); info shows them
   packet N             run every packet before N and stop at packet N's first instruction
   r, regs              the registers, with what each holds or points to
@@ -28,7 +33,7 @@ const Help = `commands (an empty line repeats the last one):
   stack                the non-zero 8-byte slots of the current stack frame
   bt                   the call frames
   l, list [INSN]       the instructions around the current one (or INSN), with C lines
-  frame [hex]          the picture of the frame now: pointers, areas, layers, bytes changed
+  frame [hex]          the picture of the frame (or the sk_buff) now: pointers, areas, layers, bytes changed
   maps [hex]           the maps' contents, as their C types (or in hex)
   info                 where the run stands and the breakpoints
   h, help              this text
@@ -41,7 +46,7 @@ func (d *Debugger) Run(in io.Reader, out io.Writer) error {
 	defer d.Close()
 	w := bufio.NewWriter(out)
 	defer w.Flush()
-	fmt.Fprintf(w, "xdpsim debugger: program %s, %d packets. Type help for the commands.\n", d.x.Program().Name, d.pkts.Len())
+	fmt.Fprintf(w, "xdpsim debugger: %s, %d packets. Type help for the commands.\n", d.what(), d.pkts.Len())
 	d.where(w)
 	sc := bufio.NewScanner(in)
 	last := ""
@@ -171,7 +176,7 @@ func (d *Debugger) Command(w io.Writer, line string) (quit bool) {
 		d.where(w)
 		for i, b := range d.breaks {
 			if b.pc >= 0 {
-				fmt.Fprintf(w, "breakpoint %d: %s, instruction %d of %s\n", i+1, b.what, b.pc, b.prog)
+				fmt.Fprintf(w, "breakpoint %d: %s, instruction %d of %s\n", i+1, b.what, b.pc, d.label(b.prog))
 			}
 		}
 	case "h", "help", "?":
@@ -197,10 +202,10 @@ func (d *Debugger) moved(w io.Writer, f func()) {
 	d.where(w)
 }
 
-// maps prints the object's maps as their BTF types (or hex).
+// maps prints the maps as their BTF types (or hex): the XDP program's (every slot's for a
+// dispatcher, named slot<N>/<map>) and the tc programs' objects'.
 func (d *Debugger) maps(w io.Writer, hex bool) {
-	obj := d.x.Program().Object()
-	dump, err := obj.DumpMaps()
+	dump, specs, err := d.dumpMaps()
 	if err != nil {
 		fmt.Fprintln(w, err)
 		return
@@ -210,10 +215,50 @@ func (d *Debugger) maps(w io.Writer, hex bool) {
 		fmt.Fprintf(w, "%s\n", b)
 		return
 	}
-	b, err := btfjson.FormatMaps(dump, btfjson.SpecTypes(obj.Spec))
+	b, err := btfjson.FormatMaps(dump, btfjson.MapSpecTypes(specs))
 	if err != nil {
 		fmt.Fprintln(w, err)
 		return
 	}
 	w.Write(b)
+}
+
+// dumpMaps dumps every map the programs use, with the spec of each by its name in the dump: the
+// XDP's (sim.XDP.DumpMaps), then those of each tc object that is not the XDP program's, their
+// names prefixed by the object's path when the XDP has a map of that name.
+func (d *Debugger) dumpMaps() (result.Maps, map[string]*ebpf.MapSpec, error) {
+	dump, specs := result.Maps{}, map[string]*ebpf.MapSpec{}
+	seen := map[*sim.Object]bool{}
+	if d.x != nil {
+		var err error
+		if dump, err = d.x.DumpMaps(); err != nil {
+			return nil, nil, err
+		}
+		specs = d.x.MapSpecs()
+		for _, p := range d.x.Programs() {
+			seen[p.Object()] = true
+		}
+	}
+	if d.tc == nil {
+		return dump, specs, nil
+	}
+	for _, p := range d.tc.Programs() {
+		o := p.Object()
+		if seen[o] {
+			continue
+		}
+		seen[o] = true
+		m, err := o.DumpMaps()
+		if err != nil {
+			return nil, nil, err
+		}
+		for n, e := range m {
+			name := n
+			if _, clash := dump[n]; clash {
+				name = o.Path + "/" + n
+			}
+			dump[name], specs[name] = e, o.Spec.Maps[n]
+		}
+	}
+	return dump, specs, nil
 }

@@ -354,6 +354,11 @@ func sameAddress(a, b string) bool {
 	return a == b
 }
 
+// Checksums describes every IPv4 header, ICMP, UDP and TCP checksum of an Ethernet frame that is
+// wrong, and an IP header too malformed to check them; nil when the frame has none wrong (or is
+// no IP). xdptest.WellFormed checks fuzzed programs' output with it.
+func Checksums(frame []byte) []string { return badChecksums(frame) }
+
 // badChecksums describes every IPv4 header, ICMP, UDP and TCP checksum of a frame that is wrong,
 // computed independently of gopacket's decoders: the one's complement sum over each must be 0xffff.
 func badChecksums(frame []byte) []string {

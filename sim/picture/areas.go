@@ -45,9 +45,14 @@ type Pointer struct {
 	Off  int
 }
 
-// Pointers lists data_hard_start, data_meta, data, data_end, the frame end (data_hard_end) and
-// the page end, in page order. Without metadata support data_meta is left out.
+// Pointers lists, for an XDP frame, data_hard_start, data_meta, data, data_end, the frame end
+// (data_hard_end) and the page end; for an skb, head, data_meta, the MAC, network and transport
+// headers, data, data_end (the tail), end and the end of skb_shared_info; in page order. Without
+// metadata support data_meta is left out.
 func (s Snapshot) Pointers() []Pointer {
+	if s.Skb != nil {
+		return s.skbPointers()
+	}
 	ps := []Pointer{{"data_hard_start", 0}}
 	if s.MetaSupported {
 		ps = append(ps, Pointer{"data_meta", int(s.DataMeta)})
@@ -57,13 +62,17 @@ func (s Snapshot) Pointers() []Pointer {
 	return ps
 }
 
-// Areas lists the frame's areas in order: the page's, then each fragment's.
+// Areas lists the frame's areas in order: the page's (or the skb head's), then each fragment's.
 func (s Snapshot) Areas() []Area {
 	var out []Area
 	add := func(a Area) {
 		if a.End > a.Start {
 			out = append(out, a)
 		}
+	}
+	if s.Skb != nil {
+		s.skbAreas(add)
+		return out
 	}
 	add(Area{Kind: KindXDPFrame, Name: "xdp_frame", Start: 0, End: sim.XDPFrameSize,
 		Detail: "reserved for struct xdp_frame (XDP_TX, XDP_REDIRECT)"})
@@ -73,9 +82,31 @@ func (s Snapshot) Areas() []Area {
 	if s.DataMeta < s.Data {
 		add(Area{Kind: KindMeta, Name: "metadata", Start: int(s.DataMeta), End: int(s.Data), Detail: hexShort(s.Meta(), 24)})
 	}
-	lin := int(s.DataEnd - s.Data)
+	s.layerAreas(add)
+	add(Area{Kind: KindTailroom, Name: "tailroom", Start: int(s.DataEnd), End: sim.FrameEnd, Detail: "free: adjust_tail grows into it"})
+	frags := "no fragments"
+	if n := len(s.Frags); n > 0 {
+		frags = fmt.Sprintf("%d fragment%s, %d bytes", n, plural(n), fragLen(s))
+	}
+	add(Area{Kind: KindSharedInfo, Name: "skb_shared_info", Start: sim.FrameEnd, End: sim.FrameSize, Detail: frags})
 	ls := Layers(s.Packet())
-	for _, l := range ls {
+	pos := int(s.DataEnd - s.Data)
+	for i, f := range s.Frags {
+		a := Area{Kind: KindFrag, Name: fmt.Sprintf("fragment %d", i+1), Start: 0, End: len(f), Frag: i + 1,
+			Detail: fmt.Sprintf("packet bytes %d-%d, in a %d-byte page of its own", pos, pos+len(f)-1, sim.FrameSize)}
+		if names := layersIn(ls, pos, pos+len(f)); len(names) > 0 {
+			a.Detail += ": " + strings.Join(names, ", ")
+		}
+		add(a)
+		pos += len(f)
+	}
+	return out
+}
+
+// layerAreas adds the protocol layers of the linear packet, data to data_end.
+func (s Snapshot) layerAreas(add func(Area)) {
+	lin := int(s.DataEnd - s.Data)
+	for _, l := range Layers(s.Packet()) {
 		if l.Start < lin {
 			a := Area{Kind: KindLayer, Name: l.Name, Start: int(s.Data) + l.Start, End: int(s.Data) + min(l.End, lin), Detail: l.Detail}
 			if l.End > lin {
@@ -84,29 +115,17 @@ func (s Snapshot) Areas() []Area {
 			add(a)
 		}
 	}
-	add(Area{Kind: KindTailroom, Name: "tailroom", Start: int(s.DataEnd), End: sim.FrameEnd, Detail: "free: adjust_tail grows into it"})
-	frags := "no fragments"
-	if n := len(s.Frags); n > 0 {
-		frags = fmt.Sprintf("%d fragment%s, %d bytes", n, plural(n), fragLen(s))
-	}
-	add(Area{Kind: KindSharedInfo, Name: "skb_shared_info", Start: sim.FrameEnd, End: sim.FrameSize, Detail: frags})
-	pos := lin
-	for i, f := range s.Frags {
-		a := Area{Kind: KindFrag, Name: fmt.Sprintf("fragment %d", i+1), Start: 0, End: len(f), Frag: i + 1,
-			Detail: fmt.Sprintf("packet bytes %d-%d, in a %d-byte page of its own", pos, pos+len(f)-1, sim.FrameSize)}
-		var names []string
-		for _, l := range ls {
-			if l.End > pos && l.Start < pos+len(f) {
-				names = append(names, l.Name)
-			}
+}
+
+// layersIn names the layers with bytes between packet offsets lo and hi.
+func layersIn(ls []Layer, lo, hi int) []string {
+	var names []string
+	for _, l := range ls {
+		if l.End > lo && l.Start < hi {
+			names = append(names, l.Name)
 		}
-		if len(names) > 0 {
-			a.Detail += ": " + strings.Join(names, ", ")
-		}
-		add(a)
-		pos += len(f)
 	}
-	return out
+	return names
 }
 
 func plural(n int) string {

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,24 +80,46 @@ func pixels(img image.Image) map[string]int {
 func TestTheHTMLPictureRendersInABrowser(t *testing.T) {
 	browser := chromium(t)
 	dir := artefactDir(t)
+	xdp := func(program, trace string, n int) func(*testing.T) *picture.Run {
+		return func(t *testing.T) *picture.Run {
+			r := record(t, program, trace, n)
+			r.Title = fmt.Sprintf("%s, packet %d of %s", program, n, trace)
+			return r
+		}
+	}
 	tests := []struct {
-		name, program, trace string
-		packet               int
+		name, file string
+		run        func(*testing.T) *picture.Run
 		// colours that must fill whole areas of the screenshot: the layers and areas drawn
 		colours map[string]string
 	}{
-		{"an IPIP push shows the new outer header in every column after it", "encap", "mixed.pcap", 7,
+		{"an IPIP push shows the new outer header in every column after it", "frame-encap-7", xdp("encap", "mixed.pcap", 7),
 			map[string]string{"Ethernet": "#64b5f6", "IPv4": "#81c784", "TCP": "#fff176", "xdp_frame": "#9e9e9e", "skb_shared_info": "#b0bec5", "a changed area's border": "#d32f2f"}},
-		{"metadata in front of the packet shows in orange", "meta_tail", "mixed.pcap", 1,
+		{"metadata in front of the packet shows in orange", "frame-meta_tail-1", xdp("meta_tail", "mixed.pcap", 1),
 			map[string]string{"metadata": "#ffb74d", "UDP": "#ffd54f", "Ethernet": "#64b5f6"}},
-		{"a jumbo frame shows its fragments", "frags", "jumbo.pcap", 3,
+		{"a jumbo frame shows its fragments", "frame-frags-3", xdp("frags", "jumbo.pcap", 3),
 			map[string]string{"fragment": "#cfd8dc", "payload": "#e0e0e0"}},
+		// The skb's pictures: a tc program alone, and the skb at tc ingress drawn on a page of its
+		// own (the frame before it has the same colours).
+		{"a tc program's new Ethernet header in front of the packet", "skb-tc_resize-3699", func(t *testing.T) *picture.Run {
+			r := recordTC(t, "tc_resize", "mixed.pcap", 3699)
+			r.Title = "tc_resize, packet 3699 of mixed.pcap"
+			return r
+		}, map[string]string{"Ethernet": "#64b5f6", "skb_shared_info": "#b0bec5", "a changed area's border": "#d32f2f"}},
+		{"the skb at tc ingress keeps the XDP metadata in front of the MAC header", "skb-tc_meta-1", func(t *testing.T) *picture.Run {
+			r := recordIngress(t, "tc_meta", "mixed.pcap", 1)
+			return &picture.Run{Title: "tc_meta_reader at tc ingress, packet 1 of mixed.pcap", Skb: r.Skb}
+		}, map[string]string{"metadata": "#ffb74d", "IPv4": "#81c784", "UDP": "#ffd54f"}},
+		{"a dispatcher's frame after each slot", "frame-dispatcher-meta-1", func(t *testing.T) *picture.Run {
+			r := recordSet(t, "meta", "vlan.pcap", 1)
+			r.Title = "the meta set through libxdp's dispatcher, packet 1 of vlan.pcap"
+			return r
+		}, map[string]string{"metadata": "#ffb74d", "ICMPv4": "#f06292", "xdp_frame": "#9e9e9e"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := record(t, tt.program, tt.trace, tt.packet)
-			r.Title = fmt.Sprintf("%s, packet %d of %s", tt.program, tt.packet, tt.trace)
-			page := filepath.Join(dir, fmt.Sprintf("frame-%s-%d.html", tt.program, tt.packet))
+			r := tt.run(t)
+			page := filepath.Join(dir, tt.file+".html")
 			f, err := os.Create(page)
 			if err != nil {
 				t.Fatal(err)
@@ -105,16 +128,20 @@ func TestTheHTMLPictureRendersInABrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.Close()
-			shot := filepath.Join(dir, fmt.Sprintf("frame-%s-%d.png", tt.program, tt.packet))
+			shot := filepath.Join(dir, tt.file+".png")
 			count := pixels(screenshot(t, browser, page, shot))
 			t.Logf("screenshot kept at %s", shot)
 			if count["#ffffff"] == 0 {
 				t.Fatal("the screenshot has no white page background: chromium drew nothing")
 			}
 			for what, c := range tt.colours {
-				// A box is at least 150 pixels wide and 14 high: far more than text antialiasing
-				// could give a colour by chance.
-				if count[c] < 150*10 {
+				// A box is at least 150 pixels wide and 14 high, a changed box's border 3 pixels
+				// wide around it: far more than text antialiasing could give a colour by chance.
+				least := 150 * 10
+				if strings.Contains(what, "border") {
+					least = 150 * 4
+				}
+				if count[c] < least {
 					t.Errorf("%s (%s) covers %d pixels of the screenshot; the area is not drawn", what, c, count[c])
 				}
 			}

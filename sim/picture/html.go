@@ -49,20 +49,10 @@ type column struct {
 	wrote []Write
 }
 
-// HTML writes the run as a self-contained page: the frame before, after each pointer move and after
-// the run side by side as SVG drawings on one vertical scale, the steps, the bytes written, and a
-// hex dump of the metadata and packet before and after.
+// HTML writes the run as a self-contained page: for each stage (the XDP frame, the sk_buff), the
+// packet before, after each step and after the run side by side as SVG drawings on one vertical
+// scale, the steps, the bytes written, and a hex dump of the metadata and packet before and after.
 func (r *Run) HTML(w io.Writer) error {
-	cols := []column{{title: "before the program", snap: r.Before}}
-	for i, st := range r.Steps {
-		if len(cols) == maxColumns-1 {
-			break
-		}
-		cols = append(cols, column{title: fmt.Sprintf("after step %d", i+1), snap: st.Frame, wrote: Writes(r.Before, st.Frame)})
-	}
-	if r.Done {
-		cols = append(cols, column{title: "after the program", snap: r.After, wrote: Writes(r.Before, r.After)})
-	}
 	var b strings.Builder
 	title := r.Title
 	if title == "" {
@@ -72,7 +62,7 @@ func (r *Run) HTML(w io.Writer) error {
 <html lang="en"><head><meta charset="utf-8"><title>%s</title>
 <style>
 body{font-family:sans-serif;margin:16px;color:#212121;background:#fff}
-h1{font-size:18px;margin:0 0 4px} h2{font-size:15px;margin:18px 0 6px}
+h1{font-size:18px;margin:0 0 4px} h2{font-size:16px;margin:22px 0 6px} h3{font-size:14px;margin:14px 0 6px}
 .verdict{font-weight:bold} svg text{font-family:monospace;font-size:11px}
 .legend span{display:inline-block;padding:1px 6px;margin:2px;border:1px solid #555;font-size:12px}
 table.hex{border-collapse:collapse;font-family:monospace;font-size:12px}
@@ -81,44 +71,96 @@ td.w{outline:2px solid #d32f2f} ol li{margin:3px 0} code{background:#f5f5f5}
 </style></head><body>
 `, esc(title))
 	fmt.Fprintf(&b, "<h1>%s</h1>\n", esc(title))
-	if r.Done {
-		fmt.Fprintf(&b, "<p>The program returned <span class=\"verdict\">%s</span>.</p>\n", esc(r.Outcome.Verdict()))
+	if v := strings.TrimPrefix(r.verdicts(), ": "); v != "" {
+		fmt.Fprintf(&b, "<p>The program returned <span class=\"verdict\">%s</span>.</p>\n", esc(v))
 	}
-	b.WriteString(`<p>The 4,096-byte page the program works in, as <code>BPF_PROG_TEST_RUN</code> lays it out. Offsets count from
+	r.legend(&b)
+	if st := r.XDP; st != nil {
+		if r.Skb != nil {
+			fmt.Fprintf(&b, "<h2>The XDP frame: %s</h2>\n", esc(st.Who))
+		}
+		b.WriteString(`<p>The 4,096-byte page the program works in, as <code>BPF_PROG_TEST_RUN</code> lays it out. Offsets count from
 <code>data_hard_start</code>; heights are not to scale (small areas are drawn larger). Areas with a red border hold bytes the
 program changed.</p>
 `)
-	r.legend(&b)
-	writeColumns(&b, cols)
-	b.WriteString("<h2>Pointer moves</h2>\n")
-	if len(r.Steps) == 0 {
-		b.WriteString("<p>No helper moved a pointer.</p>\n")
-	} else {
-		b.WriteString("<ol>\n")
-		prev := r.Before
-		for _, st := range r.Steps {
-			fmt.Fprintf(&b, "<li><code>%s</code><br>at instruction %d", esc(st.Describe(prev)), st.Move.PC)
-			if st.Line != "" {
-				fmt.Fprintf(&b, ": <code>%s</code>", esc(st.Line))
-			}
-			b.WriteString("</li>\n")
-			prev = st.Frame
-		}
-		b.WriteString("</ol>\n")
-		if r.Omitted > 0 {
-			fmt.Fprintf(&b, "<p>%d more moves were not kept.</p>\n", r.Omitted)
-		}
+		st.html(&b, st.who())
 	}
-	if r.Done {
-		b.WriteString("<h2>Bytes the program changed</h2>\n<pre>" + esc(describeWrites(Writes(r.Before, r.After))) + "</pre>\n")
-	}
-	hexTable(&b, "Metadata and packet before", r.Before, nil)
-	if r.Done {
-		hexTable(&b, "Metadata and packet after", r.After, Writes(r.Before, r.After))
+	if st := r.Skb; st != nil {
+		who := st.Who
+		if who == "" {
+			who = "the tc program"
+		}
+		if st.Before.Skb != nil && st.Before.Skb.FromXDP {
+			fmt.Fprintf(&b, "<h2>The sk_buff at tc ingress: %s</h2>\n", esc(who))
+			b.WriteString(`<p>The stack builds the skb on the frame's page: its head is the page's start (<code>data_hard_start</code>),
+the XDP metadata stays in front of the MAC header (<code>data_meta</code>), and <code>skb->end</code> is the frame end.</p>
+`)
+		} else {
+			b.WriteString(`<p>The sk_buff <code>BPF_PROG_TEST_RUN</code> builds: a head of a kmalloc size with 64 bytes of headroom, the packet,
+tailroom up to <code>skb->end</code> and <code>struct skb_shared_info</code> behind it. Offsets count from <code>skb->head</code>; heights
+are not to scale. Areas with a red border hold bytes the programs changed.</p>
+`)
+		}
+		if st.Done && st.Outcome.Dropped != "" {
+			fmt.Fprintf(&b, "<p>The stack drops it before tc: %s.</p>\n", esc(st.Outcome.Dropped))
+		}
+		fmt.Fprintf(&b, "<p><code>%s</code></p>\n", esc(st.Before.FieldsLine()))
+		st.html(&b, who)
 	}
 	b.WriteString("</body></html>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// html writes a stage: the pictures side by side, the steps, the bytes changed, the hex dumps.
+func (st *Stage) html(b *strings.Builder, who string) {
+	cols := []column{{title: "before " + who, snap: st.Before}}
+	steps := st.shownSteps()
+	for i, s := range steps {
+		if len(cols) == maxColumns-1 {
+			break
+		}
+		title := fmt.Sprintf("after step %d", i+1)
+		if e := s.Ended; e != nil && e.Slot >= 0 {
+			title = fmt.Sprintf("after slot %d (%s)", e.Slot, e.Program)
+		} else if e != nil {
+			title = "after " + e.Program
+		}
+		cols = append(cols, column{title: title, snap: s.Frame, wrote: Writes(st.Before, s.Frame)})
+	}
+	if st.Done {
+		cols = append(cols, column{title: "after " + who, snap: st.After, wrote: Writes(st.Before, st.After)})
+	}
+	writeColumns(b, cols)
+	b.WriteString("<h3>Steps</h3>\n")
+	if len(steps) == 0 {
+		b.WriteString("<p>No helper moved a pointer.</p>\n")
+	} else {
+		b.WriteString("<ol>\n")
+		prev := st.Before
+		for _, s := range steps {
+			fmt.Fprintf(b, "<li><code>%s</code>", esc(s.Describe(prev)))
+			if s.Ended == nil {
+				fmt.Fprintf(b, "<br>at instruction %d", s.pc())
+				if s.Line != "" {
+					fmt.Fprintf(b, ": <code>%s</code>", esc(s.Line))
+				}
+			}
+			b.WriteString("</li>\n")
+			prev = s.Frame
+		}
+		b.WriteString("</ol>\n")
+		if st.Omitted > 0 {
+			fmt.Fprintf(b, "<p>%d more moves were not kept.</p>\n", st.Omitted)
+		}
+	}
+	if st.Done {
+		b.WriteString("<h3>Bytes changed</h3>\n<pre>" + esc(describeWrites(Writes(st.Before, st.After), st.After.Skb != nil)) + "</pre>\n")
+	}
+	hexTable(b, "Metadata and packet before", st.Before, nil)
+	if st.Done {
+		hexTable(b, "Metadata and packet after", st.After, Writes(st.Before, st.After))
+	}
 }
 
 func esc(s string) string { return html.EscapeString(s) }
@@ -126,9 +168,12 @@ func esc(s string) string { return html.EscapeString(s) }
 func (r *Run) legend(b *strings.Builder) {
 	seen := map[string]bool{}
 	b.WriteString(`<div class="legend">`)
-	snaps := []Snapshot{r.Before}
-	if r.Done {
-		snaps = append(snaps, r.After)
+	var snaps []Snapshot
+	for _, st := range r.Stages() {
+		snaps = append(snaps, st.Before)
+		if st.Done {
+			snaps = append(snaps, st.After)
+		}
 	}
 	for _, s := range snaps {
 		for _, a := range s.Areas() {
@@ -179,7 +224,7 @@ func writeColumns(b *strings.Builder, cols []column) {
 	}
 	height := at + 20 + float64(maxFrags)*34
 	const colW, boxX, boxW = 400, 52, 150
-	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%.0f" role="img" aria-label="the XDP frame">`+"\n", colW*len(cols), height)
+	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%.0f" role="img" aria-label="%s">`+"\n", colW*len(cols)+80, height, ariaLabel(cols))
 	for i, c := range cols {
 		x0 := float64(i * colW)
 		fmt.Fprintf(b, `<g id="col%d"><text x="%.0f" y="16" style="font-weight:bold;font-size:13px">%s</text>`+"\n", i, x0+boxX, esc(c.title))
@@ -254,7 +299,7 @@ func shorten(s string, n int) string {
 // hexTable writes the metadata and the linear packet as rows of 16 bytes, each byte coloured by
 // its area, the changed ones outlined.
 func hexTable(b *strings.Builder, title string, s Snapshot, wrote []Write) {
-	fmt.Fprintf(b, "<h2>%s</h2>\n<table class=\"hex\">\n", esc(title))
+	fmt.Fprintf(b, "<h3>%s</h3>\n<table class=\"hex\">\n", esc(title))
 	var areas []Area
 	for _, a := range s.Areas() {
 		if a.Frag == 0 && (a.Kind == KindMeta || a.Kind == KindLayer) {
@@ -305,3 +350,11 @@ func hexTable(b *strings.Builder, title string, s Snapshot, wrote []Write) {
 
 // maxHexBytes is as much of the packet as the hex tables show.
 const maxHexBytes = 512
+
+// ariaLabel says what the pictures show, for readers that do not see them.
+func ariaLabel(cols []column) string {
+	if len(cols) > 0 && cols[0].snap.Skb != nil {
+		return "the sk_buff"
+	}
+	return "the XDP frame"
+}

@@ -14,16 +14,24 @@ import (
 // record runs packets 1..n of a trace and records packet n's run.
 func record(t *testing.T, name, trace string, n int) *picture.Run {
 	t.Helper()
-	x := simtest.XDP(t, simtest.Program(t, name))
-	var rec picture.Recorder
+	return recordXDP(t, simtest.XDP(t, simtest.Program(t, name)), picture.Recorder{}, trace, n)
+}
+
+// recordXDP runs packets 1..n of a trace through x (and the tc programs behind it, if any) and
+// records packet n's run with rec, which must reach its end (tc's, with tc programs).
+func recordXDP(t *testing.T, x *sim.XDP, rec picture.Recorder, trace string, n int) *picture.Run {
+	t.Helper()
 	for i, r := range simtest.Records(t, corpus.TracePath(trace), n) {
 		if i == n-1 {
-			x.SetFrameObserver(&rec)
+			rec.Watch(x, x.Ingress())
 		}
 		x.Run(r.Data, nil, sim.Conditions{IngressIfindex: 1})
 	}
-	if rec.Run == nil || !rec.Run.Done {
-		t.Fatalf("%s: packet %d of %s did not run", name, n, trace)
+	switch {
+	case rec.Run == nil || rec.Run.XDP == nil || !rec.Run.XDP.Done:
+		t.Fatalf("packet %d of %s did not run", n, trace)
+	case x.Ingress() != nil && (rec.Run.Skb == nil || !rec.Run.Skb.Done):
+		t.Fatalf("packet %d of %s did not reach tc ingress", n, trace)
 	}
 	return rec.Run
 }
@@ -56,8 +64,8 @@ func checkTiling(t *testing.T, what string, s picture.Snapshot) {
 		}
 		at = a.End
 	}
-	if at != sim.FrameSize {
-		t.Errorf("%s: the areas end at %d, not at the page end %d", what, at, sim.FrameSize)
+	if at != len(s.Page) {
+		t.Errorf("%s: the areas end at %d, not at the page end %d", what, at, len(s.Page))
 	}
 	if layers != int(s.DataEnd-s.Data) {
 		t.Errorf("%s: the layers cover %d bytes, the linear packet is %d", what, layers, s.DataEnd-s.Data)
@@ -86,8 +94,8 @@ func TestEveryCorpusProgramsFramesAreDrawnWhole(t *testing.T) {
 				if rec.Run == nil {
 					continue // refused, as the kernel refuses it
 				}
-				checkTiling(t, "before", rec.Run.Before)
-				checkTiling(t, "after", rec.Run.After)
+				checkTiling(t, "before", rec.Run.XDP.Before)
+				checkTiling(t, "after", rec.Run.XDP.After)
 				var text, page bytes.Buffer
 				if err := rec.Run.Text(&text, picture.TextOptions{Hex: true}); err != nil {
 					t.Fatal(err)
@@ -107,21 +115,21 @@ func TestAHeaderPushedWithAdjustHeadIsAStep(t *testing.T) {
 	// Packet 7 of mixed.pcap is TCP from 10.0.0.16 to 198.51.100.216, which encap.c wraps in an
 	// outer IPv4 header (IPIP) and sends back out.
 	r := record(t, "encap", "mixed.pcap", 7)
-	if len(r.Steps) != 1 {
-		t.Fatalf("%d steps, want the one adjust_head", len(r.Steps))
+	if len(r.XDP.Steps) != 1 {
+		t.Fatalf("%d steps, want the one adjust_head", len(r.XDP.Steps))
 	}
-	st := r.Steps[0]
+	st := r.XDP.Steps[0]
 	if st.Move.Helper != "bpf_xdp_adjust_head" || st.Move.Offset != -20 || st.Move.Ret != 0 {
 		t.Errorf("step %+v, want bpf_xdp_adjust_head(ctx, -20) = 0", st.Move)
 	}
 	if !strings.HasPrefix(st.Line, "encap.c:") {
 		t.Errorf("the step's source line is %q", st.Line)
 	}
-	if r.Before.Data != sim.Headroom || r.After.Data != sim.Headroom-20 || r.After.DataEnd != r.Before.DataEnd {
-		t.Errorf("data %d -> %d, data_end %d -> %d; want data 256 -> 236 and data_end kept", r.Before.Data, r.After.Data, r.Before.DataEnd, r.After.DataEnd)
+	if r.XDP.Before.Data != sim.Headroom || r.XDP.After.Data != sim.Headroom-20 || r.XDP.After.DataEnd != r.XDP.Before.DataEnd {
+		t.Errorf("data %d -> %d, data_end %d -> %d; want data 256 -> 236 and data_end kept", r.XDP.Before.Data, r.XDP.After.Data, r.XDP.Before.DataEnd, r.XDP.After.DataEnd)
 	}
 	var names []string
-	for _, a := range r.After.Areas() {
+	for _, a := range r.XDP.After.Areas() {
 		if a.Kind == picture.KindLayer {
 			names = append(names, a.Name)
 		}
@@ -129,7 +137,7 @@ func TestAHeaderPushedWithAdjustHeadIsAStep(t *testing.T) {
 	if got := strings.Join(names, " "); !strings.HasPrefix(got, "Ethernet IPv4 IPv4 TCP") {
 		t.Errorf("layers after the push: %s; want Ethernet, the outer IPv4, the inner IPv4, TCP", got)
 	}
-	for _, w := range picture.Writes(r.Before, r.After) {
+	for _, w := range picture.Writes(r.XDP.Before, r.XDP.After) {
 		if w.Area.Name != "Ethernet" && w.Area.Name != "IPv4" {
 			t.Errorf("bytes changed in %s, which encapsulation does not touch", w.Area.Name)
 		}
@@ -155,11 +163,11 @@ func TestAHeaderPushedWithAdjustHeadIsAStep(t *testing.T) {
 func TestMetadataAndTailMovesAreSteps(t *testing.T) {
 	// meta_tail.c puts 8 bytes of metadata in front of every IPv4 frame it passes.
 	r := record(t, "meta_tail", "mixed.pcap", 1)
-	if r.After.Data-r.After.DataMeta != 8 {
-		t.Fatalf("metadata after the run: %d bytes, want 8", r.After.Data-r.After.DataMeta)
+	if r.XDP.After.Data-r.XDP.After.DataMeta != 8 {
+		t.Fatalf("metadata after the run: %d bytes, want 8", r.XDP.After.Data-r.XDP.After.DataMeta)
 	}
 	found := false
-	for _, a := range r.After.Areas() {
+	for _, a := range r.XDP.After.Areas() {
 		if a.Kind == picture.KindMeta && a.Start == sim.Headroom-8 && a.Len() == 8 {
 			found = true
 		}
@@ -167,8 +175,8 @@ func TestMetadataAndTailMovesAreSteps(t *testing.T) {
 	if !found {
 		t.Error("no 8-byte metadata area right below data")
 	}
-	if len(r.Steps) == 0 || r.Steps[len(r.Steps)-1].Move.Helper != "bpf_xdp_adjust_meta" {
-		t.Errorf("steps %+v, want adjust_meta last", r.Steps)
+	if len(r.XDP.Steps) == 0 || r.XDP.Steps[len(r.XDP.Steps)-1].Move.Helper != "bpf_xdp_adjust_meta" {
+		t.Errorf("steps %+v, want adjust_meta last", r.XDP.Steps)
 	}
 }
 
@@ -176,8 +184,8 @@ func TestFragmentsAreDrawnAfterThePage(t *testing.T) {
 	// Packet 3 of jumbo.pcap is an 8,279-byte frame: 3,520 bytes in the page, the rest in two
 	// fragments (BPF_PROG_TEST_RUN's split).
 	r := record(t, "frags", "jumbo.pcap", 3)
-	if got := len(r.Before.Frags); got != 2 || r.Before.DataEnd != sim.FrameEnd {
-		t.Fatalf("%d fragments and data_end %d, want 2 and the frame end %d", got, r.Before.DataEnd, sim.FrameEnd)
+	if got := len(r.XDP.Before.Frags); got != 2 || r.XDP.Before.DataEnd != sim.FrameEnd {
+		t.Fatalf("%d fragments and data_end %d, want 2 and the frame end %d", got, r.XDP.Before.DataEnd, sim.FrameEnd)
 	}
 	var text bytes.Buffer
 	r.Text(&text, picture.TextOptions{})

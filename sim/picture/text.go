@@ -14,68 +14,235 @@ type TextOptions struct {
 
 const boxWidth = 30
 
-// Text writes the run: the frame before the program ran, each pointer move, the frame after (areas
-// the program wrote to marked *), and which bytes it wrote.
+// Text writes the run: for the XDP frame, the frame before the program ran, each pointer move
+// (and for a dispatcher the frame after each slot), the frame after (areas the program wrote to
+// marked *) and which bytes it wrote; then the same for the sk_buff tc programs got.
 func (r *Run) Text(w io.Writer, opts TextOptions) error {
 	var b strings.Builder
 	if r.Title != "" {
 		b.WriteString(r.Title)
-		if r.Done {
-			b.WriteString(": " + r.Outcome.Verdict())
-		}
+		b.WriteString(r.verdicts())
 		b.WriteString("\n\n")
 	}
-	b.WriteString("before the program ran:\n")
-	r.Before.draw(&b, nil, opts)
-	b.WriteString("\n")
-	r.writeSteps(&b)
-	if r.Done {
-		fmt.Fprintf(&b, "\nafter the program ran: %s\n", r.Outcome.Verdict())
-		wrote := Writes(r.Before, r.After)
-		if len(wrote) == 0 && len(r.Steps) == 0 {
-			b.WriteString("the frame is as it was before: no pointer moved, no byte changed\n")
-		} else {
-			r.After.draw(&b, wrote, opts)
-			b.WriteString(describeWrites(wrote))
+	if r.XDP != nil {
+		r.XDP.text(&b, opts, r.XDP.who())
+	}
+	if st := r.Skb; st != nil {
+		if r.XDP != nil {
+			b.WriteString("\n")
 		}
+		st.skbText(&b, opts, st.Before.Skb != nil && st.Before.Skb.FromXDP)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// NowText writes the frame as it stands mid-run (cur, the debugger's view), with the steps so far.
+// verdicts says how the run's stages ended, for its title line.
+func (r *Run) verdicts() string {
+	var parts []string
+	if st := r.XDP; st != nil && st.Done {
+		parts = append(parts, ": "+st.Outcome.Verdict())
+	}
+	if st := r.Skb; st != nil && st.Done {
+		what := st.Outcome.Verdict()
+		if st.Outcome.Action != "" && st.Outcome.Err == "" && st.Outcome.Dropped == "" {
+			what += ", " + st.Outcome.Action
+		}
+		if r.XDP != nil {
+			parts = append(parts, fmt.Sprintf(", then at tc ingress (%s): %s", st.Who, what))
+		} else {
+			parts = append(parts, ": "+what)
+		}
+	}
+	return strings.Join(parts, "")
+}
+
+// who names the XDP stage's program as the text speaks of it: "the program", "the dispatcher".
+func (st *Stage) who() string {
+	if st.Who == DispatcherWho {
+		return "the dispatcher"
+	}
+	return "the program"
+}
+
+// DispatcherWho is the Who of a dispatcher's stage.
+const DispatcherWho = "libxdp's dispatcher"
+
+// text writes an XDP stage.
+func (st *Stage) text(b *strings.Builder, opts TextOptions, who string) {
+	fmt.Fprintf(b, "before %s ran:\n", who)
+	st.Before.draw(b, nil, opts)
+	b.WriteString("\n")
+	st.writeSteps(b, opts)
+	st.end(b, opts, who)
+}
+
+// end writes how the stage ended and the packet after it.
+func (st *Stage) end(b *strings.Builder, opts TextOptions, who string) {
+	if !st.Done {
+		return
+	}
+	fmt.Fprintf(b, "\nafter %s ran: %s\n", who, st.Outcome.Verdict())
+	if st.After.Skb != nil {
+		b.WriteString(st.After.FieldsLine() + "\n")
+	}
+	wrote := Writes(st.Before, st.After)
+	if len(wrote) == 0 && len(st.shownSteps()) == 0 && samePointers(st.Before, st.After) {
+		if st.After.Skb != nil {
+			b.WriteString("the sk_buff's data is as it was before: no pointer moved, no byte changed\n")
+		} else {
+			b.WriteString("the frame is as it was before: no pointer moved, no byte changed\n")
+		}
+		return
+	}
+	st.After.draw(b, wrote, opts)
+	b.WriteString(describeWrites(wrote, st.After.Skb != nil))
+}
+
+// skbText writes the skb's stage: how the kernel built the skb and what the tc programs did to it.
+func (st *Stage) skbText(b *strings.Builder, opts TextOptions, fromXDP bool) {
+	who := st.Who
+	if who == "" {
+		who = "the tc program"
+	}
+	switch {
+	case fromXDP && st.Outcome.Dropped != "":
+		fmt.Fprintf(b, "the sk_buff the stack builds from the frame never reaches tc ingress: %s\n", st.Outcome.Dropped)
+		st.Before.draw(b, nil, opts)
+		b.WriteString(st.Before.FieldsLine() + "\n")
+		return
+	case fromXDP:
+		fmt.Fprintf(b, "the sk_buff the stack builds from the frame, as %s gets it at tc ingress:\n", first(who))
+	default:
+		fmt.Fprintf(b, "the sk_buff BPF_PROG_TEST_RUN builds, as %s gets it:\n", first(who))
+	}
+	st.Before.draw(b, nil, opts)
+	b.WriteString(st.Before.FieldsLine() + "\n\n")
+	st.writeSteps(b, opts)
+	st.end(b, opts, who)
+}
+
+// first is the first of a list of names.
+func first(names string) string {
+	f, _, _ := strings.Cut(names, ", ")
+	return f
+}
+
+// NowText writes the frame as it stands mid-run (cur, the debugger's view), with the steps so far
+// of the stage cur belongs to.
 func (r *Run) NowText(w io.Writer, cur Snapshot, opts TextOptions) error {
 	var b strings.Builder
-	r.writeSteps(&b)
+	st := r.XDP
+	if cur.Skb != nil {
+		st = r.Skb
+	}
+	if st == nil {
+		return fmt.Errorf("no %s has been recorded", map[bool]string{true: "sk_buff", false: "frame"}[cur.Skb != nil])
+	}
+	st.writeSteps(&b, opts)
 	b.WriteString("the frame now:\n")
-	wrote := Writes(r.Before, cur)
+	if cur.Skb != nil {
+		b.Reset()
+		st.writeSteps(&b, opts)
+		b.WriteString("the sk_buff now:\n")
+	}
+	wrote := Writes(st.Before, cur)
 	cur.draw(&b, wrote, opts)
-	b.WriteString(describeWrites(wrote))
+	if cur.Skb != nil {
+		b.WriteString(cur.FieldsLine() + "\n")
+	}
+	b.WriteString(describeWrites(wrote, cur.Skb != nil))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func (r *Run) writeSteps(b *strings.Builder) {
-	if len(r.Steps) == 0 {
+// shownSteps are the steps a picture lists: the end of a tc chain's program only when the chain
+// has several (one program's end is the stage's end).
+func (st *Stage) shownSteps() []Step {
+	n := 0
+	for _, s := range st.Steps {
+		if s.Ended != nil && s.Ended.Slot < 0 {
+			n++
+		}
+	}
+	if n > 1 {
+		return st.Steps
+	}
+	var out []Step
+	for _, s := range st.Steps {
+		if s.Ended == nil || s.Ended.Slot >= 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (st *Stage) writeSteps(b *strings.Builder, opts TextOptions) {
+	steps := st.shownSteps()
+	if len(steps) == 0 {
 		b.WriteString("no helper moved a pointer\n")
 		return
 	}
-	prev := r.Before
-	for i, st := range r.Steps {
-		fmt.Fprintf(b, "step %d: %s\n", i+1, st.Describe(prev))
-		fmt.Fprintf(b, "        at instruction %d", st.Move.PC)
-		if st.Move.Program != nil {
-			fmt.Fprintf(b, " of %s", st.Move.Program.Name())
+	prev, drawn := st.Before, st.Before
+	for i, s := range steps {
+		fmt.Fprintf(b, "step %d: %s\n", i+1, s.Describe(prev))
+		if s.Ended == nil {
+			fmt.Fprintf(b, "        at instruction %d", s.pc())
+			if name := s.program(); name != "" {
+				fmt.Fprintf(b, " of %s", name)
+			}
+			if s.Line != "" {
+				fmt.Fprintf(b, " (%s)", s.Line)
+			}
+			b.WriteString("\n")
+		} else if i < len(steps)-1 || !st.Done {
+			// The frame after each slot (or chain program) but the last, whose frame is the one
+			// after the run.
+			if w := Writes(drawn, s.Frame); len(w) == 0 && samePointers(drawn, s.Frame) {
+				b.WriteString("        the frame is as the step before left it\n")
+			} else {
+				b.WriteString("        the frame after it:\n")
+				s.Frame.draw(b, Writes(st.Before, s.Frame), opts)
+				drawn = s.Frame
+			}
 		}
-		if st.Line != "" {
-			fmt.Fprintf(b, " (%s)", st.Line)
+		prev = s.Frame
+	}
+	if st.Omitted > 0 {
+		fmt.Fprintf(b, "... and %d more moves not kept\n", st.Omitted)
+	}
+}
+
+// samePointers says two snapshots have every pointer in the same place.
+func samePointers(a, b Snapshot) bool {
+	pa, pb := a.Pointers(), b.Pointers()
+	if len(pa) != len(pb) || fragLen(a) != fragLen(b) {
+		return false
+	}
+	for i := range pa {
+		if pa[i] != pb[i] {
+			return false
 		}
-		b.WriteString("\n")
-		prev = st.Frame
 	}
-	if r.Omitted > 0 {
-		fmt.Fprintf(b, "... and %d more moves not kept\n", r.Omitted)
+	return true
+}
+
+// pc and program are where a helper step's call is.
+func (s Step) pc() int {
+	if s.SkbMove != nil {
+		return s.SkbMove.PC
 	}
+	return s.Move.PC
+}
+
+func (s Step) program() string {
+	switch {
+	case s.SkbMove != nil && s.SkbMove.Program != nil:
+		return s.SkbMove.Program.Name()
+	case s.SkbMove == nil && s.Move.Program != nil:
+		return s.Move.Program.Name()
+	}
+	return ""
 }
 
 // Text writes one picture of the frame.
@@ -126,6 +293,13 @@ func (s Snapshot) draw(b *strings.Builder, wrote []Write, opts TextOptions) {
 			name = name[:room]
 		}
 		fmt.Fprintf(b, "       │ %-*s%s │%s %s\n", boxWidth-2-len(size), name, size, mark, a.Detail)
+		// A pointer inside the area (a header offset the helpers left there) gets a line of its own.
+		for off := a.Start + 1; off < a.End; off++ {
+			if names := ptrs[off]; len(names) > 0 {
+				b.WriteString(fmt.Sprintf("%6d │%s│ <- %s\n", off, strings.Repeat("·", boxWidth), strings.Join(names, ", ")))
+				delete(ptrs, off)
+			}
+		}
 	}
 	edge(areas[page].End, "└", "─", "┘")
 	for _, a := range areas {
@@ -156,9 +330,18 @@ func (s Snapshot) pointerLabel(p Pointer) string {
 			return fmt.Sprintf("data_meta (data-%d)", s.Data-s.DataMeta)
 		}
 	case "data_end":
+		if s.Skb != nil {
+			return fmt.Sprintf("data_end (data+%d), the tail", s.DataEnd-s.Data)
+		}
 		return fmt.Sprintf("data_end (data+%d)", s.DataEnd-s.Data)
 	case "frame end":
 		return "frame end (data_hard_end)"
+	case "head":
+		return "head (skb->head)"
+	case "end":
+		return "end (skb->end)"
+	case "head end":
+		return "end of skb_shared_info"
 	}
 	return p.Name
 }
@@ -179,21 +362,32 @@ type Write struct {
 
 // Writes lists the bytes that differ between two pictures of the frame, grouped by the areas of
 // after. Bytes that a moved pointer merely exposes (headroom that became packet, zeroed tailroom
-// that became packet) count only if their value changed.
+// that became packet) count only if their value changed. For an skb, only the bytes a program can
+// reach count (metadata, packet, paged data), compared where the kernel moved them when it made a
+// new head.
 func Writes(before, after Snapshot) []Write {
 	var out []Write
+	shift := after.moved() - before.moved()
 	for _, a := range after.Areas() {
-		old, cur := before.Page, after.Page
+		if after.Skb != nil && a.Kind != KindMeta && a.Kind != KindLayer && a.Kind != KindFrag {
+			continue
+		}
+		old, cur, sh := before.Page, after.Page, shift
 		if a.Frag > 0 {
-			cur = after.Frags[a.Frag-1]
-			old = nil
+			cur, old, sh = after.Frags[a.Frag-1], nil, 0
 			if a.Frag <= len(before.Frags) {
 				old = before.Frags[a.Frag-1]
 			}
 		}
 		start := -1
 		for off := a.Start; off <= a.End; off++ {
-			diff := off < a.End && (off >= len(old) || old[off] != cur[off])
+			// A byte the packet did not reach before reads as zero, as the test run's pages and
+			// heads are.
+			var was byte
+			if o := off - sh; o >= 0 && o < len(old) {
+				was = old[o]
+			}
+			diff := off < a.End && was != cur[off]
 			switch {
 			case diff && start < 0:
 				start = off
@@ -215,7 +409,10 @@ func wroteIn(ws []Write, a Area) bool {
 	return false
 }
 
-func describeWrites(ws []Write) string {
+func describeWrites(ws []Write, skb bool) string {
+	if len(ws) == 0 && skb {
+		return "the tc programs changed no byte of the packet\n"
+	}
 	if len(ws) == 0 {
 		return "the program changed no byte of the frame\n"
 	}

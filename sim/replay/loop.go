@@ -244,9 +244,9 @@ func (l *Loop) record(rec *Record) error {
 		p.Verdict = VerdictSnapped
 	} else {
 		if tt, ok := l.Target.(TraceTarget); ok {
-			p.Outcome = tt.RunTrace(rec.File, rec.Data, nil, p.Cond)
+			p.Outcome = tt.RunTrace(rec.File, rec.Data, rec.Meta, p.Cond)
 		} else {
-			p.Outcome = l.Target.Run(rec.Data, nil, p.Cond)
+			p.Outcome = l.Target.Run(rec.Data, rec.Meta, p.Cond)
 		}
 		p.Outcome.Index = n
 		p.Verdict = Verdict(&p.Outcome)

@@ -561,6 +561,29 @@ func TCHookLine(tc *sim.TCOutcome) string {
 	return tc.Action
 }
 
+// slotDecider says, for libxdp's dispatcher, which slot's program gave the verdict: " (slot 1
+// xdp_fw)", or " (every slot went on)" for the XDP_PASS the dispatcher returns then; "" for one
+// program on its own.
+func slotDecider(o *sim.Outcome) string {
+	n := len(o.Dispatch)
+	if n == 0 {
+		return ""
+	}
+	if last := o.Dispatch[n-1]; !last.Continued {
+		return fmt.Sprintf(" (slot %d %s)", last.Slot, last.Program)
+	}
+	return " (every slot went on)"
+}
+
+// tcDecider names, for a chain of several tc programs, the one whose return value decided; ""
+// for one program.
+func tcDecider(tc *sim.TCOutcome) string {
+	if len(tc.Programs) < 2 {
+		return ""
+	}
+	return "from " + tc.Programs[len(tc.Programs)-1].Program
+}
+
 func (v *Verbose) Packet(p *Packet) error {
 	if !p.Selected {
 		return nil
@@ -578,16 +601,27 @@ func (v *Verbose) Packet(p *Packet) error {
 	case o.Err != "":
 		fmt.Fprintf(v.w, " -> %s: %s\n", p.Verdict, o.Err)
 	case o.TC != nil && o.Packet.Type == result.TypeTC:
-		// A tc program alone: where a redirect goes, or why it drops.
+		// tc programs alone: where a redirect goes, or why it drops; of a chain, which decided.
+		var why []string
 		if o.TC.Redirect != nil {
-			fmt.Fprintf(v.w, " -> %s (%s)\n", p.Verdict, TCHookLine(o.TC))
+			why = append(why, TCHookLine(o.TC))
+		}
+		if d := tcDecider(o.TC); d != "" {
+			why = append(why, d)
+		}
+		if len(why) > 0 {
+			fmt.Fprintf(v.w, " -> %s (%s)\n", p.Verdict, strings.Join(why, ", "))
 		} else {
 			fmt.Fprintf(v.w, " -> %s\n", p.Verdict)
 		}
 	case o.TC != nil && (len(o.TC.Programs) > 0 || o.TC.Dropped != "" || o.TC.Err != ""):
-		fmt.Fprintf(v.w, " -> %s -> tc ingress: %s\n", p.Verdict, TCHookLine(o.TC))
+		line := TCHookLine(o.TC)
+		if d := tcDecider(o.TC); d != "" && o.TC.Err == "" && o.TC.Dropped == "" {
+			line += " (" + d + ")"
+		}
+		fmt.Fprintf(v.w, " -> %s%s -> tc ingress: %s\n", p.Verdict, slotDecider(o), line)
 	default:
-		fmt.Fprintf(v.w, " -> %s\n", p.Verdict)
+		fmt.Fprintf(v.w, " -> %s%s\n", p.Verdict, slotDecider(o))
 	}
 	for _, line := range p.Outcome.Printk {
 		fmt.Fprintf(v.w, "      printk: %s\n", line)

@@ -32,6 +32,9 @@ type Record struct {
 	OrigLen int
 	// Interface is the pcapng interface the record was captured on (0 for pcap).
 	Interface int
+	// Meta is XDP metadata to put in front of the frame: none for a trace's records; a fuzz
+	// input's, for a packet run through Loop.Packet.
+	Meta []byte
 }
 
 // Snapped says the capture cut the frame short: the program would see a shorter frame than the one

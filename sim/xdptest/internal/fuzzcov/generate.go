@@ -1,0 +1,3 @@
+package fuzzcov
+
+//go:generate go run gen.go
