@@ -898,6 +898,7 @@ func (e *env) pushAsyncCallback(idx, sp int, mapIdx int32) error {
 	cs.curframe = 0
 	cs.refs = nil
 	cs.activeLock = 0
+	cs.activeRCU, cs.activePreempt = false, 0
 	return nil
 }
 
@@ -999,6 +1000,25 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 				return err
 			}
 		}
+	}
+	switch k.Name {
+	case "bpf_rcu_read_lock":
+		if e.cur.activeRCU {
+			return e.reject("nested rcu read lock (kernel function %s)", k.Name)
+		}
+		e.cur.activeRCU = true
+	case "bpf_rcu_read_unlock":
+		if !e.cur.activeRCU {
+			return e.reject("unmatched rcu read unlock (kernel function %s)", k.Name)
+		}
+		e.cur.activeRCU = false
+	case "bpf_preempt_disable":
+		e.cur.activePreempt++
+	case "bpf_preempt_enable":
+		if e.cur.activePreempt == 0 {
+			return e.reject("unmatched attempt to enable preemption (kernel function %s)", k.Name)
+		}
+		e.cur.activePreempt--
 	}
 	if iterFrame != nil {
 		switch {

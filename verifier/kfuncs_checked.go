@@ -7,9 +7,10 @@ import "github.com/xdpsim/xdpsim/kfuncs"
 // kernel object (referenced or trusted, of the prototype's struct), integer, no or kernel-object
 // results, references (KF_ACQUIRE, KF_RELEASE, KF_RET_NULL: the conntrack kfuncs), dynptrs made
 // from the packet and passed on, read-only dynptr slices (bpf_dynptr_slice, invalidated with
-// the packet pointers), and the number iterator; bpf_dynptr_clone, other iterators, and kfuncs
-// that open and close critical sections the kernel pairs, it does not model yet: a program
-// calling one is loaded without verification (the simulator says so).
+// the packet pointers), the number iterator, and RCU read-side and preemption sections (paired
+// on every path); bpf_dynptr_clone, other iterators, and the local-interrupt section kfuncs
+// (whose flags live in a stack slot of their own) it does not model yet: a program calling one
+// is loaded without verification (the simulator says so).
 func KfuncChecked(k *kfuncs.Kfunc) bool {
 	switch k.Ret {
 	case kfuncs.RetInt, kfuncs.RetVoid, kfuncs.RetBTFPtr:
@@ -45,10 +46,8 @@ func KfuncChecked(k *kfuncs.Kfunc) bool {
 // a clone shares its source's kind and reference.
 var uncheckedDynptrKfuncs = map[string]bool{"bpf_dynptr_clone": true}
 
-// pairedKfuncs open and close sections the kernel's verifier pairs (RCU read-side sections,
-// preemption, local interrupts).
+// pairedKfuncs open and close sections the kernel's verifier pairs that the verifier does not
+// model: local interrupts.
 var pairedKfuncs = map[string]bool{
-	"bpf_rcu_read_lock": true, "bpf_rcu_read_unlock": true,
-	"bpf_preempt_disable": true, "bpf_preempt_enable": true,
 	"bpf_local_irq_save": true, "bpf_local_irq_restore": true,
 }

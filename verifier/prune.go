@@ -240,6 +240,9 @@ func (e *env) statesEqual(old, cur *vstate, idx int, m cmpMode) bool {
 	if old.activeLock != 0 && (old.lockMap != cur.lockMap || old.lockOff != cur.lockOff) {
 		return false
 	}
+	if old.activeRCU != cur.activeRCU || old.activePreempt != cur.activePreempt {
+		return false
+	}
 	for i := range old.frames {
 		if old.frames[i].callsite != cur.frames[i].callsite {
 			return false

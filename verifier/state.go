@@ -105,6 +105,10 @@ type vstate struct {
 	activeLock uint32
 	lockMap    int32
 	lockOff    int64
+	// activeRCU: inside a bpf_rcu_read_lock section; activePreempt: how many
+	// bpf_preempt_disable calls are not yet matched.
+	activeRCU     bool
+	activePreempt int
 	// Search bookkeeping: the checkpoint this state descends from, and, for a checkpoint, how
 	// many paths from it are still being explored.
 	parent   *vstate

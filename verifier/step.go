@@ -230,6 +230,12 @@ func (e *env) checkResourceLeak(exception, checkLock bool, prefix string) error 
 		e.note("%s would lead to reference leak", prefix)
 		return errReject
 	}
+	if checkLock && st.activeRCU {
+		return e.reject("%s cannot be used inside bpf_rcu_read_lock-ed region", prefix)
+	}
+	if checkLock && st.activePreempt > 0 {
+		return e.reject("%s cannot be used inside bpf_preempt_disable-ed region", prefix)
+	}
 	return nil
 }
 
