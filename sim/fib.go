@@ -9,6 +9,7 @@ import (
 
 	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/kfuncs/conntrack"
+	"github.com/xdpsim/xdpsim/sim/jsonfile"
 )
 
 // Host is the simulated machine's network configuration that helpers consult: devices, routes and
@@ -82,7 +83,7 @@ func LoadHost(path string) (*Host, error) {
 	}
 	var h Host
 	if err := json.Unmarshal(b, &h); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, jsonfile.Explain(b, err))
 	}
 	if err := h.compile(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -821,9 +821,13 @@ func TestCORERelocations(t *testing.T) {
 		if err := os.WriteFile(path, []byte("not BTF at all"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		obj := load(t, "core", sim.LoadOptions{BTF: path})
-		_, err := obj.FindProgram("")
-		wantError(t, err, "core_reader", path)
+		_, err := sim.Load(object("core"), sim.LoadOptions{BTF: path})
+		wantError(t, err, "core.o", "--btf", path)
+	})
+	t.Run("a BTF file that does not exist fails the load even of an object without CO-RE relocations", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "missing-btf")
+		_, err := sim.Load(object("parser"), sim.LoadOptions{BTF: path})
+		wantError(t, err, "parser.o", "--btf", path, "no such file")
 	})
 }
 
@@ -973,6 +977,14 @@ func TestObjectsWithOtherProgramTypes(t *testing.T) {
 				t.Errorf("%s: got program %s of type %s", name, p.Name, p.Type)
 			}
 		}
+	})
+	t.Run("preparing the tc program to run as XDP names the object, program and section", func(t *testing.T) {
+		p, err := load(t, "mixed", sim.LoadOptions{}).FindProgram("tc_count")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = sim.NewXDP(p)
+		wantError(t, err, object("mixed")+": program tc_count (section tc) is of type SchedCLS, not XDP")
 	})
 	untyped := []frame{
 		{name: "a 54-byte frame is dropped", in: short, ret: 1},

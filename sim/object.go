@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"sort"
@@ -153,11 +154,40 @@ func Load(path string, opts LoadOptions) (*Object, error) {
 		return nil, err
 	}
 	defer f.Close()
+	if err := checkELF(f); err != nil {
+		return nil, &LoadError{Path: path, Err: err}
+	}
 	spec, err := ebpf.LoadCollectionSpecFromReader(f)
 	if err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = fmt.Errorf("the ELF file ends early (truncated?): %w", err)
+		}
 		return nil, &LoadError{Path: path, Err: fmt.Errorf("not a loadable BPF object: %w", err)}
 	}
 	return LoadSpec(path, spec, opts)
+}
+
+// checkELF says what a file that cannot be an ELF object is instead: a directory, an empty file,
+// or a file that does not start with the ELF magic (a pcap given in the object's place, say).
+func checkELF(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return errors.New("is a directory, not a BPF object")
+	}
+	var magic [4]byte
+	n, err := f.ReadAt(magic[:], 0)
+	switch {
+	case n == 0 && st.Mode().IsRegular():
+		return errors.New("not a BPF object: the file is empty")
+	case n == 4 && string(magic[:]) != "\x7fELF":
+		return errors.New("not a BPF object: not an ELF file (build one with clang -target bpf -c)")
+	case err != nil && !errors.Is(err, io.EOF):
+		return err
+	}
+	return nil
 }
 
 // LoadSpec creates an object from a collection spec already read.
@@ -167,6 +197,13 @@ func LoadSpec(path string, spec *ebpf.CollectionSpec, opts LoadOptions) (*Object
 	}
 	o := &Object{Path: path, Spec: spec, Maps: map[string]*maps.Map{}, mapIndex: map[string]int{}, mapIdx: map[*maps.Map]int{},
 		programs: map[string]*Program{}, opts: opts}
+	if opts.BTF != "" {
+		// Read the user's BTF now, so a file that is missing or not BTF is an error even for an
+		// object without CO-RE relocations.
+		if _, err := o.kernelBTF(); err != nil {
+			return nil, &LoadError{Path: path, What: "--btf", Err: err}
+		}
+	}
 	if opts.Features.Traits {
 		v := "v2 (April 2025)"
 		if opts.Features.TraitsV1 {

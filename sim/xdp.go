@@ -177,7 +177,11 @@ func NewXDP(p *Program) (*XDP, error) {
 // newXDP prepares p to run on the xdp_buff st (nil: one of its own).
 func newXDP(p *Program, st *xdpState) (*XDP, error) {
 	if p.Type != ebpf.XDP {
-		return nil, fmt.Errorf("program %s is of type %s, not XDP", p.Name, p.Type)
+		where := ""
+		if p.obj != nil {
+			where = p.obj.Path + ": "
+		}
+		return nil, fmt.Errorf("%sprogram %s (section %s) is of type %s, not XDP", where, p.Name, p.Section, p.Type)
 	}
 	rs, err := newRunState(p.obj)
 	if err != nil {

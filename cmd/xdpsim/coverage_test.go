@@ -142,21 +142,6 @@ func functionRuns(t *testing.T, path string) map[string]int {
 	return runs
 }
 
-// summaryCount reads the count of a line of the run's summary ("  XDP_PASS       3990").
-func summaryCount(t *testing.T, stdout, label string) int {
-	t.Helper()
-	for _, l := range strings.Split(stdout, "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && strings.Join(f[:len(f)-1], " ") == label {
-			n, err := strconv.Atoi(f[len(f)-1])
-			if err == nil {
-				return n
-			}
-		}
-	}
-	t.Fatalf("no %q line in the summary:\n%s", label, stdout)
-	return 0
-}
-
 // TestCoverageCountsEveryProgramThatRan holds the count of each program's first line (lcov's
 // FNDA) to how often the run says the program ran: its verdicts, what reached tc, the slots the
 // dispatcher ran for each packet.

@@ -69,11 +69,11 @@ func cmdDev(args []string, stdout io.Writer) error {
 		}
 		f, err := replay.CreateFile(*out, stdout)
 		if err != nil {
-			return usageErr(err)
+			return usageErr(fmt.Errorf("-o: %w", err))
 		}
 		if _, err := f.Write(raw); err != nil {
 			f.Abort()
-			return usageErr(err)
+			return usageErr(fmt.Errorf("-o %s: %w", *out, err))
 		}
 		return f.Commit()
 	}

@@ -20,6 +20,9 @@ func cmdDevices(args []string, stdout io.Writer) error {
 		}
 		return err
 	}
+	if fs.NArg() > 0 {
+		return usageErr(fmt.Errorf("devices takes no arguments, not %q (see xdpsim devices --help)", fs.Args()))
+	}
 	profiles := device.Profiles()
 	if *asJSON {
 		b, err := json.MarshalIndent(profiles, "", "  ")

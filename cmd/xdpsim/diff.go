@@ -16,7 +16,7 @@ import (
 func cmdDiff(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("diff", "[flags] PROG.o TRACE.pcap [TRACE.pcap...]", stdout)
 	var rf runFlags
-	rf.register(fs, "the simulator engine to compare with the kernel (interp, closures; default: the simulator's default engine)")
+	rf.register(fs, "the simulator engine to compare with the kernel: "+simEngines())
 	maxShown := fs.Int("max", 20, "show at most this many packet divergences (all are counted)")
 	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, errHelp) {
@@ -40,6 +40,7 @@ func cmdDiff(args []string, stdout, stderr io.Writer) error {
 	if err := rf.sinks(s, stdout); err != nil {
 		return err
 	}
+	rf.requireSelection(s.loop)
 	cmp := &replay.Compare{Other: s.kernel}
 	cmp.Report = func(line string) error {
 		if strings.HasPrefix(line, "map ") || cmp.PacketDiffs <= *maxShown {

@@ -200,6 +200,18 @@ func (f *runFlags) openDispatcher(df *dispatchFlags, paths []string, stderr io.W
 		}
 	}
 	s := &session{objPath: strings.Join(paths, " "), obj: progs[0].Object(), prog: progs[0], x: x, engine: eng}
+	if len(f.tc) > 0 {
+		// tc ingress behind the dispatcher, as behind a single XDP program.
+		if s.tc, err = f.ingressChain(s, opts); err != nil {
+			return nil, err
+		}
+		x.SetIngress(s.tc)
+		f.tune(s.tc, eng)
+		s.tc.SetSeed(f.seed)
+	}
+	if err := f.helpers.apply(s); err != nil {
+		return nil, err
+	}
 	s.target = replay.Sim{X: x}
 	if s.loop, err = f.newLoop(s.target, opts.CPUs, c.snap); err != nil {
 		return nil, err

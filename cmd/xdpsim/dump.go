@@ -27,10 +27,10 @@ import (
 // interleaved as `bpftool prog dump xlated` does.
 func cmdDump(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("dump", "[flags] PROG.o", stdout)
-	prog := fs.StringP("prog", "p", "", "print this program's instructions, by function or section name")
+	var lf loadFlags
+	lf.register(fs, "print this program's instructions, by function or section name")
+	prog := &lf.prog
 	xlated := fs.Bool("xlated", false, "print the program as the kernel's verifier rewrites it (context accesses expanded)")
-	typ := fs.String("type", "", `program type for a section that carries none ("xdp"); needs --prog`)
-	set := fs.StringArray("set", nil, "set a global variable before load: NAME=VALUE (repeatable)")
 	showMaps := fs.Bool("maps", false, "print the maps' contents as loaded (global variables, statically filled maps, --maps-in) as JSON")
 	mapsFormat := fs.String("maps-format", mapsHex, `how --maps prints keys and values and --maps-in reads them: "hex", or "btf" (as the C types the object's BTF declares, like bpftool map dump -j)`)
 	mapsIn := fs.String("maps-in", "", "preload maps from a JSON file before printing them")
@@ -45,34 +45,15 @@ func cmdDump(args []string, stdout, stderr io.Writer) error {
 		return usageErr(errors.New("need exactly one object (see xdpsim dump --help)"))
 	}
 	// Dumping runs nothing: let every proposal's kfuncs resolve.
-	opts := sim.LoadOptions{Set: map[string]any{}, Features: kfuncs.Features{Traits: true, ExportToSkb: true, ControlMap: true}}
-	for _, kv := range *set {
-		name, val, ok := strings.Cut(kv, "=")
-		if !ok || name == "" {
-			return &exitError{2, fmt.Errorf("--set %q: want NAME=VALUE", kv)}
-		}
-		v, err := parseValue(val)
-		if err != nil {
-			return &exitError{2, fmt.Errorf("--set %s: %w", name, err)}
-		}
-		opts.Set[name] = v
-	}
-	if *typ != "" {
-		if *typ != "xdp" {
-			return &exitError{2, fmt.Errorf("--type %q: only xdp is simulated", *typ)}
-		}
-		if *prog == "" {
-			return &exitError{2, errors.New("--type needs --prog to say which program it types")}
-		}
-		opts.Types = map[string]ebpf.ProgramType{*prog: ebpf.XDP}
+	opts := sim.LoadOptions{Features: kfuncs.Features{Traits: true, ExportToSkb: true, ControlMap: true}}
+	if err := lf.options(&opts); err != nil {
+		return usageErr(err)
 	}
 	if *mapsInFormat == "" {
 		*mapsInFormat = *mapsFormat
 	}
-	for _, f := range []string{*mapsFormat, *mapsInFormat} {
-		if err := checkMapsFormat(f); err != nil {
-			return &exitError{2, err}
-		}
+	if err := checkMapsFormats(*mapsFormat, *mapsInFormat); err != nil {
+		return usageErr(err)
 	}
 	if (*mapsIn != "" || *mapsFormat != mapsHex) && !*showMaps {
 		return &exitError{2, errors.New("--maps-in and --maps-format go with --maps")}
@@ -96,6 +77,9 @@ func cmdDump(args []string, stdout, stderr io.Writer) error {
 	p, err := obj.FindProgram(*prog)
 	if err != nil {
 		return err
+	}
+	if err := lf.checkType(obj, p.Name); err != nil {
+		return usageErr(err)
 	}
 	insns := p.VM.Instructions()
 	origin := make([]int, len(insns))
@@ -352,10 +336,10 @@ func dumpMaps(obj *sim.Object, mapsIn, inFormat, format string, w io.Writer) err
 	if mapsIn != "" {
 		in, err := readMaps(mapsIn, inFormat, btfjson.SpecTypes(obj.Spec))
 		if err != nil {
-			return &exitError{2, err}
+			return usageErr(fmt.Errorf("--maps-in: %w", err))
 		}
 		if err := obj.LoadMaps(in); err != nil {
-			return &exitError{2, fmt.Errorf("%s: %w", mapsIn, err)}
+			return usageErr(fmt.Errorf("--maps-in %s: %w", mapsIn, err))
 		}
 	}
 	dump, err := obj.DumpMaps()

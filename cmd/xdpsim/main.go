@@ -25,6 +25,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -61,7 +62,7 @@ func usageErr(err error) error { return &exitError{exitUsage, err} }
 const usage = `usage: xdpsim COMMAND [flags] ARGS
 
 commands:
-  run PROG.o TRACE.pcap...   run an XDP program over pcap/pcapng traces
+  run PROG.o TRACE.pcap...   run an XDP or tc program over pcap/pcapng traces
   run PROG.o... -- TRACE...  run several, attached through libxdp's dispatcher
   diff PROG.o TRACE.pcap...  run it in the simulator and the real kernel and compare
   test [EXPECT.json...]      check programs against expectation files (default: *.expect.json here)
@@ -74,9 +75,9 @@ commands:
   status PROG.o [PROG.o...]  how libxdp's dispatcher attaches several programs to one interface (--add, --fixed-slots)
   exec [--program HEX] MEM   run raw instructions (the bpf_conformance plugin protocol)
   version                    print xdpsim's version
-  help                       this text
+  help [COMMAND]             this text, or a command's flags
 
-Run "xdpsim COMMAND --help" for a command's flags.
+Run "xdpsim COMMAND --help" (or "xdpsim help COMMAND") for a command's flags.
 
 Exit status: 0 success; 1 the check said no (a divergence, a failed test, --fail-on, a verifier
 rejection); 2 bad usage or unusable input; 3 the real kernel was asked for and cannot be used.
@@ -120,6 +121,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "xdpsim %s\n", version())
 		return exitOK
 	case "help", "-h", "--help":
+		if len(args) == 2 && args[0] == "help" && args[1] != "help" && !strings.HasPrefix(args[1], "-") {
+			return run([]string{args[1], "--help"}, stdin, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/xdpsim/xdpsim/sim/btfjson"
+	"github.com/xdpsim/xdpsim/sim/jsonfile"
 	"github.com/xdpsim/xdpsim/sim/result"
 )
 
@@ -16,9 +17,12 @@ const (
 	mapsBTF = "btf"
 )
 
-func checkMapsFormat(f string) error {
-	if f != mapsHex && f != mapsBTF {
-		return fmt.Errorf("maps format %q: want hex or btf", f)
+// checkMapsFormats checks the values of --maps-format and --maps-in-format.
+func checkMapsFormats(out, in string) error {
+	for _, f := range []struct{ flag, value string }{{"--maps-format", out}, {"--maps-in-format", in}} {
+		if f.value != mapsHex && f.value != mapsBTF {
+			return fmt.Errorf("%s %q: want hex or btf", f.flag, f.value)
+		}
 	}
 	return nil
 }
@@ -50,7 +54,7 @@ func readMaps(path, format string, types btfjson.TypeOf) (result.Maps, error) {
 	}
 	var m result.Maps
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, jsonfile.Explain(b, err))
 	}
 	return m, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/btfjson"
 	"github.com/xdpsim/xdpsim/sim/device"
+	"github.com/xdpsim/xdpsim/sim/jsonfile"
 	"github.com/xdpsim/xdpsim/sim/replay"
 	"github.com/xdpsim/xdpsim/sim/result"
 	"github.com/xdpsim/xdpsim/verifier"
@@ -26,15 +27,11 @@ import (
 // under which conditions, on which engine, and the outputs. They are registered once, so each means
 // the same in every command.
 type runFlags struct {
-	prog     string
-	typ      string
+	loadFlags
 	ifindex  uint32
 	rxq      uint32
 	cpus     int
 	seed     uint64
-	set      []string
-	resize   []string
-	btf      string
 	mapsIn   string
 	budget   uint64
 	noVerify bool
@@ -74,23 +71,19 @@ type runFlags struct {
 
 func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	f.fs = fs
-	fs.StringVarP(&f.prog, "prog", "p", "", "program to run, by function or section name (default: the only XDP program, or the only tc program of an object without XDP programs)")
-	fs.StringVar(&f.typ, "type", "", `program type for a section that carries none ("xdp" or "tc")`)
+	f.loadFlags.register(fs, "program to run, by function or section name (default: the only XDP program, or the only tc program of an object without XDP programs)")
 	fs.StringArrayVar(&f.tc, "tc", nil, "a tc program at the device's tc ingress hook, which the packets the XDP program passes reach: PROG.o or PROG.o:NAME (repeatable: the chain in tcx order)")
 	fs.StringVar(&f.topology, "topology", "", "run the traces through the small host FILE describes (JSON: namespaces, NICs, veth and netkit pairs, what is attached where, routes, arrivals; see package sim/topology); takes traces only, no object")
 	fs.Uint32Var(&f.ifindex, "ifindex", 1, "ingress ifindex the program sees (BPF_PROG_TEST_RUN's default is 1, loopback)")
 	fs.Uint32Var(&f.rxq, "rxq", 0, "RX queue index the program sees")
 	fs.IntVar(&f.cpus, "cpus", 1, "number of simulated CPUs (per-CPU maps keep one value each); a packet runs on its RX queue's CPU (queue mod CPUs)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of bpf_get_prandom_u32")
-	fs.StringArrayVar(&f.set, "set", nil, "set a const volatile variable before load: NAME=VALUE (repeatable)")
-	fs.StringArrayVar(&f.resize, "resize", nil, "set a map's max_entries: MAP=N (repeatable)")
-	fs.StringVar(&f.btf, "btf", "", "vmlinux BTF to resolve CO-RE relocations against (default: the simulator's Linux 6.18 BTF)")
 	fs.StringVar(&f.mapsIn, "maps-in", "", "preload maps from a JSON file shaped as --maps writes it")
 	fs.Uint64Var(&f.budget, "budget", 0, "the simulator's instruction budget per packet; a packet that exceeds it faults (default: the machine's; 1048576 with --no-verify)")
 	fs.BoolVar(&f.noVerify, "no-verify", false, "skip the verifier: run a program the kernel would refuse (says so on stderr; a packet stops after --budget instructions)")
 	fs.StringVar(&f.host, "host", "", "the simulated host's devices, routes and neighbours as JSON, for bpf_fib_lookup and bpf_check_mtu (see sim.Host); default: a bare namespace that forwards nothing")
 	fs.StringVar(&f.device, "device", "", "simulated NIC the packets arrive on, for RX-metadata hints and RSS: a profile (see xdpsim devices), or with --devices a device of that file; default: BPF_PROG_TEST_RUN's loopback, or veth for device-bound programs")
-	fs.StringVar(&f.devices, "devices", "", "the simulated host's devices and their attributes, a state file `xdpsim dev set --devices FILE` writes: what --device names and control maps reach; the ingress ifindex defaults to --device's")
+	fs.StringVar(&f.devices, "devices", "", "the simulated host's devices and their attributes: a state `FILE` as xdpsim dev set --devices FILE writes it: what --device names and control maps reach; the ingress ifindex defaults to --device's")
 	fs.StringVar(&f.rssKey, "rss-key", "", "Toeplitz RSS key as hex (default: the device's, the standard 40-byte key)")
 	fs.IntVar(&f.queues, "queues", 0, "spread packets over N RX queues by RSS hash (needs --device)")
 	fs.StringArrayVar(&f.feature, "feature", nil, "switch on a proposal that never merged: traits, traits-v1, export-to-skb, control-map (repeatable)")
@@ -103,7 +96,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.StringVarP(&f.writeDir, "write", "w", "", "write one pcap per verdict and per redirect target into DIR")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print one line per packet: what tcpdump -n prints for it, and the verdict")
 	fs.BoolVar(&f.trace, "trace", false, "print every instruction each packet executes, with source lines and register changes")
-	fs.StringVar(&f.packets, "packet", "", "limit --trace, -v and --jsonl to these packets: N, N-M, or a list (1,5,9-12); all packets still run")
+	fs.StringVar(&f.packets, "packet", "", "limit --trace, -v and --jsonl to these packets: N, N-M, or a list (1,5,9-12); all packets still run, and a list that selects none of them is an error")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when any packet ends so: a list of fault, aborted, refused, snapped, exception, drop, pass, tx, redirect")
 	f.coverage.register(fs)
 	f.helpers.register(fs)
@@ -118,6 +111,18 @@ type engine struct {
 
 // engineNames lists the names --engine takes: the vm's engines, then the kernel.
 func engineNames() []string { return append(vm.EngineNames(), "kernel") }
+
+// simEngines lists the simulator's engines for a help text, the default first.
+func simEngines() string {
+	def := vm.DefaultEngine().Name()
+	list := []string{def + ` (the default, also "sim")`}
+	for _, n := range vm.EngineNames() {
+		if n != def {
+			list = append(list, n)
+		}
+	}
+	return strings.Join(list, ", ")
+}
 
 // lookupEngine finds an engine by name: the vm's engines by their names ("" and "sim" are the
 // simulator's default engine), or "kernel".
@@ -138,43 +143,17 @@ func lookupEngine(name string) (engine, error) {
 
 // loadOptions turns the flags into sim.LoadOptions.
 func (f *runFlags) loadOptions() (sim.LoadOptions, error) {
-	opts := sim.LoadOptions{CPUs: f.cpus, BTF: f.btf, Set: map[string]any{}, Resize: map[string]uint32{}, NoVerify: f.noVerify}
+	opts := sim.LoadOptions{CPUs: f.cpus, NoVerify: f.noVerify}
 	if f.cpus < 1 {
 		return opts, fmt.Errorf("--cpus %d: need at least one CPU", f.cpus)
 	}
-	for _, kv := range f.set {
-		name, val, ok := strings.Cut(kv, "=")
-		if !ok || name == "" {
-			return opts, fmt.Errorf("--set %q: want NAME=VALUE", kv)
-		}
-		v, err := parseValue(val)
-		if err != nil {
-			return opts, fmt.Errorf("--set %s: %w", name, err)
-		}
-		opts.Set[name] = v
-	}
-	for _, kv := range f.resize {
-		name, val, ok := strings.Cut(kv, "=")
-		n, err := strconv.ParseUint(val, 0, 32)
-		if !ok || name == "" || err != nil || n == 0 {
-			return opts, fmt.Errorf("--resize %q: want MAP=N with N > 0", kv)
-		}
-		opts.Resize[name] = uint32(n)
+	if err := f.loadFlags.options(&opts); err != nil {
+		return opts, err
 	}
 	for _, name := range f.feature {
 		if err := opts.Features.Enable(name); err != nil {
 			return opts, fmt.Errorf("--feature %s: %w", name, err)
 		}
-	}
-	if f.typ != "" {
-		t, ok := map[string]ebpf.ProgramType{"xdp": ebpf.XDP, "tc": ebpf.SchedCLS, "sched_cls": ebpf.SchedCLS}[f.typ]
-		if !ok {
-			return opts, fmt.Errorf("--type %q: xdp and tc programs are simulated", f.typ)
-		}
-		if f.prog == "" {
-			return opts, errors.New("--type needs --prog to say which program it types")
-		}
-		opts.Types = map[string]ebpf.ProgramType{f.prog: t}
 	}
 	return opts, nil
 }
@@ -266,6 +245,8 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 			return nil, usageErr(errors.New("--device: the kernel cannot test-run packets as a device delivers them (RX-metadata hints, VLAN offload, RSS queues); run it in the simulator"))
 		case f.trace && eng.kernel:
 			return nil, usageErr(errors.New("--trace needs the simulator: the kernel does not show the instructions it runs"))
+		case f.typ != "":
+			return nil, usageErr(errors.New("--type: not available with the kernel yet (package kernel loads each section with its own type); run it in the simulator"))
 		}
 		if err := kernel.Available(); err != nil {
 			return nil, &exitError{exitNoKernel, err}
@@ -278,7 +259,13 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 			kopts.HostSetup = host.Commands()
 		}
 		if s.kp, err = kernel.Load(objPath, kopts); err != nil {
-			return nil, usageErr(fmt.Errorf("kernel: %w", err))
+			if _, serr := sim.Load(objPath, opts); serr != nil {
+				return nil, usageErr(serr) // what is wrong with the file, in the simulator's words
+			}
+			if !strings.HasPrefix(err.Error(), "kernel: ") { // most of package kernel's say so already
+				err = fmt.Errorf("kernel: %w", err)
+			}
+			return nil, usageErr(err)
 		}
 		// Per-CPU maps hold one value per possible CPU in the kernel: simulate as many.
 		opts.CPUs = s.kp.NumCPU()
@@ -299,6 +286,9 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 		if errors.As(err, new(*verifier.Error)) {
 			return fail(err) // the verifier's rejection: exit 1
 		}
+		return fail(usageErr(err))
+	}
+	if err := f.checkType(s.obj, s.prog.Name); err != nil {
 		return fail(usageErr(err))
 	}
 	for _, n := range s.obj.Notices {
@@ -403,10 +393,8 @@ func (f *runFlags) conditions() (sim.LoadOptions, runConditions, error) {
 	if f.mapsInFormat == "" {
 		f.mapsInFormat = f.mapsFormat
 	}
-	for _, mf := range []string{f.mapsFormat, f.mapsInFormat} {
-		if err := checkMapsFormat(mf); err != nil {
-			return opts, c, usageErr(err)
-		}
+	if err := checkMapsFormats(f.mapsFormat, f.mapsInFormat); err != nil {
+		return opts, c, usageErr(err)
 	}
 	if c.snap, err = replay.ParseSnapPolicy(f.snapped); err != nil {
 		return opts, c, usageErr(fmt.Errorf("--snapped %w", err))
@@ -572,7 +560,7 @@ func readJSON(path string, v any) error {
 		return err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, jsonfile.Explain(b, err))
 	}
 	return nil
 }
@@ -580,6 +568,9 @@ func readJSON(path string, v any) error {
 // deviceConfig turns the device flags into the simulated device packets arrive on (nil: none) and
 // the host's devices (nil: the device alone, or lo).
 func (f *runFlags) deviceConfig() (*device.Netdev, *device.Set, error) {
+	if f.queues < 0 {
+		return nil, nil, fmt.Errorf("--queues %d: want a number of RX queues", f.queues)
+	}
 	var set *device.Set
 	if f.devices != "" {
 		var err error
@@ -688,6 +679,9 @@ func (f *runFlags) ingressChain(s *session, opts sim.LoadOptions) (*sim.TC, erro
 		var err error
 		if name == "" {
 			tcs := obj.TCPrograms()
+			if len(tcs) == 0 {
+				return nil, usageErr(fmt.Errorf("--tc %s: the object holds no tc program; programs: %s", spec, strings.Join(obj.ProgramNames(), ", ")))
+			}
 			if len(tcs) != 1 {
 				return nil, usageErr(fmt.Errorf("--tc %s: the object holds %d tc programs (%s): name one as %s:NAME", spec, len(tcs), strings.Join(tcs, ", "), path))
 			}
@@ -697,7 +691,7 @@ func (f *runFlags) ingressChain(s *session, opts sim.LoadOptions) (*sim.TC, erro
 			return nil, usageErr(fmt.Errorf("--tc %s: %w", spec, err))
 		}
 		if p.Type != ebpf.SchedCLS {
-			return nil, usageErr(fmt.Errorf("--tc %s: %s is a %s program, not a tc program", spec, p.Name, p.Type))
+			return nil, usageErr(fmt.Errorf("--tc %s: %s is of type %s, not a tc program", spec, p.Name, p.Type))
 		}
 		switch p.AttachType {
 		case ebpf.AttachTCXEgress, ebpf.AttachNetkitPrimary, ebpf.AttachNetkitPeer:

@@ -16,7 +16,7 @@ import (
 func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", "[flags] PROG.o TRACE.pcap [TRACE.pcap...]\n       xdpsim run [flags] PROG.o [PROG.o...] -- TRACE.pcap [TRACE.pcap...]   (the objects attached through libxdp's dispatcher)", stdout)
 	var rf runFlags
-	rf.register(fs, `where to run: a simulator engine (interp, closures; "sim" is the default engine) or "kernel" (the real kernel through BPF_PROG_TEST_RUN; Linux, CAP_BPF)`)
+	rf.register(fs, "where to run: a simulator engine, "+simEngines()+`, or "kernel" (the real kernel through BPF_PROG_TEST_RUN; Linux, CAP_BPF)`)
 	var df dispatchFlags
 	df.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -60,6 +60,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err := rf.sinks(s, stdout); err != nil {
 		return err
 	}
+	rf.requireSelection(s.loop)
 	if err := s.runLoop(traces); err != nil {
 		return usageErr(err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/spf13/pflag"
@@ -33,13 +34,25 @@ func cmdShow(args []string, stdout, stderr io.Writer) error {
 		s.loop.Abort()
 		return usageErr(errors.New("--packet N: say which packet to draw"))
 	}
+	failOn, err := rf.failOnCheck()
+	if err != nil {
+		s.loop.Abort()
+		return usageErr(err)
+	}
+	if *htmlOut != "" && !onePacket(rf.packets) {
+		// Said before anything runs or prints (a --packet that is valid but selects several).
+		if _, err := parsePackets(rf.packets); err == nil {
+			s.loop.Abort()
+			return usageErr(fmt.Errorf("--html draws one packet: --packet %s selects more", rf.packets))
+		}
+	}
 	if !rf.trace {
 		// With --trace, the sinks already end each packet's trace with its picture.
 		f := &frames{x: s.x, tc: s.tc, w: stdout, opts: picture.TextOptions{Hex: *hexDump}, what: "--packet " + rf.packets}
 		if *htmlOut != "" {
 			if f.html, err = replay.CreateFile(*htmlOut, stdout); err != nil {
 				s.loop.Abort()
-				return usageErr(err)
+				return usageErr(fmt.Errorf("--html: %w", err))
 			}
 		}
 		s.loop.Sinks = append(s.loop.Sinks, f)
@@ -49,6 +62,11 @@ func cmdShow(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := s.loop.Run(v.traces()...); err != nil {
 		return usageErr(err)
+	}
+	if failOn != nil {
+		if hit := failOn(&s.loop.Stats); hit != "" {
+			return &exitError{exitFailed, fmt.Errorf("--fail-on %s: %s", rf.failOn, hit)}
+		}
 	}
 	return nil
 }

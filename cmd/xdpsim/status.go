@@ -35,6 +35,9 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() == 0 {
 		return usageErr(errors.New("need at least one object (see xdpsim status --help)"))
 	}
+	if fixed < 0 {
+		return usageErr(fmt.Errorf("--fixed-slots %d: want a number of slots (0: none)", fixed))
+	}
 	dopts, err := df.options()
 	if err != nil {
 		return usageErr(err)

@@ -24,7 +24,7 @@ import (
 // 3 --engine kernel and no kernel.
 func cmdTest(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("test", "[flags] [EXPECT.json|DIR...]  (default: *.expect.json in the current directory)", stdout)
-	engineName := fs.String("engine", "", "where the tests run: a simulator engine (interp, closures; default: the simulator's default engine) or kernel (the real kernel; Linux, CAP_BPF)")
+	engineName := fs.String("engine", "", "where the tests run: a simulator engine, "+simEngines()+", or kernel (the real kernel; Linux, CAP_BPF)")
 	junit := fs.String("junit", "", "also write the results as JUnit XML to FILE")
 	var covFlags coverageFlags
 	covFlags.register(fs)
@@ -62,6 +62,13 @@ func cmdTest(args []string, stdout, stderr io.Writer) error {
 		}
 		files = append(files, f)
 	}
+	// Create the JUnit file before the tests run, so a path that cannot be written fails at once.
+	var junitOut *replay.File
+	if *junit != "" {
+		if junitOut, err = replay.CreateFile(*junit, stdout); err != nil {
+			return usageErr(fmt.Errorf("--junit: %w", err))
+		}
+	}
 	notices := &onceWriter{w: stderr, seen: map[string]bool{}}
 	newLoop := func(f *expect.File, t *expect.Test) (*replay.Loop, func(), error) {
 		return testLoop(f, t, *engineName, notices, suite)
@@ -95,23 +102,27 @@ func cmdTest(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%d tests on %s: %d passed, %d failed\n", n, eng.name, n-failed-broken, failed+broken)
 	if suite != nil {
+		abort := func() {
+			if junitOut != nil {
+				junitOut.Abort()
+			}
+		}
 		if suite.err != nil {
+			abort()
 			return usageErr(fmt.Errorf("coverage: %w", suite.err))
 		}
 		if err := suite.write(suite.prof, stdout); err != nil {
 			suite.abort()
+			abort()
 			return usageErr(err)
 		}
 		if err := suite.commit(); err != nil {
+			abort()
 			return usageErr(err)
 		}
 		suite.printSummary(stdout)
 	}
-	if *junit != "" {
-		out, err := replay.CreateFile(*junit, stdout)
-		if err != nil {
-			return usageErr(fmt.Errorf("--junit: %w", err))
-		}
+	if out := junitOut; out != nil {
 		if err := expect.WriteJUnit(out, all); err != nil {
 			out.Abort()
 			return usageErr(fmt.Errorf("--junit: %w", err))

@@ -34,6 +34,18 @@ func runTopology(rf *runFlags, traces []string, stdout, stderr io.Writer) error 
 			return usageErr(fmt.Errorf("%s: with --topology the file names the programs, devices, hooks and host (see xdpsim run --help)", c.flag))
 		}
 	}
+	h := rf.helpers
+	for _, c := range []struct {
+		set  bool
+		flag string
+	}{
+		{h.task != "", "--task"}, {h.cookieSecret != "", "--syncookie-secret"},
+		{h.conntrackIn != "", "--conntrack-in"}, {h.conntrackDump != "", "--conntrack"},
+	} {
+		if c.set {
+			return usageErr(fmt.Errorf("%s: not available with --topology yet", c.flag))
+		}
+	}
 	eng, err := lookupEngine(rf.engine)
 	if err != nil {
 		return usageErr(err)
@@ -49,7 +61,7 @@ func runTopology(rf *runFlags, traces []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return usageErr(err)
 	}
-	if err := checkMapsFormat(rf.mapsFormat); err != nil {
+	if err := checkMapsFormats(rf.mapsFormat, rf.mapsFormat); err != nil {
 		return usageErr(err)
 	}
 	snap, err := replay.ParseSnapPolicy(rf.snapped)
@@ -98,6 +110,7 @@ func runTopology(rf *runFlags, traces []string, stdout, stderr io.Writer) error 
 		cov = newNetworkCoverageSink(topo, machines, &rf.coverage, stdout)
 		loop.Sinks = append(loop.Sinks, cov)
 	}
+	rf.requireSelection(loop)
 	if err := loop.Run(traces...); err != nil {
 		return usageErr(err)
 	}

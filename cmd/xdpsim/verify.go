@@ -18,7 +18,9 @@ import (
 // accepted, 1 when one is rejected, 2 for unusable input.
 func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("verify", "[flags] PROG.o", stdout)
-	prog := fs.StringP("prog", "p", "", "verify only this program, by function or section name")
+	var lf loadFlags
+	lf.register(fs, "verify only this program, by function or section name")
+	prog := &lf.prog
 	level := fs.Int("log-level", 0, "print the verifier log: 1 the path to an error and the statistics, 2 every instruction with its registers")
 	asJSON := fs.Bool("json", false, `one JSON object per program: {"program","verdict","insn","message","processed",...}`)
 	if err := parseFlags(fs, args); err != nil {
@@ -35,6 +37,9 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	path := fs.Arg(0)
 	opts := sim.LoadOptions{NoVerify: true, Features: kfuncs.Features{Traits: true, ExportToSkb: true, ControlMap: true}}
+	if err := lf.options(&opts); err != nil {
+		return usageErr(err)
+	}
 	obj, err := sim.Load(path, opts)
 	if err != nil {
 		return usageErr(err)
@@ -43,6 +48,9 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	if *prog != "" {
 		name, err := obj.ProgramName(*prog)
 		if err != nil {
+			return usageErr(err)
+		}
+		if err := lf.checkType(obj, name); err != nil {
 			return usageErr(err)
 		}
 		names = []string{name}

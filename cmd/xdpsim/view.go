@@ -25,7 +25,7 @@ type view struct {
 // run's outputs. A nil view and nil error mean --help was printed.
 func openView(name, synopsis string, args []string, stdout, stderr io.Writer, extra func(*pflag.FlagSet)) (*view, error) {
 	v := &view{fs: newFlagSet(name, synopsis, stdout)}
-	v.rf.register(v.fs, `the simulator engine to run on (interp, closures)`)
+	v.rf.register(v.fs, "the simulator engine to run on: "+simEngines())
 	v.df.register(v.fs)
 	if extra != nil {
 		extra(v.fs)
@@ -38,6 +38,9 @@ func openView(name, synopsis string, args []string, stdout, stderr io.Writer, ex
 	}
 	if v.fs.NArg() < 2 {
 		return nil, usageErr(fmt.Errorf("need an object and at least one trace (see xdpsim %s --help)", name))
+	}
+	if name == "debug" && v.rf.failOn != "" {
+		return nil, usageErr(errors.New("--fail-on: debug runs the packets you step through, not the whole trace; use xdpsim run --fail-on"))
 	}
 	if v.rf.engine == "kernel" {
 		return nil, usageErr(fmt.Errorf("--engine kernel: %s looks inside the simulator's run; the kernel shows nothing of it", name))

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/xdpsim/xdpsim/sim/jsonfile"
 )
 
 // A state file keeps a simulated host's devices between commands: `xdpsim dev set` writes it and
@@ -43,7 +45,7 @@ func LoadState(path string) (*Set, error) {
 	dec.DisallowUnknownFields()
 	var f stateFile
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, jsonfile.Explain(b, err))
 	}
 	s, err := f.build()
 	if err != nil {

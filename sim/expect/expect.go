@@ -36,6 +36,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/xdpsim/xdpsim/sim/jsonfile"
 )
 
 // File is one expectation file.
@@ -124,7 +126,7 @@ func Load(path string) (*File, error) {
 	dec := json.NewDecoder(bytesReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, jsonfile.Explain(b, err))
 	}
 	f.Path = path
 	if f.Object == "" {

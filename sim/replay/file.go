@@ -57,7 +57,15 @@ func CreateFile(path string, stdout io.Writer) (*File, error) {
 	}
 	f, err := createTemp(target, mode)
 	if err != nil {
-		return nil, err
+		// The error names the temporary file; say which output it was for.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+			if _, serr := os.Stat(filepath.Dir(target)); errors.Is(serr, fs.ErrNotExist) {
+				err = fmt.Errorf("directory %s does not exist", filepath.Dir(target))
+			}
+		}
+		return nil, fmt.Errorf("cannot create %s: %w", path, err)
 	}
 	if existed {
 		// An existing file keeps its mode, whatever the umask.

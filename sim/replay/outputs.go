@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -366,6 +368,8 @@ func stalePcap(name string) bool {
 type PcapDir struct {
 	dir  string
 	outs map[string]*pcapFile
+	// made are the directories newPcapDir created, deepest first: Abort removes them again.
+	made []string
 	// Written lists the files of the last commit.
 	Written []string
 }
@@ -378,10 +382,20 @@ func NewPcapDir(dir string) (*PcapDir, error) { return newPcapDir(dir, verdictPc
 func NewTCPcapDir(dir string) (*PcapDir, error) { return newPcapDir(dir, tcVerdictPcaps) }
 
 func newPcapDir(dir string, always []string) (*PcapDir, error) {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return nil, fmt.Errorf("-w %s: exists and is not a directory", dir)
+	}
+	var made []string
+	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) || p == filepath.Dir(p) {
+			break
+		}
+		made = append(made, p)
+	}
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return nil, fmt.Errorf("-w: %w", err)
 	}
-	d := &PcapDir{dir: dir, outs: map[string]*pcapFile{}}
+	d := &PcapDir{dir: dir, outs: map[string]*pcapFile{}, made: made}
 	for _, name := range always {
 		if _, err := d.open(name); err != nil {
 			d.Abort()
@@ -494,6 +508,12 @@ func (d *PcapDir) Commit() error {
 func (d *PcapDir) Abort() {
 	for _, pf := range d.outs {
 		pf.out.Abort()
+	}
+	// A run that failed leaves no directory behind that it made (os.Remove keeps a non-empty one).
+	for _, dir := range d.made {
+		if os.Remove(dir) != nil {
+			break
+		}
 	}
 }
 

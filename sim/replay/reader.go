@@ -2,6 +2,7 @@ package replay
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -72,6 +73,9 @@ type Reader struct {
 	ng   *pcapgo.NgReader
 	rec  Record
 	n    int
+	// pcapBytes counts the bytes of a plain (not gzipped) pcap file that its header and the
+	// records read so far take; -1 for other files.
+	pcapBytes int64
 }
 
 // Open opens a pcap or pcapng trace. Every error is a *TraceError.
@@ -79,9 +83,16 @@ func Open(path string) (*Reader, error) {
 	bad := func(record int, format string, args ...any) error {
 		return &TraceError{File: path, Record: record, Err: fmt.Errorf(format, args...)}
 	}
+	if path == "-" {
+		return nil, bad(0, "a trace is a file, not standard input: give /dev/stdin to read a pipe")
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &TraceError{File: path, Err: unwrapPath(err)}
+	}
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		f.Close()
+		return nil, bad(0, "is a directory, not a trace")
 	}
 	br := bufio.NewReaderSize(f, 1<<16)
 	magic, err := br.Peek(4)
@@ -89,13 +100,20 @@ func Open(path string) (*Reader, error) {
 		f.Close()
 		return nil, bad(0, "not a pcap or pcapng file (too short)")
 	}
-	r := &Reader{path: path, f: f, rec: Record{File: path}}
+	if string(magic) == "\x7fELF" {
+		f.Close()
+		return nil, bad(0, "is an ELF object, not a pcap or pcapng trace")
+	}
+	r := &Reader{path: path, f: f, rec: Record{File: path}, pcapBytes: -1}
 	if magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a {
 		// Mixed link types are read so that a record of a non-Ethernet interface is an error
 		// naming it, not silently skipped (which would renumber every later record).
 		ng, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
 		if err != nil {
 			f.Close()
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, bad(0, "pcapng: the file ends inside its header blocks (truncated?)")
+			}
 			return nil, bad(0, "pcapng: %w", err)
 		}
 		r.src, r.ng = ng, ng
@@ -104,7 +122,13 @@ func Open(path string) (*Reader, error) {
 	pr, err := pcapgo.NewReader(br)
 	if err != nil {
 		f.Close()
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, bad(0, "pcap: the file ends inside its header (truncated?)")
+		}
 		return nil, bad(0, "not a pcap or pcapng file: %w", err)
+	}
+	if magic[0] != 0x1f || magic[1] != 0x8b { // gzip: gopacket reads it, but sizes cannot be checked
+		r.pcapBytes = 24
 	}
 	if lt := pr.LinkType(); lt != layers.LinkTypeEthernet {
 		f.Close()
@@ -123,12 +147,23 @@ func (r *Reader) Next() (*Record, error) {
 	data, ci, err := r.src.ZeroCopyReadPacketData()
 	n := r.n + 1
 	if errors.Is(err, io.EOF) {
+		// gopacket reports a file that ends inside a pcapng block, or after a pcap record's
+		// header, as a plain EOF.
+		if r.ng != nil && r.ngCut() || r.pcapBytes >= 0 && r.pcapCut() {
+			return nil, &TraceError{File: r.path, Record: n, Err: errors.New("the file ends in the middle of this record (truncated?)")}
+		}
 		return nil, io.EOF
 	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, &TraceError{File: r.path, Record: n, Err: errors.New("the file ends in the middle of this record (truncated?)")}
+	}
 	if err != nil {
-		return nil, &TraceError{File: r.path, Record: n, Err: fmt.Errorf("%w (truncated file?)", err)}
+		return nil, &TraceError{File: r.path, Record: n, Err: fmt.Errorf("%w (corrupt record?)", err)}
 	}
 	r.n = n
+	if r.pcapBytes >= 0 {
+		r.pcapBytes += 16 + int64(len(data))
+	}
 	if r.ng != nil {
 		if iface, err := r.ng.Interface(ci.InterfaceIndex); err == nil && iface.LinkType != layers.LinkTypeEthernet {
 			return nil, &TraceError{File: r.path, Record: n, Err: fmt.Errorf("captured on interface %d (%s) with link type %s (%d), not Ethernet; XDP programs see Ethernet frames",
@@ -144,6 +179,40 @@ func (r *Reader) Next() (*Record, error) {
 	r.rec.OrigLen = max(ci.Length, len(data))
 	r.rec.Interface = ci.InterfaceIndex
 	return &r.rec, nil
+}
+
+// ngCut tells whether a pcapng file ends inside a block. Every block ends with its total length,
+// as it also gives it in its second word: in a whole file the last four bytes are a length L and
+// the block L bytes before the end repeats it. (Either byte order: a section header sets it.)
+func (r *Reader) ngCut() bool {
+	st, err := r.f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return false // a pipe: what was read is all there is
+	}
+	size := st.Size()
+	var tail, head [4]byte
+	if size < 12 || size%4 != 0 {
+		return true
+	}
+	if _, err := r.f.ReadAt(tail[:], size-4); err != nil {
+		return true
+	}
+	for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+		n := int64(order.Uint32(tail[:]))
+		if n < 12 || n%4 != 0 || n > size {
+			continue
+		}
+		if _, err := r.f.ReadAt(head[:], size-n+4); err == nil && int64(order.Uint32(head[:])) == n {
+			return false
+		}
+	}
+	return true
+}
+
+// pcapCut tells whether a pcap file holds more bytes than its header and whole records.
+func (r *Reader) pcapCut() bool {
+	st, err := r.f.Stat()
+	return err == nil && st.Mode().IsRegular() && st.Size() != r.pcapBytes
 }
 
 // Close closes the trace file.

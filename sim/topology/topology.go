@@ -72,6 +72,7 @@ import (
 
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/device"
+	"github.com/xdpsim/xdpsim/sim/jsonfile"
 )
 
 // File is a topology file as it is written.
@@ -181,7 +182,7 @@ func Read(path string) (*File, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, jsonfile.Explain(b, err))
 	}
 	return &f, nil
 }
