@@ -33,23 +33,40 @@ func TestEveryCorpusProgramGetsTheKernelsVerdict(t *testing.T) {
 	var progs []corpus.Program
 	progs = append(progs, corpus.Programs()...)
 	progs = append(progs, corpus.TCPrograms()...)
-	var compared, accepted, unverified int
-	var kernelProcessed, ourProcessed, kernelStates, ourStates int
-	var figures, skipped []string
-	type object struct {
-		path     string
-		devBound bool
-	}
-	objects := []object{{path: filepath.Join(corpus.Dir(), "..", "sim", "testdata", "lb.o")}}
+	var skipped []string
+	objects := []verifiedObject{{path: filepath.Join(corpus.Dir(), "..", "sim", "testdata", "lb.o")}}
 	for _, p := range progs {
 		if strings.Contains(p.Needs, corpus.NeedsTraits) || strings.Contains(p.Needs, corpus.NeedsExportToSkb) || strings.Contains(p.Needs, corpus.NeedsControlMap) {
 			skipped = append(skipped, p.Name+" ("+p.Needs+")")
 			continue
 		}
 		for _, path := range p.Objects() {
-			objects = append(objects, object{path, p.Needs == corpus.NeedsDevice})
+			objects = append(objects, verifiedObject{path, p.Needs == corpus.NeedsDevice})
 		}
 	}
+	tl := compareVerdicts(t, ncpu, objects)
+	t.Logf("left out (only the simulator loads them): %s", strings.Join(skipped, "; "))
+	tl.log(t)
+}
+
+// verifiedObject is an object both verifiers are asked about.
+type verifiedObject struct {
+	path     string
+	devBound bool
+}
+
+// tally is what compareVerdicts found.
+type tally struct {
+	compared, accepted, unverified                         int
+	kernelProcessed, ourProcessed, kernelStates, ourStates int
+	figures                                                []string
+}
+
+// compareVerdicts asks the running kernel's verifier and xdpsim's about every XDP and tc program
+// of the objects, and reports each disagreement in verdict or blamed instruction as an error.
+func compareVerdicts(t *testing.T, ncpu int, objects []verifiedObject) tally {
+	t.Helper()
+	var tl tally
 	for _, o := range objects {
 		path := o.path
 		spec, err := ebpf.LoadCollectionSpec(path)
@@ -57,8 +74,10 @@ func TestEveryCorpusProgramGetsTheKernelsVerdict(t *testing.T) {
 			t.Fatal(err)
 		}
 		var names []string
-		for name := range spec.Programs {
-			names = append(names, name)
+		for name, ps := range spec.Programs {
+			if ps.Type == ebpf.XDP || ps.Type == ebpf.SchedCLS {
+				names = append(names, name)
+			}
 		}
 		sort.Strings(names)
 		obj, err := sim.Load(path, sim.LoadOptions{NoVerify: true})
@@ -78,7 +97,7 @@ func TestEveryCorpusProgramGetsTheKernelsVerdict(t *testing.T) {
 				if !kv.Accepted {
 					t.Errorf("%s: the kernel refuses it (%d: %s) and xdpsim cannot verify it: %v", what, kv.Insn, kv.Message, err)
 				}
-				unverified++
+				tl.unverified++
 				t.Logf("%s: not verified: %v", what, err)
 				continue
 			}
@@ -90,7 +109,7 @@ func TestEveryCorpusProgramGetsTheKernelsVerdict(t *testing.T) {
 				t.Errorf("%s: %v", what, verr)
 				continue
 			}
-			compared++
+			tl.compared++
 			switch {
 			case kv.Accepted && ve != nil:
 				t.Errorf("%s: the kernel accepts it, xdpsim refuses it at %d: %s", what, ve.PC, ve.Msg)
@@ -99,25 +118,57 @@ func TestEveryCorpusProgramGetsTheKernelsVerdict(t *testing.T) {
 			case !kv.Accepted && ve.PC != kv.Insn:
 				t.Errorf("%s: the kernel refuses it at %d (%s), xdpsim at %d (%s)", what, kv.Insn, kv.Message, ve.PC, ve.Msg)
 			case kv.Accepted:
-				accepted++
-				kernelProcessed += kv.Stats.Processed
-				ourProcessed += res.Stats.Processed
-				kernelStates += kv.Stats.TotalStates
-				ourStates += res.Stats.TotalStates
-				figures = append(figures, fmt.Sprintf("%-40s processed %6d / %6d  states %5d / %5d", what,
+				tl.accepted++
+				tl.kernelProcessed += kv.Stats.Processed
+				tl.ourProcessed += res.Stats.Processed
+				tl.kernelStates += kv.Stats.TotalStates
+				tl.ourStates += res.Stats.TotalStates
+				tl.figures = append(tl.figures, fmt.Sprintf("%-40s processed %6d / %6d  states %5d / %5d", what,
 					res.Stats.Processed, kv.Stats.Processed, res.Stats.TotalStates, kv.Stats.TotalStates))
 			}
 		}
 	}
+	if tl.compared == 0 {
+		t.Error("no program was compared")
+	}
+	return tl
+}
 
+// log prints the figures of both verifiers side by side and the totals.
+func (tl tally) log(t *testing.T) {
+	t.Helper()
 	t.Log("xdpsim / the kernel:")
-	for _, f := range figures {
+	for _, f := range tl.figures {
 		t.Log(f)
 	}
-	t.Logf("left out (only the simulator loads them): %s", strings.Join(skipped, "; "))
 	t.Logf("%d programs compared with the kernel (%d accepted by both), %d loaded unverified; over the accepted ones xdpsim processed %d instructions (the kernel %d) and kept %d states (the kernel %d)",
-		compared, accepted, unverified, ourProcessed, kernelProcessed, ourStates, kernelStates)
-	if compared == 0 {
-		t.Error("no program was compared")
+		tl.compared, tl.accepted, tl.unverified, tl.ourProcessed, tl.kernelProcessed, tl.ourStates, tl.kernelStates)
+}
+
+// TestInstalledXDPToolsProgramsGetTheKernelsVerdict holds xdpsim's verifier to the kernel's on
+// real-world programs nobody wrote for xdpsim: the BPF objects Debian's xdp-tools and libxdp
+// install (xdp-filter's ten filters, xdpdump's XDP program, libxdp's dispatcher and its AF_XDP
+// default program), as the distribution built them. Both verifiers must accept each, as Linux does.
+func TestInstalledXDPToolsProgramsGetTheKernelsVerdict(t *testing.T) {
+	if err := kernel.Available(); err != nil {
+		t.Skip(err)
+	}
+	dir := filepath.Dir(kernel.DispatcherObject)
+	paths, _ := filepath.Glob(filepath.Join(dir, "*.o"))
+	if len(paths) == 0 {
+		t.Skipf("SKIP: no BPF objects in %s: install xdp-tools (apt-get install xdp-tools)", dir)
+	}
+	ncpu, err := kernel.PossibleCPUs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objects []verifiedObject
+	for _, p := range paths {
+		objects = append(objects, verifiedObject{path: p})
+	}
+	tl := compareVerdicts(t, ncpu, objects)
+	tl.log(t)
+	if tl.accepted != tl.compared {
+		t.Errorf("%d of %d installed programs accepted by both; Linux accepts them all", tl.accepted, tl.compared)
 	}
 }
