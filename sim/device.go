@@ -62,7 +62,7 @@ func recordKfunc(k *kfuncs.Kfunc) vm.Helper {
 			return r0, err
 		}
 		rs, ok := m.Host.(*runState)
-		if !ok || rs.xdp == nil || rs.xdp.out == nil {
+		if !ok || rs.xdp == nil || !rs.xdp.running {
 			return r0, nil
 		}
 		s := rs.xdp
@@ -82,8 +82,7 @@ func recordKfunc(k *kfuncs.Kfunc) vm.Helper {
 		if s.hintMap == nil {
 			s.hintMap = map[string]HintResult{}
 		}
-		s.out.Hints = s.hintMap
-		s.out.Hints[name] = res
+		s.hintMap[name] = res
 		return r0, nil
 	}
 }

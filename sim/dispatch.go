@@ -168,17 +168,16 @@ func (x *XDP) dispatch(out *Outcome, cond Conditions) (uint64, error) {
 	s := x.st
 	x.runs = x.runs[:0]
 	defer func() { out.Dispatch = x.runs }()
-	rng := x.slots[0].rs.rng
-	defer func() { x.slots[0].rs.rng = rng }()
+	gen := x.slots[0].rs.rng
 	for i, c := range x.slots {
 		s.x, s.r = c, c.rs
 		if i > 0 {
 			c.rs.begin(cond)
 		}
-		c.rs.rng = rng
+		c.rs.rng = gen // every slot draws from the first's per-CPU generators
 		s.window()
 		r0, err := c.rs.m.Run(c.prog.VM, vm.Address(c.ctx, 0))
-		rng = c.rs.rng
+		c.rs.releaseSpin()
 		out.Executed += c.rs.m.Executed()
 		out.Printk = append(out.Printk, c.rs.printed...)
 		if err != nil {

@@ -40,8 +40,6 @@ func init() {
 		return uint64(s.cond.CPU), nil
 	})
 	registerBase(asm.FnTailCall, tailCall)
-	registerBase(asm.FnSpinLock, func(*runState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil })
-	registerBase(asm.FnSpinUnlock, func(*runState, *vm.Machine, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil })
 }
 
 // errNotAMap ends a run whose program passed something other than a map where a helper wants one:
@@ -50,16 +48,6 @@ var errNotAMap = errors.New("helper argument is not a map")
 
 // jiffiesHZ is the tick rate bpf_jiffies64 counts in (Debian's CONFIG_HZ).
 const jiffiesHZ = 250
-
-// random is bpf_get_prandom_u32 from a seeded generator (xorshift64*), so runs are reproducible.
-func (s *runState) random() uint32 {
-	x := s.rng
-	x ^= x >> 12
-	x ^= x << 25
-	x ^= x >> 27
-	s.rng = x
-	return uint32((x * 2685821657736338717) >> 32)
-}
 
 // SetSeed seeds bpf_get_prandom_u32 and, unless SetSyncookieSecret chose one, the SYN cookie secret.
 func (x *XDP) SetSeed(seed uint64) {

@@ -71,6 +71,9 @@ type Object struct {
 	opts     LoadOptions
 	coreBTF  *btf.Spec
 	devices  *device.Set
+	// rng holds each CPU's bpf_get_prandom_u32 state (see parallel.go).
+	rng []cpuRNG
+	objectLock
 	// Notices are things the loader skipped or changed, for the user to see.
 	Notices []string
 }
@@ -196,7 +199,8 @@ func LoadSpec(path string, spec *ebpf.CollectionSpec, opts LoadOptions) (*Object
 		opts.CPUs = 1
 	}
 	o := &Object{Path: path, Spec: spec, Maps: map[string]*maps.Map{}, mapIndex: map[string]int{}, mapIdx: map[*maps.Map]int{},
-		programs: map[string]*Program{}, opts: opts}
+		programs: map[string]*Program{}, opts: opts, rng: make([]cpuRNG, opts.CPUs)}
+	seedCPUs(o.rng, 1)
 	if opts.BTF != "" {
 		// Read the user's BTF now, so a file that is missing or not BTF is an error even for an
 		// object without CO-RE relocations.
@@ -484,6 +488,13 @@ func (o *Object) ProgramName(name string) (string, error) {
 
 // Program prepares (once) and returns the program with function name name.
 func (o *Object) Program(name string) (*Program, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.program(name)
+}
+
+// program is Program with the object's lock held.
+func (o *Object) program(name string) (*Program, error) {
 	if p, ok := o.programs[name]; ok {
 		if p == nil {
 			return nil, &LoadError{Path: o.Path, What: "program " + name, Err: errors.New("references itself while loading")}

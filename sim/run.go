@@ -18,11 +18,16 @@ type runState struct {
 	host *Host
 	m    *vm.Machine
 	cond Conditions
-	rng  uint64
+	// rng is bpf_get_prandom_u32's generators, one per CPU: the object's, or the first slot's
+	// of a dispatcher (see parallel.go).
+	rng []cpuRNG
 	// printed collects what bpf_printk wrote during the current run; the runner hands it to the
 	// packet's outcome.
 	printed  []string
 	reserved []reservation
+	// spin is the bpf_spin_lock word the running program holds (spinAddr its address), if any.
+	spin     []byte
+	spinAddr uint64
 	// valueNames names the regions of map values lookups return, per map, made once.
 	valueNames []string
 	// task is the task programs find current (see task.go).
@@ -50,7 +55,7 @@ type runState struct {
 // newRunState prepares a machine for the programs of obj: its Host is the new state, and its first
 // regions are the object's maps, numbered as the programs expect them (Object.MapRegion).
 func newRunState(obj *Object) (*runState, error) {
-	s := &runState{obj: obj, host: bareHost(), m: vm.NewMachine(nil), rng: 1, task: result.DefaultTask, cookies: syncookie.SecretFromSeed(1)}
+	s := &runState{obj: obj, host: bareHost(), m: vm.NewMachine(nil), rng: obj.rng, task: result.DefaultTask, cookies: syncookie.SecretFromSeed(1)}
 	s.m.Host = s
 	for i, mp := range obj.mapOrder {
 		r := vm.Region{Name: "map " + mp.Name()}
@@ -84,15 +89,13 @@ func (s *runState) begin(cond Conditions) {
 	}
 }
 
-// setSeed seeds bpf_get_prandom_u32.
+// setSeed seeds bpf_get_prandom_u32 on every CPU (the generators are the object's, per CPU) and,
+// unless SetSyncookieSecret chose one, the SYN cookie secret.
 func (s *runState) setSeed(seed uint64) {
 	if !s.cookiesSet {
 		s.cookies = syncookie.SecretFromSeed(seed)
 	}
-	if seed == 0 {
-		seed = 0x9e3779b97f4a7c15
-	}
-	s.rng = seed
+	seedCPUs(s.rng, seed)
 }
 
 // setHost gives the simulated host a network configuration (nil: a bare namespace).

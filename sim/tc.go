@@ -549,6 +549,7 @@ func (t *TC) runOne(st *tcStage, cond Conditions) (uint32, bool) {
 	rs.begin(cond)
 	s.window()
 	r0, err := rs.m.Run(st.prog.VM, vm.Address(st.ctx, 0))
+	rs.releaseSpin()
 	t.tc.Executed += rs.m.Executed()
 	t.out.Executed = t.tc.Executed
 	t.tc.Printk = append(t.tc.Printk, rs.printed...)

@@ -150,7 +150,7 @@ type xdpState struct {
 	// fragOff is where each fragment starts in its page (skb_frag_off): bpf_xdp_pull_data moves
 	// it past the bytes it pulls out.
 	fragOff    [MaxFrags]int
-	out        *Outcome
+	running    bool // a program of Run is running: RX-metadata kfuncs record their results
 	redirect   Redirect
 	redirSet   bool
 	redirBy    *XDP // the program (of a dispatcher's, the slot) that chose the redirect target
@@ -297,35 +297,65 @@ var ErrRefused = errors.New("the kernel refuses this packet")
 // Map state carries over from packet to packet. The outcome's Data and Meta alias the XDP's own
 // buffers and stay valid until the next Run: copy them to keep them. Steady-state runs of programs
 // that do not print do not allocate.
-func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
+func (x *XDP) Run(pkt, meta []byte, cond Conditions) (out Outcome) {
+	if x.run(&out, pkt, meta, cond) && x.obs != nil {
+		// The observer sees the outcome in the XDP's own copy, so that without one the outcome
+		// is made where the caller receives it.
+		s := x.st
+		s.outcome = out
+		x.obs.FrameEnd(x.Frame(), &s.outcome)
+		out = s.outcome
+	}
+	return out
+}
+
+// RunTo is Run writing the outcome into *out, for a caller that keeps its outcomes in place (the
+// replay loop): it saves copying the outcome out of Run.
+func (x *XDP) RunTo(out *Outcome, pkt, meta []byte, cond Conditions) {
+	*out = Outcome{}
+	if x.run(out, pkt, meta, cond) && x.obs != nil {
+		x.obs.FrameEnd(x.Frame(), out)
+	}
+}
+
+// run runs one packet into out, which starts zero, and reports whether the program ran (the kernel
+// did not refuse the packet).
+func (x *XDP) run(out *Outcome, pkt, meta []byte, cond Conditions) bool {
 	s := x.st
-	s.outcome = Outcome{}
-	out := &s.outcome
-	clear(s.hintMap)
+	if len(s.hintMap) > 0 {
+		clear(s.hintMap)
+	}
 	if x.plan != nil {
 		s.x, s.r = x.slots[0], x.slots[0].rs
 	}
-	pkt = x.deviceSetup(pkt, &cond)
+	if x.dev != nil || (x.plan == nil && x.prog.DevBound) {
+		pkt = x.deviceSetup(pkt, &cond)
+	} else {
+		s.hints = nil
+	}
 	if err := s.setup(pkt, meta, cond); err != nil {
 		out.Err = err.Error()
-		return *out
+		return false
 	}
-	s.out = out
 	out.Timers = x.rs.fired
 	if x.obs != nil {
 		x.obs.FrameStart(x.Frame())
-		defer func() { x.obs.FrameEnd(x.Frame(), out) }()
 	}
 	var r0 uint64
 	var err error
+	s.running = true
 	if x.plan != nil {
 		r0, err = x.dispatch(out, cond)
 	} else {
 		r0, err = x.rs.m.Run(x.prog.VM, vm.Address(x.ctx, 0))
+		x.rs.releaseSpin()
 		out.Executed = x.rs.m.Executed()
 		out.Printk = x.rs.printed
 	}
-	s.out = nil
+	s.running = false
+	if len(s.hintMap) > 0 {
+		out.Hints = s.hintMap
+	}
 	if err != nil {
 		var be *vm.BudgetError
 		if x.prog.Verification == nil && errors.As(err, &be) {
@@ -333,7 +363,7 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 		}
 		out.Err = "program fault: " + err.Error()
 		out.Fault = err
-		return *out
+		return true
 	}
 	out.Ret = uint32(r0)
 	switch {
@@ -347,7 +377,7 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 			if err := x.runAttached(out); err != nil {
 				out.Err = "program fault in the program attached to the redirect target: " + err.Error()
 				out.Fault = err
-				return *out
+				return true
 			}
 		}
 	case out.Ret == 4:
@@ -389,13 +419,22 @@ func (x *XDP) Run(pkt, meta []byte, cond Conditions) Outcome {
 		out.TC = &x.ingress.tc
 		out.Executed += x.ingress.tc.Executed
 	}
-	return *out
+	return true
 }
+
+// shortFrame is the refusal of a frame shorter than an Ethernet header, by its length, made once:
+// traces hold such frames, and a refusal should cost no allocation.
+var shortFrame = func() (errs [ETHHdrLen]error) {
+	for n := range errs {
+		errs[n] = fmt.Errorf("%w: %d bytes is shorter than an Ethernet header (EINVAL)", ErrRefused, n)
+	}
+	return errs
+}()
 
 // setup lays the packet out in the frame as BPF_PROG_TEST_RUN does.
 func (s *xdpState) setup(pkt, meta []byte, cond Conditions) error {
 	if len(pkt) < ETHHdrLen {
-		return fmt.Errorf("%w: %d bytes is shorter than an Ethernet header (EINVAL)", ErrRefused, len(pkt))
+		return shortFrame[len(pkt)]
 	}
 	if len(meta)%4 != 0 || len(meta) > MaxMeta {
 		return fmt.Errorf("%w: %d bytes of metadata (the kernel takes multiples of 4 up to %d; EINVAL)", ErrRefused, len(meta), MaxMeta)
@@ -406,26 +445,36 @@ func (s *xdpState) setup(pkt, meta []byte, cond Conditions) error {
 	if rest := len(pkt) - linear; rest > MaxFrags*FrameSize {
 		return fmt.Errorf("%w: %d bytes need more than %d fragments (ENOMEM)", ErrRefused, len(pkt), MaxFrags)
 	}
-	// The test run's buffer starts zeroed; only what earlier packets could reach needs clearing.
-	if s.dirtyLo < s.dirtyHi {
-		clear(s.frame[s.dirtyLo:s.dirtyHi])
-	}
-	s.dirtyLo, s.dirtyHi = FrameSize, 0
 	s.r.begin(cond)
 	s.metaOK = true
 	s.data = Headroom
 	s.dataMeta = Headroom - uint32(len(meta))
-	copy(s.frame[s.dataMeta:], meta)
-	copy(s.frame[s.data:], pkt[:linear])
 	s.dataEnd = s.data + uint32(linear)
+	// The test run's buffer starts zeroed; only what earlier packets could reach needs clearing,
+	// and of that only what the metadata and the packet do not overwrite now.
+	if s.dirtyLo < s.dirtyHi {
+		if lo, hi := s.dirtyLo, min(s.dirtyHi, s.dataMeta); lo < hi {
+			clear(s.frame[lo:hi])
+		}
+		if lo, hi := max(s.dirtyLo, s.dataEnd), s.dirtyHi; lo < hi {
+			clear(s.frame[lo:hi])
+		}
+	}
+	s.dirtyLo, s.dirtyHi = FrameSize, 0
+	if len(meta) > 0 {
+		copy(s.frame[s.dataMeta:], meta)
+	}
+	copy(s.frame[s.data:], pkt[:linear])
 	s.frags = s.frags[:0]
-	for rest, i := pkt[linear:], 0; len(rest) > 0; i++ {
-		n := min(len(rest), FrameSize)
-		f := s.fragStore[i][:n]
-		s.fragOff[i] = 0
-		copy(f, rest[:n])
-		s.frags = append(s.frags, f)
-		rest = rest[n:]
+	if len(pkt) > linear {
+		for rest, i := pkt[linear:], 0; len(rest) > 0; i++ {
+			n := min(len(rest), FrameSize)
+			f := s.fragStore[i][:n]
+			s.fragOff[i] = 0
+			copy(f, rest[:n])
+			s.frags = append(s.frags, f)
+			rest = rest[n:]
+		}
 	}
 	s.redirSet, s.redirBy = false, nil
 	s.egress = 0
@@ -493,6 +542,7 @@ func (x *XDP) runAttached(out *Outcome) error {
 	}
 	printed := len(x.rs.printed)
 	r0, err := x.rs.m.Run(p.VM, vm.Address(x.ctx, 0))
+	x.rs.releaseSpin()
 	out.Executed += x.rs.m.Executed()
 	if dispatcher {
 		out.Printk = append(out.Printk, x.rs.printed[printed:]...)

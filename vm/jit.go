@@ -1,6 +1,8 @@
 package vm
 
 import (
+	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 )
@@ -62,6 +64,28 @@ type nativeCache struct {
 	mu   sync.Mutex
 	code atomic.Pointer[nativeCode]
 	// failed is set when the program cannot be compiled (say, executable memory is refused);
-	// the interpreter then runs it.
+	// the interpreter then runs it, and err says why (written before failed is set).
 	failed atomic.Bool
+	err    error
+}
+
+// ErrNotNative is matched by errors.Is when the JIT engine runs a program on the interpreter:
+// on a platform it does not compile for, or when compiling the program failed.
+var ErrNotNative = errors.New("the JIT engine runs this program on the interpreter")
+
+// CompileJIT compiles p to native code now, unless done already, and says why the JIT engine would
+// run p on the interpreter instead (nil: it runs p natively). Without it p compiles when a machine
+// first runs it on the JIT engine, and a failure then is seen only here: callers that let users
+// choose the JIT call it to say so rather than run slower in silence.
+func (p *Program) CompileJIT() error {
+	if !nativeSupported {
+		return fmt.Errorf("%w: it compiles to native code only on linux/amd64", ErrNotNative)
+	}
+	if compileNativeOnce(p) {
+		return nil
+	}
+	if p.native.err == nil {
+		return fmt.Errorf("%w: it has no instructions", ErrNotNative)
+	}
+	return fmt.Errorf("%w: %w", ErrNotNative, p.native.err)
 }

@@ -60,12 +60,17 @@ func nativeProgram(p *Program) *nativeCode {
 	}
 	nc, err := compileNative(p)
 	if err != nil {
+		p.native.err = err
 		p.native.failed.Store(true)
 		return nil
 	}
 	p.native.code.Store(nc)
 	return nc
 }
+
+// compileNativeOnce compiles p unless done or tried already, and reports whether it has native
+// code.
+func compileNativeOnce(p *Program) bool { return nativeProgram(p) != nil }
 
 // jitExec runs p from pc until an exit at depth stop, as the interpreter would.
 func jitExec(m *Machine, p *Program, pc int, stop int) (r0 uint64, err error) {
@@ -306,7 +311,7 @@ func compileNative(p *Program) (*nativeCode, error) {
 			putInt32(c.b[tableAt+4*pc:], c.labels[c.flow[pc]]-int32(tableAt))
 		}
 	}
-	mem, err := mapExecutable(c.b)
+	mem, err := mapCode(c.b)
 	if err != nil {
 		return nil, err
 	}
@@ -319,6 +324,9 @@ func compileNative(p *Program) (*nativeCode, error) {
 func putInt32(b []byte, v int32) {
 	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
 }
+
+// mapCode is mapExecutable, or a test's stand-in for a system that refuses executable memory.
+var mapCode = mapExecutable
 
 // mapExecutable copies code into fresh memory that can be executed and not written.
 func mapExecutable(code []byte) ([]byte, error) {
@@ -751,8 +759,8 @@ func (c *jitc) memInstruction(pc int, in *op, after uint64) {
 	}
 }
 
-// atomic emits an atomic operation. The machine runs one program at a time, as the interpreter
-// does, so a plain read-modify-write gives the same results.
+// atomic emits an atomic operation, locked as the kernel's JIT locks it: machines on several
+// goroutines may run programs that update the same map value at once.
 func (c *jitc) atomic(in *op, size int, slow label) {
 	c.check(in.dst, in.off, int32(size), true, slow)
 	c.lea(rdx, memIndex(rdx, rax, 1, -int32(size)))
@@ -769,30 +777,40 @@ func (c *jitc) atomic(in *op, size int, slow label) {
 	switch op {
 	case AtomicAdd, AtomicOr, AtomicAnd, AtomicXor:
 		x := map[int64]byte{AtomicAdd: aluAdd, AtomicOr: aluOr, AtomicAnd: aluAnd, AtomicXor: aluXor}[op]
-		c.alu(x, size, at, c.inReg(s, rcx))
+		v := c.inReg(s, rcx)
+		c.lock()
+		c.alu(x, size, at, v)
 	case AtomicAdd | AtomicFetch:
 		c.load(8, rax, c.opnd(s))
+		c.lock()
 		c.xadd(size, at, rax)
 		setSrc()
 	case AtomicOr | AtomicFetch, AtomicAnd | AtomicFetch, AtomicXor | AtomicFetch:
+		// rax = old; retry: rcx = rax op src; lock cmpxchg at, rcx (rax = at when it changed).
 		x := map[int64]byte{AtomicOr: aluOr, AtomicAnd: aluAnd, AtomicXor: aluXor}[op&^AtomicFetch]
+		retry := c.newLabel()
 		c.load(size, rax, at)
+		c.bind(retry)
 		c.load(size, rcx, reg(rax))
 		c.aluLoad(x, size, rcx, c.opnd(s))
-		c.mov(size, at, rcx)
+		c.lock()
+		c.cmpxchg(size, at, rcx)
+		c.jcc(ccNE, retry)
 		setSrc()
 	case AtomicXchg:
-		c.load(8, rcx, c.opnd(s))
-		c.load(size, rax, at)
-		c.mov(size, at, rcx)
+		c.load(8, rax, c.opnd(s))
+		c.xchg(size, at, rax) // locked by itself
 		setSrc()
 	case AtomicCmpXchg:
-		skip := c.newLabel()
-		c.load(size, rax, at)
-		c.aluLoad(aluCmp, size, rax, c.opnd(0))
-		c.jcc(ccNE, skip)
-		c.mov(size, at, c.inReg(s, rcx))
-		c.bind(skip)
+		c.load(8, rax, c.opnd(0))
+		v := c.inReg(s, rcx)
+		c.lock()
+		c.cmpxchg(size, at, v)
+		if size == 4 {
+			// A 32-bit cmpxchg that stores leaves rax's upper half; r0 gets the old value
+			// zero-extended either way.
+			c.load(4, rax, reg(rax))
+		}
 		if h := c.home[0]; h >= 0 {
 			c.load(8, xreg(h), reg(rax))
 		} else {

@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"errors"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -104,4 +105,22 @@ func TestJITUnderGarbageCollectionAndPreemption(t *testing.T) {
 		t.Fatalf("err = %v, executed %d: the callbacks did not spin", err, m.Executed())
 	}
 	t.Logf("%d runs of %d instructions each", runs.Load(), m.Executed())
+}
+
+// TestCompileJITSaysWhenTheInterpreterRunsAProgram: a program the JIT compiles answers nil, and
+// off linux/amd64 every program answers ErrNotNative (see also jit_amd64_test.go).
+func TestCompileJITSaysWhenTheInterpreterRunsAProgram(t *testing.T) {
+	ok, err := NewProgram([]Instruction{Make(0xb7, 0, 0, 0, 7), Make(0x95, 0, 0, 0, 0)}, ProgramOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("a program the JIT compiles runs natively", func(t *testing.T) {
+		err := ok.CompileJIT()
+		if JITNative() && err != nil {
+			t.Fatalf("CompileJIT: %v", err)
+		}
+		if !JITNative() && !errors.Is(err, ErrNotNative) {
+			t.Fatalf("CompileJIT off linux/amd64: %v, want ErrNotNative", err)
+		}
+	})
 }

@@ -16,6 +16,10 @@ type Machine struct {
 	prog       *Program
 	engine     Engine
 
+	// stackUse is the most any program of the current run may write below the deepest frame's
+	// frame pointer (Program.stackUse): with maxDepth, what the next run must zero.
+	stackUse int
+
 	budget   uint64 // instructions a run may execute
 	left     uint64 // instructions the current run may still execute
 	trace    TraceFunc
@@ -63,7 +67,7 @@ func NewMachine(e Engine) *Machine {
 	if e == nil {
 		e = DefaultEngine()
 	}
-	m := &Machine{engine: e, budget: DefaultBudget, stack: make([]byte, MaxFrames*StackSize), maxDepth: MaxFrames - 1}
+	m := &Machine{engine: e, budget: DefaultBudget, stack: make([]byte, MaxFrames*StackSize), maxDepth: MaxFrames - 1, stackUse: StackSize}
 	m.regions = make([]Region, firstHost, 16)
 	m.regions[RegionStack] = NewRegion("stack", m.stack, false)
 	m.regions[RegionCode] = Region{Name: "code"}
@@ -94,6 +98,9 @@ func (m *Machine) SetBudget(n uint64) {
 	}
 	m.budget = n
 }
+
+// Budget is the number of instructions one run may execute (see SetBudget).
+func (m *Machine) Budget() uint64 { return m.budget }
 
 // SetTrace installs f to see every instruction (nil removes it). Tracing slows the machine down.
 func (m *Machine) SetTrace(f TraceFunc) { m.trace = f }
@@ -135,9 +142,10 @@ func (m *Machine) run(p *Program, pc int, args []uint64) (uint64, error) {
 
 // runAt runs p from instruction pc, a function's first, at call depth 0.
 func (m *Machine) runAt(p *Program, pc int, args []uint64) (uint64, error) {
-	// Zero the frames the previous run used, so every run starts from the same stack.
-	clear(m.stack[len(m.stack)-(m.maxDepth+1)*StackSize:])
-	m.maxDepth = 0
+	// Zero what the previous run may have written, so every run starts from the same stack: the
+	// frames above the deepest it reached, and what its programs write of that one.
+	clear(m.stack[len(m.stack)-m.maxDepth*StackSize-m.stackUse:])
+	m.maxDepth, m.stackUse = 0, p.stackUse
 	m.regs = [16]uint64{}
 	for i, a := range args {
 		if i < 5 {
@@ -165,6 +173,7 @@ func (m *Machine) TailCall(p *Program) bool {
 	}
 	m.tails++
 	m.tail = p
+	m.stackUse = max(m.stackUse, p.stackUse)
 	m.pending |= pendingTail
 	return true
 }

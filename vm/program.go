@@ -52,6 +52,8 @@ type Program struct {
 	kfnTab  []Helper // indexed by code[i].imm for kfunc calls
 	lines   func(int) string
 	hname   func(int32) string
+	// stackUse is how many bytes below the frame pointer a function may write (see stack.go).
+	stackUse int
 	// funcStart marks instructions that begin a function (entry and call targets).
 	funcStart []bool
 	compiled  any // engine-specific form, owned by the engine that made it
@@ -238,6 +240,7 @@ func NewProgram(insns []Instruction, opts ProgramOptions) (*Program, error) {
 	if last.Op != OpExit && last.Op != ClassJMP|JmpJA && last.Op != OpJA32 {
 		return nil, bad(n-1, "last instruction is not exit or an unconditional jump")
 	}
+	p.stackUse = stackUse(p)
 	return p, nil
 }
 

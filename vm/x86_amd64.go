@@ -345,6 +345,14 @@ func (a *asm) xadd(size int, dst operand, src xreg) {
 	a.inst(size, []byte{0x0f, 0xc1}, src, dst, false)
 }
 
+// lock emits the LOCK prefix of the read-modify-write instruction that follows.
+func (a *asm) lock() { a.emit(0xf0) }
+
+// xchg emits "tmp = dst; dst = src; src = tmp", atomic without a LOCK prefix.
+func (a *asm) xchg(size int, dst operand, src xreg) {
+	a.inst(size, []byte{0x87}, src, dst, false)
+}
+
 // cmpxchg emits "if rax == dst { dst = src } else { rax = dst }".
 func (a *asm) cmpxchg(size int, dst operand, src xreg) {
 	a.inst(size, []byte{0x0f, 0xb1}, src, dst, false)

@@ -213,7 +213,8 @@ func (f *runFlags) openDispatcher(df *dispatchFlags, paths []string, stderr io.W
 		return nil, err
 	}
 	s.target = replay.Sim{X: x}
-	if s.loop, err = f.newLoop(s.target, opts.CPUs, c.snap); err != nil {
+	sayInterpreted(stderr, eng, x.Programs())
+	if s.loop, err = f.newLoop(s, opts.CPUs, c.snap, stderr); err != nil {
 		return nil, err
 	}
 	return s, nil

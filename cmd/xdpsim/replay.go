@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -43,6 +44,8 @@ type runFlags struct {
 	feature  []string
 	engine   string
 	snapped  string
+	// parallel is how many goroutines replay packets (--parallel); 1 runs them in order.
+	parallel int
 	// tc names tc programs (PROG.o[:NAME]) at the tc ingress hook behind the XDP program, in tcx
 	// order.
 	tc []string
@@ -86,6 +89,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.StringVar(&f.devices, "devices", "", "the simulated host's devices and their attributes: a state `FILE` as xdpsim dev set --devices FILE writes it: what --device names and control maps reach; the ingress ifindex defaults to --device's")
 	fs.StringVar(&f.rssKey, "rss-key", "", "Toeplitz RSS key as hex (default: the device's, the standard 40-byte key)")
 	fs.IntVar(&f.queues, "queues", 0, "spread packets over N RX queues by RSS hash (needs --device)")
+	fs.IntVar(&f.parallel, "parallel", 1, "replay on N goroutines, each simulated CPU's packets in order on one (0: one per core; needs --device with --queues and --cpus): outputs stay in input order, and programs that read shared state back may differ from an ordered run (see README)")
 	fs.StringArrayVar(&f.feature, "feature", nil, "switch on a proposal that never merged: traits, traits-v1, export-to-skb, control-map (repeatable)")
 	fs.StringVar(&f.engine, "engine", "", engineHelp)
 	fs.StringVar(&f.snapped, "snapped", "report", "records the capture cut short (caplen < len): report (not run, counted), run (the captured bytes), error (exit 2)")
@@ -95,7 +99,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.StringVar(&f.mapsInFormat, "maps-in-format", "", "the form of --maps-in: hex or btf (default: --maps-format's)")
 	fs.StringVarP(&f.writeDir, "write", "w", "", "write one pcap per verdict and per redirect target into DIR")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print one line per packet: what tcpdump -n prints for it, and the verdict")
-	fs.BoolVar(&f.trace, "trace", false, "print every instruction each packet executes, with source lines and register changes")
+	fs.BoolVar(&f.trace, "trace", false, "print every instruction each packet executes, with source lines and register changes (the interpreter runs traced packets: the jit engine hands them to it, with the same results)")
 	fs.StringVar(&f.packets, "packet", "", "limit --trace, -v and --jsonl to these packets: N, N-M, or a list (1,5,9-12); all packets still run, and a list that selects none of them is an error")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when any packet ends so: a list of fault, aborted, refused, snapped, exception, drop, pass, tx, redirect")
 	f.coverage.register(fs)
@@ -237,6 +241,12 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	if err != nil {
 		return nil, err
 	}
+	switch {
+	case f.parallel != 1 && eng.kernel:
+		return nil, usageErr(errors.New("--parallel needs the simulator: the kernel runs test runs one at a time"))
+	case f.parallel != 1 && f.trace:
+		return nil, usageErr(errors.New("--parallel: --trace shows each packet's instructions as it runs, so packets run in order"))
+	}
 	host, dev := c.host, c.dev
 	useKernel := eng.kernel || use == kernelAlso
 	if useKernel {
@@ -367,10 +377,38 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	if eng.kernel {
 		s.target = s.kernel
 	}
-	if s.loop, err = f.newLoop(s.target, opts.CPUs, c.snap); err != nil {
+	if !eng.kernel {
+		progs := []*sim.Program{}
+		if s.x != nil {
+			progs = append(progs, s.x.Programs()...)
+		}
+		if s.tc != nil {
+			progs = append(progs, s.tc.Programs()...)
+		}
+		sayInterpreted(stderr, eng, progs)
+	}
+	if s.loop, err = f.newLoop(s, opts.CPUs, c.snap, stderr); err != nil {
 		return fail(err)
 	}
 	return s, nil
+}
+
+// sayInterpreted compiles the programs for the jit engine now and says on stderr which of them it
+// runs on the interpreter instead (vm.Program.CompileJIT), so that none runs slower in silence.
+func sayInterpreted(stderr io.Writer, eng engine, progs []*sim.Program) {
+	if eng.vm != vm.JIT {
+		return
+	}
+	seen := map[*sim.Program]bool{}
+	for _, p := range progs {
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		if err := p.VM.CompileJIT(); err != nil {
+			fmt.Fprintf(stderr, "xdpsim: --engine jit: %s: %v\n", p.Name, err)
+		}
+	}
 }
 
 // runConditions are what the flags say about the conditions packets run under.
@@ -408,13 +446,33 @@ func (f *runFlags) conditions() (sim.LoadOptions, runConditions, error) {
 	return opts, c, nil
 }
 
-// newLoop is the replay loop over target with the flags' conditions and packet selection.
-func (f *runFlags) newLoop(target replay.Target, cpus int, snap replay.SnapPolicy) (*replay.Loop, error) {
+// newLoop is the replay loop over the session's target with the flags' conditions, packet
+// selection and parallelism; with --parallel it says on stderr when packets run in order anyway.
+func (f *runFlags) newLoop(s *session, cpus int, snap replay.SnapPolicy, stderr io.Writer) (*replay.Loop, error) {
+	if f.parallel < 0 {
+		return nil, usageErr(fmt.Errorf("--parallel %d: want a number of goroutines, 0 for one per core", f.parallel))
+	}
 	l := &replay.Loop{
-		Target:     target,
+		Target:     s.target,
 		Conditions: sim.Conditions{IngressIfindex: f.ifindex, RxQueue: f.rxq},
 		CPUs:       cpus,
 		Snapped:    snap,
+		Workers:    f.parallel,
+	}
+	if f.parallel == 0 {
+		l.Workers = runtime.GOMAXPROCS(0)
+	}
+	if f.parallel != 1 && l.ParallelWorkers() == 1 {
+		why := "the packets arrive on one RX queue (--device with --queues N spreads them)"
+		switch {
+		case s.x == nil:
+			why = "tc programs run in order"
+		case s.x.Forkable() != nil:
+			why = s.x.Forkable().Error()
+		case cpus <= 1:
+			why = "there is one simulated CPU (--cpus N)"
+		}
+		fmt.Fprintf(stderr, "xdpsim: --parallel: packets run in order: %s\n", why)
 	}
 	if f.packets != "" {
 		sel, err := parsePackets(f.packets)

@@ -2,6 +2,7 @@ package maps
 
 import (
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/xdpsim/xdpsim/errno"
@@ -167,11 +168,30 @@ func TestArraySpinLock(t *testing.T) {
 	spec := Spec{Name: "locked", Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1, SpinLock: true, SpinLockOffset: 4}
 	m := mustNew(t, spec, 1)
 	v, _ := m.Lookup(u32(0), 0)
-	copy(v[4:], []byte{1, 0, 0, 0}) // the lock is held
 	t.Run("BPF_F_LOCK is accepted when the value has a spin lock", func(t *testing.T) {
-		wantErr(t, m.Update(u32(0), []byte{9, 9, 9, 9, 7, 7, 7, 7}, UpdateLock, 0), nil)
+		wantErr(t, m.Update(u32(0), []byte{8, 8, 8, 8, 7, 7, 7, 7}, UpdateLock, 0), nil)
+		if string(v) != "\x08\x08\x08\x08\x00\x00\x00\x00" {
+			t.Errorf("got %x, want the value written and the lock free again", v)
+		}
 	})
+	t.Run("a BPF_F_LOCK update waits for the holder of the spin lock", func(t *testing.T) {
+		SpinLock(v[4:8])
+		done := make(chan error)
+		go func() { done <- m.Update(u32(0), []byte{5, 5, 5, 5, 7, 7, 7, 7}, UpdateLock, 0) }()
+		select {
+		case err := <-done:
+			t.Fatalf("the update went through while the lock was held (error %v)", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		SpinUnlock(v[4:8])
+		wantErr(t, <-done, nil)
+		if string(v[:4]) != "\x05\x05\x05\x05" {
+			t.Errorf("got %x after the lock was released", v)
+		}
+	})
+	copy(v[4:], []byte{1, 0, 0, 0}) // the lock is held
 	t.Run("an update leaves the spin lock bytes alone", func(t *testing.T) {
+		wantErr(t, m.Update(u32(0), []byte{9, 9, 9, 9, 7, 7, 7, 7}, 0, 0), nil)
 		if string(v) != "\x09\x09\x09\x09\x01\x00\x00\x00" {
 			t.Errorf("got %x", v)
 		}

@@ -3,6 +3,7 @@ package maps
 import (
 	"encoding/binary"
 	"fmt"
+	"sync"
 
 	"github.com/cilium/ebpf"
 	"github.com/xdpsim/xdpsim/errno"
@@ -112,6 +113,11 @@ type Map struct {
 	perf  *PerfEventArray
 	ctrl  *control
 	zeros []byte // a zero value, for new per-CPU elements
+
+	// shared says programs on several goroutines use the map (SetShared); mu is then held by the
+	// operations that change its structure (see shared.go).
+	shared bool
+	mu     sync.Mutex
 }
 
 // New creates a map with the kernel's checks of its attributes, for ncpu simulated CPUs (1 if
@@ -309,6 +315,15 @@ func (m *Map) write(dst, src []byte) {
 	copy(dst[o+4:], src[o+4:])
 }
 
+// writeLocked is the copy of a BPF_F_LOCK update (copy_map_value_locked): write, holding the
+// value's own bpf_spin_lock.
+func (m *Map) writeLocked(dst, src []byte) {
+	o := m.spec.SpinLockOffset
+	SpinLock(dst[o : o+4])
+	m.write(dst, src)
+	SpinUnlock(dst[o : o+4])
+}
+
 // readOut copies a value for user space, with the spin lock bytes zeroed as the kernel does.
 func (m *Map) readOut(v []byte) []byte {
 	out := append([]byte(nil), v...)
@@ -348,6 +363,10 @@ func (m *Map) checkCPU(cpu int) error {
 // LookupObject for the object); perf_event_array and ring buffers give ENOTSUPP, queues and
 // stacks EINVAL (use Peek), as their kernel lookup operations do.
 func (m *Map) Lookup(key []byte, cpu int) ([]byte, error) {
+	if m.locks() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+	}
 	switch m.kind {
 	case kArray:
 		idx, err := index32(key)
@@ -421,6 +440,10 @@ func (m *Map) Lookup(key []byte, cpu int) ([]byte, error) {
 // (nil if the slot was written as bytes without a resolver). A missing entry gives ENOENT. It
 // does not allocate.
 func (m *Map) LookupObject(key []byte) (any, error) {
+	if m.locks() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+	}
 	switch m.kind {
 	case kProgArray, kArrayOfMaps, kXSKMap:
 		idx, err := index32(key)
@@ -517,6 +540,10 @@ func (m *Map) UpdateObject(key []byte, obj any, flags uint64) error {
 // update does all updates. Exactly one of value (one value, for cpu) and values (all CPUs) is
 // set. objs optionally carries the object of an fd-map entry.
 func (m *Map) update(key, value []byte, values [][]byte, flags uint64, cpu int, all bool, objs ...any) error {
+	if m.locks() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+	}
 	setVals := func(h *hashStore, i int32, fresh bool) {
 		if all {
 			for c := range h.nvals {
@@ -525,7 +552,11 @@ func (m *Map) update(key, value []byte, values [][]byte, flags uint64, cpu int, 
 			return
 		}
 		if h.nvals == 1 {
-			m.write(h.val(i, 0), value)
+			if flags&UpdateLock != 0 && m.spec.SpinLock {
+				m.writeLocked(h.val(i, 0), value)
+			} else {
+				m.write(h.val(i, 0), value)
+			}
 			return
 		}
 		for c := range h.nvals {
@@ -570,6 +601,8 @@ func (m *Map) update(key, value []byte, values [][]byte, flags uint64, cpu int, 
 			}
 		case m.kind == kPerCPUArray:
 			copy(m.arr.value(idx, cpu), value)
+		case flags&UpdateLock != 0:
+			m.writeLocked(m.arr.value(idx, 0), value)
 		default:
 			m.write(m.arr.value(idx, 0), value)
 		}
@@ -883,6 +916,10 @@ func (m *Map) updateSlot(idx uint32, value []byte, flags uint64, obj any) error 
 // succeeds (and of an index out of range gives EINVAL), while prog_array, array_of_maps and
 // perf_event_array give E2BIG out of range and ENOENT for an empty slot.
 func (m *Map) Delete(key []byte) error {
+	if m.locks() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+	}
 	switch m.kind {
 	case kArray, kPerCPUArray, kQueue, kStack, kControl:
 		return errno.EINVAL
@@ -942,6 +979,10 @@ func (m *Map) Delete(key []byte) error {
 // simulator's zero hash seed is the kernel's order for BPF_F_ZERO_SEED maps; LPM tries go in
 // post-order (more specific prefixes first). The last key gives ENOENT.
 func (m *Map) NextKey(key []byte) ([]byte, error) {
+	if m.locks() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+	}
 	switch m.kind {
 	case kArray, kPerCPUArray, kDevMap, kCPUMap, kXSKMap, kProgArray, kArrayOfMaps, kPerfEventArray:
 		idx := uint32(0xffffffff)
@@ -1023,6 +1064,9 @@ func (m *Map) ForEach(cpu int, fn func(key, value []byte) bool) (int, error) {
 			}
 			c = cpu
 		}
+		if m.shared {
+			return m.forEachShared(c, fn)
+		}
 		h.each(func(i int32) bool {
 			n++
 			return fn(h.key(i), h.val(i, c))
@@ -1030,6 +1074,39 @@ func (m *Map) ForEach(cpu int, fn func(key, value []byte) bool) (int, error) {
 		return n, nil
 	}
 	return 0, errno.EINVAL
+}
+
+// forEachShared is ForEach on a shared hash map: fn may update or delete elements of the map,
+// which takes its lock, so the lock is held only to list the elements and then to visit each one
+// that is still there (as the kernel walks its buckets under RCU, an element deleted meanwhile is
+// skipped; one reused meanwhile is visited as it now is).
+func (m *Map) forEachShared(c int, fn func(key, value []byte) bool) (int, error) {
+	h := m.htab
+	m.mu.Lock()
+	var elems []int32
+	h.each(func(i int32) bool {
+		elems = append(elems, i)
+		return true
+	})
+	m.mu.Unlock()
+	n := 0
+	for _, i := range elems {
+		m.mu.Lock()
+		live := h.meta(i).live
+		var key, val []byte
+		if live {
+			key, val = h.key(i), h.val(i, c)
+		}
+		m.mu.Unlock()
+		if !live {
+			continue
+		}
+		n++
+		if !fn(key, val) {
+			break
+		}
+	}
+	return n, nil
 }
 
 // LookupPerCPU is bpf_map_lookup_elem from user space: copies of the value, one per CPU for
@@ -1150,6 +1227,10 @@ func (m *Map) Iterate(fn func(key []byte, values [][]byte) bool) {
 // Push is bpf_map_push_elem on a queue or stack: E2BIG when full unless flags is UpdateExist,
 // which drops the oldest element to make room; EINVAL for other flags or map types.
 func (m *Map) Push(value []byte, flags uint64) error {
+	if m.locks() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+	}
 	if m.qs == nil || len(value) != int(m.spec.ValueSize) {
 		return errno.EINVAL
 	}
@@ -1159,6 +1240,10 @@ func (m *Map) Push(value []byte, flags uint64) error {
 // Pop is bpf_map_pop_elem: it copies the next element (the oldest of a queue, the newest of a
 // stack) into dst and removes it; an empty map gives ENOENT and zeroes dst.
 func (m *Map) Pop(dst []byte) error {
+	if m.locks() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+	}
 	if m.qs == nil || len(dst) != int(m.spec.ValueSize) {
 		return errno.EINVAL
 	}
@@ -1167,6 +1252,10 @@ func (m *Map) Pop(dst []byte) error {
 
 // Peek is bpf_map_peek_elem: Pop without removing.
 func (m *Map) Peek(dst []byte) error {
+	if m.locks() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+	}
 	if m.qs == nil || len(dst) != int(m.spec.ValueSize) {
 		return errno.EINVAL
 	}

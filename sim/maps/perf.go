@@ -42,6 +42,10 @@ type PerfEventArray struct {
 // ENOENT if it is empty, EOPNOTSUPP if its event is bound to another CPU. The parts are
 // concatenated into one sample. The helper layer checks the bits outside IndexMask first.
 func (p *PerfEventArray) Output(cpu int, flags uint64, parts ...[]byte) error {
+	if p.m.shared {
+		p.m.mu.Lock()
+		defer p.m.mu.Unlock()
+	}
 	s := p.m.slots
 	idx := flags & IndexMask
 	if idx == CurrentCPU {
@@ -70,6 +74,10 @@ func (p *PerfEventArray) Output(cpu int, flags uint64, parts ...[]byte) error {
 
 // Records returns the samples written so far, in the order they were written, and forgets them.
 func (p *PerfEventArray) Records() []PerfRecord {
+	if p.m.shared {
+		p.m.mu.Lock()
+		defer p.m.mu.Unlock()
+	}
 	r := p.records
 	p.records = nil
 	return r

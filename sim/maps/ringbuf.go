@@ -51,6 +51,7 @@ type RingBuf struct {
 	pending uint64
 	// Wakeups counts the consumer notifications the kernel would have sent.
 	Wakeups uint64
+	ringLock
 }
 
 func newRingBuf(size uint32) *RingBuf {
@@ -65,6 +66,12 @@ func recordLen(size uint32) uint64 { return (uint64(size) + RingBufHeaderSize + 
 // program fills and then submits or discards. Flags must be 0 (EINVAL); a record that does not
 // fit the free space fails with EAGAIN (the helper returns NULL in both cases).
 func (r *RingBuf) Reserve(size uint64, flags uint64) ([]byte, error) {
+	r.lock()
+	defer r.unlock()
+	return r.reserve(size, flags)
+}
+
+func (r *RingBuf) reserve(size uint64, flags uint64) ([]byte, error) {
 	if flags != 0 {
 		return nil, errno.EINVAL
 	}
@@ -132,6 +139,8 @@ func (r *RingBuf) commit(off uint64, flags uint64, discard bool) {
 // with EINVAL only if sample is not a reserved, uncommitted record of this ring (which the
 // verifier rules out for programs).
 func (r *RingBuf) Submit(sample []byte, flags uint64) error {
+	r.lock()
+	defer r.unlock()
 	off, err := r.recordOf(sample)
 	if err != nil {
 		return err
@@ -142,6 +151,8 @@ func (r *RingBuf) Submit(sample []byte, flags uint64) error {
 
 // Discard is bpf_ringbuf_discard: the reserved sample is released and consumers skip it.
 func (r *RingBuf) Discard(sample []byte, flags uint64) error {
+	r.lock()
+	defer r.unlock()
 	off, err := r.recordOf(sample)
 	if err != nil {
 		return err
@@ -156,7 +167,9 @@ func (r *RingBuf) Output(data []byte, flags uint64) error {
 	if flags&^(RBNoWakeup|RBForceWakeup) != 0 {
 		return errno.EINVAL
 	}
-	s, err := r.Reserve(uint64(len(data)), 0)
+	r.lock()
+	defer r.unlock()
+	s, err := r.reserve(uint64(len(data)), 0)
 	if err != nil {
 		return errno.EAGAIN
 	}
@@ -168,6 +181,8 @@ func (r *RingBuf) Output(data []byte, flags uint64) error {
 
 // Query is bpf_ringbuf_query; unknown selectors return 0.
 func (r *RingBuf) Query(flags uint64) uint64 {
+	r.lock()
+	defer r.unlock()
 	switch flags {
 	case RBAvailData:
 		return r.prod - r.cons
@@ -186,6 +201,8 @@ func (r *RingBuf) Query(flags uint64) uint64 {
 // the first record still reserved. The sample aliases the ring and is valid only during fn.
 // Consume returns the number of samples passed to fn.
 func (r *RingBuf) Consume(fn func(sample []byte)) int {
+	r.lock()
+	defer r.unlock()
 	n := 0
 	for r.cons < r.prod {
 		off := r.cons & r.mask

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/xdpsim/xdpsim/corpus"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/replay"
+	"github.com/xdpsim/xdpsim/sim/simtest"
 )
 
 func newSim(tb testing.TB, name string, opts sim.LoadOptions) (*sim.Object, *sim.XDP) {
@@ -215,4 +217,48 @@ func BenchmarkReplay(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(pkts), "ns/packet")
 	})
+}
+
+// TestReplayDoesNotAllocatePerPacket holds the whole replay (reading the trace, the run, the
+// counts, the JSON lines and the pcaps) to no allocation per packet: replaying a trace six times
+// over allocates no more than replaying it twice, save a few allocations of the runtime's own.
+func TestReplayDoesNotAllocatePerPacket(t *testing.T) {
+	dir := t.TempDir()
+	mixed := corpus.TracePath("mixed.pcap")
+	short, long := filepath.Join(dir, "short.pcap"), filepath.Join(dir, "long.pcap")
+	nShort := simtest.RepeatTrace(t, mixed, short, 2)
+	nLong := simtest.RepeatTrace(t, mixed, long, 6)
+	for _, outputs := range []string{"no outputs", "JSON lines and pcaps"} {
+		t.Run("with "+outputs, func(t *testing.T) {
+			_, x := newSim(t, "eth_stats", sim.LoadOptions{})
+			replayAllocs := func(trace string) uint64 {
+				l := &replay.Loop{Target: replay.Sim{X: x}}
+				if outputs != "no outputs" {
+					j, err := replay.NewJSONL(os.DevNull, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					d, err := replay.NewPcapDir(t.TempDir())
+					if err != nil {
+						t.Fatal(err)
+					}
+					l.Sinks = []replay.Sink{j, d}
+				}
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				before := ms.Mallocs
+				if err := l.Run(trace); err != nil {
+					t.Fatal(err)
+				}
+				runtime.ReadMemStats(&ms)
+				return ms.Mallocs - before
+			}
+			replayAllocs(short) // warm the machine and the buffers
+			a, b := replayAllocs(short), replayAllocs(long)
+			if b > a+10 {
+				t.Errorf("%d packets allocated %d times, %d packets %d times: %.3f allocations per packet, want 0",
+					nShort, a, nLong, b, float64(b-a)/float64(nLong-nShort))
+			}
+		})
+	}
 }

@@ -73,9 +73,6 @@ type Reader struct {
 	ng   *pcapgo.NgReader
 	rec  Record
 	n    int
-	// pcapBytes counts the bytes of a plain (not gzipped) pcap file that its header and the
-	// records read so far take; -1 for other files.
-	pcapBytes int64
 }
 
 // Open opens a pcap or pcapng trace. Every error is a *TraceError.
@@ -104,7 +101,7 @@ func Open(path string) (*Reader, error) {
 		f.Close()
 		return nil, bad(0, "is an ELF object, not a pcap or pcapng trace")
 	}
-	r := &Reader{path: path, f: f, rec: Record{File: path}, pcapBytes: -1}
+	r := &Reader{path: path, f: f, rec: Record{File: path}}
 	if magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a {
 		// Mixed link types are read so that a record of a non-Ethernet interface is an error
 		// naming it, not silently skipped (which would renumber every later record).
@@ -119,25 +116,41 @@ func Open(path string) (*Reader, error) {
 		r.src, r.ng = ng, ng
 		return r, nil
 	}
-	pr, err := pcapgo.NewReader(br)
-	if err != nil {
-		f.Close()
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, bad(0, "pcap: the file ends inside its header (truncated?)")
+	var lt layers.LinkType
+	if isClassicPcap(magic) {
+		// The reader takes over from what br has read ahead. It tells a file that ends inside a
+		// record (io.ErrUnexpectedEOF) itself.
+		ahead, _ := br.Peek(br.Buffered())
+		pf, err := newPcapReader(f, ahead)
+		if err != nil {
+			f.Close()
+			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+				return nil, bad(0, "pcap: the file ends inside its header (truncated?)")
+			}
+			return nil, bad(0, "not a pcap or pcapng file: %w", err)
 		}
-		return nil, bad(0, "not a pcap or pcapng file: %w", err)
+		// Readers such as tcpdump take records longer than the file's snap length; so do we,
+		// up to tcpdump's own maximum.
+		pf.snaplen = max(pf.snaplen, MaxSnaplen)
+		r.src, lt = pf, pf.linkType
+	} else {
+		// A compressed trace, or none at all: pcapgo reads the one (whose sizes cannot be
+		// checked) and names the other.
+		pr, err := pcapgo.NewReader(br)
+		if err != nil {
+			f.Close()
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, bad(0, "pcap: the file ends inside its header (truncated?)")
+			}
+			return nil, bad(0, "not a pcap or pcapng file: %w", err)
+		}
+		pr.SetSnaplen(max(pr.Snaplen(), MaxSnaplen))
+		r.src, lt = pr, pr.LinkType()
 	}
-	if magic[0] != 0x1f || magic[1] != 0x8b { // gzip: gopacket reads it, but sizes cannot be checked
-		r.pcapBytes = 24
-	}
-	if lt := pr.LinkType(); lt != layers.LinkTypeEthernet {
+	if lt != layers.LinkTypeEthernet {
 		f.Close()
 		return nil, bad(0, "link type %s (%d) is not Ethernet; XDP programs see Ethernet frames", lt, int(lt))
 	}
-	// Readers such as tcpdump take records longer than the file's snap length; so do we, up to
-	// tcpdump's own maximum.
-	pr.SetSnaplen(max(pr.Snaplen(), MaxSnaplen))
-	r.src = pr
 	return r, nil
 }
 
@@ -147,9 +160,9 @@ func (r *Reader) Next() (*Record, error) {
 	data, ci, err := r.src.ZeroCopyReadPacketData()
 	n := r.n + 1
 	if errors.Is(err, io.EOF) {
-		// gopacket reports a file that ends inside a pcapng block, or after a pcap record's
-		// header, as a plain EOF.
-		if r.ng != nil && r.ngCut() || r.pcapBytes >= 0 && r.pcapCut() {
+		// gopacket reports a file that ends inside a pcapng block as a plain EOF (the classic
+		// pcap reader, pcapread.go, tells one that ends inside a record itself).
+		if r.ng != nil && r.ngCut() {
 			return nil, &TraceError{File: r.path, Record: n, Err: errors.New("the file ends in the middle of this record (truncated?)")}
 		}
 		return nil, io.EOF
@@ -161,9 +174,6 @@ func (r *Reader) Next() (*Record, error) {
 		return nil, &TraceError{File: r.path, Record: n, Err: fmt.Errorf("%w (corrupt record?)", err)}
 	}
 	r.n = n
-	if r.pcapBytes >= 0 {
-		r.pcapBytes += 16 + int64(len(data))
-	}
 	if r.ng != nil {
 		if iface, err := r.ng.Interface(ci.InterfaceIndex); err == nil && iface.LinkType != layers.LinkTypeEthernet {
 			return nil, &TraceError{File: r.path, Record: n, Err: fmt.Errorf("captured on interface %d (%s) with link type %s (%d), not Ethernet; XDP programs see Ethernet frames",
@@ -209,12 +219,6 @@ func (r *Reader) ngCut() bool {
 	return true
 }
 
-// pcapCut tells whether a pcap file holds more bytes than its header and whole records.
-func (r *Reader) pcapCut() bool {
-	st, err := r.f.Stat()
-	return err == nil && st.Mode().IsRegular() && st.Size() != r.pcapBytes
-}
-
 // Close closes the trace file.
 func (r *Reader) Close() error { return r.f.Close() }
 
@@ -244,11 +248,10 @@ func ReadAll(traces []string, fn func(*Record) error) error {
 		}
 		for {
 			rec, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
 			if err == nil {
 				err = fn(rec)
+			} else if errors.Is(err, io.EOF) {
+				break
 			}
 			if err != nil {
 				r.Close()

@@ -1,6 +1,9 @@
 package replay_test
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -158,6 +161,88 @@ func TestReaderPcap(t *testing.T) {
 		var te *replay.TraceError
 		if !errors.As(err, &te) || te.File != path || !strings.Contains(err.Error(), "is not Ethernet") {
 			t.Fatalf("error %v", err)
+		}
+	})
+	// byHand writes a libpcap trace as the file format describes it, in either byte order and
+	// timestamp resolution, with the given snap length and records of given lengths.
+	byHand := func(t *testing.T, order binary.AppendByteOrder, nanos bool, snaplen uint32, recs ...[]byte) string {
+		magic := uint32(0xa1b2c3d4)
+		if nanos {
+			magic = 0xa1b23c4d
+		}
+		b := order.AppendUint32(nil, magic)
+		b = order.AppendUint16(b, 2)
+		b = order.AppendUint16(b, 4)
+		b = append(b, make([]byte, 8)...)
+		b = order.AppendUint32(b, snaplen)
+		b = order.AppendUint32(b, uint32(layers.LinkTypeEthernet))
+		for i, r := range recs {
+			b = order.AppendUint32(b, uint32(t0.Unix())+uint32(i))
+			b = order.AppendUint32(b, 1234)
+			b = order.AppendUint32(b, uint32(len(r)))
+			b = order.AppendUint32(b, uint32(len(r)))
+			b = append(b, r...)
+		}
+		path := filepath.Join(t.TempDir(), "hand.pcap")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for _, tt := range []struct {
+		name  string
+		order binary.AppendByteOrder
+		nanos bool
+		frac  time.Duration
+	}{
+		{"little-endian with microseconds", binary.LittleEndian, false, 1234 * time.Microsecond},
+		{"little-endian with nanoseconds", binary.LittleEndian, true, 1234},
+		{"big-endian with microseconds", binary.BigEndian, false, 1234 * time.Microsecond},
+		{"big-endian with nanoseconds", binary.BigEndian, true, 1234},
+	} {
+		t.Run("a trace written "+tt.name+" reads with its times and bytes", func(t *testing.T) {
+			recs, err := readAll(byHand(t, tt.order, tt.nanos, 65535, frame(60, 1), frame(1514, 2)))
+			if err != nil || len(recs) != 2 {
+				t.Fatalf("got %d records, error %v", len(recs), err)
+			}
+			for i, r := range recs {
+				want := t0.Add(time.Duration(i)*time.Second + tt.frac)
+				if !r.Time.Equal(want) || len(r.Data) != []int{60, 1514}[i] || r.Data[len(r.Data)-1] != byte(i+1) {
+					t.Errorf("record %d: %v, %d bytes ending %d; want %v, %d bytes ending %d", i+1, r.Time, len(r.Data), r.Data[len(r.Data)-1], want, []int{60, 1514}[i], i+1)
+				}
+			}
+		})
+	}
+	t.Run("a record longer than tcpdump's maximum is an error naming it, even where the file's snap length allows it", func(t *testing.T) {
+		recs, err := readAll(byHand(t, binary.LittleEndian, false, 400000, frame(60, 1), frame(300000, 2), frame(70, 3)))
+		var te *replay.TraceError
+		if !errors.As(err, &te) || te.Record != 2 || len(recs) != 1 || !strings.Contains(err.Error(), "300000 bytes is longer than any frame") {
+			t.Fatalf("after %d records: %v", len(recs), err)
+		}
+	})
+	t.Run("a record longer than the snap length is an error naming the record", func(t *testing.T) {
+		recs, err := readAll(byHand(t, binary.LittleEndian, false, 1500, frame(60, 1), frame(replay.MaxSnaplen+1, 2)))
+		var te *replay.TraceError
+		if !errors.As(err, &te) || te.Record != 2 || len(recs) != 1 || !strings.Contains(err.Error(), "snap length") {
+			t.Fatalf("after %d records: %v", len(recs), err)
+		}
+	})
+	t.Run("a gzip-compressed trace is read", func(t *testing.T) {
+		plain, err := os.ReadFile(byHand(t, binary.LittleEndian, true, 65535, frame(60, 1), frame(100, 2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var z bytes.Buffer
+		zw := gzip.NewWriter(&z)
+		zw.Write(plain)
+		zw.Close()
+		path := filepath.Join(t.TempDir(), "z.pcap")
+		if err := os.WriteFile(path, z.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := readAll(path)
+		if err != nil || len(recs) != 2 || recs[1].Data[99] != 2 {
+			t.Fatalf("got %d records, error %v", len(recs), err)
 		}
 	})
 	t.Run("a truncated trace is an error naming the record", func(t *testing.T) {

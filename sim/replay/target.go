@@ -42,6 +42,17 @@ type Sim struct {
 // Run runs one packet through the simulator.
 func (s Sim) Run(pkt, meta []byte, cond sim.Conditions) sim.Outcome { return s.X.Run(pkt, meta, cond) }
 
+// RunTo runs one packet through the simulator into *out (see inPlace).
+func (s Sim) RunTo(out *sim.Outcome, pkt, meta []byte, cond sim.Conditions) {
+	s.X.RunTo(out, pkt, meta, cond)
+}
+
+// inPlace is a Target that writes outcomes where the loop keeps them, saving the copies of Run's
+// large result.
+type inPlace interface {
+	RunTo(out *sim.Outcome, pkt, meta []byte, cond sim.Conditions)
+}
+
 // DumpMaps dumps the object's maps (a dispatcher's: every slot's, see sim.XDP.DumpMaps).
 func (s Sim) DumpMaps() (result.Maps, error) { return s.X.DumpMaps() }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/device"
+	"github.com/xdpsim/xdpsim/sim/replay"
 )
 
 // Options are the load options a corpus program needs in the simulator: the features of the
@@ -232,4 +233,22 @@ func Records(tb testing.TB, path string, n int) []Record {
 		out = append(out, Record{Data: data, Time: ci.Timestamp})
 	}
 	return out
+}
+
+// RepeatTrace writes a pcap at path holding the records of the trace at src copies times over, one
+// microsecond apart (a large trace made in a test's temporary directory, so that none is
+// committed), and returns how many records it holds.
+func RepeatTrace(tb testing.TB, src, path string, copies int) int {
+	tb.Helper()
+	recs := Records(tb, src, -1)
+	frames := make([][]byte, 0, len(recs)*copies)
+	for range copies {
+		for _, r := range recs {
+			frames = append(frames, r.Data)
+		}
+	}
+	if err := replay.WritePcap(path, recs[0].Time, frames...); err != nil {
+		tb.Fatal(err)
+	}
+	return len(frames)
 }
