@@ -337,8 +337,8 @@ func TestRunTriesTheNeighboursTheComparisonsAskFor(t *testing.T) {
 // TestMapsAfterRunAreTheInputsAlone holds the map reset exact with neighbours on: after Run (which
 // runs an input's neighbours too, each from the snapshot), every map holds exactly what it holds
 // after the input alone runs from the snapshot, element for element (in the map's order) and CPU
-// for CPU, input after
-// input, on the planted-bug program (hash and per-CPU maps) and the parser (an array).
+// for CPU, input after input, on the planted-bug program (an array and a hash map) and the parser
+// (an array).
 func TestMapsAfterRunAreTheInputsAlone(t *testing.T) {
 	pkts, err := xdptest.ReadPcap("../../corpus/traces/mixed.pcap")
 	if err != nil {
