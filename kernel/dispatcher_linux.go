@@ -221,3 +221,20 @@ func (d *Dispatcher) SlotMaps(i int) (result.Maps, error) {
 	}
 	return out, nil
 }
+
+// DumpMaps dumps every slot's maps, keyed "slot<i>/<name>" as [RunDispatcherOnVeth] keys them
+// (the maps of slot i as [Dispatcher.SlotMaps] gives them). The dispatcher's own configuration is
+// left out, as constant sections are.
+func (d *Dispatcher) DumpMaps() (result.Maps, error) {
+	out := result.Maps{}
+	for i := range d.slots {
+		m, err := d.SlotMaps(i)
+		if err != nil {
+			return nil, err
+		}
+		for n, entries := range m {
+			out[slotPrefix(i)+n] = entries
+		}
+	}
+	return out, nil
+}

@@ -102,6 +102,9 @@ func LoadDispatcher(dispatcher string, slots []Slot, config []byte) (*Dispatcher
 // [ErrNoKernel].
 func (d *Dispatcher) SlotMaps(i int) (result.Maps, error) { return nil, errNotLinux }
 
+// DumpMaps dumps every slot's maps; outside Linux it returns an error matching [ErrNoKernel].
+func (d *Dispatcher) DumpMaps() (result.Maps, error) { return nil, errNotLinux }
+
 // RunDispatcherOnVeth runs libxdp's dispatcher on a veth pair; outside Linux it returns an error
 // matching [ErrNoKernel].
 func RunDispatcherOnVeth(dispatcher string, slots []Slot, config []byte, pkts [][]byte, vopts VethOptions) (*VethResult, error) {

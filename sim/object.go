@@ -749,15 +749,14 @@ func (o *Object) prepare(ps *ebpf.ProgramSpec) (*Program, error) {
 		o.Notices = append(o.Notices, fmt.Sprintf("program %s calls device-bound kfuncs (%s): bound to the simulated device, as the kernel binds it with BPF_F_XDP_DEV_BOUND_ONLY",
 			p.Name, strings.Join(devKfuncs, ", ")))
 	}
-	// Check every context access as the kernel's verifier does (size, offset, writes, the
-	// devmap-only egress_ifindex, the __sk_buff rules of tc programs); the rewritten program
-	// itself is what dump --xlated prints, while the machine serves context accesses through the
-	// ctx region's hooks.
-	_, _, info, err := rewriteContext(p.VM.Instructions(), p.ctxRules(), p.Line)
-	if err != nil {
-		return nil, err
+	// What the verifier learnt of the program's context accesses decides how the machine serves
+	// them (tstamp of an skb); a program loaded without verification is taken to read
+	// tstamp_type when it holds a byte load at its offset.
+	if p.Verification != nil {
+		p.tstampTypeAccess = p.Verification.TstampTypeAccess
+	} else if p.Type == ebpf.SchedCLS {
+		p.tstampTypeAccess = verifier.SkbReadsTstampType(raw)
 	}
-	p.tstampTypeAccess = info.tstampTypeAccess
 	return p, nil
 }
 

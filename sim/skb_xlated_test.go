@@ -15,14 +15,15 @@ import (
 	"github.com/xdpsim/xdpsim/vm/assembly"
 )
 
-func TestRewriteSkbContextPutsThePrologueInFrontOfDirectWriters(t *testing.T) {
+func TestXlatedTCProgramsThatWritePacketDataStartWithThePrologue(t *testing.T) {
 	raw, lines, _ := loadRaw(t, "testdata/ctx/skb.o", "skb_fields")
-	out, origin, info, err := rewriteContext(raw, skbCtxRules{}, lines)
+	res, err := xlatedOf(raw, ebpf.SchedCLS, ebpf.AttachNone, lines)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !info.directWrite {
-		t.Fatal("the analysis missed the direct packet write")
+	out, origin := res.Xlated, res.Origin
+	if !res.DirectWrite {
+		t.Fatal("the verifier missed the direct packet write")
 	}
 	pro := verifier.SkbTCPrologue()
 	if fmt.Sprint(out[:len(pro)]) != fmt.Sprint(pro) {
@@ -33,24 +34,23 @@ func TestRewriteSkbContextPutsThePrologueInFrontOfDirectWriters(t *testing.T) {
 			t.Errorf("prologue instruction %d comes from slot %d, want 0", i, origin[i])
 		}
 	}
-	if info.tstampTypeAccess {
+	if res.TstampTypeAccess {
 		t.Error("skb_fields does not read tstamp_type")
 	}
 	raw, lines, _ = loadRaw(t, "testdata/ctx/skb.o", "skb_tstamp_type")
-	_, _, info, err = rewriteContext(raw, skbCtxRules{}, lines)
-	if err != nil {
+	if res, err = xlatedOf(raw, ebpf.SchedCLS, ebpf.AttachNone, lines); err != nil {
 		t.Fatal(err)
 	}
-	if !info.tstampTypeAccess || info.directWrite {
-		t.Errorf("skb_tstamp_type: tstamp_type access %v, direct write %v; want true, false", info.tstampTypeAccess, info.directWrite)
+	if !res.TstampTypeAccess || res.DirectWrite {
+		t.Errorf("skb_tstamp_type: tstamp_type access %v, direct write %v; want true, false", res.TstampTypeAccess, res.DirectWrite)
 	}
 }
 
-// TestRewriteSkbContextAgreesWithTheLiveKernel loads the tc programs of testdata/ctx/skb.o into
+// TestXlatedTCAgreesWithTheLiveKernel loads the tc programs of testdata/ctx/skb.o into
 // the kernel, where one can be loaded, and compares their xlated instructions with the
 // simulator's: the prologue, every __sk_buff load and store expanded, and every branch and call
 // moved. Helper calls are compared by place only (the kernel's immediate is an address).
-func TestRewriteSkbContextAgreesWithTheLiveKernel(t *testing.T) {
+func TestXlatedTCAgreesWithTheLiveKernel(t *testing.T) {
 	if os.Getenv("XDPSIM_NO_KERNEL") != "" {
 		t.Skip("XDPSIM_NO_KERNEL is set")
 	}
@@ -75,10 +75,11 @@ func TestRewriteSkbContextAgreesWithTheLiveKernel(t *testing.T) {
 	for _, name := range []string{"skb_fields", "skb_tstamp_type"} {
 		t.Run(name, func(t *testing.T) {
 			raw, lines, ps := loadRaw(t, "testdata/ctx/skb.o", name)
-			mine, _, _, err := rewriteContext(raw, skbCtxRules{}, lines)
+			res, err := xlatedOf(raw, ebpf.SchedCLS, ebpf.AttachNone, lines)
 			if err != nil {
 				t.Fatal(err)
 			}
+			mine := res.Xlated
 			p, err := ebpf.NewProgram(ps)
 			if err != nil {
 				t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 
 	"github.com/xdpsim/xdpsim/kfuncs"
+	"github.com/xdpsim/xdpsim/kfuncs/conntrack"
 	"github.com/xdpsim/xdpsim/sim/maps"
 	"github.com/xdpsim/xdpsim/verifier"
 	"github.com/xdpsim/xdpsim/vm"
@@ -28,7 +29,9 @@ func (o *Object) verifierProgram(p *Program, ps *ebpf.ProgramSpec, raw []vm.Inst
 		Frags:      p.Frags,
 		GPL:        gplCompatible(ps.License),
 		Kfuncs:     kfns,
+		NrCPUs:     o.opts.CPUs,
 	}
+	vp.WritableBTF = o.writableBTF(kfns)
 	insns := raw
 	if len(poisoned) > 0 {
 		insns = append([]vm.Instruction(nil), raw...)
@@ -71,6 +74,7 @@ func verifierMap(m *maps.Map, ms *ebpf.MapSpec) verifier.Map {
 	if s.Flags&rdonlyProg != 0 || m.ReadOnlyForPrograms() {
 		vm.ReadOnly = true
 	}
+	vm.Control = m.Type() == maps.Control
 	if ms != nil {
 		if ms.Value != nil {
 			vm.SpinLock = valueMemberOffset(ms.Value, "bpf_spin_lock")
@@ -204,3 +208,25 @@ func isProgCtx(name string, pt ebpf.ProgramType) bool {
 }
 
 var _ = asm.Instruction{}
+
+// writableBTF is what the verifier needs to let a program write ct->mark: where the kernel BTF
+// the object is relocated against puts it, when the program calls a kfunc that hands out a
+// struct nf_conn.
+func (o *Object) writableBTF(kfns map[int32]*kfuncs.Kfunc) map[string]verifier.BTFMember {
+	for _, k := range kfns {
+		if k.RetType != "struct nf_conn" && k.RetType != "struct nf_conn___init" {
+			continue
+		}
+		spec, err := o.kernelBTF()
+		if err != nil {
+			return nil
+		}
+		l, err := conntrack.LayoutFromBTF(spec)
+		if err != nil {
+			return nil
+		}
+		mark := verifier.BTFMember{Owner: "nf_conn", Off: l.Mark, Size: 4}
+		return map[string]verifier.BTFMember{"nf_conn": mark, "nf_conn___init": mark}
+	}
+	return nil
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 
 	"github.com/xdpsim/xdpsim/sim/corebtf"
+	"github.com/xdpsim/xdpsim/verifier"
 	"github.com/xdpsim/xdpsim/vm"
 	"github.com/xdpsim/xdpsim/vm/assembly"
 )
@@ -37,21 +38,21 @@ func TestKernelStructOffsetsMatchBTF(t *testing.T) {
 		typ, member string
 		want        int
 	}{
-		{"xdp_md", "data", xdpMdData},
-		{"xdp_md", "data_end", xdpMdDataEnd},
-		{"xdp_md", "data_meta", xdpMdDataMeta},
-		{"xdp_md", "ingress_ifindex", xdpMdIngressIfindex},
-		{"xdp_md", "rx_queue_index", xdpMdRxQueueIndex},
-		{"xdp_md", "egress_ifindex", xdpMdEgressIfindex},
-		{"xdp_buff", "data", xdpBuffData},
-		{"xdp_buff", "data_end", xdpBuffDataEnd},
-		{"xdp_buff", "data_meta", xdpBuffDataMeta},
-		{"xdp_buff", "rxq", xdpBuffRxq},
-		{"xdp_buff", "txq", xdpBuffTxq},
-		{"xdp_rxq_info", "dev", xdpRxqInfoDev},
-		{"xdp_rxq_info", "queue_index", xdpRxqInfoQueueIndex},
-		{"xdp_txq_info", "dev", xdpTxqInfoDev},
-		{"net_device", "ifindex", netDeviceIfindex},
+		{"xdp_md", "data", verifier.XDPMdData},
+		{"xdp_md", "data_end", verifier.XDPMdDataEnd},
+		{"xdp_md", "data_meta", verifier.XDPMdDataMeta},
+		{"xdp_md", "ingress_ifindex", verifier.XDPMdIngressIfindex},
+		{"xdp_md", "rx_queue_index", verifier.XDPMdRxQueueIndex},
+		{"xdp_md", "egress_ifindex", verifier.XDPMdEgressIfindex},
+		{"xdp_buff", "data", verifier.XDPBuffData},
+		{"xdp_buff", "data_end", verifier.XDPBuffDataEnd},
+		{"xdp_buff", "data_meta", verifier.XDPBuffDataMeta},
+		{"xdp_buff", "rxq", verifier.XDPBuffRxq},
+		{"xdp_buff", "txq", verifier.XDPBuffTxq},
+		{"xdp_rxq_info", "dev", verifier.XDPRxqInfoDev},
+		{"xdp_rxq_info", "queue_index", verifier.XDPRxqInfoQueueIndex},
+		{"xdp_txq_info", "dev", verifier.XDPTxqInfoDev},
+		{"net_device", "ifindex", verifier.NetDeviceIfindex},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("offsetof(struct %s, %s) is %d", tt.typ, tt.member, tt.want), func(t *testing.T) {
@@ -74,9 +75,22 @@ func TestKernelStructOffsetsMatchBTF(t *testing.T) {
 	if err := spec.TypeByName("xdp_md", &md); err != nil {
 		t.Fatal(err)
 	}
-	if md.Size != xdpMdSize {
-		t.Errorf("sizeof(struct xdp_md) = %d, want %d", md.Size, xdpMdSize)
+	if md.Size != verifier.XDPMdSize {
+		t.Errorf("sizeof(struct xdp_md) = %d, want %d", md.Size, verifier.XDPMdSize)
 	}
+}
+
+// xlatedOf verifies insns as a program of type pt (attached as attach) and returns the
+// verifier's result: its xlated program when accepted, else a *verifier.Error.
+func xlatedOf(insns []vm.Instruction, pt ebpf.ProgramType, attach ebpf.AttachType, lines func(int) string) (*verifier.Result, error) {
+	return verifier.Verify(&verifier.Program{Name: "test", Insns: insns, Type: pt, AttachType: attach, Lines: lines, GPL: true}, verifier.Options{})
+}
+
+func xdpAttach(devmap bool) ebpf.AttachType {
+	if devmap {
+		return ebpf.AttachXDPDevMap
+	}
+	return ebpf.AttachNone
 }
 
 func mustAssemble(t *testing.T, src string) []vm.Instruction {
@@ -88,7 +102,7 @@ func mustAssemble(t *testing.T, src string) []vm.Instruction {
 	return insns
 }
 
-func TestRewriteXDPContextExpandsLoadsAsTheKernel(t *testing.T) {
+func TestXlatedXDPContextLoadsExpandAsTheKernelExpandsThem(t *testing.T) {
 	tests := []struct {
 		name   string
 		src    string
@@ -268,10 +282,11 @@ func TestRewriteXDPContextExpandsLoadsAsTheKernel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := RewriteXDPContext(mustAssemble(t, tt.src), tt.devmap, nil)
+			res, err := xlatedOf(mustAssemble(t, tt.src), ebpf.XDP, xdpAttach(tt.devmap), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
+			got := res.Xlated
 			if s := assembly.DumpKernel(got, nil); s != tt.want {
 				t.Errorf("got\n%s\nwant\n%s", s, tt.want)
 			}
@@ -283,7 +298,7 @@ func TestRewriteXDPContextExpandsLoadsAsTheKernel(t *testing.T) {
 	}
 }
 
-func TestRewriteXDPContextRefusesWhatTheKernelRefuses(t *testing.T) {
+func TestXDPContextAccessesTheKernelRefusesAreRefused(t *testing.T) {
 	// Every message is the one the 6.18 verifier printed for the same program.
 	tests := []struct {
 		name   string
@@ -333,10 +348,10 @@ func TestRewriteXDPContextRefusesWhatTheKernelRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			lines := func(pc int) string { return fmt.Sprintf("prog.c:%d", pc+10) }
-			_, err := RewriteXDPContext(mustAssemble(t, tt.src), tt.devmap, lines)
-			var le *vm.LoadError
+			_, err := xlatedOf(mustAssemble(t, tt.src), ebpf.XDP, xdpAttach(tt.devmap), lines)
+			var le *verifier.Error
 			if !errors.As(err, &le) {
-				t.Fatalf("got %v, want a *vm.LoadError", err)
+				t.Fatalf("got %v, want a *verifier.Error", err)
 			}
 			if le.PC != tt.pc || le.Msg != tt.msg || le.Line != lines(tt.pc) {
 				t.Errorf("got instruction %d %q at %q, want instruction %d %q", le.PC, le.Msg, le.Line, tt.pc, tt.msg)
@@ -480,15 +495,16 @@ var xlatedListings = map[string]string{
 `,
 }
 
-func TestRewriteXDPContextOfTestObjects(t *testing.T) {
+func TestXlatedXDPTestObjects(t *testing.T) {
 	for key, want := range xlatedListings {
 		path, name, _ := strings.Cut(strings.Replace(key, ".o/", ".o\x00", 1), "\x00")
 		t.Run(fmt.Sprintf("%s %s", path, name), func(t *testing.T) {
 			raw, lines, ps := loadRaw(t, path, name)
-			got, origin, _, err := rewriteContext(raw, xdpCtxRules{devmap: ps.AttachType == ebpf.AttachXDPDevMap}, lines)
+			res, err := xlatedOf(raw, ebpf.XDP, ps.AttachType, lines)
 			if err != nil {
 				t.Fatal(err)
 			}
+			got, origin := res.Xlated, res.Origin
 			if s := assembly.DumpKernel(got, nil); s != want {
 				t.Errorf("got\n%s\nwant\n%s", s, want)
 			}
@@ -525,7 +541,7 @@ func TestRewriteXDPContextOfTestObjects(t *testing.T) {
 	})
 }
 
-func TestRewriteXDPContextRefusesTheBadTestObject(t *testing.T) {
+func TestTheBadXDPTestObjectIsRefused(t *testing.T) {
 	// The kernel refused each of these programs with the same message at the same instruction
 	// (bad.c; the pc counts instructions of the program with its callees appended).
 	tests := []struct {
@@ -544,10 +560,10 @@ func TestRewriteXDPContextRefusesTheBadTestObject(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.prog, func(t *testing.T) {
 			raw, lines, _ := loadRaw(t, "testdata/ctx/bad.o", tt.prog)
-			_, err := RewriteXDPContext(raw, false, lines)
-			var le *vm.LoadError
+			_, err := xlatedOf(raw, ebpf.XDP, ebpf.AttachNone, lines)
+			var le *verifier.Error
 			if !errors.As(err, &le) {
-				t.Fatalf("got %v, want a *vm.LoadError", err)
+				t.Fatalf("got %v, want a *verifier.Error", err)
 			}
 			if le.PC != tt.pc || le.Msg != tt.msg || !strings.HasPrefix(le.Line, tt.line) {
 				t.Errorf("got instruction %d: %q at %q; want instruction %d: %q at %s", le.PC, le.Msg, le.Line, tt.pc, tt.msg, tt.line)
@@ -556,10 +572,10 @@ func TestRewriteXDPContextRefusesTheBadTestObject(t *testing.T) {
 	}
 }
 
-// TestRewriteXDPContextAgreesWithTheLiveKernel repeats the measurement behind the listings above
+// TestXlatedXDPAgreesWithTheLiveKernel repeats the measurement behind the listings above
 // where a kernel lets this process load programs (root or CAP_BPF+CAP_PERFMON, and the kernel's
 // struct offsets of this simulator: Linux 6.18).
-func TestRewriteXDPContextAgreesWithTheLiveKernel(t *testing.T) {
+func TestXlatedXDPAgreesWithTheLiveKernel(t *testing.T) {
 	if os.Getenv("XDPSIM_NO_KERNEL") != "" {
 		t.Skip("XDPSIM_NO_KERNEL is set")
 	}
@@ -578,8 +594,8 @@ func TestRewriteXDPContextAgreesWithTheLiveKernel(t *testing.T) {
 		t.Skip(err)
 	}
 	for _, m := range nd.Members {
-		if m.Name == "ifindex" && m.Offset.Bytes() != netDeviceIfindex {
-			t.Skipf("this kernel has net_device.ifindex at %d, not 6.18's %d", m.Offset.Bytes(), netDeviceIfindex)
+		if m.Name == "ifindex" && m.Offset.Bytes() != verifier.NetDeviceIfindex {
+			t.Skipf("this kernel has net_device.ifindex at %d, not 6.18's %d", m.Offset.Bytes(), verifier.NetDeviceIfindex)
 		}
 	}
 	normalize := func(insns []vm.Instruction, kernel bool) string {
@@ -595,10 +611,11 @@ func TestRewriteXDPContextAgreesWithTheLiveKernel(t *testing.T) {
 		path, name, _ := strings.Cut(strings.Replace(key, ".o/", ".o\x00", 1), "\x00")
 		t.Run(fmt.Sprintf("%s %s", path, name), func(t *testing.T) {
 			raw, lines, ps := loadRaw(t, path, name)
-			mine, origin, _, err := rewriteContext(raw, xdpCtxRules{devmap: ps.AttachType == ebpf.AttachXDPDevMap}, lines)
+			res, err := xlatedOf(raw, ebpf.XDP, ps.AttachType, lines)
 			if err != nil {
 				t.Fatal(err)
 			}
+			mine, origin := res.Xlated, res.Origin
 			p, err := ebpf.NewProgram(ps)
 			if err != nil {
 				t.Fatal(err)
@@ -658,8 +675,8 @@ func TestRewriteXDPContextAgreesWithTheLiveKernel(t *testing.T) {
 		}
 		for _, name := range sortedKeys(spec.Programs) {
 			raw, lines, ps := loadRaw(t, "testdata/ctx/bad.o", name)
-			_, serr := RewriteXDPContext(raw, false, lines)
-			var le *vm.LoadError
+			_, serr := xlatedOf(raw, ebpf.XDP, ebpf.AttachNone, lines)
+			var le *verifier.Error
 			if !errors.As(serr, &le) {
 				t.Errorf("%s: simulator accepts", name)
 				continue
@@ -678,9 +695,9 @@ func TestRewriteXDPContextAgreesWithTheLiveKernel(t *testing.T) {
 	})
 }
 
-// FuzzRewriteXDPContext: any instruction stream is analysed without a panic, and a program the
-// machine accepts stays one it accepts once rewritten.
-func FuzzRewriteXDPContext(f *testing.F) {
+// FuzzXlatedXDP: any instruction stream is verified without a panic, and the xlated program of
+// one the verifier accepts is one the machine accepts.
+func FuzzXlatedXDP(f *testing.F) {
 	for _, key := range []string{"testdata/ctx/fields.o/xdp_fields", "testdata/ctx/callback.o/xdp_callback", "testdata/ctx/devmap.o/xdp_egress"} {
 		path, name, _ := strings.Cut(strings.Replace(key, ".o/", ".o\x00", 1), "\x00")
 		spec, err := ebpf.LoadCollectionSpec(path)
@@ -708,10 +725,12 @@ func FuzzRewriteXDPContext(f *testing.F) {
 			}
 		}
 		_, inErr := vm.NewProgram(insns, opts)
-		out, origin, _, err := rewriteContext(insns, xdpCtxRules{devmap: devmap}, nil)
+		res, err := verifier.Verify(&verifier.Program{Name: "fuzz", Insns: insns, Type: ebpf.XDP, AttachType: xdpAttach(devmap), GPL: true},
+			verifier.Options{MaxInsns: 100_000})
 		if err != nil {
 			return
 		}
+		out, origin := res.Xlated, res.Origin
 		if len(origin) != len(out) || len(out) < len(insns) {
 			t.Fatalf("%d instructions, %d origins, from %d", len(out), len(origin), len(insns))
 		}

@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/cilium/ebpf"
 
@@ -13,6 +14,7 @@ import (
 // Helper numbers with special handling.
 const (
 	fnMapLookup        = 1
+	fnMapUpdate        = 2
 	fnTailCall         = 12
 	fnSpinLock         = 93
 	fnSpinUnlock       = 94
@@ -51,6 +53,7 @@ type callMeta struct {
 	dynRefID    uint32
 	dynKind     dynptrKind
 	timerMapIdx int32
+	msizeMax    int64 // the largest value of the last ARG_CONST_SIZE argument
 }
 
 // checkCall handles a call instruction. jumped says execution continues elsewhere (a
@@ -88,6 +91,10 @@ func (e *env) clearAllPktPointers() {
 		switch r.typ {
 		case ptrToPacket, ptrToPacketMeta, ptrToPacketEnd:
 			r.setUnknown()
+		case ptrToMem:
+			if r.flags&flagPktSlice != 0 {
+				r.setUnknown()
+			}
 		}
 	})
 }
@@ -118,6 +125,13 @@ func (e *env) checkHelperCall(idx int, ins vm.Instruction) error {
 		}
 	}
 	regs := e.regs()
+	if id == fnTailCall && meta.haveMap {
+		// record_func_key: a constant index within the program array is remembered (the kernel
+		// turns the call into a direct jump), which needs it precise.
+		if r3 := &regs[3]; r3.isConst() && r3.varOff.value < uint64(e.p.Maps[meta.mapIdx].MaxEntries) {
+			e.markPrecise(3)
+		}
+	}
 	// A helper that writes an uninitialised buffer on the stack: its bytes become data.
 	if meta.accessSize > 0 {
 		r := regs[meta.accessReg]
@@ -182,6 +196,7 @@ func (e *env) checkHelperCall(idx int, ins vm.Instruction) error {
 	switch fn.ret {
 	case retInteger:
 		r0.setUnknown()
+		e.refineRetval(id, r0, &meta)
 	case retVoid:
 		r0.setNotInit()
 	case retMapValueOrNull:
@@ -220,6 +235,8 @@ func (e *env) checkHelperCall(idx int, ins vm.Instruction) error {
 		r0.setPointer(ptrToBTFID)
 		r0.flags = flagMaybeNull | flagTrusted
 		r0.btf = fn.retBTF
+	case retMemOrBTFID:
+		r0.setUnknown()
 	}
 	if r0.maybeNull() {
 		r0.id = e.newID()
@@ -235,7 +252,8 @@ func (e *env) checkHelperCall(idx int, ins vm.Instruction) error {
 		r0.id = rid
 		r0.refID = rid
 	}
-	if meta.haveMap && !mapHelperCompat(e.p.Maps[meta.mapIdx].Type, id) {
+	if meta.haveMap && !mapHelperCompat(e.p.Maps[meta.mapIdx].Type, id) ||
+		meta.haveMap && e.p.Maps[meta.mapIdx].Control && id != fnMapLookup && id != fnMapUpdate {
 		return e.reject("cannot pass map_type %d into func %s#%d", mapTypeNumber(e.p.Maps[meta.mapIdx].Type), helperName(id), id)
 	}
 	if fn.changesPkt {
@@ -297,8 +315,12 @@ var compatTypes = map[argType][]struct {
 }{
 	argMapKey:            {{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}},
 	argMapValue:          {{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}},
-	argMem:               {{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}, {ptrToMem, 0}, {ptrToMem, flagRingbuf}, {ptrToBTFID, flagTrusted}},
-	argFixedMem:          {{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}, {ptrToMem, 0}, {ptrToMem, flagRingbuf}, {ptrToBTFID, flagTrusted}},
+	argMem:               {{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}, {ptrToMem, 0}, {ptrToMem, flagRingbuf}, {ptrToBuf, 0}, {ptrToBTFID, flagTrusted}},
+	argFixedMem:          {{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}, {ptrToMem, 0}, {ptrToMem, flagRingbuf}, {ptrToBuf, 0}, {ptrToBTFID, flagTrusted}},
+	argBTFID:             {{ptrToBTFID, 0}, {ptrToBTFID, flagTrusted}, {ptrToBTFID, flagRCU}},
+	argBTFIDNull:         {{ptrToBTFID, 0}, {ptrToBTFID, flagTrusted}, {ptrToBTFID, flagRCU}},
+	argPercpuBTF:         {{ptrToBTFID, flagPercpu}, {ptrToBTFID, flagPercpu | flagRCU}, {ptrToBTFID, flagPercpu | flagTrusted}},
+	argKptr:              {{ptrToMapValue, 0}, {ptrToBTFID, flagAlloc}},
 	argConstSize:         {{scalarValue, 0}},
 	argConstSizeOr0:      {{scalarValue, 0}},
 	argConstAllocSizeOr0: {{scalarValue, 0}},
@@ -452,6 +474,7 @@ func (e *env) checkFuncArg(idx int, id int32, fn *helperProto, i int, a argSpec,
 			return e.checkHelperMemAccess(regno, a.size, a.uninit, false, mm)
 		}
 	case argConstSize, argConstSizeOr0:
+		meta.msizeMax = int64(r.umax)
 		prev := fn.args[i-1]
 		var mm *callMeta
 		if r.varOff.isConst() && prev.uninit {
@@ -683,6 +706,7 @@ func (e *env) checkFuncCall(idx int, ins vm.Instruction) (bool, bool, error) {
 	}
 	st.frames = append(st.frames, callee)
 	st.curframe++
+	e.lv.cur = nil
 	for r := 0; r <= 5; r++ {
 		caller.regs[r].setNotInit()
 	}
@@ -695,6 +719,7 @@ func (e *env) checkFuncCall(idx int, ins vm.Instruction) (bool, bool, error) {
 
 // prepareFuncExit returns from a static function or a callback.
 func (e *env) prepareFuncExit(idx int) (bool, error) {
+	e.updateLiveStack()
 	st := e.cur
 	callee := st.cur()
 	r0 := &callee.regs[0]
@@ -727,7 +752,52 @@ func (e *env) prepareFuncExit(idx int) (bool, error) {
 	if e.opts.LogLevel > 0 {
 		e.verbose("%s\n", e.formatFrame(st, st.curframe, true))
 	}
+	// The log goes on as after a jump: "from <exit> to <return address>".
+	e.printSt, e.popped, e.prevIdx = true, true, idx
+	if callee.inCallback {
+		// The callback runs again from the call: imprecise scalars that changed since the
+		// call's checkpoint on this path become unknown, so that the iterations converge.
+		if prev := e.findPrevEntry(st, e.idx); prev != nil {
+			widenImpreciseScalars(prev, st)
+		}
+	}
 	return false, nil
+}
+
+// findPrevEntry is the checkpoint at insn on the current path that st is a later iteration of
+// (find_prev_entry).
+func (e *env) findPrevEntry(st *vstate, insn int) *vstate {
+	list := e.explored[insn]
+	for i := len(list) - 1; i >= 0; i-- {
+		o := list[i].st
+		if o.insnIdx == insn && o.branches > 0 && sameCallsites(o, st) && o.dfsDepth < st.dfsDepth {
+			return o
+		}
+	}
+	return nil
+}
+
+// widenImpreciseScalars forgets the imprecise scalars of cur that differ from old's
+// (widen_imprecise_scalars).
+func widenImpreciseScalars(old, cur *vstate) {
+	ids := &idmap{}
+	widen := func(o, c *reg) {
+		if o.typ != scalarValue || c.typ != scalarValue || o.precise || c.precise || regsExact(o, c, ids) {
+			return
+		}
+		c.setUnknown()
+	}
+	for fr := old.curframe; fr >= 0; fr-- {
+		fo, fc := old.frames[fr], cur.frames[fr]
+		for i := range fo.regs {
+			widen(&fo.regs[i], &fc.regs[i])
+		}
+		for spi := range fo.stack {
+			if spi < len(fc.stack) && fo.stack[spi].isSpilled() && fc.stack[spi].isSpilled() {
+				widen(&fo.stack[spi].spilled, &fc.stack[spi].spilled)
+			}
+		}
+	}
 }
 
 func invalidScalar(r *reg) string {
@@ -814,7 +884,7 @@ func (e *env) pushAsyncCallback(idx, sp int, mapIdx int32) error {
 		cs.parent.branches--
 	}
 	cs.parent = nil
-	cs.hist = nil
+	cs.hist, cs.histCnt = nil, 0
 	f := e.initFrame(0, idx, sp)
 	f.async = true
 	f.cbRetMin, f.cbRetMax = 0, 0
@@ -828,6 +898,7 @@ func (e *env) pushAsyncCallback(idx, sp int, mapIdx int32) error {
 	cs.curframe = 0
 	cs.refs = nil
 	cs.activeLock = 0
+	cs.activeRCU, cs.activePreempt = false, 0
 	return nil
 }
 
@@ -837,10 +908,18 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 	if k == nil {
 		return e.reject("kernel btf_id %d is not a function", ins.Imm)
 	}
-	if e.pt.kfunc != nil && !e.pt.kfunc(k.Name) {
+	if e.pt.kfunc != nil && !e.pt.kfunc(k) {
 		return e.reject("calling kernel function %s is not allowed", k.Name)
 	}
 	regs := e.regs()
+	release := k.Flags&kfuncs.KFRelease != 0
+	// A release kfunc's arguments are trusted ones too (is_kfunc_trusted_args).
+	trusted := release || k.Flags&kfuncs.KFTrustedArgs != 0
+	var releaseReg uint8
+	var meta callMeta
+	constSize := int64(-1) // the value of a __szk argument
+	var iterFrame *funcState
+	iterSpi := -1
 	for i, a := range k.Args {
 		regno := uint8(i + 1)
 		if err := e.readReg(regno); err != nil {
@@ -848,6 +927,13 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 		}
 		r := &regs[regno]
 		switch a.Kind {
+		case kfuncs.ArgBTFPtr:
+			if err := e.checkKfuncBTFArg(k, i, regno, r, a, trusted); err != nil {
+				return err
+			}
+			if release && r.refID != 0 {
+				releaseReg = regno
+			}
 		case kfuncs.ArgCtx:
 			if r.typ != ptrToCtx {
 				return e.reject("arg#%d expected pointer to ctx, but got %s", i, r.typeStr())
@@ -859,15 +945,47 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 			if r.typ != scalarValue {
 				return e.reject("R%d is not a scalar", regno)
 			}
-		case kfuncs.ArgOut:
+		case kfuncs.ArgOut, kfuncs.ArgIn:
+			// Both are KF_ARG_PTR_TO_MEM of the pointed-to type's size in the kernel.
 			if r.maybeNull() || r.typ == scalarValue {
 				return e.reject("arg#%d pointer type %s must point to scalar, or struct with scalar", i, kfuncArgType(a))
 			}
 			if err := e.checkHelperMemAccess(regno, a.Size, true, false, nil); err != nil {
 				return err
 			}
+		case kfuncs.ArgIter:
+			f, spi, err := e.iterArg(k, i, regno, r)
+			if err != nil {
+				return err
+			}
+			iterFrame, iterSpi = f, spi
+		case kfuncs.ArgDynptr, kfuncs.ArgDynptrUninit:
+			if r.typ != ptrToStack && r.typ != constPtrToDynptr {
+				return e.reject("arg#%d expected pointer to stack or const struct bpf_dynptr", i)
+			}
+			spec := argSpec{t: argDynptr, uninit: a.Kind == kfuncs.ArgDynptrUninit, dyn: kfuncDynptrKind(k.Name)}
+			if err := e.processDynptrArg(idx, regno, r, spec, &meta); err != nil {
+				return err
+			}
 		case kfuncs.ArgMem:
 			if i+1 >= len(k.Args) {
+				continue
+			}
+			if i+1 < len(k.Args) && k.Args[i+1].Kind == kfuncs.ArgConstSize {
+				sz := &regs[regno+1]
+				if err := e.readReg(regno + 1); err != nil {
+					return err
+				}
+				if !(a.Nullable && r.isNull()) {
+					if err := e.checkMemSizeReg(regno+1, sz, a.Write, true, nil); err != nil {
+						e.note("arg#%d arg#%d memory, len pair leads to invalid memory access", i, i+1)
+						return err
+					}
+				}
+				if !sz.isConst() {
+					return e.reject("R%d must be a known constant", regno+1)
+				}
+				constSize = int64(sz.varOff.value)
 				continue
 			}
 			sz := &regs[regno+1]
@@ -883,16 +1001,162 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 			}
 		}
 	}
+	switch k.Name {
+	case "bpf_rcu_read_lock":
+		if e.cur.activeRCU {
+			return e.reject("nested rcu read lock (kernel function %s)", k.Name)
+		}
+		e.cur.activeRCU = true
+	case "bpf_rcu_read_unlock":
+		if !e.cur.activeRCU {
+			return e.reject("unmatched rcu read unlock (kernel function %s)", k.Name)
+		}
+		e.cur.activeRCU = false
+	case "bpf_preempt_disable":
+		e.cur.activePreempt++
+	case "bpf_preempt_enable":
+		if e.cur.activePreempt == 0 {
+			return e.reject("unmatched attempt to enable preemption (kernel function %s)", k.Name)
+		}
+		e.cur.activePreempt--
+	}
+	if iterFrame != nil {
+		switch {
+		case k.Flags&kfuncs.KFIterNew != 0:
+			e.makeIter(idx, iterFrame, iterSpi)
+		case k.Flags&kfuncs.KFIterDestroy != 0:
+			if !e.destroyIter(iterFrame, iterSpi) {
+				return e.reject("kfunc %s#%d reference has not been acquired before", k.Name, ins.Imm)
+			}
+		}
+	}
+	if release {
+		if releaseReg == 0 {
+			return e.reject("release kernel function %s expects refcounted PTR_TO_BTF_ID", k.Name)
+		}
+		if !e.releaseReference(regs[releaseReg].refID) {
+			return e.reject("kfunc %s#%d reference has not been acquired before", k.Name, ins.Imm)
+		}
+	}
 	e.clearCallerSaved()
-	if k.Ret == kfuncs.RetVoid {
-		regs[0].setNotInit()
-	} else {
-		regs[0].setUnknown()
+	r0 := &regs[0]
+	switch k.Ret {
+	case kfuncs.RetVoid:
+		r0.setNotInit()
+	case kfuncs.RetMem:
+		if k.Flags&kfuncs.KFIterNext != 0 {
+			// The element: memory of the type's size, NULL once the iterator is drained.
+			r0.setPointer(ptrToMem)
+			r0.rng = 4 // int
+			r0.flags = flagMaybeNull
+			r0.id = e.newID()
+			break
+		}
+		// A dynptr slice: read-only memory of the __szk size, NULL when out of bounds.
+		r0.setPointer(ptrToMem)
+		r0.flags = flagRdonly
+		if meta.dynKind == dynptrXdp || meta.dynKind == dynptrSkb {
+			r0.flags |= flagPktSlice
+		}
+		r0.rng = constSize
+		if k.Flags&kfuncs.KFRetNull != 0 {
+			r0.flags |= flagMaybeNull
+			r0.id = e.newID()
+		}
+	case kfuncs.RetBTFPtr:
+		r0.setPointer(ptrToBTFID)
+		r0.btf = kfuncStruct(k.RetType)
+		if k.Flags&kfuncs.KFRetNull != 0 {
+			r0.flags |= flagMaybeNull
+			r0.id = e.newID()
+		}
+		if k.Flags&kfuncs.KFAcquire != 0 {
+			rid := e.acquireReference(idx)
+			if r0.maybeNull() {
+				r0.id = rid
+			}
+			r0.refID = rid
+		}
+	default:
+		r0.setUnknown()
 	}
 	if k.ChangesPacketData {
 		e.clearAllPktPointers()
+	}
+	if k.Flags&kfuncs.KFIterNext != 0 && iterFrame != nil {
+		return e.forkIterNext(idx, iterFrame.frameno, iterSpi)
 	}
 	return nil
 }
 
 func kfuncArgType(a kfuncs.Arg) string { return a.Type }
+
+// kfuncDynptrKind is the kind of dynptr a kfunc makes (bpf_dynptr_from_xdp, _from_skb); any
+// kind for the others.
+func kfuncDynptrKind(name string) dynptrKind {
+	switch name {
+	case "bpf_dynptr_from_xdp":
+		return dynptrXdp
+	case "bpf_dynptr_from_skb":
+		return dynptrSkb
+	}
+	return dynptrNone
+}
+
+// kfuncStruct is the name of a kernel struct as the verifier's log prints it ("nf_conn" for
+// "struct nf_conn").
+func kfuncStruct(t string) string { return strings.TrimPrefix(t, "struct ") }
+
+// checkKfuncBTFArg checks a pointer to a kernel object passed to a kfunc (KF_ARG_PTR_TO_BTF_ID
+// in check_kfunc_args): not NULL where the argument is trusted, a referenced or trusted
+// PTR_TO_BTF_ID of exactly the struct the prototype names, at offset 0.
+func (e *env) checkKfuncBTFArg(k *kfuncs.Kfunc, i int, regno uint8, r *reg, a kfuncs.Arg, trusted bool) error {
+	if trusted && (r.isNull() || r.maybeNull()) && !a.Nullable {
+		return e.reject("Possibly NULL pointer passed to trusted arg%d", i)
+	}
+	if a.Nullable && r.isNull() {
+		return nil
+	}
+	switch r.typ {
+	case ptrToBTFID, ptrToSocket, ptrToSockCommon, ptrToTCPSock, ptrToXDPSock:
+	default:
+		// Not a kernel object: the kernel takes the argument for memory, which a struct
+		// holding more than scalars cannot be (get_kfunc_ptr_arg_type).
+		e.reject("max struct nesting depth exceeded")
+		e.note("arg#%d pointer type STRUCT %s must point to scalar, or struct with scalar", i, kfuncStruct(a.Struct))
+		return errReject
+	}
+	if trusted && !(r.typ == ptrToBTFID && (r.refID != 0 || r.flags&flagTrusted != 0)) {
+		return e.reject("R%d must be referenced or trusted", regno)
+	}
+	if r.off != 0 && trusted {
+		return e.reject("R%d must have zero offset when passed to release func or trusted arg to kfunc", regno)
+	}
+	if err := e.checkPtrOffReg(regno, r, true); err != nil {
+		return err
+	}
+	if want := kfuncStruct(a.Struct); r.btf != want {
+		return e.reject("kernel function %s args#%d expected pointer to STRUCT %s but R%d has a pointer to STRUCT %s", k.Name, i, want, regno, r.btf)
+	}
+	return nil
+}
+
+// refineRetval is do_refine_retval_range: the helpers whose integer result the verifier bounds.
+func (e *env) refineRetval(id int32, r0 *reg, meta *callMeta) {
+	const maxErrno = 4095
+	switch id {
+	case 45, 67, 114, 115, 141: // probe_read_str and friends, get_stack, get_task_stack
+		r0.smax, r0.s32max = meta.msizeMax, int32(meta.msizeMax)
+		r0.smin, r0.s32min = -maxErrno, -maxErrno
+	case 8: // get_smp_processor_id: [0, nr_cpu_ids-1]
+		if e.p.NrCPUs <= 0 {
+			return
+		}
+		n := uint64(e.p.NrCPUs - 1)
+		r0.umin, r0.umax, r0.smin, r0.smax = 0, n, 0, int64(n)
+		r0.u32min, r0.u32max, r0.s32min, r0.s32max = 0, uint32(n), 0, int32(n)
+	default:
+		return
+	}
+	r0.sync()
+}

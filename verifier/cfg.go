@@ -170,6 +170,10 @@ func (e *env) checkCFG() error {
 				if in.Src() == vm.PseudoCall {
 					e.prune[pc] = true
 				}
+				if k := e.p.Kfuncs[in.Imm]; in.Src() == vm.PseudoKfuncCall && k != nil && k.Flags&kfuncs.KFIterNext != 0 {
+					// Each call of an iterator's next is a checkpoint (mark_force_checkpoint).
+					e.prune[pc], e.forceCP[pc], e.iterNext[pc] = true, true, true
+				}
 				if in.Src() == 0 {
 					switch in.Imm {
 					case fnLoop, fnForEachMapElem, fnTimerSetCallback, fnFindVMA, fnUserRingbufDrain:
@@ -179,6 +183,7 @@ func (e *env) checkCFG() error {
 				}
 				if pc+1 < n {
 					e.prune[pc+1] = true
+					e.jmpPoint[pc+1] = true
 				}
 				if err := visit(pc, pc+1); err != nil {
 					return err
@@ -199,6 +204,7 @@ func (e *env) checkCFG() error {
 					}
 				}
 				e.prune[t] = true
+				e.jmpPoint[t] = true
 				if err := visit(pc, t); err != nil {
 					return err
 				}
@@ -231,6 +237,12 @@ func (e *env) useDef(pc int) (use, def uint16) {
 		use, def = s, d
 	case vm.ClassLD:
 		def = d
+		if mode := in.Op & 0xe0; mode == 0x20 || mode == 0x40 { // BPF_ABS, BPF_IND
+			use, def = 1<<6, 0x3f
+			if mode == 0x40 {
+				use |= s
+			}
+		}
 	case vm.ClassST:
 		use = d
 	case vm.ClassSTX:

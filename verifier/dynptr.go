@@ -48,6 +48,7 @@ func (e *env) processDynptrArg(idx int, regno uint8, r *reg, a argSpec, meta *ca
 		if a.dyn == dynptrRingbuf {
 			ref = e.acquireReference(idx)
 		}
+		e.markStackWrite(f.frameno, 3<<uint(spi-1))
 		for k, s := range []int{spi, spi - 1} {
 			st := &f.stack[s]
 			st.spilled.setNotInit()
@@ -70,6 +71,7 @@ func (e *env) processDynptrArg(idx int, regno uint8, r *reg, a argSpec, meta *ca
 	}
 	meta.dynRefID = first.spilled.refID
 	meta.dynKind = first.dynKind
+	e.markStackRead(f.frameno, 3<<uint(spi-1))
 	return nil
 }
 
@@ -83,6 +85,7 @@ func (e *env) releaseDynptr(r *reg) error {
 	if ref != 0 && !e.releaseReference(ref) {
 		return errReject
 	}
+	e.markStackWrite(f.frameno, 3<<uint(spi-1))
 	for _, s := range []int{spi, spi - 1} {
 		st := &f.stack[s]
 		st.spilled.setNotInit()
@@ -110,6 +113,7 @@ func (e *env) destroyDynptrSlot(f *funcState, spi int) error {
 	if f.stack[first].spilled.refID != 0 {
 		return e.reject("cannot overwrite referenced dynptr")
 	}
+	e.markStackWrite(f.frameno, 3<<uint(first-1))
 	for _, k := range []int{first, first - 1} {
 		st := &f.stack[k]
 		st.spilled.setNotInit()

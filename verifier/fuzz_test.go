@@ -3,7 +3,9 @@ package verifier_test
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
 
@@ -169,15 +171,39 @@ func FuzzVerifierSoundness(f *testing.F) {
 	f.Add([]byte{2, 20, 0, 0, 4, 30, 1, 0, 6, 3, 1, 9, 4, 0, 0, 0}, uint8(14))
 	f.Add([]byte{9, 1, 2, 3, 0, 1, 2, 3, 7, 0, 0, 0, 8, 0, 0, 1}, uint8(0))
 	f.Add([]byte{2, 60, 0, 0, 0, 5, 0, 0xc5, 9, 7, 0xe7, 0xe9, 5, 3, 2, 0}, uint8(100))
-	f.Fuzz(func(t *testing.T, code []byte, plen uint8) {
+	f.Fuzz(checkSoundness)
+}
+
+// checkSoundness is one run of FuzzVerifierSoundness. A run that takes longer than
+// soundnessDeadline is a finding too (verification and the four runs are bounded), reported with
+// its program so that the fuzzer keeps the input instead of stalling on it.
+func checkSoundness(t *testing.T, code []byte, plen uint8) {
+	done := make(chan string, 1)
+	go func() { done <- soundnessRun(code, plen) }()
+	select {
+	case msg := <-done:
+		if msg != "" {
+			t.Fatal(msg)
+		}
+	case <-time.After(soundnessDeadline):
+		t.Fatalf("verifying and running the program took more than %v\n%s", soundnessDeadline, dump(genProgram(code)))
+	}
+}
+
+const soundnessDeadline = 20 * time.Second
+
+// soundnessRun verifies the program code makes and, when accepted, runs it over four packets;
+// it returns what went wrong, or "".
+func soundnessRun(code []byte, plen uint8) string {
+	{
 		insns := genProgram(code)
 		res, err := verifier.Verify(&verifier.Program{Name: "fuzz", Insns: insns, Type: ebpf.XDP, GPL: true}, verifier.Options{MaxInsns: 30000})
 		if err != nil {
 			var ve *verifier.Error
 			if !errors.As(err, &ve) {
-				t.Fatalf("Verify returned %T: %v", err, err)
+				return fmt.Sprintf("Verify returned %T: %v", err, err)
 			}
-			return
+			return ""
 		}
 		for _, n := range []int{int(plen), int(plen) / 2, 14, 0} {
 			pkt := make([]byte, n)
@@ -190,12 +216,13 @@ func FuzzVerifierSoundness(f *testing.F) {
 			if err := runXDP(insns, pkt); err != nil {
 				var le *vm.LoadError
 				if errors.As(err, &le) {
-					return // the machine refuses what the verifier has no opinion on (e.g. callx)
+					return "" // the machine refuses what the verifier has no opinion on (e.g. callx)
 				}
-				t.Fatalf("accepted (%d insns processed) but faults on a %d-byte packet: %v\n%s", res.Stats.Processed, n, err, dump(insns))
+				return fmt.Sprintf("accepted (%d insns processed) but faults on a %d-byte packet: %v\n%s", res.Stats.Processed, n, err, dump(insns))
 			}
 		}
-	})
+	}
+	return ""
 }
 
 func dump(insns []vm.Instruction) string {

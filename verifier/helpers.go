@@ -31,9 +31,11 @@ const (
 	argTimer
 	argConstStr
 	argDynptr
-	argFixedMem // ARG_PTR_TO_FIXED_SIZE_MEM
-	argPercpuBTF
-	argKptr
+	argFixedMem  // ARG_PTR_TO_FIXED_SIZE_MEM
+	argPercpuBTF // ARG_PTR_TO_PERCPU_BTF_ID
+	argKptr      // ARG_KPTR_XCHG_DEST
+	argBTFID     // ARG_PTR_TO_BTF_ID (a task, a cgroup, ...: btf_ptr_types)
+	argBTFIDNull // ARG_PTR_TO_BTF_ID_OR_NULL
 )
 
 // argSpec is one argument: its type and flags (PTR_MAYBE_NULL, MEM_RDONLY, MEM_UNINIT,
@@ -60,6 +62,8 @@ const (
 	retRingbufMemOrNull
 	retDynptrMemOrNull
 	retBTFIDOrNull
+	// retMemOrBTFID stands for the pointer returns of the helpers whose objects the verifier
+	// does not model (per-CPU pointers, task and cgroup storage, kptrs): an unknown number.
 	retMemOrBTFID
 )
 
@@ -95,6 +99,7 @@ var (
 	stackNull  = argSpec{t: argStack, null: true}
 	sockCommon = argSpec{t: argSockCommon}
 	btfSockCom = argSpec{t: argBTFSockCommon}
+	btfID      = argSpec{t: argBTFID}
 )
 
 func args(a ...argSpec) []argSpec { return a }
@@ -200,7 +205,7 @@ var helperProtos = map[int32]*helperProto{
 	152: {args: args(anything, memRONull, sizeOr0, anything)},
 	155: {args: args(anything, anything)},
 	160: {},
-	163: {args: args(ctxArg, anything, argSpec{t: argFixedMem, size: 4}, anything, anything)},
+	163: {args: args(ctxArg, anything, argSpec{t: argFixedMem, size: 4, uninit: true}, anything, anything)},
 	164: {args: args(mapPtr, funcArg, stackNull, anything)},
 	165: {args: args(argSpec{t: argMem, uninit: true, null: true}, sizeOr0, argSpec{t: argConstStr}, memRONull, sizeOr0), perfmon: true},
 	169: {args: args(argSpec{t: argTimer}, mapPtr, anything)},
@@ -226,12 +231,26 @@ var helperProtos = map[int32]*helperProto{
 	201: {args: args(memUninit, sizeOr0, argSpec{t: argDynptr, rdonly: true}, anything, anything)},
 	202: {args: args(argSpec{t: argDynptr, rdonly: true}, anything, memRO, sizeOr0, anything)},
 	203: {ret: retDynptrMemOrNull, args: args(argSpec{t: argDynptr, rdonly: true}, anything, allocSize0)},
-	204: {args: args(argSpec{t: argFixedMem, size: 20, rdonly: true}, memRO, size), pktAccess: true},
-	205: {args: args(argSpec{t: argFixedMem, size: 40, rdonly: true}, memRO, size), pktAccess: true},
+	204: {args: args(argSpec{t: argFixedMem, size: 20, rdonly: true}, memRO, sizeOr0), pktAccess: true},
+	205: {args: args(argSpec{t: argFixedMem, size: 40, rdonly: true}, memRO, sizeOr0), pktAccess: true},
 	206: {args: args(argSpec{t: argFixedMem, size: 20, rdonly: true}, argSpec{t: argFixedMem, size: 20, rdonly: true}), pktAccess: true},
 	207: {args: args(argSpec{t: argFixedMem, size: 40, rdonly: true}, argSpec{t: argFixedMem, size: 20, rdonly: true}), pktAccess: true},
 	208: {},
 	209: {args: args(mapPtr, funcArg, stackNull, anything)},
+	22:  {args: args(mapPtr, anything)},
+	37:  {args: args(mapPtr, anything)},
+	55:  {args: args(mapPtr, anything, memUninit, size)},
+	120: {args: args(anything, anything, memUninit, size)},
+	141: {args: args(btfID, memUninit, sizeOr0, anything)},
+	153: {ret: retMemOrBTFID, args: args(argSpec{t: argPercpuBTF}, anything)},
+	154: {ret: retMemOrBTFID, args: args(argSpec{t: argPercpuBTF})},
+	156: {ret: retMemOrBTFID, args: args(mapPtr, argSpec{t: argBTFIDNull, null: true}, argSpec{t: argMapValue, null: true}, anything)},
+	157: {args: args(mapPtr, argSpec{t: argBTFIDNull, null: true})},
+	175: {ret: retMemOrBTFID, args: args(btfID)},
+	180: {args: args(btfID, anything, funcArg, stackNull, anything)},
+	194: {ret: retMemOrBTFID, args: args(argSpec{t: argKptr}, argSpec{t: argBTFIDNull, null: true, release: true})},
+	210: {ret: retMemOrBTFID, args: args(mapPtr, btfID, argSpec{t: argMapValue, null: true}, anything)},
+	211: {args: args(mapPtr, btfID)},
 }
 
 // xdpHelpers lists the helpers an XDP program may call on Linux 6.18 with a root loader
@@ -254,20 +273,24 @@ func init() {
 // does not know in detail: its arguments are only required to be initialised.
 var unmodelled = &helperProto{args: args(anything, anything, anything, anything, anything)}
 
-// cgroupClassidCurr is bpf_get_cgroup_classid_curr_proto, which bpf_base_func_proto offers
-// programs without an skb: no arguments, the current task's net_cls classid.
-var cgroupClassidCurr = &helperProto{}
+// Prototypes a program type uses instead of the one in helperProtos.
+var (
+	// bpf_get_cgroup_classid_curr_proto: the classid of the current task, for XDP.
+	cgroupClassidCurr = &helperProto{}
+	// bpf_get_netns_cookie_proto of tc programs: the context or NULL.
+	netnsCookieCtxOrNull = &helperProto{args: args(argSpec{t: argCtx, null: true})}
+)
 
 // xdpFuncProto is the kernel's xdp_func_proto.
 func xdpFuncProto(id int32, p *Program) *helperProto {
 	if !xdpHelpers[id] {
 		return nil
 	}
-	if id == 25 {
+	switch id {
+	case 25:
 		return helperProtos[121] // the xdp variant of perf_event_output
-	}
-	if id == 17 {
-		return cgroupClassidCurr // bpf_base_func_proto's: the current task's classid
+	case 17:
+		return cgroupClassidCurr
 	}
 	if h := helperProtos[id]; h != nil {
 		return h

@@ -34,6 +34,20 @@ type Program struct {
 	Frags bool
 	// GPL says the program's license is GPL-compatible (needed by some helpers).
 	GPL bool
+	// WritableBTF lists, for the kernel structs a program reaches through kfunc pointers
+	// ("nf_conn", "nf_conn___init"), the one member the kernel lets programs write (its
+	// btf_struct_access: nf_conn's mark), as laid out in the kernel BTF the program is relocated
+	// against. Other structs, and these without an entry, are read-only.
+	WritableBTF map[string]BTFMember
+	// NrCPUs is the number of possible CPUs of the machine (the kernel's nr_cpu_ids), which
+	// bounds what bpf_get_smp_processor_id returns; 0 leaves it unbounded.
+	NrCPUs int
+}
+
+// BTFMember is a member of a kernel struct: Owner names the struct in the kernel's messages.
+type BTFMember struct {
+	Owner     string
+	Off, Size int
 }
 
 // Map describes a map as the verifier needs it.
@@ -55,6 +69,10 @@ type Map struct {
 	// Data is the content of a read-only array map's single value (.rodata), so that loads of
 	// constants from it are known, as the kernel knows them for frozen maps; nil otherwise.
 	Data []byte
+	// Control says the map is a BPF_MAP_TYPE_CONTROL map (a proposal that never merged into
+	// Linux, behind --feature control-map): only bpf_map_lookup_elem and bpf_map_update_elem
+	// may be given it.
+	Control bool
 }
 
 // FuncArgKind is what a global function's argument is, from its BTF signature.

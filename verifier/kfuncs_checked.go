@@ -3,15 +3,29 @@ package verifier
 import "github.com/xdpsim/xdpsim/kfuncs"
 
 // KfuncChecked says whether the verifier checks calls of k as the kernel's verifier does. It
-// checks the arguments kinds context, scalar, memory and size, and out-pointer, and integer or
-// no results; kfuncs that hand out or take references, pointers to kernel objects or to memory,
-// dynptrs, iterators, or that open and close critical sections the kernel pairs, it does not
-// model yet: a program calling one is loaded without verification (the simulator says so).
+// checks the arguments kinds context, scalar, memory and size, in- and out-pointer, and pointer to a
+// kernel object (referenced or trusted, of the prototype's struct), integer, no or kernel-object
+// results, references (KF_ACQUIRE, KF_RELEASE, KF_RET_NULL: the conntrack kfuncs), dynptrs made
+// from the packet and passed on, read-only dynptr slices (bpf_dynptr_slice, invalidated with
+// the packet pointers), the number iterator, and RCU read-side and preemption sections (paired
+// on every path); bpf_dynptr_clone, other iterators, and the local-interrupt section kfuncs
+// (whose flags live in a stack slot of their own) it does not model yet: a program calling one
+// is loaded without verification (the simulator says so).
 func KfuncChecked(k *kfuncs.Kfunc) bool {
-	if k.Ret != kfuncs.RetInt && k.Ret != kfuncs.RetVoid {
+	switch k.Ret {
+	case kfuncs.RetInt, kfuncs.RetVoid, kfuncs.RetBTFPtr:
+	case kfuncs.RetMem:
+		// Only the read-only slice of a dynptr and the number iterator's element.
+		if k.Name != "bpf_dynptr_slice" && k.Name != "bpf_iter_num_next" {
+			return false
+		}
+	default:
 		return false
 	}
-	if k.Flags&(kfuncs.KFAcquire|kfuncs.KFRelease|kfuncs.KFIterNew|kfuncs.KFIterNext|kfuncs.KFIterDestroy) != 0 {
+	if uncheckedDynptrKfuncs[k.Name] {
+		return false
+	}
+	if k.Flags&(kfuncs.KFIterNew|kfuncs.KFIterNext|kfuncs.KFIterDestroy) != 0 && iterKind(k.Name) != "num" {
 		return false
 	}
 	if pairedKfuncs[k.Name] {
@@ -19,7 +33,8 @@ func KfuncChecked(k *kfuncs.Kfunc) bool {
 	}
 	for _, a := range k.Args {
 		switch a.Kind {
-		case kfuncs.ArgCtx, kfuncs.ArgScalar, kfuncs.ArgMem, kfuncs.ArgMemSize, kfuncs.ArgOut:
+		case kfuncs.ArgCtx, kfuncs.ArgScalar, kfuncs.ArgMem, kfuncs.ArgMemSize, kfuncs.ArgOut, kfuncs.ArgIn, kfuncs.ArgBTFPtr,
+			kfuncs.ArgDynptr, kfuncs.ArgDynptrUninit, kfuncs.ArgConstSize, kfuncs.ArgIter:
 		default:
 			return false
 		}
@@ -27,10 +42,12 @@ func KfuncChecked(k *kfuncs.Kfunc) bool {
 	return true
 }
 
-// pairedKfuncs open and close sections the kernel's verifier pairs (RCU read-side sections,
-// preemption, local interrupts).
+// uncheckedDynptrKfuncs are dynptr kfuncs with rules of their own the verifier does not model:
+// a clone shares its source's kind and reference.
+var uncheckedDynptrKfuncs = map[string]bool{"bpf_dynptr_clone": true}
+
+// pairedKfuncs open and close sections the kernel's verifier pairs that the verifier does not
+// model: local interrupts.
 var pairedKfuncs = map[string]bool{
-	"bpf_rcu_read_lock": true, "bpf_rcu_read_unlock": true,
-	"bpf_preempt_disable": true, "bpf_preempt_enable": true,
 	"bpf_local_irq_save": true, "bpf_local_irq_restore": true,
 }

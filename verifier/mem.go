@@ -1,6 +1,8 @@
 package verifier
 
 import (
+	"github.com/cilium/ebpf"
+
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -258,11 +260,18 @@ func (e *env) checkMemAccess(idx int, regno uint8, off, size int, t int, valueRe
 			return e.reject("invalid bpf_context access off=%d size=%d", off, size)
 		}
 		e.aux[idx].ctx = true
+		if e.p.Type == ebpf.SchedCLS && off == SkbTstampType {
+			e.info.tstampTypeAccess = true
+		}
 		if d := loaded(); d != nil {
-			if field == scalarValue || field == notInit {
+			if field.typ == scalarValue || field.typ == notInit {
 				d.setUnknown()
 			} else {
-				d.setPointer(field)
+				d.setPointer(field.typ)
+				d.flags = field.flags
+				if d.maybeNull() {
+					d.id = e.newID()
+				}
 			}
 		}
 	case r.typ == ptrToStack:
@@ -277,8 +286,11 @@ func (e *env) checkMemAccess(idx int, regno uint8, off, size int, t int, valueRe
 			return err
 		}
 	case r.isPkt() && !r.maybeNull():
-		if t == accWrite && !e.pt.pktWrite {
-			return e.reject("cannot write into packet")
+		if t == accWrite {
+			if !e.pt.pktWrite {
+				return e.reject("cannot write into packet")
+			}
+			e.info.directWrite = true
 		}
 		if err := e.checkPacketAccess(regno, r, off, size, false); err != nil {
 			return err
@@ -306,7 +318,17 @@ func (e *env) checkMemAccess(idx int, regno uint8, off, size int, t int, valueRe
 		}
 	case r.typ == ptrToBTFID && !r.maybeNull():
 		if t == accWrite {
-			return e.reject("only read is supported")
+			m, ok := e.p.WritableBTF[r.btf]
+			if !ok {
+				return e.reject("only read is supported")
+			}
+			o := int(r.off) + off
+			if o != m.Off {
+				return e.reject("no write support to %s at off %d", m.Owner, o)
+			}
+			if o+size > m.Off+m.Size {
+				return e.reject("write access at off %d with size %d beyond the member of %s ended at %d", o, size, m.Owner, m.Off+m.Size)
+			}
 		}
 		if d := loaded(); d != nil {
 			d.setUnknown()

@@ -41,6 +41,9 @@ func (e *env) recordStackAccess(f int, spi int) {
 	if len(h) == 0 || spi >= 64 {
 		return
 	}
+	if last := h[len(h)-1]; last.stackFrame < 0 && !e.jmpPoint[last.idx] {
+		e.cur.histCnt++ // the kernel's history gains an entry for the access
+	}
 	h[len(h)-1].stackFrame = int8(f)
 	h[len(h)-1].spi = int16(spi)
 }
@@ -49,7 +52,7 @@ func (e *env) recordStackAccess(f int, spi int) {
 // came from.
 func (e *env) markPrecise(regno uint8) {
 	r := &e.regs()[regno]
-	if r.typ != scalarValue || r.precise {
+	if r.typ != scalarValue {
 		return
 	}
 	var bt btState
@@ -69,12 +72,17 @@ func (e *env) markSlotPrecise(f, spi int) {
 	e.backtrack(e.cur, &bt, true)
 }
 
-// backtrack marks the set in st, then walks st's history back to its checkpoint and continues
-// in the checkpoints above. skipFirst skips the instruction being processed (its reads come
-// before its effects).
+// backtrack walks st's history back to its checkpoint and continues in the checkpoints above,
+// marking what bt holds precise in each checkpoint (not in st itself, the current state:
+// only checkpoints are compared). skipFirst skips the instruction being processed (its reads
+// come before its effects). When the history cannot be followed, or the set is not empty at
+// the first state, every scalar of the path becomes precise (the kernel's fallback).
 func (e *env) backtrack(st *vstate, bt *btState, skipFirst bool) {
+	start := st
 	for st != nil {
-		e.markSet(st, bt)
+		if st != start {
+			e.markSet(st, bt)
+		}
 		if bt.empty() {
 			return
 		}
@@ -92,7 +100,7 @@ func (e *env) backtrack(st *vstate, bt *btState, skipFirst bool) {
 				subseq = st.hist[i+1].idx
 			}
 			if !e.backtrackInsn(st.hist[i], subseq, bt) {
-				e.markAllPrecise(st)
+				e.markAllPrecise(start)
 				return
 			}
 			if bt.empty() {
@@ -101,10 +109,12 @@ func (e *env) backtrack(st *vstate, bt *btState, skipFirst bool) {
 		}
 		st = st.parent
 	}
+	e.markAllPrecise(start)
 }
 
-// markSet marks what bt holds precise in st, and drops from bt what needs no more tracing
-// (pointers, values already precise there: their own history was traced when they became so).
+// markSet marks what bt holds precise in the checkpoint st, and drops from bt what needs no
+// more tracing: pointers, and values already precise there (their history was traced when they
+// became so).
 func (e *env) markSet(st *vstate, bt *btState) {
 	for fi := 0; fi < maxCallFrames; fi++ {
 		if bt.regs[fi] == 0 && bt.stack[fi] == 0 {
@@ -119,7 +129,7 @@ func (e *env) markSet(st *vstate, bt *btState) {
 				continue
 			}
 			rg := &f.regs[r]
-			if rg.typ != scalarValue {
+			if rg.typ != scalarValue || rg.precise {
 				bt.regs[fi] &^= 1 << r
 				continue
 			}
@@ -130,7 +140,7 @@ func (e *env) markSet(st *vstate, bt *btState) {
 				continue
 			}
 			s := &f.stack[spi]
-			if !s.isSpilled() || s.spilled.typ != scalarValue {
+			if !s.isSpilled() || s.spilled.typ != scalarValue || s.spilled.precise {
 				bt.stack[fi] &^= 1 << spi
 				continue
 			}
@@ -139,10 +149,10 @@ func (e *env) markSet(st *vstate, bt *btState) {
 	}
 }
 
-// markAllPrecise is the fallback when the history cannot be followed: every scalar of st and
-// of the checkpoints above it becomes precise.
+// markAllPrecise is the fallback when the history cannot be followed: every scalar of the
+// checkpoints above st becomes precise.
 func (e *env) markAllPrecise(st *vstate) {
-	for ; st != nil; st = st.parent {
+	for st = st.parent; st != nil; st = st.parent {
 		st.forEachReg(func(r *reg) {
 			if r.typ == scalarValue {
 				r.precise = true
@@ -249,8 +259,13 @@ func (e *env) backtrackInsn(h histEntry, subseq int32, bt *btState) bool {
 			*regs |= 1 << src
 		}
 	case vm.ClassLD:
-		if ins.Op == vm.OpLdImm64 {
-			*regs &^= 1 << dst
+		if !isSet(dst) {
+			return true
+		}
+		*regs &^= 1 << dst
+		if ins.Op != vm.OpLdImm64 {
+			// BPF_LD_[ABS|IND]: the kernel does not trace through them either.
+			return false
 		}
 	case vm.ClassJMP, vm.ClassJMP32:
 		switch ins.Op & 0xf0 {

@@ -4,27 +4,58 @@ package verifier
 // states already explored there; one that is known safe and at least as general as the
 // current one makes further exploration unnecessary.
 
+// The ways to compare a state with a checkpoint (enum exact_level).
+type cmpMode uint8
+
+const (
+	// cmpNotExact: what the checkpoint did not need (imprecise scalars, dead values) may differ.
+	cmpNotExact cmpMode = iota
+	// cmpRangeWithin: every value of the current state must lie within the checkpoint's, precise
+	// or not (for checkpoints whose marks may not be final yet).
+	cmpRangeWithin
+	// cmpExact: identical states (the infinite loop check).
+	cmpExact
+)
+
 func (e *env) isStateVisited(idx int) (bool, error) {
 	cur := e.cur
-	force := e.forceCP[idx]
+	// A long jump history forces a checkpoint, so that it is not carried on forever (the
+	// kernel's limit of 40 entries).
+	force := e.forceCP[idx] || cur.histCnt > 40
 	add := force
 	if e.jmps-e.prevJmps >= 2 && e.processed-e.prevInsns >= 8 {
 		add = true
 	}
+	e.cleanLiveStates(idx, cur)
 	list := e.explored[idx]
-	n := 0
-	for _, sl := range list {
+	// The newest checkpoints first, as the kernel keeps them.
+	statesCnt := 0
+	for i := len(list) - 1; i >= 0; i-- {
+		sl := list[i]
+		statesCnt++
 		if sl.st.insnIdx != idx {
 			continue
 		}
 		if sl.st.branches > 0 {
 			// A state on the current path (a loop) or one whose exploration is not finished.
-			if e.aux[idx].callback && e.statesEqual(sl.st, cur, idx, false) {
-				sl.hits++
-				e.propagatePrecision(sl.st)
-				return true, nil
+			loopCheck := true
+			if e.iterNext[idx] {
+				// Another turn of an iterator loop: covered when the state is within the
+				// earlier one's ranges and the iterator may still give elements.
+				if e.statesEqual(sl.st, cur, idx, cmpRangeWithin) && e.iterActive(cur) {
+					e.hit(idx, i, sl)
+					return true, nil
+				}
+				loopCheck = false
+			} else if e.forceCP[idx] { // the call calls a callback
+				if e.statesEqual(sl.st, cur, idx, cmpRangeWithin) {
+					e.hit(idx, i, sl)
+					return true, nil
+				}
+				loopCheck = false
 			}
-			if e.statesMaybeLooping(sl.st, cur) && e.statesEqual(sl.st, cur, idx, true) {
+			if loopCheck && e.statesMaybeLooping(sl.st, cur) && e.statesEqual(sl.st, cur, idx, cmpExact) &&
+				!iterDepthsDiffer(sl.st, cur) {
 				e.rejectAt(e.lastInsn, "infinite loop detected at insn %d", idx)
 				e.note("cur state:%s", e.formatState(cur, true))
 				e.note("old state:%s", e.formatState(sl.st, true))
@@ -33,28 +64,29 @@ func (e *env) isStateVisited(idx int) (bool, error) {
 			if !force && e.jmps-e.prevJmps < 20 && e.processed-e.prevInsns < 100 {
 				add = false
 			}
-			list[n] = sl
-			n++
-			continue
-		}
-		if e.statesEqual(sl.st, cur, idx, false) {
-			sl.hits++
-			e.propagatePrecision(sl.st)
-			e.explored[idx] = append(list[:n], list[n:]...)
+		} else if e.statesEqual(sl.st, cur, idx, cmpNotExact) {
+			e.hit(idx, i, sl)
 			return true, nil
 		}
-		sl.misses++
-		// Evict states that rarely help.
-		if sl.misses > sl.hits*3+3 {
-			e.curStates--
-			continue
+		// A miss. When no new state is going to be added, misses are not counted: several
+		// iterations of a loop would otherwise evict the states of its first ones.
+		if add {
+			sl.misses++
 		}
-		list[n] = sl
-		n++
+		// Evict states that rarely help (a callback's checkpoints that are still being
+		// explored get more chances).
+		n := 3
+		if force && sl.st.branches > 0 {
+			n = 64
+		}
+		if sl.misses > sl.hits*n+n {
+			list[i] = nil
+			e.curStates--
+		}
 	}
-	list = list[:n]
-	e.explored[idx] = list
-	e.maxStatesPerInsn = max(e.maxStatesPerInsn, len(list))
+	e.explored[idx] = compactExplored(list)
+	list = e.explored[idx]
+	e.maxStatesPerInsn = max(e.maxStatesPerInsn, statesCnt)
 	if !add {
 		return false, nil
 	}
@@ -68,16 +100,68 @@ func (e *env) isStateVisited(idx int) (bool, error) {
 	ck.branches = 1
 	ck.parent = cur.parent
 	cur.parent = ck
-	cur.hist = cur.hist[:0]
+	cur.hist, cur.histCnt = cur.hist[:0], 0
 	e.explored[idx] = append(list, &explored{st: ck})
 	return false, nil
 }
 
-// cleanState forgets the registers that are dead at idx (the kernel's clean_verifier_state
-// with its register liveness), so that comparisons ignore them.
-func (e *env) cleanState(st *vstate, idx int) {
+// hit records that checkpoint sl (at position i of the list at idx) covers the current state,
+// whose precision needs then reach its own history too.
+func (e *env) hit(idx, i int, sl *explored) {
+	sl.hits++
+	e.explored[idx] = compactExplored(e.explored[idx])
+	e.propagatePrecision(sl.st)
+}
+
+// compactExplored drops the evicted (nil) entries of a list.
+func compactExplored(list []*explored) []*explored {
+	n := 0
+	for _, sl := range list {
+		if sl != nil {
+			list[n] = sl
+			n++
+		}
+	}
+	for i := n; i < len(list); i++ {
+		list[i] = nil
+	}
+	return list[:n]
+}
+
+// cleanLiveStates forgets what is dead in the checkpoints at idx whose paths are all explored
+// (clean_live_states): only then are the stack liveness marks of their future complete.
+func (e *env) cleanLiveStates(idx int, cur *vstate) {
+	for _, sl := range e.explored[idx] {
+		st := sl.st
+		if st.branches > 0 || st.insnIdx != idx || st.cleaned || !sameCallsites(st, cur) {
+			continue
+		}
+		e.cleanState(st)
+	}
+}
+
+func sameCallsites(a, b *vstate) bool {
+	if a.curframe != b.curframe {
+		return false
+	}
+	for i := a.curframe; i >= 0; i-- {
+		if a.frames[i].callsite != b.frames[i].callsite {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanState forgets the registers and stack slots of st that no path reads again (the kernel's
+// clean_verifier_state: register liveness from compute_live_registers, stack liveness from
+// liveness.c), so that comparisons ignore them.
+func (e *env) cleanState(st *vstate) {
+	st.cleaned = true
+	for f := 0; f <= st.curframe; f++ {
+		e.lv.query[f] = e.instance(e.chainOf(st, f))
+	}
 	for fi, f := range st.frames {
-		at := idx
+		at := st.insnIdx
 		if fi < st.curframe {
 			cs := st.frames[fi+1].callsite
 			if st.frames[fi+1].inCallback {
@@ -86,14 +170,22 @@ func (e *env) cleanState(st *vstate, idx int) {
 				at = cs + 1
 			}
 		}
-		if at < 0 || at >= len(e.live) {
-			continue
-		}
-		live := e.live[at]
-		for r := 0; r < 10; r++ {
-			if live&(1<<r) == 0 {
-				f.regs[r].setNotInit()
+		if at >= 0 && at < len(e.live) {
+			live := e.live[at]
+			for r := 0; r < 10; r++ {
+				if live&(1<<r) == 0 {
+					f.regs[r].setNotInit()
+				}
 			}
+		}
+		for spi := range f.stack {
+			if spi < 64 && e.slotAlive(st, fi, spi) {
+				continue
+			}
+			s := &f.stack[spi]
+			s.spilled.setNotInit()
+			s.dynKind, s.dynptrFirst = dynptrNone, false
+			s.slot = [8]slotType{}
 		}
 	}
 }
@@ -136,9 +228,9 @@ func (m *idmap) check(o, c uint32) bool {
 	return true
 }
 
-// statesEqual reports whether old (a checkpoint) covers cur at insn idx; exact asks for
-// identity (the loop check).
-func (e *env) statesEqual(old, cur *vstate, idx int, exact bool) bool {
+// statesEqual reports whether old (a checkpoint) covers cur at insn idx, in the comparison
+// mode m.
+func (e *env) statesEqual(old, cur *vstate, idx int, m cmpMode) bool {
 	if old.curframe != cur.curframe {
 		return false
 	}
@@ -146,6 +238,9 @@ func (e *env) statesEqual(old, cur *vstate, idx int, exact bool) bool {
 		return false
 	}
 	if old.activeLock != 0 && (old.lockMap != cur.lockMap || old.lockOff != cur.lockOff) {
+		return false
+	}
+	if old.activeRCU != cur.activeRCU || old.activePreempt != cur.activePreempt {
 		return false
 	}
 	for i := range old.frames {
@@ -163,23 +258,23 @@ func (e *env) statesEqual(old, cur *vstate, idx int, exact bool) bool {
 		}
 	}
 	for i := range old.frames {
-		if !e.funcStatesEqual(old.frames[i], cur.frames[i], ids, exact) {
+		if !e.funcStatesEqual(old.frames[i], cur.frames[i], ids, m) {
 			return false
 		}
 	}
 	return true
 }
 
-func (e *env) funcStatesEqual(old, cur *funcState, ids *idmap, exact bool) bool {
-	if old.cbDepth != cur.cbDepth && exact {
+func (e *env) funcStatesEqual(old, cur *funcState, ids *idmap, m cmpMode) bool {
+	if old.cbDepth != cur.cbDepth && m == cmpExact {
 		return false
 	}
 	for r := 0; r < 10; r++ {
-		if !e.regsafe(&old.regs[r], &cur.regs[r], ids, exact) {
+		if !e.regsafe(&old.regs[r], &cur.regs[r], ids, m) {
 			return false
 		}
 	}
-	return e.stacksafe(old, cur, ids, exact)
+	return e.stacksafe(old, cur, ids, m)
 }
 
 func rangeWithin(o, c *reg) bool {
@@ -194,22 +289,22 @@ func regsExact(o, c *reg, ids *idmap) bool {
 }
 
 // regsafe is the kernel's regsafe: old covers cur.
-func (e *env) regsafe(o, c *reg, ids *idmap, exact bool) bool {
+func (e *env) regsafe(o, c *reg, ids *idmap, m cmpMode) bool {
+	if m == cmpExact {
+		return regsExact(o, c, ids)
+	}
 	if o.typ == notInit {
-		return !exact || c.typ == notInit
+		return m == cmpNotExact || c.typ == notInit
 	}
 	if c.typ == notInit {
 		return false
-	}
-	if exact {
-		return regsExact(o, c, ids)
 	}
 	if o.typ != c.typ || o.flags != c.flags {
 		return false
 	}
 	switch o.typ {
 	case scalarValue:
-		if !o.precise {
+		if !o.precise && m == cmpNotExact {
 			return true
 		}
 		if o.addC != c.addC || (o.addC && o.off != c.off) {
@@ -243,65 +338,77 @@ func (e *env) checkScalarIDs(o, c uint32, ids *idmap) bool {
 	return ids.check(o, c)
 }
 
-func (e *env) stacksafe(old, cur *funcState, ids *idmap, exact bool) bool {
+// stacksafe compares the stack of a frame (the kernel's stacksafe): the slots the checkpoint
+// holds, byte by byte; what the current state holds beyond them the checkpoint never needed.
+func (e *env) stacksafe(old, cur *funcState, ids *idmap, m cmpMode) bool {
 	for spi := range old.stack {
 		os := &old.stack[spi]
 		var cs *stackSlot
 		if spi < len(cur.stack) {
 			cs = &cur.stack[spi]
 		}
-		for i := 0; i < 8; i++ {
-			ot := os.slot[i]
-			ct := stackInvalid
-			if cs != nil {
-				ct = cs.slot[i]
+		// Bytes in the kernel's order: slot[0] (the highest address) first.
+		for k := 0; k < 8; k++ {
+			ot := os.slot[k]
+			if m != cmpNotExact && (cs == nil || cs.slot[k] != ot) {
+				return false
 			}
-			if exact {
-				if ot != ct {
-					return false
-				}
-				continue
-			}
-			if ot == stackInvalid || ot == stackMisc {
-				// A root loader may read anything: data covers any content.
+			if ot == stackInvalid || ot == stackMisc { // a root loader may read any byte
 				continue
 			}
 			if cs == nil {
 				return false
 			}
-			if ot == stackZero && ct == stackZero {
-				continue
+			ct := cs.slot[k]
+			// A 64-bit scalar spill against data bytes and the reverse: data reads as an
+			// unknown scalar, so compare as registers.
+			if or, cr := scalarForStack(os, k), scalarForStack(cs, k); or != nil && cr != nil {
+				if !e.regsafe(or, cr, ids, m) {
+					return false
+				}
+				break
 			}
 			if ot != ct {
-				// A spilled 64-bit scalar against all-misc bytes and the reverse.
-				if ot == stackSpill && os.isSpilledScalar64() && !os.spilled.precise {
-					continue
+				return false
+			}
+			if k != 7 {
+				continue
+			}
+			switch os.slot[7] {
+			case stackSpill:
+				if !e.regsafe(&os.spilled, &cs.spilled, ids, m) {
+					return false
 				}
-				return false
-			}
-		}
-		if cs == nil {
-			continue
-		}
-		switch {
-		case os.slot[7] == stackSpill && cs.slot[7] == stackSpill:
-			if !e.regsafe(&os.spilled, &cs.spilled, ids, exact) {
-				return false
-			}
-		case os.slot[7] == stackDynptr:
-			if os.dynKind != cs.dynKind || os.dynptrFirst != cs.dynptrFirst || !ids.check(os.spilled.refID, cs.spilled.refID) {
-				return false
-			}
-		}
-	}
-	if exact && len(cur.stack) > len(old.stack) {
-		for spi := len(old.stack); spi < len(cur.stack); spi++ {
-			for _, t := range cur.stack[spi].slot {
-				if t != stackInvalid {
+			case stackIter:
+				// The depth is not compared (stacksafe ignores iter.depth).
+				if os.iterDrained != cs.iterDrained || !ids.check(os.spilled.refID, cs.spilled.refID) {
+					return false
+				}
+			case stackDynptr:
+				if os.dynKind != cs.dynKind || os.dynptrFirst != cs.dynptrFirst ||
+					(os.spilled.refID != 0) != (cs.spilled.refID != 0) ||
+					(os.spilled.refID != 0 && !ids.check(os.spilled.refID, cs.spilled.refID)) {
 					return false
 				}
 			}
 		}
 	}
 	return true
+}
+
+// unboundScalar is what data bytes read as.
+var unboundScalar = unknownReg()
+
+// scalarForStack is scalar_reg_for_stack: the spilled scalar when byte k is part of one, an
+// unknown scalar when bytes k..7 are all data (or, for a root loader, uninitialised), else nil.
+func scalarForStack(s *stackSlot, k int) *reg {
+	if s.slot[k] == stackSpill && s.spilled.typ == scalarValue {
+		return &s.spilled
+	}
+	for i := k; i < 8; i++ {
+		if s.slot[i] != stackMisc && s.slot[i] != stackInvalid {
+			return nil
+		}
+	}
+	return &unboundScalar
 }

@@ -51,6 +51,9 @@ const (
 	flagUntrusted
 	flagTrusted
 	flagAlloc
+	// flagPktSlice marks memory a slice of an skb or xdp dynptr points to (DYNPTR_TYPE_SKB or
+	// _XDP on PTR_TO_MEM): packet data, invalidated with the packet pointers. Not printed.
+	flagPktSlice
 )
 
 // reg is the abstract value of a register or of a spilled register (struct bpf_reg_state).

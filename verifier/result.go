@@ -17,6 +17,13 @@ type Result struct {
 	// to the slot of Program.Insns it comes from. Both are nil when the program was rejected.
 	Xlated []vm.Instruction
 	Origin []int
+	// TstampTypeAccess says a tc program reads __sk_buff's tstamp_type (the kernel's
+	// prog->tstamp_type_access), which makes tstamp a plain field to it.
+	TstampTypeAccess bool
+	// DirectWrite says the program stores into packet data through packet pointers (the
+	// kernel's seen_direct_write): a tc program then starts with the prologue that unclones
+	// the skb.
+	DirectWrite bool
 }
 
 // Error is a rejection: the instruction the kernel blames (the kernel's numbering, in which a

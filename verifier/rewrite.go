@@ -8,7 +8,7 @@ import (
 )
 
 // rewrite applies the program type's context rewriting (convert_ctx_accesses) to every load
-// the exploration saw reading the context, moving jumps, calls and function addresses so that
+// and store the exploration saw accessing the context, puts the type's prologue in front, moving jumps, calls and function addresses so that
 // they keep their targets. The result is what `bpftool prog dump xlated` shows for the
 // program, as far as context accesses go: the kernel's other rewrites (helper inlining, map
 // pointer loads, dead code removal) are not made.
@@ -17,11 +17,20 @@ func (e *env) rewrite() ([]vm.Instruction, []int, error) {
 	out := make([]vm.Instruction, 0, n+8)
 	origin := make([]int, 0, n+8)
 	newPos := make([]int, n+1)
+	var prologue []vm.Instruction
+	if e.pt.prologue != nil {
+		prologue = e.pt.prologue(e.info)
+	}
+	for _, x := range prologue {
+		out = append(out, x)
+		origin = append(origin, 0)
+	}
 	for pc := 0; pc < n; pc++ {
 		newPos[pc] = len(out)
 		ins := e.insns[pc]
-		if e.aux[pc].ctx && ins.Class() == vm.ClassLDX && e.pt.convertCtx != nil {
-			if x := e.pt.convertCtx(ins, ctxAccess{off: int(ins.Off), size: sizeBytes(ins.Op), attach: e.p.AttachType, prog: e.p}); x != nil {
+		if e.aux[pc].ctx && !e.second[pc] && e.pt.convertCtx != nil {
+			if x := e.pt.convertCtx(ins, ctxAccess{off: int(ins.Off), size: sizeBytes(ins.Op), write: ins.Class() != vm.ClassLDX,
+				attach: e.p.AttachType, prog: e.p, info: e.info}); x != nil {
 				for _, xi := range x {
 					out = append(out, xi)
 					origin = append(origin, pc)
@@ -47,7 +56,13 @@ func (e *env) rewrite() ([]vm.Instruction, []int, error) {
 			if t < 0 || t > n {
 				return delta, false
 			}
-			return newPos[t] - at - 1, true
+			// A jump to the first instruction lands on the prologue, as the kernel's
+			// bpf_patch_insn_data leaves it.
+			nt := newPos[t]
+			if t == 0 {
+				nt = 0
+			}
+			return nt - at - 1, true
 		}
 		switch {
 		case ins.Op == vm.OpLdImm64 && ins.Src() == vm.PseudoFunc,

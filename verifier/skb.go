@@ -475,3 +475,16 @@ func SkbTCPrologue() []vm.Instruction {
 		vm.Make(vm.ClassALU64|vm.AluMov|vm.SrcX, r1, r6, 0, 0),
 	}
 }
+
+// SkbReadsTstampType is the answer for a tc program that is not verified (xdpsim run
+// --no-verify): whether it holds a one-byte load at tstamp_type's offset, through whatever
+// register. A verified program's answer is the verifier's, which knows which loads read the
+// context ([Result.TstampTypeAccess]).
+func SkbReadsTstampType(insns []vm.Instruction) bool {
+	for _, in := range insns {
+		if in.Class() == vm.ClassLDX && in.Op&0x18 == vm.SizeB && in.Off == SkbTstampType {
+			return true
+		}
+	}
+	return false
+}

@@ -73,11 +73,20 @@ func (e *env) checkStackWrite(regno uint8, r *reg, off, size int, valueReg int) 
 		return err
 	}
 	aligned := soff%8 == 0
+	if aligned && size == 8 {
+		// Only a write of the whole slot kills what it held (for stack liveness).
+		e.markStackWrite(f.frameno, 1<<uint(spi))
+	}
 	switch {
 	case val != nil && aligned && val.typ == scalarValue:
 		e.recordStackAccess(f.frameno, spi)
+		fits := bits.Len64(val.umax) <= 8*size
+		if fits && val.id == 0 && !val.varOff.isConst() {
+			// The spill and the register stay linked (assign_scalar_id_before_mov).
+			val.id = e.newID()
+		}
 		e.saveRegState(f, spi, val, size)
-		if bits.Len64(val.umax) > 8*size {
+		if !fits {
 			s.spilled.id = 0
 			s.spilled.addC = false
 		}
@@ -106,6 +115,10 @@ func (e *env) checkStackWrite(regno uint8, r *reg, off, size int, valueReg int) 
 		}
 		if (val != nil && val.isNull()) || (val == nil && e.stImm && e.stImmVal == 0) {
 			typ = stackZero
+			if val != nil {
+				// Zero bytes that are no spill: what they hold is the register's exact value.
+				e.markPrecise(uint8(valueReg))
+			}
 		}
 		for i := 0; i < size; i++ {
 			s.slot[(slot-i)%8] = typ
@@ -181,6 +194,7 @@ func (e *env) checkStackRead(regno uint8, r *reg, off, size int, valueReg int) e
 	slot := int(-soff - 1)
 	s := &f.stack[spi]
 	e.scratchSlot(f, spi)
+	e.markStackRead(f.frameno, 1<<uint(spi))
 	var d *reg
 	if valueReg >= 0 {
 		d = &e.regs()[valueReg]
@@ -199,6 +213,11 @@ func (e *env) checkStackRead(regno uint8, r *reg, off, size int, valueReg int) e
 			}
 			if size <= spillSize && soff%8 == 0 {
 				e.recordStackAccess(f.frameno, spi)
+				if size == 4 && spillSize == 4 && s.spilled.id == 0 && !s.spilled.varOff.isConst() &&
+					bits.Len64(s.spilled.umax) <= 32 {
+					// The fill and the slot stay linked (assign_scalar_id_before_mov).
+					s.spilled.id = e.newID()
+				}
 				*d = s.spilled
 				if bits.Len64(s.spilled.umax) > size*8 {
 					d.id, d.addC, d.off = 0, false, 0
@@ -220,6 +239,8 @@ func (e *env) checkStackRead(regno uint8, r *reg, off, size int, valueReg int) e
 			}
 			switch {
 			case spills == size && s.spilled.isNull():
+				// A fill of the spilled zero: the history keeps it for precision.
+				e.recordStackAccess(f.frameno, spi)
 				d.setConst(0)
 			case zeros == size:
 				d.setConst(0)
@@ -257,6 +278,7 @@ func (e *env) checkStackRead(regno uint8, r *reg, off, size int, valueReg int) e
 func (e *env) checkStackReadVarOff(f *funcState, r *reg, off, size int, valueReg int) error {
 	minOff := r.smin + int64(off)
 	maxOff := r.smax + int64(off) + int64(size)
+	e.markStackRangeRead(f, minOff, maxOff)
 	zeros := 0
 	for o := minOff; o < maxOff; o++ {
 		spi, i := byteAt(o)
@@ -303,6 +325,7 @@ func (e *env) checkStackRange(regno uint8, r *reg, off, size int, write bool, ze
 		minOff = r.smin + int64(off)
 		maxOff = r.smax + int64(off) + int64(size)
 	}
+	e.markStackRangeRead(f, minOff, maxOff)
 	for o := minOff; o < maxOff; o++ {
 		spi, i := byteAt(o)
 		s := &f.stack[spi]
@@ -326,4 +349,17 @@ func (e *env) checkStackRange(regno uint8, r *reg, off, size int, write bool, ze
 		s.slot[i] = stackMisc
 	}
 	return nil
+}
+
+// markStackRangeRead records a read of every slot [minOff, maxOff) touches: reading any byte of
+// a slot reads the slot.
+func (e *env) markStackRangeRead(f *funcState, minOff, maxOff int64) {
+	var mask uint64
+	for o := minOff; o < maxOff; o++ {
+		spi, _ := byteAt(o)
+		if spi < 64 {
+			mask |= 1 << uint(spi)
+		}
+	}
+	e.markStackRead(f.frameno, mask)
 }

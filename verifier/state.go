@@ -22,6 +22,9 @@ type stackSlot struct {
 	// dynptr: the kind of a dynptr whose first slot this is (dynptrFirst set).
 	dynKind     dynptrKind
 	dynptrFirst bool
+	// iterator (stackIter): whether it may still give elements, and how many it gave on this path.
+	iterDrained bool
+	iterDepth   int
 }
 
 func (s *stackSlot) isSpilled() bool { return s.slot[7] == stackSpill }
@@ -102,17 +105,25 @@ type vstate struct {
 	activeLock uint32
 	lockMap    int32
 	lockOff    int64
+	// activeRCU: inside a bpf_rcu_read_lock section; activePreempt: how many
+	// bpf_preempt_disable calls are not yet matched.
+	activeRCU     bool
+	activePreempt int
 	// Search bookkeeping: the checkpoint this state descends from, and, for a checkpoint, how
 	// many paths from it are still being explored.
 	parent   *vstate
 	branches int
 	insnIdx  int
+	cleaned  bool // a checkpoint whose dead registers and slots were forgotten
 	// loop and callback bookkeeping
 	cbUnrollDepth int
 	dfsDepth      int
 	// hist lists the instructions processed since the checkpoint parent, for precision
 	// backtracking.
 	hist []histEntry
+	// histCnt is how many entries the kernel's jump history would hold for hist: the
+	// instructions at jump points and the stack accesses.
+	histCnt int
 }
 
 func (s *vstate) cur() *funcState { return s.frames[s.curframe] }

@@ -55,12 +55,15 @@ func (e *env) step(idx int, ins vm.Instruction) (exit bool, err error) {
 		if ins.Op != vm.OpLdImm64 {
 			mode := ins.Op & 0xe0
 			if mode == 0x20 || mode == 0x40 { // BPF_ABS, BPF_IND
-				return false, e.reject("BPF_LD_[ABS|IND] instructions not allowed for this program type")
+				err = e.checkLdAbs(ins)
+				break
 			}
 			return false, e.reject("invalid BPF_LD mode")
 		}
-		err = e.checkLdImm64(idx, ins)
-		next = idx + 2
+		if ins.Op == vm.OpLdImm64 {
+			err = e.checkLdImm64(idx, ins)
+			next = idx + 2
+		}
 	case vm.ClassJMP, vm.ClassJMP32:
 		e.jmps++
 		op := ins.Op & 0xf0
@@ -227,5 +230,45 @@ func (e *env) checkResourceLeak(exception, checkLock bool, prefix string) error 
 		e.note("%s would lead to reference leak", prefix)
 		return errReject
 	}
+	if checkLock && st.activeRCU {
+		return e.reject("%s cannot be used inside bpf_rcu_read_lock-ed region", prefix)
+	}
+	if checkLock && st.activePreempt > 0 {
+		return e.reject("%s cannot be used inside bpf_preempt_disable-ed region", prefix)
+	}
+	return nil
+}
+
+// checkLdAbs is check_ld_abs: the legacy packet loads BPF_LD_[ABS|IND] of the skb program types,
+// which read the context from R6 and leave the loaded bytes in R0 (or end the program with 0 when
+// they are out of the packet).
+func (e *env) checkLdAbs(ins vm.Instruction) error {
+	if !e.pt.ldAbs {
+		return e.reject("BPF_LD_[ABS|IND] instructions not allowed for this program type")
+	}
+	abs := ins.Op&0xe0 == 0x20
+	if ins.Dst() != 0 || ins.Off != 0 || ins.Op&0x18 == vm.SizeDW || (abs && ins.Src() != 0) {
+		return e.reject("BPF_LD_[ABS|IND] uses reserved fields")
+	}
+	if err := e.readReg(6); err != nil {
+		return err
+	}
+	if err := e.checkResourceLeak(false, true, "BPF_LD_[ABS|IND]"); err != nil {
+		return err
+	}
+	regs := e.regs()
+	if regs[6].typ != ptrToCtx {
+		return e.reject("at the time of BPF_LD_ABS|IND R6 != pointer to skb")
+	}
+	if !abs {
+		if err := e.readReg(ins.Src()); err != nil {
+			return err
+		}
+	}
+	if err := e.checkPtrOffReg(6, &regs[6], false); err != nil {
+		return err
+	}
+	e.clearCallerSaved()
+	regs[0].setUnknown()
 	return nil
 }

@@ -86,8 +86,13 @@ type env struct {
 	curStates, peakStates, totalStates   int
 	maxStatesPerInsn                     int
 
-	prune    []bool
-	forceCP  []bool
+	prune   []bool
+	forceCP []bool
+	// jmpPoint marks the instructions the kernel records in a state's jump history when they
+	// are reached (branch targets and call return sites: mark_jmp_point).
+	jmpPoint []bool
+	// iterNext marks the calls of an iterator's next kfunc (checkpoints of their own).
+	iterNext []bool
 	second   []bool // second slot of a lddw
 	live     []uint16
 	aux      []insnAux
@@ -105,6 +110,10 @@ type env struct {
 	stImmVal            int64
 	markDeadFallthrough bool
 	innerIdx            map[int32]int32 // map index of a map-in-map -> index of its inner map
+	info                progInfo
+	popped              bool // the current path was just taken from the stack
+	lv                  stackLiveness
+	lineOpen            bool // the log's last line is an instruction's, without its newline
 }
 
 // Verify checks p as the kernel's verifier would. It returns the result (with the log) in every
@@ -134,6 +143,8 @@ func Verify(p *Program, opts Options) (*Result, error) {
 	n := len(p.Insns)
 	e.prune = make([]bool, n)
 	e.forceCP = make([]bool, n)
+	e.jmpPoint = make([]bool, n)
+	e.iterNext = make([]bool, n)
 	e.second = make([]bool, n)
 	e.aux = make([]insnAux, n)
 	e.explored = make([][]*explored, n)
@@ -166,6 +177,7 @@ func Verify(p *Program, opts Options) (*Result, error) {
 		return res, xerr
 	}
 	res.Xlated, res.Origin = x, origin
+	res.TstampTypeAccess, res.DirectWrite = e.info.tstampTypeAccess, e.info.directWrite
 	return res, nil
 }
 
@@ -204,6 +216,11 @@ func (e *env) prepareLines() {
 // verbose writes to the log when logging.
 func (e *env) verbose(format string, args ...any) {
 	if e.opts.LogLevel > 0 {
+		if e.lineOpen {
+			// What an instruction prints goes on lines of its own, after the instruction's.
+			e.log.WriteByte('\n')
+			e.lineOpen = false
+		}
 		fmt.Fprintf(&e.log, format, args...)
 	}
 }
@@ -247,6 +264,7 @@ func (e *env) run() error {
 		return err
 	}
 	e.computeLiveness()
+	e.computePostorder()
 	if e.opts.LogLevel >= 2 {
 		e.logLiveness()
 	}
@@ -301,6 +319,8 @@ func (e *env) checkMain() error {
 // doCheck explores every path from st at instruction start.
 func (e *env) doCheck(st *vstate, start int) error {
 	e.cur = st
+	e.lv.cur = nil
+	e.popped = false
 	e.idx = start
 	e.prevIdx = start
 	e.stack = e.stack[:0]
@@ -337,6 +357,10 @@ func (e *env) doCheck(st *vstate, start int) error {
 			}
 		}
 		if e.opts.LogLevel > 0 {
+			if e.printSt && e.opts.LogLevel > 1 && e.popped {
+				e.verbose("\nfrom %d to %d:%s\n", e.prevIdx, idx, e.formatState(e.cur, true))
+			}
+			e.popped = false
 			if e.printSt {
 				e.verbose("%d:%s\n", idx, e.formatState(e.cur, true))
 				e.printSt = false
@@ -349,19 +373,28 @@ func (e *env) doCheck(st *vstate, start int) error {
 		e.scratchRegs, e.scratchStack = 0, 0
 		e.lastInsn = idx
 		e.cur.hist = append(e.cur.hist, histEntry{idx: int32(idx), frame: int8(e.cur.curframe), stackFrame: -1})
+		if e.jmpPoint[idx] {
+			e.cur.histCnt++
+		}
 		var text string
 		if e.opts.LogLevel > 0 {
 			text = fmt.Sprintf("%d: %s", idx, assembly.FormatKernel(e.insns, idx, &assembly.KernelOptions{CallName: e.callName, Imm: assembly.BPFToolImm}))
 			e.log.WriteString(text)
+			e.lineOpen = true
 		}
 		logMark := e.log.Len()
+		e.resetStackWrites(idx)
 		exit, err := e.step(idx, ins)
+		if err == nil {
+			e.commitStackWrites()
+		}
 		if err != nil {
 			if e.opts.LogLevel > 0 && e.log.Len() == logMark {
 				// nothing: the error printed its own lines after the instruction
 			}
 			return err
 		}
+		e.lineOpen = false
 		if e.opts.LogLevel > 0 {
 			if e.log.Len() == logMark && !exit {
 				s := e.formatState(e.cur, false)
@@ -397,6 +430,7 @@ func (e *env) callName(ins vm.Instruction) string {
 // processExit ends the current path and takes the next pending one; done reports that none
 // is left.
 func (e *env) processExit() (done bool, err error) {
+	e.updateLiveStack()
 	e.updateBranchCounts(e.cur)
 	if len(e.stack) == 0 {
 		return true, nil
@@ -415,16 +449,15 @@ func (e *env) processExit() (done bool, err error) {
 	e.idx = p.idx
 	e.prevIdx = p.prevIdx
 	e.printSt = true
+	e.popped = true
 	e.prevLine = ""
-	if e.opts.LogLevel > 1 {
-		e.verbose("\nfrom %d to %d:%s\n", p.prevIdx, p.idx, e.formatState(e.cur, true))
-	}
 	return false, nil
 }
 
 // pushStack queues a copy of the current state to explore from idx (a branch not taken now).
 func (e *env) pushStack(idx, prevIdx int) (*vstate, error) {
 	st := e.cur.copy()
+	st.dfsDepth++
 	if st.parent != nil {
 		st.parent.branches++
 	}
@@ -442,8 +475,6 @@ func (e *env) updateBranchCounts(st *vstate) {
 		if p.branches > 0 {
 			break
 		}
-		// Every path from p is explored: what is dead there can no longer matter.
-		e.cleanState(p, p.insnIdx)
 	}
 }
 

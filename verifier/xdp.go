@@ -3,6 +3,7 @@ package verifier
 import (
 	"github.com/cilium/ebpf"
 
+	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/vm"
 )
 
@@ -42,33 +43,33 @@ func init() {
 		convertCtx: xdpConvertCtx,
 		helper:     xdpFuncProto,
 		pktWrite:   true,
-		kfunc:      func(string) bool { return true },
+		kfunc:      func(*kfuncs.Kfunc) bool { return true },
 	})
 }
 
 // xdpCtxAccess is the kernel's xdp_is_valid_access for a program that is not offloaded.
-func xdpCtxAccess(a ctxAccess) (regType, bool) {
+func xdpCtxAccess(a ctxAccess) (ctxField, bool) {
 	if a.write {
-		return notInit, false
+		return ctxField{}, false
 	}
 	if a.off == XDPMdEgressIfindex && a.attach != ebpf.AttachXDPDevMap {
-		return notInit, false
+		return ctxField{}, false
 	}
 	if a.ldsx && (a.off == XDPMdData || a.off == XDPMdDataEnd || a.off == XDPMdDataMeta) {
-		return notInit, false
+		return ctxField{}, false
 	}
 	if a.off < 0 || a.off >= XDPMdSize || a.off%a.size != 0 || a.size != 4 {
-		return notInit, false
+		return ctxField{}, false
 	}
 	switch a.off {
 	case XDPMdData:
-		return ptrToPacket, true
+		return ctxField{typ: ptrToPacket}, true
 	case XDPMdDataEnd:
-		return ptrToPacketEnd, true
+		return ctxField{typ: ptrToPacketEnd}, true
 	case XDPMdDataMeta:
-		return ptrToPacketMeta, true
+		return ctxField{typ: ptrToPacketMeta}, true
 	}
-	return scalarValue, true
+	return ctxField{typ: scalarValue}, true
 }
 
 // xdpConvertCtx is the kernel's xdp_convert_ctx_access for a valid load, followed by the sign

@@ -14,9 +14,11 @@ import (
 // --jsonl, --maps, -w, --trace) are the simulator's. Exit status: 0 agree, 1 diverge (or --fail-on
 // matched), 2 bad usage or input, 3 no kernel can be used.
 func cmdDiff(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("diff", "[flags] PROG.o TRACE.pcap [TRACE.pcap...]", stdout)
+	fs := newFlagSet("diff", "[flags] PROG.o TRACE.pcap [TRACE.pcap...]\n       xdpsim diff [flags] PROG.o [PROG.o...] -- TRACE.pcap [TRACE.pcap...]   (the objects attached through libxdp's dispatcher)", stdout)
 	var rf runFlags
 	rf.register(fs, "the simulator engine to compare with the kernel: "+simEngines())
+	var df dispatchFlags
+	df.register(fs)
 	maxShown := fs.Int("max", 20, "show at most this many packet divergences (all are counted)")
 	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, errHelp) {
@@ -32,11 +34,24 @@ func cmdDiff(args []string, stdout, stderr io.Writer) error {
 		return usageErr(err)
 	}
 	objPath, traces := fs.Arg(0), fs.Args()[1:]
-	s, err := rf.open(objPath, kernelAlso, stderr)
+	var s *session
+	var planDiffs []string
+	if dash := fs.ArgsLenAtDash(); dash >= 0 {
+		s, planDiffs, traces, err = openDispatcherDiff(&rf, &df, fs.Args(), dash, stderr)
+		objPath = strings.Join(fs.Args()[:dash], " ")
+	} else {
+		if used := df.used(fs); len(used) > 0 {
+			return usageErr(fmt.Errorf("%s: only for objects attached through libxdp's dispatcher (PROG.o... -- TRACE...)", strings.Join(used, ", ")))
+		}
+		s, err = rf.open(objPath, kernelAlso, stderr)
+	}
 	if err != nil {
 		return err
 	}
 	defer s.close()
+	for _, line := range planDiffs {
+		fmt.Fprintln(stdout, line)
+	}
 	if err := rf.sinks(s, stdout); err != nil {
 		return err
 	}
@@ -60,13 +75,20 @@ func cmdDiff(args []string, stdout, stderr io.Writer) error {
 	if s.cover != nil {
 		defer s.cover.printSummary(stdout) // the simulator's coverage, after the verdict
 	}
-	if cmp.PacketDiffs+cmp.MapDiffs > 0 {
-		fmt.Fprintf(stdout, "%s: %d packets: %d packet divergences, %d map divergences\n", objPath, n, cmp.PacketDiffs, cmp.MapDiffs)
+	if cmp.PacketDiffs+cmp.MapDiffs+len(planDiffs) > 0 {
+		fmt.Fprintf(stdout, "%s: %d packets: %d packet divergences, %d map divergences", objPath, n, cmp.PacketDiffs, cmp.MapDiffs)
+		if len(planDiffs) > 0 {
+			fmt.Fprintf(stdout, ", %d dispatcher plan divergences from libxdp", len(planDiffs))
+		}
+		fmt.Fprintln(stdout)
 		return &exitError{exitFailed, nil}
 	}
 	what := "return values, data, metadata, maps"
-	if s.x == nil {
+	switch {
+	case s.x == nil:
 		what = "return values, data, the __sk_buff given back, maps"
+	case s.x.Dispatcher() != nil:
+		what = "return values, data, metadata, every slot's maps"
 	}
 	fmt.Fprintf(stdout, "%s: %d packets: simulator (%s) and kernel agree (%s)\n", objPath, n, s.engine.name, what)
 	if failOn != nil {

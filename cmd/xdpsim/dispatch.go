@@ -8,8 +8,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cilium/ebpf"
 	"github.com/spf13/pflag"
 
+	"github.com/xdpsim/xdpsim/kernel"
 	"github.com/xdpsim/xdpsim/sim"
 	"github.com/xdpsim/xdpsim/sim/btfjson"
 	"github.com/xdpsim/xdpsim/sim/device"
@@ -123,15 +125,19 @@ func (d *dispatchFlags) attachments(progs []*sim.Program, paths []string) ([]sim
 }
 
 // openDispatcher is open for several objects: each loaded on its own (as xdp-loader opens each
-// file), their programs attached through libxdp's dispatcher in the simulator.
-func (f *runFlags) openDispatcher(df *dispatchFlags, paths []string, stderr io.Writer) (*session, error) {
+// file), their programs attached through libxdp's dispatcher in the simulator and, when the
+// command uses the kernel, through libxdp's dispatcher program in the kernel with the same plan
+// (see dispatchkernel.go).
+func (f *runFlags) openDispatcher(df *dispatchFlags, paths []string, use kernelUse, stderr io.Writer) (*session, error) {
 	eng, err := lookupEngine(f.engine)
 	if err != nil {
 		return nil, usageErr(err)
 	}
+	if use == kernelAlso && eng.kernel {
+		return nil, usageErr(errors.New("--engine kernel: diff compares a simulator engine with the kernel; name the simulator's engine (" + strings.Join(engineNames()[:len(engineNames())-1], ", ") + ")"))
+	}
+	useKernel := eng.kernel || use == kernelAlso
 	switch {
-	case eng.kernel:
-		return nil, usageErr(errors.New("--engine kernel: several objects run in the simulator only (package kernel's tests hold its dispatcher to the real libxdp's)"))
 	case f.prog != "" || f.typ != "":
 		return nil, usageErr(errors.New("--prog, --type: with several objects each must hold one XDP program, as xdp-loader takes the first of each file"))
 	case len(f.set) > 0 || len(f.resize) > 0:
@@ -144,6 +150,15 @@ func (f *runFlags) openDispatcher(df *dispatchFlags, paths []string, stderr io.W
 	opts, c, err := f.conditions()
 	if err != nil {
 		return nil, err
+	}
+	if useKernel {
+		if err := f.checkKernelDispatcher(c, eng); err != nil {
+			return nil, err
+		}
+		// Per-CPU maps hold one value per possible CPU in the kernel: simulate as many.
+		if opts.CPUs, err = ebpf.PossibleCPU(); err != nil {
+			return nil, &exitError{exitNoKernel, fmt.Errorf("kernel: %w", err)}
+		}
 	}
 	var progs []*sim.Program
 	for _, path := range paths {
@@ -158,6 +173,11 @@ func (f *runFlags) openDispatcher(df *dispatchFlags, paths []string, stderr io.W
 		for _, n := range obj.Notices {
 			fmt.Fprintf(stderr, "xdpsim: %s: %s\n", path, n)
 		}
+		if use == kernelAlso {
+			if n := cookieNotice(p); n != "" {
+				fmt.Fprintf(stderr, "xdpsim: %s: %s\n", path, n)
+			}
+		}
 		progs = append(progs, p)
 	}
 	atts, err := df.attachments(progs, paths)
@@ -169,6 +189,23 @@ func (f *runFlags) openDispatcher(df *dispatchFlags, paths []string, stderr io.W
 		return nil, usageErr(err)
 	}
 	fmt.Fprintf(stderr, "xdpsim: attached as libxdp %s attaches them: %s\n", df.libxdp, x.Dispatcher().Summary())
+	s := &session{objPath: strings.Join(paths, " "), obj: progs[0].Object(), prog: progs[0], x: x, engine: eng}
+	var kd *kernel.Dispatcher
+	if useKernel {
+		if kd, err = loadKernelDispatcher(x, progs, paths); err != nil {
+			return nil, usageErr(err)
+		}
+		s.kp = kd.Program
+		s.kernel = kernelDispatcherTarget{kernelTarget{kd.Program}, kd}
+		fmt.Fprintf(stderr, "xdpsim: kernel: libxdp's dispatcher (%s) with this plan, each program's code in place of its stub (no freplace: see docs/dispatcher.md)\n", kernel.DispatcherObject)
+		if df.libxdp != "1.3.1" {
+			fmt.Fprintf(stderr, "xdpsim: kernel: libxdp 1.3.1's dispatcher object stands in for %s's: the two differ in the stubs, which the programs' code replaces there\n", df.libxdp)
+		}
+	}
+	fail := func(err error) (*session, error) {
+		s.close()
+		return nil, err
+	}
 	for _, m := range x.Machines() {
 		m.SetEngine(eng.vm)
 		m.SetBudget(f.budget)
@@ -186,36 +223,44 @@ func (f *runFlags) openDispatcher(df *dispatchFlags, paths []string, stderr io.W
 	}
 	if c.dev != nil {
 		if err := c.dev.AttachXDP(&device.XDPProgram{Frags: x.Dispatcher().Frags}); err != nil {
-			return nil, usageErr(err)
+			return fail(usageErr(err))
 		}
 	}
 	x.SetDevice(c.dev)
 	if f.mapsIn != "" {
 		in, err := readMaps(f.mapsIn, f.mapsInFormat, btfjson.MapSpecTypes(x.MapSpecs()))
 		if err != nil {
-			return nil, usageErr(fmt.Errorf("--maps-in: %w", err))
+			return fail(usageErr(fmt.Errorf("--maps-in: %w", err)))
 		}
 		if err := x.LoadMaps(in); err != nil {
-			return nil, usageErr(fmt.Errorf("--maps-in %s: %w", f.mapsIn, err))
+			return fail(usageErr(fmt.Errorf("--maps-in %s: %w", f.mapsIn, err)))
+		}
+		if kd != nil {
+			if err := kd.LoadMaps(in); err != nil {
+				return fail(usageErr(fmt.Errorf("--maps-in %s: kernel: %w", f.mapsIn, err)))
+			}
 		}
 	}
-	s := &session{objPath: strings.Join(paths, " "), obj: progs[0].Object(), prog: progs[0], x: x, engine: eng}
 	if len(f.tc) > 0 {
 		// tc ingress behind the dispatcher, as behind a single XDP program.
 		if s.tc, err = f.ingressChain(s, opts); err != nil {
-			return nil, err
+			return fail(err)
 		}
 		x.SetIngress(s.tc)
 		f.tune(s.tc, eng)
 		s.tc.SetSeed(f.seed)
 	}
 	if err := f.helpers.apply(s); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	s.target = replay.Sim{X: x}
-	sayInterpreted(stderr, eng, x.Programs())
+	if eng.kernel {
+		s.target = s.kernel
+	} else {
+		sayInterpreted(stderr, eng, x.Programs())
+	}
 	if s.loop, err = f.newLoop(s, opts.CPUs, c.snap, stderr); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	return s, nil
 }

@@ -106,7 +106,7 @@ func TestRunDispatcherFlags(t *testing.T) {
 		{"an unknown program is an error naming the choices", []string{"--run-prio", "xdp_nope=1"}, 2,
 			"", `--run-prio xdp_nope=...: no program or object "xdp_nope" among xdp_last`},
 		{"a bad action is an error", []string{"--chain-actions", "XDP_BOUNCE"}, 2, "", `unknown XDP action "XDP_BOUNCE"`},
-		{"the kernel engine is not offered for several objects", []string{"--engine", "kernel"}, 2, "", "--engine kernel: several objects run in the simulator only"},
+		{"the kernel engine cannot run a tc chain behind the dispatcher", []string{"--engine", "kernel", "--tc", objectOf(t, "udp_echo")}, 2, "", "--tc needs the simulator: BPF_PROG_TEST_RUN runs the dispatcher"},
 		{"libxdp versions other than the two modelled are refused", []string{"--libxdp", "1.4"}, 2, "", `--libxdp "1.4": 1.3.1 or 1.5.5`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

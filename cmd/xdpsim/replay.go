@@ -252,9 +252,9 @@ func (f *runFlags) open(objPath string, use kernelUse, stderr io.Writer) (*sessi
 	if useKernel {
 		switch {
 		case dev != nil:
-			return nil, usageErr(errors.New("--device: the kernel cannot test-run packets as a device delivers them (RX-metadata hints, VLAN offload, RSS queues); run it in the simulator"))
+			return nil, usageErr(errDeviceKernel)
 		case f.trace && eng.kernel:
-			return nil, usageErr(errors.New("--trace needs the simulator: the kernel does not show the instructions it runs"))
+			return nil, usageErr(errTraceKernel)
 		case f.typ != "":
 			return nil, usageErr(errors.New("--type: not available with the kernel yet (package kernel loads each section with its own type); run it in the simulator"))
 		}

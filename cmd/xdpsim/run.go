@@ -44,7 +44,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		if len(objs) == 0 || len(traces) == 0 {
 			return usageErr(errors.New("need objects before -- and traces after it (see xdpsim run --help)"))
 		}
-		s, err = rf.openDispatcher(&df, objs, stderr)
+		s, err = rf.openDispatcher(&df, objs, kernelIfAsked, stderr)
 	} else {
 		if used := df.used(fs); len(used) > 0 {
 			return usageErr(fmt.Errorf("%s: only for objects attached through libxdp's dispatcher (PROG.o... -- TRACE...)", strings.Join(used, ", ")))

@@ -12,7 +12,7 @@ import (
 	"github.com/xdpsim/xdpsim/verifier"
 )
 
-// cmdVerify is `xdpsim verify PROG.o`: run every program of the object (or the chosen one)
+// cmdVerify is `xdpsim verify PROG.o`: run every XDP and tc program of the object (or the chosen one)
 // through the verifier as the kernel would load it, and say which are accepted; a rejection
 // prints the kernel-style error, its instruction and source line. Exit status 0 when all are
 // accepted, 1 when one is rejected, 2 for unusable input.
@@ -55,9 +55,9 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 		}
 		names = []string{name}
 	} else {
-		names = obj.XDPPrograms()
+		names = append(obj.XDPPrograms(), obj.TCPrograms()...)
 		if len(names) == 0 {
-			return usageErr(fmt.Errorf("%s: no program the verifier knows the rules of (XDP); programs: %s", path, strings.Join(obj.ProgramNames(), ", ")))
+			return usageErr(fmt.Errorf("%s: no program the verifier knows the rules of (XDP, tc); programs: %s", path, strings.Join(obj.ProgramNames(), ", ")))
 		}
 	}
 	rejected := 0

@@ -53,7 +53,7 @@ func openView(name, synopsis string, args []string, stdout, stderr io.Writer, ex
 		if len(objs) == 0 || len(v.traced) == 0 {
 			return nil, usageErr(fmt.Errorf("need objects before -- and traces after it (see xdpsim %s --help)", name))
 		}
-		s, err = v.rf.openDispatcher(&v.df, objs, stderr)
+		s, err = v.rf.openDispatcher(&v.df, objs, kernelIfAsked, stderr)
 	} else {
 		if used := v.df.used(v.fs); len(used) > 0 {
 			return nil, usageErr(fmt.Errorf("%s: only for objects attached through libxdp's dispatcher (PROG.o... -- TRACE...)", strings.Join(used, ", ")))

@@ -141,3 +141,67 @@ __naked void kern_ctx_write(void)
 	asm volatile ("call %[bpf_cast_to_kern_ctx]; r1 = 0; *(u32 *)(r0 + 48) = r1; r0 = 2; exit;"
 		      :: __imm(bpf_cast_to_kern_ctx) : __clobber_all);
 }
+
+/* accept: an RCU read-side section, entered and left */
+SEC("xdp")
+int rcu_section(struct xdp_md *ctx)
+{
+	bpf_rcu_read_lock();
+	bpf_rcu_read_unlock();
+	return XDP_PASS;
+}
+
+/* reject: RCU read-side sections do not nest */
+SEC("xdp")
+__naked void rcu_nested(void)
+{
+	asm volatile ("call %[bpf_rcu_read_lock]; call %[bpf_rcu_read_lock];"
+		      "call %[bpf_rcu_read_unlock]; call %[bpf_rcu_read_unlock];" OUT
+		      :: __imm(bpf_rcu_read_lock), __imm(bpf_rcu_read_unlock) : __clobber_all);
+}
+
+/* reject: an RCU read-side section left without being entered */
+SEC("xdp")
+__naked void rcu_unmatched_unlock(void)
+{
+	asm volatile ("call %[bpf_rcu_read_unlock];" OUT :: __imm(bpf_rcu_read_unlock) : __clobber_all);
+}
+
+/* reject: the program ends inside an RCU read-side section */
+SEC("xdp")
+__naked void rcu_exit_locked(void)
+{
+	asm volatile ("call %[bpf_rcu_read_lock];" OUT :: __imm(bpf_rcu_read_lock) : __clobber_all);
+}
+
+/* reject: the section left on one path only */
+SEC("xdp")
+__naked void rcu_one_path(void)
+{
+	asm volatile ("r6 = r1; call %[bpf_rcu_read_lock]; call %[bpf_get_prandom_u32];"
+		      "if r0 == 0 goto l0_%=; call %[bpf_rcu_read_unlock]; l0_%=:" OUT
+		      :: __imm(bpf_rcu_read_lock), __imm(bpf_rcu_read_unlock), __imm(bpf_get_prandom_u32) : __clobber_all);
+}
+
+/* accept: preemption disabled and enabled again */
+SEC("xdp")
+int preempt_section(struct xdp_md *ctx)
+{
+	bpf_preempt_disable();
+	bpf_preempt_enable();
+	return XDP_PASS;
+}
+
+/* reject: preemption enabled without being disabled */
+SEC("xdp")
+__naked void preempt_unmatched_enable(void)
+{
+	asm volatile ("call %[bpf_preempt_enable];" OUT :: __imm(bpf_preempt_enable) : __clobber_all);
+}
+
+/* reject: the program ends with preemption disabled */
+SEC("xdp")
+__naked void preempt_exit_disabled(void)
+{
+	asm volatile ("call %[bpf_preempt_disable];" OUT :: __imm(bpf_preempt_disable) : __clobber_all);
+}

@@ -4,6 +4,7 @@
  * once, and none may be held at exit.
  */
 #include "vc.h"
+#include "xdpsim_kfuncs.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -212,5 +213,166 @@ int rb_output(struct xdp_md *ctx)
 	__u64 v = 7;
 
 	bpf_ringbuf_output(&rb, &v, sizeof(v), 0);
+	return XDP_PASS;
+}
+
+/* Conntrack entries from the kfuncs: bpf_xdp_ct_lookup's (struct nf_conn) go back through
+ * bpf_ct_release; bpf_xdp_ct_alloc's (struct nf_conn___init) become a struct nf_conn through
+ * bpf_ct_insert_entry, which releases the allocation. */
+static __always_inline struct nf_conn *ct_lookup(struct xdp_md *ctx, struct bpf_ct_opts *opts)
+{
+	struct bpf_sock_tuple t = {};
+
+	t.ipv4.daddr = bpf_htonl(0x7f000001);
+	t.ipv4.dport = bpf_htons(80);
+	opts->netns_id = BPF_F_CURRENT_NETNS;
+	opts->l4proto = 6; /* IPPROTO_TCP */
+	return bpf_xdp_ct_lookup(ctx, &t, sizeof(t.ipv4), opts, sizeof(*opts));
+}
+
+static __always_inline struct nf_conn___init *ct_alloc(struct xdp_md *ctx, struct bpf_ct_opts *opts)
+{
+	struct bpf_sock_tuple t = {};
+
+	t.ipv4.daddr = bpf_htonl(0x7f000001);
+	t.ipv4.dport = bpf_htons(80);
+	opts->netns_id = BPF_F_CURRENT_NETNS;
+	opts->l4proto = 6; /* IPPROTO_TCP */
+	return bpf_xdp_ct_alloc(ctx, &t, sizeof(t.ipv4), opts, sizeof(*opts));
+}
+
+/* accept: a conntrack entry looked up, its status read after the NULL check, released */
+SEC("xdp")
+int ct_release(struct xdp_md *ctx)
+{
+	struct bpf_ct_opts opts = {};
+	struct nf_conn *ct = ct_lookup(ctx, &opts);
+	unsigned long status;
+
+	if (!ct)
+		return XDP_PASS;
+	status = ct->status;
+	bpf_ct_release(ct);
+	return status & 8 ? XDP_DROP : XDP_PASS;
+}
+
+/* reject: a conntrack entry looked up and never released */
+SEC("xdp")
+int ct_leak(struct xdp_md *ctx)
+{
+	struct bpf_ct_opts opts = {};
+	struct nf_conn *ct = ct_lookup(ctx, &opts);
+
+	return ct ? XDP_DROP : XDP_PASS;
+}
+
+/* reject: the entry released before its NULL check */
+SEC("xdp")
+int ct_release_unchecked(struct xdp_md *ctx)
+{
+	struct bpf_ct_opts opts = {};
+
+	bpf_ct_release(ct_lookup(ctx, &opts));
+	return XDP_PASS;
+}
+
+/* reject: the entry's status read after the release */
+SEC("xdp")
+int ct_use_after_release(struct xdp_md *ctx)
+{
+	struct bpf_ct_opts opts = {};
+	struct nf_conn *ct = ct_lookup(ctx, &opts);
+
+	if (!ct)
+		return XDP_PASS;
+	bpf_ct_release(ct);
+	return ct->status & 8 ? XDP_DROP : XDP_PASS;
+}
+
+/* reject: the entry released twice */
+SEC("xdp")
+int ct_release_twice(struct xdp_md *ctx)
+{
+	struct bpf_ct_opts opts = {};
+	struct nf_conn *ct = ct_lookup(ctx, &opts);
+
+	if (!ct)
+		return XDP_PASS;
+	bpf_ct_release(ct);
+	bpf_ct_release(ct);
+	return XDP_PASS;
+}
+
+/* reject: a stack pointer given to bpf_ct_release */
+SEC("xdp")
+__naked void ct_release_stack(void)
+{
+	asm volatile ("r1 = r10; r1 += -8; call %[bpf_ct_release];" OUT :: __imm(bpf_ct_release) : __clobber_all);
+}
+
+/* accept: an entry allocated, given a timeout and a status, inserted, and the inserted entry released */
+SEC("xdp")
+int ct_alloc_insert(struct xdp_md *ctx)
+{
+	struct bpf_ct_opts opts = {};
+	struct nf_conn___init *ci = ct_alloc(ctx, &opts);
+	struct nf_conn *ct;
+
+	if (!ci)
+		return XDP_PASS;
+	bpf_ct_set_timeout(ci, 10000);
+	bpf_ct_set_status(ci, 8);
+	ct = bpf_ct_insert_entry(ci);
+	if (ct)
+		bpf_ct_release(ct);
+	return XDP_PASS;
+}
+
+/* reject: an allocated entry (struct nf_conn___init) given to bpf_ct_release */
+SEC("xdp")
+int ct_release_alloc(struct xdp_md *ctx)
+{
+	struct bpf_ct_opts opts = {};
+	struct nf_conn___init *ci = ct_alloc(ctx, &opts);
+
+	if (ci)
+		bpf_ct_release((struct nf_conn *)ci);
+	return XDP_PASS;
+}
+
+/* reject: a looked-up entry (struct nf_conn) given to bpf_ct_set_timeout, which wants an allocated one */
+SEC("xdp")
+int ct_timeout_lookup(struct xdp_md *ctx)
+{
+	struct bpf_ct_opts opts = {};
+	struct nf_conn *ct = ct_lookup(ctx, &opts);
+
+	if (!ct)
+		return XDP_PASS;
+	bpf_ct_set_timeout((struct nf_conn___init *)ct, 10000);
+	bpf_ct_release(ct);
+	return XDP_PASS;
+}
+
+/* reject: an allocation that is neither inserted nor released */
+SEC("xdp")
+int ct_alloc_leak(struct xdp_md *ctx)
+{
+	struct bpf_ct_opts opts = {};
+	struct nf_conn___init *ci = ct_alloc(ctx, &opts);
+
+	return ci ? XDP_DROP : XDP_PASS;
+}
+
+/* reject: the entry bpf_ct_insert_entry returns used without its NULL check */
+SEC("xdp")
+int ct_insert_unchecked(struct xdp_md *ctx)
+{
+	struct bpf_ct_opts opts = {};
+	struct nf_conn___init *ci = ct_alloc(ctx, &opts);
+
+	if (!ci)
+		return XDP_PASS;
+	bpf_ct_release(bpf_ct_insert_entry(ci));
 	return XDP_PASS;
 }

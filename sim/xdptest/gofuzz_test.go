@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// TestGoFuzzFindsThePlantedBug runs go test -fuzz=FuzzPlantedBug ./internal/targets with Go's
+// TestGoFuzzFindsThePlantedBug runs go test -fuzz=FuzzPlantedBug on ./internal/targets with Go's
 // default flags (and a fresh fuzz cache) as a user would, and requires the fuzzer to find corpus/planted_bug.c's
 // XDP_ABORTED: it holds the whole chain to working, from the coverage counters xdptest shows Go's
 // fuzzer (a Go release that instruments differently would leave them unseen) to the input written
@@ -25,27 +25,12 @@ func TestGoFuzzFindsThePlantedBug(t *testing.T) {
 	if _, err := os.Stat(gobin); err != nil {
 		t.Skipf("SKIP: no go command to run go test -fuzz with (%v)", err)
 	}
-	// The failing input goes to testdata/fuzz/FuzzPlantedBug (ignored by git); what this test
-	// adds there is removed again, or every later go test would fail on it as a seed.
-	const pkg = "./internal/targets"
-	crashers := filepath.Join("internal", "targets", "testdata", "fuzz", "FuzzPlantedBug")
-	had := map[string]bool{}
-	if entries, err := os.ReadDir(crashers); err == nil {
-		for _, e := range entries {
-			had[e.Name()] = true
-		}
-	}
-	t.Cleanup(func() {
-		entries, _ := os.ReadDir(crashers)
-		for _, e := range entries {
-			if !had[e.Name()] {
-				os.Remove(filepath.Join(crashers, e.Name()))
-			}
-		}
-		if len(had) == 0 {
-			os.Remove(crashers)
-		}
-	})
+	// The fuzzer runs on a private copy of ./internal/targets under testdata/, which go test ./...
+	// never lists: the failing input it writes to the copy's testdata/fuzz/FuzzPlantedBug is never
+	// a seed of the real package, whose tests may run at the same moment in another go test
+	// process. The copy sits as deep in the tree as the original, so its relative paths hold.
+	pkg := copyTargets(t)
+	crashers := filepath.Join(pkg, "testdata", "fuzz", "FuzzPlantedBug")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	// First, that the fuzzer's coverage counters are found in a binary go test -fuzz builds (the
@@ -55,7 +40,7 @@ func TestGoFuzzFindsThePlantedBug(t *testing.T) {
 	if out, err := slots.CombinedOutput(); err != nil {
 		t.Fatalf("go test -fuzz=FuzzSlotsAreSeen ./internal/fuzzcov: %v\n%s", err, out)
 	}
-	cmd := exec.CommandContext(ctx, gobin, "test", "-run", "^$", "-fuzz", "^FuzzPlantedBug$", "-fuzztime", "120s", pkg,
+	cmd := exec.CommandContext(ctx, gobin, "test", "-run", "^$", "-fuzz", "^FuzzPlantedBug$", "-fuzztime", "120s", "./"+pkg,
 		"-test.fuzzcachedir="+t.TempDir())
 	out, err := cmd.CombinedOutput()
 	t.Logf("go test -fuzz=FuzzPlantedBug:\n%s", out)
@@ -71,17 +56,49 @@ func TestGoFuzzFindsThePlantedBug(t *testing.T) {
 	var added []string
 	entries, _ := os.ReadDir(crashers)
 	for _, e := range entries {
-		if !had[e.Name()] {
-			added = append(added, e.Name())
-		}
+		added = append(added, e.Name())
 	}
 	if len(added) != 1 {
 		t.Fatalf("the fuzzer wrote %d failing inputs to %s, want 1", len(added), crashers)
 	}
 	// The input written fails again when run alone, as go test -run=FuzzPlantedBug/ID runs it.
-	rerun := exec.CommandContext(ctx, gobin, "test", "-count=1", "-run", "^FuzzPlantedBug$/^"+regexp.QuoteMeta(added[0])+"$", pkg)
+	rerun := exec.CommandContext(ctx, gobin, "test", "-count=1", "-run", "^FuzzPlantedBug$/^"+regexp.QuoteMeta(added[0])+"$", "./"+pkg)
 	rout, rerr := rerun.CombinedOutput()
 	if rerr == nil || !regexp.MustCompile(`xdp_exception: XDP_ABORTED`).Match(rout) {
 		t.Fatalf("the failing input %s does not fail again when run alone (%v):\n%s", added[0], rerr, rout)
 	}
+}
+
+// copyTargets copies the Go files of ./internal/targets into a new directory under testdata/ and
+// gives its path; the directory (and testdata/, if this made it) goes when the test ends.
+func copyTargets(t *testing.T) string {
+	t.Helper()
+	_, statErr := os.Stat("testdata")
+	if err := os.MkdirAll("testdata", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("testdata", "gofuzz-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		os.RemoveAll(dir)
+		if os.IsNotExist(statErr) {
+			os.Remove("testdata")
+		}
+	})
+	files, err := filepath.Glob(filepath.Join("internal", "targets", "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Go files in internal/targets (%v)", err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
