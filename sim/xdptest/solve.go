@@ -37,8 +37,15 @@ func neighbours(pkt []byte, cmp vm.Comparison, out [][]byte) [][]byte {
 			targets[1] = uint64(uint32(targets[1]))
 		}
 	}
+	// A common value (a byte of 0, or of '0' after Go's minimiser made a packet printable)
+	// occurs in many places: start looking at a place that follows from the packet, so that
+	// different inputs try different ones, and the same input always the same.
+	start := 0
+	if len(pkt) > 0 && n > 0 {
+		start = int(fnv32(pkt) % uint32(len(pkt)))
+	}
 	for _, t := range targets[:n] {
-		out = replacing(pkt, cmp.A, t, out)
+		out = replacing(pkt, start, cmp.A, t, out)
 	}
 	return out
 }
@@ -51,8 +58,9 @@ func signed(v uint64, bits int) int64 {
 	return int64(v)
 }
 
-// replacing appends pkt with from's bytes replaced by to's at the places maxNeighbours allows.
-func replacing(pkt []byte, from, to uint64, out [][]byte) [][]byte {
+// replacing appends pkt with from's bytes replaced by to's at the places maxNeighbours allows,
+// looking from start on, then before it.
+func replacing(pkt []byte, start int, from, to uint64, out [][]byte) [][]byte {
 	if from == to {
 		return out
 	}
@@ -74,30 +82,29 @@ func replacing(pkt []byte, from, to uint64, out [][]byte) [][]byte {
 	if width == 1 {
 		orders = 1
 	}
-	// A common value (a byte of 0, or of '0' after Go's minimiser made a packet printable)
-	// occurs in many places: start looking at a place that follows from the packet, so that
-	// different inputs try different ones, and the same input always the same.
-	start := 0
-	if len(pkt) > 0 {
-		start = int(fnv32(pkt) % uint32(len(pkt)))
-	}
 	for o := range orders {
 		f, t := have[o][:width], want[o][:width]
 		if o == 1 {
 			f, t = have[o][8-width:], want[o][8-width:]
 		}
-		for k := 0; k < len(pkt) && len(out) < maxNeighbours; k++ {
-			i := (start + k) % len(pkt)
-			if i+width > len(pkt) || !bytes.Equal(pkt[i:i+width], f) {
-				continue
+		// The places from start to the end, then those before start (bytes.Index rather than
+		// a loop over the bytes: under go test -fuzz, every iteration of a loop here would count
+		// a coverage counter and call a comparison hook).
+		for _, r := range [2][2]int{{start, len(pkt)}, {0, min(start+width-1, len(pkt))}} {
+			for i := r[0]; len(out) < maxNeighbours; i++ {
+				k := bytes.Index(pkt[i:r[1]], f)
+				if k < 0 {
+					break
+				}
+				i += k
+				var n []byte
+				if len(out) < cap(out) {
+					n = out[:len(out)+1][len(out)]
+				}
+				n = append(n[:0], pkt...)
+				copy(n[i:], t)
+				out = append(out, n)
 			}
-			var n []byte
-			if len(out) < cap(out) {
-				n = out[:len(out)+1][len(out)]
-			}
-			n = append(n[:0], pkt...)
-			copy(n[i:], t)
-			out = append(out, n)
 		}
 	}
 	return out

@@ -333,3 +333,51 @@ func TestRunTriesTheNeighboursTheComparisonsAskFor(t *testing.T) {
 		}
 	})
 }
+
+// TestMapsAfterRunAreTheInputsAlone holds the map reset exact with neighbours on: after Run (which
+// runs an input's neighbours too, each from the snapshot), every map holds exactly what it holds
+// after the input alone runs from the snapshot, element for element (in the map's order) and CPU
+// for CPU, input after input, on the planted-bug program (an array and a hash map) and the parser
+// (an array).
+func TestMapsAfterRunAreTheInputsAlone(t *testing.T) {
+	pkts, err := xdptest.ReadPcap("../../corpus/traces/mixed.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkts = append(pkts[:60], telemetry(t, 2, "abcd"), telemetry(t, 1, "abcd"), telemetry(t, 3, "xdq"))
+	for _, tc := range []struct{ name, obj string }{
+		{"the planted-bug program's array and hash map", planted},
+		{"the parser's array", "../testdata/parser.o"},
+	} {
+		obj := tc.obj
+		t.Run(tc.name, func(t *testing.T) {
+			p := xdptest.Load(t, obj, xdptest.WithChecks())
+			alone := xdptest.Load(t, obj, xdptest.WithChecks(), xdptest.WithExactInputs())
+			for i, pkt := range pkts {
+				p.Run(t, pkt)
+				if _, err := alone.Outcome(xdptest.Input{Packet: pkt}); err != nil {
+					t.Fatal(err)
+				}
+				for name, m := range p.Object.Maps {
+					if got, want := dumpMap(p.Object.Maps[name]), dumpMap(alone.Object.Maps[name]); got != want {
+						t.Fatalf("packet %d: map %s (%v) after Run:\n%s\nafter the input alone:\n%s", i, name, m.Type(), got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// dumpMap is every element of m with every CPU's value, in the map's order.
+func dumpMap(m *maps.Map) string {
+	var b strings.Builder
+	m.Iterate(func(key []byte, values [][]byte) bool {
+		fmt.Fprintf(&b, "%x:", key)
+		for _, v := range values {
+			fmt.Fprintf(&b, " %x", v)
+		}
+		b.WriteByte('\n')
+		return true
+	})
+	return b.String()
+}
