@@ -21,7 +21,18 @@ func (p *Program) uncheckedKfuncs() []string {
 	return out
 }
 
+// UncheckedKfuncsError is why a program loads without verification: it calls kfuncs whose calls
+// xdpsim's verifier does not check yet. The simulator still runs such a program.
+type UncheckedKfuncsError struct {
+	// Kfuncs are the names of the kfuncs.
+	Kfuncs []string
+}
+
+func (e *UncheckedKfuncsError) Error() string {
+	return fmt.Sprintf("xdpsim's verifier does not check calls of %s yet", strings.Join(e.Kfuncs, ", "))
+}
+
 // errUncheckedKfuncs is why a program is not verified: its kfuncs.
 func errUncheckedKfuncs(names []string) error {
-	return fmt.Errorf("xdpsim's verifier does not check calls of %s yet", strings.Join(names, ", "))
+	return &UncheckedKfuncsError{Kfuncs: names}
 }

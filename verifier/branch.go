@@ -471,6 +471,22 @@ func (e *env) checkCondJmp(idx int, ins vm.Instruction) (taken bool, err error) 
 			e.syncLinked(other, odst)
 		}
 	}
+	// "if (p == q)" of two pointers of which exactly one may be NULL: where they are equal, it
+	// is not NULL either (check_cond_jmp_op; BTF pointers are left out, as the kernel does).
+	if !is32 && x && (op == vm.JmpJEQ || op == vm.JmpJNE) {
+		if s := &regs[ins.Src()]; s.isPointer() && dst.isPointer() && s.maybeNull() != dst.maybeNull() &&
+			s.typ != ptrToBTFID && dst.typ != ptrToBTFID {
+			eq := regs
+			if op == vm.JmpJEQ {
+				eq = oregs
+			}
+			n := ins.Dst()
+			if s.maybeNull() {
+				n = ins.Src()
+			}
+			e.markNotNull(&eq[n])
+		}
+	}
 	if !is32 && !x && ins.Imm == 0 && (op == vm.JmpJEQ || op == vm.JmpJNE) && dst.maybeNull() {
 		id := dst.id
 		e.markPtrOrNull(e.cur, id, op == vm.JmpJNE)
@@ -564,17 +580,7 @@ func (e *env) markPtrOrNull(st *vstate, id uint32, isNull bool) {
 			r.markKnown(v.value)
 			return
 		}
-		if r.typ == ptrToMapValue && r.mapIdx >= 0 {
-			m := &e.p.Maps[r.mapIdx]
-			switch {
-			case m.Inner != nil:
-				r.typ = constPtrToMap
-				r.mapIdx = e.innerMapIdx(r.mapIdx)
-			case isXSKMap(m):
-				r.typ = ptrToXDPSock
-			}
-		}
-		r.flags &^= flagMaybeNull
+		e.markNotNull(r)
 		if !(r.typ == ptrToMapValue && r.mapIdx >= 0 && e.p.Maps[r.mapIdx].SpinLock >= 0) {
 			r.id = 0
 		}
@@ -582,6 +588,22 @@ func (e *env) markPtrOrNull(st *vstate, id uint32, isNull bool) {
 	if refToDrop != 0 {
 		st.releaseRef(refToDrop)
 	}
+}
+
+// markNotNull makes a pointer that may be NULL one that is not (mark_ptr_not_null_reg): a map
+// lookup's result becomes what the map holds.
+func (e *env) markNotNull(r *reg) {
+	if r.typ == ptrToMapValue && r.mapIdx >= 0 {
+		m := &e.p.Maps[r.mapIdx]
+		switch {
+		case m.Inner != nil:
+			r.typ = constPtrToMap
+			r.mapIdx = e.innerMapIdx(r.mapIdx)
+		case isXSKMap(m):
+			r.typ = ptrToXDPSock
+		}
+	}
+	r.flags &^= flagMaybeNull
 }
 
 // matchPktPointers learns packet ranges from a comparison of packet pointers
