@@ -32,6 +32,18 @@ func (o *Object) verifierProgram(p *Program, ps *ebpf.ProgramSpec, raw []vm.Inst
 		NrCPUs:     o.opts.CPUs,
 	}
 	vp.WritableBTF = o.writableBTF(kfns)
+	var (
+		spec   *btf.Spec
+		looked bool
+	)
+	vp.KernelBTF = func() *btf.Spec {
+		if !looked {
+			// A kernel without BTF leaves loads from kernel structs unchecked, as before.
+			spec, _ = o.kernelBTF()
+			looked = true
+		}
+		return spec
+	}
 	insns := raw
 	if len(poisoned) > 0 {
 		insns = append([]vm.Instruction(nil), raw...)

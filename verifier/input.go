@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 
 	"github.com/xdpsim/xdpsim/kfuncs"
 	"github.com/xdpsim/xdpsim/vm"
@@ -39,6 +40,10 @@ type Program struct {
 	// btf_struct_access: nf_conn's mark), as laid out in the kernel BTF the program is relocated
 	// against. Other structs, and these without an entry, are read-only.
 	WritableBTF map[string]BTFMember
+	// KernelBTF gives the kernel BTF the program is relocated against (nil when there is none):
+	// loads from a PTR_TO_BTF_ID walk its structs as the kernel's btf_struct_access does. It is
+	// called only when such a load is verified.
+	KernelBTF func() *btf.Spec
 	// NrCPUs is the number of possible CPUs of the machine (the kernel's nr_cpu_ids), which
 	// bounds what bpf_get_smp_processor_id returns; 0 leaves it unbounded.
 	NrCPUs int

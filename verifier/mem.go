@@ -319,16 +319,21 @@ func (e *env) checkMemAccess(idx int, regno uint8, off, size int, t int, valueRe
 	case r.typ == ptrToBTFID && !r.maybeNull():
 		if t == accWrite {
 			m, ok := e.p.WritableBTF[r.btf]
-			if !ok {
+			if !ok || r.flags&flagUntrusted != 0 {
 				return e.reject("only read is supported")
 			}
-			o := int(r.off) + off
+			o := off
 			if o != m.Off {
 				return e.reject("no write support to %s at off %d", m.Owner, o)
 			}
 			if o+size > m.Off+m.Size {
 				return e.reject("write access at off %d with size %d beyond the member of %s ended at %d", o, size, m.Owner, m.Off+m.Size)
 			}
+		} else if st := e.kernelStruct(r.btf); st != nil {
+			if err := e.checkBTFRead(regno, r, st, off, size, loaded()); err != nil {
+				return err
+			}
+			break
 		}
 		if d := loaded(); d != nil {
 			d.setUnknown()

@@ -376,3 +376,57 @@ int ct_insert_unchecked(struct xdp_md *ctx)
 	bpf_ct_release(bpf_ct_insert_entry(ci));
 	return XDP_PASS;
 }
+
+/* struct nf_conn's pointer to the entry it expects from (a CO-RE flavour of the kernel's struct). */
+struct nf_conn___master {
+	struct nf_conn___master *master;
+	__u32 mark;
+} __attribute__((preserve_access_index));
+
+/* accept: a pointer member of a looked-up entry (ct->master) is a pointer to struct nf_conn, read through */
+SEC("xdp")
+int ct_master_mark(struct xdp_md *ctx)
+{
+	struct bpf_ct_opts opts = {};
+	struct nf_conn *ct = ct_lookup(ctx, &opts);
+	struct nf_conn___master *m;
+	__u32 mark = 0;
+
+	if (!ct)
+		return XDP_PASS;
+	m = ((struct nf_conn___master *)ct)->master;
+	if (m)
+		mark = m->mark;
+	bpf_ct_release(ct);
+	return mark ? XDP_DROP : XDP_PASS;
+}
+
+/* reject: a read 4096 bytes into a struct nf_conn, past its end */
+SEC("xdp")
+int ct_read_past_struct(struct xdp_md *ctx)
+{
+	struct bpf_ct_opts opts = {};
+	struct nf_conn *ct = ct_lookup(ctx, &opts);
+	__u32 v;
+
+	if (!ct)
+		return XDP_PASS;
+	v = *(volatile __u32 *)((char *)ct + 4096);
+	bpf_ct_release(ct);
+	return v ? XDP_DROP : XDP_PASS;
+}
+
+/* reject: half of the pointer member ct->master read (4 of its 8 bytes) */
+SEC("xdp")
+int ct_master_half(struct xdp_md *ctx)
+{
+	struct bpf_ct_opts opts = {};
+	struct nf_conn *ct = ct_lookup(ctx, &opts);
+	__u32 v;
+
+	if (!ct)
+		return XDP_PASS;
+	v = *(volatile __u32 *)&((struct nf_conn___master *)ct)->master;
+	bpf_ct_release(ct);
+	return v ? XDP_DROP : XDP_PASS;
+}
