@@ -3,6 +3,7 @@ package verifier
 import (
 	"fmt"
 
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 )
 
@@ -245,5 +246,60 @@ func (e *env) checkBTFRead(regno uint8, r *reg, st btf.Type, off, size int, d *r
 	if d.maybeNull() {
 		d.id = e.newID()
 	}
+	return nil
+}
+
+// mapStructs names the kernel struct each map type's ops give its maps (map_btf_id): what a
+// program reads through a map pointer. Map types without one are left unchecked.
+var mapStructs = map[ebpf.MapType]string{
+	ebpf.Array: "bpf_array", ebpf.PerCPUArray: "bpf_array", ebpf.ProgramArray: "bpf_array",
+	ebpf.PerfEventArray: "bpf_array", ebpf.CGroupArray: "bpf_array", ebpf.ArrayOfMaps: "bpf_array",
+	ebpf.Hash: "bpf_htab", ebpf.LRUHash: "bpf_htab", ebpf.PerCPUHash: "bpf_htab",
+	ebpf.LRUCPUHash: "bpf_htab", ebpf.HashOfMaps: "bpf_htab",
+	ebpf.DevMap: "bpf_dtab", ebpf.DevMapHash: "bpf_dtab", ebpf.CPUMap: "bpf_cpu_map", ebpf.XSKMap: "xsk_map",
+	ebpf.SockMap: "bpf_stab", ebpf.SockHash: "bpf_shtab", ebpf.ReusePortSockArray: "reuseport_array",
+	ebpf.RingBuf: "bpf_ringbuf_map", ebpf.UserRingbuf: "bpf_ringbuf_map",
+	ebpf.Queue: "bpf_queue_stack", ebpf.Stack: "bpf_queue_stack", ebpf.LPMTrie: "lpm_trie",
+	ebpf.BloomFilter: "bpf_bloom_filter", ebpf.StackTrace: "bpf_stack_map", ebpf.Arena: "bpf_arena",
+	ebpf.StructOpsMap: "bpf_struct_ops_map", ebpf.CGroupStorage: "bpf_cgroup_storage_map",
+	ebpf.PerCPUCGroupStorage: "bpf_cgroup_storage_map", ebpf.SkStorage: "bpf_local_storage_map",
+	ebpf.InodeStorage: "bpf_local_storage_map", ebpf.TaskStorage: "bpf_local_storage_map",
+	ebpf.CgroupStorage: "bpf_local_storage_map",
+}
+
+// checkMapPtrAccess is check_ptr_to_map_access: a map pointer reads its map's kernel struct as
+// a PTR_TO_BTF_ID of it would, with no trust of its own.
+func (e *env) checkMapPtrAccess(regno uint8, r *reg, off, size, t int, d *reg) error {
+	tname, known := mapStructs[e.p.Maps[r.mapIdx].Type]
+	if !known {
+		tname = "bpf_map"
+	}
+	if known && off < 0 {
+		return e.reject("R%d is %s invalid negative access: off=%d", regno, tname, off)
+	}
+	if t == accWrite {
+		return e.reject("only read from %s is supported", tname)
+	}
+	st := e.kernelStruct(tname)
+	if !known || st == nil {
+		if d != nil {
+			d.setUnknown()
+		}
+		return nil
+	}
+	ld, err := walkBTF(st, off, size)
+	if err != nil {
+		return e.reject("%s", err.Error())
+	}
+	if d == nil {
+		return nil
+	}
+	if !ld.ptr {
+		d.setUnknown()
+		return nil
+	}
+	d.setPointer(ptrToBTFID)
+	d.btf = ld.target
+	d.flags = ld.flags
 	return nil
 }

@@ -309,12 +309,8 @@ func (e *env) checkMemAccess(idx int, regno uint8, off, size int, t int, valueRe
 			d.setUnknown()
 		}
 	case r.typ == constPtrToMap:
-		// struct bpf_map's fields, read through its BTF (check_ptr_to_map_access).
-		if t == accWrite {
-			return e.reject("only read from bpf_map is supported")
-		}
-		if d := loaded(); d != nil {
-			d.setUnknown()
+		if err := e.checkMapPtrAccess(regno, r, off, size, t, loaded()); err != nil {
+			return err
 		}
 	case r.typ == ptrToBTFID && !r.maybeNull():
 		if t == accWrite {
