@@ -186,12 +186,32 @@ func (l *Loop) runParallel(traces []string, workers int) error {
 		free = append(free, b)
 		return err
 	}
+	// The steering goroutine hashes every packet of a batch to its CPU, and so to its worker, and
+	// hands the batch to the workers: reading the traces and steering the packets on one
+	// goroutine made it the slowest of the replay.
+	steer := make(chan *batch, batchesInFlight)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for b := range steer {
+			for i := range b.n {
+				p := &b.pkts[i]
+				f.Steer(b.recs[i].Data, &p.Cond)
+				w := p.Cond.CPU % workers
+				b.mine[w] = append(b.mine[w], uint16(i))
+			}
+			for w := range workers {
+				work[w] <- b
+			}
+		}
+		for w := range workers {
+			close(work[w])
+		}
+	}()
 	publish := func(b *batch) {
 		b.pending.Store(int32(workers))
 		queue = append(queue, b)
-		for w := range workers {
-			work[w] <- b
-		}
+		steer <- b
 	}
 	var cur *batch
 	var sinkErr error
@@ -221,9 +241,6 @@ func (l *Loop) runParallel(traces []string, workers int) error {
 		if err := l.start(p, r); err != nil {
 			return err
 		}
-		f.Steer(r.Data, &p.Cond)
-		w := p.Cond.CPU % workers
-		cur.mine[w] = append(cur.mine[w], uint16(i))
 		cur.n++
 		if cur.n == batchSize {
 			publish(cur)
@@ -239,9 +256,7 @@ func (l *Loop) runParallel(traces []string, workers int) error {
 	for len(queue) > 0 && sinkErr == nil {
 		sinkErr = sinkOldest()
 	}
-	for w := range workers {
-		close(work[w])
-	}
+	close(steer)
 	wg.Wait()
 	// After a sink's error, the batches still queued were run all the same: take their signals,
 	// so that they go back to the pool as they came.
