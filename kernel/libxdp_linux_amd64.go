@@ -32,7 +32,7 @@ func RunLibxdp(objs []string, opts LibxdpOptions) (*LibxdpResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kernel: libxdp: %w (install Debian's xdp-tools)", err)
 	}
-	return inOwnNetns("libxdp", func() (*LibxdpResult, error) {
+	return onPrivateNetns("libxdp", func() (*LibxdpResult, error) {
 		return runLibxdp(loader, objs, opts)
 	})
 }

@@ -86,31 +86,9 @@ func runSpecOnVeth(path string, spec *ebpf.CollectionSpec, name string, bind boo
 		timeout = 5 * time.Second
 	}
 
-	return inOwnNetns("veth", func() (*VethResult, error) {
+	return onPrivateNetns("veth", func() (*VethResult, error) {
 		return vethRun(path, spec, name, bind, pkts, vopts, mtu, timeout, hook)
 	})
-}
-
-// inOwnNetns runs fn in a private network namespace (inNetns) on a goroutine of its own, whose
-// thread nothing else uses, and turns a panic into an error that names what (veth, libxdp).
-func inOwnNetns[T any](what string, fn func() (T, error)) (T, error) {
-	type outcome struct {
-		res T
-		err error
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		var o outcome
-		defer func() {
-			if r := recover(); r != nil {
-				o.err = fmt.Errorf("kernel: %s: panic: %v", what, r)
-			}
-			done <- o
-		}()
-		o.res, o.err = inNetns(fn)
-	}()
-	o := <-done
-	return o.res, o.err
 }
 
 // inNetns runs fn on a locked OS thread moved into a new, private network namespace, and moves the
