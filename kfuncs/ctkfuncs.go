@@ -224,7 +224,7 @@ func ctFail(m *vm.Machine, opts uint64, e errno.Errno) (uint64, error) {
 // hand gives the program a pointer to the entry's struct nf_conn, held until it releases it.
 func hand(m *vm.Machine, t *conntrack.Table, e *conntrack.Entry) uint64 {
 	img := e.Image()
-	ptr := m.AddTempRegion(vm.Region{Data: img, Hi: uint32(len(img)), Name: "nf_conn"})
+	ptr := m.AddTempData(img, "nf_conn", false)
 	id, _ := vm.SplitAddress(ptr)
 	t.Hold(id, e)
 	return ptr

@@ -80,7 +80,7 @@ func mapLookup(s *runState, m *vm.Machine, mp, key, _, _, _ uint64) (uint64, err
 	}
 	id, _ := vm.SplitAddress(mp)
 	idx := id - vm.FirstHostRegion
-	return m.AddTempRegion(vm.Region{Data: v, Hi: uint32(len(v)), Name: s.valueNames[idx], ReadOnly: mm.ReadOnlyForPrograms()}), nil
+	return m.AddTempData(v, s.valueNames[idx], mm.ReadOnlyForPrograms()), nil
 }
 
 // mapArg finds the map a helper's map argument names and the n bytes its pointer argument points

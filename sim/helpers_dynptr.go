@@ -159,7 +159,7 @@ func (s *runState) PacketPointer(m *vm.Machine, off, n uint32) (uint64, errno.Er
 			if off+n > uint32(len(f)) {
 				return 0, 0
 			}
-			base := m.AddTempRegion(vm.Region{Data: f, Hi: uint32(len(f)), Name: fmt.Sprintf("packet fragment %d", i)})
+			base := m.AddTempData(f, fmt.Sprintf("packet fragment %d", i), false)
 			return base + uint64(off), 0
 		}
 		off -= uint32(len(f))

@@ -53,7 +53,7 @@ func mapLookupPercpu(s *runState, m *vm.Machine, mp, key, cpu, _, _ uint64) (uin
 		return 0, nil
 	}
 	id, _ := vm.SplitAddress(mp)
-	return m.AddTempRegion(vm.Region{Data: v, Hi: uint32(len(v)), Name: s.valueNames[id-vm.FirstHostRegion]}), nil
+	return m.AddTempData(v, s.valueNames[id-vm.FirstHostRegion], false), nil
 }
 
 func probeRead(m *vm.Machine, dst, size, src uint64, kernel bool) (uint64, error) {

@@ -146,8 +146,8 @@ func forEachMapElem(s *runState, m *vm.Machine, mp, fn, ctx, flags, _ uint64) (u
 	}
 	var cbErr error
 	n, err := mm.ForEach(s.cond.CPU, func(key, value []byte) bool {
-		k := m.AddTempRegion(vm.Region{Data: key, Hi: uint32(len(key)), ReadOnly: true, Name: "map key"})
-		v := m.AddTempRegion(vm.Region{Data: value, Hi: uint32(len(value)), Name: "map value"})
+		k := m.AddTempData(key, "map key", true)
+		v := m.AddTempData(value, "map value", false)
 		r, err := m.Callback(fn, mp, k, v, ctx)
 		if err != nil {
 			cbErr = err
@@ -279,7 +279,7 @@ func ringbufReserve(s *runState, m *vm.Machine, mp, size, flags, _, _ uint64) (u
 	if err != nil || b == nil {
 		return 0, nil
 	}
-	ptr := m.AddTempRegion(vm.Region{Data: b, Hi: uint32(len(b)), Name: "ring buffer sample"})
+	ptr := m.AddTempData(b, "ring buffer sample", false)
 	s.reserved = append(s.reserved, reservation{ptr: ptr, rb: mm.RingBuf(), sample: b})
 	return ptr, nil
 }

@@ -210,8 +210,8 @@ func (s *runState) fireTimers(now uint64) {
 			s.host.ct.BeginRun(s.jiffies())
 		}
 		s.m.DropTemp()
-		key := s.m.AddTempRegion(vm.Region{Data: t.key, Hi: uint32(len(t.key)), ReadOnly: true, Name: "map key"})
-		value := s.m.AddTempRegion(vm.Region{Data: t.value, Hi: uint32(len(t.value)), Name: s.valueNames[t.mapIdx]})
+		key := s.m.AddTempData(t.key, "map key", true)
+		value := s.m.AddTempData(t.value, s.valueNames[t.mapIdx], false)
 		r0, err := s.m.RunFunc(t.prog, t.fn, vm.Address(s.obj.MapRegion(t.mapIdx), 0), key, value)
 		f := TimerFiring{TimeNs: t.expires, Map: s.obj.mapOrder[t.mapIdx].Name(), Key: fmt.Sprintf("%x", t.key), Ret: r0, Printk: s.printed}
 		if err != nil {

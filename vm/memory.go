@@ -101,6 +101,22 @@ func (m *Machine) AddTempRegion(r Region) uint64 {
 	return Address(len(m.regions)-1, 0)
 }
 
+// AddTempData is AddTempRegion of a plain region over data, named name: what a map lookup hands
+// a program, once or more a packet. It writes the region's fields in place: AddTempRegion's
+// region, built on the stack and copied in 16-byte moves, stalled on the 8-byte stores that built
+// it (a third of the time of a map lookup helper).
+func (m *Machine) AddTempData(data []byte, name string, readOnly bool) uint64 {
+	n := len(m.regions)
+	if n == cap(m.regions) {
+		m.regions = append(m.regions, Region{})
+	}
+	m.regions = m.regions[:n+1]
+	r := &m.regions[n]
+	r.Data, r.Lo, r.Hi, r.ReadOnly, r.WideMask = data, 0, uint32(len(data)), readOnly, 0
+	r.Load, r.Store, r.Name = nil, nil, name
+	return Address(n, 0)
+}
+
 // Region returns region id, or nil if there is none.
 func (m *Machine) Region(id int) *Region {
 	if id < 0 || id >= len(m.regions) {

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"time"
+	"unsafe"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -67,12 +69,13 @@ type source interface {
 // Reader reads the records of a pcap or pcapng trace with an Ethernet link type, into buffers it
 // reuses: reading a trace allocates nothing per record once the buffers have grown.
 type Reader struct {
-	path string
-	f    *os.File
-	src  source
-	ng   *pcapgo.NgReader
-	rec  Record
-	n    int
+	path    string
+	f       *os.File
+	src     source
+	ng      *pcapgo.NgReader
+	rec     Record
+	n       int
+	mapping []byte // a classic pcap file mapped into memory (see mapTrace), unmapped by Close
 }
 
 // Open opens a pcap or pcapng trace. Every error is a *TraceError.
@@ -121,9 +124,10 @@ func Open(path string) (*Reader, error) {
 		// The reader takes over from what br has read ahead. It tells a file that ends inside a
 		// record (io.ErrUnexpectedEOF) itself.
 		ahead, _ := br.Peek(br.Buffered())
-		pf, err := newPcapReader(f, ahead)
+		r.mapping = mapTrace(f)
+		pf, err := newPcapReader(f, ahead, r.mapping)
 		if err != nil {
-			f.Close()
+			r.Close()
 			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 				return nil, bad(0, "pcap: the file ends inside its header (truncated?)")
 			}
@@ -148,7 +152,7 @@ func Open(path string) (*Reader, error) {
 		r.src, lt = pr, pr.LinkType()
 	}
 	if lt != layers.LinkTypeEthernet {
-		f.Close()
+		r.Close()
 		return nil, bad(0, "link type %s (%d) is not Ethernet; XDP programs see Ethernet frames", lt, int(lt))
 	}
 	return r, nil
@@ -219,8 +223,14 @@ func (r *Reader) ngCut() bool {
 	return true
 }
 
-// Close closes the trace file.
-func (r *Reader) Close() error { return r.f.Close() }
+// Close closes the trace file. The records read from it are then invalid.
+func (r *Reader) Close() error {
+	if r.mapping != nil {
+		unmapTrace(r.mapping)
+		r.mapping = nil
+	}
+	return r.f.Close()
+}
 
 func ifaceName(i pcapgo.NgInterface) string {
 	if i.Name != "" {
@@ -242,23 +252,47 @@ func unwrapPath(err error) error {
 // *TraceError for the traces, or fn's error as it came.
 func ReadAll(traces []string, fn func(*Record) error) error {
 	for _, path := range traces {
-		r, err := Open(path)
+		if err := readAll(path, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readAll is ReadAll for one trace. A mapped file that shrinks while it is read (another process
+// truncates it) makes the next touch of the lost pages fault: within this goroutine, which reads
+// the records and runs fn, that fault is an error naming the record, not the end of the process.
+func readAll(path string, fn func(*Record) error) (err error) {
+	r, err := Open(path)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if m := r.mapping; m != nil {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if f, ok := v.(interface{ Addr() uintptr }); ok {
+				if lo := uintptr(unsafe.Pointer(unsafe.SliceData(m))); f.Addr() >= lo && f.Addr()-lo < uintptr(len(m)) {
+					err = &TraceError{File: path, Record: r.n, Err: errors.New("the file shrank while it was read (truncated by another process?)")}
+					return
+				}
+			}
+			panic(v)
+		}()
+	}
+	for {
+		rec, err := r.Next()
+		if err == nil {
+			err = fn(rec)
+		} else if errors.Is(err, io.EOF) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		for {
-			rec, err := r.Next()
-			if err == nil {
-				err = fn(rec)
-			} else if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				r.Close()
-				return err
-			}
-		}
-		r.Close()
 	}
-	return nil
 }
