@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/xdpsim/xdpsim/errno"
 	"github.com/xdpsim/xdpsim/kfuncs"
@@ -173,7 +174,13 @@ func (x *XDP) deviceSetup(pkt []byte, cond *Conditions) []byte {
 			return pkt
 		}
 	}
-	rx := d.Receive(pkt, cond.TimeNs)
+	var rx device.Rx
+	if cond.steered != nil && cond.steered == unsafe.SliceData(pkt) && cond.steeredLen == len(pkt) && cond.steeredOn == d {
+		// Steer hashed this packet already.
+		rx = d.ReceiveHashed(pkt, cond.TimeNs, cond.rssHash)
+	} else {
+		rx = d.Receive(pkt, cond.TimeNs)
+	}
 	s.hintStore = rx.Hints
 	s.hints = &s.hintStore
 	if rx.Spread {

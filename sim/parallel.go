@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/cilium/ebpf/asm"
 )
@@ -125,15 +126,18 @@ func (x *XDP) Forkable() error {
 // Steer sets the RX queue and CPU that pkt arrives on as Run will choose them: with a device of
 // several queues, by its RSS hash through the indirection table (cond.RxQueue, and cond.CPU as the
 // queue's CPU); otherwise it leaves cond as it is. A caller that runs packets on several XDPs at
-// once steers each packet first, to run each CPU's packets on one of them, in order.
+// once steers each packet first, to run each CPU's packets on one of them, in order. cond then
+// also carries the hash, so that a run of the same pkt (the same bytes in the same place) under
+// cond, on x or a fork of it, does not hash the packet again.
 func (x *XDP) Steer(pkt []byte, cond *Conditions) {
 	d := x.dev
 	if d == nil {
 		return
 	}
-	if q, spread := d.Steer(pkt); spread {
+	if q, hash, spread := d.SteerHash(pkt); spread {
 		cond.RxQueue = uint32(q)
 		cond.CPU = q % max(d.CPUs, 1)
+		cond.steered, cond.steeredLen, cond.steeredOn, cond.rssHash = unsafe.SliceData(pkt), len(pkt), d, hash
 	}
 }
 

@@ -41,6 +41,14 @@ type Conditions struct {
 	CPU int
 	// TimeNs is the virtual clock at the packet (bpf_ktime_get_ns), usually its pcap timestamp.
 	TimeNs uint64
+
+	// steered is the packet Steer hashed (its first byte and length) on device steeredOn, and
+	// rssHash its RSS hash, which the run of that packet on that device uses instead of hashing
+	// it again.
+	steered    *byte
+	steeredLen int
+	steeredOn  *device.Netdev
+	rssHash    uint32
 }
 
 // Outcome is everything one packet's run produced.

@@ -351,7 +351,12 @@ type Rx struct {
 // frame as XDP sees it, and, with more than one RX queue, the queue its indirection table picks
 // for the RSS hash ([Queue]). pkt is not modified; nothing is allocated unless a tag is stripped.
 func (d *Netdev) Receive(pkt []byte, tsNs uint64) Rx {
-	h, out := computeHints(d.Profile, d.stripping(), pkt, tsNs, d.preparedKey())
+	return d.receive(pkt, tsNs, d.preparedKey())
+}
+
+// receive is Receive hashing with key.
+func (d *Netdev) receive(pkt []byte, tsNs uint64, key hasher) Rx {
+	h, out := computeHints(d.Profile, d.stripping(), pkt, tsNs, key)
 	rx := Rx{Hints: h, Frame: out}
 	if q := d.rxQueues(); q > 1 {
 		rx.Queue, rx.Spread = Queue(h.Hash, int(q), d.Table()), true

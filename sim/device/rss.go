@@ -30,16 +30,22 @@ func ComputeHints(p *Profile, pkt []byte, tsNs uint64, key []byte) (kfuncs.RxHin
 	if p.RSS != 0 {
 		tk = cachedKey(key)
 	}
-	return computeHints(p, p.StripVLAN, pkt, tsNs, hasher{tk, key})
+	return computeHints(p, p.StripVLAN, pkt, tsNs, hasher{t: tk, key: key})
 }
 
 // hasher hashes with a prepared key when there is one, by the definition otherwise.
 type hasher struct {
 	t   *ToeplitzKey
 	key []byte
+	// known says the caller hashed the frame already (SteerHash): value is its hash.
+	known bool
+	value uint32
 }
 
 func (h hasher) hash(in []byte) uint32 {
+	if h.known {
+		return h.value
+	}
 	if h.t != nil {
 		return h.t.Hash(in)
 	}

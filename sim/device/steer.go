@@ -11,11 +11,25 @@ import (
 // prepares the device's key, indirection table and stripped tags on first use; afterwards it only
 // reads them, so that once one call has returned, goroutines may steer and receive at once.
 func (d *Netdev) Steer(pkt []byte) (queue int, spread bool) {
+	queue, _, spread = d.SteerHash(pkt)
+	return queue, spread
+}
+
+// SteerHash is Steer that also returns the frame's RSS hash (when spread), for ReceiveHashed.
+func (d *Netdev) SteerHash(pkt []byte) (queue int, hash uint32, spread bool) {
 	q := d.rxQueues()
 	if q <= 1 {
-		return 0, false
+		return 0, 0, false
 	}
-	return Queue(d.rssHash(pkt), int(q), d.Table()), true
+	hash = d.rssHash(pkt)
+	return Queue(hash, int(q), d.Table()), hash, true
+}
+
+// ReceiveHashed is Receive for a frame whose RSS hash SteerHash returned: the same hints and
+// queue, without hashing the frame again (what a parallel replay, which steers every frame before
+// it runs, saves).
+func (d *Netdev) ReceiveHashed(pkt []byte, tsNs uint64, hash uint32) Rx {
+	return d.receive(pkt, tsNs, hasher{known: true, value: hash})
 }
 
 // rssHash is the Hash of the hints Receive computes for pkt.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"reflect"
 	"testing"
 
 	"github.com/google/gopacket/pcapgo"
@@ -15,7 +16,8 @@ import (
 // TestSteerIsTheQueueReceivePicks holds Steer, which picks a frame's RX queue before it runs, to
 // the queue and hash Receive gives the program, for every device profile with four queues over
 // every packet of the corpus traces (VLAN-tagged, with IPv6 extension headers, malformed) and
-// frames with one to three tags, under the profile's key and another.
+// frames with one to three tags, under the profile's key and another; and ReceiveHashed, given the
+// hash SteerHash computed, to what Receive gives.
 func TestSteerIsTheQueueReceivePicks(t *testing.T) {
 	var frames [][]byte
 	for _, name := range []string{"mixed.pcap", "vlan.pcap", "ipv6ext.pcap", "malformed.pcap"} {
@@ -67,6 +69,11 @@ func TestSteerIsTheQueueReceivePicks(t *testing.T) {
 					q, spread := d.Steer(f)
 					if q != rx.Queue || spread != rx.Spread {
 						t.Errorf("frame %d: Steer says queue %d (spread %v), Receive %d (%v)", i, q, spread, rx.Queue, rx.Spread)
+					}
+					// What SteerHash hashed, ReceiveHashed does not hash again, to the same end.
+					q, hash, spread := d.SteerHash(f)
+					if hrx := d.ReceiveHashed(f, 0, hash); q != rx.Queue || spread != rx.Spread || !reflect.DeepEqual(hrx, rx) {
+						t.Errorf("frame %d: SteerHash says queue %d hash %#x (spread %v), ReceiveHashed gives %+v, Receive %+v", i, q, hash, spread, hrx, rx)
 					}
 					used[q] = true
 				}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/xdpsim/xdpsim/errno"
@@ -63,6 +64,26 @@ type arrayStore struct {
 	vsize  int
 	stride int
 	data   [][]byte
+}
+
+// cpuLine is the span of memory one CPU's per-CPU values keep to themselves: two cache lines, as
+// x86 cores fetch lines in pairs.
+const cpuLine = 128
+
+// perCPUBlocks allocates n bytes for each of cpus CPUs, each CPU's starting on a cpuLine
+// boundary and none sharing a cpuLine with another's, as the kernel's per-CPU areas do not: values
+// of small per-CPU arrays allocated one by one would sit side by side, and CPUs running at once
+// (a parallel replay) would contend for lines that hold another CPU's values.
+func perCPUBlocks(cpus, n int) [][]byte {
+	per := (n + cpuLine - 1) / cpuLine * cpuLine
+	block := make([]byte, per*cpus+cpuLine)
+	at := int(-uintptr(unsafe.Pointer(unsafe.SliceData(block))) & (cpuLine - 1))
+	out := make([][]byte, cpus)
+	for c := range out {
+		out[c] = block[at : at+n : at+n]
+		at += per
+	}
+	return out
 }
 
 func (a *arrayStore) value(idx uint32, cpu int) []byte {
@@ -151,8 +172,10 @@ func New(spec Spec, ncpu int) (*Map, error) {
 			copies = ncpu
 		}
 		a.data = make([][]byte, copies)
-		for c := range a.data {
-			a.data[c] = make([]byte, int(n)*a.stride)
+		if copies == 1 {
+			a.data[0] = make([]byte, int(n)*a.stride)
+		} else {
+			a.data = perCPUBlocks(copies, int(n)*a.stride)
 		}
 		m.arr = a
 	case kProgArray, kArrayOfMaps, kPerfEventArray, kDevMap, kCPUMap, kXSKMap:

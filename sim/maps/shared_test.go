@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 )
@@ -240,4 +241,59 @@ func run(workers int, fn func(w int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestPerCPUArrayValuesKeepToTheirCPU: each CPU's values of a per-CPU array start on a line of
+// their own and share none with another CPU's, however small the array, so that CPUs running at
+// once do not contend for each other's values (false sharing); and each CPU still reads back only
+// what it wrote.
+func TestPerCPUArrayValuesKeepToTheirCPU(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		entries   uint32
+		valueSize uint32
+	}{
+		{"one 8-byte value", 1, 8},
+		{"six 8-byte values (eth_stats's bytes)", 6, 8},
+		{"three 12-byte values, padded to 16", 3, 12},
+		{"a value longer than a line", 2, 200},
+	} {
+		t.Run(tt.name+" per CPU stay apart", func(t *testing.T) {
+			const cpus = 4
+			m := mustNew(t, Spec{Name: "pcpu", Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: tt.valueSize, MaxEntries: tt.entries}, cpus)
+			lines := map[uintptr]int{}
+			for c, d := range m.arr.data {
+				start := uintptr(unsafe.Pointer(unsafe.SliceData(d)))
+				if start%cpuLine != 0 {
+					t.Errorf("CPU %d's values start at %#x, not on a %d-byte line", c, start, cpuLine)
+				}
+				if len(d) != int(tt.entries)*int(roundUp8(tt.valueSize)) || cap(d) != len(d) {
+					t.Errorf("CPU %d's values: length %d, capacity %d", c, len(d), cap(d))
+				}
+				for a := start / cpuLine; a <= (start+uintptr(len(d))-1)/cpuLine; a++ {
+					if o, ok := lines[a]; ok {
+						t.Errorf("CPUs %d and %d share the line at %#x", o, c, a*cpuLine)
+					}
+					lines[a] = c
+				}
+			}
+			for c := range cpus {
+				for k := range tt.entries {
+					v := make([]byte, tt.valueSize)
+					v[0], v[len(v)-1] = byte(c+1), byte(k+1)
+					if err := m.Update(u32(k), v, UpdateAny, c); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			for c := range cpus {
+				for k := range tt.entries {
+					got, err := m.Lookup(u32(k), c)
+					if err != nil || got[0] != byte(c+1) || got[len(got)-1] != byte(k+1) {
+						t.Errorf("CPU %d key %d: %v, %v", c, k, got, err)
+					}
+				}
+			}
+		})
+	}
 }

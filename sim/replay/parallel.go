@@ -42,34 +42,72 @@ func (s Sim) Queues() int {
 	return s.X.Queues()
 }
 
-// Parallel replay. The calling goroutine reads the traces into chunks of chunkSize records, steers
-// every packet to its CPU and hands the chunk to the workers; worker w runs, in order, the packets
-// of the CPUs c with c mod workers = w, each on its own fork of the target, and copies what the
-// outcomes alias out of the fork's buffers into the chunk. When every worker is done with a chunk,
-// the calling goroutine counts its packets and hands them to the sinks, in input order, while the
-// workers go on with the chunks after it (chunksInFlight of them at most).
+// Parallel replay. The calling goroutine reads the traces into batches of batchSize records,
+// copying each record's bytes into the batch's own buffer, steers every packet to its CPU and
+// hands the batch to the workers, one channel send per worker and batch; worker w runs, in order,
+// the packets of the CPUs c with c mod workers = w, each on its own fork of the target, and, when a
+// sink will read them, copies what the outcomes alias out of the fork's buffers into the batch.
+// When every worker is done with a batch, the calling goroutine counts its packets and hands them
+// to the sinks, in input order, while the workers go on with the batches after it
+// (batchesInFlight of them at most).
+//
+// A packet's run costs a few hundred nanoseconds, a hand-off between goroutines (a channel
+// operation that wakes a parked one) several microseconds on a loaded machine: batches are large
+// enough that a worker's hand-offs cost a few percent of its runs, and small enough that the
+// batches in flight stay in the cores' caches. Batches are reused from run to run, so that a
+// replay allocates nothing per batch once their buffers have grown.
 const (
-	chunkSize      = 64
-	chunksInFlight = 8
+	batchSize       = 256
+	batchesInFlight = 4
 )
 
-// chunk is a run of consecutive records and their packets.
-type chunk struct {
+// batch is a run of consecutive records and their packets.
+type batch struct {
 	n    int
-	recs [chunkSize]Record
-	pkts [chunkSize]Packet
-	// owner is the worker of each packet.
-	owner [chunkSize]int
-	// What the packets' outcomes alias, copied out of the workers' targets; the slices and
-	// maps are reused from one use of the chunk to the next.
-	data, meta, outData, outMeta [chunkSize][]byte
-	redirects                    [chunkSize]sim.Redirect
-	targets                      [chunkSize][]uint32
-	skbs                         [chunkSize]sim.SkbHandoff
-	hints                        [chunkSize]map[string]sim.HintResult
-	// pending counts the workers not done with the chunk; the last one signals ready.
+	recs [batchSize]Record
+	pkts [batchSize]Packet
+	// in holds the records' bytes (data, then metadata), one record after the other.
+	in []byte
+	// mine lists, for each worker, the indices of the packets it runs, in order.
+	mine [][]uint16
+	// out holds, for each worker, what its packets' outcomes alias (Data, Meta, a redirect's
+	// targets), copied out of the worker's target.
+	out       []workerOut
+	redirects [batchSize]sim.Redirect
+	skbs      [batchSize]sim.SkbHandoff
+	hints     [batchSize]map[string]sim.HintResult
+	// pending counts the workers not done with the batch; the last one signals ready.
 	pending atomic.Int32
 	ready   chan struct{}
+}
+
+// workerOut is one worker's copy of what its outcomes alias, alone on its cache lines so that
+// workers filling theirs do not contend for them.
+type workerOut struct {
+	bytes   []byte
+	targets []uint32
+	_       [64 - 2*24%64]byte
+}
+
+// batches keeps batches from one replay to the next.
+var batches = sync.Pool{New: func() any { return &batch{ready: make(chan struct{}, 1)} }}
+
+// getBatch takes a batch for workers workers.
+func getBatch(workers int) *batch {
+	b := batches.Get().(*batch)
+	b.n = 0
+	if b.in == nil {
+		b.in = make([]byte, 0, batchSize*1024)
+	}
+	b.in = b.in[:0]
+	if len(b.mine) != workers {
+		b.mine = make([][]uint16, workers)
+		b.out = make([]workerOut, workers)
+	}
+	for w := range b.mine {
+		b.mine[w] = b.mine[w][:0]
+	}
+	return b
 }
 
 // ParallelWorkers is how many goroutines Run will run packets on: Workers, at most one per
@@ -99,55 +137,83 @@ func (l *Loop) runParallel(traces []string, workers int) error {
 		}
 		targets = append(targets, t)
 	}
-	work := make([]chan *chunk, workers)
+	// Without sinks, only the counts read the outcomes, and they read no aliased byte.
+	detach := len(l.Sinks) > 0
+	work := make([]chan *batch, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
-		work[w] = make(chan *chunk, chunksInFlight)
+		work[w] = make(chan *batch, batchesInFlight)
 		t := targets[w]
 		ip, _ := t.(inPlace)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for c := range work[w] {
-				for i := range c.n {
-					if c.owner[i] == w {
-						l.runOn(t, ip, &c.pkts[i])
-						c.detach(i)
+			for b := range work[w] {
+				o := &b.out[w]
+				o.bytes, o.targets = o.bytes[:0], o.targets[:0]
+				for _, i := range b.mine[w] {
+					l.runOn(t, ip, &b.pkts[i])
+					if detach {
+						b.detach(o, int(i))
 					}
 				}
-				if c.pending.Add(-1) == 0 {
-					c.ready <- struct{}{}
+				if b.pending.Add(-1) == 0 {
+					b.ready <- struct{}{}
 				}
 			}
 		}()
 	}
-	var free, queue []*chunk
-	for range chunksInFlight {
-		free = append(free, &chunk{ready: make(chan struct{}, 1)})
+	free := make([]*batch, 0, batchesInFlight)
+	queue := make([]*batch, 0, batchesInFlight)
+	for range batchesInFlight {
+		free = append(free, getBatch(workers))
 	}
-	// sinkOldest waits for the oldest chunk in flight and hands its packets to the sinks.
+	// sinkOldest waits for the oldest batch in flight and hands its packets to the sinks.
 	sinkOldest := func() error {
-		c := queue[0]
-		queue = queue[1:]
-		<-c.ready
+		b := queue[0]
+		queue = append(queue[:0], queue[1:]...)
+		<-b.ready
 		var err error
-		for i := range c.n {
-			if err = l.account(&c.pkts[i]); err != nil {
+		for i := range b.n {
+			if err = l.account(&b.pkts[i]); err != nil {
 				break
 			}
 		}
-		c.n = 0
-		free = append(free, c)
+		b.n, b.in = 0, b.in[:0]
+		for w := range b.mine {
+			b.mine[w] = b.mine[w][:0]
+		}
+		free = append(free, b)
 		return err
 	}
-	publish := func(c *chunk) {
-		c.pending.Store(int32(workers))
-		queue = append(queue, c)
-		for w := range workers {
-			work[w] <- c
+	// The steering goroutine hashes every packet of a batch to its CPU, and so to its worker, and
+	// hands the batch to the workers: reading the traces and steering the packets on one
+	// goroutine made it the slowest of the replay.
+	steer := make(chan *batch, batchesInFlight)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for b := range steer {
+			for i := range b.n {
+				p := &b.pkts[i]
+				f.Steer(b.recs[i].Data, &p.Cond)
+				w := p.Cond.CPU % workers
+				b.mine[w] = append(b.mine[w], uint16(i))
+			}
+			for w := range workers {
+				work[w] <- b
+			}
 		}
+		for w := range workers {
+			close(work[w])
+		}
+	}()
+	publish := func(b *batch) {
+		b.pending.Store(int32(workers))
+		queue = append(queue, b)
+		steer <- b
 	}
-	var cur *chunk
+	var cur *batch
 	var sinkErr error
 	readErr := ReadAll(traces, func(rec *Record) error {
 		if cur == nil {
@@ -161,20 +227,22 @@ func (l *Loop) runParallel(traces []string, workers int) error {
 		i := cur.n
 		r := &cur.recs[i]
 		*r = *rec
-		cur.data[i] = append(cur.data[i][:0], rec.Data...)
-		r.Data = cur.data[i]
+		// The batch's buffer may move as it grows: a record's bytes stay where they were
+		// copied, in the buffer the batch had then, which nothing writes again.
+		at := len(cur.in)
+		cur.in = append(cur.in, rec.Data...)
+		r.Data = cur.in[at:len(cur.in):len(cur.in)]
 		if rec.Meta != nil {
-			cur.meta[i] = append(cur.meta[i][:0], rec.Meta...)
-			r.Meta = cur.meta[i]
+			at = len(cur.in)
+			cur.in = append(cur.in, rec.Meta...)
+			r.Meta = cur.in[at:len(cur.in):len(cur.in)]
 		}
 		p := &cur.pkts[i]
 		if err := l.start(p, r); err != nil {
 			return err
 		}
-		f.Steer(r.Data, &p.Cond)
-		cur.owner[i] = p.Cond.CPU % workers
 		cur.n++
-		if cur.n == chunkSize {
+		if cur.n == batchSize {
 			publish(cur)
 			cur = nil
 		}
@@ -182,14 +250,22 @@ func (l *Loop) runParallel(traces []string, workers int) error {
 	})
 	if cur != nil && cur.n > 0 && sinkErr == nil {
 		publish(cur)
+	} else if cur != nil {
+		free = append(free, cur)
 	}
 	for len(queue) > 0 && sinkErr == nil {
 		sinkErr = sinkOldest()
 	}
-	for w := range workers {
-		close(work[w])
-	}
+	close(steer)
 	wg.Wait()
+	// After a sink's error, the batches still queued were run all the same: take their signals,
+	// so that they go back to the pool as they came.
+	for _, b := range queue {
+		<-b.ready
+	}
+	for _, b := range append(free, queue...) {
+		batches.Put(b)
+	}
 	if sinkErr != nil {
 		return sinkErr
 	}
@@ -197,39 +273,44 @@ func (l *Loop) runParallel(traces []string, workers int) error {
 }
 
 // detach copies what packet i's outcome aliases in its target's buffers (valid only until that
-// target's next packet) into the chunk, where it stays until the sinks have seen the packet.
-func (c *chunk) detach(i int) {
-	o := &c.pkts[i].Outcome
-	if o.Data != nil {
-		c.outData[i] = append(c.outData[i][:0], o.Data...)
-		o.Data = c.outData[i]
+// target's next packet) into the batch (o: the worker's part of it), where it stays until the
+// sinks have seen the packet. o's buffers may move as they grow: what was copied stays where it
+// was, in the buffer o had then, which nothing writes again.
+func (b *batch) detach(o *workerOut, i int) {
+	out := &b.pkts[i].Outcome
+	if out.Data != nil {
+		at := len(o.bytes)
+		o.bytes = append(o.bytes, out.Data...)
+		out.Data = o.bytes[at:len(o.bytes):len(o.bytes)]
 	}
-	if o.Meta != nil {
-		c.outMeta[i] = append(c.outMeta[i][:0], o.Meta...)
-		o.Meta = c.outMeta[i]
+	if out.Meta != nil {
+		at := len(o.bytes)
+		o.bytes = append(o.bytes, out.Meta...)
+		out.Meta = o.bytes[at:len(o.bytes):len(o.bytes)]
 	}
-	if o.Redirect != nil {
-		c.redirects[i] = *o.Redirect
-		if o.Redirect.Targets != nil {
-			c.targets[i] = append(c.targets[i][:0], o.Redirect.Targets...)
-			c.redirects[i].Targets = c.targets[i]
+	if out.Redirect != nil {
+		b.redirects[i] = *out.Redirect
+		if t := out.Redirect.Targets; t != nil {
+			at := len(o.targets)
+			o.targets = append(o.targets, t...)
+			b.redirects[i].Targets = o.targets[at:len(o.targets):len(o.targets)]
 		}
-		o.Redirect = &c.redirects[i]
+		out.Redirect = &b.redirects[i]
 	}
-	if o.Skb != nil {
-		c.skbs[i] = *o.Skb
-		o.Skb = &c.skbs[i]
+	if out.Skb != nil {
+		b.skbs[i] = *out.Skb
+		out.Skb = &b.skbs[i]
 	}
-	if o.Hints != nil {
-		h := c.hints[i]
+	if out.Hints != nil {
+		h := b.hints[i]
 		if h == nil {
 			h = map[string]sim.HintResult{}
-			c.hints[i] = h
+			b.hints[i] = h
 		}
 		clear(h)
-		for k, v := range o.Hints {
+		for k, v := range out.Hints {
 			h[k] = v
 		}
-		o.Hints = h
+		out.Hints = h
 	}
 }
