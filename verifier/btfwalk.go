@@ -186,6 +186,19 @@ func (e *env) nestedTrusted(parent, member, target, suffix string) bool {
 	return false
 }
 
+// walkLoad walks st for a load of size bytes at off into d: a scalar member makes d an unknown
+// scalar; ptr says the load reads the pointer ld describes, which the caller gives d.
+func (e *env) walkLoad(st btf.Type, off, size int, d *reg) (ld btfLoad, ptr bool, err error) {
+	ld, err = walkBTF(st, off, size)
+	if err != nil {
+		return ld, false, e.reject("%s", err.Error())
+	}
+	if d != nil && !ld.ptr {
+		d.setUnknown()
+	}
+	return ld, d != nil && ld.ptr, nil
+}
+
 // checkBTFRead is the read side of check_ptr_to_btf_access for a struct found in the kernel
 // BTF: the load gives a scalar or a PTR_TO_BTF_ID with the trust the kernel gives it.
 func (e *env) checkBTFRead(regno uint8, r *reg, st btf.Type, off, size int, d *reg) error {
@@ -201,16 +214,9 @@ func (e *env) checkBTFRead(regno uint8, r *reg, st btf.Type, off, size int, d *r
 	if r.flags&flagPercpu != 0 {
 		return e.reject("R%d is ptr_%s access percpu memory: off=%d", regno, r.btf, off)
 	}
-	ld, err := walkBTF(st, off, size)
-	if err != nil {
-		return e.reject("%s", err.Error())
-	}
-	if d == nil {
-		return nil
-	}
-	if !ld.ptr {
-		d.setUnknown()
-		return nil
+	ld, ptr, err := e.walkLoad(st, off, size, d)
+	if !ptr {
+		return err
 	}
 	flags := ld.flags
 	trusted := r.refID != 0 || (r.flags&(flagAlloc|flagTrusted) != 0 && r.flags&(flagUntrusted|flagMaybeNull|flagUser|flagPercpu|flagRCU) == 0)
@@ -287,16 +293,9 @@ func (e *env) checkMapPtrAccess(regno uint8, r *reg, off, size, t int, d *reg) e
 		}
 		return nil
 	}
-	ld, err := walkBTF(st, off, size)
-	if err != nil {
-		return e.reject("%s", err.Error())
-	}
-	if d == nil {
-		return nil
-	}
-	if !ld.ptr {
-		d.setUnknown()
-		return nil
+	ld, ptr, err := e.walkLoad(st, off, size, d)
+	if !ptr {
+		return err
 	}
 	d.setPointer(ptrToBTFID)
 	d.btf = ld.target
