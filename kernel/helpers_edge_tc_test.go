@@ -104,11 +104,6 @@ func tcCall(f asm.BuiltinFunc, args ...int64) asm.Instructions {
 	return append(insns, f.Call())
 }
 
-// thenSaveR0 stores r0 (the helper's result) into cb[4], and returns ret instead.
-func saveR0To(cb int, insns asm.Instructions) asm.Instructions {
-	return append(insns, asm.StoreMem(asm.R6, int16(48+4*cb), asm.R0, asm.Word))
-}
-
 func tcEdgeCases() []tcEdgeCase {
 	const (
 		eFAULT      = -14

@@ -791,14 +791,6 @@ func splitPoisonedLoads(insns asm.Instructions) asm.Instructions {
 	return out
 }
 
-// formatSource is the source line an instruction carries, "" when none.
-func formatSource(ins *asm.Instruction) string {
-	if src := ins.Source(); src != nil {
-		return formatLine(src)
-	}
-	return ""
-}
-
 func formatLine(src fmt.Stringer) string {
 	if l, ok := src.(*btf.Line); ok {
 		file := l.FileName()

@@ -106,9 +106,6 @@ func (s *runState) setHost(h *Host) {
 	s.host = h
 }
 
-// runOf finds the run state of the machine a helper runs on.
-func runOf(m *vm.Machine) *runState { return m.Host.(*runState) }
-
 // packetLen is the length of the program's packet: linear part and fragments.
 func (s *runState) packetLen() int {
 	if s.xdp != nil {

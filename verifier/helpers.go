@@ -298,14 +298,6 @@ func xdpFuncProto(id int32, p *Program) *helperProto {
 	return unmodelled
 }
 
-// helperChangesPktData is the kernel's bpf_helper_changes_pkt_data.
-func helperChangesPktData(id int32) bool {
-	if p := helperProtos[id]; p != nil && p.changesPkt {
-		return true
-	}
-	return false
-}
-
 // mapHelperCompat is check_map_func_compatibility: which helpers a map type allows, and which
 // map types a map-taking helper accepts.
 func mapHelperCompat(mt ebpf.MapType, id int32) bool {

@@ -90,7 +90,6 @@ type reg struct {
 }
 
 func (r *reg) isPointer() bool { return r.typ != notInit && r.typ != scalarValue }
-func (r *reg) isScalar() bool  { return r.typ == scalarValue }
 func (r *reg) isConst() bool   { return r.typ == scalarValue && r.varOff.isConst() }
 func (r *reg) isNull() bool    { return r.typ == scalarValue && r.varOff.equalsConst(0) }
 func (r *reg) isPkt() bool     { return r.typ == ptrToPacket || r.typ == ptrToPacketMeta }

@@ -29,16 +29,6 @@ type stackSlot struct {
 
 func (s *stackSlot) isSpilled() bool { return s.slot[7] == stackSpill }
 
-// isSpilledScalar64 reports a full 8-byte spill of a scalar.
-func (s *stackSlot) isSpilledScalar64() bool {
-	for _, t := range s.slot {
-		if t != stackSpill {
-			return false
-		}
-	}
-	return s.spilled.typ == scalarValue
-}
-
 type dynptrKind uint8
 
 const (
@@ -151,15 +141,6 @@ func (s *vstate) forEachReg(fn func(r *reg)) {
 			}
 		}
 	}
-}
-
-func (s *vstate) hasRef(id uint32) bool {
-	for _, r := range s.refs {
-		if r.id == id {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *vstate) releaseRef(id uint32) bool {

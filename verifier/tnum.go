@@ -136,6 +136,4 @@ func (a tnum) clearSubreg() tnum { return a.rsh(32).lsh(32) }
 func (a tnum) withSubreg(sub tnum) tnum {
 	return a.clearSubreg().or(sub.subreg())
 }
-func (a tnum) constSubreg(v uint32) tnum { return a.withSubreg(tnumConst(uint64(v))) }
-
 func (a tnum) String() string { return fmt.Sprintf("(%#x; %#x)", a.value, a.mask) }

@@ -1,7 +1,5 @@
 package vm
 
-import "fmt"
-
 // A pointer in the machine is a 64-bit value that names a region and an offset into it:
 //
 //	bits 63..32  region number
@@ -149,16 +147,4 @@ func (m *Machine) Bytes(addr uint64, n int, write bool) ([]byte, error) {
 		return nil, m.fault(addr, n, accessHelper, "region is read-only")
 	}
 	return r.Data[off : int(off)+n : int(off)+n], nil
-}
-
-// describe renders an address as region+offset for messages.
-func (m *Machine) describe(addr uint64) string {
-	id, off := SplitAddress(addr)
-	switch {
-	case id == RegionNull:
-		return fmt.Sprintf("%#x (not a pointer)", addr)
-	case id < len(m.regions):
-		return fmt.Sprintf("%s+%d", m.regions[id].Name, off)
-	}
-	return fmt.Sprintf("%#x (no such region)", addr)
 }

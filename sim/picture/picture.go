@@ -82,22 +82,6 @@ func (s Snapshot) Packet() []byte {
 // Meta is the metadata, data_meta to data.
 func (s Snapshot) Meta() []byte { return s.Page[s.DataMeta:s.Data] }
 
-// size is the page's size: the XDP frame's page, or the skb's head with its skb_shared_info.
-func (s Snapshot) size() int {
-	if s.Skb != nil {
-		return s.Skb.End + sim.Tailroom
-	}
-	return sim.FrameSize
-}
-
-// end is where the linear packet must stop: the frame end (data_hard_end), or skb->end.
-func (s Snapshot) end() int {
-	if s.Skb != nil {
-		return s.Skb.End
-	}
-	return sim.FrameEnd
-}
-
 // moved is how far the kernel moved the bytes up since the packet's first snapshot.
 func (s Snapshot) moved() int {
 	if s.Skb != nil {

@@ -201,7 +201,6 @@ type Loop struct {
 	Workers int
 
 	pkt       Packet
-	snapMsg   string
 	starters  []Starter
 	inPlace   inPlace // Target, when it writes outcomes in place
 	committed bool

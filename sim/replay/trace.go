@@ -38,9 +38,8 @@ type Trace struct {
 	// called): when another program starts, the one before returned r0.
 	lastExit bool
 	// names are what Name said about programs.
-	names   map[*vm.Program]programName
-	opts    assembly.KernelOptions
-	changed []byte
+	names map[*vm.Program]programName
+	opts  assembly.KernelOptions
 }
 
 // programName is what the trace says about a program when it starts and returns.
