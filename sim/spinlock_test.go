@@ -176,3 +176,56 @@ func TestSpinLockedCountsAreExactAcrossGoroutines(t *testing.T) {
 		t.Errorf("count %d, want %d", n, 2*runs)
 	}
 }
+
+// TestSpinLockAsAGlobalVariable: a struct bpf_spin_lock may be a global variable of its own data
+// section ("static struct bpf_spin_lock lock SEC(".data.A")"), whose map value is the section's
+// BTF (a DATASEC of its variables); the kernel finds the lock there, so a program may take it, and
+// then refuses a call to a global function while it is held (as test_spin_lock_fail.c's
+// lock_global_subprog_call1 shows on Linux 6.18, blaming the call).
+func TestSpinLockAsAGlobalVariable(t *testing.T) {
+	u32 := &btf.Int{Name: "__u32", Size: 4}
+	lock := &btf.Struct{Name: "bpf_spin_lock", Size: 4, Members: []btf.Member{{Name: "val", Type: u32}}}
+	sec := &btf.Datasec{Name: ".data.A", Size: 4, Vars: []btf.VarSecinfo{
+		{Type: &btf.Var{Name: "lockA", Type: lock, Linkage: btf.StaticVar}, Offset: 0, Size: 4},
+	}}
+	intT := &btf.Int{Name: "int", Size: 4, Encoding: btf.Signed}
+	load := func(between ...asm.Instruction) error {
+		insns := asm.Instructions{
+			btf.WithFuncMetadata(asm.LoadMapValue(asm.R1, 0, 0).WithReference(".data.A"),
+				&btf.Func{Name: "p", Linkage: btf.GlobalFunc, Type: &btf.FuncProto{Return: intT}}),
+			asm.FnSpinLock.Call(),
+		}
+		insns = append(insns, between...)
+		insns = append(insns,
+			asm.LoadMapValue(asm.R1, 0, 0).WithReference(".data.A"),
+			asm.FnSpinUnlock.Call(),
+			asm.Mov.Imm(asm.R0, 2),
+			asm.Return(),
+			btf.WithFuncMetadata(asm.Mov.Imm(asm.R0, 0).WithSymbol("g"),
+				&btf.Func{Name: "g", Linkage: btf.GlobalFunc, Type: &btf.FuncProto{Return: intT}}),
+			asm.Return(),
+		)
+		spec := &ebpf.CollectionSpec{
+			Maps: map[string]*ebpf.MapSpec{".data.A": {Name: ".data.A", Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1,
+				Key: &btf.Void{}, Value: sec, Contents: []ebpf.MapKV{{Key: uint32(0), Value: make([]byte, 4)}}}},
+			Programs: map[string]*ebpf.ProgramSpec{"p": {Name: "p", Type: ebpf.XDP, License: "GPL", Instructions: insns}},
+		}
+		o, err := sim.LoadSpec("lock_global.o", spec, sim.LoadOptions{})
+		if err == nil {
+			_, err = o.FindProgram("p")
+		}
+		return err
+	}
+	t.Run("the lock can be taken and released", func(t *testing.T) {
+		if err := load(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("a global function call while it is held is refused at the call", func(t *testing.T) {
+		err := load(asm.Call.Label("g"))
+		want := "rejects instruction 3: global function calls are not allowed while holding a lock"
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("got %v, want a refusal saying %q", err, want)
+		}
+	})
+}

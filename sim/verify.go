@@ -121,7 +121,8 @@ func verifierMapSpec(ms *ebpf.MapSpec) verifier.Map {
 	return vm
 }
 
-// memberOffset finds a member of struct type name in a map's value type, -1 when none.
+// valueMemberOffset finds a member of struct type name in a map's value type (a struct, or the
+// variables of a global data section), -1 when none.
 func valueMemberOffset(t btf.Type, name string) int {
 	var walk func(t btf.Type, base int, depth int) int
 	walk = func(t btf.Type, base int, depth int) int {
@@ -145,6 +146,16 @@ func valueMemberOffset(t btf.Type, name string) int {
 					return off
 				}
 			}
+		case *btf.Datasec:
+			// A global data section's value is its variables ("static struct
+			// bpf_spin_lock lock SEC(".data.A")" puts the lock in .data.A's value).
+			for _, vs := range v.Vars {
+				if off := walk(vs.Type, base+int(vs.Offset), depth+1); off >= 0 {
+					return off
+				}
+			}
+		case *btf.Var:
+			return walk(v.Type, base, depth+1)
 		}
 		return -1
 	}
