@@ -58,8 +58,6 @@ var linuxSourceKnown = []knownDisagreement{
 	{"map_kptr_fail.o/reject_untrusted_store_to_ref", "kptr fields of map values (BTF-typed __kptr, bpf_kptr_xchg) are not modelled: xdpsim treats them as plain bytes of the value"},
 	{"map_kptr_fail.o/reject_var_off_store", "kptr fields of map values (BTF-typed __kptr, bpf_kptr_xchg) are not modelled: xdpsim treats them as plain bytes of the value"},
 	{"map_kptr_fail.o/size_not_bpf_dw", "kptr fields of map values (BTF-typed __kptr, bpf_kptr_xchg) are not modelled: xdpsim treats them as plain bytes of the value"},
-	{"test_global_func1.o/global_func1", "the kernel counts the stack of global functions in the combined stack of a call chain (544 > 512 bytes); xdpsim does not"},
-	{"test_global_func3.o/global_func3", "the kernel counts the stack of global functions in the combined stack of a call chain; xdpsim does not"},
 	{"test_global_func17.o/global_func17", "a global function writing to a read-only (const) global: the kernel refuses the write to the frozen map, xdpsim accepts it"},
 	{"test_global_func7.o/global_func7", "a global function declared to return void called for its value: the kernel refuses the call (Caller passes invalid args), xdpsim blames the later read of R0"},
 	{"test_verif_scale3.o/balancer_ingress", "xdpsim's state pruning is weaker on this 1,000,000-instruction-scale balancer: it passes the processed-instruction limit the kernel stays under"},

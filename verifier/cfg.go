@@ -452,17 +452,16 @@ func (e *env) checkGlobalArgs(sp int) error {
 	return nil
 }
 
-// checkMaxStackDepth is check_max_stack_depth: the frames of a call chain share 512 bytes.
+// checkMaxStackDepth is check_max_stack_depth: the frames of a call chain share 512 bytes and
+// are at most maxCallFrames deep. The chains are walked from the entry through every call,
+// global functions included: they run on the caller's stack as static ones do.
 func (e *env) checkMaxStackDepth() error {
-	// Walk the static call graph from the entry and from every global function.
 	var walk func(sp, depth, total int) error
 	visiting := map[int]bool{}
 	walk = func(sp, depth, total int) error {
 		s := &e.subprogs[sp]
-		sz := roundUp(max(s.stack, 1), 32)
-		if s.stack == 0 {
-			sz = 0
-		}
+		// The JIT's granularity: 16 bytes, and nothing for a function without a stack.
+		sz := roundUp(s.stack, 16)
 		if s.hasTail && depth > 0 && total > maxBPFStack/2 {
 			return e.rejectAt(-1, "tail_calls are not allowed when call stack of previous frames is %d bytes. Too large", total)
 		}
@@ -490,8 +489,11 @@ func (e *env) checkMaxStackDepth() error {
 				continue
 			}
 			c := e.subprogAt(t)
-			if c < 0 || e.subprogs[c].global {
+			if c < 0 {
 				continue
+			}
+			if depth+1 >= maxCallFrames {
+				return e.rejectAt(-1, "the call stack of %d frames is too deep !", depth+1)
 			}
 			if err := walk(c, depth+1, total); err != nil {
 				return err
@@ -499,14 +501,7 @@ func (e *env) checkMaxStackDepth() error {
 		}
 		return nil
 	}
-	for i := range e.subprogs {
-		if i == 0 || e.subprogs[i].global {
-			if err := walk(i, 0, 0); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return walk(0, 0, 0)
 }
 
 // validOpcode is the kernel's bpf_opcode_in_insntable: the opcodes the interpreter knows.

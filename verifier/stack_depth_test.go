@@ -1,0 +1,86 @@
+package verifier_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/xdpsim/xdpsim/verifier"
+	"github.com/xdpsim/xdpsim/vm/assembly"
+)
+
+// callChain is a program whose entry calls f1, f1 calls f2, ... up to fN, each function using
+// the bytes of stack given (0 for none); global says whether f1..fN are global functions.
+func callChain(t *testing.T, global bool, stacks ...int) *verifier.Program {
+	t.Helper()
+	var src strings.Builder
+	funcs := []verifier.Func{{Insn: 0, Name: "main", Global: true}}
+	body := func(stack int, next string) {
+		if stack > 0 {
+			fmt.Fprintf(&src, "stdw [%%r10-%d], 0\n", stack)
+		}
+		if next != "" {
+			fmt.Fprintf(&src, "call local %s\n", next)
+		}
+		src.WriteString("mov %r0, 2\nexit\n")
+	}
+	next := func(i int) string {
+		if i < len(stacks) {
+			return fmt.Sprintf("f%d", i)
+		}
+		return ""
+	}
+	body(stacks[0], next(1))
+	for i := 1; i < len(stacks); i++ {
+		fmt.Fprintf(&src, "f%d:\n", i)
+		n := strings.Count(src.String(), "\n") - i // the labels are no instructions
+		funcs = append(funcs, verifier.Func{Insn: n, Name: fmt.Sprintf("f%d", i), Global: global})
+		body(stacks[i], next(i+1))
+	}
+	insns, err := assembly.Assemble(src.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &verifier.Program{Name: "chain", Insns: insns, Type: ebpf.XDP, GPL: true, Funcs: funcs}
+}
+
+// The frames of a call chain share the kernel's 512 bytes of stack, each function's own stack
+// rounded up to the JIT's 16 bytes, and a chain is at most 8 frames deep. Global functions are
+// verified on their own, once, but run on their caller's stack all the same: Linux 6.18 counts
+// them in the chain (test_global_func1.c: "combined stack size of 3 calls is 544. Too large";
+// test_global_func3.c: "the call stack of 8 frames is too deep !"), and blames no instruction.
+func TestCallChainsShareTheStack(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		global bool
+		stacks []int
+		want   string // "" for accepted
+	}{
+		{"two static functions of 264 bytes under an entry without stack are too many", false, []int{0, 264, 264}, "combined stack size of 3 calls is 544. Too large"},
+		{"two global functions of 264 bytes under an entry without stack are too many", true, []int{0, 264, 264}, "combined stack size of 3 calls is 544. Too large"},
+		{"an entry of 8 bytes and two global functions of 256 count 16 for the entry", true, []int{8, 256, 256}, "combined stack size of 3 calls is 528. Too large"},
+		{"two global functions of 256 bytes fill the stack exactly", true, []int{0, 256, 256}, ""},
+		{"a chain of eight frames through global functions is allowed", true, []int{0, 0, 0, 0, 0, 0, 0, 0}, ""},
+		{"a chain of nine frames through global functions is too deep", true, []int{0, 0, 0, 0, 0, 0, 0, 0, 0}, "the call stack of 8 frames is too deep !"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := verifier.Verify(callChain(t, tc.global, tc.stacks...), verifier.Options{})
+			var ve *verifier.Error
+			if err != nil && !errors.As(err, &ve) {
+				t.Fatal(err)
+			}
+			switch {
+			case tc.want == "" && ve != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.want == "":
+			case ve == nil:
+				t.Fatalf("accepted, want %q", tc.want)
+			case ve.Msg != tc.want || ve.PC != -1:
+				t.Fatalf("refused at %d: %q, want at -1: %q", ve.PC, ve.Msg, tc.want)
+			}
+		})
+	}
+}
