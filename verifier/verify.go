@@ -365,7 +365,8 @@ func (e *env) doCheck(st *vstate, start int) error {
 				e.verbose("%d:%s\n", idx, e.formatState(e.cur, true))
 				e.printSt = false
 			}
-			if l := e.lines[idx]; e.lines != nil && l != "" && l != e.prevLine {
+			if e.lines != nil && e.lines[idx] != "" && e.lines[idx] != e.prevLine {
+				l := e.lines[idx]
 				e.verbose("; %s\n", l)
 				e.prevLine = l
 			}
