@@ -687,6 +687,12 @@ func (e *env) checkFuncCall(idx int, ins vm.Instruction) (bool, bool, error) {
 		if st.activeLock != 0 {
 			return false, false, e.reject("global function calls are not allowed while holding a lock,\nuse static function instead")
 		}
+		if fn := e.subprogs[sp].fn; fn != nil && fn.RetVoid {
+			// Only functions returning an integer or an enum may be global: the kernel
+			// finds out at the first call, whatever the caller does with R0.
+			e.verbose("Global function %s() doesn't return scalar. Only those are supported.\n", name)
+			return false, false, e.reject("Caller passes invalid args into func#%d ('%s')", sp, name)
+		}
 		if err := e.checkGlobalArgs(sp); err != nil {
 			e.note("Caller passes invalid args into func#%d ('%s')", sp, name)
 			return false, false, err

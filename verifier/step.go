@@ -179,9 +179,6 @@ func (e *env) checkExit(idx int) (bool, error) {
 	}
 	sp := &e.subprogs[st.cur().subprog]
 	if sp.global && st.cur().subprog != 0 {
-		if sp.fn != nil && sp.fn.RetVoid {
-			return true, nil
-		}
 		if r0.typ != scalarValue {
 			return false, e.reject("At subprogram exit the register R0 is not a scalar value (%s)", r0.typeStr())
 		}
