@@ -63,3 +63,45 @@ exit`
 		})
 	}
 }
+
+// A global function may write through a pointer argument, so Linux 6.18 checks the memory it is
+// given for a write as well as a read: a value of a read-only map (a frozen .rodata, or a map
+// made with BPF_F_RDONLY_PROG) is refused at the call (test_global_func17.c: "write into map
+// forbidden, value_size=4 off=0 size=4" then "Caller passes invalid args into func#1 ('foo')").
+func TestGlobalFunctionsMayWriteThroughTheirPointers(t *testing.T) {
+	// main passes the map's value (4 bytes) to f(int *p), which returns 0.
+	const src = `lddw %r1, map_value 0, 0
+call local f
+exit
+f:
+mov %r0, 0
+exit`
+	funcs := []verifier.Func{
+		{Insn: 0, Name: "main", Global: true},
+		{Insn: 4, Name: "f", Global: true, Args: []verifier.FuncArg{{Name: "p", Kind: verifier.FuncArgMem, Size: 4}}},
+	}
+	data := verifier.Map{Name: ".data", Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1, SpinLock: -1, Timer: -1}
+	rodata := data
+	rodata.Name, rodata.Flags, rodata.ReadOnly, rodata.Data = ".rodata", 1<<7, true, make([]byte, 4)
+	for _, tc := range []struct {
+		name string
+		m    verifier.Map
+		want string // "" for accepted
+	}{
+		{"a writable global may be passed", data, ""},
+		{"a read-only global is refused at the call", rodata, "write into map forbidden, value_size=4 off=0 size=4\nCaller passes invalid args into func#1 ('f')"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, ve := verifyWithFuncs(t, src, []verifier.Map{tc.m}, funcs...)
+			switch {
+			case tc.want == "" && ve != nil:
+				t.Fatalf("refused at %d: %s", ve.PC, ve.Msg)
+			case tc.want == "":
+			case ve == nil:
+				t.Fatalf("accepted, want %q", tc.want)
+			case ve.PC != 2 || ve.Msg != tc.want:
+				t.Fatalf("refused at %d: %q, want at 2: %q", ve.PC, ve.Msg, tc.want)
+			}
+		})
+	}
+}
