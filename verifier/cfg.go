@@ -445,12 +445,10 @@ func (e *env) checkGlobalArgs(sp int) error {
 				return err
 			}
 			// The function may write through the pointer as well: a read-only map value
-			// (a frozen .rodata, BPF_F_RDONLY_PROG) or map key cannot be passed. (The
-			// kernel's write check on the stack also clobbers the slots; not modelled.)
-			if r.typ != ptrToStack {
-				if err := e.checkHelperMemAccess(regno, int(a.Size), true, false, nil); err != nil {
-					return err
-				}
+			// (a frozen .rodata, BPF_F_RDONLY_PROG) or map key cannot be passed, and what
+			// the caller's stack held there becomes unknown data.
+			if err := e.checkHelperMemAccess(regno, int(a.Size), true, false, nil); err != nil {
+				return err
 			}
 			if a.Nonnull && r.maybeNull() {
 				return e.reject("arg#%d is expected to be non-NULL", i)
