@@ -468,7 +468,7 @@ func (e *env) checkMaxStackDepth() error {
 		s := &e.subprogs[sp]
 		// The JIT's granularity: 16 bytes, and nothing for a function without a stack.
 		sz := roundUp(s.stack, 16)
-		if s.hasTail && depth > 0 && total > maxBPFStack/2 {
+		if s.hasTail && depth > 0 && total >= maxBPFStack/2 {
 			return e.rejectAt(-1, "tail_calls are not allowed when call stack of previous frames is %d bytes. Too large", total)
 		}
 		total += sz
