@@ -242,11 +242,10 @@ func (e *env) checkHelperCall(idx int, ins vm.Instruction) error {
 		r0.id = e.newID()
 	}
 	switch {
-	case id >= 136 && id <= 140 || id == 178 || id == 196 || id == fnDynptrData:
+	case fn.refCast:
 		r0.refID = meta.refID
-		if id == fnDynptrData {
-			r0.refID = meta.dynRefID
-		}
+	case id == fnDynptrData:
+		r0.refID = meta.dynRefID
 	case fn.acquire:
 		rid := e.acquireReference(idx)
 		r0.id = rid
