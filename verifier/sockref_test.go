@@ -1,6 +1,7 @@
 package verifier_test
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -10,7 +11,12 @@ import (
 // (36 bytes) on the stack and sk = bpf_sk_lookup_tcp(ctx, &tuple, sizeof(tuple), 0, 0), a
 // referenced socket or NULL in r0 (instructions 0 to 12), which the program leaves when it is NULL
 // and else goes on at 16 with r6 = sk.
-const skLookup = `mov64 %r2, 0
+var skLookup = skLookupWith(84)
+
+// skLookupWith is skLookup with another lookup helper (bpf_skc_lookup_tcp, 99, gives a
+// sock_common).
+func skLookupWith(helper int) string {
+	return `mov64 %r2, 0
 stxw [%r10-8], %r2
 stxdw [%r10-16], %r2
 stxdw [%r10-24], %r2
@@ -22,12 +28,13 @@ add64 %r2, -48
 mov64 %r3, 36
 mov64 %r4, 0
 mov64 %r5, 0
-call 84
+call ` + strconv.Itoa(helper) + `
 jne %r0, 0, found
 exit
 found:
 mov64 %r6, %r0
 `
+}
 
 // castThenRelease asks helper cast (a socket's view) of the socket, releases the socket, and
 // reads the first word of the view.
