@@ -65,7 +65,6 @@ var linuxSourceKnown = []knownDisagreement{
 	{"test_spin_lock_fail.o/lock_global_subprog_call1", "the kernel refuses global function calls while a bpf_spin_lock is held; xdpsim does not check it"},
 	{"test_spin_lock_fail.o/lock_global_subprog_call2", "the kernel refuses global function calls while a bpf_spin_lock is held; xdpsim does not check it"},
 	{"test_verif_scale3.o/balancer_ingress", "xdpsim's state pruning is weaker on this 1,000,000-instruction-scale balancer: it passes the processed-instruction limit the kernel stays under"},
-	{"verifier_array_access.o/a_write_only_array_2_2", "maps created with BPF_F_WRONLY_PROG are not modelled: the kernel refuses reads from them, xdpsim allows them"},
 }
 
 // TestLinuxSourceXDPAndTCProgramsGetTheKernelsVerdict holds xdpsim's verifier to the kernel's on

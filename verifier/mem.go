@@ -208,8 +208,8 @@ func (e *env) checkMemAccess(idx int, regno uint8, off, size int, t int, valueRe
 	switch {
 	case r.typ == ptrToMapValue && !r.maybeNull():
 		m := &e.p.Maps[r.mapIdx]
-		if t == accWrite && m.ReadOnly {
-			return e.reject("write into map forbidden, value_size=%d off=%d size=%d", m.ValueSize, off, size)
+		if err := e.checkMapAccessType(m, off, size, t == accWrite); err != nil {
+			return err
 		}
 		if err := e.checkMemRegion(regno, r, off, size, int64(m.ValueSize), false); err != nil {
 			return err
@@ -444,6 +444,18 @@ func (e *env) checkSockAccess(idx int, regno uint8, r *reg, off, size int) error
 	}
 	if sockReadUnconverted(r.typ, off, size) {
 		e.aux[idx].unconverted = true
+	}
+	return nil
+}
+
+// checkMapAccessType refuses writes into the values of a map programs may only read and reads
+// of those of a map they may only write (check_map_access_type).
+func (e *env) checkMapAccessType(m *Map, off, size int, write bool) error {
+	if write && m.ReadOnly {
+		return e.reject("write into map forbidden, value_size=%d off=%d size=%d", m.ValueSize, off, size)
+	}
+	if !write && m.WriteOnly {
+		return e.reject("read from map forbidden, value_size=%d off=%d size=%d", m.ValueSize, off, size)
 	}
 	return nil
 }
