@@ -289,6 +289,7 @@ func TestSmallCommandsRefuseWhatTheyWouldIgnore(t *testing.T) {
 		{"test --junit in a missing directory, before any test runs", []string{"test", "--junit", filepath.Join(t.TempDir(), "no", "j.xml"), filepath.Join("..", "..", "corpus", "icmp_echo.expect.json")}, "--junit: cannot create"},
 		{"dev btf -o in a missing directory names the flag", []string{"dev", "btf", "-o", filepath.Join(t.TempDir(), "no", "x.btf")}, "xdpsim dev: -o: cannot create"},
 		{"run with a negative --queues", []string{"run", "--device", "mlx5", "--queues", "-3", objectOf(t, "udp_echo"), corpus.TracePath("vlan.pcap")}, "--queues -3: want a number of RX queues"},
+		{"run with more --queues than the driver has", []string{"run", "--device", "mlx5", "--queues", "100000", objectOf(t, "udp_echo"), corpus.TracePath("vlan.pcap")}, "--queues: 100000 is outside 1 to 64 (mlx5's most)"},
 		{"status with a negative --fixed-slots", []string{"status", "--fixed-slots", "-1", objectOf(t, "disp_acl")}, "--fixed-slots -1: want a number of slots"},
 	}
 	for _, tt := range tests {

@@ -37,6 +37,7 @@ func cmdDevices(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "\thints: %s\n", orNone(p.Hints))
 		fmt.Fprintf(stdout, "\tRSS hashes: %s\n", orNone(p.RSSFields))
 		fmt.Fprintf(stdout, "\tVLAN offload strips: %s\n", orNone(p.VLANStrip))
+		fmt.Fprintf(stdout, "\tRX queues: 1 to %d (--queues)\n", p.MaxQueues)
 		for _, n := range p.Notes {
 			fmt.Fprintf(stdout, "\tnote: %s\n", n)
 		}

@@ -88,7 +88,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, engineHelp string) {
 	fs.StringVar(&f.device, "device", "", "simulated NIC the packets arrive on, for RX-metadata hints and RSS: a profile (see xdpsim devices), or with --devices a device of that file; default: BPF_PROG_TEST_RUN's loopback, or veth for device-bound programs")
 	fs.StringVar(&f.devices, "devices", "", "the simulated host's devices and their attributes: a state `FILE` as xdpsim dev set --devices FILE writes it: what --device names and control maps reach; the ingress ifindex defaults to --device's")
 	fs.StringVar(&f.rssKey, "rss-key", "", "Toeplitz RSS key as hex (default: the device's, the standard 40-byte key)")
-	fs.IntVar(&f.queues, "queues", 0, "spread packets over N RX queues by RSS hash (needs --device)")
+	fs.IntVar(&f.queues, "queues", 0, "spread packets over N RX queues by RSS hash (needs --device; 1 to the driver's most)")
 	fs.IntVar(&f.parallel, "parallel", 1, "replay on N goroutines, each simulated CPU's packets in order on one (0: one per core; needs --device with --queues and --cpus): outputs stay in input order, and programs that read shared state back may differ from an ordered run (see README)")
 	fs.StringArrayVar(&f.feature, "feature", nil, "switch on a proposal that never merged: traits, traits-v1, export-to-skb, control-map (repeatable)")
 	fs.StringVar(&f.engine, "engine", "", engineHelp)
@@ -660,7 +660,9 @@ func (f *runFlags) deviceConfig() (*device.Netdev, *device.Set, error) {
 		d.Name, d.Ifindex = p.Name, f.ifindex
 	}
 	if f.queues > 0 {
-		d.Queues = f.queues
+		if err := d.SetRxQueues(f.queues); err != nil {
+			return nil, nil, fmt.Errorf("--queues: %w", err)
+		}
 	}
 	if f.rssKey != "" {
 		key, err := parseHex(f.rssKey)

@@ -438,11 +438,15 @@ func setMTU(d *Netdev, v uint32) error {
 	return nil
 }
 
-func setRxQueues(d *Netdev, v uint32) error {
-	if v < 1 || v > max(d.facts().MaxQueues, 1) {
-		return fmt.Errorf("%d is outside 1 to %d", v, max(d.facts().MaxQueues, 1))
+func setRxQueues(d *Netdev, v uint32) error { return d.SetRxQueues(int(v)) }
+
+// SetRxQueues sets the number of RX queues (channels), as ethtool -L does: from 1 to the
+// driver's most (DriverFacts.MaxQueues). An indirection table not set by hand follows.
+func (d *Netdev) SetRxQueues(n int) error {
+	if n < 1 || n > int(max(d.facts().MaxQueues, 1)) {
+		return fmt.Errorf("%d is outside 1 to %d (%s's most)", n, max(d.facts().MaxQueues, 1), d.Profile.Name)
 	}
-	d.Queues = int(v)
+	d.Queues = n
 	if !d.tableSet {
 		d.table = nil
 	}

@@ -286,8 +286,10 @@ type ProfileInfo struct {
 	// RSSFields names the packet types the RSS hash covers (see [RSSFields]).
 	RSSFields []string `json:"rss_fields"`
 	// RSSKey is the RSS key in hex.
-	RSSKey string   `json:"rss_key"`
-	Notes  []string `json:"notes,omitempty"`
+	RSSKey string `json:"rss_key"`
+	// MaxQueues is the most RX queues (channels) the driver takes.
+	MaxQueues uint32   `json:"max_queues"`
+	Notes     []string `json:"notes,omitempty"`
 }
 
 // Info describes the profile for listing.
@@ -299,6 +301,7 @@ func (p *Profile) Info() ProfileInfo {
 		VLANStrip:   []string{},
 		RSSFields:   p.RSS.Names(),
 		RSSKey:      hex.EncodeToString(p.key()),
+		MaxQueues:   max(p.Facts.MaxQueues, 1),
 		Notes:       slices.Clone(p.Notes),
 	}
 	for _, tpid := range p.StripVLAN {

@@ -2,6 +2,7 @@ package device
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -36,9 +37,24 @@ func TestProfilesListWhatEachDeviceSupplies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		const w = `{"name":"none","description":"a device without XDP metadata ops (tap, say): every hint returns -EOPNOTSUPP; one queue, no RSS","hints":[],"vlan_strip":[],"rss_fields":[],"rss_key":"6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c6a42b73bbeac01fa"}`
+		const w = `{"name":"none","description":"a device without XDP metadata ops (tap, say): every hint returns -EOPNOTSUPP; one queue, no RSS","hints":[],"vlan_strip":[],"rss_fields":[],"rss_key":"6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c6a42b73bbeac01fa","max_queues":1}`
 		if string(j) != w {
 			t.Errorf("JSON\n%s\nwant\n%s", j, w)
+		}
+	})
+	t.Run("the most RX queues are the driver's, and SetRxQueues holds a device to them", func(t *testing.T) {
+		p := mustProfile(t, "igc")
+		if got := p.Info().MaxQueues; got != 4 {
+			t.Errorf("igc's max_queues %d, want 4", got)
+		}
+		d := NewNetdev(p)
+		for _, n := range []int{0, -1, 5} {
+			if err := d.SetRxQueues(n); err == nil || err.Error() != fmt.Sprintf("%d is outside 1 to 4 (igc's most)", n) {
+				t.Errorf("SetRxQueues(%d): %v", n, err)
+			}
+		}
+		if err := d.SetRxQueues(4); err != nil || d.Queues != 4 {
+			t.Errorf("SetRxQueues(4): %v, Queues %d", err, d.Queues)
 		}
 	})
 	t.Run("mlx5 lists the tag it strips", func(t *testing.T) {

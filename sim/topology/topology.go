@@ -341,16 +341,17 @@ func addDevice(n *sim.Network, d Device) error {
 			return fmt.Errorf("profile %s: %w", name, err)
 		}
 		nic := device.NewNetdev(p)
-		nic.Queues = d.Queues
+		if d.Queues != 0 {
+			if err := nic.SetRxQueues(d.Queues); err != nil {
+				return fmt.Errorf("queues: %w", err)
+			}
+		}
 		if d.RSSKey != "" {
 			k, err := parseHex(d.RSSKey)
 			if err != nil || len(k) < 4 {
 				return fmt.Errorf("rss_key %q: want at least 4 bytes of hex", d.RSSKey)
 			}
 			nic.SetRSSKey(k)
-		}
-		if d.Queues < 0 {
-			return fmt.Errorf("queues %d", d.Queues)
 		}
 		return n.AddNIC(cfg(d), nic)
 	case sim.KindVeth, sim.KindNetkit:

@@ -40,6 +40,12 @@ func TestGoFuzzFindsThePlantedBug(t *testing.T) {
 	if out, err := slots.CombinedOutput(); err != nil {
 		t.Fatalf("go test -fuzz=FuzzSlotsAreSeen ./internal/fuzzcov: %v\n%s", err, out)
 	}
+	// Then that the fuzzing workers run on one P (the coordinator and plain go test keep theirs).
+	onep := exec.CommandContext(ctx, gobin, "test", "-run", "^$", "-fuzz", "^FuzzWorkerHasOneP$", "-fuzztime", "50x", "./"+pkg,
+		"-test.fuzzcachedir="+t.TempDir())
+	if out, err := onep.CombinedOutput(); err != nil {
+		t.Fatalf("go test -fuzz=FuzzWorkerHasOneP: %v\n%s", err, out)
+	}
 	cmd := exec.CommandContext(ctx, gobin, "test", "-run", "^$", "-fuzz", "^FuzzPlantedBug$", "-fuzztime", "120s", "./"+pkg,
 		"-test.fuzzcachedir="+t.TempDir())
 	out, err := cmd.CombinedOutput()

@@ -17,6 +17,11 @@
 // neighbours: the packet with the bytes its last comparison compared set to a value that takes it
 // the other way (see RunInput). No flags are needed.
 //
+// In a go test -fuzz worker process (not in the coordinator, nor in plain go test), loading a
+// program sets GOMAXPROCS to 1 unless the GOMAXPROCS environment variable is set: Go's fuzzer runs
+// every input on a new goroutine and waits for it, and with a second P the runtime often wakes
+// another thread to run it, which cost a quarter of the inputs a 40-instruction parser gets through.
+//
 // Every input starts from the maps as they were after Load (or the last Snapshot), with the random
 // number generator reseeded, so a failing input fails again when run alone, and in xdpsim: set
 // XDPTEST_PCAP to a file name and run the failing input again (go test -run=FuzzX/ID) to get it as a
@@ -186,6 +191,7 @@ func newProgram(obj *sim.Object, path string, cfg config) (*Program, error) {
 	if cfg.device != nil {
 		x.SetDevice(cfg.device)
 	}
+	runOnOneThread()
 	p := &Program{Object: obj, Prog: prog, x: x, path: path, cfg: cfg}
 	// Inputs run through the replay loop, so that their conditions are those xdpsim run gives a
 	// packet: the time, the RX queue and the CPU it maps to.
