@@ -69,21 +69,18 @@ func checkKernelCases(t *testing.T, typ ebpf.ProgramType, maps []verifier.Map, c
 // kernelVerdictOf loads insns into the running kernel as a program of type typ, with maps created
 // for the lddw of a map (map_fd N names maps[N]).
 func kernelVerdictOf(typ ebpf.ProgramType, insns []vm.Instruction, maps []verifier.Map) (*kernel.Verdict, error) {
-	var ai asm.Instructions
-	rd := bytes.NewReader(vm.Encode(insns))
-	for rd.Len() > 0 {
-		var ins asm.Instruction
-		if err := ins.Unmarshal(rd, binary.LittleEndian, "linux"); err != nil {
-			return nil, err
-		}
+	ai, err := asmOf(insns)
+	if err != nil {
+		return nil, err
+	}
+	for i, ins := range ai {
 		if ins.IsLoadFromMap() {
 			// the map's index in the low half, a map_value's offset in the high half, which
 			// the fd replaces and keeps
 			idx := uint32(ins.Constant)
 			ins.Constant = int64(uint64(ins.Constant) &^ 0xffffffff)
-			ins = ins.WithReference(maps[idx].Name)
+			ai[i] = ins.WithReference(maps[idx].Name)
 		}
-		ai = append(ai, ins)
 	}
 	spec := &ebpf.CollectionSpec{
 		Maps:     map[string]*ebpf.MapSpec{},
@@ -93,6 +90,20 @@ func kernelVerdictOf(typ ebpf.ProgramType, insns []vm.Instruction, maps []verifi
 		spec.Maps[m.Name] = &ebpf.MapSpec{Name: m.Name, Type: m.Type, KeySize: m.KeySize, ValueSize: m.ValueSize, MaxEntries: m.MaxEntries, Flags: m.Flags}
 	}
 	return kernel.VerifySpec("test", spec, kernel.VerifyOptions{})
+}
+
+// asmOf decodes insns as cilium/ebpf, which loads them into the kernel, reads them.
+func asmOf(insns []vm.Instruction) (asm.Instructions, error) {
+	var ai asm.Instructions
+	rd := bytes.NewReader(vm.Encode(insns))
+	for rd.Len() > 0 {
+		var ins asm.Instruction
+		if err := ins.Unmarshal(rd, binary.LittleEndian, "linux"); err != nil {
+			return nil, err
+		}
+		ai = append(ai, ins)
+	}
+	return ai, nil
 }
 
 // verdictOf reads what verifier.Verify returned: accepted, or the message of the refusal.
