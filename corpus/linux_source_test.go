@@ -59,12 +59,6 @@ var linuxSourceKnown = []knownDisagreement{
 	{"map_kptr_fail.o/reject_var_off_store", "kptr fields of map values (BTF-typed __kptr, bpf_kptr_xchg) are not modelled: xdpsim treats them as plain bytes of the value"},
 	{"map_kptr_fail.o/size_not_bpf_dw", "kptr fields of map values (BTF-typed __kptr, bpf_kptr_xchg) are not modelled: xdpsim treats them as plain bytes of the value"},
 	{"test_verif_scale3.o/balancer_ingress", "xdpsim's state pruning is weaker on this 1,000,000-instruction-scale balancer: it passes the processed-instruction limit the kernel stays under"},
-	{"verifier_array_access.o/a_write_only_array_2_2", "maps created with BPF_F_WRONLY_PROG are not modelled: the kernel refuses reads from them, xdpsim allows them"},
-	{"verifier_ref_tracking.o/_64_bit_access_of_member", "the kernel allows only the members' own sizes for struct bpf_sock reads; xdpsim accepts an 8-byte read of a 4-byte member"},
-	{"verifier_ref_tracking.o/after_bpf_sk_release_tp", "pointers derived from a socket (bpf_sk_fullsock, bpf_tcp_sock) share its reference in the kernel and die with bpf_sk_release; xdpsim keeps them valid"},
-	{"verifier_ref_tracking.o/bpf_sk_fullsock_after_release", "pointers derived from a socket (bpf_sk_fullsock, bpf_tcp_sock) share its reference in the kernel and die with bpf_sk_release; xdpsim keeps them valid"},
-	{"verifier_ref_tracking.o/bpf_tcp_sock_after_release", "pointers derived from a socket (bpf_sk_fullsock, bpf_tcp_sock) share its reference in the kernel and die with bpf_sk_release; xdpsim keeps them valid"},
-	{"verifier_ref_tracking.o/sk_fullsock_tp_after_release", "pointers derived from a socket (bpf_sk_fullsock, bpf_tcp_sock) share its reference in the kernel and die with bpf_sk_release; xdpsim keeps them valid"},
 }
 
 // TestLinuxSourceXDPAndTCProgramsGetTheKernelsVerdict holds xdpsim's verifier to the kernel's on

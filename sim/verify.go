@@ -80,19 +80,19 @@ func verifierMap(m *maps.Map, ms *ebpf.MapSpec) verifier.Map {
 	s := m.Spec()
 	vm := verifier.Map{Name: m.Name(), Type: m.Type(), KeySize: uint32(m.KeySize()), ValueSize: uint32(m.ValueSize()),
 		MaxEntries: m.MaxEntries(), Flags: s.Flags, SpinLock: -1, Timer: -1}
-	const rdonlyProg = 1 << 7 // BPF_F_RDONLY_PROG
 	// A control map's values are snapshots a program reads; only bpf_map_update_elem changes
 	// them (the proposal's BPF_MAP_TYPE_CONTROL, as xdpsim models it).
-	if s.Flags&rdonlyProg != 0 || m.ReadOnlyForPrograms() {
+	if s.Flags&maps.FlagRdonlyProg != 0 || m.ReadOnlyForPrograms() {
 		vm.ReadOnly = true
 	}
+	vm.WriteOnly = s.Flags&maps.FlagWronlyProg != 0
 	vm.Control = m.Type() == maps.Control
 	if ms != nil {
 		if ms.Value != nil {
 			vm.SpinLock = valueMemberOffset(ms.Value, "bpf_spin_lock")
 			vm.Timer = valueMemberOffset(ms.Value, "bpf_timer")
 		}
-		vm.ReadOnly = vm.ReadOnly || ms.Flags&rdonlyProg != 0
+		vm.ReadOnly = vm.ReadOnly || ms.Flags&maps.FlagRdonlyProg != 0
 		if vm.ReadOnly && len(ms.Contents) == 1 {
 			if b, ok := ms.Contents[0].Value.([]byte); ok {
 				vm.Data = b

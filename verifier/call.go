@@ -242,11 +242,10 @@ func (e *env) checkHelperCall(idx int, ins vm.Instruction) error {
 		r0.id = e.newID()
 	}
 	switch {
-	case id >= 136 && id <= 140 || id == 178 || id == 196 || id == fnDynptrData:
+	case fn.refCast:
 		r0.refID = meta.refID
-		if id == fnDynptrData {
-			r0.refID = meta.dynRefID
-		}
+	case id == fnDynptrData:
+		r0.refID = meta.dynRefID
 	case fn.acquire:
 		rid := e.acquireReference(idx)
 		r0.id = rid
@@ -261,6 +260,17 @@ func (e *env) checkHelperCall(idx int, ins vm.Instruction) error {
 		e.subprogs[e.cur.cur().subprog].changesPkt = true
 	}
 	return nil
+}
+
+// kfuncMemAccesses are the accesses a kfunc's memory argument r is checked for: the kernel
+// checks a map value for reading and then for writing whatever the kfunc does with it, so that
+// the map must let the program do both (measured with bpf_skb_ct_lookup's tuple and opts in
+// BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG maps); other memory for what the kfunc does.
+func kfuncMemAccesses(r *reg, write bool) []bool {
+	if r.typ == ptrToMapValue {
+		return []bool{false, true}
+	}
+	return []bool{write}
 }
 
 func mapTypeNumber(t ebpf.MapType) int { return int(t) }
@@ -527,8 +537,8 @@ func (e *env) checkHelperMemAccess(regno uint8, size int, write, zeroOK bool, me
 		return e.checkMemRegion(regno, r, int(r.off), size, int64(e.p.Maps[r.mapIdx].KeySize), false)
 	case ptrToMapValue:
 		m := &e.p.Maps[r.mapIdx]
-		if write && m.ReadOnly {
-			return e.reject("write into map forbidden, value_size=%d off=%d size=%d", m.ValueSize, r.off, size)
+		if err := e.checkMapAccessType(m, int(r.off), size, write); err != nil {
+			return err
 		}
 		if err := e.checkMemRegion(regno, r, int(r.off), size, int64(m.ValueSize), zeroOK); err != nil {
 			return err
@@ -956,8 +966,10 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 			if r.maybeNull() || r.typ == scalarValue {
 				return e.reject("arg#%d pointer type %s must point to scalar, or struct with scalar", i, kfuncArgType(a))
 			}
-			if err := e.checkHelperMemAccess(regno, a.Size, true, false, nil); err != nil {
-				return err
+			for _, write := range kfuncMemAccesses(r, true) {
+				if err := e.checkHelperMemAccess(regno, a.Size, write, false, nil); err != nil {
+					return err
+				}
 			}
 		case kfuncs.ArgIter:
 			f, spi, err := e.iterArg(k, i, regno, r)
@@ -983,9 +995,11 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 					return err
 				}
 				if !(a.Nullable && r.isNull()) {
-					if err := e.checkMemSizeReg(regno+1, sz, a.Write, true, nil); err != nil {
-						e.note("arg#%d arg#%d memory, len pair leads to invalid memory access", i, i+1)
-						return err
+					for _, write := range kfuncMemAccesses(r, a.Write) {
+						if err := e.checkMemSizeReg(regno+1, sz, write, true, nil); err != nil {
+							e.note("arg#%d arg#%d memory, len pair leads to invalid memory access", i, i+1)
+							return err
+						}
 					}
 				}
 				if !sz.isConst() {
@@ -1001,9 +1015,11 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 			if sz.typ != scalarValue {
 				return e.reject("R%d is not a scalar", regno+1)
 			}
-			if err := e.checkMemSizeReg(regno+1, sz, a.Write, true, nil); err != nil {
-				e.note("arg#%d arg#%d memory, len pair leads to invalid memory access", i, i+1)
-				return err
+			for _, write := range kfuncMemAccesses(r, a.Write) {
+				if err := e.checkMemSizeReg(regno+1, sz, write, true, nil); err != nil {
+					e.note("arg#%d arg#%d memory, len pair leads to invalid memory access", i, i+1)
+					return err
+				}
 			}
 		}
 	}

@@ -74,6 +74,10 @@ type helperProto struct {
 	pktAccess  bool
 	changesPkt bool
 	acquire    bool
+	// refCast: the helper returns a view of its socket argument (a full socket, a tcp_sock, a
+	// bpf_skc_to_*_sock cast) that holds the argument's reference, if any: releasing either
+	// kills both (the kernel's ptr cast functions).
+	refCast bool
 	// capability the kernel requires beyond CAP_BPF (perfmon helpers); a root loader has it.
 	perfmon bool
 	// retBTF names the type a RET_PTR_TO_BTF_ID helper returns
@@ -167,8 +171,8 @@ var helperProtos = map[int32]*helperProto{
 	89:  {args: args(mapPtr, argSpec{t: argMapValue, uninit: true})},
 	93:  {ret: retVoid, args: args(argSpec{t: argSpinLock})},
 	94:  {ret: retVoid, args: args(argSpec{t: argSpinLock})},
-	95:  {ret: retSocketOrNull, args: args(sockCommon)},
-	96:  {ret: retTCPSockOrNull, args: args(sockCommon)},
+	95:  {ret: retSocketOrNull, args: args(sockCommon), refCast: true},
+	96:  {ret: retTCPSockOrNull, args: args(sockCommon), refCast: true},
 	97:  {args: args(ctxArg)},
 	98:  {ret: retSocketOrNull, args: args(sockCommon)},
 	99:  {ret: retSockCommonOrNull, args: args(ctxArg, memRO, size, anything, anything), pktAccess: true, acquire: true},
@@ -193,11 +197,11 @@ var helperProtos = map[int32]*helperProto{
 	133: {ret: retVoid, args: args(argSpec{t: argRingbufMem, release: true}, anything)},
 	134: {args: args(mapPtr, anything)},
 	135: {args: args(ctxArg, anything)},
-	136: {ret: retBTFIDOrNull, args: args(btfSockCom), retBTF: "tcp6_sock", perfmon: true},
-	137: {ret: retBTFIDOrNull, args: args(btfSockCom), retBTF: "tcp_sock", perfmon: true},
-	138: {ret: retBTFIDOrNull, args: args(btfSockCom), retBTF: "tcp_timewait_sock", perfmon: true},
-	139: {ret: retBTFIDOrNull, args: args(btfSockCom), retBTF: "tcp_request_sock", perfmon: true},
-	140: {ret: retBTFIDOrNull, args: args(btfSockCom), retBTF: "udp6_sock", perfmon: true},
+	136: {ret: retBTFIDOrNull, args: args(btfSockCom), retBTF: "tcp6_sock", perfmon: true, refCast: true},
+	137: {ret: retBTFIDOrNull, args: args(btfSockCom), retBTF: "tcp_sock", perfmon: true, refCast: true},
+	138: {ret: retBTFIDOrNull, args: args(btfSockCom), retBTF: "tcp_timewait_sock", perfmon: true, refCast: true},
+	139: {ret: retBTFIDOrNull, args: args(btfSockCom), retBTF: "tcp_request_sock", perfmon: true, refCast: true},
+	140: {ret: retBTFIDOrNull, args: args(btfSockCom), retBTF: "udp6_sock", perfmon: true, refCast: true},
 	149: {args: args(memUninit, size, memRO, size, anything)},
 	151: {args: args(ctxArg)},
 	158: {ret: retBTFIDOrNull, retBTF: "task_struct"},
@@ -221,7 +225,7 @@ var helperProtos = map[int32]*helperProto{
 	190: {args: args(ctxArg, anything, memRO, size)},
 	192: {args: args(ctxArg, anything, anything)},
 	195: {ret: retMapValueOrNull, args: args(mapPtr, mapKey, anything), pktAccess: true},
-	196: {ret: retBTFIDOrNull, args: args(sockCommon), retBTF: "mptcp_sock", perfmon: true},
+	196: {ret: retBTFIDOrNull, args: args(sockCommon), retBTF: "mptcp_sock", perfmon: true, refCast: true},
 	148: {sleeps: true},
 	191: {sleeps: true},
 	197: {args: args(memUninit, sizeOr0, anything, argSpec{t: argDynptr, uninit: true, dyn: dynptrLocal})},

@@ -71,6 +71,8 @@ type Map struct {
 	Inner *Map
 	// ReadOnly says the program may not write the values (BPF_F_RDONLY_PROG, a frozen .rodata).
 	ReadOnly bool
+	// WriteOnly says the program may not read the values (BPF_F_WRONLY_PROG).
+	WriteOnly bool
 	// Data is the content of a read-only array map's single value (.rodata), so that loads of
 	// constants from it are known, as the kernel knows them for frozen maps; nil otherwise.
 	Data []byte

@@ -21,15 +21,10 @@ import (
 // program cannot reach it unchanged: cilium/ebpf, which loads it, decodes and re-encodes every
 // instruction, and drops fields it has no use for (the offset of most ALU instructions).
 func kernelVerdict(t testing.TB, insns []vm.Instruction) (accepted bool, log string, ok bool) {
-	var ai asm.Instructions
 	raw := vm.Encode(insns)
-	rd := bytes.NewReader(raw)
-	for rd.Len() > 0 {
-		var ins asm.Instruction
-		if err := ins.Unmarshal(rd, binary.LittleEndian, "linux"); err != nil {
-			return false, "", false
-		}
-		ai = append(ai, ins)
+	ai, err := asmOf(insns)
+	if err != nil {
+		return false, "", false
 	}
 	var again bytes.Buffer
 	if err := ai.Marshal(&again, binary.LittleEndian); err != nil || !bytes.Equal(again.Bytes(), raw) {

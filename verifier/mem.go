@@ -208,8 +208,8 @@ func (e *env) checkMemAccess(idx int, regno uint8, off, size int, t int, valueRe
 	switch {
 	case r.typ == ptrToMapValue && !r.maybeNull():
 		m := &e.p.Maps[r.mapIdx]
-		if t == accWrite && m.ReadOnly {
-			return e.reject("write into map forbidden, value_size=%d off=%d size=%d", m.ValueSize, off, size)
+		if err := e.checkMapAccessType(m, off, size, t == accWrite); err != nil {
+			return err
 		}
 		if err := e.checkMemRegion(regno, r, off, size, int64(m.ValueSize), false); err != nil {
 			return err
@@ -302,7 +302,7 @@ func (e *env) checkMemAccess(idx int, regno uint8, off, size int, t int, valueRe
 		if t == accWrite {
 			return e.reject("R%d cannot write into %s", regno, r.typeStr())
 		}
-		if err := e.checkSockAccess(regno, r, off, size); err != nil {
+		if err := e.checkSockAccess(idx, regno, r, off, size); err != nil {
 			return err
 		}
 		if d := loaded(); d != nil {
@@ -433,12 +433,31 @@ func (e *env) rejectPacketRange(regno uint8, r *reg, off, size int) {
 	e.reject("R%d offset is outside of the packet", regno)
 }
 
-// checkSockAccess allows reads of the fields of struct bpf_sock (bpf_sock_is_valid_access).
-func (e *env) checkSockAccess(regno uint8, r *reg, off, size int) error {
-	if r.varOff.isConst() && r.varOff.value == 0 && off >= 0 && off+size <= 80 && off%size == 0 {
-		return nil
+// checkSockAccess allows the reads sockReadOK allows of the struct a socket pointer shows
+// (check_sock_access).
+func (e *env) checkSockAccess(idx int, regno uint8, r *reg, off, size int) error {
+	if r.smin < 0 {
+		return e.reject("R%d min value is negative, either use unsigned index or do a if (index >=0) check.", regno)
 	}
-	return e.reject("invalid %s access off=%d size=%d", r.typeStr(), off, size)
+	if !sockReadOK(r.typ, off, size) {
+		return e.reject("R%d invalid %s access off=%d size=%d", regno, r.typeStr(), off, size)
+	}
+	if sockReadUnconverted(r.typ, off, size) {
+		e.aux[idx].unconverted = true
+	}
+	return nil
+}
+
+// checkMapAccessType refuses writes into the values of a map programs may only read and reads
+// of those of a map they may only write (check_map_access_type).
+func (e *env) checkMapAccessType(m *Map, off, size int, write bool) error {
+	if write && m.ReadOnly {
+		return e.reject("write into map forbidden, value_size=%d off=%d size=%d", m.ValueSize, off, size)
+	}
+	if !write && m.WriteOnly {
+		return e.reject("read from map forbidden, value_size=%d off=%d size=%d", m.ValueSize, off, size)
+	}
+	return nil
 }
 
 // checkMapSpecialFields refuses direct access to a spin lock or timer inside a map value.

@@ -51,6 +51,9 @@ type insnAux struct {
 	ctx      bool
 	seen     bool
 	callback bool // a helper call whose callback the verifier iterates
+	// unconverted: a load the kernel's check allows but its rewrite of such loads does not
+	// know (sockReadUnconverted)
+	unconverted bool
 }
 
 type subprog struct {
@@ -289,7 +292,21 @@ func (e *env) run() error {
 			break
 		}
 	}
-	return e.checkMaxStackDepth()
+	if err := e.checkMaxStackDepth(); err != nil {
+		return err
+	}
+	return e.checkConversions()
+}
+
+// checkConversions refuses, after the analysis, a program with a load the kernel allowed but
+// cannot rewrite (convert_ctx_accesses fails; the log blames no instruction).
+func (e *env) checkConversions() error {
+	for pc := range e.aux {
+		if e.aux[pc].unconverted {
+			return e.rejectAt(-1, "verifier bug: error during ctx access conversion (0)")
+		}
+	}
+	return nil
 }
 
 func (e *env) newID() uint32 {
