@@ -67,6 +67,8 @@ type Map struct {
 	// likewise for struct bpf_timer.
 	SpinLock int
 	Timer    int
+	// Kptrs are the kernel object pointer fields of the value, in offset order.
+	Kptrs []Kptr
 	// Inner describes the maps a map-in-map holds.
 	Inner *Map
 	// ReadOnly says the program may not write the values (BPF_F_RDONLY_PROG, a frozen .rodata).
@@ -80,6 +82,18 @@ type Map struct {
 	// Linux, behind --feature control-map): only bpf_map_lookup_elem and bpf_map_update_elem
 	// may be given it.
 	Control bool
+}
+
+// Kptr is a kptr field of a map value: a pointer to a kernel object the program may load,
+// store (an untrusted one) or exchange with bpf_kptr_xchg (a referenced one).
+type Kptr struct {
+	// Off is its offset in the value.
+	Off int
+	// Type names the struct it points to.
+	Type string
+	// Ref says it holds a reference (__kptr, BTF type tag "kptr"); else it is an untrusted
+	// pointer (__kptr_untrusted, type tag "kptr_untrusted").
+	Ref bool
 }
 
 // FuncArgKind is what a global function's argument is, from its BTF signature.
