@@ -144,6 +144,10 @@ func (e *env) mapKptrMatchType(k *Kptr, r *reg, regno uint8) error {
 	if !k.Ref {
 		perm |= flagUntrusted
 	}
+	if r.flags&flagAlloc != 0 {
+		// an object of the program's own BTF (bpf_obj_new's)
+		perm = flagMaybeNull | flagAlloc
+	}
 	name := ""
 	if r.typ == ptrToBTFID && r.flags&^perm == 0 {
 		name = r.btf
