@@ -94,6 +94,7 @@ func verifierMap(m *maps.Map, ms *ebpf.MapSpec) verifier.Map {
 			vm.SpinLock = valueMemberOffset(ms.Value, "bpf_spin_lock")
 			vm.Timer = valueMemberOffset(ms.Value, "bpf_timer")
 			vm.Kptrs = valueKptrs(ms.Value)
+			vm.BTF = true
 		}
 		vm.ReadOnly = vm.ReadOnly || ms.Flags&maps.FlagRdonlyProg != 0
 		if vm.ReadOnly && len(ms.Contents) == 1 {
@@ -121,6 +122,7 @@ func verifierMapSpec(ms *ebpf.MapSpec) verifier.Map {
 		vm.SpinLock = valueMemberOffset(ms.Value, "bpf_spin_lock")
 		vm.Timer = valueMemberOffset(ms.Value, "bpf_timer")
 		vm.Kptrs = valueKptrs(ms.Value)
+		vm.BTF = true
 	}
 	return vm
 }

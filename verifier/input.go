@@ -69,6 +69,9 @@ type Map struct {
 	Timer    int
 	// Kptrs are the kernel object pointer fields of the value, in offset order.
 	Kptrs []Kptr
+	// BTF says the map was created with BTF of its key and value (a BTF-defined map, a global
+	// data section); bpf_kptr_xchg takes no value of a map without.
+	BTF bool
 	// Inner describes the maps a map-in-map holds.
 	Inner *Map
 	// ReadOnly says the program may not write the values (BPF_F_RDONLY_PROG, a frozen .rodata).

@@ -219,14 +219,17 @@ func nestedStructAt(t btf.Type, off int) btf.Type {
 	}
 }
 
-// processKptrArg is process_kptr_func for bpf_kptr_xchg's first argument: a map value pointer
-// at a constant offset where a referenced kptr field is. A local object's kptrs are not
+// processKptrArg is process_kptr_func for bpf_kptr_xchg's first argument: a pointer to a value
+// of a map with BTF, at a constant offset where a referenced kptr field is. A local object's kptrs are not
 // modelled: such an argument is left unchecked.
 func (e *env) processKptrArg(regno uint8, r *reg, meta *callMeta) error {
 	if r.typ != ptrToMapValue {
 		return nil
 	}
 	m := &e.p.Maps[r.mapIdx]
+	if !m.BTF {
+		return e.reject("map '%s' has to have BTF in order to use bpf_kptr_xchg", m.Name)
+	}
 	if !r.varOff.isConst() {
 		return e.reject("R%d doesn't have constant offset. kptr has to be at the constant offset", regno)
 	}

@@ -12,12 +12,17 @@ import (
 
 // kptrMaps are an array whose 32-byte value is the selftests' map_kptr_fail.c map_value: 8
 // bytes, then an untrusted kptr to struct prog_test_ref_kfunc at 8, a referenced one at 16 and
-// a referenced kptr to struct prog_test_member at 24 (kernel structs of net/bpf/test_run.c).
-var kptrMaps = []verifier.Map{{Name: "kptrs", Type: ebpf.Array, KeySize: 4, ValueSize: 32, MaxEntries: 1, SpinLock: -1, Timer: -1,
-	Kptrs: []verifier.Kptr{{Off: 8, Type: "prog_test_ref_kfunc"}, {Off: 16, Type: "prog_test_ref_kfunc", Ref: true}, {Off: 24, Type: "prog_test_member", Ref: true}}}}
+// a referenced kptr to struct prog_test_member at 24 (kernel structs of net/bpf/test_run.c);
+// and arrays of 32-byte values without kptrs, with BTF and without.
+var kptrMaps = []verifier.Map{
+	{Name: "kptrs", Type: ebpf.Array, KeySize: 4, ValueSize: 32, MaxEntries: 1, SpinLock: -1, Timer: -1, BTF: true,
+		Kptrs: []verifier.Kptr{{Off: 8, Type: "prog_test_ref_kfunc"}, {Off: 16, Type: "prog_test_ref_kfunc", Ref: true}, {Off: 24, Type: "prog_test_member", Ref: true}}},
+	{Name: "plain", Type: ebpf.Array, KeySize: 4, ValueSize: 32, MaxEntries: 1, SpinLock: -1, Timer: -1, BTF: true},
+	{Name: "nobtf", Type: ebpf.Array, KeySize: 4, ValueSize: 32, MaxEntries: 1, SpinLock: -1, Timer: -1},
+}
 
 // kptrMapBTF is the BTF of m's key (an int) and value (a struct of m.ValueSize bytes with m's
-// kptr fields, the rest bytes) with which the kernel creates m.
+// kptr fields, the rest bytes) with which the kernel creates m when m.BTF.
 func kptrMapBTF(m verifier.Map) (key, value btf.Type) {
 	key = &btf.Int{Name: "int", Size: 4, Encoding: btf.Signed}
 	char := &btf.Int{Name: "char", Size: 1, Encoding: btf.Signed}
@@ -34,6 +39,9 @@ func kptrMapBTF(m verifier.Map) (key, value btf.Type) {
 		ptr := &btf.Pointer{Target: &btf.TypeTag{Value: tag, Type: &btf.Struct{Name: k.Type}}}
 		v.Members = append(v.Members, btf.Member{Name: fmt.Sprintf("kptr%d", i), Type: ptr, Offset: btf.Bits(k.Off * 8)})
 		at = k.Off + 8
+	}
+	if int(m.ValueSize) > at {
+		v.Members = append(v.Members, btf.Member{Name: "tail", Type: &btf.Array{Index: key, Type: char, Nelems: m.ValueSize - uint32(at)}, Offset: btf.Bits(at * 8)})
 	}
 	return key, v
 }
@@ -83,6 +91,9 @@ func TestKptrXchgExchangesReferencedKptrs(t *testing.T) {
 		{name: "nor a context pointer given", src: xchg("16", "mov64 %r2, %r6"), insn: 11, message: "R2 type=ctx expected=ptr_, trusted_ptr_, rcu_ptr_"},
 		{name: "nor a pointer not referenced", src: withValue("0", "ldxdw %r2, [%r0+16]\njeq %r2, 0, out\nmov64 %r1, %r0\nadd64 %r1, 16\ncall 194"), insn: 12,
 			message: "R2 must be referenced when passed to release function"},
+		{name: "nor a value without kptrs", src: withValue("1", "mov64 %r1, %r0\nadd64 %r1, 16\nmov64 %r2, 0\ncall 194"), insn: 11, message: "R1 has no valid kptr"},
+		{name: "nor one of a map without BTF", src: withValue("2", "mov64 %r1, %r0\nadd64 %r1, 16\nmov64 %r2, 0\ncall 194"), insn: 11,
+			message: "map 'nobtf' has to have BTF in order to use bpf_kptr_xchg"},
 		{name: "nor one of another struct", src: withValue("0", "ldxdw %r2, [%r0+16]\njeq %r2, 0, out\nmov64 %r1, %r0\nadd64 %r1, 24\ncall 194"), insn: 12,
 			message: "invalid kptr access, R2 type=rcu_ptr_prog_test_ref_kfunc expected=ptr_prog_test_member"},
 	})
