@@ -34,8 +34,7 @@ package verifier
 //     local-interrupt sections), may_goto, BTF-typed pointers
 //     beyond their names (PTR_TO_BTF_ID fields, nf_conn's too, are read as unknown numbers,
 //     with no bound on the offset, and never written), kptrs to a program's own types (local
-//     kptrs), percpu_kptr and uptr fields, the map without BTF bpf_kptr_xchg refuses,
-//     bpf_obj_new and the graph types,
+//     kptrs), percpu_kptr and uptr fields, bpf_obj_new and the graph types,
 //     arenas, exceptions, sleepable programs, freplace and BPF_PROG_TYPE_EXT.
 //   - State counts: the checkpoints kept and the instructions processed follow the kernel's
 //     heuristics (stack liveness, precision, the jump history limit) but not exactly; on the
