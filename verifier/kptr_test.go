@@ -2,6 +2,7 @@ package verifier_test
 
 import (
 	"fmt"
+	"sort"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -13,36 +14,50 @@ import (
 // kptrMaps are an array whose 32-byte value is the selftests' map_kptr_fail.c map_value: 8
 // bytes, then an untrusted kptr to struct prog_test_ref_kfunc at 8, a referenced one at 16 and
 // a referenced kptr to struct prog_test_member at 24 (kernel structs of net/bpf/test_run.c);
-// and arrays of 32-byte values without kptrs, with BTF and without.
+// arrays of 32-byte values without kptrs, with BTF and without; and one with a spin lock at 8.
 var kptrMaps = []verifier.Map{
 	{Name: "kptrs", Type: ebpf.Array, KeySize: 4, ValueSize: 32, MaxEntries: 1, SpinLock: -1, Timer: -1, BTF: true,
 		Kptrs: []verifier.Kptr{{Off: 8, Type: "prog_test_ref_kfunc"}, {Off: 16, Type: "prog_test_ref_kfunc", Ref: true}, {Off: 24, Type: "prog_test_member", Ref: true}}},
 	{Name: "plain", Type: ebpf.Array, KeySize: 4, ValueSize: 32, MaxEntries: 1, SpinLock: -1, Timer: -1, BTF: true},
 	{Name: "nobtf", Type: ebpf.Array, KeySize: 4, ValueSize: 32, MaxEntries: 1, SpinLock: -1, Timer: -1},
+	{Name: "locked", Type: ebpf.Array, KeySize: 4, ValueSize: 32, MaxEntries: 1, SpinLock: 8, Timer: -1, BTF: true},
 }
 
-// kptrMapBTF is the BTF of m's key (an int) and value (a struct of m.ValueSize bytes with m's
-// kptr fields, the rest bytes) with which the kernel creates m when m.BTF.
-func kptrMapBTF(m verifier.Map) (key, value btf.Type) {
+// mapValueBTF is the BTF of m's key (an int) and value (a struct of m.ValueSize bytes with m's
+// kptr fields and spin lock, the rest bytes) with which the kernel creates m when m.BTF.
+func mapValueBTF(m verifier.Map) (key, value btf.Type) {
 	key = &btf.Int{Name: "int", Size: 4, Encoding: btf.Signed}
 	char := &btf.Int{Name: "char", Size: 1, Encoding: btf.Signed}
-	v := &btf.Struct{Name: "map_value", Size: m.ValueSize}
-	at := 0
-	for i, k := range m.Kptrs {
-		if k.Off > at {
-			v.Members = append(v.Members, btf.Member{Name: fmt.Sprintf("pad%d", i), Type: &btf.Array{Index: key, Type: char, Nelems: uint32(k.Off - at)}, Offset: btf.Bits(at * 8)})
-		}
+	type field struct {
+		off, size int
+		typ       btf.Type
+	}
+	var fs []field
+	if m.SpinLock >= 0 {
+		lock := &btf.Struct{Name: "bpf_spin_lock", Size: 4, Members: []btf.Member{{Name: "val", Type: &btf.Int{Name: "unsigned int", Size: 4}}}}
+		fs = append(fs, field{m.SpinLock, 4, lock})
+	}
+	for _, k := range m.Kptrs {
 		tag := "kptr_untrusted"
 		if k.Ref {
 			tag = "kptr"
 		}
-		ptr := &btf.Pointer{Target: &btf.TypeTag{Value: tag, Type: &btf.Struct{Name: k.Type}}}
-		v.Members = append(v.Members, btf.Member{Name: fmt.Sprintf("kptr%d", i), Type: ptr, Offset: btf.Bits(k.Off * 8)})
-		at = k.Off + 8
+		fs = append(fs, field{k.Off, 8, &btf.Pointer{Target: &btf.TypeTag{Value: tag, Type: &btf.Struct{Name: k.Type}}}})
 	}
-	if int(m.ValueSize) > at {
-		v.Members = append(v.Members, btf.Member{Name: "tail", Type: &btf.Array{Index: key, Type: char, Nelems: m.ValueSize - uint32(at)}, Offset: btf.Bits(at * 8)})
+	sort.Slice(fs, func(i, j int) bool { return fs[i].off < fs[j].off })
+	v := &btf.Struct{Name: "map_value", Size: m.ValueSize}
+	bytes := func(from, to int) {
+		if to > from {
+			v.Members = append(v.Members, btf.Member{Name: fmt.Sprintf("bytes%d", from), Type: &btf.Array{Index: key, Type: char, Nelems: uint32(to - from)}, Offset: btf.Bits(from * 8)})
+		}
 	}
+	at := 0
+	for i, f := range fs {
+		bytes(at, f.off)
+		v.Members = append(v.Members, btf.Member{Name: fmt.Sprintf("field%d", i), Type: f.typ, Offset: btf.Bits(f.off * 8)})
+		at = f.off + f.size
+	}
+	bytes(at, int(m.ValueSize))
 	return key, v
 }
 
@@ -50,8 +65,8 @@ func kptrMapBTF(m verifier.Map) (key, value btf.Type) {
 // (8 bytes, at its offset, not by an atomic operation nor a helper); a load gives a pointer to
 // its struct that may be NULL: untrusted, or for a referenced kptr of a struct the kernel
 // protects by RCU an RCU pointer; only NULL or a pointer of its type (untrusted or not) is
-// stored into an untrusted kptr, nothing into a referenced one. Measured on Linux 6.18, as the
-// selftests' map_kptr_fail.c does with C.
+// stored into an untrusted kptr, nothing into a referenced one. A helper may not read a spin lock
+// either. Measured on Linux 6.18, as the selftests' map_kptr_fail.c does with C.
 func TestKptrFieldsAreAccessedAsTheKernelAllows(t *testing.T) {
 	checkKernelCases(t, ebpf.SchedCLS, kptrMaps, []kernelCase{
 		{name: "an untrusted kptr is loaded", src: withValue("0", "ldxdw %r1, [%r0+8]"), accept: true},
@@ -73,6 +88,8 @@ func TestKptrFieldsAreAccessedAsTheKernelAllows(t *testing.T) {
 		{name: "a helper may not read a kptr", src: withValue("0", "mov64 %r1, %r0\nmov64 %r2, 16\nmov64 %r3, 0\nmov64 %r4, 0\nmov64 %r5, 0\ncall 28"), insn: 13,
 			message: "kptr cannot be accessed indirectly by helper"},
 		{name: "but the bytes before it", src: withValue("0", "mov64 %r1, %r0\nmov64 %r2, 8\nmov64 %r3, 0\nmov64 %r4, 0\nmov64 %r5, 0\ncall 28"), accept: true},
+		{name: "nor a spin lock", src: withValue("3", "mov64 %r1, %r0\nmov64 %r2, 12\nmov64 %r3, 0\nmov64 %r4, 0\nmov64 %r5, 0\ncall 28"), insn: 13,
+			message: "bpf_spin_lock cannot be accessed directly by load/store"},
 	})
 }
 
