@@ -197,6 +197,9 @@ func (e *env) checkCFG() error {
 				cond := in.Op&0xf0 != vm.JmpJA
 				if cond {
 					e.prune[pc] = true
+					if in.Op == vm.OpMayGoto {
+						e.forceCP[pc] = true // each may_goto is a checkpoint (mark_force_checkpoint)
+					}
 					if err := visit(pc, pc+1); err != nil {
 						return err
 					}

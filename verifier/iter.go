@@ -119,6 +119,28 @@ func (e *env) forkIterNext(idx int, frameno, spi int) error {
 	return nil
 }
 
+// forkMayGoto explores may_goto at idx as the kernel does: the path goes on at the jump target
+// (the loop's allowance spent), and the fall-through (another turn) is queued one may_goto
+// deeper, its imprecise scalars widened against the previous turn's checkpoint so that the turns
+// converge (see the may_goto case of pruneOrCheckpoint).
+func (e *env) forkMayGoto(idx int) error {
+	cur := e.cur
+	prevFrom := cur
+	if cur.parent != nil && cur.parent.insnIdx == idx {
+		prevFrom = cur.parent // skip the checkpoint made for this very instruction
+	}
+	prev := e.findPrevEntry(prevFrom, idx)
+	q, err := e.pushStack(idx+1, idx)
+	if err != nil {
+		return err
+	}
+	q.mayGotoDepth++
+	if prev != nil {
+		widenImpreciseScalars(prev, q)
+	}
+	return nil
+}
+
 // iterActive says whether the iterator the current call of a next kfunc is given (R1) may still
 // give elements.
 func (e *env) iterActive(st *vstate) bool {

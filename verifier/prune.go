@@ -1,5 +1,7 @@
 package verifier
 
+import "github.com/xdpsim/xdpsim/vm"
+
 // State pruning (is_state_visited): at prune points the current state is compared with the
 // states already explored there; one that is known safe and at least as general as the
 // current one makes further exploration unnecessary.
@@ -47,6 +49,13 @@ func (e *env) isStateVisited(idx int) (bool, error) {
 					return true, nil
 				}
 				loopCheck = false
+			} else if e.insns[idx].Op == vm.OpMayGoto {
+				// Another turn of a may_goto loop: covered when the state is within the
+				// earlier turn's ranges (the kernel then stops exploring turns).
+				if sl.st.mayGotoDepth != cur.mayGotoDepth && e.statesEqual(sl.st, cur, idx, cmpRangeWithin) {
+					e.hit(idx, i, sl)
+					return true, nil
+				}
 			} else if e.forceCP[idx] { // the call calls a callback
 				if e.statesEqual(sl.st, cur, idx, cmpRangeWithin) {
 					e.hit(idx, i, sl)
@@ -55,7 +64,7 @@ func (e *env) isStateVisited(idx int) (bool, error) {
 				loopCheck = false
 			}
 			if loopCheck && e.statesMaybeLooping(sl.st, cur) && e.statesEqual(sl.st, cur, idx, cmpExact) &&
-				!iterDepthsDiffer(sl.st, cur) {
+				!iterDepthsDiffer(sl.st, cur) && sl.st.mayGotoDepth == cur.mayGotoDepth {
 				e.rejectAt(e.lastInsn, "infinite loop detected at insn %d", idx)
 				e.note("cur state:%s", e.formatState(cur, true))
 				e.note("old state:%s", e.formatState(sl.st, true))

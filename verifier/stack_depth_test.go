@@ -68,19 +68,7 @@ func TestCallChainsShareTheStack(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := verifier.Verify(callChain(t, tc.global, tc.stacks...), verifier.Options{})
-			var ve *verifier.Error
-			if err != nil && !errors.As(err, &ve) {
-				t.Fatal(err)
-			}
-			switch {
-			case tc.want == "" && ve != nil:
-				t.Fatalf("refused: %v", err)
-			case tc.want == "":
-			case ve == nil:
-				t.Fatalf("accepted, want %q", tc.want)
-			case ve.Msg != tc.want || ve.PC != -1:
-				t.Fatalf("refused at %d: %q, want at -1: %q", ve.PC, ve.Msg, tc.want)
-			}
+			wantWholeProgramVerdict(t, err, tc.want)
 		})
 	}
 }
@@ -118,19 +106,27 @@ exit`, tc.stack)
 				t.Fatal(err)
 			}
 			_, err = verifier.Verify(&verifier.Program{Name: "tail", Insns: insns, Type: ebpf.XDP, GPL: true, Maps: []verifier.Map{progs}}, verifier.Options{})
-			var ve *verifier.Error
-			if err != nil && !errors.As(err, &ve) {
-				t.Fatal(err)
-			}
-			switch {
-			case tc.want == "" && ve != nil:
-				t.Fatalf("refused: %v", err)
-			case tc.want == "":
-			case ve == nil:
-				t.Fatalf("accepted, want %q", tc.want)
-			case ve.Msg != tc.want || ve.PC != -1:
-				t.Fatalf("refused at %d: %q, want at -1: %q", ve.PC, ve.Msg, tc.want)
-			}
+			wantWholeProgramVerdict(t, err, tc.want)
 		})
+	}
+}
+
+// wantWholeProgramVerdict checks Verify's err: accepted when want is empty, else refused with
+// message want and no instruction blamed (-1), as the kernel reports the checks made on the
+// whole call graph.
+func wantWholeProgramVerdict(t *testing.T, err error, want string) {
+	t.Helper()
+	var ve *verifier.Error
+	if err != nil && !errors.As(err, &ve) {
+		t.Fatal(err)
+	}
+	switch {
+	case want == "" && ve != nil:
+		t.Fatalf("refused: %v", err)
+	case want == "":
+	case ve == nil:
+		t.Fatalf("accepted, want %q", want)
+	case ve.Msg != want || ve.PC != -1:
+		t.Fatalf("refused at %d: %q, want at -1: %q", ve.PC, ve.Msg, want)
 	}
 }

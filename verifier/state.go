@@ -105,8 +105,10 @@ type vstate struct {
 	branches int
 	insnIdx  int
 	cleaned  bool // a checkpoint whose dead registers and slots were forgotten
-	// loop and callback bookkeeping
+	// loop and callback bookkeeping; mayGotoDepth counts the may_goto fall-throughs (loop
+	// turns) on the path
 	cbUnrollDepth int
+	mayGotoDepth  int
 	dfsDepth      int
 	// hist lists the instructions processed since the checkpoint parent, for precision
 	// backtracking.

@@ -97,8 +97,14 @@ func (e *env) step(idx int, ins vm.Instruction) (exit bool, err error) {
 				}
 				next = idx + int(ins.Imm) + 1
 			}
-		case op == 0xe0: // BPF_JCOND (may_goto)
-			return false, e.reject("may_goto is not supported")
+		case op == vm.JmpJCOND:
+			if ins.Op != vm.OpMayGoto || ins.Src() != 0 || ins.Dst() != 0 || ins.Imm != 0 || ins.Off == 0 {
+				return false, e.reject("invalid may_goto off %d imm %d", ins.Off, ins.Imm)
+			}
+			if err := e.forkMayGoto(idx); err != nil {
+				return false, err
+			}
+			next = idx + int(ins.Off) + 1
 		default:
 			var taken bool
 			taken, err = e.checkCondJmp(idx, ins)

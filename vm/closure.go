@@ -512,6 +512,13 @@ run:
 		case uopCall:
 			c.bi, c.i, c.left, c.short = bi, i, left, short
 			return stopCall
+		case OpMayGoto:
+			left := m.loops[m.depth]
+			if left != 0 {
+				m.loops[m.depth] = left - 1
+			}
+			bi = pick(left == 0, u)
+			goto enter
 		case 0x15:
 			bi = pick(regs[u.d&0xf] == u.k, u)
 			goto enter
@@ -1010,7 +1017,8 @@ func compileBlocks(p *Program) *cprog {
 // fusable reports whether a block ends in "dst += imm" and a conditional jump.
 func fusable(plain []uop) bool {
 	k := len(plain)
-	return k >= 2 && plain[k-2].code == 0x07 && plain[k-1].code <= 0xff && condJump(uint8(plain[k-1].code))
+	return k >= 2 && plain[k-2].code == 0x07 && plain[k-1].code <= 0xff && condJump(uint8(plain[k-1].code)) &&
+		plain[k-1].code != OpMayGoto
 }
 
 func endsBlock(code uint8) bool {
@@ -1050,7 +1058,7 @@ func condJump(code uint8) bool {
 	case JmpJEQ, JmpJGT, JmpJGE, JmpJSET, JmpJNE, JmpJSGT, JmpJSGE, JmpJLT, JmpJLE, JmpJSLT, JmpJSLE:
 		return true
 	}
-	return false
+	return code == OpMayGoto
 }
 
 // makeOp compiles a straight-line instruction the block loop has no case for into a closure, its

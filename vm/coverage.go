@@ -183,7 +183,7 @@ func (pc *ProgramCoverage) Branch(i int) (taken, fallthrough_ uint64) {
 // it compares: 64, or 32 for the 32-bit forms; 0 for other instructions.
 func (p *Program) CompareBits(i int) int {
 	switch code := p.code[i].code; {
-	case !condJump(code) || code&0xf0 == JmpJSET:
+	case !condJump(code) || code&0xf0 == JmpJSET || code == OpMayGoto:
 		return 0
 	case code&0x07 == ClassJMP32:
 		return 32
@@ -251,7 +251,7 @@ func signedJump(code uint8) bool {
 
 // compare records how close the comparing jump at i (in) comes, before it runs with regs.
 func (pc *ProgramCoverage) compare(i int, in *op, regs *[16]uint64) {
-	if in.code&0xf0 == JmpJSET {
+	if in.code&0xf0 == JmpJSET || in.code == OpMayGoto {
 		return
 	}
 	b := uint64(in.imm)

@@ -119,6 +119,9 @@ const (
 	JmpJLE  = 0xb0
 	JmpJSLT = 0xc0
 	JmpJSLE = 0xd0
+	// JmpJCOND with source 0 is may_goto: a jump taken when the function's loop allowance is
+	// spent (see OpMayGoto).
+	JmpJCOND = 0xe0
 )
 
 // Load and store modes and sizes.
@@ -164,5 +167,9 @@ const (
 	OpCall    = ClassJMP | JmpCall         // 0x85
 	OpCallX   = ClassJMP | JmpCall | SrcX  // 0x8d
 	OpExit    = ClassJMP | JmpExit         // 0x95
-	OpJA32    = ClassJMP32 | JmpJA         // 0x06
+	// OpMayGoto jumps when the running function's loop allowance (MaxLoops, given afresh at
+	// every entry of a function and at a tail call) is spent, and otherwise takes one from it
+	// and falls through. Source, destination and immediate are 0.
+	OpMayGoto = ClassJMP | JmpJCOND // 0xe5
+	OpJA32    = ClassJMP32 | JmpJA  // 0x06
 )

@@ -182,6 +182,12 @@ func (interpreter) exec(m *Machine, p *Program, pc int, stop int) (r0 uint64, er
 		// Jumps.
 		case 0x05:
 			pc = int(in.off)
+		case OpMayGoto:
+			if m.loops[m.depth] == 0 {
+				pc = int(in.off)
+			} else {
+				m.loops[m.depth]--
+			}
 		case 0x06:
 			pc = int(in.off)
 		case 0x15:

@@ -223,6 +223,11 @@ type jitc struct {
 func compileNative(p *Program) (*nativeCode, error) {
 	code := p.code
 	n := len(code)
+	for pc := range code {
+		if code[pc].code == OpMayGoto {
+			return nil, fmt.Errorf("instruction %d is may_goto, whose allowance native code does not keep", pc)
+		}
+	}
 	c := &jitc{p: p, flow: make([]label, n)}
 	for i := range c.flow {
 		c.flow[i] = c.newLabel()

@@ -10,11 +10,13 @@ type Machine struct {
 	persistent int
 	stack      []byte
 	frames     [MaxFrames]frame
-	depth      int
-	maxDepth   int // deepest frame the current run reached
-	pc         int
-	prog       *Program
-	engine     Engine
+	// loops is, for the function running at each call depth, the may_goto allowance it has left.
+	loops    [MaxFrames]uint64
+	depth    int
+	maxDepth int // deepest frame the current run reached
+	pc       int
+	prog     *Program
+	engine   Engine
 
 	// stackUse is the most any program of the current run may write below the deepest frame's
 	// frame pointer (Program.stackUse): with maxDepth, what the next run must zero.
@@ -55,6 +57,13 @@ const (
 // more than any program the kernel accepts can execute on one packet, yet small enough that a runaway
 // program ends in seconds.
 const DefaultBudget = 1 << 32
+
+// MaxLoops is the may_goto allowance a function gets at each entry: the kernel's BPF_MAX_LOOPS,
+// which it stores in a stack slot of its own below the function's frame in the function's prologue
+// and takes one from at each may_goto (Linux 6.12, kernel/bpf/verifier.c). (Linux 6.18's x86-64
+// JIT instead refills a smaller allowance until a quarter of a second has passed: a time no
+// simulation can reproduce, so xdpsim counts as the kernel does elsewhere.)
+const MaxLoops = 8 * 1024 * 1024
 
 // MaxTailCalls is the kernel's limit on chained tail calls (MAX_TAIL_CALL_CNT).
 const MaxTailCalls = 33
@@ -155,6 +164,7 @@ func (m *Machine) runAt(p *Program, pc int, args []uint64) (uint64, error) {
 	m.regs[10] = Address(RegionStack, uint32(len(m.stack)))
 	m.entryArg = m.regs[1]
 	m.depth, m.pending, m.tail, m.tails = 0, 0, nil, 0
+	m.loops[0] = MaxLoops
 	m.left = m.budget
 	m.prog = p
 	m.running = true
@@ -173,6 +183,7 @@ func (m *Machine) TailCall(p *Program) bool {
 	}
 	m.tails++
 	m.tail = p
+	m.loops[m.depth] = MaxLoops // the program tail-called starts afresh in this frame
 	m.stackUse = max(m.stackUse, p.stackUse)
 	m.pending |= pendingTail
 	return true
@@ -233,6 +244,7 @@ func (m *Machine) pushFrame(p *Program, ret int) {
 	f.saved = [4]uint64{m.regs[6], m.regs[7], m.regs[8], m.regs[9]}
 	m.depth++
 	m.maxDepth = max(m.maxDepth, m.depth)
+	m.loops[m.depth] = MaxLoops
 	m.regs[10] -= StackSize
 }
 

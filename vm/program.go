@@ -304,6 +304,10 @@ func (p *Program) check(pc int, in Instruction, bad func(int, string, ...any) er
 				return bad(pc, "invalid opcode %#02x", code)
 			}
 		case JmpJEQ, JmpJGT, JmpJGE, JmpJSET, JmpJNE, JmpJSGT, JmpJSGE, JmpJLT, JmpJLE, JmpJSLT, JmpJSLE:
+		case JmpJCOND:
+			if code != OpMayGoto || in.Src() != 0 || in.Dst() != 0 || in.Imm != 0 || in.Off == 0 {
+				return bad(pc, "invalid may_goto off %d imm %d", in.Off, in.Imm)
+			}
 		default:
 			return bad(pc, "invalid jump opcode %#02x", code)
 		}

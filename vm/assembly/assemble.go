@@ -101,6 +101,7 @@ func buildMnemonics() map[string]spec {
 		}
 	}
 	m["ja"] = spec{form: formJa, op: vm.ClassJMP | vm.JmpJA}
+	m["may_goto"] = spec{form: formJa, op: vm.OpMayGoto} // Linux's, beyond ISA v4
 	m["ja32"] = spec{form: formJa32, op: vm.OpJA32}
 	m["gotol"] = spec{form: formJa32, op: vm.OpJA32}
 	for op, name := range jmpNames {

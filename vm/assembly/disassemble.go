@@ -186,6 +186,12 @@ func (f *formatter) jmp() (string, error) {
 			return "", f.reserved()
 		}
 		return fmt.Sprintf("ja %+d", ins.Off), nil
+	case vm.JmpJCOND:
+		// may_goto (Linux's, beyond ISA v4): BPF_JMP only, nothing but the target set.
+		if is32 || x || ins.Regs != 0 || ins.Imm != 0 || ins.Off == 0 {
+			return "", f.unknown()
+		}
+		return fmt.Sprintf("may_goto %+d", ins.Off), nil
 	case vm.JmpCall:
 		if is32 {
 			return "", f.unknown()

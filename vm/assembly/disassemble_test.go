@@ -25,6 +25,7 @@ func TestDisassembleWritesTheCanonicalForm(t *testing.T) {
 		{[]vm.Instruction{mk(0xdc, 4, 0, 0, 32)}, "be32 %r4"},
 		{[]vm.Instruction{mk(0xd4, 4, 0, 0, 16)}, "le16 %r4"},
 		{[]vm.Instruction{mk(0xd7, 0, 0, 0, 64)}, "bswap64 %r0"},
+		{[]vm.Instruction{mk(0xe5, 0, 0, -3, 0)}, "may_goto -3"},
 		{[]vm.Instruction{mk(0x79, 1, 10, -8, 0)}, "ldxdw %r1, [%r10-8]"},
 		{[]vm.Instruction{mk(0x61, 1, 6, 4, 0)}, "ldxw %r1, [%r6+4]"},
 		{[]vm.Instruction{mk(0x91, 1, 2, 0, 0)}, "ldxsb %r1, [%r2]"},
@@ -83,7 +84,9 @@ func TestDisassembleRejectsWhatHasNoTextForm(t *testing.T) {
 		{"lddw with pseudo source 7", []vm.Instruction{mk(0x18, 0, 7, 0, 1), mk(0, 0, 0, 0, 0)}},
 		{"opcode 0xff", []vm.Instruction{mk(0xff, 0, 0, 0, 0)}},
 		{"ALU op 0xe0", []vm.Instruction{mk(0xe7, 0, 0, 0, 0)}},
-		{"jump op 0xe0 (may_goto is not ISA v4)", []vm.Instruction{mk(0xe5, 0, 0, 0, 0)}},
+		{"may_goto without a target", []vm.Instruction{mk(0xe5, 0, 0, 0, 0)}},
+		{"may_goto with an immediate", []vm.Instruction{mk(0xe5, 0, 0, 1, 3)}},
+		{"may_goto in JMP32", []vm.Instruction{mk(0xe6, 0, 0, 1, 0)}},
 		{"exit with an immediate", []vm.Instruction{mk(0x95, 0, 0, 0, 1)}},
 		{"exit in JMP32", []vm.Instruction{mk(0x96, 0, 0, 0, 0)}},
 		{"call in JMP32", []vm.Instruction{mk(0x86, 0, 0, 0, 1)}},
@@ -211,7 +214,7 @@ func TestEveryDisassembledInstructionAssemblesBack(t *testing.T) {
 			want = append(want, class|op|vm.SrcK, class|op|vm.SrcX)
 		}
 	}
-	want = append(want, 0x05, 0x06, 0x85, 0x8d, 0x95, 0x18)
+	want = append(want, 0x05, 0x06, 0x85, 0x8d, 0x95, 0x18, vm.OpMayGoto)
 	for _, size := range []uint8{vm.SizeB, vm.SizeH, vm.SizeW, vm.SizeDW} {
 		want = append(want, vm.ClassLDX|vm.ModeMEM|size, vm.ClassST|vm.ModeMEM|size, vm.ClassSTX|vm.ModeMEM|size)
 		if size != vm.SizeDW {
