@@ -3,6 +3,7 @@ package corpus_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -115,4 +116,43 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// exactCategories name cases the verifier must agree on one by one (verdict, blamed instruction
+// and message), beyond the floors: the dynptr cases, clones and their shared references included.
+var exactCategories = []string{"dynptr"}
+
+func TestVerifierAgreesExactlyOnDynptrs(t *testing.T) {
+	cases, err := corpus.VerifierCases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range cases {
+		if !slices.Contains(exactCategories, c.Category) {
+			continue
+		}
+		n++
+		t.Run(c.Name(), func(t *testing.T) {
+			_, verr, lerr := verifyCase(c)
+			if lerr != nil {
+				t.Skipf("the simulator cannot load it: %v", lerr)
+			}
+			var ve *verifier.Error
+			if verr != nil && !errors.As(verr, &ve) {
+				t.Fatal(verr)
+			}
+			switch {
+			case c.Accepted() && ve != nil:
+				t.Errorf("xdpsim refuses it at %d: %s; the kernel accepts it", ve.PC, ve.Msg)
+			case !c.Accepted() && ve == nil:
+				t.Errorf("xdpsim accepts it; the kernel refuses it at %d: %s", c.Insn, c.Message)
+			case !c.Accepted() && (ve.PC != c.Insn || ve.Msg != c.Message):
+				t.Errorf("xdpsim refuses it at %d: %q; the kernel at %d: %q", ve.PC, ve.Msg, c.Insn, c.Message)
+			}
+		})
+	}
+	if n == 0 {
+		t.Fatalf("no case of %v in the labels", exactCategories)
+	}
 }

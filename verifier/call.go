@@ -430,7 +430,11 @@ func (e *env) checkFuncArg(idx int, id int32, fn *helperProto, i int, a argSpec,
 		}
 	}
 	if a.release {
-		if a.t != argDynptr && r.refID == 0 && !r.isNull() {
+		if a.t == argDynptr {
+			if err := e.checkReleaseDynptrArg(regno, r); err != nil {
+				return err
+			}
+		} else if r.refID == 0 && !r.isNull() {
 			return e.reject("R%d must be referenced when passed to release function", regno)
 		}
 		meta.releaseReg = int(regno)
@@ -982,6 +986,9 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 				return e.reject("arg#%d expected pointer to stack or const struct bpf_dynptr", i)
 			}
 			spec := argSpec{t: argDynptr, uninit: a.Kind == kfuncs.ArgDynptrUninit, dyn: kfuncDynptrKind(k.Name)}
+			if spec.uninit && k.Name == "bpf_dynptr_clone" {
+				spec.clone, spec.dyn = true, meta.dynKind
+			}
 			if err := e.processDynptrArg(idx, regno, r, spec, &meta); err != nil {
 				return err
 			}
