@@ -45,7 +45,6 @@ var xdpOrTCSection = regexp.MustCompile(`SEC\("\??(xdp|tcx?|classifier)["/.]`)
 // with the reason (what xdpsim does not model). A new disagreement fails the test; so does an
 // entry that no longer disagrees.
 var linuxSourceKnown = []knownDisagreement{
-	{"dynptr_fail.o/skb_invalid_data_slice3", "bpf_dynptr_write on an skb dynptr changes packet data: the kernel invalidates the slices taken before, xdpsim keeps them valid"},
 	{"map_kptr_fail.o/inherit_untrusted_on_walk", "kptr fields of map values (BTF-typed __kptr, bpf_kptr_xchg) are not modelled: xdpsim treats them as plain bytes of the value"},
 	{"map_kptr_fail.o/misaligned_access_read", "kptr fields of map values (BTF-typed __kptr, bpf_kptr_xchg) are not modelled: xdpsim treats them as plain bytes of the value"},
 	{"map_kptr_fail.o/misaligned_access_write", "kptr fields of map values (BTF-typed __kptr, bpf_kptr_xchg) are not modelled: xdpsim treats them as plain bytes of the value"},

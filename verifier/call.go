@@ -25,6 +25,7 @@ const (
 	fnUserRingbufDrain = 209
 	fnDynptrFromMem    = 197
 	fnRingbufResDynptr = 198
+	fnDynptrWrite      = 202
 	fnDynptrData       = 203
 	maxBPFFuncID       = 212
 )
@@ -255,9 +256,10 @@ func (e *env) checkHelperCall(idx int, ins vm.Instruction) error {
 		meta.haveMap && e.p.Maps[meta.mapIdx].Control && id != fnMapLookup && id != fnMapUpdate {
 		return e.reject("cannot pass map_type %d into func %s#%d", mapTypeNumber(e.p.Maps[meta.mapIdx].Type), helperName(id), id)
 	}
-	if fn.changesPkt {
+	if fn.changesPkt || id == fnDynptrWrite && meta.dynKind == dynptrSkb {
+		// Writing an skb dynptr may change the packet data too: the packet pointers and the
+		// slices taken before die (writes to other dynptrs keep them).
 		e.clearAllPktPointers()
-		e.subprogs[e.cur.cur().subprog].changesPkt = true
 	}
 	return nil
 }

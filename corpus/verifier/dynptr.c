@@ -2,6 +2,8 @@
  * must be initialised before use and not be overwritten; slices of it may be NULL. A clone
  * (bpf_dynptr_clone) is a dynptr of its source's kind that shares its source's reference: a
  * ring buffer reservation is submitted once, through any of them, and that kills them all.
+ * bpf_dynptr_write to a tc program's dynptr over the sk_buff may change the packet data: the
+ * slices and packet pointers taken before die with it.
  */
 #include "vc.h"
 
@@ -13,6 +15,7 @@ struct {
 extern int bpf_dynptr_from_xdp(struct xdp_md *x, __u64 flags, struct bpf_dynptr *ptr__uninit) __ksym;
 extern void *bpf_dynptr_slice(const struct bpf_dynptr *p, __u32 offset, void *buffer__opt, __u32 buffer__szk) __ksym;
 extern void *bpf_dynptr_slice_rdwr(const struct bpf_dynptr *p, __u32 offset, void *buffer__opt, __u32 buffer__szk) __ksym;
+extern int bpf_dynptr_from_skb(struct __sk_buff *s, __u64 flags, struct bpf_dynptr *ptr__uninit) __ksym;
 extern int bpf_dynptr_clone(const struct bpf_dynptr *p, struct bpf_dynptr *clone__uninit) __ksym;
 
 /* accept: the first 4 bytes read through bpf_dynptr_read */
@@ -311,4 +314,138 @@ int clone_slice_after_adjust(struct xdp_md *ctx)
 		return XDP_DROP;
 	bpf_xdp_adjust_head(ctx, 0);
 	return eth[12] == 0x08 ? XDP_PASS : XDP_DROP;
+}
+
+/* reject: a slice of the sk_buff's dynptr read after bpf_dynptr_write to it */
+SEC("tc")
+int skb_slice_after_write(struct __sk_buff *skb)
+{
+	struct bpf_dynptr p;
+	__u8 buf[14], mac[6] = {2};
+	volatile __u8 *eth;
+
+	if (bpf_dynptr_from_skb(skb, 0, &p))
+		return 2;
+	eth = bpf_dynptr_slice(&p, 0, buf, sizeof(buf));
+	if (!eth)
+		return 2;
+	bpf_dynptr_write(&p, 0, mac, sizeof(mac), 0);
+	return eth[12] == 0x08;
+}
+
+/* accept: the same slice read before the write */
+SEC("tc")
+int skb_slice_before_write(struct __sk_buff *skb)
+{
+	struct bpf_dynptr p;
+	__u8 buf[14], mac[6] = {2};
+	volatile __u8 *eth;
+	int r;
+
+	if (bpf_dynptr_from_skb(skb, 0, &p))
+		return 2;
+	eth = bpf_dynptr_slice(&p, 0, buf, sizeof(buf));
+	if (!eth)
+		return 2;
+	r = eth[12] == 0x08;
+	bpf_dynptr_write(&p, 0, mac, sizeof(mac), 0);
+	return r;
+}
+
+/* reject: a packet pointer checked against data_end, read after bpf_dynptr_write to the sk_buff */
+SEC("tc")
+int skb_pkt_after_write(struct __sk_buff *skb)
+{
+	struct bpf_dynptr p;
+	__u8 mac[6] = {2};
+	volatile __u8 *data = (void *)(long)skb->data;
+
+	if ((void *)(data + 14) > (void *)(long)skb->data_end)
+		return 2;
+	if (bpf_dynptr_from_skb(skb, 0, &p))
+		return 2;
+	bpf_dynptr_write(&p, 0, mac, sizeof(mac), 0);
+	return data[12] == 0x08;
+}
+
+/* accept: an XDP program's slice read after bpf_dynptr_write to its dynptr, which keeps it */
+SEC("xdp")
+int xdp_slice_after_write(struct xdp_md *ctx)
+{
+	struct bpf_dynptr p;
+	__u8 buf[14], mac[6] = {2};
+	volatile __u8 *eth;
+
+	if (bpf_dynptr_from_xdp(ctx, 0, &p))
+		return XDP_DROP;
+	eth = bpf_dynptr_slice(&p, 0, buf, sizeof(buf));
+	if (!eth)
+		return XDP_DROP;
+	bpf_dynptr_write(&p, 0, mac, sizeof(mac), 0);
+	return eth[12] == 0x08 ? XDP_PASS : XDP_DROP;
+}
+
+__noinline int g_skb_write(struct __sk_buff *skb)
+{
+	struct bpf_dynptr p;
+	__u8 mac[6] = {2};
+
+	if (bpf_dynptr_from_skb(skb, 0, &p))
+		return 0;
+	return bpf_dynptr_write(&p, 0, mac, sizeof(mac), 0);
+}
+
+/* reject: a packet pointer read after a global function's bpf_dynptr_write to the sk_buff */
+SEC("tc")
+int skb_pkt_after_global_write(struct __sk_buff *skb)
+{
+	volatile __u8 *data = (void *)(long)skb->data;
+
+	if ((void *)(data + 14) > (void *)(long)skb->data_end)
+		return 2;
+	g_skb_write(skb);
+	return data[12] == 0x08;
+}
+
+__noinline int g_local_write(void)
+{
+	struct bpf_dynptr p;
+	__u64 v = 0;
+	__u8 mac[6] = {2};
+
+	bpf_dynptr_from_mem(&v, sizeof(v), 0, &p);
+	return bpf_dynptr_write(&p, 0, mac, sizeof(mac), 0);
+}
+
+/* reject: the same after a global function's bpf_dynptr_write to a local dynptr: a function
+ * calling bpf_dynptr_write is taken to change packet data, whatever the dynptr
+ */
+SEC("xdp")
+int xdp_pkt_after_global_local_write(struct xdp_md *ctx)
+{
+	volatile __u8 *data = (void *)(long)ctx->data;
+
+	if ((void *)(data + 14) > (void *)(long)ctx->data_end)
+		return 2;
+	g_local_write();
+	return data[12] == 0x08;
+}
+
+__noinline int g_from_skb(struct __sk_buff *skb)
+{
+	struct bpf_dynptr p;
+
+	return bpf_dynptr_from_skb(skb, 0, &p);
+}
+
+/* accept: the same after a global function that only makes a dynptr of the sk_buff */
+SEC("tc")
+int skb_pkt_after_global_from_skb(struct __sk_buff *skb)
+{
+	volatile __u8 *data = (void *)(long)skb->data;
+
+	if ((void *)(data + 14) > (void *)(long)skb->data_end)
+		return 2;
+	g_from_skb(skb);
+	return data[12] == 0x08;
 }
