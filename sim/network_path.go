@@ -309,7 +309,7 @@ func (n *Network) end(kind string, dev *netDev, ns *netNS, reason string) stage 
 func (n *Network) walk(st stage, dev *netDev, ns *netNS, o *Outcome) {
 	for st != done {
 		if n.hops++; n.hops > n.MaxHops {
-			st = n.end("loop", dev, ns, fmt.Sprintf("the packet took %d steps (the hop bound): it loops", n.MaxHops))
+			n.end("loop", dev, ns, fmt.Sprintf("the packet took %d steps (the hop bound): it loops", n.MaxHops))
 			break
 		}
 		switch st {

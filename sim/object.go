@@ -565,7 +565,6 @@ func (o *Object) link(ps *ebpf.ProgramSpec) (*Program, []vm.Instruction, map[int
 	kfnDesc := map[int32]*kfuncs.Kfunc{}
 	poisoned := map[int32]bool{}
 	kfnIdx := map[string]int32{}
-	var devKfuncs []string
 	// Kfuncs the simulator lacks, by the index of their first call among insns (turned into raw
 	// instruction slots below, for the load error that names every missing callee).
 	var missingKfuncs []MissingCall
@@ -628,7 +627,6 @@ func (o *Object) link(ps *ebpf.ProgramSpec) (*Program, []vm.Instruction, map[int
 				p.kfuncNames[id] = name
 				if k.DevBound {
 					p.DevBound = true
-					devKfuncs = append(devKfuncs, name)
 				}
 			}
 			ins.Constant = int64(id)

@@ -113,8 +113,6 @@ func (e *env) checkSubprogs() error {
 				continue
 			}
 			if t, ok := e.jumpTarget(pc); ok {
-				if e.insns[pc].Op&0xf0 == 0xe0 && e.insns[pc].Class() == vm.ClassJMP { // may_goto
-				}
 				if t < sp.start || t >= sp.end {
 					return e.rejectAt(pc, "jump out of range from insn %d to %d", pc, t)
 				}

@@ -44,10 +44,13 @@ type helperState interface {
 // target is the simulator the flags act on: the XDP program (whose tc ingress programs share its
 // host and so its conntrack table), or the tc programs run alone.
 func (s *session) helperTarget() helperState {
-	if s.x != nil {
+	switch {
+	case s.x != nil:
 		return s.x
+	case s.tc != nil:
+		return s.tc
 	}
-	return s.tc
+	return nil // not a nil pointer in an interface, which apply's check would let through
 }
 
 // apply gives the session's simulator what the flags say. With the kernel beside it, the simulator
