@@ -119,12 +119,13 @@ func firstLine(s string) string {
 
 // exactCase says which cases the verifier must agree on one by one (verdict, blamed instruction
 // and message), beyond the floors: the dynptrs (clones and their shared references, writes that
-// change the sk_buff's data) and the calls of global functions that change packet data.
+// change the sk_buff's data), the calls of global functions that change packet data, and the
+// local-interrupt sections.
 func exactCase(c corpus.VerifierCase) bool {
-	return c.Category == "dynptr" || c.Category == "calls" && strings.HasPrefix(c.Program, "pkt_after_")
+	return c.Category == "dynptr" || c.Category == "irq" || c.Category == "calls" && strings.HasPrefix(c.Program, "pkt_after_")
 }
 
-func TestVerifierAgreesExactlyOnDynptrsAndPacketChangers(t *testing.T) {
+func TestVerifierAgreesExactlyOnDynptrsSectionsAndPacketChangers(t *testing.T) {
 	cases, err := corpus.VerifierCases()
 	if err != nil {
 		t.Fatal(err)

@@ -977,6 +977,10 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 					return err
 				}
 			}
+		case kfuncs.ArgIRQFlag:
+			if err := e.processIRQFlag(idx, k, i, regno, r); err != nil {
+				return err
+			}
 		case kfuncs.ArgIter:
 			f, spi, err := e.iterArg(k, i, regno, r)
 			if err != nil {
