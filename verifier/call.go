@@ -52,6 +52,7 @@ type callMeta struct {
 	haveKey     bool
 	pktAccess   bool
 	dynRefID    uint32
+	dynID       uint32
 	dynKind     dynptrKind
 	timerMapIdx int32
 	msizeMax    int64 // the largest value of the last ARG_CONST_SIZE argument
@@ -247,6 +248,7 @@ func (e *env) checkHelperCall(idx int, ins vm.Instruction) error {
 		r0.refID = meta.refID
 	case id == fnDynptrData:
 		r0.refID = meta.dynRefID
+		r0.dynptrID = meta.dynID
 	case fn.acquire:
 		rid := e.acquireReference(idx)
 		r0.id = rid

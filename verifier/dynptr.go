@@ -29,7 +29,7 @@ func (e *env) processDynptrArg(idx int, regno uint8, r *reg, a argSpec, meta *ca
 			return e.reject("CONST_PTR_TO_DYNPTR cannot be passed as uninit dynptr")
 		}
 		// the dynptr of a callback's or a global function's argument: a local one
-		meta.dynKind, meta.dynRefID = dynptrLocal, 0
+		meta.dynKind, meta.dynRefID, meta.dynID = dynptrLocal, 0, 0
 		return nil
 	}
 	spi, err := e.dynptrSpi(regno, r)
@@ -80,6 +80,7 @@ func (e *env) processDynptrArg(idx int, regno uint8, r *reg, a argSpec, meta *ca
 		return e.reject("Expected a dynptr of type %s as arg #%d", dynptrKindNames[a.dyn], regno-1)
 	}
 	meta.dynRefID = first.spilled.refID
+	meta.dynID = first.spilled.id
 	meta.dynKind = first.dynKind
 	e.markStackRead(f.frameno, 3<<uint(spi-1))
 	return nil
@@ -138,6 +139,15 @@ func (e *env) destroyDynptrSlot(f *funcState, spi int) error {
 	}
 	if f.stack[first].spilled.refID != 0 {
 		return e.reject("cannot overwrite referenced dynptr")
+	}
+	// The slices of bpf_dynptr_data die with it (plain PTR_TO_MEM, NULL-checked or not; the
+	// read-only and packet slices of bpf_dynptr_slice live on, measured).
+	if id := f.stack[first].spilled.id; id != 0 {
+		e.cur.forEachReg(func(r *reg) {
+			if r.typ == ptrToMem && r.flags&^flagMaybeNull == 0 && r.dynptrID == id {
+				r.setUnknown()
+			}
+		})
 	}
 	e.invalidateDynptr(f, first)
 	return nil

@@ -12,6 +12,8 @@ struct {
 	__uint(max_entries, 4096);
 } rb SEC(".maps");
 
+VALS_MAP;
+
 extern int bpf_dynptr_from_xdp(struct xdp_md *x, __u64 flags, struct bpf_dynptr *ptr__uninit) __ksym;
 extern void *bpf_dynptr_slice(const struct bpf_dynptr *p, __u32 offset, void *buffer__opt, __u32 buffer__szk) __ksym;
 extern void *bpf_dynptr_slice_rdwr(const struct bpf_dynptr *p, __u32 offset, void *buffer__opt, __u32 buffer__szk) __ksym;
@@ -448,4 +450,70 @@ int skb_pkt_after_global_from_skb(struct __sk_buff *skb)
 		return 2;
 	g_from_skb(skb);
 	return data[12] == 0x08;
+}
+
+/* accept: a slice of the packet used after its dynptr's stack slot was overwritten: it lives on */
+SEC("xdp")
+__naked void slice_after_overwrite(void)
+{
+	asm volatile ("r6 = r1; r1 = r6; r2 = 0; r3 = r10; r3 += -16; call %[bpf_dynptr_from_xdp];"
+		      "r1 = r10; r1 += -16; r2 = 0; r3 = r10; r3 += -24; r4 = 4; call %[bpf_dynptr_slice];"
+		      "if r0 == 0 goto l_out_%=; r7 = r0;"
+		      "r1 = 0; *(u64 *)(r10 - 16) = r1;"
+		      "r0 = *(u8 *)(r7 + 0);" OUT
+		      :: __imm(bpf_dynptr_from_xdp), __imm(bpf_dynptr_slice) : __clobber_all);
+}
+
+/* accept: a slice of a clone used after the clone was replaced by a new dynptr */
+SEC("xdp")
+__naked void clone_slice_after_replace(void)
+{
+	asm volatile ("r6 = r1; r1 = r6; r2 = 0; r3 = r10; r3 += -16; call %[bpf_dynptr_from_xdp];"
+		      "r1 = r10; r1 += -16; r2 = r10; r2 += -32; call %[bpf_dynptr_clone];"
+		      "r1 = r10; r1 += -32; r2 = 0; r3 = r10; r3 += -40; r4 = 4; call %[bpf_dynptr_slice];"
+		      "if r0 == 0 goto l_out_%=; r7 = r0;"
+		      "r1 = r6; r2 = 0; r3 = r10; r3 += -32; call %[bpf_dynptr_from_xdp];"
+		      "r0 = *(u8 *)(r7 + 0);" OUT
+		      :: __imm(bpf_dynptr_from_xdp), __imm(bpf_dynptr_clone), __imm(bpf_dynptr_slice) : __clobber_all);
+}
+
+/* accept: a slice of the source used after the clone was replaced */
+SEC("xdp")
+__naked void source_slice_after_clone_replace(void)
+{
+	asm volatile ("r6 = r1; r1 = r6; r2 = 0; r3 = r10; r3 += -16; call %[bpf_dynptr_from_xdp];"
+		      "r1 = r10; r1 += -16; r2 = r10; r2 += -32; call %[bpf_dynptr_clone];"
+		      "r1 = r10; r1 += -16; r2 = 0; r3 = r10; r3 += -40; r4 = 4; call %[bpf_dynptr_slice];"
+		      "if r0 == 0 goto l_out_%=; r7 = r0;"
+		      "r1 = r6; r2 = 0; r3 = r10; r3 += -32; call %[bpf_dynptr_from_xdp];"
+		      "r0 = *(u8 *)(r7 + 0);" OUT
+		      :: __imm(bpf_dynptr_from_xdp), __imm(bpf_dynptr_clone), __imm(bpf_dynptr_slice) : __clobber_all);
+}
+
+/* reject: a slice of a local dynptr (over a map value) used after the dynptr's slot was
+ * overwritten: it dies with the dynptr
+ */
+SEC("xdp")
+__naked void local_slice_after_overwrite(void)
+{
+	asm volatile (VALPTR
+		      "r1 = r7; r2 = 8; r3 = 0; r4 = r10; r4 += -32; call %[bpf_dynptr_from_mem];"
+		      "r1 = r10; r1 += -32; r2 = 0; r3 = 4; call %[bpf_dynptr_data];"
+		      "if r0 == 0 goto l_out_%=; r8 = r0;"
+		      "r1 = 0; *(u64 *)(r10 - 32) = r1;"
+		      "r0 = *(u8 *)(r8 + 0);" OUT
+		      :: VALS_IMMS, __imm(bpf_dynptr_from_mem), __imm(bpf_dynptr_data) : __clobber_all);
+}
+
+/* accept: the same slice used before the overwrite */
+SEC("xdp")
+__naked void local_slice_before_overwrite(void)
+{
+	asm volatile (VALPTR
+		      "r1 = r7; r2 = 8; r3 = 0; r4 = r10; r4 += -32; call %[bpf_dynptr_from_mem];"
+		      "r1 = r10; r1 += -32; r2 = 0; r3 = 4; call %[bpf_dynptr_data];"
+		      "if r0 == 0 goto l_out_%=; r8 = r0;"
+		      "r0 = *(u8 *)(r8 + 0);"
+		      "r1 = 0; *(u64 *)(r10 - 32) = r1;" OUT
+		      :: VALS_IMMS, __imm(bpf_dynptr_from_mem), __imm(bpf_dynptr_data) : __clobber_all);
 }
