@@ -45,17 +45,6 @@ var xdpOrTCSection = regexp.MustCompile(`SEC\("\??(xdp|tcx?|classifier)["/.]`)
 // with the reason (what xdpsim does not model). A new disagreement fails the test; so does an
 // entry that no longer disagrees.
 var linuxSourceKnown = []knownDisagreement{
-	{"map_kptr_fail.o/inherit_untrusted_on_walk", "kptr fields of map values (BTF-typed __kptr, bpf_kptr_xchg) are not modelled: xdpsim treats them as plain bytes of the value"},
-	{"map_kptr_fail.o/misaligned_access_read", "kptr fields of map values (BTF-typed __kptr, bpf_kptr_xchg) are not modelled: xdpsim treats them as plain bytes of the value"},
-	{"map_kptr_fail.o/misaligned_access_write", "kptr fields of map values (BTF-typed __kptr, bpf_kptr_xchg) are not modelled: xdpsim treats them as plain bytes of the value"},
-	{"map_kptr_fail.o/non_const_var_off", "kptr fields of map values (BTF-typed __kptr, bpf_kptr_xchg) are not modelled: xdpsim treats them as plain bytes of the value"},
-	{"map_kptr_fail.o/non_const_var_off_kptr_xchg", "kptr fields of map values (BTF-typed __kptr, bpf_kptr_xchg) are not modelled: xdpsim treats them as plain bytes of the value"},
-	{"map_kptr_fail.o/reject_bad_type_match", "kptr fields of map values (BTF-typed __kptr, bpf_kptr_xchg) are not modelled: xdpsim treats them as plain bytes of the value"},
-	{"map_kptr_fail.o/reject_indirect_global_func_access", "kptr fields of map values (BTF-typed __kptr, bpf_kptr_xchg) are not modelled: xdpsim treats them as plain bytes of the value"},
-	{"map_kptr_fail.o/reject_kptr_xchg_on_unref", "kptr fields of map values (BTF-typed __kptr, bpf_kptr_xchg) are not modelled: xdpsim treats them as plain bytes of the value"},
-	{"map_kptr_fail.o/reject_untrusted_store_to_ref", "kptr fields of map values (BTF-typed __kptr, bpf_kptr_xchg) are not modelled: xdpsim treats them as plain bytes of the value"},
-	{"map_kptr_fail.o/reject_var_off_store", "kptr fields of map values (BTF-typed __kptr, bpf_kptr_xchg) are not modelled: xdpsim treats them as plain bytes of the value"},
-	{"map_kptr_fail.o/size_not_bpf_dw", "kptr fields of map values (BTF-typed __kptr, bpf_kptr_xchg) are not modelled: xdpsim treats them as plain bytes of the value"},
 	{"test_verif_scale3.o/balancer_ingress", "xdpsim's state pruning is weaker on this 1,000,000-instruction-scale balancer: it passes the processed-instruction limit the kernel stays under"},
 }
 

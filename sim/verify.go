@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"sort"
+
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/btf"
@@ -91,6 +93,8 @@ func verifierMap(m *maps.Map, ms *ebpf.MapSpec) verifier.Map {
 		if ms.Value != nil {
 			vm.SpinLock = valueMemberOffset(ms.Value, "bpf_spin_lock")
 			vm.Timer = valueMemberOffset(ms.Value, "bpf_timer")
+			vm.Kptrs = valueKptrs(ms.Value)
+			vm.BTF = true
 		}
 		vm.ReadOnly = vm.ReadOnly || ms.Flags&maps.FlagRdonlyProg != 0
 		if vm.ReadOnly && len(ms.Contents) == 1 {
@@ -117,6 +121,8 @@ func verifierMapSpec(ms *ebpf.MapSpec) verifier.Map {
 	if ms.Value != nil {
 		vm.SpinLock = valueMemberOffset(ms.Value, "bpf_spin_lock")
 		vm.Timer = valueMemberOffset(ms.Value, "bpf_timer")
+		vm.Kptrs = valueKptrs(ms.Value)
+		vm.BTF = true
 	}
 	return vm
 }
@@ -124,42 +130,76 @@ func verifierMapSpec(ms *ebpf.MapSpec) verifier.Map {
 // valueMemberOffset finds a member of struct type name in a map's value type (a struct, or the
 // variables of a global data section), -1 when none.
 func valueMemberOffset(t btf.Type, name string) int {
-	var walk func(t btf.Type, base int, depth int) int
-	walk = func(t btf.Type, base int, depth int) int {
+	found := -1
+	walkValue(t, func(t btf.Type, off int) bool {
+		if s, ok := t.(*btf.Struct); ok && s.Name == name {
+			found = off
+			return true
+		}
+		return false
+	})
+	return found
+}
+
+// valueKptrs finds the kptr fields of a map's value type: the pointers to a struct tagged
+// "kptr" (__kptr, a referenced one) or "kptr_untrusted" (__kptr_untrusted), in offset order.
+func valueKptrs(t btf.Type) []verifier.Kptr {
+	var ks []verifier.Kptr
+	walkValue(t, func(t btf.Type, off int) bool {
+		p, ok := t.(*btf.Pointer)
+		if !ok {
+			return false
+		}
+		tag, ok := p.Target.(*btf.TypeTag)
+		if !ok || (tag.Value != "kptr" && tag.Value != "kptr_untrusted") {
+			return false
+		}
+		ks = append(ks, verifier.Kptr{Off: off, Type: btf.UnderlyingType(tag.Type).TypeName(), Ref: tag.Value == "kptr"})
+		return false
+	})
+	sort.Slice(ks, func(i, j int) bool { return ks[i].Off < ks[j].Off })
+	return ks
+}
+
+// walkValue visits the types of a map's value type and of its members, nested structs and
+// unions, and the variables of a global data section ("static struct bpf_spin_lock lock
+// SEC(".data.A")" puts the lock in .data.A's value), with their offsets in the value, until
+// visit says it is done.
+func walkValue(t btf.Type, visit func(t btf.Type, off int) bool) {
+	var walk func(t btf.Type, base int, depth int) bool
+	walk = func(t btf.Type, base int, depth int) bool {
 		if depth > 8 {
-			return -1
+			return false
 		}
 		t = btf.UnderlyingType(t)
+		if visit(t, base) {
+			return true
+		}
 		switch v := t.(type) {
 		case *btf.Struct:
-			if v.Name == name {
-				return base
-			}
 			for _, m := range v.Members {
-				if off := walk(m.Type, base+int(m.Offset.Bytes()), depth+1); off >= 0 {
-					return off
+				if walk(m.Type, base+int(m.Offset.Bytes()), depth+1) {
+					return true
 				}
 			}
 		case *btf.Union:
 			for _, m := range v.Members {
-				if off := walk(m.Type, base+int(m.Offset.Bytes()), depth+1); off >= 0 {
-					return off
+				if walk(m.Type, base+int(m.Offset.Bytes()), depth+1) {
+					return true
 				}
 			}
 		case *btf.Datasec:
-			// A global data section's value is its variables ("static struct
-			// bpf_spin_lock lock SEC(".data.A")" puts the lock in .data.A's value).
 			for _, vs := range v.Vars {
-				if off := walk(vs.Type, base+int(vs.Offset), depth+1); off >= 0 {
-					return off
+				if walk(vs.Type, base+int(vs.Offset), depth+1) {
+					return true
 				}
 			}
 		case *btf.Var:
 			return walk(v.Type, base, depth+1)
 		}
-		return -1
+		return false
 	}
-	return walk(t, 0, 0)
+	walk(t, 0, 0)
 }
 
 // verifierFunc describes a function from its BTF: global or static, and its arguments.

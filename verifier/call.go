@@ -56,6 +56,7 @@ type callMeta struct {
 	dynKind     dynptrKind
 	timerMapIdx int32
 	msizeMax    int64 // the largest value of the last ARG_CONST_SIZE argument
+	kptr        *Kptr // the kptr field bpf_kptr_xchg exchanges
 }
 
 // checkCall handles a call instruction. jumped says execution continues elsewhere (a
@@ -239,6 +240,12 @@ func (e *env) checkHelperCall(idx int, ins vm.Instruction) error {
 		r0.btf = fn.retBTF
 	case retMemOrBTFID:
 		r0.setUnknown()
+		if id == fnKptrXchg && meta.kptr != nil {
+			// the object the field held, which the program now owns
+			r0.setPointer(ptrToBTFID)
+			r0.btf = meta.kptr.Type
+			r0.flags = flagMaybeNull
+		}
 	}
 	if r0.maybeNull() {
 		r0.id = e.newID()
@@ -249,7 +256,7 @@ func (e *env) checkHelperCall(idx int, ins vm.Instruction) error {
 	case id == fnDynptrData:
 		r0.refID = meta.dynRefID
 		r0.dynptrID = meta.dynID
-	case fn.acquire:
+	case fn.acquire, id == fnKptrXchg && meta.kptr != nil:
 		rid := e.acquireReference(idx)
 		r0.id = rid
 		r0.refID = rid
@@ -429,6 +436,11 @@ func (e *env) checkFuncArg(idx int, id int32, fn *helperProto, i int, a argSpec,
 		if err := e.checkRegType(regno, a); err != nil {
 			return err
 		}
+		if id == fnKptrXchg && a.t == argBTFIDNull && meta.kptr != nil {
+			if err := e.mapKptrMatchType(meta.kptr, r, regno); err != nil {
+				return err
+			}
+		}
 		if err := e.checkFuncArgRegOff(regno, r, a); err != nil {
 			return err
 		}
@@ -476,6 +488,8 @@ func (e *env) checkFuncArg(idx int, id int32, fn *helperProto, i int, a argSpec,
 			mm = meta
 		}
 		return e.checkHelperMemAccess(regno, int(m.ValueSize), a.uninit, false, mm)
+	case argKptr:
+		return e.processKptrArg(regno, r, meta)
 	case argSpinLock:
 		return e.processSpinLock(regno, r, id == fnSpinLock)
 	case argTimer:
@@ -551,7 +565,7 @@ func (e *env) checkHelperMemAccess(regno uint8, size int, write, zeroOK bool, me
 		if err := e.checkMemRegion(regno, r, int(r.off), size, int64(m.ValueSize), zeroOK); err != nil {
 			return err
 		}
-		return nil
+		return e.checkMapSpecialFields(regno, r, m, int(r.off), size, false)
 	case ptrToMem:
 		if write && r.flags&flagRdonly != 0 {
 			return e.reject("R%d cannot write into %s", regno, r.typeStr())

@@ -33,7 +33,8 @@ package verifier
 //     kfuncs [KfuncChecked] leaves to the simulator unverified (iterators other than the
 //     number iterator), may_goto, BTF-typed pointers
 //     beyond their names (PTR_TO_BTF_ID fields, nf_conn's too, are read as unknown numbers,
-//     with no bound on the offset, and never written), kptrs, bpf_obj_new and the graph types,
+//     with no bound on the offset, and never written), kptrs to a program's own types (local
+//     kptrs), percpu_kptr and uptr fields, bpf_obj_new and the graph types,
 //     arenas, exceptions, sleepable programs, freplace and BPF_PROG_TYPE_EXT.
 //   - State counts: the checkpoints kept and the instructions processed follow the kernel's
 //     heuristics (stack liveness, precision, the jump history limit) but not exactly; on the
@@ -44,8 +45,8 @@ package verifier
 //   - The range bpf_get_smp_processor_id returns is bounded only when Program.NrCPUs says how
 //     many CPUs the machine may have (the kernel's nr_cpu_ids).
 //   - Helpers that XDP or tc may call but whose prototypes are not in helpers.go are checked
-//     only for initialised arguments; the pointers that per-CPU, task and cgroup storage and
-//     kptr helpers return are taken as numbers.
+//     only for initialised arguments; the pointers that per-CPU, task and cgroup storage
+//     helpers return are taken as numbers.
 //   - The xlated program keeps BPF_LD_[ABS|IND] as they are (the kernel expands them).
 //   - The log: level 1 and 2 follow the kernel's format for what they print, but not the
 //     precision-backtracking ("mark_precise") and stack-liveness lines of level 2, nor the

@@ -65,7 +65,8 @@ const (
 	retDynptrMemOrNull
 	retBTFIDOrNull
 	// retMemOrBTFID stands for the pointer returns of the helpers whose objects the verifier
-	// does not model (per-CPU pointers, task and cgroup storage, kptrs): an unknown number.
+	// does not model (per-CPU pointers, task and cgroup storage): an unknown number;
+	// bpf_kptr_xchg's is the kptr field's object (see kptr.go).
 	retMemOrBTFID
 )
 

@@ -67,6 +67,11 @@ type Map struct {
 	// likewise for struct bpf_timer.
 	SpinLock int
 	Timer    int
+	// Kptrs are the kernel object pointer fields of the value, in offset order.
+	Kptrs []Kptr
+	// BTF says the map was created with BTF of its key and value (a BTF-defined map, a global
+	// data section); bpf_kptr_xchg takes no value of a map without.
+	BTF bool
 	// Inner describes the maps a map-in-map holds.
 	Inner *Map
 	// ReadOnly says the program may not write the values (BPF_F_RDONLY_PROG, a frozen .rodata).
@@ -80,6 +85,18 @@ type Map struct {
 	// Linux, behind --feature control-map): only bpf_map_lookup_elem and bpf_map_update_elem
 	// may be given it.
 	Control bool
+}
+
+// Kptr is a kptr field of a map value: a pointer to a kernel object the program may load,
+// store (an untrusted one) or exchange with bpf_kptr_xchg (a referenced one).
+type Kptr struct {
+	// Off is its offset in the value.
+	Off int
+	// Type names the struct it points to.
+	Type string
+	// Ref says it holds a reference (__kptr, BTF type tag "kptr"); else it is an untrusted
+	// pointer (__kptr_untrusted, type tag "kptr_untrusted").
+	Ref bool
 }
 
 // FuncArgKind is what a global function's argument is, from its BTF signature.

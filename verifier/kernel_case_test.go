@@ -88,6 +88,9 @@ func kernelVerdictOf(typ ebpf.ProgramType, insns []vm.Instruction, maps []verifi
 	}
 	for _, m := range maps {
 		spec.Maps[m.Name] = &ebpf.MapSpec{Name: m.Name, Type: m.Type, KeySize: m.KeySize, ValueSize: m.ValueSize, MaxEntries: m.MaxEntries, Flags: m.Flags}
+		if m.BTF {
+			spec.Maps[m.Name].Key, spec.Maps[m.Name].Value = mapValueBTF(m)
+		}
 	}
 	return kernel.VerifySpec("test", spec, kernel.VerifyOptions{})
 }

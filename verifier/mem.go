@@ -214,8 +214,16 @@ func (e *env) checkMemAccess(idx int, regno uint8, off, size int, t int, valueRe
 		if err := e.checkMemRegion(regno, r, off, size, int64(m.ValueSize), false); err != nil {
 			return err
 		}
-		if err := e.checkMapSpecialFields(regno, r, m, off, size); err != nil {
+		if err := e.checkMapSpecialFields(regno, r, m, off, size, true); err != nil {
 			return err
+		}
+		if r.varOff.isConst() {
+			if k := m.kptrAt(int64(off) + int64(r.varOff.value)); k != nil {
+				if err := e.checkMapKptrAccess(idx, valueReg, k); err != nil {
+					return err
+				}
+				break
+			}
 		}
 		if d := loaded(); d != nil {
 			if r.varOff.isConst() && m.ReadOnly && m.Data != nil {
@@ -456,23 +464,6 @@ func (e *env) checkMapAccessType(m *Map, off, size int, write bool) error {
 	}
 	if !write && m.WriteOnly {
 		return e.reject("read from map forbidden, value_size=%d off=%d size=%d", m.ValueSize, off, size)
-	}
-	return nil
-}
-
-// checkMapSpecialFields refuses direct access to a spin lock or timer inside a map value.
-func (e *env) checkMapSpecialFields(regno uint8, r *reg, m *Map, off, size int) error {
-	lo := int64(off) + r.smin
-	hi := int64(off) + int64(r.umax) + int64(size)
-	if m.SpinLock >= 0 {
-		if lo < int64(m.SpinLock)+4 && hi > int64(m.SpinLock) {
-			return e.reject("bpf_spin_lock cannot be accessed directly by load/store")
-		}
-	}
-	if m.Timer >= 0 {
-		if lo < int64(m.Timer)+16 && hi > int64(m.Timer) {
-			return e.reject("bpf_timer cannot be accessed directly by load/store")
-		}
 	}
 	return nil
 }
