@@ -45,8 +45,6 @@ var xdpOrTCSection = regexp.MustCompile(`SEC\("\??(xdp|tcx?|classifier)["/.]`)
 // with the reason (what xdpsim does not model). A new disagreement fails the test; so does an
 // entry that no longer disagrees.
 var linuxSourceKnown = []knownDisagreement{
-	{"dynptr_fail.o/clone_invalid2", "xdpsim's verifier does not check bpf_dynptr_clone: the program loads unverified, the kernel refuses it (cannot overwrite referenced dynptr)"},
-	{"dynptr_fail.o/skb_invalid_data_slice3", "bpf_dynptr_write on an skb dynptr changes packet data: the kernel invalidates the slices taken before, xdpsim keeps them valid"},
 	{"test_verif_scale3.o/balancer_ingress", "xdpsim's state pruning is weaker on this 1,000,000-instruction-scale balancer: it passes the processed-instruction limit the kernel stays under"},
 }
 

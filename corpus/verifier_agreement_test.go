@@ -116,3 +116,46 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// exactCase says which cases the verifier must agree on one by one (verdict, blamed instruction
+// and message), beyond the floors: the dynptrs (clones and their shared references, writes that
+// change the sk_buff's data), the calls of global functions that change packet data, and the
+// local-interrupt sections.
+func exactCase(c corpus.VerifierCase) bool {
+	return c.Category == "dynptr" || c.Category == "irq" || c.Category == "calls" && strings.HasPrefix(c.Program, "pkt_after_")
+}
+
+func TestVerifierAgreesExactlyOnDynptrsSectionsAndPacketChangers(t *testing.T) {
+	cases, err := corpus.VerifierCases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range cases {
+		if !exactCase(c) {
+			continue
+		}
+		n++
+		t.Run(c.Name(), func(t *testing.T) {
+			_, verr, lerr := verifyCase(c)
+			if lerr != nil {
+				t.Skipf("the simulator cannot load it: %v", lerr)
+			}
+			var ve *verifier.Error
+			if verr != nil && !errors.As(verr, &ve) {
+				t.Fatal(verr)
+			}
+			switch {
+			case c.Accepted() && ve != nil:
+				t.Errorf("xdpsim refuses it at %d: %s; the kernel accepts it", ve.PC, ve.Msg)
+			case !c.Accepted() && ve == nil:
+				t.Errorf("xdpsim accepts it; the kernel refuses it at %d: %s", c.Insn, c.Message)
+			case !c.Accepted() && (ve.PC != c.Insn || ve.Msg != c.Message):
+				t.Errorf("xdpsim refuses it at %d: %q; the kernel at %d: %q", ve.PC, ve.Msg, c.Insn, c.Message)
+			}
+		})
+	}
+	if n == 0 {
+		t.Fatal("no such case in the labels")
+	}
+}

@@ -25,6 +25,7 @@ const (
 	fnUserRingbufDrain = 209
 	fnDynptrFromMem    = 197
 	fnRingbufResDynptr = 198
+	fnDynptrWrite      = 202
 	fnDynptrData       = 203
 	maxBPFFuncID       = 212
 )
@@ -51,6 +52,7 @@ type callMeta struct {
 	haveKey     bool
 	pktAccess   bool
 	dynRefID    uint32
+	dynID       uint32
 	dynKind     dynptrKind
 	timerMapIdx int32
 	msizeMax    int64 // the largest value of the last ARG_CONST_SIZE argument
@@ -253,6 +255,7 @@ func (e *env) checkHelperCall(idx int, ins vm.Instruction) error {
 		r0.refID = meta.refID
 	case id == fnDynptrData:
 		r0.refID = meta.dynRefID
+		r0.dynptrID = meta.dynID
 	case fn.acquire, id == fnKptrXchg && meta.kptr != nil:
 		rid := e.acquireReference(idx)
 		r0.id = rid
@@ -262,9 +265,10 @@ func (e *env) checkHelperCall(idx int, ins vm.Instruction) error {
 		meta.haveMap && e.p.Maps[meta.mapIdx].Control && id != fnMapLookup && id != fnMapUpdate {
 		return e.reject("cannot pass map_type %d into func %s#%d", mapTypeNumber(e.p.Maps[meta.mapIdx].Type), helperName(id), id)
 	}
-	if fn.changesPkt {
+	if fn.changesPkt || id == fnDynptrWrite && meta.dynKind == dynptrSkb {
+		// Writing an skb dynptr may change the packet data too: the packet pointers and the
+		// slices taken before die (writes to other dynptrs keep them).
 		e.clearAllPktPointers()
-		e.subprogs[e.cur.cur().subprog].changesPkt = true
 	}
 	return nil
 }
@@ -442,7 +446,11 @@ func (e *env) checkFuncArg(idx int, id int32, fn *helperProto, i int, a argSpec,
 		}
 	}
 	if a.release {
-		if a.t != argDynptr && r.refID == 0 && !r.isNull() {
+		if a.t == argDynptr {
+			if err := e.checkReleaseDynptrArg(regno, r); err != nil {
+				return err
+			}
+		} else if r.refID == 0 && !r.isNull() {
 			return e.reject("R%d must be referenced when passed to release function", regno)
 		}
 		meta.releaseReg = int(regno)
@@ -985,6 +993,10 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 					return err
 				}
 			}
+		case kfuncs.ArgIRQFlag:
+			if err := e.processIRQFlag(idx, k, i, regno, r); err != nil {
+				return err
+			}
 		case kfuncs.ArgIter:
 			f, spi, err := e.iterArg(k, i, regno, r)
 			if err != nil {
@@ -996,6 +1008,9 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 				return e.reject("arg#%d expected pointer to stack or const struct bpf_dynptr", i)
 			}
 			spec := argSpec{t: argDynptr, uninit: a.Kind == kfuncs.ArgDynptrUninit, dyn: kfuncDynptrKind(k.Name)}
+			if spec.uninit && k.Name == "bpf_dynptr_clone" {
+				spec.clone, spec.dyn = true, meta.dynKind
+			}
 			if err := e.processDynptrArg(idx, regno, r, spec, &meta); err != nil {
 				return err
 			}

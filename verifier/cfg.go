@@ -217,7 +217,45 @@ func (e *env) checkCFG() error {
 			return e.rejectAt(pc, "unreachable insn %d", pc)
 		}
 	}
+	e.markPktChangers()
 	return nil
+}
+
+// markPktChangers finds the functions that may change packet data for their callers, as the
+// kernel decides before it walks the program: a function that calls a helper or kfunc that
+// changes packet data, bpf_dynptr_write (whatever its dynptr) or bpf_tail_call, or a function
+// that does (measured: a call of such a global function kills the caller's packet pointers).
+// Only calls of global functions use it; the walk of the others clears what they change.
+func (e *env) markPktChangers() {
+	type edge struct{ caller, callee int }
+	var calls []edge
+	for pc, in := range e.insns {
+		if in.Op != vm.OpCall || e.second[pc] {
+			continue
+		}
+		sp := e.subprogAt(pc)
+		switch in.Src() {
+		case 0:
+			if fn := helperProtos[in.Imm]; fn != nil && fn.changesPkt || in.Imm == fnDynptrWrite || in.Imm == fnTailCall {
+				e.subprogs[sp].changesPkt = true
+			}
+		case vm.PseudoKfuncCall:
+			if k := e.p.Kfuncs[in.Imm]; k != nil && k.ChangesPacketData {
+				e.subprogs[sp].changesPkt = true
+			}
+		case vm.PseudoCall:
+			calls = append(calls, edge{sp, e.subprogAt(pc + int(in.Imm) + 1)})
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, c := range calls {
+			if e.subprogs[c.callee].changesPkt && !e.subprogs[c.caller].changesPkt {
+				e.subprogs[c.caller].changesPkt = true
+				changed = true
+			}
+		}
+	}
 }
 
 // uses and defs of registers by one instruction, for liveness.

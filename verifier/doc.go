@@ -30,8 +30,8 @@ package verifier
 //
 //   - Program types other than XDP and tc (BPF_PROG_TYPE_SCHED_CLS), the
 //     kfuncs xdpsim does not provide (bpf_cast_to_kern_ctx and the other generic kfuncs), the
-//     kfuncs [KfuncChecked] leaves to the simulator unverified (bpf_dynptr_clone, the
-//     local-interrupt sections), BTF-typed pointers
+//     kfuncs [KfuncChecked] leaves to the simulator unverified (iterators other than the
+//     number iterator), BTF-typed pointers
 //     beyond their names (PTR_TO_BTF_ID fields, nf_conn's too, are read as unknown numbers,
 //     with no bound on the offset, and never written), kptrs to a program's own types (local
 //     kptrs), percpu_kptr and uptr fields, bpf_obj_new and the graph types,

@@ -39,13 +39,15 @@ const (
 )
 
 // argSpec is one argument: its type and flags (PTR_MAYBE_NULL, MEM_RDONLY, MEM_UNINIT,
-// OBJ_RELEASE), a fixed size, and the dynptr kind it wants.
+// OBJ_RELEASE), a fixed size, and the dynptr kind it wants; clone marks the uninitialised
+// dynptr bpf_dynptr_clone makes, of the kind and reference of the dynptr before it.
 type argSpec struct {
 	t       argType
 	null    bool
 	rdonly  bool
 	uninit  bool
 	release bool
+	clone   bool
 	size    int
 	dyn     dynptrKind
 }

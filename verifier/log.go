@@ -80,8 +80,13 @@ func (e *env) formatFrameBody(st *vstate, fi int, all bool) string {
 		case stackDynptr:
 			if s.dynptrFirst {
 				fmt.Fprintf(&b, " fp%d=dynptr_%s(", off, dynptrKindNames[s.dynKind])
+				sep := ""
+				if s.spilled.id != 0 {
+					fmt.Fprintf(&b, "id=%d", s.spilled.id)
+					sep = ","
+				}
 				if s.spilled.refID != 0 {
-					fmt.Fprintf(&b, "ref_id=%d", s.spilled.refID)
+					fmt.Fprintf(&b, "%sref_id=%d", sep, s.spilled.refID)
 				}
 				b.WriteString(")")
 			}

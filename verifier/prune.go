@@ -252,6 +252,9 @@ func (e *env) statesEqual(old, cur *vstate, idx int, m cmpMode) bool {
 	if old.activeRCU != cur.activeRCU || old.activePreempt != cur.activePreempt {
 		return false
 	}
+	if (old.activeIRQ == 0) != (cur.activeIRQ == 0) {
+		return false
+	}
 	for i := range old.frames {
 		if old.frames[i].callsite != cur.frames[i].callsite {
 			return false
@@ -261,8 +264,11 @@ func (e *env) statesEqual(old, cur *vstate, idx int, m cmpMode) bool {
 	if len(old.refs) != len(cur.refs) {
 		return false
 	}
+	if !ids.check(old.activeIRQ, cur.activeIRQ) {
+		return false
+	}
 	for i := range old.refs {
-		if !ids.check(old.refs[i].id, cur.refs[i].id) {
+		if !ids.check(old.refs[i].id, cur.refs[i].id) || old.refs[i].kind != cur.refs[i].kind {
 			return false
 		}
 	}
@@ -386,6 +392,10 @@ func (e *env) stacksafe(old, cur *funcState, ids *idmap, m cmpMode) bool {
 			switch os.slot[7] {
 			case stackSpill:
 				if !e.regsafe(&os.spilled, &cs.spilled, ids, m) {
+					return false
+				}
+			case stackIRQFlag:
+				if !ids.check(os.spilled.refID, cs.spilled.refID) {
 					return false
 				}
 			case stackIter:

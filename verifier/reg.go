@@ -68,11 +68,13 @@ type reg struct {
 	rng int64
 	// id ties copies of the same pointer or scalar together; refID names the reference an
 	// acquired object holds.
-	id     uint32
-	refID  uint32
-	addC   bool // scalar: id is a BPF_ADD_CONST link
-	mapIdx int32
-	frame  uint8 // PTR_TO_STACK: the frame it points into
+	id    uint32
+	refID uint32
+	// dynptrID is the id of the dynptr a slice (PTR_TO_MEM) was taken from.
+	dynptrID uint32
+	addC     bool // scalar: id is a BPF_ADD_CONST link
+	mapIdx   int32
+	frame    uint8 // PTR_TO_STACK: the frame it points into
 	// btf names the type a PTR_TO_BTF_ID points to; subprog the function of a PTR_TO_FUNC;
 	// dynptr the kind of a CONST_PTR_TO_DYNPTR.
 	btf     string

@@ -129,7 +129,7 @@ func (e *env) checkStackWrite(regno uint8, r *reg, off, size int, valueReg int) 
 
 func isSpecialSlot(s *stackSlot) bool {
 	switch s.slot[7] {
-	case stackSpill, stackDynptr, stackIter:
+	case stackSpill, stackDynptr, stackIter, stackIRQFlag:
 		return true
 	}
 	return false
@@ -291,7 +291,7 @@ func (e *env) checkStackReadVarOff(f *funcState, r *reg, off, size int, valueReg
 			if s.spilled.isNull() {
 				zeros++
 			}
-		case stackDynptr, stackIter:
+		case stackDynptr, stackIter, stackIRQFlag:
 			return e.reject("invalid read from stack R%d var_off %s+%d size %d", 0, r.varOff, off, size)
 		}
 	}

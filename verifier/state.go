@@ -10,9 +10,10 @@ const (
 	stackZero                    // known zero
 	stackDynptr                  // part of a struct bpf_dynptr
 	stackIter
+	stackIRQFlag // the interrupt flags bpf_local_irq_save keeps
 )
 
-var slotTypeChar = [...]byte{stackInvalid: '?', stackSpill: 'r', stackMisc: 'm', stackZero: '0', stackDynptr: 'd', stackIter: 'i'}
+var slotTypeChar = [...]byte{stackInvalid: '?', stackSpill: 'r', stackMisc: 'm', stackZero: '0', stackDynptr: 'd', stackIter: 'i', stackIRQFlag: 'f'}
 
 // stackSlot is 8 bytes of stack: slot[0] is the byte just below the slot's top (fp-8*spi-1),
 // slot[7] the lowest, as the kernel numbers them; spilled is the register a spill saved.
@@ -83,6 +84,7 @@ type refKind uint8
 const (
 	refPtr refKind = iota
 	refLock
+	refIRQ // a local-interrupt section bpf_local_irq_save opened
 )
 
 // vstate is the whole abstract machine state on one path (struct bpf_verifier_state).
@@ -99,6 +101,8 @@ type vstate struct {
 	// bpf_preempt_disable calls are not yet matched.
 	activeRCU     bool
 	activePreempt int
+	// activeIRQ is the reference of the innermost open local-interrupt section (0: none).
+	activeIRQ uint32
 	// Search bookkeeping: the checkpoint this state descends from, and, for a checkpoint, how
 	// many paths from it are still being explored.
 	parent   *vstate

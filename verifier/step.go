@@ -233,6 +233,9 @@ func (e *env) checkResourceLeak(exception, checkLock bool, prefix string) error 
 		e.note("%s would lead to reference leak", prefix)
 		return errReject
 	}
+	if checkLock && st.activeIRQ != 0 {
+		return e.reject("%s cannot be used inside bpf_local_irq_save-ed region", prefix)
+	}
 	if checkLock && st.activeRCU {
 		return e.reject("%s cannot be used inside bpf_rcu_read_lock-ed region", prefix)
 	}

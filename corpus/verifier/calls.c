@@ -223,3 +223,76 @@ __naked void global_ctx_stack(void)
 {
 	asm volatile ("r1 = r10; call g_ifindex; r0 = 2; exit;" ::: __clobber_all);
 }
+
+/* Packet data a global function may change: its caller's packet pointers die at the call. */
+
+static __noinline int s_adjust(struct xdp_md *ctx)
+{
+	return bpf_xdp_adjust_head(ctx, 0);
+}
+
+__noinline int g_adjust_via_static(struct xdp_md *ctx)
+{
+	return s_adjust(ctx) + 1;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u32);
+} jt SEC(".maps");
+
+__noinline int g_tail(struct xdp_md *ctx)
+{
+	bpf_tail_call(ctx, &jt, 0);
+	return 0;
+}
+
+/* reject: a packet pointer read after a global function whose static callee adjusts the head */
+SEC("xdp")
+int pkt_after_global_changer(struct xdp_md *ctx)
+{
+	volatile __u8 *data = (void *)(long)ctx->data;
+
+	if ((void *)(data + 14) > (void *)(long)ctx->data_end)
+		return XDP_DROP;
+	g_adjust_via_static(ctx);
+	return data[12] == 0x08 ? XDP_PASS : XDP_DROP;
+}
+
+/* accept: the same after a global function that only reads the packet */
+SEC("xdp")
+int pkt_after_global_reader(struct xdp_md *ctx)
+{
+	volatile __u8 *data = (void *)(long)ctx->data;
+
+	if ((void *)(data + 14) > (void *)(long)ctx->data_end)
+		return XDP_DROP;
+	g_pkt(ctx);
+	return data[12] == 0x08 ? XDP_PASS : XDP_DROP;
+}
+
+/* reject: the same after a global function that makes a tail call */
+SEC("xdp")
+int pkt_after_global_tail_call(struct xdp_md *ctx)
+{
+	volatile __u8 *data = (void *)(long)ctx->data;
+
+	if ((void *)(data + 14) > (void *)(long)ctx->data_end)
+		return XDP_DROP;
+	g_tail(ctx);
+	return data[12] == 0x08 ? XDP_PASS : XDP_DROP;
+}
+
+/* accept: the same after a tail call of its own, which returns only when it fails */
+SEC("xdp")
+int pkt_after_tail_call(struct xdp_md *ctx)
+{
+	volatile __u8 *data = (void *)(long)ctx->data;
+
+	if ((void *)(data + 14) > (void *)(long)ctx->data_end)
+		return XDP_DROP;
+	bpf_tail_call(ctx, &jt, 0);
+	return data[12] == 0x08 ? XDP_PASS : XDP_DROP;
+}
