@@ -167,6 +167,13 @@ func (e *env) checkCFG() error {
 			case in.Op == vm.OpCall:
 				if in.Src() == vm.PseudoCall {
 					e.prune[pc] = true
+					// The callee's first instruction is a branch target of the call
+					// (visit_func_call_insn): a prune point and a jump point, so that
+					// a call whose callee state is covered stops there.
+					if t := pc + int(in.Imm) + 1; t >= 0 && t < n {
+						e.prune[t] = true
+						e.jmpPoint[t] = true
+					}
 				}
 				if k := e.p.Kfuncs[in.Imm]; in.Src() == vm.PseudoKfuncCall && k != nil && k.Flags&kfuncs.KFIterNext != 0 {
 					// Each call of an iterator's next is a checkpoint (mark_force_checkpoint).
