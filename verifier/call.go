@@ -805,7 +805,7 @@ func (e *env) prepareFuncExit(idx int) (bool, error) {
 // findPrevEntry is the checkpoint at insn on the current path that st is a later iteration of
 // (find_prev_entry).
 func (e *env) findPrevEntry(st *vstate, insn int) *vstate {
-	list := e.explored[insn]
+	list := e.explored[e.exploredAt(st, insn)]
 	for i := len(list) - 1; i >= 0; i-- {
 		o := list[i].st
 		if o.insnIdx == insn && o.branches > 0 && sameCallsites(o, st) && o.dfsDepth < st.dfsDepth {

@@ -19,6 +19,15 @@ const (
 	cmpExact
 )
 
+// exploredAt is the bucket of the checkpoint lists that holds the states at insn idx whose
+// innermost frame was called from st's (explored_state): the kernel hashes the instruction with
+// that frame's call site (-1 for the main frame) modulo the program's length. States at one
+// instruction called from different sites thus sit in different lists and never meet, while
+// states of other instructions may share a list (and count towards max_states_per_insn).
+func (e *env) exploredAt(st *vstate, idx int) int {
+	return int(uint32(idx^st.frames[st.curframe].callsite) % uint32(len(e.insns)))
+}
+
 func (e *env) isStateVisited(idx int) (bool, error) {
 	cur := e.cur
 	// A long jump history forces a checkpoint, so that it is not carried on forever (the
@@ -29,7 +38,8 @@ func (e *env) isStateVisited(idx int) (bool, error) {
 		add = true
 	}
 	e.cleanLiveStates(idx, cur)
-	list := e.explored[idx]
+	b := e.exploredAt(cur, idx)
+	list := e.explored[b]
 	// The newest checkpoints first, as the kernel keeps them.
 	statesCnt := 0
 	for i := len(list) - 1; i >= 0; i-- {
@@ -45,7 +55,7 @@ func (e *env) isStateVisited(idx int) (bool, error) {
 				// Another turn of an iterator loop: covered when the state is within the
 				// earlier one's ranges and the iterator may still give elements.
 				if e.statesEqual(sl.st, cur, idx, cmpRangeWithin) && e.iterActive(cur) {
-					e.hit(idx, i, sl)
+					e.hit(b, sl)
 					return true, nil
 				}
 				loopCheck = false
@@ -53,12 +63,12 @@ func (e *env) isStateVisited(idx int) (bool, error) {
 				// Another turn of a may_goto loop: covered when the state is within the
 				// earlier turn's ranges (the kernel then stops exploring turns).
 				if sl.st.mayGotoDepth != cur.mayGotoDepth && e.statesEqual(sl.st, cur, idx, cmpRangeWithin) {
-					e.hit(idx, i, sl)
+					e.hit(b, sl)
 					return true, nil
 				}
 			} else if e.forceCP[idx] { // the call calls a callback
 				if e.statesEqual(sl.st, cur, idx, cmpRangeWithin) {
-					e.hit(idx, i, sl)
+					e.hit(b, sl)
 					return true, nil
 				}
 				loopCheck = false
@@ -74,7 +84,7 @@ func (e *env) isStateVisited(idx int) (bool, error) {
 				add = false
 			}
 		} else if e.statesEqual(sl.st, cur, idx, cmpNotExact) {
-			e.hit(idx, i, sl)
+			e.hit(b, sl)
 			return true, nil
 		}
 		// A miss. When no new state is going to be added, misses are not counted: several
@@ -93,8 +103,8 @@ func (e *env) isStateVisited(idx int) (bool, error) {
 			e.curStates--
 		}
 	}
-	e.explored[idx] = compactExplored(list)
-	list = e.explored[idx]
+	e.explored[b] = compactExplored(list)
+	list = e.explored[b]
 	e.maxStatesPerInsn = max(e.maxStatesPerInsn, statesCnt)
 	if !add {
 		return false, nil
@@ -110,15 +120,15 @@ func (e *env) isStateVisited(idx int) (bool, error) {
 	ck.parent = cur.parent
 	cur.parent = ck
 	cur.hist, cur.histCnt = cur.hist[:0], 0
-	e.explored[idx] = append(list, &explored{st: ck})
+	e.explored[b] = append(list, &explored{st: ck})
 	return false, nil
 }
 
-// hit records that checkpoint sl (at position i of the list at idx) covers the current state,
-// whose precision needs then reach its own history too.
-func (e *env) hit(idx, i int, sl *explored) {
+// hit records that checkpoint sl (in list b) covers the current state, whose precision needs
+// then reach its own history too.
+func (e *env) hit(b int, sl *explored) {
 	sl.hits++
-	e.explored[idx] = compactExplored(e.explored[idx])
+	e.explored[b] = compactExplored(e.explored[b])
 	e.propagatePrecision(sl.st)
 }
 
@@ -140,7 +150,7 @@ func compactExplored(list []*explored) []*explored {
 // cleanLiveStates forgets what is dead in the checkpoints at idx whose paths are all explored
 // (clean_live_states): only then are the stack liveness marks of their future complete.
 func (e *env) cleanLiveStates(idx int, cur *vstate) {
-	for _, sl := range e.explored[idx] {
+	for _, sl := range e.explored[e.exploredAt(cur, idx)] {
 		st := sl.st
 		if st.branches > 0 || st.insnIdx != idx || st.cleaned || !sameCallsites(st, cur) {
 			continue

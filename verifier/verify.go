@@ -78,10 +78,12 @@ type env struct {
 	lines    []string // per insn, the parsed source line for the log
 	prevLine string
 
-	cur      *vstate
-	idx      int
-	prevIdx  int
-	stack    []pending
+	cur     *vstate
+	idx     int
+	prevIdx int
+	stack   []pending
+	// explored holds the checkpoints in the kernel's hash table of state lists: one list per
+	// bucket (see exploredAt), each list possibly holding states of other instructions.
 	explored [][]*explored
 	idGen    uint32
 
