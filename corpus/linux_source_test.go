@@ -44,9 +44,7 @@ var xdpOrTCSection = regexp.MustCompile(`SEC\("\??(xdp|tcx?|classifier)["/.]`)
 // linuxSourceKnown are the programs on which xdpsim's verifier is known to part from Linux's,
 // with the reason (what xdpsim does not model). A new disagreement fails the test; so does an
 // entry that no longer disagrees.
-var linuxSourceKnown = []knownDisagreement{
-	{"test_verif_scale3.o/balancer_ingress", "xdpsim's state pruning is weaker on this 1,000,000-instruction-scale balancer: it passes the processed-instruction limit the kernel stays under"},
-}
+var linuxSourceKnown = []knownDisagreement{}
 
 // TestLinuxSourceXDPAndTCProgramsGetTheKernelsVerdict holds xdpsim's verifier to the kernel's on
 // the XDP and tc programs of the kernel's own BPF selftests and samples, as Debian's
