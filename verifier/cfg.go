@@ -160,6 +160,20 @@ func (e *env) checkCFG() error {
 			in := e.insns[pc]
 			switch {
 			case in.Op == vm.OpLdImm64:
+				if in.Src() == vm.PseudoFunc {
+					// Loading a function's address is walked as a call of it
+					// (visit_func_call_insn): the lddw and the instruction after it are
+					// prune points, the latter and the function's entry jump points too.
+					e.prune[pc] = true
+					if pc+2 < n {
+						e.prune[pc+2] = true
+						e.jmpPoint[pc+2] = true
+					}
+					if t := pc + int(in.Imm) + 1; t >= 0 && t < n {
+						e.prune[t] = true
+						e.jmpPoint[t] = true
+					}
+				}
 				if err := visit(pc, pc+2); err != nil {
 					return err
 				}
