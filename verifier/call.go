@@ -707,7 +707,7 @@ func (e *env) checkFuncCall(idx int, ins vm.Instruction) (bool, bool, error) {
 	target := idx + int(ins.Imm) + 1
 	st := e.cur
 	if st.curframe+1 >= maxCallFrames {
-		return false, false, e.reject("the call stack of %d frames is too deep !", st.curframe+2)
+		return false, false, e.reject("the call stack of %d frames is too deep", st.curframe+2)
 	}
 	sp := e.subprogAt(target)
 	if sp < 0 || e.subprogs[sp].start != target {
