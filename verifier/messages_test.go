@@ -23,6 +23,12 @@ exit
 f:
 call local f
 exit`, insn: 3, message: "the call stack of 9 frames is too deep"},
+		// A misaligned access prints a pointer's variable offset as a tnum, a constant one as
+		// a number.
+		{name: "a misaligned store to the stack", src: "mov64 %r1, 0\nstxdw [%r10-4], %r1\nmov64 %r0, 2\nexit", insn: 1, message: "misaligned stack access off 0+0+-4 size 8"},
+		{name: "a misaligned store at a variable stack offset", src: "call 7\nand64 %r0, 4\nmov64 %r2, %r10\nadd64 %r2, -16\nadd64 %r2, %r0\nmov64 %r1, 0\nstxdw [%r2], %r1\nmov64 %r0, 2\nexit", insn: 6, message: "misaligned stack access off (0x0; 0x4)+-16+0 size 8"},
+		{name: "a misaligned atomic add to a map value at a variable offset", src: "stw [%r10-4], 0\nmov64 %r2, %r10\nadd64 %r2, -4\nlddw %r1, map_fd 0\ncall 1\njeq %r0, 0, out\nmov64 %r6, %r0\ncall 7\nand64 %r0, 8\nadd64 %r6, %r0\nmov64 %r1, 1\nlock add32 [%r6+2], %r1\nout:\nmov64 %r0, 2\nexit", insn: 12, message: "misaligned value access off (0x0; 0x8)+0+2 size 4"},
+		{name: "a misaligned atomic add to a map value", src: "stw [%r10-4], 0\nmov64 %r2, %r10\nadd64 %r2, -4\nlddw %r1, map_fd 0\ncall 1\njeq %r0, 0, out\nmov64 %r1, 1\nlock add32 [%r0+2], %r1\nout:\nmov64 %r0, 2\nexit", insn: 8, message: "misaligned value access off 0+0+2 size 4"},
 		// A helper's access to the stack past the frame is a read from it or a write to it,
 		// no longer an "indirect access to" it.
 		{name: "bpf_xdp_store_bytes reads its buffer from the stack", src: "mov64 %r2, 0\nmov64 %r3, %r10\nadd64 %r3, -4\nmov64 %r4, 8\ncall 190\nmov64 %r0, 2\nexit", insn: 4, message: "invalid read from stack R3 off=-4 size=8"},
