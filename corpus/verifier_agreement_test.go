@@ -119,13 +119,17 @@ func firstLine(s string) string {
 
 // exactCase says which cases the verifier must agree on one by one (verdict, blamed instruction
 // and message), beyond the floors: the dynptrs (clones and their shared references, writes that
-// change the sk_buff's data), the calls of global functions that change packet data, and the
-// local-interrupt sections.
+// change the sk_buff's data), the calls of global functions that change packet data, the
+// local-interrupt sections, and the kfuncs (their prototypes' flags and arguments).
 func exactCase(c corpus.VerifierCase) bool {
-	return c.Category == "dynptr" || c.Category == "irq" || c.Category == "calls" && strings.HasPrefix(c.Program, "pkt_after_")
+	switch c.Category {
+	case "dynptr", "irq", "kfuncs":
+		return true
+	}
+	return c.Category == "calls" && strings.HasPrefix(c.Program, "pkt_after_")
 }
 
-func TestVerifierAgreesExactlyOnDynptrsSectionsAndPacketChangers(t *testing.T) {
+func TestVerifierAgreesExactlyOnDynptrsSectionsPacketChangersAndKfuncs(t *testing.T) {
 	cases, err := corpus.VerifierCases()
 	if err != nil {
 		t.Fatal(err)

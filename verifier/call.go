@@ -964,6 +964,15 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 			return err
 		}
 		r := &regs[regno]
+		// A trusted kfunc takes no pointer that may be NULL, whatever it points to: the
+		// kernel checks it of every pointer argument before it looks at the pointer's kind.
+		switch a.Kind {
+		case kfuncs.ArgScalar, kfuncs.ArgMemSize, kfuncs.ArgConstSize:
+		default:
+			if trusted && (r.isNull() || r.maybeNull()) && !a.Nullable {
+				return e.reject("Possibly NULL pointer passed to trusted arg%d", i)
+			}
+		}
 		switch a.Kind {
 		case kfuncs.ArgBTFPtr:
 			if err := e.checkKfuncBTFArg(k, i, regno, r, a, trusted); err != nil {
@@ -1159,12 +1168,9 @@ func kfuncDynptrKind(name string) dynptrKind {
 func kfuncStruct(t string) string { return strings.TrimPrefix(t, "struct ") }
 
 // checkKfuncBTFArg checks a pointer to a kernel object passed to a kfunc (KF_ARG_PTR_TO_BTF_ID
-// in check_kfunc_args): not NULL where the argument is trusted, a referenced or trusted
+// in check_kfunc_args; a trusted one is known not to be NULL by now): a referenced or trusted
 // PTR_TO_BTF_ID of exactly the struct the prototype names, at offset 0.
 func (e *env) checkKfuncBTFArg(k *kfuncs.Kfunc, i int, regno uint8, r *reg, a kfuncs.Arg, trusted bool) error {
-	if trusted && (r.isNull() || r.maybeNull()) && !a.Nullable {
-		return e.reject("Possibly NULL pointer passed to trusted arg%d", i)
-	}
 	if a.Nullable && r.isNull() {
 		return nil
 	}
