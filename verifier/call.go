@@ -129,8 +129,13 @@ func (e *env) checkHelperCall(idx int, ins vm.Instruction) error {
 	}
 	regs := e.regs()
 	if id == fnTailCall && meta.haveMap {
-		// record_func_key: a constant index within the program array is remembered (the kernel
-		// turns the call into a direct jump), which needs it precise.
+		// record_func_key: the map must be a program array, whatever its type would allow
+		// (Linux 6.18 says so before it checks the map against the helper; measured, the line
+		// has no newline in the log); a constant index within the program array is
+		// remembered (the kernel turns the call into a direct jump), which needs it precise.
+		if e.p.Maps[meta.mapIdx].Type != ebpf.ProgramArray {
+			return e.reject("expected prog array map for tail call")
+		}
 		if r3 := &regs[3]; r3.isConst() && r3.varOff.value < uint64(e.p.Maps[meta.mapIdx].MaxEntries) {
 			e.markPrecise(3)
 		}

@@ -8,8 +8,10 @@ import (
 	"github.com/xdpsim/xdpsim/verifier"
 )
 
-// msgMaps is one array map of a 64-byte value.
-var msgMaps = []verifier.Map{{Name: "arr", Type: ebpf.Array, KeySize: 4, ValueSize: 64, MaxEntries: 1, SpinLock: -1, Timer: -1}}
+// msgMaps are an array of one 64-byte value, a program array and a devmap.
+var msgMaps = []verifier.Map{{Name: "arr", Type: ebpf.Array, KeySize: 4, ValueSize: 64, MaxEntries: 1, SpinLock: -1, Timer: -1},
+	{Name: "progs", Type: ebpf.ProgramArray, KeySize: 4, ValueSize: 4, MaxEntries: 1, SpinLock: -1, Timer: -1},
+	{Name: "devs", Type: ebpf.DevMap, KeySize: 4, ValueSize: 4, MaxEntries: 1, SpinLock: -1, Timer: -1}}
 
 // The words of Linux 6.18's refusals where they differ from older kernels' (and from what
 // xdpsim once printed), each as measured.
@@ -29,6 +31,13 @@ exit`, insn: 3, message: "the call stack of 9 frames is too deep"},
 		{name: "a misaligned store at a variable stack offset", src: "call 7\nand64 %r0, 4\nmov64 %r2, %r10\nadd64 %r2, -16\nadd64 %r2, %r0\nmov64 %r1, 0\nstxdw [%r2], %r1\nmov64 %r0, 2\nexit", insn: 6, message: "misaligned stack access off (0x0; 0x4)+-16+0 size 8"},
 		{name: "a misaligned atomic add to a map value at a variable offset", src: "stw [%r10-4], 0\nmov64 %r2, %r10\nadd64 %r2, -4\nlddw %r1, map_fd 0\ncall 1\njeq %r0, 0, out\nmov64 %r6, %r0\ncall 7\nand64 %r0, 8\nadd64 %r6, %r0\nmov64 %r1, 1\nlock add32 [%r6+2], %r1\nout:\nmov64 %r0, 2\nexit", insn: 12, message: "misaligned value access off (0x0; 0x8)+0+2 size 4"},
 		{name: "a misaligned atomic add to a map value", src: "stw [%r10-4], 0\nmov64 %r2, %r10\nadd64 %r2, -4\nlddw %r1, map_fd 0\ncall 1\njeq %r0, 0, out\nmov64 %r1, 1\nlock add32 [%r0+2], %r1\nout:\nmov64 %r0, 2\nexit", insn: 8, message: "misaligned value access off 0+0+2 size 4"},
+		// bpf_tail_call wants a program array before the map's type is checked against the
+		// helper: a devmap, which allows only lookups and redirects, is refused the same way.
+		{name: "a tail call through an array", src: "lddw %r2, map_fd 0\nmov64 %r3, 0\ncall 12\nmov64 %r0, 2\nexit", insn: 3, message: "expected prog array map for tail call"},
+		{name: "a tail call through a devmap", src: "lddw %r2, map_fd 2\nmov64 %r3, 0\ncall 12\nmov64 %r0, 2\nexit", insn: 3, message: "expected prog array map for tail call"},
+		{name: "but first its index is read", src: "lddw %r2, map_fd 0\ncall 12\nmov64 %r0, 2\nexit", insn: 2, message: "R3 !read_ok"},
+		{name: "a tail call through a program array", src: "lddw %r2, map_fd 1\nmov64 %r3, 0\ncall 12\nmov64 %r0, 2\nexit", accept: true},
+		{name: "other helpers still name the map type they refuse", src: "lddw %r1, map_fd 0\nmov64 %r2, 0\nmov64 %r3, 0\ncall 51\nmov64 %r0, 2\nexit", insn: 4, message: "cannot pass map_type 2 into func bpf_redirect_map#51"},
 		// A helper's access to the stack past the frame is a read from it or a write to it,
 		// no longer an "indirect access to" it.
 		{name: "bpf_xdp_store_bytes reads its buffer from the stack", src: "mov64 %r2, 0\nmov64 %r3, %r10\nadd64 %r3, -4\nmov64 %r4, 8\ncall 190\nmov64 %r0, 2\nexit", insn: 4, message: "invalid read from stack R3 off=-4 size=8"},
