@@ -335,14 +335,21 @@ func (e *env) checkMemAccessWith(idx int, r *reg, off, size int) error {
 	return nil
 }
 
+// memTypes are the pointers a helper takes for memory: its map keys and values too.
+var memTypes = []struct {
+	t regType
+	f typeFlag
+}{{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}, {ptrToMem, 0}, {ptrToMem, flagRingbuf}, {ptrToBuf, 0}, {ptrToBTFID, flagTrusted}}
+
 var compatTypes = map[argType][]struct {
 	t regType
 	f typeFlag
 }{
-	argMapKey:            {{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}},
-	argMapValue:          {{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}},
-	argMem:               {{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}, {ptrToMem, 0}, {ptrToMem, flagRingbuf}, {ptrToBuf, 0}, {ptrToBTFID, flagTrusted}},
-	argFixedMem:          {{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}, {ptrToMem, 0}, {ptrToMem, flagRingbuf}, {ptrToBuf, 0}, {ptrToBTFID, flagTrusted}},
+	// Map keys and values are memory like any other (the kernel's mem_types for all four).
+	argMapKey:            memTypes,
+	argMapValue:          memTypes,
+	argMem:               memTypes,
+	argFixedMem:          memTypes,
 	argBTFID:             {{ptrToBTFID, 0}, {ptrToBTFID, flagTrusted}, {ptrToBTFID, flagRCU}},
 	argBTFIDNull:         {{ptrToBTFID, 0}, {ptrToBTFID, flagTrusted}, {ptrToBTFID, flagRCU}},
 	argPercpuBTF:         {{ptrToBTFID, flagPercpu}, {ptrToBTFID, flagPercpu | flagRCU}, {ptrToBTFID, flagPercpu | flagTrusted}},
