@@ -20,6 +20,7 @@ import (
 const (
 	verdictFloor = 0.99 // share of the cases the verifier can load whose verdict agrees
 	insnFloor    = 0.99 // share of the rejections both refuse where the blamed instruction agrees
+	messageFloor = 0.99 // share of the rejections both refuse where the message agrees
 )
 
 // verifyCase runs xdpsim's verifier over one case as the kernel loaded it.
@@ -86,6 +87,8 @@ func TestVerifierAgreesWithTheKernelsLabels(t *testing.T) {
 		}
 		if ve.Msg == c.Message {
 			messages++
+		} else if ve.PC == c.Insn {
+			disagree = append(disagree, fmt.Sprintf("%s: both reject at %d; the kernel says %q, xdpsim %q", c.Name(), c.Insn, c.Message, ve.Msg))
 		}
 	}
 	sort.Strings(disagree)
@@ -100,6 +103,7 @@ func TestVerifierAgreesWithTheKernelsLabels(t *testing.T) {
 	t.Logf("%d cases; %d the simulator cannot load (%s)", len(cases), len(cases)-loaded, strings.Join(reasons, "; "))
 	vshare := float64(verdicts) / float64(max(loaded, 1))
 	ishare := float64(insns) / float64(max(bothReject, 1))
+	mshare := float64(messages) / float64(max(bothReject, 1))
 	t.Logf("verdicts agree on %d of %d (%.1f%%); of %d rejections both make, the blamed instruction agrees on %d (%.1f%%) and the message on %d",
 		verdicts, loaded, 100*vshare, bothReject, insns, 100*ishare, messages)
 	if vshare < verdictFloor {
@@ -107,6 +111,9 @@ func TestVerifierAgreesWithTheKernelsLabels(t *testing.T) {
 	}
 	if ishare < insnFloor {
 		t.Errorf("blamed-instruction agreement %.1f%% is below the floor of %.0f%%", 100*ishare, 100*insnFloor)
+	}
+	if mshare < messageFloor {
+		t.Errorf("message agreement %.1f%% is below the floor of %.0f%%", 100*mshare, 100*messageFloor)
 	}
 }
 
@@ -119,13 +126,17 @@ func firstLine(s string) string {
 
 // exactCase says which cases the verifier must agree on one by one (verdict, blamed instruction
 // and message), beyond the floors: the dynptrs (clones and their shared references, writes that
-// change the sk_buff's data), the calls of global functions that change packet data, and the
-// local-interrupt sections.
+// change the sk_buff's data), the calls of global functions that change packet data, the
+// local-interrupt sections, and the kfuncs (their prototypes' flags and arguments).
 func exactCase(c corpus.VerifierCase) bool {
-	return c.Category == "dynptr" || c.Category == "irq" || c.Category == "calls" && strings.HasPrefix(c.Program, "pkt_after_")
+	switch c.Category {
+	case "dynptr", "irq", "kfuncs":
+		return true
+	}
+	return c.Category == "calls" && strings.HasPrefix(c.Program, "pkt_after_")
 }
 
-func TestVerifierAgreesExactlyOnDynptrsSectionsAndPacketChangers(t *testing.T) {
+func TestVerifierAgreesExactlyOnDynptrsSectionsPacketChangersAndKfuncs(t *testing.T) {
 	cases, err := corpus.VerifierCases()
 	if err != nil {
 		t.Fatal(err)

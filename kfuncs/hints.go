@@ -20,6 +20,7 @@ func init() {
 		Doc:      "reads the frame's RX timestamp (ns): 0, -ENODATA (none for this frame) or -EOPNOTSUPP (device has none)",
 		Args:     []Arg{ctx, {Name: "timestamp", Type: "u64 *", Kind: ArgOut, Size: 8}},
 		DevBound: true,
+		Flags:    KFTrustedArgs, // Linux 6.18 refuses a NULL pointer to them as to a trusted argument
 	}, func(Features) vm.Helper { return rxTimestamp })
 	register(Kfunc{
 		Types: xdpOnly,
@@ -30,6 +31,7 @@ func init() {
 			{Name: "hash", Type: "u32 *", Kind: ArgOut, Size: 4},
 			{Name: "rss_type", Type: "enum xdp_rss_hash_type *", Kind: ArgOut, Size: 4}},
 		DevBound: true,
+		Flags:    KFTrustedArgs, // Linux 6.18 refuses a NULL pointer to them as to a trusted argument
 	}, func(Features) vm.Helper { return rxHash })
 	register(Kfunc{
 		Types: xdpOnly,
@@ -40,6 +42,7 @@ func init() {
 			{Name: "vlan_proto", Type: "__be16 *", Kind: ArgOut, Size: 2},
 			{Name: "vlan_tci", Type: "u16 *", Kind: ArgOut, Size: 2}},
 		DevBound: true,
+		Flags:    KFTrustedArgs, // Linux 6.18 refuses a NULL pointer to them as to a trusted argument
 	}, func(Features) vm.Helper { return rxVLANTag })
 }
 

@@ -59,7 +59,7 @@ func TestKfuncsDescribeThemselves(t *testing.T) {
 		feature           string
 		outSizes          []int // sizes of the ArgOut arguments in order
 		args              int
-		flags             Flags // as nf_conntrack_bpf.c and nf_nat_bpf.c register them
+		flags             Flags // as nf_conntrack_bpf.c, nf_nat_bpf.c and net/core/xdp.c register them
 	}{
 		{"bpf_ct_change_status", false, false, "", nil, 2, KFTrustedArgs},
 		{"bpf_ct_change_timeout", false, false, "", nil, 2, KFTrustedArgs},
@@ -94,9 +94,9 @@ func TestKfuncsDescribeThemselves(t *testing.T) {
 		{"bpf_xdp_ct_lookup", false, false, "", nil, 5, KFAcquire | KFRetNull},
 		{"bpf_xdp_get_xfrm_state", false, false, "", nil, 3, KFAcquire | KFRetNull},
 		{"bpf_xdp_metadata_export_to_skb", true, true, FeatureExportToSkb, nil, 1, 0},
-		{"bpf_xdp_metadata_rx_hash", true, false, "", []int{4, 4}, 3, 0},
-		{"bpf_xdp_metadata_rx_timestamp", true, false, "", []int{8}, 2, 0},
-		{"bpf_xdp_metadata_rx_vlan_tag", true, false, "", []int{2, 2}, 3, 0},
+		{"bpf_xdp_metadata_rx_hash", true, false, "", []int{4, 4}, 3, KFTrustedArgs},
+		{"bpf_xdp_metadata_rx_timestamp", true, false, "", []int{8}, 2, KFTrustedArgs},
+		{"bpf_xdp_metadata_rx_vlan_tag", true, false, "", []int{2, 2}, 3, KFTrustedArgs},
 		{"bpf_xdp_pull_data", false, true, "", nil, 2, 0},
 		{"bpf_xdp_trait_del", false, false, FeatureTraits, nil, 2, 0},
 		{"bpf_xdp_trait_get", false, false, FeatureTraits, nil, 4, 0},

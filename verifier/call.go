@@ -129,8 +129,13 @@ func (e *env) checkHelperCall(idx int, ins vm.Instruction) error {
 	}
 	regs := e.regs()
 	if id == fnTailCall && meta.haveMap {
-		// record_func_key: a constant index within the program array is remembered (the kernel
-		// turns the call into a direct jump), which needs it precise.
+		// record_func_key: the map must be a program array, whatever its type would allow
+		// (Linux 6.18 says so before it checks the map against the helper; measured, the line
+		// has no newline in the log); a constant index within the program array is
+		// remembered (the kernel turns the call into a direct jump), which needs it precise.
+		if e.p.Maps[meta.mapIdx].Type != ebpf.ProgramArray {
+			return e.reject("expected prog array map for tail call")
+		}
 		if r3 := &regs[3]; r3.isConst() && r3.varOff.value < uint64(e.p.Maps[meta.mapIdx].MaxEntries) {
 			e.markPrecise(3)
 		}
@@ -330,14 +335,21 @@ func (e *env) checkMemAccessWith(idx int, r *reg, off, size int) error {
 	return nil
 }
 
+// memTypes are the pointers a helper takes for memory: its map keys and values too.
+var memTypes = []struct {
+	t regType
+	f typeFlag
+}{{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}, {ptrToMem, 0}, {ptrToMem, flagRingbuf}, {ptrToBuf, 0}, {ptrToBTFID, flagTrusted}}
+
 var compatTypes = map[argType][]struct {
 	t regType
 	f typeFlag
 }{
-	argMapKey:            {{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}},
-	argMapValue:          {{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}},
-	argMem:               {{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}, {ptrToMem, 0}, {ptrToMem, flagRingbuf}, {ptrToBuf, 0}, {ptrToBTFID, flagTrusted}},
-	argFixedMem:          {{ptrToStack, 0}, {ptrToPacket, 0}, {ptrToPacketMeta, 0}, {ptrToMapKey, 0}, {ptrToMapValue, 0}, {ptrToMem, 0}, {ptrToMem, flagRingbuf}, {ptrToBuf, 0}, {ptrToBTFID, flagTrusted}},
+	// Map keys and values are memory like any other (the kernel's mem_types for all four).
+	argMapKey:            memTypes,
+	argMapValue:          memTypes,
+	argMem:               memTypes,
+	argFixedMem:          memTypes,
 	argBTFID:             {{ptrToBTFID, 0}, {ptrToBTFID, flagTrusted}, {ptrToBTFID, flagRCU}},
 	argBTFIDNull:         {{ptrToBTFID, 0}, {ptrToBTFID, flagTrusted}, {ptrToBTFID, flagRCU}},
 	argPercpuBTF:         {{ptrToBTFID, flagPercpu}, {ptrToBTFID, flagPercpu | flagRCU}, {ptrToBTFID, flagPercpu | flagTrusted}},
@@ -707,7 +719,7 @@ func (e *env) checkFuncCall(idx int, ins vm.Instruction) (bool, bool, error) {
 	target := idx + int(ins.Imm) + 1
 	st := e.cur
 	if st.curframe+1 >= maxCallFrames {
-		return false, false, e.reject("the call stack of %d frames is too deep !", st.curframe+2)
+		return false, false, e.reject("the call stack of %d frames is too deep", st.curframe+2)
 	}
 	sp := e.subprogAt(target)
 	if sp < 0 || e.subprogs[sp].start != target {
@@ -964,6 +976,15 @@ func (e *env) checkKfuncCall(idx int, ins vm.Instruction) error {
 			return err
 		}
 		r := &regs[regno]
+		// A trusted kfunc takes no pointer that may be NULL, whatever it points to: the
+		// kernel checks it of every pointer argument before it looks at the pointer's kind.
+		switch a.Kind {
+		case kfuncs.ArgScalar, kfuncs.ArgMemSize, kfuncs.ArgConstSize:
+		default:
+			if trusted && (r.isNull() || r.maybeNull()) && !a.Nullable {
+				return e.reject("Possibly NULL pointer passed to trusted arg%d", i)
+			}
+		}
 		switch a.Kind {
 		case kfuncs.ArgBTFPtr:
 			if err := e.checkKfuncBTFArg(k, i, regno, r, a, trusted); err != nil {
@@ -1159,12 +1180,9 @@ func kfuncDynptrKind(name string) dynptrKind {
 func kfuncStruct(t string) string { return strings.TrimPrefix(t, "struct ") }
 
 // checkKfuncBTFArg checks a pointer to a kernel object passed to a kfunc (KF_ARG_PTR_TO_BTF_ID
-// in check_kfunc_args): not NULL where the argument is trusted, a referenced or trusted
+// in check_kfunc_args; a trusted one is known not to be NULL by now): a referenced or trusted
 // PTR_TO_BTF_ID of exactly the struct the prototype names, at offset 0.
 func (e *env) checkKfuncBTFArg(k *kfuncs.Kfunc, i int, regno uint8, r *reg, a kfuncs.Arg, trusted bool) error {
-	if trusted && (r.isNull() || r.maybeNull()) && !a.Nullable {
-		return e.reject("Possibly NULL pointer passed to trusted arg%d", i)
-	}
 	if a.Nullable && r.isNull() {
 		return nil
 	}

@@ -97,22 +97,15 @@ func (e *env) forkIterNext(idx int, frameno, spi int) error {
 	cur := e.cur
 	s := &cur.frames[frameno].stack[spi]
 	if !s.iterDrained {
-		prevFrom := cur
-		if cur.parent != nil && cur.parent.insnIdx == idx {
-			prevFrom = cur.parent // skip the checkpoint made for this very call
-		}
-		prev := e.findPrevEntry(prevFrom, idx)
-		q, err := e.pushStack(idx+1, idx)
+		err := e.queueNextTurn(idx, func(q *vstate) {
+			qs := &q.frames[frameno].stack[spi]
+			qs.iterDrained = false
+			qs.iterDepth++
+			q.frames[q.curframe].regs[0].flags &^= flagMaybeNull
+		})
 		if err != nil {
 			return err
 		}
-		qs := &q.frames[frameno].stack[spi]
-		qs.iterDrained = false
-		qs.iterDepth++
-		if prev != nil {
-			widenImpreciseScalars(prev, q)
-		}
-		q.frames[q.curframe].regs[0].flags &^= flagMaybeNull
 	}
 	s.iterDrained = true
 	e.regs()[0].setConst(0)
@@ -121,9 +114,16 @@ func (e *env) forkIterNext(idx int, frameno, spi int) error {
 
 // forkMayGoto explores may_goto at idx as the kernel does: the path goes on at the jump target
 // (the loop's allowance spent), and the fall-through (another turn) is queued one may_goto
-// deeper, its imprecise scalars widened against the previous turn's checkpoint so that the turns
-// converge (see the may_goto case of pruneOrCheckpoint).
+// deeper (see the may_goto case of isStateVisited).
 func (e *env) forkMayGoto(idx int) error {
+	return e.queueNextTurn(idx, func(q *vstate) { q.mayGotoDepth++ })
+}
+
+// queueNextTurn queues the next turn of a loop whose turns the instruction at idx starts (a call
+// of an iterator's next kfunc, or may_goto): the path from idx+1, made a turn deeper by deeper,
+// its imprecise scalars widened against the previous turn's checkpoint on this path
+// (find_prev_entry, widen_imprecise_scalars) so that the turns converge.
+func (e *env) queueNextTurn(idx int, deeper func(q *vstate)) error {
 	cur := e.cur
 	prevFrom := cur
 	if cur.parent != nil && cur.parent.insnIdx == idx {
@@ -134,7 +134,7 @@ func (e *env) forkMayGoto(idx int) error {
 	if err != nil {
 		return err
 	}
-	q.mayGotoDepth++
+	deeper(q)
 	if prev != nil {
 		widenImpreciseScalars(prev, q)
 	}

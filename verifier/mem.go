@@ -1,6 +1,8 @@
 package verifier
 
 import (
+	"strconv"
+
 	"github.com/cilium/ebpf"
 
 	"github.com/xdpsim/xdpsim/vm"
@@ -181,7 +183,13 @@ func (e *env) checkPtrAlignment(r *reg, off, size int, strict bool) error {
 	}
 	at := r.varOff.add(tnumConst(uint64(int64(r.off) + int64(off))))
 	if !at.isAligned(uint64(size)) {
-		return e.reject("misaligned %saccess off %s+%d+%d size %d", desc, r.varOff, r.off, off, size)
+		// Linux 6.18 prints a variable offset as its tnum and a constant one as a number
+		// (measured: 0; a pointer's constant offset is kept in off, so its var_off is 0).
+		varOff := r.varOff.String()
+		if r.varOff.isConst() {
+			varOff = strconv.FormatUint(r.varOff.value, 10)
+		}
+		return e.reject("misaligned %saccess off %s+%d+%d size %d", desc, varOff, r.off, off, size)
 	}
 	return nil
 }

@@ -309,9 +309,10 @@ func (e *env) checkStackReadVarOff(f *funcState, r *reg, off, size int, valueReg
 // checkStackRange checks that a helper may access size bytes of stack at r+off
 // (check_stack_range_initialized); a helper that writes them (uninit) makes them data.
 func (e *env) checkStackRange(regno uint8, r *reg, off, size int, write bool, zeroOK bool, raw bool) error {
-	extra := " indirect access to"
-	if !write {
-		extra = " indirect access to"
+	// Linux 6.18 names the helper's access: a read from, or a write to, the stack.
+	extra := " read from"
+	if write {
+		extra = " write to"
 	}
 	if err := e.checkStackBoundsMsg(regno, r, off, size, extra); err != nil {
 		return err
