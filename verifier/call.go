@@ -324,11 +324,7 @@ func (e *env) checkMemAccessWith(idx int, r *reg, off, size int) error {
 	s := &f.stack[spi]
 	if s.isSpilled() || s.slot[7] == stackDynptr {
 		s.spilled.setNotInit()
-		for k := range s.slot {
-			if s.slot[k] != stackInvalid {
-				s.slot[k] = stackMisc
-			}
-		}
+		s.miscify()
 	}
 	s.slot[i] = stackMisc
 	e.scratchSlot(f, spi)

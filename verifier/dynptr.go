@@ -65,9 +65,7 @@ func (e *env) processDynptrArg(idx int, regno uint8, r *reg, a argSpec, meta *ca
 			st.spilled.id, st.spilled.refID = id, ref
 			st.dynKind = a.dyn
 			st.dynptrFirst = k == 0
-			for i := range st.slot {
-				st.slot[i] = stackDynptr
-			}
+			st.fill(stackDynptr)
 			e.scratchSlot(f, s)
 		}
 		return nil
@@ -118,9 +116,7 @@ func (e *env) invalidateDynptr(f *funcState, first int) {
 		st := &f.stack[k]
 		st.spilled.setNotInit()
 		st.dynKind, st.dynptrFirst = dynptrNone, false
-		for i := range st.slot {
-			st.slot[i] = stackInvalid
-		}
+		st.fill(stackInvalid)
 	}
 }
 

@@ -41,7 +41,7 @@ func (e *env) processIRQFlag(idx int, k *kfuncs.Kfunc, i int, regno uint8, r *re
 	spi, inRange, ok := e.irqFlagSpi(r)
 	f := e.stackFrame(r)
 	if k.Name == "bpf_local_irq_save" {
-		if !ok || inRange && slotHas(&f.stack[spi], stackIRQFlag) {
+		if !ok || inRange && f.stack[spi].has(stackIRQFlag) {
 			return e.badIRQFlag(ok, "expected uninitialized irq flag as arg#%d", regno)
 		}
 		if err := e.checkStackBoundsMsg(regno, r, int(r.off), 8, " write to"); err != nil {
@@ -58,14 +58,12 @@ func (e *env) processIRQFlag(idx int, k *kfuncs.Kfunc, i int, regno uint8, r *re
 		s.spilled.setNotInit()
 		s.spilled.refID = id
 		s.dynKind, s.dynptrFirst = dynptrNone, false
-		for b := range s.slot {
-			s.slot[b] = stackIRQFlag
-		}
+		s.fill(stackIRQFlag)
 		e.markStackWrite(f.frameno, 1<<uint(spi))
 		e.scratchSlot(f, spi)
 		return nil
 	}
-	if !ok || !inRange || !slotAll(&f.stack[spi], stackIRQFlag) {
+	if !ok || !inRange || !f.stack[spi].all(stackIRQFlag) {
 		return e.badIRQFlag(ok, "expected an initialized irq flag as arg#%d", regno)
 	}
 	e.markStackRead(f.frameno, 1<<uint(spi))
@@ -94,28 +92,8 @@ func (e *env) processIRQFlag(idx int, k *kfuncs.Kfunc, i int, regno uint8, r *re
 	e.cur.releaseRef(s.spilled.refID)
 	e.cur.activeIRQ = prev
 	s.spilled.setNotInit()
-	for b := range s.slot {
-		s.slot[b] = stackInvalid
-	}
+	s.fill(stackInvalid)
 	e.markStackWrite(f.frameno, 1<<uint(spi))
 	e.scratchSlot(f, spi)
 	return nil
-}
-
-func slotHas(s *stackSlot, t slotType) bool {
-	for _, b := range s.slot {
-		if b == t {
-			return true
-		}
-	}
-	return false
-}
-
-func slotAll(s *stackSlot, t slotType) bool {
-	for _, b := range s.slot {
-		if b != t {
-			return false
-		}
-	}
-	return true
 }

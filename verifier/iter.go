@@ -66,9 +66,7 @@ func (e *env) makeIter(idx int, f *funcState, spi int) {
 	s.spilled.refID = ref
 	s.dynKind, s.dynptrFirst = dynptrNone, false
 	s.iterDrained, s.iterDepth = false, 0
-	for i := range s.slot {
-		s.slot[i] = stackIter
-	}
+	s.fill(stackIter)
 	e.markStackWrite(f.frameno, 1<<uint(spi))
 	e.scratchSlot(f, spi)
 }
@@ -81,9 +79,7 @@ func (e *env) destroyIter(f *funcState, spi int) bool {
 	}
 	s.spilled.setNotInit()
 	s.iterDrained, s.iterDepth = false, 0
-	for i := range s.slot {
-		s.slot[i] = stackInvalid
-	}
+	s.fill(stackInvalid)
 	e.markStackWrite(f.frameno, 1<<uint(spi))
 	e.scratchSlot(f, spi)
 	return true

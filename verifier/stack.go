@@ -107,11 +107,7 @@ func (e *env) checkStackWrite(regno uint8, r *reg, off, size int, valueReg int) 
 		typ := stackMisc
 		s.spilled.setNotInit()
 		if isSpecialSlot(s) {
-			for i := range s.slot {
-				if s.slot[i] != stackInvalid {
-					s.slot[i] = stackMisc
-				}
-			}
+			s.miscify()
 		}
 		if (val != nil && val.isNull()) || (val == nil && e.stImm && e.stImmVal == 0) {
 			typ = stackZero
@@ -167,11 +163,7 @@ func (e *env) checkStackWriteVarOff(f *funcState, r *reg, off, size int, val *re
 					return err
 				}
 			}
-			for k := range s.slot {
-				if s.slot[k] != stackInvalid {
-					s.slot[k] = stackMisc
-				}
-			}
+			s.miscify()
 			s.spilled.setNotInit()
 		}
 		nt := stackMisc
@@ -343,9 +335,7 @@ func (e *env) checkStackRange(regno uint8, r *reg, off, size int, write bool, ze
 		// The helper writes these bytes: whatever they held becomes data.
 		if s.isSpilled() {
 			s.spilled.setNotInit()
-			for k := range s.slot {
-				s.slot[k] = stackMisc
-			}
+			s.fill(stackMisc)
 		}
 		s.slot[i] = stackMisc
 	}

@@ -30,6 +30,38 @@ type stackSlot struct {
 
 func (s *stackSlot) isSpilled() bool { return s.slot[7] == stackSpill }
 
+// fill makes every byte of the slot t.
+func (s *stackSlot) fill(t slotType) { s.slot = [8]slotType{t, t, t, t, t, t, t, t} }
+
+// has says whether some byte of the slot is t; all, whether every byte is.
+func (s *stackSlot) has(t slotType) bool {
+	for _, b := range s.slot {
+		if b == t {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *stackSlot) all(t slotType) bool {
+	for _, b := range s.slot {
+		if b != t {
+			return false
+		}
+	}
+	return true
+}
+
+// miscify makes the slot's written bytes plain data (STACK_MISC), as an overwrite of part of a
+// spilled register or special object leaves them.
+func (s *stackSlot) miscify() {
+	for i, b := range s.slot {
+		if b != stackInvalid {
+			s.slot[i] = stackMisc
+		}
+	}
+}
+
 type dynptrKind uint8
 
 const (
